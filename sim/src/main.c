@@ -1,0 +1,5 @@
+#include <stdio.h>
+int main(void) {
+  fputs("skadi: under construction\n", stderr);
+  return 1;
+}
