@@ -27,7 +27,7 @@ bench: setup build
 	./tests/bench/run.sh $(BUILD)
 
 sanitize: setup
-	cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DSKADI_SANITIZE=ON -DSKADI_WERROR=ON -DSKADI_BENCH=OFF
+	cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSKADI_SANITIZE=ON -DSKADI_WERROR=ON -DSKADI_BENCH=OFF
 	cmake --build build-asan -j $(JOBS)
 	cd build-asan && ctest --output-on-failure -j $(JOBS)
 

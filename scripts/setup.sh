@@ -4,7 +4,7 @@
 set -eu
 
 PKGS="build-essential cmake pkg-config libgsl-dev libhdf5-dev hdf5-tools libzmq3-dev \
-libcjson-dev check libsdl2-dev libwebsockets-dev python3 python3-h5py python3-numpy"
+libcjson-dev check libsdl2-dev libwebsockets-dev python3 python3-h5py python3-numpy python3-pandas"
 
 missing=""
 if command -v dpkg-query >/dev/null 2>&1; then

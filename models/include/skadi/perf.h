@@ -1,0 +1,94 @@
+/*
+ * perf.h -- inference timing of one model replica (one 8-GPU server, TP8), fitted to
+ * measured data.
+ *
+ *   prefill_ms(N) = a + b*N + c*N^2     N = prompt tokens in one prefill iteration
+ *   step_ms(B)    = d + e*B             B = sequences in one decode step
+ *
+ * The defaults below are the fit of SplitwiseSim's perf_model.csv (MIT; Patel et al.,
+ * "Splitwise", ISCA 2024), rows model=llama2-70b, hardware=h100-80gb, tensor_parallel=8,
+ * rounded to 5 significant digits.  docs/MODEL.md ("Inference timing fit") shows the data,
+ * the weighting and the error at every point.  Measured range: N = 128..32768 tokens,
+ * B = 1..64 sequences; outside it the formulas extrapolate.
+ *
+ * Fit error on those 105 rows (relative to each measured time): prefill max 0.334,
+ * RMS 0.194; step max 0.081, RMS 0.028.  The step error is scatter between runs; the
+ * prefill error is partly scatter (repeated runs differ by up to 1.46x at N = 512) and
+ * partly shape: the data have a flat ~52 ms floor up to 512 tokens and are near linear
+ * above 4096, which a quadratic cannot follow (13-20 % high at 1-2 k tokens, 24-31 % low
+ * at 4-8 k).
+ */
+#ifndef SKADI_PERF_H
+#define SKADI_PERF_H
+
+#include <stddef.h>
+
+#include "skadi/params.h"
+#include "skadi/status.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Checklist: these five, the table in docs/MODEL.md and tests/models/test_perf.c change
+ * together (the test refits the CSV and compares). */
+#define SK_PERF_DEFAULT_PREFILL_A_MS 34.592
+#define SK_PERF_DEFAULT_PREFILL_B_MS_PER_TOK 0.055658
+#define SK_PERF_DEFAULT_PREFILL_C_MS_PER_TOK2 1.3976e-06
+#define SK_PERF_DEFAULT_STEP_A_MS 29.868
+#define SK_PERF_DEFAULT_STEP_B_MS_PER_SEQ 0.30214
+
+/* Quality of a fit by sk_perf_fit_csv.  Relative errors are (fitted - measured) /
+ * measured over every row used; R^2 is the ordinary, unweighted 1 - SS_res/SS_tot in ms. */
+typedef struct {
+  int n_rows;                 /* rows matching the filter, used by both fits */
+  double prefill_max_rel_err; /* -, max |relative error| of prefill_ms over the rows */
+  double prefill_rms_rel_err; /* -, RMS relative error of prefill_ms */
+  double prefill_r2;          /* -, R^2 of prefill_ms */
+  double step_max_rel_err;    /* -, max |relative error| of step_ms */
+  double step_rms_rel_err;    /* -, RMS relative error of step_ms */
+  double step_r2;             /* -, R^2 of step_ms */
+} sk_perf_fit_report;
+
+/* Fills *p with the SK_PERF_DEFAULT_* coefficients. */
+void sk_perf_defaults(sk_perf_params *p);
+
+/* Duration in ms of one prefill iteration over `tokens` prompt tokens (tokens >= 0,
+ * asserted).  Pure formula: the caller does not run an iteration with no tokens. */
+double sk_perf_prefill_ms(const sk_perf_params *p, double tokens);
+
+/* Duration in ms of one decode step with `batch` sequences (batch >= 0, asserted); each
+ * sequence emits one token per step. */
+double sk_perf_step_ms(const sk_perf_params *p, double batch);
+
+/* Calibration tool: reads the SplitwiseSim-format CSV at `path` (header line naming at
+ * least model, hardware, prompt_size, batch_size, prompt_time, token_time,
+ * tensor_parallel; comma-separated, no quoting; times in ms), keeps the rows whose model
+ * and hardware equal the given strings exactly and whose tensor_parallel equals
+ * `tensor_parallel`, and fits
+ *   prefill_time ~ a + b*N + c*N^2, N = prompt_size * batch_size,
+ *   token_time   ~ d + e*B,         B = batch_size,
+ * by weighted least squares (GSL) with weight 1 / (t^2 * m): relative error is minimised,
+ * and each distinct N (resp. B) counts once however many rows repeat it (m = rows sharing
+ * that N or B).  If c comes out negative the prefill fit is redone with c = 0, so that
+ * prefill_ms never decreases in N.
+ *
+ * On success writes *out (all five coefficients) and, if rep is not NULL, *rep.
+ * Errors (the message in err, which names the path, when err is not NULL and errlen > 0;
+ * *out and *rep are left untouched):
+ *   SK_EIO       the file cannot be opened or read
+ *   SK_EPARSE    missing header or column, line too long, bad number (line and column named)
+ *   SK_ERANGE    a size or time <= 0 in a matching row, or more than 1,000,000 matching rows
+ *   SK_ENOTFOUND no row matches the filter
+ *   SK_EINVAL    fewer than 3 distinct N or 2 distinct B among the matching rows
+ *   SK_ENOMEM    allocation failed
+ * Reads the file and allocates only for the duration of the call. */
+sk_status sk_perf_fit_csv(const char *path, const char *model, const char *hardware,
+                          int tensor_parallel, sk_perf_params *out, sk_perf_fit_report *rep,
+                          char *err, size_t errlen);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

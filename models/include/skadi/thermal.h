@@ -1,0 +1,42 @@
+/*
+ * thermal.h -- air path of one row: rack inlets from supply air plus recirculated hot
+ * aisle air, lumped-capacitance rack exhaust, and the row's CRAH unit.
+ * Equations and sources: reference/physics.md §1, §3.1; docs/MODEL.md.
+ */
+#ifndef SKADI_THERMAL_H
+#define SKADI_THERMAL_H
+
+#include "skadi/params.h"
+
+typedef struct {
+  double n_servers;     /* servers in the rack (>= 1) */
+  double recirc_base;   /* -, recirculation fraction with enough tile air */
+  double power_w;       /* W, electrical power this step (all of it becomes heat) */
+  double t_in_c;        /* °C, inlet */
+  double t_out_c;       /* °C, exhaust (lumped node) */
+  double q_air_w;       /* W, heat carried into the hot aisle by the rack's airflow */
+  double recirc;        /* -, effective recirculation fraction this step */
+} sk_rack_thermal;
+
+typedef struct {
+  double speed_pct;     /* %, fan speed */
+  double setpoint_c;    /* °C, supply-air setpoint */
+  double supply_c;      /* °C, supply air delivered (>= CHW supply + approach) */
+  double return_c;      /* °C */
+  double flow_m3s;      /* m³/s */
+  double fan_w;         /* W */
+  double load_w;        /* W, heat removed from the row (racks + fan) */
+} sk_crah;
+
+/* Sets the CRAH's delivered supply temperature, airflow and fan power for the chilled
+ * water it gets: supply = max(setpoint, chw_supply + approach + chw_excess_k), where
+ * chw_excess_k is how far the CHW ΔT exceeds its design (too little pump flow). */
+void sk_crah_prepare(sk_crah *c, const sk_room_params *rp, double chw_supply_c,
+                     double chw_excess_k);
+
+/* Advances one row by dt_s: inlets from the CRAH's supply and the local hot aisle,
+ * then each rack's exhaust node.  Sets c->load_w and c->return_c.  n <= 64. */
+void sk_row_thermal_step(sk_rack_thermal *racks, int n, sk_crah *c, const sk_room_params *rp,
+                         const sk_server_params *sp, double dt_s);
+
+#endif

@@ -1,0 +1,28 @@
+/*
+ * perf.c -- inference timing formulas (see perf.h).  Pure arithmetic on the fitted
+ * coefficients: no state, no I/O.  The fit itself is in perf_fit.c so that the only file
+ * of models/ that reads a file is a calibration tool the twin never calls while running.
+ */
+#include "skadi/perf.h"
+
+#include <assert.h>
+
+void sk_perf_defaults(sk_perf_params *p) {
+  assert(p != NULL);
+  p->prefill_a_ms = SK_PERF_DEFAULT_PREFILL_A_MS;
+  p->prefill_b_ms_per_tok = SK_PERF_DEFAULT_PREFILL_B_MS_PER_TOK;
+  p->prefill_c_ms_per_tok2 = SK_PERF_DEFAULT_PREFILL_C_MS_PER_TOK2;
+  p->step_a_ms = SK_PERF_DEFAULT_STEP_A_MS;
+  p->step_b_ms_per_seq = SK_PERF_DEFAULT_STEP_B_MS_PER_SEQ;
+}
+
+double sk_perf_prefill_ms(const sk_perf_params *p, double tokens) {
+  assert(p != NULL && tokens >= 0.0);
+  /* Horner form: one rounding fewer than a + b*N + c*N*N. */
+  return p->prefill_a_ms + tokens * (p->prefill_b_ms_per_tok + tokens * p->prefill_c_ms_per_tok2);
+}
+
+double sk_perf_step_ms(const sk_perf_params *p, double batch) {
+  assert(p != NULL && batch >= 0.0);
+  return p->step_a_ms + batch * p->step_b_ms_per_seq;
+}

@@ -1,0 +1,70 @@
+/*
+ * twin.h -- the room: servers, racks, CRAHs and plant wired to the engine, the scenario
+ * timeline, and telemetry every sample period.
+ *
+ * A twin is a pure function of (scenario, seed, trace): sk_twin_run_until advances it and
+ * hands each sample to the sinks.  No wall clock, no I/O here; the runner (run.c) paces,
+ * records and prints.
+ */
+#ifndef SKADI_TWIN_H
+#define SKADI_TWIN_H
+
+#include <stddef.h>
+
+#include "skadi/engine.h"
+#include "skadi/scenario.h"
+#include "skadi/telemetry.h"
+#include "skadi/trace.h"
+
+typedef struct sk_twin sk_twin;
+
+typedef struct {
+  /* One sample period's rows: n_racks rack rows, n_rows CRAH rows, one room row. */
+  void (*on_sample)(void *ud, const sk_rack_sample *racks, int n_racks,
+                    const sk_crah_sample *crahs, int n_rows, const sk_room_sample *room);
+  /* A timeline effect started or stopped. */
+  void (*on_event)(void *ud, const sk_event_record *ev);
+  void *ud;
+} sk_twin_sinks;
+
+/* Whole-run key figures (deterministic). */
+typedef struct {
+  double sim_s;                   /* s simulated */
+  double prompts_arrived;
+  double prompts_completed;
+  double prompts_rejected;        /* arrivals dropped at full queues */
+  double tokens_out;              /* output tokens */
+  double it_kwh, crah_fan_kwh, pump_kwh, chiller_kwh, tower_kwh, losses_kwh, misc_kwh;
+  double facility_kwh;
+  double wh_per_prompt;           /* facility Wh / prompts completed */
+  double pue;                     /* facility / IT energy */
+  double ttft_p50_ms, ttft_p95_ms, ttft_p99_ms; /* over every request of the run */
+  double inlet_compliance_pct;    /* % of rack-inlet samples <= INLET_MAX_C */
+  double min_inlet_c, max_inlet_c;
+  int n_rows;
+  double max_inlet_row_c[SK_MAX_ROWS]; /* °C, highest sampled inlet per row */
+  double mean_inlet_row_c[SK_MAX_ROWS];/* °C, mean sampled inlet per row */
+  double mean_rack_kw_row[SK_MAX_ROWS];/* kW, mean rack PDU power per row */
+  double crah_fan_kwh_row[SK_MAX_ROWS];/* kWh per row's CRAH fan */
+  double samples;                 /* sample periods recorded */
+} sk_summary;
+
+/* Builds the room for a validated scenario.  `trace` (may be NULL) is borrowed and must
+ * outlive the twin; it is used when sc->trace_csv is set.  Caller destroys the twin. */
+sk_status sk_twin_create(sk_twin **out, const sk_scenario *sc, const sk_trace *trace, char *err,
+                         size_t errlen);
+void sk_twin_destroy(sk_twin *tw); /* NULL is a no-op */
+
+void sk_twin_set_sinks(sk_twin *tw, const sk_twin_sinks *sinks);
+
+/* Advances to t_ns (clamped to the scenario's end). */
+void sk_twin_run_until(sk_twin *tw, sk_time_ns t_ns);
+sk_time_ns sk_twin_now(const sk_twin *tw);
+sk_time_ns sk_twin_end(const sk_twin *tw);
+uint64_t sk_twin_events(const sk_twin *tw);   /* engine events executed */
+
+void sk_twin_summary(const sk_twin *tw, sk_summary *out);
+
+const sk_scenario *sk_twin_scenario(const sk_twin *tw);
+
+#endif

@@ -1,0 +1,1129 @@
+/*
+ * recorder.c -- writes one run to one HDF5 file (layout and units in docs/HDF5.md).
+ *
+ * Life of a file:
+ *   create: the whole structure (root attributes, /config, /racks, the empty extendible
+ *           tables with their per-field attributes, empty /summary, /run_info with the
+ *           start-time facts) is made up front, then the file switches to SWMR write
+ *           (1.10 cannot create objects or attributes in SWMR mode).
+ *   append: rows are copied into one bounded buffer per table and written with
+ *           H5Dset_extent + a hyperslab H5Dwrite.  A buffer is written when it reaches
+ *           the next chunk boundary, so apart from the chunk a flush cut short every
+ *           write covers whole chunks.
+ *   flush:  writes the buffers and H5Fflush.  In SWMR mode HDF5 orders its metadata
+ *           writes so that a reader, even after the writer was SIGKILLed, sees a
+ *           consistent file holding the rows of the last flush.
+ *   finish: writes the buffers and closes the run file; copies it into "<path>.tmp" with
+ *           the tables shuffle+deflate compressed and /summary and /run_info filled in,
+ *           and renames that over <path>.
+ *
+ * Why the tables are compressed only at finish: a flush must write the chunk it cut
+ * short, and a compressed chunk that grows is written to a new place in the file.  In
+ * SWMR mode HDF5 1.10 never reuses the space it leaves (a reader may still be reading
+ * it), so a file flushed every sample grew to 627 MB for a simulated day whose rows
+ * compress to 20 MB.  Uncompressed chunks are rewritten in place: the run file is
+ * bounded (~60 MB per simulated day at 72 racks), a flush costs ~0.1 ms, and the one
+ * compression pass at finish (~0.4 s per simulated day) does not depend on how often
+ * the caller flushed.  A run killed before finish leaves the uncompressed file.
+ *
+ * Invariants:
+ *   - Only /run_info depends on the wall clock or the host.  Object modification times
+ *     are switched off (H5Pset_obj_track_times) on every group and dataset, and char
+ *     arrays are zero-filled after their first NUL on the way in, so two runs fed the
+ *     same rows give files equal under `h5diff --exclude-path /run_info`, however often
+ *     each flushed.
+ *   - Table rows are stored packed and little-endian (no struct padding, no garbage
+ *     bytes); the memory types follow telemetry.h through offsetof, and the static
+ *     asserts below trip when a row struct changes size.
+ *   - Memory is O(chunk) per table, whatever the run length.
+ *   - A failed write makes the recorder sticky-failed: no further writes, so the file
+ *     stays as the last good flush left it.
+ *
+ * Considered and rejected: one attribute holding a JSON map of units per table (h5py
+ * users would need json.loads to get a unit; `<field>_units` is one lookup); file types
+ * equal to the memory structs (no conversion, but padding bytes would reach the file);
+ * compressing during the run and compacting at finish (the run file could still grow
+ * without bound); fsync on flush (the guarantee is for SIGKILL, which the page cache
+ * survives, not for power loss).
+ */
+#define _POSIX_C_SOURCE 200809L
+
+#include "skadi/recorder.h"
+
+#include <assert.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <hdf5.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+/* Deflate level of the finished file; chunk sizes are per table below.  Measured on a
+ * simulated day of 72 racks: level 1 gives 19.9 MB in 0.37 s, level 4 19.6 MB in 0.46 s,
+ * level 6 19.4 MB in 0.52 s. */
+#define DEFLATE_LEVEL 1
+
+/* ---- field tables ---------------------------------------------------------------- */
+
+/* Checklist: a field added to a row struct in telemetry.h goes into its table here (and
+ * into docs/HDF5.md); these asserts catch a struct that changed size. */
+_Static_assert(sizeof(sk_rack_sample) == 88, "update rack_fields[] in recorder.c");
+_Static_assert(sizeof(sk_crah_sample) == 72, "update crah_fields[] in recorder.c");
+_Static_assert(sizeof(sk_room_sample) == 184, "update room_fields[] in recorder.c");
+_Static_assert(sizeof(sk_event_record) == 272, "update event_fields[] in recorder.c");
+
+typedef enum { KIND_F64, KIND_I32, KIND_STR } field_kind;
+
+typedef struct {
+  const char *name;
+  size_t offset; /* in the C struct */
+  size_t size;   /* bytes */
+  field_kind kind;
+  const char *units;
+  const char *description;
+} field;
+
+#define FIELD(type, member, kind, units, desc)                                                     \
+  { #member, offsetof(type, member), sizeof(((type *)0)->member), kind, units, desc }
+
+/* Row of the static /racks table. */
+typedef struct {
+  char rack_id[SK_RACK_ID_LEN];
+  int32_t row;
+  int32_t pos;
+} rack_row;
+
+static const field rack_table_fields[] = {
+    FIELD(rack_row, rack_id, KIND_STR, "", "rack id, e.g. R-C-07"),
+    FIELD(rack_row, row, KIND_I32, "1", "row index, 0 = row A"),
+    FIELD(rack_row, pos, KIND_I32, "1", "position in the row, 0 = first"),
+};
+
+static const field rack_fields[] = {
+    FIELD(sk_rack_sample, ts, KIND_F64, "s", "sim time at the end of the sample period"),
+    FIELD(sk_rack_sample, rack_id, KIND_STR, "", "rack id, e.g. R-C-07"),
+    FIELD(sk_rack_sample, inlet_c, KIND_F64, "degC", "rack inlet air temperature at ts"),
+    FIELD(sk_rack_sample, outlet_c, KIND_F64, "degC", "rack exhaust air temperature at ts"),
+    FIELD(sk_rack_sample, pdu_kw, KIND_F64, "kW", "mean rack power at the PDU over the period"),
+    FIELD(sk_rack_sample, gpu_energy_j, KIND_F64, "J", "GPU energy of the rack over the period"),
+    FIELD(sk_rack_sample, tokens_ps, KIND_F64, "tokens/s",
+          "output tokens per second over the period"),
+    FIELD(sk_rack_sample, latency_p95_ms, KIND_F64, "ms",
+          "p95 time to first token of requests of this rack that got their first token in "
+          "the period; NaN when none did"),
+    FIELD(sk_rack_sample, fan_rpm_pct, KIND_F64, "%", "speed of the row's CRAH fan"),
+    FIELD(sk_rack_sample, pump_rpm_pct, KIND_F64, "%", "chilled-water pump speed"),
+    FIELD(sk_rack_sample, queue_depth, KIND_I32, "requests", "requests waiting for prefill at ts"),
+    FIELD(sk_rack_sample, n_servers, KIND_I32, "servers", "servers in the rack at ts"),
+};
+
+static const field crah_fields[] = {
+    FIELD(sk_crah_sample, ts, KIND_F64, "s", "sim time at the end of the sample period"),
+    FIELD(sk_crah_sample, row, KIND_STR, "", "row the CRAH serves, A..F"),
+    FIELD(sk_crah_sample, supply_c, KIND_F64, "degC", "supply air temperature actually delivered"),
+    FIELD(sk_crah_sample, setpoint_c, KIND_F64, "degC", "supply air setpoint"),
+    FIELD(sk_crah_sample, return_c, KIND_F64, "degC", "return air temperature"),
+    FIELD(sk_crah_sample, fan_pct, KIND_F64, "%", "fan speed"),
+    FIELD(sk_crah_sample, fan_kw, KIND_F64, "kW", "fan power"),
+    FIELD(sk_crah_sample, load_kw, KIND_F64, "kW", "heat removed"),
+    FIELD(sk_crah_sample, airflow_m3s, KIND_F64, "m3/s", "air flow"),
+};
+
+static const field room_fields[] = {
+    FIELD(sk_room_sample, ts, KIND_F64, "s", "sim time at the end of the sample period"),
+    FIELD(sk_room_sample, it_kw, KIND_F64, "kW",
+          "IT power at the PDUs (servers incl. PSU losses), mean over the period"),
+    FIELD(sk_room_sample, crah_fan_kw, KIND_F64, "kW",
+          "CRAH fan power, all rows, mean over the period"),
+    FIELD(sk_room_sample, pump_kw, KIND_F64, "kW",
+          "chilled-water pump power, mean over the period"),
+    FIELD(sk_room_sample, chiller_kw, KIND_F64, "kW", "chiller power, mean over the period"),
+    FIELD(sk_room_sample, tower_kw, KIND_F64, "kW",
+          "cooling-tower fan power, mean over the period"),
+    FIELD(sk_room_sample, losses_kw, KIND_F64, "kW", "UPS + PDU losses, mean over the period"),
+    FIELD(sk_room_sample, misc_kw, KIND_F64, "kW",
+          "lighting and miscellaneous, mean over the period"),
+    FIELD(sk_room_sample, facility_kw, KIND_F64, "kW",
+          "facility power, sum of the above, mean over the period"),
+    FIELD(sk_room_sample, pue, KIND_F64, "1",
+          "power usage effectiveness, facility / IT energy over the period"),
+    FIELD(sk_room_sample, wetbulb_c, KIND_F64, "degC", "outdoor wet-bulb temperature"),
+    FIELD(sk_room_sample, chw_supply_c, KIND_F64, "degC", "chilled-water supply temperature"),
+    FIELD(sk_room_sample, chiller_cop, KIND_F64, "1", "chiller coefficient of performance"),
+    FIELD(sk_room_sample, prompts_completed, KIND_F64, "prompts", "prompts finished in the period"),
+    FIELD(sk_room_sample, prompts_arrived, KIND_F64, "prompts", "prompts arrived in the period"),
+    FIELD(sk_room_sample, tokens_ps, KIND_F64, "tokens/s",
+          "output tokens per second, room, over the period"),
+    FIELD(sk_room_sample, j_per_prompt_wh, KIND_F64, "Wh/prompt",
+          "facility energy per completed prompt over the period; NaN if none completed"),
+    FIELD(sk_room_sample, j_per_prompt_wh_cum, KIND_F64, "Wh/prompt",
+          "facility energy per completed prompt since the start of the run"),
+    FIELD(sk_room_sample, latency_p95_ms, KIND_F64, "ms",
+          "p95 time to first token over the period; NaN if none"),
+    FIELD(sk_room_sample, inlet_compliance_pct, KIND_F64, "%",
+          "share of rack inlet samples at or below INLET_MAX_C, this sample"),
+    FIELD(sk_room_sample, max_inlet_c, KIND_F64, "degC", "highest rack inlet temperature at ts"),
+    FIELD(sk_room_sample, energy_kwh_cum, KIND_F64, "kWh",
+          "facility energy since the start of the run"),
+    FIELD(sk_room_sample, queue_depth, KIND_I32, "requests", "requests waiting, room, at ts"),
+    FIELD(sk_room_sample, active_sequences, KIND_I32, "sequences",
+          "sequences decoding, room, at ts"),
+};
+
+static const field event_fields[] = {
+    FIELD(sk_event_record, ts, KIND_F64, "s", "sim time of the event"),
+    FIELD(sk_event_record, name, KIND_STR, "", "timeline entry name"),
+    FIELD(sk_event_record, effect, KIND_STR, "", "effect kind"),
+    FIELD(sk_event_record, phase, KIND_STR, "", "start or stop"),
+    FIELD(sk_event_record, detail, KIND_STR, "", "short JSON of the effect's parameters"),
+};
+
+#define COUNT(a) (sizeof(a) / sizeof((a)[0]))
+
+typedef struct {
+  const char *path; /* in the file */
+  const char *description;
+  const field *fields;
+  size_t n_fields;
+  size_t row_size;    /* sizeof the C struct */
+  hsize_t chunk_rows; /* rows per chunk = rows per buffer */
+} table_spec;
+
+enum { T_RACKS, T_CRAH, T_ROOM, T_EVENTS, N_TABLES };
+
+/* Chunk sizes: big enough that deflate sees tens of KiB per chunk and the chunk index
+ * stays small, small enough that a chunk (= the table's buffer) stays well inside
+ * HDF5's default 1 MiB chunk cache.  At 72 racks and 6 CRAHs a rack chunk holds 56
+ * samples, a CRAH chunk 170, a room chunk 512. */
+static const table_spec table_specs[N_TABLES] = {
+    {"/telemetry/racks", "one row per rack per sample period", rack_fields, COUNT(rack_fields),
+     sizeof(sk_rack_sample), 4096},
+    {"/telemetry/crah", "one row per CRAH (row) per sample period", crah_fields, COUNT(crah_fields),
+     sizeof(sk_crah_sample), 1024},
+    {"/telemetry/room", "one row per sample period", room_fields, COUNT(room_fields),
+     sizeof(sk_room_sample), 512},
+    {"/events", "scenario timeline events, in sim-time order", event_fields, COUNT(event_fields),
+     sizeof(sk_event_record), 128},
+};
+
+static const table_spec racks_spec = {"/racks",          "the racks of the room, static",
+                                      rack_table_fields, COUNT(rack_table_fields),
+                                      sizeof(rack_row),  0};
+
+/* ---- the recorder ------------------------------------------------------------------ */
+
+typedef struct {
+  const table_spec *spec;
+  hid_t dset;
+  hid_t mtype;
+  unsigned char *buf; /* chunk_rows rows */
+  size_t n_buf;       /* rows in buf */
+  hsize_t n_written;  /* rows in the dataset */
+} table;
+
+typedef enum { REC_OPEN, REC_FINISHED, REC_FAILED } rec_state;
+
+struct sk_recorder {
+  char *path;
+  hid_t file;
+  table tables[N_TABLES];
+  rec_state state;
+  char err[512];
+};
+
+/* ---- HDF5 error plumbing ----------------------------------------------------------- */
+
+/* HDF5 prints its error stack by default; we report errors ourselves, so every public
+ * entry point silences it and restores the caller's handler on the way out. */
+typedef struct {
+  H5E_auto2_t func;
+  void *data;
+} quiet_state;
+
+static void quiet_begin(quiet_state *q) {
+  H5Eget_auto2(H5E_DEFAULT, &q->func, &q->data);
+  H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+}
+
+static void quiet_end(const quiet_state *q) {
+  H5Eset_auto2(H5E_DEFAULT, q->func, q->data);
+}
+
+#define DETAIL_LEN 256
+
+static herr_t innermost_cb(unsigned n, const H5E_error2_t *e, void *data) {
+  if (n == 0 && e->desc)
+    snprintf((char *)data, DETAIL_LEN, "%s", e->desc);
+  return 0;
+}
+
+/* The innermost message of HDF5's error stack (e.g. "unable to open file: name = ...,
+ * errno = 28, error message = 'No space left on device'") into detail[DETAIL_LEN].  Must
+ * run before any other HDF5 call, which would clear the stack. */
+static void h5_detail(char *detail) {
+  detail[0] = '\0';
+  H5Ewalk2(H5E_DEFAULT, H5E_WALK_UPWARD, innermost_cb, detail);
+}
+
+/* Formats "<path>: <what>: <detail>" into err; detail NULL takes it from the stack now. */
+static void h5_fail_detail(char *err, size_t errlen, const char *path, const char *what,
+                           const char *detail) {
+  char d[DETAIL_LEN];
+  if (!detail) {
+    h5_detail(d);
+    detail = d;
+  }
+  /* A long reason is cut at errlen; the path and what come first, so they survive. */
+  if (errlen &&
+      snprintf(err, errlen, "%s: %s%s%s", path, what, detail[0] ? ": " : "", detail) >= (int)errlen)
+    err[errlen - 1] = '\0';
+}
+
+static void h5_fail(char *err, size_t errlen, const char *path, const char *what) {
+  h5_fail_detail(err, errlen, path, what, NULL);
+}
+
+static void close_id(hid_t *id) {
+  if (*id >= 0)
+    H5Idec_ref(*id);
+  *id = H5I_INVALID_HID;
+}
+
+/* ---- small writers ----------------------------------------------------------------- */
+
+static hid_t str_type(void) {
+  hid_t t = H5Tcopy(H5T_C_S1);
+  if (t < 0)
+    return t;
+  if (H5Tset_size(t, H5T_VARIABLE) < 0 || H5Tset_cset(t, H5T_CSET_UTF8) < 0) {
+    H5Tclose(t);
+    return H5I_INVALID_HID;
+  }
+  return t;
+}
+
+/* Scalar attribute of file type ftype written from *value of memory type mtype. */
+static herr_t attr_write(hid_t obj, const char *name, hid_t ftype, hid_t mtype, const void *value) {
+  hid_t space = H5Screate(H5S_SCALAR);
+  hid_t attr =
+      space < 0 ? H5I_INVALID_HID : H5Acreate2(obj, name, ftype, space, H5P_DEFAULT, H5P_DEFAULT);
+  herr_t rc = attr < 0 ? -1 : H5Awrite(attr, mtype, value);
+  if (attr >= 0 && H5Aclose(attr) < 0)
+    rc = -1;
+  if (space >= 0)
+    H5Sclose(space);
+  return rc;
+}
+
+/* Variable-length UTF-8 string attribute: h5py reads it as str. */
+static herr_t attr_str(hid_t obj, const char *name, const char *value) {
+  hid_t t = str_type();
+  if (t < 0)
+    return -1;
+  const char *v = value ? value : "";
+  herr_t rc = attr_write(obj, name, t, t, &v);
+  H5Tclose(t);
+  return rc;
+}
+
+static herr_t attr_f64(hid_t obj, const char *name, double value) {
+  return attr_write(obj, name, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, &value);
+}
+
+/* "<key>" as float64 plus "<key>_units". */
+static herr_t attr_figure(hid_t obj, const sk_recorder_figure *f) {
+  char uname[256];
+  int w = snprintf(uname, sizeof uname, "%s_units", f->key);
+  if (w < 0 || (size_t)w >= sizeof uname)
+    return -1;
+  if (attr_f64(obj, f->key, f->value) < 0)
+    return -1;
+  return attr_str(obj, uname, f->unit ? f->unit : "");
+}
+
+/* ---- compound types ---------------------------------------------------------------- */
+
+/* Memory type (file = 0): the C struct.  File type (file = 1): packed, little-endian. */
+static hid_t make_type(const table_spec *s, int file) {
+  size_t packed = 0;
+  for (size_t i = 0; i < s->n_fields; i++)
+    packed += s->fields[i].size;
+  hid_t t = H5Tcreate(H5T_COMPOUND, file ? packed : s->row_size);
+  if (t < 0)
+    return t;
+  size_t off = 0;
+  for (size_t i = 0; i < s->n_fields; i++) {
+    const field *f = &s->fields[i];
+    hid_t mt;
+    int own = 0;
+    switch (f->kind) {
+    case KIND_F64:
+      mt = file ? H5T_IEEE_F64LE : H5T_NATIVE_DOUBLE;
+      break;
+    case KIND_I32:
+      mt = file ? H5T_STD_I32LE : H5T_NATIVE_INT32;
+      break;
+    default:
+      /* NULLPAD in memory too: a name that fills the whole array keeps its last byte. */
+      mt = H5Tcopy(H5T_C_S1);
+      own = 1;
+      if (mt < 0 || H5Tset_size(mt, f->size) < 0 || H5Tset_strpad(mt, H5T_STR_NULLPAD) < 0) {
+        if (mt >= 0)
+          H5Tclose(mt);
+        H5Tclose(t);
+        return H5I_INVALID_HID;
+      }
+      break;
+    }
+    herr_t rc = H5Tinsert(t, f->name, file ? off : f->offset, mt);
+    if (own)
+      H5Tclose(mt);
+    if (rc < 0) {
+      H5Tclose(t);
+      return H5I_INVALID_HID;
+    }
+    off += f->size;
+  }
+  return t;
+}
+
+/* "description" plus "<field>_units" and "<field>_description" for every field. */
+static herr_t table_attrs(hid_t dset, const table_spec *s) {
+  if (attr_str(dset, "description", s->description) < 0)
+    return -1;
+  for (size_t i = 0; i < s->n_fields; i++) {
+    char name[96];
+    snprintf(name, sizeof name, "%s_units", s->fields[i].name);
+    if (attr_str(dset, name, s->fields[i].units) < 0)
+      return -1;
+    snprintf(name, sizeof name, "%s_description", s->fields[i].name);
+    if (attr_str(dset, name, s->fields[i].description) < 0)
+      return -1;
+  }
+  return 0;
+}
+
+/* Zero the bytes after the first NUL of each char array of the n rows at p, so stack
+ * garbage behind a short name never reaches the file. */
+static void sanitize_rows(const table_spec *s, unsigned char *p, size_t n) {
+  for (size_t r = 0; r < n; r++, p += s->row_size)
+    for (size_t i = 0; i < s->n_fields; i++) {
+      const field *f = &s->fields[i];
+      if (f->kind != KIND_STR)
+        continue;
+      char *c = (char *)p + f->offset;
+      size_t len = strnlen(c, f->size);
+      memset(c + len, 0, f->size - len);
+    }
+}
+
+/* ---- creation ---------------------------------------------------------------------- */
+
+static hid_t make_ocpl(hid_t cls) {
+  hid_t p = H5Pcreate(cls);
+  if (p < 0)
+    return p;
+  /* Modification times would make two identical runs differ; creation order makes h5py
+   * list attributes in the order written (fields in struct order, config as given). */
+  if (H5Pset_obj_track_times(p, 0) < 0 ||
+      H5Pset_attr_creation_order(p, H5P_CRT_ORDER_TRACKED | H5P_CRT_ORDER_INDEXED) < 0) {
+    H5Pclose(p);
+    return H5I_INVALID_HID;
+  }
+  return p;
+}
+
+static hid_t make_group(hid_t file, const char *path) {
+  hid_t gcpl = make_ocpl(H5P_GROUP_CREATE);
+  if (gcpl < 0)
+    return gcpl;
+  hid_t g = H5Gcreate2(file, path, H5P_DEFAULT, gcpl, H5P_DEFAULT);
+  H5Pclose(gcpl);
+  return g;
+}
+
+/* Creates the extendible dataset of t->spec with its attributes; allocates the buffer. */
+static sk_status table_create(table *t, hid_t file, const char *fpath, char *err, size_t errlen) {
+  const table_spec *s = t->spec;
+  hid_t ftype = H5I_INVALID_HID, space = H5I_INVALID_HID, dcpl = H5I_INVALID_HID;
+  hsize_t dims = 0, maxdims = H5S_UNLIMITED, chunk = s->chunk_rows;
+  const char *what = "cannot create dataset";
+
+  t->buf = malloc(s->chunk_rows * s->row_size);
+  if (!t->buf) {
+    snprintf(err, errlen, "%s: %s: out of memory", fpath, s->path);
+    return SK_ENOMEM;
+  }
+  if ((t->mtype = make_type(s, 0)) < 0 || (ftype = make_type(s, 1)) < 0)
+    goto fail;
+  if ((space = H5Screate_simple(1, &dims, &maxdims)) < 0)
+    goto fail;
+  /* No filters while the run goes: see the design comment at the top. */
+  if ((dcpl = make_ocpl(H5P_DATASET_CREATE)) < 0 || H5Pset_chunk(dcpl, 1, &chunk) < 0)
+    goto fail;
+  if ((t->dset = H5Dcreate2(file, s->path, ftype, space, H5P_DEFAULT, dcpl, H5P_DEFAULT)) < 0)
+    goto fail;
+  what = "cannot write attributes of";
+  if (table_attrs(t->dset, s) < 0)
+    goto fail;
+  H5Pclose(dcpl);
+  H5Sclose(space);
+  H5Tclose(ftype);
+  return SK_OK;
+
+fail : {
+  char w[128];
+  snprintf(w, sizeof w, "%s %s", what, s->path);
+  h5_fail(err, errlen, fpath, w);
+}
+  close_id(&dcpl);
+  close_id(&space);
+  close_id(&ftype);
+  return SK_EIO;
+}
+
+/* The static /racks table. */
+static herr_t write_racks(hid_t file, const sk_recorder_config *cfg) {
+  hid_t mtype = H5I_INVALID_HID, ftype = H5I_INVALID_HID, space = H5I_INVALID_HID;
+  hid_t dcpl = H5I_INVALID_HID, dset = H5I_INVALID_HID;
+  herr_t rc = -1;
+  hsize_t n = cfg->n_racks;
+  rack_row *rows = calloc(n ? n : 1, sizeof *rows);
+  if (!rows)
+    return -1;
+  for (size_t i = 0; i < n; i++) {
+    /* Lengths were checked by the caller; strncpy pads with NULs (no terminator needed:
+     * the type is NULLPAD). */
+    strncpy(rows[i].rack_id, cfg->rack_ids[i], SK_RACK_ID_LEN);
+    rows[i].row = cfg->rack_row[i];
+    rows[i].pos = cfg->rack_pos[i];
+  }
+  if ((mtype = make_type(&racks_spec, 0)) < 0 || (ftype = make_type(&racks_spec, 1)) < 0 ||
+      (space = H5Screate_simple(1, &n, NULL)) < 0 || (dcpl = make_ocpl(H5P_DATASET_CREATE)) < 0)
+    goto done;
+  if ((dset = H5Dcreate2(file, racks_spec.path, ftype, space, H5P_DEFAULT, dcpl, H5P_DEFAULT)) < 0)
+    goto done;
+  if (n && H5Dwrite(dset, mtype, H5S_ALL, H5S_ALL, H5P_DEFAULT, rows) < 0)
+    goto done;
+  rc = table_attrs(dset, &racks_spec);
+done:
+  close_id(&dset);
+  close_id(&dcpl);
+  close_id(&space);
+  close_id(&ftype);
+  close_id(&mtype);
+  free(rows);
+  return rc;
+}
+
+static void utc_now(char *buf, size_t len) {
+  time_t now = time(NULL);
+  struct tm tm;
+  if (!gmtime_r(&now, &tm) || !strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm))
+    snprintf(buf, len, "unknown");
+}
+
+/* Bad input is checked before the file is touched, so it never leaves a partial file. */
+static sk_status validate(const sk_recorder_config *cfg, char *err, size_t errlen) {
+  for (size_t i = 0; i < cfg->n_racks; i++) {
+    assert(cfg->rack_ids && cfg->rack_ids[i] && cfg->rack_row && cfg->rack_pos);
+    if (strlen(cfg->rack_ids[i]) > SK_RACK_ID_LEN) {
+      snprintf(err, errlen, "%s: rack_ids[%zu] '%s' is longer than %d bytes", cfg->path, i,
+               cfg->rack_ids[i], SK_RACK_ID_LEN);
+      return SK_EINVAL;
+    }
+  }
+  for (size_t i = 0; i < cfg->n_config; i++) {
+    const char *k = cfg->config_keys[i];
+    assert(k && cfg->config_values);
+    if (!k[0] || strchr(k, '/') || strcmp(k, ".") == 0) {
+      snprintf(err, errlen, "%s: config key %zu '%s' is not a valid attribute name", cfg->path, i,
+               k);
+      return SK_EINVAL;
+    }
+    for (size_t j = 0; j < i; j++)
+      if (strcmp(k, cfg->config_keys[j]) == 0) {
+        snprintf(err, errlen, "%s: config key '%s' given twice", cfg->path, k);
+        return SK_EINVAL;
+      }
+  }
+  return SK_OK;
+}
+
+static void free_recorder(sk_recorder *rec) {
+  for (int i = 0; i < N_TABLES; i++) {
+    close_id(&rec->tables[i].dset);
+    close_id(&rec->tables[i].mtype);
+    free(rec->tables[i].buf);
+  }
+  close_id(&rec->file);
+  free(rec->path);
+  free(rec);
+}
+
+static sk_status create(sk_recorder **out, const sk_recorder_config *cfg, char *err,
+                        size_t errlen) {
+  sk_status st = validate(cfg, err, errlen);
+  if (st != SK_OK)
+    return st;
+
+  /* HDF5's own message for a missing directory is buried in its stack; open(2) gives the
+   * plain reason, so try it first. */
+  int fd = open(cfg->path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  if (fd < 0) {
+    snprintf(err, errlen, "%s: cannot create file: %s", cfg->path, strerror(errno));
+    return SK_EIO;
+  }
+  close(fd);
+
+  sk_recorder *rec = calloc(1, sizeof *rec);
+  if (!rec || !(rec->path = strdup(cfg->path))) {
+    free(rec);
+    snprintf(err, errlen, "%s: out of memory", cfg->path);
+    return SK_ENOMEM;
+  }
+  rec->file = H5I_INVALID_HID;
+  for (int i = 0; i < N_TABLES; i++) {
+    rec->tables[i].spec = &table_specs[i];
+    rec->tables[i].dset = H5I_INVALID_HID;
+    rec->tables[i].mtype = H5I_INVALID_HID;
+  }
+
+  hid_t fcpl = H5I_INVALID_HID, fapl = H5I_INVALID_HID, g = H5I_INVALID_HID;
+  const char *what = "cannot create HDF5 file";
+  st = SK_EIO;
+  if ((fcpl = make_ocpl(H5P_FILE_CREATE)) < 0 || (fapl = H5Pcreate(H5P_FILE_ACCESS)) < 0 ||
+      H5Pset_libver_bounds(fapl, H5F_LIBVER_LATEST, H5F_LIBVER_LATEST) < 0)
+    goto h5fail;
+  if ((rec->file = H5Fcreate(cfg->path, H5F_ACC_TRUNC, fcpl, fapl)) < 0)
+    goto h5fail;
+
+  what = "cannot write root attributes";
+  int32_t version = SK_RECORDER_FORMAT_VERSION;
+  uint64_t seed = cfg->seed;
+  hid_t root = rec->file; /* attributes on a file id go to its root group */
+  if (attr_write(root, "format_version", H5T_STD_I32LE, H5T_NATIVE_INT32, &version) < 0 ||
+      attr_str(root, "skadi_version", cfg->skadi_version) < 0 ||
+      attr_str(root, "scenario_name", cfg->scenario_name) < 0 ||
+      attr_write(root, "seed", H5T_STD_U64LE, H5T_NATIVE_UINT64, &seed) < 0 ||
+      attr_f64(root, "duration_s", cfg->duration_s) < 0 ||
+      attr_f64(root, "sample_period_s", cfg->sample_period_s) < 0 ||
+      attr_str(root, "scenario_json", cfg->scenario_json) < 0)
+    goto h5fail;
+
+  what = "cannot write /config";
+  if ((g = make_group(rec->file, "/config")) < 0)
+    goto h5fail;
+  for (size_t i = 0; i < cfg->n_config; i++)
+    if (attr_str(g, cfg->config_keys[i], cfg->config_values[i]) < 0)
+      goto h5fail;
+  close_id(&g);
+
+  what = "cannot write /racks";
+  if (write_racks(rec->file, cfg) < 0)
+    goto h5fail;
+
+  what = "cannot create /telemetry";
+  if ((g = make_group(rec->file, "/telemetry")) < 0)
+    goto h5fail;
+  close_id(&g);
+  for (int i = 0; i < N_TABLES; i++)
+    if ((st = table_create(&rec->tables[i], rec->file, cfg->path, err, errlen)) != SK_OK)
+      goto fail;
+  st = SK_EIO;
+
+  what = "cannot create /summary";
+  if ((g = make_group(rec->file, "/summary")) < 0)
+    goto h5fail;
+  close_id(&g);
+
+  /* Start facts go in now: SWMR mode cannot add attributes, and a killed run keeps them. */
+  what = "cannot write /run_info";
+  char host[256] = "", utc[32];
+  unsigned maj = 0, min = 0, rel = 0;
+  char h5ver[32];
+  if (gethostname(host, sizeof host - 1) != 0)
+    snprintf(host, sizeof host, "unknown");
+  utc_now(utc, sizeof utc);
+  H5get_libversion(&maj, &min, &rel);
+  snprintf(h5ver, sizeof h5ver, "%u.%u.%u", maj, min, rel);
+  if ((g = make_group(rec->file, "/run_info")) < 0 || attr_str(g, "created_utc", utc) < 0 ||
+      attr_str(g, "hostname", host) < 0 || attr_str(g, "hdf5_version", h5ver) < 0)
+    goto h5fail;
+  close_id(&g);
+
+  what = "cannot start SWMR write mode";
+  if (H5Fstart_swmr_write(rec->file) < 0)
+    goto h5fail;
+
+  H5Pclose(fapl);
+  H5Pclose(fcpl);
+  rec->state = REC_OPEN;
+  *out = rec;
+  return SK_OK;
+
+h5fail:
+  h5_fail(err, errlen, cfg->path, what);
+fail:
+  close_id(&g);
+  close_id(&fapl);
+  close_id(&fcpl);
+  free_recorder(rec);
+  unlink(cfg->path);
+  return st;
+}
+
+sk_status sk_recorder_create(sk_recorder **out, const sk_recorder_config *cfg, char *err,
+                             size_t errlen) {
+  assert(out && cfg && cfg->path);
+  *out = NULL;
+  if (err && errlen)
+    err[0] = '\0';
+  char dummy[1];
+  if (!err || !errlen) {
+    err = dummy;
+    errlen = sizeof dummy;
+  }
+  quiet_state q;
+  quiet_begin(&q);
+  sk_status st = create(out, cfg, err, errlen);
+  quiet_end(&q);
+  return st;
+}
+
+/* ---- appending --------------------------------------------------------------------- */
+
+static sk_status set_failed(sk_recorder *rec, const char *what, const table_spec *s) {
+  char w[160];
+  snprintf(w, sizeof w, "%s%s%s", what, s ? " " : "", s ? s->path : "");
+  h5_fail(rec->err, sizeof rec->err, rec->path, w);
+  rec->state = REC_FAILED;
+  return SK_EIO;
+}
+
+static sk_status table_write(sk_recorder *rec, table *t) {
+  if (t->n_buf == 0)
+    return SK_OK;
+  hsize_t start = t->n_written, count = t->n_buf, size = start + count;
+  hid_t fspace = H5I_INVALID_HID, mspace = H5I_INVALID_HID;
+  const char *what = "cannot extend";
+  if (H5Dset_extent(t->dset, &size) < 0)
+    goto fail;
+  what = "cannot write rows to";
+  if ((fspace = H5Dget_space(t->dset)) < 0 ||
+      H5Sselect_hyperslab(fspace, H5S_SELECT_SET, &start, NULL, &count, NULL) < 0 ||
+      (mspace = H5Screate_simple(1, &count, NULL)) < 0 ||
+      H5Dwrite(t->dset, t->mtype, mspace, fspace, H5P_DEFAULT, t->buf) < 0)
+    goto fail;
+  H5Sclose(mspace);
+  H5Sclose(fspace);
+  t->n_written = size;
+  t->n_buf = 0;
+  return SK_OK;
+fail:
+  set_failed(rec, what, t->spec);
+  close_id(&mspace);
+  close_id(&fspace);
+  return SK_EIO;
+}
+
+/* Rows wanted before the next write: up to the next chunk boundary. */
+static size_t table_room(const table *t) {
+  return (size_t)(t->spec->chunk_rows - t->n_written % t->spec->chunk_rows);
+}
+
+static sk_status append(sk_recorder *rec, int which, const void *rows, size_t n) {
+  assert(rec && (rows || n == 0));
+  assert(rec->state != REC_FINISHED && "rows added after sk_recorder_finish");
+  if (rec->state == REC_FAILED)
+    return SK_EIO;
+  rec->err[0] = '\0';
+  table *t = &rec->tables[which];
+  const table_spec *s = t->spec;
+  const unsigned char *src = rows;
+  quiet_state q;
+  quiet_begin(&q);
+  sk_status st = SK_OK;
+  while (n > 0) {
+    size_t want = table_room(t) - t->n_buf;
+    size_t k = n < want ? n : want;
+    unsigned char *dst = t->buf + t->n_buf * s->row_size;
+    memcpy(dst, src, k * s->row_size);
+    sanitize_rows(s, dst, k);
+    t->n_buf += k;
+    src += k * s->row_size;
+    n -= k;
+    if (t->n_buf == table_room(t) && (st = table_write(rec, t)) != SK_OK)
+      break;
+  }
+  quiet_end(&q);
+  return st;
+}
+
+sk_status sk_recorder_add_racks(sk_recorder *rec, const sk_rack_sample *rows, size_t n) {
+  return append(rec, T_RACKS, rows, n);
+}
+
+sk_status sk_recorder_add_crahs(sk_recorder *rec, const sk_crah_sample *rows, size_t n) {
+  return append(rec, T_CRAH, rows, n);
+}
+
+sk_status sk_recorder_add_room(sk_recorder *rec, const sk_room_sample *row) {
+  return append(rec, T_ROOM, row, 1);
+}
+
+sk_status sk_recorder_add_event(sk_recorder *rec, const sk_event_record *ev) {
+  return append(rec, T_EVENTS, ev, 1);
+}
+
+static sk_status write_all(sk_recorder *rec) {
+  for (int i = 0; i < N_TABLES; i++) {
+    sk_status st = table_write(rec, &rec->tables[i]);
+    if (st != SK_OK)
+      return st;
+  }
+  return SK_OK;
+}
+
+sk_status sk_recorder_flush(sk_recorder *rec) {
+  assert(rec);
+  assert(rec->state != REC_FINISHED && "flush after sk_recorder_finish");
+  if (rec->state == REC_FAILED)
+    return SK_EIO;
+  rec->err[0] = '\0';
+  quiet_state q;
+  quiet_begin(&q);
+  sk_status st = write_all(rec);
+  if (st == SK_OK && H5Fflush(rec->file, H5F_SCOPE_GLOBAL) < 0)
+    st = set_failed(rec, "cannot flush", NULL);
+  quiet_end(&q);
+  return st;
+}
+
+/* ---- finishing --------------------------------------------------------------------- */
+
+/* Writes the buffers and closes every handle; the file is complete and closed after. */
+static sk_status close_file(sk_recorder *rec) {
+  sk_status st = rec->state == REC_OPEN ? write_all(rec) : SK_OK;
+  for (int i = 0; i < N_TABLES; i++) {
+    if (rec->tables[i].dset >= 0 && H5Dclose(rec->tables[i].dset) < 0 && st == SK_OK)
+      st = set_failed(rec, "cannot close", rec->tables[i].spec);
+    rec->tables[i].dset = H5I_INVALID_HID;
+  }
+  if (rec->file >= 0 && H5Fclose(rec->file) < 0 && st == SK_OK)
+    st = set_failed(rec, "cannot close file", NULL);
+  rec->file = H5I_INVALID_HID;
+  return st;
+}
+
+static herr_t write_figures(hid_t file, const char *group, const sk_recorder_figure *figs, size_t n,
+                            const char *status_text) {
+  hid_t g = H5Gopen2(file, group, H5P_DEFAULT);
+  if (g < 0)
+    return -1;
+  herr_t rc = 0;
+  for (size_t i = 0; i < n && rc >= 0; i++) {
+    assert(figs[i].key);
+    rc = attr_figure(g, &figs[i]);
+  }
+  if (rc >= 0 && status_text) {
+    char utc[32];
+    utc_now(utc, sizeof utc);
+    rc = attr_str(g, "finished_utc", utc) < 0 ? -1 : attr_str(g, "status", status_text);
+  }
+  if (H5Gclose(g) < 0)
+    rc = -1;
+  return rc;
+}
+
+/* H5Aiterate2 callback: copies one attribute of loc onto the object *data. */
+static herr_t copy_attr_cb(hid_t loc, const char *name, const H5A_info_t *info, void *data) {
+  (void)info;
+  hid_t dst = *(const hid_t *)data;
+  hid_t a = H5Aopen(loc, name, H5P_DEFAULT);
+  hid_t ftype = a < 0 ? H5I_INVALID_HID : H5Aget_type(a);
+  hid_t space = a < 0 ? H5I_INVALID_HID : H5Aget_space(a);
+  hid_t mtype = ftype < 0 ? H5I_INVALID_HID : H5Tget_native_type(ftype, H5T_DIR_DEFAULT);
+  hssize_t n = space < 0 ? -1 : H5Sget_simple_extent_npoints(space);
+  size_t size = mtype < 0 || n < 0 ? 0 : H5Tget_size(mtype) * (size_t)n;
+  unsigned char *buf = size ? calloc(1, size) : NULL;
+  herr_t rc = -1;
+  if (buf && H5Aread(a, mtype, buf) >= 0) {
+    rc = attr_write(dst, name, ftype, mtype, buf);
+    if (H5Tdetect_class(mtype, H5T_VLEN) > 0 || H5Tis_variable_str(mtype) > 0)
+#if H5_VERSION_GE(1, 12, 0)
+      H5Treclaim(mtype, space, H5P_DEFAULT, buf);
+#else
+      H5Dvlen_reclaim(mtype, space, H5P_DEFAULT, buf);
+#endif
+  }
+  free(buf);
+  close_id(&mtype);
+  close_id(&space);
+  close_id(&ftype);
+  close_id(&a);
+  return rc;
+}
+
+/* Copies every attribute of src onto dst, in creation order (so h5py lists them alike). */
+static herr_t copy_attrs(hid_t src, hid_t dst) {
+  return H5Aiterate2(src, H5_INDEX_CRT_ORDER, H5_ITER_INC, NULL, copy_attr_cb, &dst);
+}
+
+/* Copies the 1-D dataset at path from src to dst, block_rows rows at a time, with its
+ * attributes; compress adds shuffle+deflate to the source's creation list (which carries
+ * the chunk size, untracked times and attribute creation order).  Rows are read and
+ * written in the packed file type, so they are not converted.  On failure, HDF5's reason
+ * goes to detail[DETAIL_LEN]. */
+static herr_t copy_dataset(hid_t src, hid_t dst, const char *path, hsize_t block_rows, int compress,
+                           char *detail) {
+  hid_t sd = H5I_INVALID_HID, dd = H5I_INVALID_HID, ftype = H5I_INVALID_HID;
+  hid_t sspace = H5I_INVALID_HID, dspace = H5I_INVALID_HID, mspace = H5I_INVALID_HID;
+  hid_t dcpl = H5I_INVALID_HID;
+  unsigned char *buf = NULL;
+  herr_t rc = -1;
+  hsize_t n = 0, maxdims = 0;
+  if ((sd = H5Dopen2(src, path, H5P_DEFAULT)) < 0 || (ftype = H5Dget_type(sd)) < 0 ||
+      (sspace = H5Dget_space(sd)) < 0 || H5Sget_simple_extent_dims(sspace, &n, &maxdims) < 0)
+    goto done;
+  if ((dcpl = H5Dget_create_plist(sd)) < 0 ||
+      (compress && (H5Pset_shuffle(dcpl) < 0 || H5Pset_deflate(dcpl, DEFLATE_LEVEL) < 0)))
+    goto done;
+  if ((dspace = H5Screate_simple(1, &n, &maxdims)) < 0 ||
+      (dd = H5Dcreate2(dst, path, ftype, dspace, H5P_DEFAULT, dcpl, H5P_DEFAULT)) < 0 ||
+      copy_attrs(sd, dd) < 0)
+    goto done;
+  size_t row = H5Tget_size(ftype);
+  if (!row || !(buf = malloc(block_rows * row)))
+    goto done;
+  for (hsize_t start = 0; start < n; start += block_rows) {
+    hsize_t count = n - start < block_rows ? n - start : block_rows;
+    if ((mspace = H5Screate_simple(1, &count, NULL)) < 0 ||
+        H5Sselect_hyperslab(sspace, H5S_SELECT_SET, &start, NULL, &count, NULL) < 0 ||
+        H5Sselect_hyperslab(dspace, H5S_SELECT_SET, &start, NULL, &count, NULL) < 0 ||
+        H5Dread(sd, ftype, mspace, sspace, H5P_DEFAULT, buf) < 0 ||
+        H5Dwrite(dd, ftype, mspace, dspace, H5P_DEFAULT, buf) < 0)
+      goto done;
+    close_id(&mspace);
+  }
+  rc = 0;
+done:
+  if (rc < 0)
+    h5_detail(detail); /* before the closes below clear the stack */
+  free(buf);
+  close_id(&mspace);
+  close_id(&dspace);
+  close_id(&dcpl);
+  close_id(&sspace);
+  close_id(&ftype);
+  close_id(&dd);
+  close_id(&sd);
+  return rc;
+}
+
+/* A new group at path in dst with the attributes of the one in src. */
+static herr_t copy_group(hid_t src, hid_t dst, const char *path) {
+  hid_t sg = H5Gopen2(src, path, H5P_DEFAULT);
+  hid_t dg = sg < 0 ? H5I_INVALID_HID : make_group(dst, path);
+  herr_t rc = dg < 0 ? -1 : copy_attrs(sg, dg);
+  close_id(&dg);
+  close_id(&sg);
+  return rc;
+}
+
+static hid_t latest_fapl(void) {
+  hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
+  if (fapl >= 0 && H5Pset_libver_bounds(fapl, H5F_LIBVER_LATEST, H5F_LIBVER_LATEST) < 0)
+    close_id(&fapl);
+  return fapl;
+}
+
+typedef struct {
+  const sk_recorder_figure *summary, *run_info;
+  size_t n_summary, n_run_info;
+  const char *status_text;
+} figures;
+
+static herr_t add_figures(hid_t file, const figures *f) {
+  if (write_figures(file, "/summary", f->summary, f->n_summary, NULL) < 0)
+    return -1;
+  return write_figures(file, "/run_info", f->run_info, f->n_run_info,
+                       f->status_text ? f->status_text : "");
+}
+
+/* Writes the compressed copy of the closed run file to tmp, figures included.  On
+ * failure err says what failed; the caller removes tmp. */
+static sk_status compact(const char *path, const char *tmp, const figures *f, char *err,
+                         size_t errlen) {
+  hid_t fapl = latest_fapl(), fcpl = make_ocpl(H5P_FILE_CREATE);
+  hid_t src = H5I_INVALID_HID, dst = H5I_INVALID_HID;
+  const char *what = "cannot reopen";
+  char detail[DETAIL_LEN];
+  /* Not H5Ocopy: in 1.10.8 it crashes copying a group whose many (dense) attributes are
+   * variable-length strings, as /config's are. */
+  static const char *const groups[] = {"/config", "/telemetry", "/summary", "/run_info"};
+  if (fapl < 0 || fcpl < 0 || (src = H5Fopen(path, H5F_ACC_RDONLY, fapl)) < 0)
+    goto fail;
+  what = "cannot create compressed copy";
+  if ((dst = H5Fcreate(tmp, H5F_ACC_TRUNC, fcpl, fapl)) < 0)
+    goto fail;
+  what = "cannot copy into compressed copy";
+  if (copy_attrs(src, dst) < 0)
+    goto fail;
+  for (size_t i = 0; i < COUNT(groups); i++)
+    if (copy_group(src, dst, groups[i]) < 0)
+      goto fail;
+  if (copy_dataset(src, dst, racks_spec.path, 4096, 0, detail) < 0) {
+    h5_fail_detail(err, errlen, tmp, "cannot copy /racks into compressed copy", detail);
+    goto cleanup;
+  }
+  for (int i = 0; i < N_TABLES; i++)
+    if (copy_dataset(src, dst, table_specs[i].path, table_specs[i].chunk_rows, 1, detail) < 0) {
+      h5_fail_detail(err, errlen, tmp, "cannot copy rows into compressed copy", detail);
+      goto cleanup;
+    }
+  what = "cannot write /summary or /run_info in compressed copy";
+  if (add_figures(dst, f) < 0)
+    goto fail;
+  what = "cannot close compressed copy";
+  herr_t rc = H5Fclose(dst);
+  dst = H5I_INVALID_HID;
+  if (rc < 0)
+    goto fail;
+  H5Fclose(src);
+  H5Pclose(fcpl);
+  H5Pclose(fapl);
+  return SK_OK;
+fail:
+  h5_fail(err, errlen, tmp, what);
+cleanup:
+  close_id(&dst);
+  close_id(&src);
+  close_id(&fcpl);
+  close_id(&fapl);
+  return SK_EIO;
+}
+
+/* Fallback when the compressed copy failed: the run file is complete but stays
+ * uncompressed; add the figures to it in place. */
+static sk_status finish_in_place(const char *path, const figures *f, char *err, size_t errlen) {
+  hid_t fapl = latest_fapl();
+  hid_t file = fapl < 0 ? H5I_INVALID_HID : H5Fopen(path, H5F_ACC_RDWR, fapl);
+  sk_status st = SK_OK;
+  if (file < 0 || add_figures(file, f) < 0) {
+    h5_fail(err, errlen, path, "cannot write /summary or /run_info");
+    st = SK_EIO;
+  }
+  if (file >= 0 && H5Fclose(file) < 0 && st == SK_OK) {
+    h5_fail(err, errlen, path, "cannot close");
+    st = SK_EIO;
+  }
+  close_id(&fapl);
+  return st;
+}
+
+static sk_status finish(sk_recorder *rec, const figures *f) {
+  sk_status st = close_file(rec);
+  if (st != SK_OK)
+    return st;
+  size_t len = strlen(rec->path);
+  char *tmp = malloc(len + sizeof ".tmp");
+  if (!tmp) {
+    snprintf(rec->err, sizeof rec->err, "%s: out of memory", rec->path);
+    return SK_ENOMEM;
+  }
+  memcpy(tmp, rec->path, len);
+  memcpy(tmp + len, ".tmp", sizeof ".tmp");
+  char why[240] = ""; /* two of them fit rec->err */
+  st = compact(rec->path, tmp, f, why, sizeof why);
+  if (st == SK_OK && rename(tmp, rec->path) != 0) {
+    snprintf(why, sizeof why, "%s: cannot rename to %s: %s", tmp, rec->path, strerror(errno));
+    st = SK_EIO;
+  }
+  if (st != SK_OK) {
+    unlink(tmp);
+    /* The rows are safe in the run file; still make it complete, and say which. */
+    char why2[240] = "";
+    if (finish_in_place(rec->path, f, why2, sizeof why2) == SK_OK)
+      snprintf(rec->err, sizeof rec->err, "%s (%s is complete but uncompressed)", why, rec->path);
+    else
+      snprintf(rec->err, sizeof rec->err, "%s; then %s", why, why2);
+  }
+  free(tmp);
+  return st;
+}
+
+/* Keys become attribute names next to "<key>_units" and, in /run_info, the start and
+ * status attributes; a clash would only show after the run file is closed, so check
+ * first. */
+static int figure_name_taken(const sk_recorder_figure *figs, size_t n, size_t upto,
+                             const char *name) {
+  static const char *const reserved[] = {"created_utc", "hostname", "hdf5_version", "finished_utc",
+                                         "status"};
+  for (size_t i = 0; i < COUNT(reserved); i++)
+    if (strcmp(name, reserved[i]) == 0)
+      return 1;
+  for (size_t i = 0; i < n; i++) {
+    size_t len = strlen(figs[i].key);
+    if ((i < upto && strcmp(name, figs[i].key) == 0) ||
+        (strncmp(name, figs[i].key, len) == 0 && strcmp(name + len, "_units") == 0))
+      return 1;
+  }
+  return 0;
+}
+
+static sk_status check_figures(sk_recorder *rec, const char *group, const sk_recorder_figure *figs,
+                               size_t n) {
+  for (size_t i = 0; i < n; i++) {
+    const char *k = figs[i].key;
+    assert(k);
+    if (!k[0] || strchr(k, '/') || strlen(k) > 200 || figure_name_taken(figs, n, i, k)) {
+      snprintf(rec->err, sizeof rec->err,
+               "%s: %s key '%s' is empty, too long, has a '/' or "
+               "is taken",
+               rec->path, group, k);
+      return SK_EINVAL;
+    }
+  }
+  return SK_OK;
+}
+
+sk_status sk_recorder_finish(sk_recorder *rec, const sk_recorder_figure *summary, size_t n_summary,
+                             const sk_recorder_figure *run_info, size_t n_run_info,
+                             const char *status_text) {
+  assert(rec && (summary || !n_summary) && (run_info || !n_run_info));
+  assert(rec->state != REC_FINISHED && "sk_recorder_finish called twice");
+  if (rec->state == REC_FAILED)
+    return SK_EIO;
+  rec->err[0] = '\0';
+  sk_status st = check_figures(rec, "/summary", summary, n_summary);
+  if (st == SK_OK)
+    st = check_figures(rec, "/run_info", run_info, n_run_info);
+  if (st != SK_OK)
+    return st;
+  quiet_state q;
+  quiet_begin(&q);
+  const figures f = {summary, run_info, n_summary, n_run_info, status_text};
+  st = finish(rec, &f);
+  rec->state = st == SK_OK ? REC_FINISHED : REC_FAILED;
+  quiet_end(&q);
+  return st;
+}
+
+const char *sk_recorder_error(const sk_recorder *rec) {
+  assert(rec);
+  return rec->err;
+}
+
+void sk_recorder_close(sk_recorder *rec) {
+  if (!rec)
+    return;
+  quiet_state q;
+  quiet_begin(&q);
+  close_file(rec); /* nothing to report to: a failure leaves the last flushed state */
+  free_recorder(rec);
+  quiet_end(&q);
+}

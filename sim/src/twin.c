@@ -1,0 +1,835 @@
+/*
+ * twin.c -- assembles the room from a scenario and drives it with the engine.
+ *
+ * Entities and their events (handler table below):
+ *   pools    a traffic pool (0 = the room's own traffic, then one per add_ai_nodes
+ *            effect) owns an arrival stream and the servers it routes to.  EV_ARRIVAL
+ *            draws the next arrival (Poisson by thinning, or the next trace row), routes
+ *            by power-of-two-choices on outstanding work and enqueues.
+ *   servers  EV_WAKE at the single time each server asked for (server.c); the twin keeps
+ *            one pending event per server and moves it when the wanted time changes.
+ *   plant    EV_TICK every thermal step: servers' energy since the last tick becomes
+ *            rack power, rows and CRAHs advance, the plant follows the load, energies
+ *            accumulate; on sample boundaries telemetry rows go to the sinks.
+ *   timeline EV_EFFECT starts/stops a scenario effect.
+ * Determinism: every draw comes from a stream keyed by (seed, stable id, purpose); every
+ * reduction runs in index order; ties in time resolve by insertion order in the engine.
+ * Servers for add_ai_nodes are allocated up front (present = 0), so the arrays never move
+ * and the whole state stays plain memory.
+ */
+#include "skadi/twin.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "skadi/plant.h"
+#include "skadi/qsketch.h"
+#include "skadi/rng.h"
+#include "skadi/server.h"
+#include "skadi/thermal.h"
+#include "skadi/workload.h"
+
+enum { EV_ARRIVAL = 0, EV_WAKE, EV_TICK, EV_EFFECT, EV_COUNT };
+
+/* RNG purposes: never renumber (recordings depend on them). */
+enum { RNG_ARRIVAL = 1, RNG_TOKENS = 2, RNG_ROUTE = 3 };
+
+typedef struct {
+  int active;
+  int effect;                 /* effect index, -1 for the room pool */
+  double rate_prompts_s;      /* effect pools: constant rate */
+  int n_members;
+  int *members;               /* server indices */
+  sk_rng *rng_arrival, *rng_tokens, *rng_route;
+  sk_event_id next_id;
+  size_t trace_pos;           /* trace replay (room pool) */
+  double trace_offset_s;
+} pool;
+
+typedef struct {
+  double wall_j;              /* rack PDU energy in the window */
+  double gpu_j;
+  double tokens;
+  sk_qsketch ttft;            /* TTFT of the rack's requests finishing prefill in window */
+} rack_window;
+
+typedef struct {
+  double it_j, fan_j, pump_j, chiller_j, tower_j, losses_j, misc_j;
+} energy;
+
+struct sk_twin {
+  sk_scenario sc;
+  const sk_trace *trace;
+  sk_engine *eng;
+  sk_twin_sinks sinks;
+  sk_time_ns end_ns, step_ns, sample_ns, next_sample_ns, last_sample_ns;
+
+  int n_rows, rpr, n_racks;
+  sk_rack_thermal *rt;
+  rack_window *rw;
+  int *rack_servers;          /* present servers per rack */
+  sk_crah crah[SK_MAX_ROWS];
+  double crah_fan_j_row[SK_MAX_ROWS];
+  sk_plant_state plant;
+  double last_pump_w;
+
+  int n_servers;
+  sk_server *srv;
+  sk_time_ns *wake_at;        /* time of each server's pending EV_WAKE, SK_TIME_MAX = none */
+  sk_event_id *wake_id;
+
+  int n_pools;
+  pool *pools;
+  double load_factor;         /* product of active load_scale effects */
+
+  /* windows (since the last sample) and run totals */
+  energy win, tot;
+  double win_prompts_done, win_prompts_in, win_tokens;
+  double tot_prompts_done, tot_prompts_in, tot_prompts_rej, tot_tokens;
+  sk_qsketch win_ttft, tot_ttft;
+  double inlet_ok, inlet_n, min_inlet, max_inlet;
+  double row_max_inlet[SK_MAX_ROWS], row_sum_inlet[SK_MAX_ROWS], row_sum_kw[SK_MAX_ROWS];
+  double samples;
+
+  sk_rack_sample *rack_rows;
+  sk_crah_sample crah_rows[SK_MAX_ROWS];
+};
+
+static double hour_of_day(const sk_twin *tw, double t_s) {
+  return fmod(tw->sc.start_hour + t_s / 3600.0, 24.0);
+}
+
+/* --- server wake bookkeeping ---------------------------------------------------------- */
+
+static void reschedule(sk_twin *tw, int s) {
+  sk_time_ns want = tw->srv[s].next_wake_ns;
+  if (want == tw->wake_at[s])
+    return;
+  if (tw->wake_at[s] != SK_TIME_MAX)
+    sk_engine_cancel(tw->eng, tw->wake_id[s]);
+  tw->wake_at[s] = want;
+  if (want != SK_TIME_MAX)
+    sk_engine_schedule(tw->eng, want, EV_WAKE, (uint32_t)s, 0, &tw->wake_id[s]);
+}
+
+static void ttft_sink(void *ud, int server, double ttft_ms) {
+  sk_twin *tw = ud;
+  int rack = tw->srv[server].rack;
+  sk_qsketch_add(&tw->rw[rack].ttft, ttft_ms);
+  sk_qsketch_add(&tw->win_ttft, ttft_ms);
+  sk_qsketch_add(&tw->tot_ttft, ttft_ms);
+}
+
+static void set_present(sk_twin *tw, int s, int present) {
+  sk_server *sv = &tw->srv[s];
+  if (sv->present == present)
+    return;
+  sv->present = present;
+  tw->rack_servers[sv->rack] += present ? 1 : -1;
+  tw->rt[sv->rack].n_servers = tw->rack_servers[sv->rack];
+}
+
+static void on_wake(sk_engine *eng, void *world, uint32_t target, uint64_t arg) {
+  (void)arg;
+  sk_twin *tw = world;
+  int s = (int)target;
+  sk_server *sv = &tw->srv[s];
+  tw->wake_at[s] = SK_TIME_MAX;
+  sk_server_wake(sv, &tw->sc.server, &tw->sc.perf, sk_engine_now(eng), ttft_sink, tw);
+  if (sv->draining && sk_server_load(sv) == 0) {
+    sk_server_account(sv, &tw->sc.server, sk_engine_now(eng));
+    set_present(tw, s, 0);
+    sv->next_wake_ns = SK_TIME_MAX;
+  }
+  reschedule(tw, s);
+}
+
+/* --- arrivals ------------------------------------------------------------------------- */
+
+typedef struct {
+  const sk_twin *tw;
+  const pool *p;
+} rate_ctx;
+
+static double pool_rate_at(const void *ctx, double t_s) {
+  const rate_ctx *rc = ctx;
+  if (rc->p->effect >= 0)
+    return rc->p->rate_prompts_s * rc->tw->load_factor;
+  return sk_workload_rate(&rc->tw->sc.workload, hour_of_day(rc->tw, t_s)) * rc->tw->load_factor;
+}
+
+static double pool_rate_max(const sk_twin *tw, const pool *p) {
+  if (p->effect >= 0)
+    return p->rate_prompts_s * tw->load_factor;
+  return sk_workload_rate_max(&tw->sc.workload) * tw->load_factor;
+}
+
+static int trace_mode(const sk_twin *tw, const pool *p) {
+  return p->effect < 0 && tw->trace != NULL && tw->trace->n > 0;
+}
+
+/* Trace arrival time (s) of the pool's current trace position. */
+static double trace_time(const sk_twin *tw, const pool *p) {
+  return p->trace_offset_s + tw->trace->t_s[p->trace_pos] / tw->sc.workload.rate_scale /
+                                 tw->load_factor;
+}
+
+static void schedule_arrival(sk_twin *tw, int pi) {
+  pool *p = &tw->pools[pi];
+  sk_time_ns now = sk_engine_now(tw->eng);
+  double now_s = (double)now * 1e-9;
+  double t_s;
+  if (trace_mode(tw, p)) {
+    t_s = trace_time(tw, p);
+  } else {
+    rate_ctx rc = {tw, p};
+    double dt = sk_workload_next_arrival(p->rng_arrival, now_s, pool_rate_max(tw, p),
+                                         pool_rate_at, &rc);
+    if (!isfinite(dt))
+      return;
+    t_s = now_s + dt;
+  }
+  sk_time_ns t = (sk_time_ns)llround(t_s * 1e9);
+  if (t < now)
+    t = now;
+  if (t > tw->end_ns)
+    return;
+  sk_engine_schedule(tw->eng, t, EV_ARRIVAL, (uint32_t)pi, 0, &p->next_id);
+}
+
+static int route(sk_twin *tw, pool *p) {
+  int n = p->n_members;
+  if (n == 0)
+    return -1;
+  /* power of two choices among servers taking traffic */
+  int best = -1;
+  for (int tries = 0; tries < 2; tries++) {
+    int s = p->members[sk_rng_uniform_int(p->rng_route, (uint32_t)n)];
+    const sk_server *sv = &tw->srv[s];
+    if (!sv->present || sv->draining)
+      continue;
+    if (best < 0 || sk_server_load(sv) < sk_server_load(&tw->srv[best]))
+      best = s;
+  }
+  if (best >= 0)
+    return best;
+  for (int i = 0; i < n; i++) { /* both picks unavailable: first available in order */
+    const sk_server *sv = &tw->srv[p->members[i]];
+    if (sv->present && !sv->draining)
+      return p->members[i];
+  }
+  return -1;
+}
+
+static void on_arrival(sk_engine *eng, void *world, uint32_t target, uint64_t arg) {
+  (void)arg;
+  sk_twin *tw = world;
+  pool *p = &tw->pools[target];
+  sk_time_ns now = sk_engine_now(eng);
+  p->next_id = 0;
+  sk_request rq;
+  rq.t_arrival_ns = now;
+  if (trace_mode(tw, p)) {
+    rq.in_tokens = tw->trace->in_tokens[p->trace_pos];
+    rq.out_tokens = tw->trace->out_tokens[p->trace_pos];
+    if (++p->trace_pos == tw->trace->n) { /* loop the trace; keep the mean gap between */
+      p->trace_pos = 0;
+      double gap = tw->trace->n > 1 ? tw->trace->span_s / (double)(tw->trace->n - 1) : 1.0;
+      p->trace_offset_s = (double)now * 1e-9 +
+                          gap / tw->sc.workload.rate_scale / tw->load_factor;
+    }
+  } else {
+    sk_workload_tokens(&tw->sc.workload, p->rng_tokens, &rq.in_tokens, &rq.out_tokens);
+  }
+  tw->win_prompts_in += 1;
+  tw->tot_prompts_in += 1;
+  int s = route(tw, p);
+  if (s < 0 || !sk_server_enqueue(&tw->srv[s], &tw->sc.server, &tw->sc.perf, &rq, now))
+    tw->tot_prompts_rej += 1;
+  else
+    reschedule(tw, s);
+  schedule_arrival(tw, (int)target);
+}
+
+/* Redraws pending Poisson arrivals after a rate change (memorylessness makes this
+ * exact); trace pools keep their schedule but rescale the rest of the trace. */
+static void redraw_arrivals(sk_twin *tw, double old_factor) {
+  sk_time_ns now = sk_engine_now(tw->eng);
+  for (int i = 0; i < tw->n_pools; i++) {
+    pool *p = &tw->pools[i];
+    if (!p->active)
+      continue;
+    if (p->next_id)
+      sk_engine_cancel(tw->eng, p->next_id);
+    p->next_id = 0;
+    if (trace_mode(tw, p)) {
+      /* keep the trace position; stretch what remains of the current loop */
+      double now_s = (double)now * 1e-9;
+      double rel = tw->trace->t_s[p->trace_pos] / tw->sc.workload.rate_scale;
+      double due_old = p->trace_offset_s + rel / old_factor;
+      double left = due_old > now_s ? due_old - now_s : 0.0;
+      p->trace_offset_s = now_s + left * old_factor / tw->load_factor - rel / tw->load_factor;
+    }
+    schedule_arrival(tw, i);
+  }
+}
+
+/* --- timeline ------------------------------------------------------------------------- */
+
+static void emit_event(sk_twin *tw, const sk_effect *ef, const char *phase) {
+  if (!tw->sinks.on_event)
+    return;
+  static const char *const kinds[] = {"add_ai_nodes", "crah_override", "load_scale"};
+  sk_event_record ev;
+  memset(&ev, 0, sizeof ev);
+  ev.ts = (double)sk_engine_now(tw->eng) * 1e-9;
+  snprintf(ev.name, sizeof ev.name, "%s", ef->name);
+  snprintf(ev.effect, sizeof ev.effect, "%s", kinds[ef->kind]);
+  snprintf(ev.phase, sizeof ev.phase, "%s", phase);
+  switch (ef->kind) {
+  case SK_EFFECT_ADD_AI_NODES: {
+    char ids[64] = "";
+    size_t used = 0;
+    for (int i = 0; i < ef->n_racks && used + 12 < sizeof ids; i++) {
+      char id[8];
+      sk_scenario_rack_id(&tw->sc, ef->rack_index[i], id);
+      used += (size_t)snprintf(ids + used, sizeof ids - used, "%s\"%s\"", i ? "," : "", id);
+    }
+    snprintf(ev.detail, sizeof ev.detail,
+             "{\"racks\":[%s],\"nodes_per_rack\":%d,\"rate_prompts_s_per_node\":%g}", ids,
+             ef->nodes_per_rack, ef->rate_prompts_s_per_node);
+    break;
+  }
+  case SK_EFFECT_CRAH_OVERRIDE:
+    snprintf(ev.detail, sizeof ev.detail,
+             "{\"row\":\"%c\",\"fan_speed_pct\":%g,\"supply_setpoint_c\":%g}", 'A' + ef->row,
+             isnan(ef->fan_speed_pct) ? -1.0 : ef->fan_speed_pct,
+             isnan(ef->supply_setpoint_c) ? -1.0 : ef->supply_setpoint_c);
+    break;
+  case SK_EFFECT_LOAD_SCALE:
+    snprintf(ev.detail, sizeof ev.detail, "{\"factor\":%g}", ef->factor);
+    break;
+  case SK_EFFECT_KIND_COUNT:
+    break;
+  }
+  tw->sinks.on_event(tw->sinks.ud, &ev);
+}
+
+static void effect_start(sk_twin *tw, int ei) {
+  const sk_effect *ef = &tw->sc.effects[ei];
+  sk_time_ns now = sk_engine_now(tw->eng);
+  switch (ef->kind) {
+  case SK_EFFECT_ADD_AI_NODES: {
+    for (int pi = 0; pi < tw->n_pools; pi++) {
+      pool *p = &tw->pools[pi];
+      if (p->effect != ei)
+        continue;
+      for (int m = 0; m < p->n_members; m++) {
+        int s = p->members[m];
+        sk_server *sv = &tw->srv[s];
+        int rack = sv->rack, id = sv->id;
+        sk_server_init(sv, id, rack, pi, now);
+        set_present(tw, s, 1);
+      }
+      p->active = 1;
+      schedule_arrival(tw, pi);
+    }
+    break;
+  }
+  case SK_EFFECT_CRAH_OVERRIDE:
+    if (!isnan(ef->fan_speed_pct))
+      tw->crah[ef->row].speed_pct = ef->fan_speed_pct;
+    if (!isnan(ef->supply_setpoint_c))
+      tw->crah[ef->row].setpoint_c = ef->supply_setpoint_c;
+    break;
+  case SK_EFFECT_LOAD_SCALE: {
+    double old = tw->load_factor;
+    tw->load_factor *= ef->factor;
+    redraw_arrivals(tw, old);
+    break;
+  }
+  case SK_EFFECT_KIND_COUNT:
+    break;
+  }
+  emit_event(tw, ef, "start");
+}
+
+static void effect_stop(sk_twin *tw, int ei) {
+  const sk_effect *ef = &tw->sc.effects[ei];
+  sk_time_ns now = sk_engine_now(tw->eng);
+  switch (ef->kind) {
+  case SK_EFFECT_ADD_AI_NODES:
+    for (int pi = 0; pi < tw->n_pools; pi++) {
+      pool *p = &tw->pools[pi];
+      if (p->effect != ei)
+        continue;
+      p->active = 0;
+      if (p->next_id)
+        sk_engine_cancel(tw->eng, p->next_id);
+      p->next_id = 0;
+      for (int m = 0; m < p->n_members; m++) {
+        int s = p->members[m];
+        sk_server *sv = &tw->srv[s];
+        sv->draining = 1;
+        if (sk_server_load(sv) == 0) {
+          sk_server_account(sv, &tw->sc.server, now);
+          set_present(tw, s, 0);
+          sv->next_wake_ns = SK_TIME_MAX;
+          reschedule(tw, s);
+        }
+      }
+    }
+    break;
+  case SK_EFFECT_CRAH_OVERRIDE:
+    if (!isnan(ef->fan_speed_pct))
+      tw->crah[ef->row].speed_pct = tw->sc.room.crah_fan_speed_pct;
+    if (!isnan(ef->supply_setpoint_c))
+      tw->crah[ef->row].setpoint_c = tw->sc.room.supply_setpoint_c;
+    break;
+  case SK_EFFECT_LOAD_SCALE: {
+    double old = tw->load_factor;
+    tw->load_factor /= ef->factor;
+    redraw_arrivals(tw, old);
+    break;
+  }
+  case SK_EFFECT_KIND_COUNT:
+    break;
+  }
+  emit_event(tw, ef, "stop");
+}
+
+static void on_effect(sk_engine *eng, void *world, uint32_t target, uint64_t arg) {
+  (void)eng;
+  if (arg == 0)
+    effect_start(world, (int)target);
+  else
+    effect_stop(world, (int)target);
+}
+
+/* --- plant tick and telemetry ----------------------------------------------------------- */
+
+static void emit_sample(sk_twin *tw, sk_time_ns now) {
+  const sk_scenario *sc = &tw->sc;
+  double period_s = (double)(now - tw->last_sample_ns) * 1e-9;
+  double ts = (double)now * 1e-9;
+  double ok = 0, max_in = -INFINITY;
+  int queue_room = 0, active_room = 0;
+  int qd[SK_MAX_ROWS * SK_MAX_RACKS_PER_ROW];
+  memset(qd, 0, sizeof(int) * (size_t)tw->n_racks);
+  for (int s = 0; s < tw->n_servers; s++) {
+    const sk_server *sv = &tw->srv[s];
+    if (!sv->present)
+      continue;
+    qd[sv->rack] += sv->q_len;
+    queue_room += sv->q_len;
+    active_room += sv->n_active;
+  }
+  double pump_pct = sc->plant.pump_speed_pct;
+  for (int i = 0; i < tw->n_racks; i++) {
+    sk_rack_sample *r = &tw->rack_rows[i];
+    rack_window *w = &tw->rw[i];
+    const sk_rack_thermal *th = &tw->rt[i];
+    int row = i / tw->rpr;
+    r->ts = ts;
+    sk_scenario_rack_id(sc, i, r->rack_id);
+    r->inlet_c = th->t_in_c;
+    r->outlet_c = th->t_out_c;
+    r->pdu_kw = period_s > 0 ? w->wall_j / period_s / 1000.0 : 0.0;
+    r->gpu_energy_j = w->gpu_j;
+    r->tokens_ps = period_s > 0 ? w->tokens / period_s : 0.0;
+    r->latency_p95_ms = sk_qsketch_quantile(&w->ttft, 0.95);
+    r->fan_rpm_pct = tw->crah[row].speed_pct;
+    r->pump_rpm_pct = pump_pct;
+    r->queue_depth = qd[i];
+    r->n_servers = tw->rack_servers[i];
+    if (th->t_in_c <= sc->settings.inlet_max_c)
+      ok += 1;
+    if (th->t_in_c > max_in)
+      max_in = th->t_in_c;
+    if (th->t_in_c > tw->row_max_inlet[row])
+      tw->row_max_inlet[row] = th->t_in_c;
+    if (th->t_in_c < tw->min_inlet)
+      tw->min_inlet = th->t_in_c;
+    tw->row_sum_inlet[row] += th->t_in_c;
+    tw->row_sum_kw[row] += r->pdu_kw;
+  }
+  tw->inlet_ok += ok;
+  tw->inlet_n += tw->n_racks;
+  if (max_in > tw->max_inlet)
+    tw->max_inlet = max_in;
+  tw->samples += 1;
+
+  for (int row = 0; row < tw->n_rows; row++) {
+    sk_crah_sample *c = &tw->crah_rows[row];
+    const sk_crah *cr = &tw->crah[row];
+    c->ts = ts;
+    snprintf(c->row, sizeof c->row, "%c", 'A' + row);
+    c->supply_c = cr->supply_c;
+    c->setpoint_c = cr->setpoint_c;
+    c->return_c = cr->return_c;
+    c->fan_pct = cr->speed_pct;
+    c->fan_kw = cr->fan_w / 1000.0;
+    c->load_kw = cr->load_w / 1000.0;
+    c->airflow_m3s = cr->flow_m3s;
+  }
+
+  sk_room_sample room;
+  memset(&room, 0, sizeof room);
+  const energy *e = &tw->win;
+  double k = period_s > 0 ? 1.0 / (period_s * 1000.0) : 0.0;
+  room.ts = ts;
+  room.it_kw = e->it_j * k;
+  room.crah_fan_kw = e->fan_j * k;
+  room.pump_kw = e->pump_j * k;
+  room.chiller_kw = e->chiller_j * k;
+  room.tower_kw = e->tower_j * k;
+  room.losses_kw = e->losses_j * k;
+  room.misc_kw = e->misc_j * k;
+  double fac_j = e->it_j + e->fan_j + e->pump_j + e->chiller_j + e->tower_j + e->losses_j + e->misc_j;
+  room.facility_kw = fac_j * k;
+  room.pue = e->it_j > 0 ? fac_j / e->it_j : NAN;
+  room.wetbulb_c = sk_wetbulb_c(&sc->plant, hour_of_day(tw, ts));
+  room.chw_supply_c = sc->plant.chw_supply_c;
+  room.chiller_cop = tw->plant.cop;
+  room.prompts_completed = tw->win_prompts_done;
+  room.prompts_arrived = tw->win_prompts_in;
+  room.tokens_ps = period_s > 0 ? tw->win_tokens / period_s : 0.0;
+  room.j_per_prompt_wh = tw->win_prompts_done > 0 ? fac_j / 3600.0 / tw->win_prompts_done : NAN;
+  const energy *t = &tw->tot;
+  double tot_j = t->it_j + t->fan_j + t->pump_j + t->chiller_j + t->tower_j + t->losses_j + t->misc_j;
+  room.j_per_prompt_wh_cum = tw->tot_prompts_done > 0 ? tot_j / 3600.0 / tw->tot_prompts_done : NAN;
+  room.latency_p95_ms = sk_qsketch_quantile(&tw->win_ttft, 0.95);
+  room.inlet_compliance_pct = 100.0 * ok / tw->n_racks;
+  room.max_inlet_c = max_in;
+  room.energy_kwh_cum = tot_j / 3.6e6;
+  room.queue_depth = queue_room;
+  room.active_sequences = active_room;
+
+  if (tw->sinks.on_sample)
+    tw->sinks.on_sample(tw->sinks.ud, tw->rack_rows, tw->n_racks, tw->crah_rows, tw->n_rows, &room);
+
+  for (int i = 0; i < tw->n_racks; i++) {
+    tw->rw[i].wall_j = tw->rw[i].gpu_j = tw->rw[i].tokens = 0;
+    sk_qsketch_reset(&tw->rw[i].ttft);
+  }
+  memset(&tw->win, 0, sizeof tw->win);
+  tw->win_prompts_done = tw->win_prompts_in = tw->win_tokens = 0;
+  sk_qsketch_reset(&tw->win_ttft);
+  tw->last_sample_ns = now;
+}
+
+static void on_tick(sk_engine *eng, void *world, uint32_t target, uint64_t arg) {
+  (void)target;
+  (void)arg;
+  sk_twin *tw = world;
+  const sk_scenario *sc = &tw->sc;
+  const sk_server_params *sp = &sc->server;
+  sk_time_ns now = sk_engine_now(eng);
+  double dt = (double)tw->step_ns * 1e-9;
+
+  for (int i = 0; i < tw->n_racks; i++)
+    tw->rt[i].power_w = 0;
+  double done = 0, tokens = 0;
+  for (int s = 0; s < tw->n_servers; s++) {
+    sk_server *sv = &tw->srv[s];
+    if (sv->present)
+      sk_server_account(sv, sp, now);
+    if (!sv->present && sv->gpu_energy_j == 0 && sv->host_energy_j == 0 && sv->prompts_done == 0)
+      continue;
+    double t_in = tw->rt[sv->rack].t_in_c;
+    double core_w = (sv->gpu_energy_j + sv->host_energy_j) / dt;
+    double fan_w = sv->present ? sk_server_fan_w(sp, core_w, t_in) : 0.0;
+    double wall_w = (core_w + fan_w) / sp->psu_eff;
+    tw->rt[sv->rack].power_w += wall_w;
+    rack_window *w = &tw->rw[sv->rack];
+    w->wall_j += wall_w * dt;
+    w->gpu_j += sv->gpu_energy_j;
+    w->tokens += sv->tokens_out;
+    sv->slowdown = sk_server_slowdown(sp, sv->gpu_energy_j / dt / sp->gpus, t_in);
+    done += sv->prompts_done;
+    tokens += sv->tokens_out;
+    sv->gpu_energy_j = sv->host_energy_j = sv->tokens_out = sv->prompts_done = 0;
+  }
+
+  double it_w = 0, fan_w = 0, crah_load = 0;
+  for (int row = 0; row < tw->n_rows; row++) {
+    sk_crah *c = &tw->crah[row];
+    sk_crah_prepare(c, &sc->room, sc->plant.chw_supply_c, tw->plant.chw_excess_k);
+    sk_row_thermal_step(&tw->rt[row * tw->rpr], tw->rpr, c, &sc->room, sp, dt);
+    fan_w += c->fan_w;
+    crah_load += c->load_w;
+    tw->crah_fan_j_row[row] += c->fan_w * dt;
+  }
+  for (int i = 0; i < tw->n_racks; i++)
+    it_w += tw->rt[i].power_w;
+  double wb = sk_wetbulb_c(&sc->plant, hour_of_day(tw, (double)now * 1e-9));
+  sk_plant_update(&tw->plant, &sc->plant, crah_load + tw->plant.pump_w, wb);
+
+  energy d = {it_w * dt,
+              fan_w * dt,
+              tw->plant.pump_w * dt,
+              tw->plant.chiller_w * dt,
+              tw->plant.tower_w * dt,
+              sk_electrical_losses_w(&sc->plant, it_w) * dt,
+              sc->plant.misc_kw * 1000.0 * dt};
+  energy *acc[2] = {&tw->win, &tw->tot};
+  for (int a = 0; a < 2; a++) {
+    acc[a]->it_j += d.it_j;
+    acc[a]->fan_j += d.fan_j;
+    acc[a]->pump_j += d.pump_j;
+    acc[a]->chiller_j += d.chiller_j;
+    acc[a]->tower_j += d.tower_j;
+    acc[a]->losses_j += d.losses_j;
+    acc[a]->misc_j += d.misc_j;
+  }
+  tw->win_prompts_done += done;
+  tw->tot_prompts_done += done;
+  tw->win_tokens += tokens;
+  tw->tot_tokens += tokens;
+
+  if (now >= tw->next_sample_ns) {
+    emit_sample(tw, now);
+    tw->next_sample_ns += tw->sample_ns;
+  }
+  if (now + tw->step_ns <= tw->end_ns)
+    sk_engine_schedule(eng, now + tw->step_ns, EV_TICK, 0, 0, NULL);
+}
+
+/* --- construction ----------------------------------------------------------------------- */
+
+static const sk_event_fn HANDLERS[EV_COUNT] = {on_arrival, on_wake, on_tick, on_effect};
+
+static sk_time_ns s_to_ns(double s) {
+  return (sk_time_ns)llround(s * 1e9);
+}
+
+static sk_status make_pool(sk_twin *tw, int pi, int effect, uint64_t id) {
+  pool *p = &tw->pools[pi];
+  p->effect = effect;
+  sk_status st;
+  if ((st = sk_rng_create(&p->rng_arrival, tw->sc.seed, id, RNG_ARRIVAL)) != SK_OK ||
+      (st = sk_rng_create(&p->rng_tokens, tw->sc.seed, id, RNG_TOKENS)) != SK_OK ||
+      (st = sk_rng_create(&p->rng_route, tw->sc.seed, id, RNG_ROUTE)) != SK_OK)
+    return st;
+  return SK_OK;
+}
+
+sk_status sk_twin_create(sk_twin **out, const sk_scenario *sc, const sk_trace *trace, char *err,
+                         size_t errlen) {
+  sk_status st = SK_ENOMEM;
+  sk_twin *tw = calloc(1, sizeof *tw);
+  *out = NULL;
+  if (!tw)
+    goto fail;
+  tw->sc = *sc;
+  tw->trace = sc->trace_csv[0] ? trace : NULL;
+  if (sc->trace_csv[0] && (!trace || trace->n == 0)) {
+    snprintf(err, errlen, "scenario names trace %s but no trace rows were loaded", sc->trace_csv);
+    st = SK_EINVAL;
+    goto fail;
+  }
+  tw->n_rows = sc->n_rows;
+  tw->rpr = sc->racks_per_row;
+  tw->n_racks = tw->n_rows * tw->rpr;
+  tw->end_ns = s_to_ns(sc->duration_s);
+  tw->step_ns = s_to_ns(sc->thermal_step_s);
+  tw->sample_ns = s_to_ns(sc->sample_period_s);
+  tw->next_sample_ns = tw->sample_ns;
+  tw->load_factor = 1.0;
+
+  /* servers: base servers first, then every add_ai_nodes effect's nodes */
+  int n_srv = tw->n_racks * sc->servers_per_rack;
+  int n_pools = 1;
+  for (int e = 0; e < sc->n_effects; e++)
+    if (sc->effects[e].kind == SK_EFFECT_ADD_AI_NODES) {
+      n_srv += sc->effects[e].n_racks * sc->effects[e].nodes_per_rack;
+      n_pools++;
+    }
+  tw->n_servers = n_srv;
+  tw->n_pools = n_pools;
+  tw->rt = calloc((size_t)tw->n_racks, sizeof *tw->rt);
+  tw->rw = calloc((size_t)tw->n_racks, sizeof *tw->rw);
+  tw->rack_servers = calloc((size_t)tw->n_racks, sizeof *tw->rack_servers);
+  tw->rack_rows = calloc((size_t)tw->n_racks, sizeof *tw->rack_rows);
+  tw->srv = calloc((size_t)n_srv, sizeof *tw->srv);
+  tw->wake_at = calloc((size_t)n_srv, sizeof *tw->wake_at);
+  tw->wake_id = calloc((size_t)n_srv, sizeof *tw->wake_id);
+  tw->pools = calloc((size_t)n_pools, sizeof *tw->pools);
+  if (!tw->rt || !tw->rw || !tw->rack_servers || !tw->rack_rows || !tw->srv || !tw->wake_at ||
+      !tw->wake_id || !tw->pools)
+    goto fail;
+  if ((st = sk_engine_create(&tw->eng, HANDLERS, EV_COUNT, (size_t)n_srv * 2 + 64)) != SK_OK)
+    goto fail;
+
+  /* pools and their members */
+  st = SK_ENOMEM;
+  pool *room_pool = &tw->pools[0];
+  room_pool->members = calloc((size_t)tw->n_racks * (size_t)sc->servers_per_rack, sizeof(int));
+  if (!room_pool->members)
+    goto fail;
+  if ((st = make_pool(tw, 0, -1, sk_rng_id_from_name("pool:room"))) != SK_OK)
+    goto fail;
+  int s = 0;
+  for (int r = 0; r < tw->n_racks; r++)
+    for (int k = 0; k < sc->servers_per_rack; k++, s++) {
+      sk_server_init(&tw->srv[s], s, r, 0, 0);
+      room_pool->members[room_pool->n_members++] = s;
+      set_present(tw, s, 1);
+    }
+  room_pool->active = 1;
+  int pi = 1;
+  for (int e = 0; e < sc->n_effects; e++) {
+    const sk_effect *ef = &sc->effects[e];
+    if (ef->kind != SK_EFFECT_ADD_AI_NODES)
+      continue;
+    char name[80];
+    snprintf(name, sizeof name, "pool:%s", ef->name);
+    if ((st = make_pool(tw, pi, e, sk_rng_id_from_name(name))) != SK_OK)
+      goto fail;
+    st = SK_ENOMEM;
+    pool *p = &tw->pools[pi];
+    p->rate_prompts_s = ef->rate_prompts_s_per_node * ef->n_racks * ef->nodes_per_rack;
+    p->members = calloc((size_t)(ef->n_racks * ef->nodes_per_rack), sizeof(int));
+    if (!p->members)
+      goto fail;
+    for (int i = 0; i < ef->n_racks; i++)
+      for (int k = 0; k < ef->nodes_per_rack; k++, s++) {
+        sk_server_init(&tw->srv[s], s, ef->rack_index[i], pi, 0);
+        p->members[p->n_members++] = s;
+      }
+    pi++;
+  }
+  for (int i = 0; i < n_srv; i++)
+    tw->wake_at[i] = SK_TIME_MAX;
+
+  /* thermal start: every rack at the steady state of its base load (nominal power) */
+  for (int row = 0; row < tw->n_rows; row++) {
+    sk_crah *c = &tw->crah[row];
+    c->speed_pct = sc->room.crah_fan_speed_pct;
+    c->setpoint_c = sc->room.supply_setpoint_c;
+    sk_crah_prepare(c, &sc->room, sc->plant.chw_supply_c, 0);
+    for (int k = 0; k < tw->rpr; k++) {
+      sk_rack_thermal *r = &tw->rt[row * tw->rpr + k];
+      int end = (k == 0 || k == tw->rpr - 1);
+      r->recirc_base = end ? sc->room.recirc_end : sc->room.recirc_mid;
+      r->t_in_c = c->supply_c;
+      r->t_out_c = c->supply_c;
+    }
+  }
+  tw->min_inlet = INFINITY;
+  tw->max_inlet = -INFINITY;
+  for (int row = 0; row < SK_MAX_ROWS; row++)
+    tw->row_max_inlet[row] = -INFINITY;
+  sk_qsketch_init(&tw->win_ttft, SK_QSKETCH_DEFAULT_ALPHA);
+  sk_qsketch_init(&tw->tot_ttft, SK_QSKETCH_DEFAULT_ALPHA);
+  for (int i = 0; i < tw->n_racks; i++)
+    sk_qsketch_init(&tw->rw[i].ttft, SK_QSKETCH_DEFAULT_ALPHA);
+  sk_plant_update(&tw->plant, &sc->plant, 0, sk_wetbulb_c(&sc->plant, sc->start_hour));
+
+  /* first events: ticks, arrivals, the timeline */
+  if ((st = sk_engine_schedule(tw->eng, tw->step_ns, EV_TICK, 0, 0, NULL)) != SK_OK)
+    goto fail;
+  schedule_arrival(tw, 0);
+  for (int e = 0; e < sc->n_effects; e++) {
+    const sk_effect *ef = &sc->effects[e];
+    sk_time_ns t0 = s_to_ns(ef->start_s);
+    if (t0 <= tw->end_ns)
+      sk_engine_schedule(tw->eng, t0, EV_EFFECT, (uint32_t)e, 0, NULL);
+    if (isfinite(ef->stop_s) && s_to_ns(ef->stop_s) <= tw->end_ns)
+      sk_engine_schedule(tw->eng, s_to_ns(ef->stop_s), EV_EFFECT, (uint32_t)e, 1, NULL);
+  }
+  *out = tw;
+  return SK_OK;
+
+fail:
+  if (st == SK_ENOMEM)
+    snprintf(err, errlen, "out of memory building the room");
+  sk_twin_destroy(tw);
+  return st;
+}
+
+void sk_twin_destroy(sk_twin *tw) {
+  if (!tw)
+    return;
+  sk_engine_destroy(tw->eng);
+  if (tw->pools)
+    for (int i = 0; i < tw->n_pools; i++) {
+      free(tw->pools[i].members);
+      sk_rng_destroy(tw->pools[i].rng_arrival);
+      sk_rng_destroy(tw->pools[i].rng_tokens);
+      sk_rng_destroy(tw->pools[i].rng_route);
+    }
+  free(tw->pools);
+  free(tw->rt);
+  free(tw->rw);
+  free(tw->rack_servers);
+  free(tw->rack_rows);
+  free(tw->srv);
+  free(tw->wake_at);
+  free(tw->wake_id);
+  free(tw);
+}
+
+void sk_twin_set_sinks(sk_twin *tw, const sk_twin_sinks *sinks) {
+  tw->sinks = *sinks;
+}
+
+void sk_twin_run_until(sk_twin *tw, sk_time_ns t_ns) {
+  if (t_ns > tw->end_ns)
+    t_ns = tw->end_ns;
+  if (t_ns > sk_engine_now(tw->eng))
+    sk_engine_run_until(tw->eng, t_ns, tw);
+}
+
+sk_time_ns sk_twin_now(const sk_twin *tw) {
+  return sk_engine_now(tw->eng);
+}
+
+sk_time_ns sk_twin_end(const sk_twin *tw) {
+  return tw->end_ns;
+}
+
+uint64_t sk_twin_events(const sk_twin *tw) {
+  return sk_engine_executed(tw->eng);
+}
+
+const sk_scenario *sk_twin_scenario(const sk_twin *tw) {
+  return &tw->sc;
+}
+
+void sk_twin_summary(const sk_twin *tw, sk_summary *o) {
+  memset(o, 0, sizeof *o);
+  const energy *t = &tw->tot;
+  o->sim_s = (double)sk_engine_now(tw->eng) * 1e-9;
+  o->prompts_arrived = tw->tot_prompts_in;
+  o->prompts_completed = tw->tot_prompts_done;
+  o->prompts_rejected = tw->tot_prompts_rej;
+  o->tokens_out = tw->tot_tokens;
+  o->it_kwh = t->it_j / 3.6e6;
+  o->crah_fan_kwh = t->fan_j / 3.6e6;
+  o->pump_kwh = t->pump_j / 3.6e6;
+  o->chiller_kwh = t->chiller_j / 3.6e6;
+  o->tower_kwh = t->tower_j / 3.6e6;
+  o->losses_kwh = t->losses_j / 3.6e6;
+  o->misc_kwh = t->misc_j / 3.6e6;
+  o->facility_kwh = o->it_kwh + o->crah_fan_kwh + o->pump_kwh + o->chiller_kwh + o->tower_kwh +
+                    o->losses_kwh + o->misc_kwh;
+  o->wh_per_prompt = o->prompts_completed > 0 ? o->facility_kwh * 1000.0 / o->prompts_completed : NAN;
+  o->pue = o->it_kwh > 0 ? o->facility_kwh / o->it_kwh : NAN;
+  o->ttft_p50_ms = sk_qsketch_quantile(&tw->tot_ttft, 0.50);
+  o->ttft_p95_ms = sk_qsketch_quantile(&tw->tot_ttft, 0.95);
+  o->ttft_p99_ms = sk_qsketch_quantile(&tw->tot_ttft, 0.99);
+  o->inlet_compliance_pct = tw->inlet_n > 0 ? 100.0 * tw->inlet_ok / tw->inlet_n : NAN;
+  o->min_inlet_c = tw->samples > 0 ? tw->min_inlet : NAN;
+  o->max_inlet_c = tw->samples > 0 ? tw->max_inlet : NAN;
+  o->n_rows = tw->n_rows;
+  for (int r = 0; r < tw->n_rows; r++) {
+    o->max_inlet_row_c[r] = tw->samples > 0 ? tw->row_max_inlet[r] : NAN;
+    o->mean_inlet_row_c[r] = tw->samples > 0 ? tw->row_sum_inlet[r] / (tw->samples * tw->rpr) : NAN;
+    o->mean_rack_kw_row[r] = tw->samples > 0 ? tw->row_sum_kw[r] / (tw->samples * tw->rpr) : NAN;
+    o->crah_fan_kwh_row[r] = tw->crah_fan_j_row[r] / 3.6e6;
+  }
+  o->samples = tw->samples;
+}

@@ -1,0 +1,20 @@
+#!/bin/sh
+# run.sh -- runs the benchmarks against a build tree.  They print figures and never fail
+# on time; a non-zero exit means a benchmark could not run at all.
+#   usage: tests/bench/run.sh [BUILD_DIR]    (default: build)
+set -e
+BUILD=${1:-build}
+HERE=$(dirname "$0")
+
+# tests/bench/CMakeLists.txt puts bench_phold in its own binary dir unless told otherwise.
+PHOLD=$BUILD/bench_phold
+[ -x "$PHOLD" ] || PHOLD=$BUILD/tests/bench/bench_phold
+if [ ! -x "$PHOLD" ]; then
+  echo "run.sh: no bench_phold in $BUILD (build it first)" >&2
+  exit 1
+fi
+"$PHOLD"
+
+if [ -x "$BUILD/skadi" ] && [ -f "$HERE/bench_room.sh" ]; then
+  sh "$HERE/bench_room.sh" "$BUILD"
+fi

@@ -1,0 +1,355 @@
+/*
+ * test_cli.c -- end to end: the real `skadi` binary, real HDF5 files read by h5diff and
+ * by Python h5py/pandas, real signals.
+ *
+ * SKADI_BIN and SKADI_SOURCE_DIR come from CTest's environment.
+ */
+#define _POSIX_C_SOURCE 200809L
+
+#include <check.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cjson/cJSON.h>
+
+static char tmpdir[256];
+static const char *bin, *src;
+
+typedef struct {
+  int status;      /* exit status, or 128+signal */
+  char out[65536];
+  char err[8192];
+} result;
+
+static void slurp(const char *path, char *buf, size_t cap) {
+  FILE *f = fopen(path, "r");
+  size_t n = 0;
+  if (f) {
+    n = fread(buf, 1, cap - 1, f);
+    fclose(f);
+  }
+  buf[n] = 0;
+}
+
+/* Starts argv with stdout/stderr to files in tmpdir; returns the pid. */
+static pid_t spawn(char *const argv[]) {
+  char out[512], err[512];
+  snprintf(out, sizeof out, "%s/stdout", tmpdir);
+  snprintf(err, sizeof err, "%s/stderr", tmpdir);
+  pid_t pid = fork();
+  ck_assert_int_ge(pid, 0);
+  if (pid == 0) {
+    int fo = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    int fe = open(err, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    dup2(fo, 1);
+    dup2(fe, 2);
+    execvp(argv[0], argv);
+    _exit(127);
+  }
+  return pid;
+}
+
+static int wait_status(pid_t pid) {
+  int st;
+  waitpid(pid, &st, 0);
+  return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+static void collect_output(result *r) {
+  char path[512];
+  snprintf(path, sizeof path, "%s/stdout", tmpdir);
+  slurp(path, r->out, sizeof r->out);
+  snprintf(path, sizeof path, "%s/stderr", tmpdir);
+  slurp(path, r->err, sizeof r->err);
+}
+
+static void run(result *r, char *const argv[]) {
+  r->status = wait_status(spawn(argv));
+  collect_output(r);
+}
+
+static char *scen(const char *name) {
+  static char buf[4][512];
+  static int k;
+  char *b = buf[k++ % 4];
+  snprintf(b, 512, "%s/scenarios/%s", src, name);
+  return b;
+}
+
+static char *tmp(const char *name) {
+  static char buf[8][512];
+  static int k;
+  char *b = buf[k++ % 8];
+  snprintf(b, 512, "%s/%s", tmpdir, name);
+  return b;
+}
+
+static void write_file(const char *path, const char *text) {
+  FILE *f = fopen(path, "w");
+  ck_assert_ptr_nonnull(f);
+  fputs(text, f);
+  fclose(f);
+}
+
+static void setup(void) {
+  bin = getenv("SKADI_BIN");
+  src = getenv("SKADI_SOURCE_DIR");
+  ck_assert_ptr_nonnull(bin);
+  ck_assert_ptr_nonnull(src);
+  snprintf(tmpdir, sizeof tmpdir, "/tmp/skadi-e2e-XXXXXX");
+  ck_assert_ptr_nonnull(mkdtemp(tmpdir));
+}
+
+static void teardown(void) {
+  char cmd[600];
+  snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
+  ck_assert_int_eq(system(cmd), 0);
+}
+
+START_TEST(help_texts) {
+  result r;
+  run(&r, (char *const[]){(char *)bin, "--help", NULL});
+  ck_assert_int_eq(r.status, 0);
+  ck_assert_ptr_nonnull(strstr(r.out, "usage: skadi"));
+  run(&r, (char *const[]){(char *)bin, "run", "--help", NULL});
+  ck_assert_int_eq(r.status, 0);
+  ck_assert_ptr_nonnull(strstr(r.out, "--speed"));
+  ck_assert_ptr_nonnull(strstr(r.out, "--set"));
+  run(&r, (char *const[]){(char *)bin, "keys", NULL});
+  ck_assert_int_eq(r.status, 0);
+  ck_assert_ptr_nonnull(strstr(r.out, "workload.rate_scale"));
+  run(&r, (char *const[]){(char *)bin, "frobnicate", NULL});
+  ck_assert_int_eq(r.status, 2);
+}
+END_TEST
+
+/* Every bad input exits 2 with a message that names the file or flag and the field. */
+START_TEST(bad_inputs_exit_2) {
+  struct {
+    const char *file_text; /* NULL: use the shipped baseline */
+    const char *flag, *value;
+    const char *expect1, *expect2;
+  } cases[] = {
+      {"{\"duration_s\": -5}", NULL, NULL, "duration_s", "bad.json"},
+      {"{\"duration_s\": \"long\"}", NULL, NULL, "duration_s", "number"},
+      {"{\"name\": \"x\", \"timeline\": [{\"effect\": \"add_ai_nodes\", \"start_s\": 10, "
+       "\"racks\": [\"R-Z-99\"]}]}",
+       NULL, NULL, "R-Z-99", "bad.json"},
+      {"{\"timeline\": [{\"name\": \"n\", \"start_s\": 10}]}", NULL, NULL, "effect", "bad.json"},
+      {"{\"workload\": {\"rate_scale\": 1.0", NULL, NULL, "bad.json", ""},
+      {"{\"workload\": {\"trace_csv\": \"/nonexistent/trace.csv\"}}", NULL, NULL, "trace_csv",
+       "nonexistent"},
+      {"{\"wrkload\": {}}", NULL, NULL, "wrkload", "unknown"},
+      {NULL, "--set", "workload.rate_scale=nan", "workload.rate_scale", ""},
+      {NULL, "--set", "room.racks_per_row=2.5", "room.racks_per_row", ""},
+      {NULL, "--duration", "-3h", "--duration", ""},
+      {NULL, "--speed", "fast", "--speed", ""},
+      {NULL, "--seed", "-1", "--seed", ""},
+      {NULL, "--bogus", NULL, "--bogus", ""},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    const char *path = scen("baseline.json");
+    if (cases[i].file_text) {
+      path = tmp("bad.json");
+      write_file(path, cases[i].file_text);
+    }
+    char *argv[10];
+    int n = 0;
+    argv[n++] = (char *)bin;
+    argv[n++] = "run";
+    argv[n++] = (char *)path;
+    argv[n++] = "--no-record";
+    argv[n++] = "--duration";
+    argv[n++] = "60";
+    if (cases[i].flag)
+      argv[n++] = (char *)cases[i].flag;
+    if (cases[i].value)
+      argv[n++] = (char *)cases[i].value;
+    argv[n] = NULL;
+    result r;
+    run(&r, argv);
+    ck_assert_msg(r.status == 2, "case %zu: exit %d, stderr: %s", i, r.status, r.err);
+    ck_assert_msg(strstr(r.err, cases[i].expect1) != NULL, "case %zu: '%s' not in: %s", i,
+                  cases[i].expect1, r.err);
+    ck_assert_msg(strstr(r.err, cases[i].expect2) != NULL, "case %zu: '%s' not in: %s", i,
+                  cases[i].expect2, r.err);
+  }
+  /* unreadable trace: the file exists but is not a trace */
+  write_file(tmp("trace.csv"), "TIMESTAMP,ContextTokens,GeneratedTokens\nyesterday,1,2\n");
+  char json[1024];
+  snprintf(json, sizeof json, "{\"workload\": {\"trace_csv\": \"%s\"}}", tmp("trace.csv"));
+  write_file(tmp("bad.json"), json);
+  result r;
+  run(&r, (char *const[]){(char *)bin, "run", tmp("bad.json"), "--no-record", NULL});
+  ck_assert_int_eq(r.status, 2);
+  ck_assert_ptr_nonnull(strstr(r.err, "trace.csv:2"));
+}
+END_TEST
+
+/* --json prints the summary with the figures; a recording is written. */
+START_TEST(json_summary_and_recording) {
+  result r;
+  run(&r, (char *const[]){(char *)bin, "run", scen("heat_spike_row_c.json"), "--duration", "65m",
+                          "--json", "--out", tmp("hs.h5"), NULL});
+  ck_assert_msg(r.status == 0, "%s", r.err);
+  cJSON *o = cJSON_Parse(r.out);
+  ck_assert_ptr_nonnull(o);
+  const char *keys[] = {"sim_time_s", "wall_time_s", "speedup", "j_per_prompt_wh", "pue",
+                        "latency_p95_ms", "inlet_compliance_pct", "prompts_served"};
+  for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
+    ck_assert_msg(cJSON_IsNumber(cJSON_GetObjectItem(o, keys[i])), "missing %s", keys[i]);
+  ck_assert_double_eq_tol(cJSON_GetObjectItem(o, "sim_time_s")->valuedouble, 3900, 1e-6);
+  cJSON *e = cJSON_GetObjectItem(o, "energy_kwh");
+  ck_assert(cJSON_IsNumber(cJSON_GetObjectItem(e, "chiller")));
+  ck_assert(cJSON_IsNumber(cJSON_GetObjectItem(cJSON_GetObjectItem(cJSON_GetObjectItem(o, "rows"), "C"), "max_inlet_c")));
+  cJSON_Delete(o);
+  struct stat st;
+  ck_assert_int_eq(stat(tmp("hs.h5"), &st), 0);
+  /* the table form names the same figures */
+  run(&r, (char *const[]){(char *)bin, "run", scen("baseline.json"), "--duration", "5m",
+                          "--no-record", NULL});
+  ck_assert_int_eq(r.status, 0);
+  ck_assert_ptr_nonnull(strstr(r.out, "Wh/prompt"));
+  ck_assert_ptr_nonnull(strstr(r.out, "PUE"));
+  ck_assert_ptr_nonnull(strstr(r.out, "TTFT p95"));
+  ck_assert_ptr_nonnull(strstr(r.out, "chiller"));
+  ck_assert_ptr_nonnull(strstr(r.out, "max inlet per row"));
+  /* no progress bar on a pipe/file */
+  ck_assert_ptr_null(strstr(r.err, "["));
+}
+END_TEST
+
+/* Same scenario and seed: identical datasets (h5diff); another seed: different. */
+START_TEST(recordings_deterministic) {
+  result r;
+  char *const a[] = {(char *)bin, "run", scen("heat_spike_row_c.json"), "--duration", "75m",
+                     "--out", tmp("a.h5"), "--no-progress", NULL};
+  char *const b[] = {(char *)bin, "run", scen("heat_spike_row_c.json"), "--duration", "75m",
+                     "--out", tmp("b.h5"), "--no-progress", NULL};
+  char *const c[] = {(char *)bin, "run", scen("heat_spike_row_c.json"), "--duration", "75m",
+                     "--seed", "8", "--out", tmp("c.h5"), "--no-progress", NULL};
+  run(&r, a);
+  ck_assert_msg(r.status == 0, "%s", r.err);
+  run(&r, b);
+  ck_assert_int_eq(r.status, 0);
+  run(&r, c);
+  ck_assert_int_eq(r.status, 0);
+  const char *groups[] = {"/telemetry", "/events", "/racks", "/summary"};
+  for (size_t i = 0; i < sizeof groups / sizeof groups[0]; i++) {
+    run(&r, (char *const[]){"h5diff", tmp("a.h5"), tmp("b.h5"), (char *)groups[i],
+                            (char *)groups[i], NULL});
+    ck_assert_msg(r.status == 0, "%s differs: %s%s", groups[i], r.out, r.err);
+  }
+  run(&r, (char *const[]){"h5diff", "-q", tmp("a.h5"), tmp("c.h5"), "/telemetry/racks",
+                          "/telemetry/racks", NULL});
+  ck_assert_int_eq(r.status, 1);
+}
+END_TEST
+
+static const char *PY_READ =
+    "import sys, h5py, pandas as pd\n"
+    "# a killed run's file is still marked open for writing: read it as a SWMR reader\n"
+    "f = h5py.File(sys.argv[1], 'r', swmr=len(sys.argv) > 2)\n"
+    "racks = pd.DataFrame(f['telemetry/racks'][:])\n"
+    "room = pd.DataFrame(f['telemetry/room'][:])\n"
+    "need = ['ts','rack_id','inlet_c','outlet_c','pdu_kw','gpu_energy_j','tokens_ps',\n"
+    "        'latency_p95_ms','fan_rpm_pct','pump_rpm_pct','queue_depth']\n"
+    "missing = [c for c in need if c not in racks.columns]\n"
+    "assert not missing, missing\n"
+    "ids = set(racks['rack_id'].str.decode('ascii'))\n"
+    "assert 'R-C-07' in ids and len(ids) == 72, len(ids)\n"
+    "assert len(racks) == 72 * len(room), (len(racks), len(room))\n"
+    "print(len(room))\n";
+
+static int py_rows_mode(const char *h5, int swmr) {
+  write_file(tmp("read.py"), PY_READ);
+  result r;
+  run(&r, (char *const[]){"/usr/bin/python3", tmp("read.py"), (char *)h5, swmr ? "swmr" : NULL,
+                          NULL});
+  ck_assert_msg(r.status == 0, "python: %s", r.err);
+  return atoi(r.out);
+}
+
+static int py_rows(const char *h5) {
+  return py_rows_mode(h5, 0);
+}
+
+START_TEST(h5py_and_pandas_read_it) {
+  result r;
+  run(&r, (char *const[]){(char *)bin, "run", scen("baseline.json"), "--duration", "10m",
+                          "--out", tmp("b.h5"), NULL});
+  ck_assert_msg(r.status == 0, "%s", r.err);
+  ck_assert_int_eq(py_rows(tmp("b.h5")), 60);
+}
+END_TEST
+
+static pid_t start_paced(const char *out) {
+  return spawn((char *const[]){(char *)bin, "run", scen("baseline.json"), "--speed", "300x",
+                               "--duration", "2h", "--out", (char *)out, NULL});
+}
+
+static void sleep_s(double s) {
+  struct timespec ts = {(time_t)s, (long)((s - (double)(time_t)s) * 1e9)};
+  nanosleep(&ts, NULL);
+}
+
+/* SIGKILL mid-run: the file is readable up to the last flush (about a second ago). */
+START_TEST(sigkill_leaves_readable_file) {
+  pid_t pid = start_paced(tmp("k.h5"));
+  sleep_s(4.0);
+  kill(pid, SIGKILL);
+  ck_assert_int_eq(wait_status(pid), 128 + SIGKILL);
+  int rows = py_rows_mode(tmp("k.h5"), 1);
+  /* 300x for ~4 s = ~1200 s simulated = ~120 samples; at least 2 s of it flushed */
+  ck_assert_int_ge(rows, 30);
+  ck_assert_int_lt(rows, 720);
+}
+END_TEST
+
+/* SIGTERM: clean close, exit 143, summary says interrupted. */
+START_TEST(sigterm_closes_cleanly) {
+  pid_t pid = start_paced(tmp("t.h5"));
+  sleep_s(2.5);
+  kill(pid, SIGTERM);
+  result r;
+  r.status = wait_status(pid);
+  collect_output(&r);
+  ck_assert_int_eq(r.status, 143);
+  ck_assert_ptr_nonnull(strstr(r.out, "interrupted"));
+  ck_assert_int_ge(py_rows(tmp("t.h5")), 30);
+  run(&r, (char *const[]){"h5dump", "-a", "/run_info/status", tmp("t.h5"), NULL});
+  ck_assert_int_eq(r.status, 0);
+  ck_assert_ptr_nonnull(strstr(r.out, "interrupted"));
+}
+END_TEST
+
+static Suite *suite(void) {
+  Suite *s = suite_create("cli");
+  TCase *tc = tcase_create("e2e");
+  tcase_add_checked_fixture(tc, setup, teardown);
+  tcase_set_timeout(tc, 300);
+  tcase_add_test(tc, help_texts);
+  tcase_add_test(tc, bad_inputs_exit_2);
+  tcase_add_test(tc, json_summary_and_recording);
+  tcase_add_test(tc, recordings_deterministic);
+  tcase_add_test(tc, h5py_and_pandas_read_it);
+  tcase_add_test(tc, sigkill_leaves_readable_file);
+  tcase_add_test(tc, sigterm_closes_cleanly);
+  suite_add_tcase(s, tc);
+  return s;
+}
+
+int main(void) {
+  SRunner *sr = srunner_create(suite());
+  srunner_run_all(sr, CK_NORMAL);
+  int failed = srunner_ntests_failed(sr);
+  srunner_free(sr);
+  return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}

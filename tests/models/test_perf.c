@@ -1,0 +1,250 @@
+/*
+ * test_perf.c -- models/src/perf.c and perf_fit.c: the compiled-in coefficients are the
+ * fit of the reference CSV, the fit stays within the error bounds docs/MODEL.md states,
+ * the formulas are monotone, and bad input gives a status and a message naming the file.
+ */
+#include <check.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "skadi/perf.h"
+
+#define PERF_CSV SKADI_SOURCE_DIR "/../shared/data/splitwise_perf_model/perf_model.csv"
+#define SCRATCH_CSV SKADI_BINARY_DIR "/test_perf_scratch.csv"
+
+/* Bounds stated in docs/MODEL.md ("Inference timing fit") and perf.h. */
+#define PREFILL_MAX_REL_ERR 0.35
+#define PREFILL_RMS_REL_ERR 0.20
+#define STEP_MAX_REL_ERR 0.09
+#define STEP_RMS_REL_ERR 0.03
+#define MIN_R2 0.95
+
+/* Coefficients are compiled in rounded to 5 significant digits: relative error <= 5e-5. */
+static void assert_rounded(double fitted, double compiled) {
+  ck_assert_double_eq_tol(fitted, compiled, 5.0001e-5 * fabs(compiled));
+}
+
+static sk_status fit_reference(sk_perf_params *p, sk_perf_fit_report *r, char *err, size_t errlen) {
+  return sk_perf_fit_csv(PERF_CSV, "llama2-70b", "h100-80gb", 8, p, r, err, errlen);
+}
+
+START_TEST(refit_matches_defaults) {
+  sk_perf_params p;
+  sk_perf_fit_report r;
+  char err[512] = "";
+  sk_status st = fit_reference(&p, &r, err, sizeof err);
+  ck_assert_msg(st == SK_OK, "fit failed: %s", err);
+  ck_assert_int_eq(r.n_rows, 105);
+  assert_rounded(p.prefill_a_ms, SK_PERF_DEFAULT_PREFILL_A_MS);
+  assert_rounded(p.prefill_b_ms_per_tok, SK_PERF_DEFAULT_PREFILL_B_MS_PER_TOK);
+  assert_rounded(p.prefill_c_ms_per_tok2, SK_PERF_DEFAULT_PREFILL_C_MS_PER_TOK2);
+  assert_rounded(p.step_a_ms, SK_PERF_DEFAULT_STEP_A_MS);
+  assert_rounded(p.step_b_ms_per_seq, SK_PERF_DEFAULT_STEP_B_MS_PER_SEQ);
+}
+END_TEST
+
+START_TEST(fit_error_within_bounds) {
+  sk_perf_params p;
+  sk_perf_fit_report r;
+  char err[512] = "";
+  ck_assert_int_eq(fit_reference(&p, &r, err, sizeof err), SK_OK);
+  ck_assert_double_lt(r.prefill_max_rel_err, PREFILL_MAX_REL_ERR);
+  ck_assert_double_lt(r.prefill_rms_rel_err, PREFILL_RMS_REL_ERR);
+  ck_assert_double_lt(r.step_max_rel_err, STEP_MAX_REL_ERR);
+  ck_assert_double_lt(r.step_rms_rel_err, STEP_RMS_REL_ERR);
+  ck_assert_double_gt(r.prefill_r2, MIN_R2);
+  ck_assert_double_gt(r.step_r2, MIN_R2);
+  ck_assert_double_le(r.prefill_rms_rel_err, r.prefill_max_rel_err);
+  ck_assert_double_le(r.step_rms_rel_err, r.step_max_rel_err);
+}
+END_TEST
+
+START_TEST(defaults_and_formulas) {
+  sk_perf_params p;
+  sk_perf_defaults(&p);
+  ck_assert_double_eq(p.prefill_a_ms, SK_PERF_DEFAULT_PREFILL_A_MS);
+  ck_assert_double_eq(p.step_b_ms_per_seq, SK_PERF_DEFAULT_STEP_B_MS_PER_SEQ);
+  ck_assert_double_eq_tol(
+      sk_perf_prefill_ms(&p, 1000.0),
+      p.prefill_a_ms + 1000.0 * p.prefill_b_ms_per_tok + 1e6 * p.prefill_c_ms_per_tok2, 1e-9);
+  ck_assert_double_eq_tol(sk_perf_step_ms(&p, 10.0), p.step_a_ms + 10.0 * p.step_b_ms_per_seq,
+                          1e-12);
+  /* Spot values against the measured means (docs/MODEL.md table), loose: the fit's job. */
+  ck_assert_double_eq_tol(sk_perf_step_ms(&p, 64.0), 49.98, 0.05 * 49.98);
+  ck_assert_double_eq_tol(sk_perf_prefill_ms(&p, 16384.0), 1549.8, 0.35 * 1549.8);
+}
+END_TEST
+
+START_TEST(prefill_increasing_in_tokens) {
+  sk_perf_params p;
+  double prev;
+  sk_perf_defaults(&p);
+  prev = sk_perf_prefill_ms(&p, 0.0);
+  ck_assert_double_gt(prev, 0.0);
+  for (double n = 1.0; n <= 131072.0; n += 1.0) {
+    double t = sk_perf_prefill_ms(&p, n);
+    ck_assert_double_gt(t, prev);
+    prev = t;
+  }
+}
+END_TEST
+
+START_TEST(step_increasing_in_batch) {
+  sk_perf_params p;
+  double prev;
+  sk_perf_defaults(&p);
+  prev = sk_perf_step_ms(&p, 0.0);
+  ck_assert_double_gt(prev, 0.0);
+  for (double b = 1.0; b <= 1024.0; b += 1.0) {
+    double t = sk_perf_step_ms(&p, b);
+    ck_assert_double_gt(t, prev);
+    prev = t;
+  }
+}
+END_TEST
+
+static void untouched(const sk_perf_params *p) {
+  ck_assert_double_eq(p->prefill_a_ms, -1.0);
+  ck_assert_double_eq(p->step_b_ms_per_seq, -1.0);
+}
+
+static void sentinel(sk_perf_params *p, sk_perf_fit_report *r) {
+  p->prefill_a_ms = p->prefill_b_ms_per_tok = p->prefill_c_ms_per_tok2 = -1.0;
+  p->step_a_ms = p->step_b_ms_per_seq = -1.0;
+  memset(r, 0, sizeof *r);
+}
+
+START_TEST(bad_path_names_path) {
+  const char *path = SKADI_BINARY_DIR "/no/such/dir/perf_model.csv";
+  sk_perf_params p;
+  sk_perf_fit_report r;
+  char err[512] = "";
+  sentinel(&p, &r);
+  ck_assert_int_eq(sk_perf_fit_csv(path, "llama2-70b", "h100-80gb", 8, &p, &r, err, sizeof err),
+                   SK_EIO);
+  ck_assert_msg(strstr(err, path) != NULL, "message does not name the path: %s", err);
+  untouched(&p);
+  ck_assert_int_eq(r.n_rows, 0);
+}
+END_TEST
+
+START_TEST(no_matching_rows_names_path) {
+  sk_perf_params p;
+  sk_perf_fit_report r;
+  char err[512] = "";
+  sentinel(&p, &r);
+  ck_assert_int_eq(sk_perf_fit_csv(PERF_CSV, "llama2-70b", "h100-80gb", 3, &p, &r, err, sizeof err),
+                   SK_ENOTFOUND);
+  ck_assert_msg(strstr(err, PERF_CSV) != NULL, "message does not name the path: %s", err);
+  ck_assert_ptr_nonnull(strstr(err, "tensor_parallel=3"));
+  ck_assert_int_eq(
+      sk_perf_fit_csv(PERF_CSV, "no-such-model", "h100-80gb", 8, &p, &r, err, sizeof err),
+      SK_ENOTFOUND);
+  ck_assert_ptr_nonnull(strstr(err, PERF_CSV));
+  /* "h100-80gb" must not match "h100-80gb-pcap" rows: exact comparison. */
+  ck_assert_int_eq(sk_perf_fit_csv(PERF_CSV, "llama2-70b", "h100", 8, &p, &r, err, sizeof err),
+                   SK_ENOTFOUND);
+  untouched(&p);
+}
+END_TEST
+
+/* Writes `text` to the scratch CSV and fits it; returns the status, message in err. */
+static sk_status fit_text(const char *text, sk_perf_params *p, char *err, size_t errlen) {
+  FILE *f = fopen(SCRATCH_CSV, "w");
+  sk_status st;
+  ck_assert_ptr_nonnull(f);
+  ck_assert_int_eq(fputs(text, f) >= 0, 1);
+  ck_assert_int_eq(fclose(f), 0);
+  st = sk_perf_fit_csv(SCRATCH_CSV, "m", "h", 8, p, NULL, err, errlen);
+  remove(SCRATCH_CSV);
+  return st;
+}
+
+#define HDR "model,hardware,prompt_size,batch_size,prompt_time,token_time,tensor_parallel\n"
+
+START_TEST(malformed_csv_gives_status) {
+  sk_perf_params p;
+  char err[512] = "";
+  ck_assert_int_eq(fit_text("", &p, err, sizeof err), SK_EPARSE);
+  ck_assert_ptr_nonnull(strstr(err, SCRATCH_CSV));
+  ck_assert_int_eq(fit_text("model,hardware,prompt_size\nm,h,1\n", &p, err, sizeof err), SK_EPARSE);
+  ck_assert_ptr_nonnull(strstr(err, "batch_size"));
+  ck_assert_int_eq(fit_text(HDR "m,h,128,1,abc,30,8\n", &p, err, sizeof err), SK_EPARSE);
+  ck_assert_ptr_nonnull(strstr(err, ":2: prompt_time"));
+  ck_assert_int_eq(fit_text(HDR "m,h,128,1,50\n", &p, err, sizeof err), SK_EPARSE);
+  ck_assert_int_eq(fit_text(HDR "m,h,128,1,-5,30,8\n", &p, err, sizeof err), SK_ERANGE);
+  ck_assert_int_eq(fit_text(HDR "m,h,128,1,50,30,8\nm,h,256,2,60,31,8\n", &p, err, sizeof err),
+                   SK_EINVAL);
+  /* Bad numbers in rows the filter drops are not parsed. */
+  ck_assert_int_eq(fit_text(HDR "x,h,bad,bad,bad,bad,8\nm,h,128,1,50,30,8\nm,h,256,2,60,31,8\n"
+                                "m,h,512,4,90,33,8\n",
+                            &p, err, sizeof err),
+                   SK_OK);
+}
+END_TEST
+
+START_TEST(exact_data_recovered) {
+  /* Rows generated from known coefficients (columns in another order, CRLF, blank line):
+   * the weighted fit must return them. */
+  char text[4096];
+  size_t len = 0;
+  sk_perf_params p;
+  char err[512] = "";
+  const double a = 40.0, b = 0.05, c = 2e-6, d = 30.0, e = 0.3;
+  len += (size_t)snprintf(text, sizeof text,
+                          "tensor_parallel,token_time,prompt_time,batch_size,prompt_size,"
+                          "hardware,model\r\n\r\n");
+  for (int i = 0; i < 6; i++) {
+    double ps = 256.0 * (double)(1 << i), bs = (double)(1 << i), n = ps * bs;
+    len += (size_t)snprintf(text + len, sizeof text - len, "8,%.17g,%.17g,%g,%g,h,m\r\n",
+                            d + e * bs, a + b * n + c * n * n, bs, ps);
+  }
+  ck_assert_int_eq(fit_text(text, &p, err, sizeof err), SK_OK);
+  ck_assert_double_eq_tol(p.prefill_a_ms, a, 1e-6);
+  ck_assert_double_eq_tol(p.prefill_b_ms_per_tok, b, 1e-9);
+  ck_assert_double_eq_tol(p.prefill_c_ms_per_tok2, c, 1e-13);
+  ck_assert_double_eq_tol(p.step_a_ms, d, 1e-9);
+  ck_assert_double_eq_tol(p.step_b_ms_per_seq, e, 1e-10);
+}
+END_TEST
+
+START_TEST(negative_quadratic_dropped) {
+  /* Concave data: the quadratic term would be negative, so the fit falls back to c = 0. */
+  sk_perf_params p;
+  char err[512] = "";
+  ck_assert_int_eq(fit_text(HDR "m,h,1000,1,100,30,8\nm,h,1000,2,180,30.5,8\n"
+                                "m,h,1000,4,300,31,8\nm,h,1000,8,450,32,8\n",
+                            &p, err, sizeof err),
+                   SK_OK);
+  ck_assert_double_eq(p.prefill_c_ms_per_tok2, 0.0);
+  ck_assert_double_gt(p.prefill_b_ms_per_tok, 0.0);
+}
+END_TEST
+
+static Suite *perf_suite(void) {
+  Suite *s = suite_create("perf");
+  TCase *tc = tcase_create("core");
+  tcase_add_test(tc, refit_matches_defaults);
+  tcase_add_test(tc, fit_error_within_bounds);
+  tcase_add_test(tc, defaults_and_formulas);
+  tcase_add_test(tc, prefill_increasing_in_tokens);
+  tcase_add_test(tc, step_increasing_in_batch);
+  tcase_add_test(tc, bad_path_names_path);
+  tcase_add_test(tc, no_matching_rows_names_path);
+  tcase_add_test(tc, malformed_csv_gives_status);
+  tcase_add_test(tc, exact_data_recovered);
+  tcase_add_test(tc, negative_quadratic_dropped);
+  suite_add_tcase(s, tc);
+  return s;
+}
+
+int main(void) {
+  SRunner *sr = srunner_create(perf_suite());
+  int failed;
+  srunner_run_all(sr, CK_NORMAL);
+  failed = srunner_ntests_failed(sr);
+  srunner_free(sr);
+  return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}

@@ -1,0 +1,233 @@
+/*
+ * test_trace.c -- the request trace loader (sim/src/trace.c).
+ *
+ * The shipped sample of the Azure conversation trace (known rows and span), timestamp
+ * arithmetic across day, month, year and leap-day boundaries, the file variants the
+ * loader accepts (LF or CRLF, BOM, blank lines, fewer fractional digits), and bad files,
+ * each failing with "<path>:<line>: <column>: <reason>" and nothing left allocated.
+ */
+#define _POSIX_C_SOURCE 200809L
+
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "skadi/trace.h"
+
+#define SRC(rel) SKADI_SOURCE_DIR "/" rel
+#define HEADER "TIMESTAMP,ContextTokens,GeneratedTokens\n"
+
+static char tmpdir[64];
+static char tmppath[128];
+
+static void tmp_setup(void) {
+  snprintf(tmpdir, sizeof tmpdir, "/tmp/skadi_test_trace_XXXXXX");
+  ck_assert_ptr_nonnull(mkdtemp(tmpdir));
+  snprintf(tmppath, sizeof tmppath, "%s/t.csv", tmpdir);
+}
+
+static void tmp_teardown(void) {
+  unlink(tmppath);
+  rmdir(tmpdir);
+}
+
+static const char *write_csv(const char *text) {
+  FILE *f = fopen(tmppath, "wb");
+  ck_assert_ptr_nonnull(f);
+  fputs(text, f);
+  fclose(f);
+  return tmppath;
+}
+
+static void load_ok(sk_trace *tr, const char *path) {
+  char err[512] = "";
+  sk_status st = sk_trace_load(tr, path, err, sizeof err);
+  ck_assert_msg(st == SK_OK, "%s", err);
+}
+
+START_TEST(test_sample) {
+  sk_trace tr;
+  load_ok(&tr, SRC("tests/data/azure_conv_sample.csv"));
+  ck_assert_uint_eq(tr.n, 200);
+  ck_assert_double_eq(tr.t_s[0], 0);
+  /* 2023-11-16 18:15:46.6805900,374,44 */
+  ck_assert_int_eq(tr.in_tokens[0], 374);
+  ck_assert_int_eq(tr.out_tokens[0], 44);
+  /* 2023-11-16 18:15:50.9951690,396,109 */
+  ck_assert_double_eq_tol(tr.t_s[1], 4.3145790, 1e-9);
+  ck_assert_int_eq(tr.in_tokens[1], 396);
+  ck_assert_int_eq(tr.out_tokens[1], 109);
+  /* 2023-11-16 18:15:51.2224670,879,55 */
+  ck_assert_double_eq_tol(tr.t_s[2], 4.5418770, 1e-9);
+  ck_assert_int_eq(tr.in_tokens[2], 879);
+  ck_assert_int_eq(tr.out_tokens[2], 55);
+  /* last row: 2023-11-16 18:16:47.9441270,1143,409 */
+  ck_assert_double_eq_tol(tr.span_s, 61.2635370, 1e-9);
+  ck_assert_double_eq(tr.t_s[199], tr.span_s);
+  ck_assert_int_eq(tr.in_tokens[199], 1143);
+  ck_assert_int_eq(tr.out_tokens[199], 409);
+  for (size_t i = 1; i < tr.n; i++) {
+    ck_assert(tr.t_s[i] >= tr.t_s[i - 1]);
+    ck_assert(tr.in_tokens[i] >= 1 && tr.out_tokens[i] >= 1);
+  }
+  sk_trace_fini(&tr);
+  ck_assert_ptr_null(tr.t_s);
+  ck_assert_uint_eq(tr.n, 0);
+  sk_trace_fini(&tr); /* twice is harmless */
+  sk_trace_fini(NULL);
+}
+END_TEST
+
+/* The full traces, where present (they live outside the repository). */
+START_TEST(test_full_traces) {
+  const char *conv = SRC("../shared/data/azure_llm_2023/AzureLLMInferenceTrace_conv.csv");
+  const char *code = SRC("../shared/data/azure_llm_2023/AzureLLMInferenceTrace_code.csv");
+  if (access(conv, R_OK) != 0 || access(code, R_OK) != 0)
+    return;
+  sk_trace tr;
+  load_ok(&tr, conv);
+  ck_assert_uint_eq(tr.n, 19366);
+  ck_assert_double_eq_tol(tr.span_s, 3501.721937, 1e-6);
+  sk_trace_fini(&tr);
+  load_ok(&tr, code);
+  ck_assert_uint_eq(tr.n, 8819);
+  ck_assert_double_eq_tol(tr.span_s, 3435.948056, 1e-6);
+  sk_trace_fini(&tr);
+}
+END_TEST
+
+/* Day, month, year and leap-day boundaries; fewer fractional digits; no fraction. */
+START_TEST(test_calendar) {
+  sk_trace tr;
+  load_ok(&tr, write_csv(HEADER "2023-12-31 23:59:59.5,1,1\n"
+                                "2024-01-01 00:00:00.5,1,1\n"       /* +1 s, new year */
+                                "2024-02-28 23:59:59,1,1\n"         /* +58 days */
+                                "2024-02-29 00:00:00,1,1\n"         /* leap day */
+                                "2024-03-01 00:00:00.0000001,1,1\n" /* +1 day + 100 ns */
+                                "2024-03-01T00:00:01.25,2147483647,3\n"));
+  ck_assert_uint_eq(tr.n, 6);
+  ck_assert_double_eq(tr.t_s[1], 1.0);
+  /* 2024-01-01 00:00:00.5 -> 2024-02-28 23:59:59 is 58 days + 86398.5 s */
+  double d58 = 1.0 + 58.0 * 86400.0 + 86398.5;
+  ck_assert_double_eq_tol(tr.t_s[2], d58, 1e-9);
+  ck_assert_double_eq_tol(tr.t_s[3], d58 + 1.0, 1e-9);
+  ck_assert_double_eq_tol(tr.t_s[4], d58 + 1.0 + 86400.0 + 1e-7, 1e-9);
+  ck_assert_double_eq_tol(tr.t_s[5], d58 + 1.0 + 86401.25, 1e-9);
+  ck_assert_int_eq(tr.in_tokens[5], 2147483647);
+  sk_trace_fini(&tr);
+
+  /* a non-leap year has no Feb 29 */
+  char err[512] = "";
+  ck_assert_int_ne(sk_trace_load(&tr,
+                                 write_csv(HEADER "2023-02-28 00:00:00,1,1\n"
+                                                  "2023-02-29 00:00:00,1,1\n"),
+                                 err, sizeof err),
+                   SK_OK);
+  ck_assert_msg(strstr(err, ":3: TIMESTAMP: not a valid date") != NULL, "%s", err);
+}
+END_TEST
+
+/* Variants that are fine: BOM, LF, no final newline, blank lines, equal timestamps. */
+START_TEST(test_variants) {
+  sk_trace tr;
+  load_ok(&tr, write_csv("\xEF\xBB\xBF" HEADER "\n2023-11-16 18:15:46.68,10,20\r\n\r\n"
+                         "2023-11-16 18:15:46.68,11,21\n2023-11-16 18:15:47.68,12,22"));
+  ck_assert_uint_eq(tr.n, 3);
+  ck_assert_double_eq(tr.t_s[1], 0);
+  ck_assert_double_eq_tol(tr.span_s, 1.0, 1e-12);
+  ck_assert_int_eq(tr.out_tokens[2], 22);
+  sk_trace_fini(&tr);
+}
+END_TEST
+
+typedef struct {
+  const char *what;
+  const char *csv;   /* NULL: the file does not exist */
+  const char *where; /* after the path, e.g. ":3: TIMESTAMP: " */
+  const char *reason;
+} bad_csv;
+
+#define ROW1 "2023-11-16 18:15:46.6805900,374,44\n"
+static const bad_csv bad_csvs[] = {
+    {"missing file", NULL, ": cannot open", "No such file or directory"},
+    {"empty file", "", ":1: header: ", "empty"},
+    {"missing header", ROW1 "2023-11-16 18:15:47.6805900,374,44\n",
+     ":1: header: ", "missing header?"},
+    {"wrong header", "time,in,out\n" ROW1, ":1: header: ", "expected \"TIMESTAMP,"},
+    {"header only", HEADER, ":1: TIMESTAMP: ", "0 requests; a trace needs at least two"},
+    {"one row", HEADER ROW1, ":2: TIMESTAMP: ", "1 request; a trace needs at least two"},
+    {"same time", HEADER ROW1 ROW1, ":3: TIMESTAMP: ", "same time"},
+    {"bad timestamp", HEADER ROW1 "2023-11-16 18:15,1,1\n",
+     ":3: TIMESTAMP: ", "expected a time like"},
+    {"bad month", HEADER ROW1 "2023-13-16 18:15:47,1,1\n", ":3: TIMESTAMP: ", "not a valid date"},
+    {"bad hour", HEADER ROW1 "2023-11-16 24:00:00,1,1\n", ":3: TIMESTAMP: ", "not a valid"},
+    {"eight fractional digits", HEADER ROW1 "2023-11-16 18:15:47.123456789,1,1\n",
+     ":3: TIMESTAMP: ", "1 to 7 digits"},
+    {"junk after time", HEADER ROW1 "2023-11-16 18:15:47Z,1,1\n",
+     ":3: TIMESTAMP: ", "unexpected \"Z\""},
+    {"time goes back", HEADER ROW1 "2023-11-16 18:15:45.6805900,1,1\n",
+     ":3: TIMESTAMP: ", "goes back in time by 1.0000000 s (line 2 is later)"},
+    {"negative tokens", HEADER "2023-11-16 18:15:46.6805900,-5,44\n",
+     ":2: ContextTokens: ", "expected a whole token count >= 1, got \"-5\""},
+    {"zero tokens", HEADER ROW1 "2023-11-16 18:15:47,3,0\n",
+     ":3: GeneratedTokens: ", "expected a token count >= 1, got 0"},
+    {"fractional tokens", HEADER ROW1 "2023-11-16 18:15:47,2.5,3\n",
+     ":3: ContextTokens: ", "got \"2.5\""},
+    {"empty tokens", HEADER ROW1 "2023-11-16 18:15:47,,3\n", ":3: ContextTokens: ", "empty"},
+    {"huge tokens", HEADER ROW1 "2023-11-16 18:15:47,99999999999,3\n",
+     ":3: ContextTokens: ", "too large"},
+    {"two columns", HEADER ROW1 "2023-11-16 18:15:47,3\n",
+     ":3: GeneratedTokens: ", "expected 3 columns"},
+    {"four columns", HEADER ROW1 "2023-11-16 18:15:47,3,4,5\n",
+     ":3: row: ", "expected 3 columns (TIMESTAMP,ContextTokens,GeneratedTokens), got 4"},
+};
+
+START_TEST(test_bad) {
+  const bad_csv *c = &bad_csvs[_i];
+  const char *path = c->csv ? write_csv(c->csv) : SRC("tests/data/no_such_trace.csv");
+  sk_trace tr;
+  char err[512] = "", want[256];
+  sk_status st = sk_trace_load(&tr, path, err, sizeof err);
+  ck_assert_msg(st != SK_OK, "%s: accepted", c->what);
+  ck_assert_msg(st == (c->csv ? SK_EPARSE : SK_EIO), "%s: status %d", c->what, st);
+  snprintf(want, sizeof want, "%s%s", path, c->where);
+  ck_assert_msg(strncmp(err, want, strlen(want)) == 0, "%s: \"%s\" does not start with \"%s\"",
+                c->what, err, want);
+  ck_assert_msg(strstr(err, c->reason) != NULL, "%s: \"%s\" lacks \"%s\"", c->what, err, c->reason);
+  ck_assert_ptr_null(tr.t_s); /* nothing to free */
+  ck_assert_ptr_null(tr.in_tokens);
+  ck_assert_uint_eq(tr.n, 0);
+}
+END_TEST
+
+START_TEST(test_directory) {
+  sk_trace tr;
+  char err[512] = "";
+  ck_assert_int_eq(sk_trace_load(&tr, tmpdir, err, sizeof err), SK_EIO);
+  ck_assert_msg(strstr(err, "Is a directory") != NULL, "%s", err);
+}
+END_TEST
+
+static Suite *trace_suite(void) {
+  Suite *s = suite_create("trace");
+  TCase *tc = tcase_create("trace");
+  tcase_add_checked_fixture(tc, tmp_setup, tmp_teardown);
+  tcase_add_test(tc, test_sample);
+  tcase_add_test(tc, test_full_traces);
+  tcase_add_test(tc, test_calendar);
+  tcase_add_test(tc, test_variants);
+  tcase_add_loop_test(tc, test_bad, 0, (int)(sizeof bad_csvs / sizeof bad_csvs[0]));
+  tcase_add_test(tc, test_directory);
+  suite_add_tcase(s, tc);
+  return s;
+}
+
+int main(void) {
+  SRunner *sr = srunner_create(trace_suite());
+  srunner_run_all(sr, CK_NORMAL);
+  int failed = srunner_ntests_failed(sr);
+  srunner_free(sr);
+  return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}

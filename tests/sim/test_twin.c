@@ -1,0 +1,217 @@
+/*
+ * test_twin.c -- the room as a whole: baseline calibration inside the ranges the issue
+ * and docs/MODEL.md state, the heat-spike and overcooled scenarios move the rows they
+ * should, and the twin is a pure function of (scenario, seed).
+ */
+#include <check.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "skadi/scenario.h"
+#include "skadi/twin.h"
+
+/* Collects per-row means over a time window of the run. */
+typedef struct {
+  double from_s, to_s;
+  int n_rows, rpr;
+  double n;
+  double inlet[SK_MAX_ROWS], pdu_kw[SK_MAX_ROWS], fan_kw[SK_MAX_ROWS];
+  double rack_inlet[SK_MAX_ROWS * SK_MAX_RACKS_PER_ROW];
+  double max_inlet, min_inlet;
+  double p95_max;     /* worst room TTFT p95 over the window's samples */
+  double wh_sum, wh_n;
+  /* determinism: a running hash of every byte of every row */
+  unsigned long long hash;
+} collect;
+
+static void hash_bytes(collect *c, const void *p, size_t n) {
+  const unsigned char *b = p;
+  for (size_t i = 0; i < n; i++) {
+    c->hash ^= b[i];
+    c->hash *= 1099511628211ULL;
+  }
+}
+
+static void on_sample(void *ud, const sk_rack_sample *racks, int n_racks,
+                      const sk_crah_sample *crahs, int n_rows, const sk_room_sample *room) {
+  collect *c = ud;
+  hash_bytes(c, racks, sizeof *racks * (size_t)n_racks);
+  hash_bytes(c, crahs, sizeof *crahs * (size_t)n_rows);
+  hash_bytes(c, room, sizeof *room);
+  if (room->ts < c->from_s || room->ts > c->to_s)
+    return;
+  c->n += 1;
+  for (int i = 0; i < n_racks; i++) {
+    int row = i / c->rpr;
+    c->inlet[row] += racks[i].inlet_c / c->rpr;
+    c->rack_inlet[i] += racks[i].inlet_c;
+    c->pdu_kw[row] += racks[i].pdu_kw / c->rpr;
+    if (racks[i].inlet_c > c->max_inlet)
+      c->max_inlet = racks[i].inlet_c;
+    if (racks[i].inlet_c < c->min_inlet)
+      c->min_inlet = racks[i].inlet_c;
+  }
+  for (int r = 0; r < n_rows; r++)
+    c->fan_kw[r] += crahs[r].fan_kw;
+  if (!isnan(room->latency_p95_ms) && room->latency_p95_ms > c->p95_max)
+    c->p95_max = room->latency_p95_ms;
+}
+
+static void finish(collect *c) {
+  for (int i = 0; i < c->n_rows * c->rpr; i++)
+    c->rack_inlet[i] /= c->n;
+  for (int r = 0; r < c->n_rows; r++) {
+    c->inlet[r] /= c->n;
+    c->pdu_kw[r] /= c->n;
+    c->fan_kw[r] /= c->n;
+  }
+}
+
+static void load(sk_scenario *sc, const char *name) {
+  char path[512], err[SK_ERR_LEN];
+  snprintf(path, sizeof path, "%s/scenarios/%s", SKADI_SOURCE_DIR, name);
+  sk_scenario_defaults(sc);
+  ck_assert_msg(sk_scenario_load(sc, path, err, sizeof err) == SK_OK, "%s", err);
+}
+
+static void run(const sk_scenario *sc, collect *c, double from_s, double to_s, sk_summary *sum) {
+  char err[SK_ERR_LEN];
+  memset(c, 0, sizeof *c);
+  c->from_s = from_s;
+  c->to_s = to_s;
+  c->n_rows = sc->n_rows;
+  c->rpr = sc->racks_per_row;
+  c->max_inlet = -INFINITY;
+  c->min_inlet = INFINITY;
+  c->hash = 14695981039346656037ULL;
+  ck_assert_msg(sk_scenario_validate(sc, err, sizeof err) == SK_OK, "%s", err);
+  sk_twin *tw = NULL;
+  ck_assert_msg(sk_twin_create(&tw, sc, NULL, err, sizeof err) == SK_OK, "%s", err);
+  sk_twin_sinks sinks = {on_sample, NULL, c};
+  sk_twin_set_sinks(tw, &sinks);
+  sk_twin_run_until(tw, sk_twin_end(tw));
+  if (sum)
+    sk_twin_summary(tw, sum);
+  sk_twin_destroy(tw);
+  finish(c);
+}
+
+/* Baseline over six hours spanning the daily peak and shoulder (10:00-16:00): every
+ * figure inside the calibrated ranges of the issue and docs/MODEL.md. */
+START_TEST(baseline_calibration) {
+  sk_scenario *sc = malloc(sizeof *sc);
+  load(sc, "baseline.json");
+  sc->duration_s = 6 * 3600;
+  sc->start_hour = 10;
+  collect c;
+  sk_summary s;
+  run(sc, &c, 900, sc->duration_s, &s);
+  ck_assert_double_ge(s.wh_per_prompt, 0.5);
+  ck_assert_double_le(s.wh_per_prompt, 0.7);
+  ck_assert_double_ge(s.pue, 1.30);
+  ck_assert_double_le(s.pue, 1.50);
+  ck_assert_double_lt(s.ttft_p95_ms, 250.0);
+  ck_assert_double_ge(c.min_inlet, 18.0);
+  ck_assert_double_le(c.max_inlet, 27.0);
+  ck_assert_double_eq_tol(s.inlet_compliance_pct, 100.0, 1e-9);
+  ck_assert_double_eq_tol(s.prompts_rejected, 0.0, 1e-9);
+  /* energy breakdown adds up */
+  double parts = s.it_kwh + s.crah_fan_kwh + s.pump_kwh + s.chiller_kwh + s.tower_kwh +
+                 s.losses_kwh + s.misc_kwh;
+  ck_assert_double_eq_tol(parts, s.facility_kwh, 1e-6 * s.facility_kwh);
+  /* served roughly the offered load (270/s mean, ±40 % daily swing) */
+  ck_assert_double_gt(s.prompts_completed, 0.95 * s.prompts_arrived);
+  free(sc);
+}
+END_TEST
+
+/* Heat spike: while the two AI nodes run in row C, row C's inlets and power rise, and
+ * every other row moves less than row C. */
+START_TEST(heat_spike_moves_row_c) {
+  sk_scenario *hs = malloc(sizeof *hs), *bl = malloc(sizeof *bl);
+  load(hs, "heat_spike_row_c.json");
+  *bl = *hs;
+  bl->n_effects = 0;
+  ck_assert_int_ge(hs->n_effects, 1);
+  double from = hs->effects[0].start_s + 900, to = hs->effects[0].stop_s;
+  collect a, b;
+  run(bl, &b, from, to, NULL);
+  run(hs, &a, from, to, NULL);
+  const int C = 2;
+  double d_in_c = a.inlet[C] - b.inlet[C], d_kw_c = a.pdu_kw[C] - b.pdu_kw[C];
+  /* row mean: two of twelve racks doubled; the racks themselves warm most */
+  ck_assert_double_gt(d_in_c, 0.05);
+  ck_assert_double_gt(d_kw_c, 0.5);
+  int c06 = C * hs->racks_per_row + 5, c07 = c06 + 1;
+  ck_assert_double_gt(a.rack_inlet[c06] - b.rack_inlet[c06], 0.25);
+  ck_assert_double_gt(a.rack_inlet[c07] - b.rack_inlet[c07], 0.25);
+  for (int r = 0; r < hs->n_rows; r++) {
+    if (r == C)
+      continue;
+    ck_assert_double_lt(fabs(a.inlet[r] - b.inlet[r]), d_in_c);
+    ck_assert_double_lt(fabs(a.pdu_kw[r] - b.pdu_kw[r]), d_kw_c);
+  }
+  free(hs);
+  free(bl);
+}
+END_TEST
+
+/* Overcooled row E: lower inlets and more CRAH fan power in row E than the baseline. */
+START_TEST(overcooled_row_e) {
+  sk_scenario *oc = malloc(sizeof *oc), *bl = malloc(sizeof *bl);
+  load(oc, "overcooled_row_e.json");
+  *bl = *oc;
+  bl->n_effects = 0;
+  double from = oc->effects[0].start_s + 900;
+  double to = isfinite(oc->effects[0].stop_s) ? oc->effects[0].stop_s : oc->duration_s;
+  collect a, b;
+  run(bl, &b, from, to, NULL);
+  run(oc, &a, from, to, NULL);
+  const int E = 4;
+  ck_assert_double_lt(a.inlet[E], b.inlet[E] - 0.5);
+  ck_assert_double_gt(a.fan_kw[E], b.fan_kw[E] * 1.5);
+  for (int r = 0; r < oc->n_rows; r++)
+    if (r != E)
+      ck_assert_double_lt(fabs(a.inlet[r] - b.inlet[r]), b.inlet[E] - a.inlet[E]);
+  free(oc);
+  free(bl);
+}
+END_TEST
+
+/* Same scenario and seed: byte-identical telemetry; another seed: different. */
+START_TEST(deterministic) {
+  sk_scenario *sc = malloc(sizeof *sc);
+  load(sc, "heat_spike_row_c.json");
+  sc->duration_s = 5400; /* covers the add_ai_nodes start at 1 h */
+  collect a, b, c;
+  run(sc, &a, 0, 1e9, NULL);
+  run(sc, &b, 0, 1e9, NULL);
+  ck_assert_double_gt(a.n, 500);
+  ck_assert(a.hash == b.hash);
+  sc->seed += 1;
+  run(sc, &c, 0, 1e9, NULL);
+  ck_assert(a.hash != c.hash);
+  free(sc);
+}
+END_TEST
+
+static Suite *suite(void) {
+  Suite *s = suite_create("twin");
+  TCase *tc = tcase_create("scenarios");
+  tcase_set_timeout(tc, 600);
+  tcase_add_test(tc, baseline_calibration);
+  tcase_add_test(tc, heat_spike_moves_row_c);
+  tcase_add_test(tc, overcooled_row_e);
+  tcase_add_test(tc, deterministic);
+  suite_add_tcase(s, tc);
+  return s;
+}
+
+int main(void) {
+  SRunner *sr = srunner_create(suite());
+  srunner_run_all(sr, CK_NORMAL);
+  int failed = srunner_ntests_failed(sr);
+  srunner_free(sr);
+  return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
