@@ -4,6 +4,18 @@
  */
 #include "skadi/status.h"
 
+#include <stdarg.h>
+#include <stdio.h>
+
+void sk_errf(char *err, size_t errlen, const char *fmt, ...) {
+  if (err == NULL || errlen == 0)
+    return;
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(err, errlen, fmt, ap);
+  va_end(ap);
+}
+
 const char *sk_status_name(sk_status s) {
   switch (s) {
 #define SK_STATUS_NAME(name, code, msg) \

@@ -52,22 +52,6 @@ static const char *const col_names[N_COLS] = {
     "prompt_time", "token_time", "tensor_parallel",
 };
 
-#if defined(__GNUC__)
-#define PRINTF_LIKE(fmt_arg, first_arg) __attribute__((format(printf, fmt_arg, first_arg)))
-#else
-#define PRINTF_LIKE(fmt_arg, first_arg)
-#endif
-
-static void set_err(char *err, size_t errlen, const char *fmt, ...) PRINTF_LIKE(3, 4);
-
-static void set_err(char *err, size_t errlen, const char *fmt, ...) {
-  va_list ap;
-  if (err == NULL || errlen == 0)
-    return;
-  va_start(ap, fmt);
-  vsnprintf(err, errlen, fmt, ap);
-  va_end(ap);
-}
 
 /* Splits `line` in place at commas (trailing CR/LF removed).  Returns the field count, or
  * -1 if there are more than MAX_FIELDS. */
@@ -115,17 +99,17 @@ static sk_status read_rows(const char *path, const char *model, const char *hard
   FILE *fp = fopen(path, "r");
 
   if (fp == NULL) {
-    set_err(err, errlen, "%s: cannot open: %s", path, strerror(errno));
+    sk_errf(err, errlen, "%s: cannot open: %s", path, strerror(errno));
     return SK_EIO;
   }
   if (fgets(line, sizeof line, fp) == NULL) {
-    set_err(err, errlen, "%s: empty file or read error, expected a header line", path);
+    sk_errf(err, errlen, "%s: empty file or read error, expected a header line", path);
     st = ferror(fp) ? SK_EIO : SK_EPARSE;
     goto out;
   }
   nf = split_fields(line, f);
   if (nf < 0) {
-    set_err(err, errlen, "%s:1: header has more than %d fields", path, MAX_FIELDS);
+    sk_errf(err, errlen, "%s:1: header has more than %d fields", path, MAX_FIELDS);
     st = SK_EPARSE;
     goto out;
   }
@@ -135,7 +119,7 @@ static sk_status read_rows(const char *path, const char *model, const char *hard
       if (strcmp(f[i], col_names[c]) == 0)
         col[c] = i;
     if (col[c] < 0) {
-      set_err(err, errlen, "%s:1: header has no column \"%s\"", path, col_names[c]);
+      sk_errf(err, errlen, "%s:1: header has no column \"%s\"", path, col_names[c]);
       st = SK_EPARSE;
       goto out;
     }
@@ -150,7 +134,7 @@ static sk_status read_rows(const char *path, const char *model, const char *hard
 
     lineno++;
     if (strchr(line, '\n') == NULL && !feof(fp)) {
-      set_err(err, errlen, "%s:%ld: line longer than %d bytes", path, lineno, MAX_LINE - 2);
+      sk_errf(err, errlen, "%s:%ld: line longer than %d bytes", path, lineno, MAX_LINE - 2);
       st = SK_EPARSE;
       goto out;
     }
@@ -158,12 +142,12 @@ static sk_status read_rows(const char *path, const char *model, const char *hard
       continue; /* blank line */
     nf = split_fields(line, f);
     if (nf < 0) {
-      set_err(err, errlen, "%s:%ld: more than %d fields", path, lineno, MAX_FIELDS);
+      sk_errf(err, errlen, "%s:%ld: more than %d fields", path, lineno, MAX_FIELDS);
       st = SK_EPARSE;
       goto out;
     }
     if (nf < need) {
-      set_err(err, errlen, "%s:%ld: %d fields, the header's columns need %d", path, lineno, nf,
+      sk_errf(err, errlen, "%s:%ld: %d fields, the header's columns need %d", path, lineno, nf,
               need);
       st = SK_EPARSE;
       goto out;
@@ -171,7 +155,7 @@ static sk_status read_rows(const char *path, const char *model, const char *hard
     if (strcmp(f[col[COL_MODEL]], model) != 0 || strcmp(f[col[COL_HW]], hardware) != 0)
       continue;
     if (parse_long(f[col[COL_TP]], &tp) != 0) {
-      set_err(err, errlen, "%s:%ld: tensor_parallel: not an integer: \"%s\"", path, lineno,
+      sk_errf(err, errlen, "%s:%ld: tensor_parallel: not an integer: \"%s\"", path, lineno,
               f[col[COL_TP]]);
       st = SK_EPARSE;
       goto out;
@@ -182,12 +166,12 @@ static sk_status read_rows(const char *path, const char *model, const char *hard
       const char *name = col_names[num_cols[k]];
       const char *s = f[col[num_cols[k]]];
       if (parse_double(s, &v[k]) != 0) {
-        set_err(err, errlen, "%s:%ld: %s: not a finite number: \"%s\"", path, lineno, name, s);
+        sk_errf(err, errlen, "%s:%ld: %s: not a finite number: \"%s\"", path, lineno, name, s);
         st = SK_EPARSE;
         goto out;
       }
       if (!(v[k] > 0.0)) {
-        set_err(err, errlen, "%s:%ld: %s: must be > 0, got %g", path, lineno, name, v[k]);
+        sk_errf(err, errlen, "%s:%ld: %s: must be > 0, got %g", path, lineno, name, v[k]);
         st = SK_ERANGE;
         goto out;
       }
@@ -196,7 +180,7 @@ static sk_status read_rows(const char *path, const char *model, const char *hard
       size_t ncap = cap ? 2 * cap : 128;
       fit_row *nr;
       if (n == MAX_ROWS) {
-        set_err(err, errlen, "%s:%ld: more than %d matching rows", path, lineno, MAX_ROWS);
+        sk_errf(err, errlen, "%s:%ld: more than %d matching rows", path, lineno, MAX_ROWS);
         st = SK_ERANGE;
         goto out;
       }
@@ -204,7 +188,7 @@ static sk_status read_rows(const char *path, const char *model, const char *hard
         ncap = MAX_ROWS;
       nr = realloc(rows, ncap * sizeof *rows);
       if (nr == NULL) {
-        set_err(err, errlen, "%s: out of memory after %zu rows", path, n);
+        sk_errf(err, errlen, "%s: out of memory after %zu rows", path, n);
         st = SK_ENOMEM;
         goto out;
       }
@@ -218,12 +202,12 @@ static sk_status read_rows(const char *path, const char *model, const char *hard
     n++;
   }
   if (ferror(fp)) {
-    set_err(err, errlen, "%s:%ld: read error", path, lineno);
+    sk_errf(err, errlen, "%s:%ld: read error", path, lineno);
     st = SK_EIO;
     goto out;
   }
   if (n == 0) {
-    set_err(err, errlen, "%s: no rows with model=%s, hardware=%s, tensor_parallel=%d", path, model,
+    sk_errf(err, errlen, "%s: no rows with model=%s, hardware=%s, tensor_parallel=%d", path, model,
             hardware, tensor_parallel);
     st = SK_ENOTFOUND;
     goto out;
@@ -351,7 +335,7 @@ sk_status sk_perf_fit_csv(const char *path, const char *model, const char *hardw
   /* One block for the columns, group sizes, weights and design matrix: 7n + 3n doubles. */
   buf = malloc(10 * n * sizeof *buf);
   if (buf == NULL) {
-    set_err(err, errlen, "%s: out of memory fitting %zu rows", path, n);
+    sk_errf(err, errlen, "%s: out of memory fitting %zu rows", path, n);
     st = SK_ENOMEM;
     goto out;
   }
@@ -373,12 +357,12 @@ sk_status sk_perf_fit_csv(const char *path, const char *model, const char *hardw
     size_t dn = group_sizes(xn, n, mn);
     size_t db = dn ? group_sizes(xb, n, mb) : 0;
     if (dn == 0 || db == 0) {
-      set_err(err, errlen, "%s: out of memory fitting %zu rows", path, n);
+      sk_errf(err, errlen, "%s: out of memory fitting %zu rows", path, n);
       st = SK_ENOMEM;
       goto out;
     }
     if (dn < 3 || db < 2) {
-      set_err(err, errlen,
+      sk_errf(err, errlen,
               "%s: matching rows have %zu distinct prompt_size*batch_size and %zu distinct "
               "batch_size; the fit needs at least 3 and 2",
               path, dn, db);
@@ -418,7 +402,7 @@ sk_status sk_perf_fit_csv(const char *path, const char *model, const char *hardw
   goto out;
 
 fit_failed:
-  set_err(err, errlen, "%s: least-squares fit failed on %zu rows", path, n);
+  sk_errf(err, errlen, "%s: least-squares fit failed on %zu rows", path, n);
 out:
   free(buf);
   free(rows);

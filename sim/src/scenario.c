@@ -300,20 +300,6 @@ static const char *const effect_names[SK_EFFECT_KIND_COUNT] = {"add_ai_nodes", "
 /* ------------------------------------------------------------------------------------ */
 /* Small helpers                                                                        */
 
-#if defined(__GNUC__)
-#define PRINTF_LIKE(f, a) __attribute__((format(printf, f, a)))
-#else
-#define PRINTF_LIKE(f, a)
-#endif
-
-static PRINTF_LIKE(3, 4) void seterr(char *err, size_t errlen, const char *fmt, ...) {
-  if (err == NULL || errlen == 0)
-    return;
-  va_list ap;
-  va_start(ap, fmt);
-  vsnprintf(err, errlen, fmt, ap);
-  va_end(ap);
-}
 
 static void *field_at(sk_scenario *sc, const setting *s) {
   return (char *)sc + s->offset;
@@ -889,16 +875,16 @@ static sk_status check_effect(const sk_scenario *sc, int i, const char *where, c
   const sk_effect *e = &sc->effects[i];
   char reason[256];
   if (e->kind < 0 || e->kind >= SK_EFFECT_KIND_COUNT) {
-    seterr(err, errlen, "%s: timeline[%d].effect: unknown effect kind %d", where, i, (int)e->kind);
+    sk_errf(err, errlen, "%s: timeline[%d].effect: unknown effect kind %d", where, i, (int)e->kind);
     return SK_EPARSE;
   }
   if (e->name[0] == '\0') {
-    seterr(err, errlen, "%s: timeline[%d].name: must not be empty", where, i);
+    sk_errf(err, errlen, "%s: timeline[%d].name: must not be empty", where, i);
     return SK_EPARSE;
   }
   for (int j = 0; j < i; j++) {
     if (strcmp(sc->effects[j].name, e->name) == 0) {
-      seterr(err, errlen, "%s: timeline[%d].name: \"%s\" is already the name of timeline[%d]",
+      sk_errf(err, errlen, "%s: timeline[%d].name: \"%s\" is already the name of timeline[%d]",
              where, i, e->name, j);
       return SK_EPARSE;
     }
@@ -914,7 +900,7 @@ static sk_status check_effect(const sk_scenario *sc, int i, const char *where, c
       continue; /* until the end */
     sk_status st = check_number(v, f->type, f->min, f->max, 0, f->unit, reason, sizeof reason);
     if (st != SK_OK) {
-      seterr(err, errlen, "%s: timeline[%d].%s: %s", where, i, f->name, reason);
+      sk_errf(err, errlen, "%s: timeline[%d].%s: %s", where, i, f->name, reason);
       return st;
     }
   }
@@ -922,13 +908,13 @@ static sk_status check_effect(const sk_scenario *sc, int i, const char *where, c
   format_double(e->start_s, sb, sizeof sb);
   if (!(e->stop_s > e->start_s)) {
     format_double(e->stop_s, tb, sizeof tb);
-    seterr(err, errlen, "%s: timeline[%d].stop_s: %s s is not after start_s (%s s)", where, i, tb,
+    sk_errf(err, errlen, "%s: timeline[%d].stop_s: %s s is not after start_s (%s s)", where, i, tb,
            sb);
     return SK_ERANGE;
   }
   if (e->start_s >= sc->duration_s) {
     format_double(sc->duration_s, tb, sizeof tb);
-    seterr(err, errlen,
+    sk_errf(err, errlen,
            "%s: timeline[%d].start_s: %s s is at or after the end of the run (duration_s %s s)",
            where, i, sb, tb);
     return SK_ERANGE;
@@ -936,7 +922,7 @@ static sk_status check_effect(const sk_scenario *sc, int i, const char *where, c
   switch (e->kind) {
   case SK_EFFECT_ADD_AI_NODES:
     if (e->n_racks < 1 || e->n_racks > SK_MAX_EFFECT_RACKS) {
-      seterr(err, errlen, "%s: timeline[%d].racks: needs 1 to %d racks, got %d", where, i,
+      sk_errf(err, errlen, "%s: timeline[%d].racks: needs 1 to %d racks, got %d", where, i,
              SK_MAX_EFFECT_RACKS, e->n_racks);
       return SK_ERANGE;
     }
@@ -948,13 +934,13 @@ static sk_status check_effect(const sk_scenario *sc, int i, const char *where, c
       if (e->rack_id[r][0] != '\0') {
         int idx = sk_scenario_rack_index(sc, e->rack_id[r]);
         if (idx < 0) {
-          seterr(err, errlen,
+          sk_errf(err, errlen,
                  "%s: timeline[%d].racks[%d]: unknown rack \"%s\" (racks are %s .. %s)", where, i,
                  r, e->rack_id[r], first, last);
           return SK_ENOTFOUND;
         }
         if (idx != e->rack_index[r]) {
-          seterr(err, errlen,
+          sk_errf(err, errlen,
                  "%s: timeline[%d].racks[%d]: index %d does not match rack \"%s\" (the layout "
                  "changed after loading without sk_scenario_set)",
                  where, i, r, e->rack_index[r], e->rack_id[r]);
@@ -962,7 +948,7 @@ static sk_status check_effect(const sk_scenario *sc, int i, const char *where, c
         }
       }
       if (e->rack_index[r] < 0 || e->rack_index[r] >= n) {
-        seterr(err, errlen, "%s: timeline[%d].racks[%d]: rack index %d is not in the room (0..%d)",
+        sk_errf(err, errlen, "%s: timeline[%d].racks[%d]: rack index %d is not in the room (0..%d)",
                where, i, r, e->rack_index[r], n - 1);
         return SK_ENOTFOUND;
       }
@@ -970,7 +956,7 @@ static sk_status check_effect(const sk_scenario *sc, int i, const char *where, c
         if (e->rack_index[q] == e->rack_index[r]) {
           char id[8];
           sk_scenario_rack_id(sc, e->rack_index[r], id);
-          seterr(err, errlen, "%s: timeline[%d].racks[%d]: rack %s is listed twice", where, i, r,
+          sk_errf(err, errlen, "%s: timeline[%d].racks[%d]: rack %s is listed twice", where, i, r,
                  id);
           return SK_EPARSE;
         }
@@ -979,19 +965,19 @@ static sk_status check_effect(const sk_scenario *sc, int i, const char *where, c
     break;
   case SK_EFFECT_CRAH_OVERRIDE:
     if (e->row < 0 || e->row >= sc->n_rows) {
-      seterr(err, errlen, "%s: timeline[%d].row: row %c is not in the room (rows A..%c)", where, i,
+      sk_errf(err, errlen, "%s: timeline[%d].row: row %c is not in the room (rows A..%c)", where, i,
              e->row >= 0 && e->row < 26 ? 'A' + e->row : '?', 'A' + sc->n_rows - 1);
       return SK_ENOTFOUND;
     }
     if (isnan(e->fan_speed_pct) && isnan(e->supply_setpoint_c)) {
-      seterr(err, errlen,
+      sk_errf(err, errlen,
              "%s: timeline[%d]: crah_override needs fan_speed_pct or supply_setpoint_c", where, i);
       return SK_EPARSE;
     }
     if (!isnan(e->fan_speed_pct) && e->fan_speed_pct < sc->room.crah_min_speed_pct) {
       format_double(e->fan_speed_pct, sb, sizeof sb);
       format_double(sc->room.crah_min_speed_pct, tb, sizeof tb);
-      seterr(err, errlen,
+      sk_errf(err, errlen,
              "%s: timeline[%d].fan_speed_pct: %s %% is below room.crah_min_speed_pct (%s %%)",
              where, i, sb, tb);
       return SK_ERANGE;
@@ -1018,20 +1004,20 @@ static sk_status apply_object(sk_scenario *sc, const cJSON *obj, const char *pre
     const setting *s = find_key(name);
     if (s != NULL) {
       if (seen[index_of(s)]) {
-        seterr(err, errlen, "%s: %s: given twice", origin, name);
+        sk_errf(err, errlen, "%s: %s: given twice", origin, name);
         return SK_EPARSE;
       }
       seen[index_of(s)] = 1;
       sk_status st = set_from_json(sc, s, c, reason, sizeof reason);
       if (st != SK_OK) {
-        seterr(err, errlen, "%s: %s: %s", origin, name, reason);
+        sk_errf(err, errlen, "%s: %s: %s", origin, name, reason);
         return st;
       }
       continue;
     }
     if (is_group(name)) {
       if (!cJSON_IsObject(c)) {
-        seterr(err, errlen, "%s: %s: expected an object, got %s", origin, name, json_type_name(c));
+        sk_errf(err, errlen, "%s: %s: expected an object, got %s", origin, name, json_type_name(c));
         return SK_EPARSE;
       }
       sk_status st = apply_object(sc, c, name, origin, seen, err, errlen);
@@ -1040,7 +1026,7 @@ static sk_status apply_object(sk_scenario *sc, const cJSON *obj, const char *pre
       continue;
     }
     unknown_reason(name, reason, sizeof reason);
-    seterr(err, errlen, "%s: %s: %s", origin, name, reason);
+    sk_errf(err, errlen, "%s: %s: %s", origin, name, reason);
     return SK_ENOTFOUND;
   }
   return SK_OK;
@@ -1052,18 +1038,18 @@ static sk_status parse_effect(sk_scenario *sc, const cJSON *j, int i, const char
   char reason[256], list[128];
   effect_init(e);
   if (!cJSON_IsObject(j)) {
-    seterr(err, errlen, "%s: timeline[%d]: expected an object, got %s", origin, i,
+    sk_errf(err, errlen, "%s: timeline[%d]: expected an object, got %s", origin, i,
            json_type_name(j));
     return SK_EPARSE;
   }
   /* Kind first: it decides which fields belong. */
   const cJSON *kind = cJSON_GetObjectItemCaseSensitive(j, "effect");
   if (kind == NULL) {
-    seterr(err, errlen, "%s: timeline[%d].effect: missing required field", origin, i);
+    sk_errf(err, errlen, "%s: timeline[%d].effect: missing required field", origin, i);
     return SK_EPARSE;
   }
   if (!cJSON_IsString(kind)) {
-    seterr(err, errlen, "%s: timeline[%d].effect: expected a string, got %s", origin, i,
+    sk_errf(err, errlen, "%s: timeline[%d].effect: expected a string, got %s", origin, i,
            json_type_name(kind));
     return SK_EPARSE;
   }
@@ -1072,7 +1058,7 @@ static sk_status parse_effect(sk_scenario *sc, const cJSON *j, int i, const char
     if (strcmp(kind->valuestring, effect_names[q]) == 0)
       k = q;
   if (k < 0) {
-    seterr(err, errlen,
+    sk_errf(err, errlen,
            "%s: timeline[%d].effect: unknown effect \"%s\" (expected add_ai_nodes, "
            "crah_override or load_scale)",
            origin, i, kind->valuestring);
@@ -1085,7 +1071,7 @@ static sk_status parse_effect(sk_scenario *sc, const cJSON *j, int i, const char
   for (const cJSON *c = j->child; c != NULL; c = c->next) {
     for (const cJSON *d = j->child; d != c; d = d->next) {
       if (strcmp(d->string, c->string) == 0) {
-        seterr(err, errlen, "%s: timeline[%d].%s: given twice", origin, i, c->string);
+        sk_errf(err, errlen, "%s: timeline[%d].%s: given twice", origin, i, c->string);
         return SK_EPARSE;
       }
     }
@@ -1105,14 +1091,14 @@ static sk_status parse_effect(sk_scenario *sc, const cJSON *j, int i, const char
       belongs = 0;
     }
     if (!known) {
-      seterr(err, errlen,
+      sk_errf(err, errlen,
              "%s: timeline[%d].%s: unknown field (fields: name, effect, start_s, "
              "stop_s, %s)",
              origin, i, c->string, list);
       return SK_ENOTFOUND;
     }
     if (!belongs) {
-      seterr(err, errlen, "%s: timeline[%d].%s: not a field of effect %s (its own: %s)", origin, i,
+      sk_errf(err, errlen, "%s: timeline[%d].%s: not a field of effect %s (its own: %s)", origin, i,
              c->string, effect_names[k], list);
       return SK_EPARSE;
     }
@@ -1122,24 +1108,24 @@ static sk_status parse_effect(sk_scenario *sc, const cJSON *j, int i, const char
   if (k == SK_EFFECT_ADD_AI_NODES) {
     const cJSON *racks = cJSON_GetObjectItemCaseSensitive(j, "racks");
     if (racks == NULL) {
-      seterr(err, errlen, "%s: timeline[%d].racks: missing required field", origin, i);
+      sk_errf(err, errlen, "%s: timeline[%d].racks: missing required field", origin, i);
       return SK_EPARSE;
     }
     if (!cJSON_IsArray(racks)) {
-      seterr(err, errlen, "%s: timeline[%d].racks: expected an array of rack ids, got %s", origin,
+      sk_errf(err, errlen, "%s: timeline[%d].racks: expected an array of rack ids, got %s", origin,
              i, json_type_name(racks));
       return SK_EPARSE;
     }
     int n = cJSON_GetArraySize(racks);
     if (n < 1 || n > SK_MAX_EFFECT_RACKS) {
-      seterr(err, errlen, "%s: timeline[%d].racks: needs 1 to %d racks, got %d", origin, i,
+      sk_errf(err, errlen, "%s: timeline[%d].racks: needs 1 to %d racks, got %d", origin, i,
              SK_MAX_EFFECT_RACKS, n);
       return SK_ERANGE;
     }
     int r = 0;
     for (const cJSON *c = racks->child; c != NULL; c = c->next, r++) {
       if (!cJSON_IsString(c)) {
-        seterr(err, errlen,
+        sk_errf(err, errlen,
                "%s: timeline[%d].racks[%d]: expected a rack id like \"R-C-07\", "
                "got %s",
                origin, i, r, json_type_name(c));
@@ -1150,7 +1136,7 @@ static sk_status parse_effect(sk_scenario *sc, const cJSON *j, int i, const char
         char first[8], last[8];
         sk_scenario_rack_id(sc, 0, first);
         sk_scenario_rack_id(sc, sc->n_rows * sc->racks_per_row - 1, last);
-        seterr(err, errlen, "%s: timeline[%d].racks[%d]: unknown rack \"%s\" (racks are %s .. %s)",
+        sk_errf(err, errlen, "%s: timeline[%d].racks[%d]: unknown rack \"%s\" (racks are %s .. %s)",
                origin, i, r, c->valuestring, first, last);
         return SK_ENOTFOUND;
       }
@@ -1161,18 +1147,18 @@ static sk_status parse_effect(sk_scenario *sc, const cJSON *j, int i, const char
   } else if (k == SK_EFFECT_CRAH_OVERRIDE) {
     const cJSON *row = cJSON_GetObjectItemCaseSensitive(j, "row");
     if (row == NULL) {
-      seterr(err, errlen, "%s: timeline[%d].row: missing required field", origin, i);
+      sk_errf(err, errlen, "%s: timeline[%d].row: missing required field", origin, i);
       return SK_EPARSE;
     }
     if (!cJSON_IsString(row) || strlen(row->valuestring) != 1 || row->valuestring[0] < 'A' ||
         row->valuestring[0] > 'Z') {
-      seterr(err, errlen, "%s: timeline[%d].row: expected a row letter like \"E\", got %s", origin,
+      sk_errf(err, errlen, "%s: timeline[%d].row: expected a row letter like \"E\", got %s", origin,
              i, cJSON_IsString(row) ? row->valuestring : json_type_name(row));
       return SK_EPARSE;
     }
     e->row = row->valuestring[0] - 'A';
     if (e->row >= sc->n_rows) {
-      seterr(err, errlen, "%s: timeline[%d].row: row %s is not in the room (rows A..%c)", origin, i,
+      sk_errf(err, errlen, "%s: timeline[%d].row: row %s is not in the room (rows A..%c)", origin, i,
              row->valuestring, 'A' + sc->n_rows - 1);
       return SK_ENOTFOUND;
     }
@@ -1180,16 +1166,16 @@ static sk_status parse_effect(sk_scenario *sc, const cJSON *j, int i, const char
 
   const cJSON *name = cJSON_GetObjectItemCaseSensitive(j, "name");
   if (name == NULL) {
-    seterr(err, errlen, "%s: timeline[%d].name: missing required field", origin, i);
+    sk_errf(err, errlen, "%s: timeline[%d].name: missing required field", origin, i);
     return SK_EPARSE;
   }
   if (!cJSON_IsString(name)) {
-    seterr(err, errlen, "%s: timeline[%d].name: expected a string, got %s", origin, i,
+    sk_errf(err, errlen, "%s: timeline[%d].name: expected a string, got %s", origin, i,
            json_type_name(name));
     return SK_EPARSE;
   }
   if (name->valuestring[0] == '\0' || strlen(name->valuestring) >= sizeof e->name) {
-    seterr(err, errlen, "%s: timeline[%d].name: must be 1 to %zu characters", origin, i,
+    sk_errf(err, errlen, "%s: timeline[%d].name: must be 1 to %zu characters", origin, i,
            sizeof e->name - 1);
     return SK_ERANGE;
   }
@@ -1202,20 +1188,20 @@ static sk_status parse_effect(sk_scenario *sc, const cJSON *j, int i, const char
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(j, f->name);
     if (v == NULL) {
       if (f->required) {
-        seterr(err, errlen, "%s: timeline[%d].%s: missing required field", origin, i, f->name);
+        sk_errf(err, errlen, "%s: timeline[%d].%s: missing required field", origin, i, f->name);
         return SK_EPARSE;
       }
       continue;
     }
     if (!cJSON_IsNumber(v)) {
-      seterr(err, errlen, "%s: timeline[%d].%s: expected %s, got %s", origin, i, f->name,
+      sk_errf(err, errlen, "%s: timeline[%d].%s: expected %s, got %s", origin, i, f->name,
              type_word(f->type), json_type_name(v));
       return SK_EPARSE;
     }
     sk_status st =
         check_number(v->valuedouble, f->type, f->min, f->max, 0, f->unit, reason, sizeof reason);
     if (st != SK_OK) {
-      seterr(err, errlen, "%s: timeline[%d].%s: %s", origin, i, f->name, reason);
+      sk_errf(err, errlen, "%s: timeline[%d].%s: %s", origin, i, f->name, reason);
       return st;
     }
     effect_put(e, f, v->valuedouble);
@@ -1224,19 +1210,19 @@ static sk_status parse_effect(sk_scenario *sc, const cJSON *j, int i, const char
     char a[32], b[32];
     format_double(e->stop_s, a, sizeof a);
     format_double(e->start_s, b, sizeof b);
-    seterr(err, errlen, "%s: timeline[%d].stop_s: %s s is not after start_s (%s s)", origin, i, a,
+    sk_errf(err, errlen, "%s: timeline[%d].stop_s: %s s is not after start_s (%s s)", origin, i, a,
            b);
     return SK_ERANGE;
   }
 
   if (k == SK_EFFECT_CRAH_OVERRIDE && isnan(e->fan_speed_pct) && isnan(e->supply_setpoint_c)) {
-    seterr(err, errlen, "%s: timeline[%d]: crah_override needs fan_speed_pct or supply_setpoint_c",
+    sk_errf(err, errlen, "%s: timeline[%d]: crah_override needs fan_speed_pct or supply_setpoint_c",
            origin, i);
     return SK_EPARSE;
   }
   for (int q = 0; q < i; q++) {
     if (strcmp(sc->effects[q].name, e->name) == 0) {
-      seterr(err, errlen, "%s: timeline[%d].name: \"%s\" is already the name of timeline[%d]",
+      sk_errf(err, errlen, "%s: timeline[%d].name: \"%s\" is already the name of timeline[%d]",
              origin, i, e->name, q);
       return SK_EPARSE;
     }
@@ -1250,13 +1236,13 @@ static sk_status parse_timeline(sk_scenario *sc, const cJSON *tl, const char *or
   if (tl == NULL)
     return SK_OK;
   if (!cJSON_IsArray(tl)) {
-    seterr(err, errlen, "%s: timeline: expected an array of effects, got %s", origin,
+    sk_errf(err, errlen, "%s: timeline: expected an array of effects, got %s", origin,
            json_type_name(tl));
     return SK_EPARSE;
   }
   int n = cJSON_GetArraySize(tl);
   if (n > SK_MAX_EFFECTS) {
-    seterr(err, errlen, "%s: timeline: %d effects, at most %d", origin, n, SK_MAX_EFFECTS);
+    sk_errf(err, errlen, "%s: timeline: %d effects, at most %d", origin, n, SK_MAX_EFFECTS);
     return SK_ERANGE;
   }
   int i = 0;
@@ -1289,12 +1275,12 @@ static void json_syntax_error(const char *text, size_t len, const char *at, int 
   for (size_t i = 0; i < len && only_blank; i++)
     only_blank = isspace((unsigned char)text[i]) != 0;
   if (only_blank) {
-    seterr(err, errlen, "%s: invalid JSON: the file is empty", origin);
+    sk_errf(err, errlen, "%s: invalid JSON: the file is empty", origin);
   } else if (trailing) {
-    seterr(err, errlen, "%s:%d:%d: invalid JSON: text after the end of the top-level object",
+    sk_errf(err, errlen, "%s:%d:%d: invalid JSON: text after the end of the top-level object",
            origin, line, col);
   } else if (rest >= len || pos + 1 >= len) { /* cJSON points at the last byte when it ran out */
-    seterr(err, errlen, "%s:%d:%d: invalid JSON: unexpected end of input (truncated?)", origin,
+    sk_errf(err, errlen, "%s:%d:%d: invalid JSON: unexpected end of input (truncated?)", origin,
            line, col);
   } else {
     /* Up to 16 characters either side on the same line: cJSON often stops just past
@@ -1306,7 +1292,7 @@ static void json_syntax_error(const char *text, size_t len, const char *at, int 
       b++;
     while (a < b && isspace((unsigned char)text[a]))
       a++;
-    seterr(err, errlen, "%s:%d:%d: invalid JSON near '%.*s'", origin, line, col, (int)(b - a),
+    sk_errf(err, errlen, "%s:%d:%d: invalid JSON near '%.*s'", origin, line, col, (int)(b - a),
            text + a);
   }
 }
@@ -1333,7 +1319,7 @@ sk_status sk_scenario_parse(sk_scenario *sc, const char *text, size_t len, const
     return SK_EPARSE;
   }
   if (!cJSON_IsObject(root)) {
-    seterr(err, errlen, "%s: expected a JSON object at the top level, got %s", origin,
+    sk_errf(err, errlen, "%s: expected a JSON object at the top level, got %s", origin,
            json_type_name(root));
     cJSON_Delete(root);
     return SK_EPARSE;
@@ -1341,7 +1327,7 @@ sk_status sk_scenario_parse(sk_scenario *sc, const char *text, size_t len, const
   sk_scenario *tmp = malloc(sizeof *tmp);
   if (tmp == NULL) {
     cJSON_Delete(root);
-    seterr(err, errlen, "%s: out of memory", origin);
+    sk_errf(err, errlen, "%s: out of memory", origin);
     return SK_ENOMEM;
   }
   *tmp = *sc;
@@ -1354,7 +1340,7 @@ sk_status sk_scenario_parse(sk_scenario *sc, const char *text, size_t len, const
       char joined[SK_PATH_LEN];
       int n = snprintf(joined, sizeof joined, "%s/%s", base_dir, tmp->trace_csv);
       if (n < 0 || (size_t)n >= sizeof joined) {
-        seterr(err, errlen, "%s: workload.trace_csv: path too long once joined to \"%s\"", origin,
+        sk_errf(err, errlen, "%s: workload.trace_csv: path too long once joined to \"%s\"", origin,
                base_dir);
         st = SK_ERANGE;
       } else {
@@ -1362,7 +1348,7 @@ sk_status sk_scenario_parse(sk_scenario *sc, const char *text, size_t len, const
       }
     }
     if (st == SK_OK && !check_readable(tmp->trace_csv, reason, sizeof reason)) {
-      seterr(err, errlen, "%s: workload.trace_csv: %s", origin, reason);
+      sk_errf(err, errlen, "%s: workload.trace_csv: %s", origin, reason);
       st = SK_EIO;
     }
   }
@@ -1387,7 +1373,7 @@ sk_status sk_scenario_load(sk_scenario *sc, const char *path, char *err, size_t 
   char reason[256];
   sk_status st = read_file(path, &text, &len, reason, sizeof reason);
   if (st != SK_OK) {
-    seterr(err, errlen, "%s: %s", path, reason);
+    sk_errf(err, errlen, "%s: %s", path, reason);
     return st;
   }
   char dir[SK_PATH_LEN];
@@ -1421,7 +1407,7 @@ sk_status sk_scenario_set(sk_scenario *sc, const char *assignment, char *err, si
   const char *eq = strchr(assignment, '=');
   char key[128], reason[256];
   if (eq == NULL) {
-    seterr(err, errlen, "--set %s: expected key=value", assignment);
+    sk_errf(err, errlen, "--set %s: expected key=value", assignment);
     return SK_EPARSE;
   }
   const char *k0 = assignment, *k1 = eq;
@@ -1431,7 +1417,7 @@ sk_status sk_scenario_set(sk_scenario *sc, const char *assignment, char *err, si
     k1--;
   size_t kl = (size_t)(k1 - k0);
   if (kl == 0 || kl >= sizeof key) {
-    seterr(err, errlen, "--set %.*s: expected key=value with a key", (int)(eq - assignment),
+    sk_errf(err, errlen, "--set %.*s: expected key=value with a key", (int)(eq - assignment),
            assignment);
     return SK_EPARSE;
   }
@@ -1439,22 +1425,22 @@ sk_status sk_scenario_set(sk_scenario *sc, const char *assignment, char *err, si
   key[kl] = '\0';
   const char *value = eq + 1;
   if (strcmp(key, "timeline") == 0) {
-    seterr(err, errlen, "--set timeline: the timeline is set in the scenario file only");
+    sk_errf(err, errlen, "--set timeline: the timeline is set in the scenario file only");
     return SK_EINVAL;
   }
   const setting *s = lookup_any(key);
   if (s == NULL && is_group(key)) {
-    seterr(err, errlen, "--set %s: a group of keys, not a key (skadi keys lists them)", key);
+    sk_errf(err, errlen, "--set %s: a group of keys, not a key (skadi keys lists them)", key);
     return SK_ENOTFOUND;
   }
   if (s == NULL) {
     unknown_reason(key, reason, sizeof reason);
-    seterr(err, errlen, "--set %s: %s", key, reason);
+    sk_errf(err, errlen, "--set %s: %s", key, reason);
     return SK_ENOTFOUND;
   }
   sk_scenario *tmp = malloc(sizeof *tmp);
   if (tmp == NULL) {
-    seterr(err, errlen, "--set %s: out of memory", key);
+    sk_errf(err, errlen, "--set %s: out of memory", key);
     return SK_ENOMEM;
   }
   *tmp = *sc;
@@ -1463,7 +1449,7 @@ sk_status sk_scenario_set(sk_scenario *sc, const char *assignment, char *err, si
     resolve_racks(tmp);
     *sc = *tmp;
   } else {
-    seterr(err, errlen, "--set %s: %s", key, reason);
+    sk_errf(err, errlen, "--set %s: %s", key, reason);
   }
   free(tmp);
   return st;
@@ -1473,7 +1459,7 @@ sk_status sk_scenario_apply_env(sk_scenario *sc, char *err, size_t errlen) {
   assert(sc != NULL);
   sk_scenario *tmp = malloc(sizeof *tmp);
   if (tmp == NULL) {
-    seterr(err, errlen, "environment: out of memory");
+    sk_errf(err, errlen, "environment: out of memory");
     return SK_ENOMEM;
   }
   *tmp = *sc;
@@ -1487,7 +1473,7 @@ sk_status sk_scenario_apply_env(sk_scenario *sc, char *err, size_t errlen) {
       continue;
     st = set_from_text(tmp, &table[i], v, reason, sizeof reason);
     if (st != SK_OK)
-      seterr(err, errlen, "environment %s: %s", table[i].env, reason);
+      sk_errf(err, errlen, "environment %s: %s", table[i].env, reason);
   }
   if (st == SK_OK) {
     resolve_racks(tmp);
@@ -1584,18 +1570,18 @@ sk_status sk_scenario_apply_dotenv(sk_scenario *sc, const char *path, char *err,
     return SK_OK; /* no .env: nothing to apply */
   sk_status st = read_file(path, &text, &len, reason, sizeof reason);
   if (st != SK_OK) {
-    seterr(err, errlen, "%s: %s", path, reason);
+    sk_errf(err, errlen, "%s: %s", path, reason);
     return st;
   }
   sk_scenario *tmp = malloc(sizeof *tmp);
   if (tmp == NULL) {
     free(text);
-    seterr(err, errlen, "%s: out of memory", path);
+    sk_errf(err, errlen, "%s: out of memory", path);
     return SK_ENOMEM;
   }
   *tmp = *sc;
   if (len != strlen(text)) {
-    seterr(err, errlen, "%s: contains a NUL byte (not a text file?)", path);
+    sk_errf(err, errlen, "%s: contains a NUL byte (not a text file?)", path);
     st = SK_EPARSE;
   }
   int lineno = 0;
@@ -1606,24 +1592,24 @@ sk_status sk_scenario_apply_dotenv(sk_scenario *sc, const char *path, char *err,
     lineno++;
     char *key, *value;
     if (!parse_dotenv_line(line, &key, &value, reason, sizeof reason)) {
-      seterr(err, errlen, "%s:%d: %s", path, lineno, reason);
+      sk_errf(err, errlen, "%s:%d: %s", path, lineno, reason);
       st = SK_EPARSE;
     } else if (key != NULL) {
       const setting *s = lookup_any(key);
       if (s == NULL) {
         const char *near = near_env_name(key);
         if (near != NULL) {
-          seterr(err, errlen, "%s:%d: %s: unknown setting (did you mean %s?)", path, lineno, key,
+          sk_errf(err, errlen, "%s:%d: %s: unknown setting (did you mean %s?)", path, lineno, key,
                  near);
           st = SK_ENOTFOUND;
         }
       } else if (value[0] == '\0') {
-        seterr(err, errlen, "%s:%d: %s: empty value", path, lineno, key);
+        sk_errf(err, errlen, "%s:%d: %s: empty value", path, lineno, key);
         st = SK_EPARSE;
       } else {
         st = set_from_text(tmp, s, value, reason, sizeof reason);
         if (st != SK_OK)
-          seterr(err, errlen, "%s:%d: %s: %s", path, lineno, key, reason);
+          sk_errf(err, errlen, "%s:%d: %s: %s", path, lineno, key, reason);
       }
     }
     line = nl != NULL ? nl + 1 : NULL;
@@ -1650,17 +1636,17 @@ sk_status sk_scenario_validate(const sk_scenario *sc, char *err, size_t errlen) 
       sk_status st = check_number(load_number(sc, s), s->type, s->min, s->max, s->open, s->unit,
                                   reason, sizeof reason);
       if (st != SK_OK) {
-        seterr(err, errlen, "%s: %s: %s", where, s->key, reason);
+        sk_errf(err, errlen, "%s: %s: %s", where, s->key, reason);
         return st;
       }
     } else if (s->type == KT_BOOL || s->type == KT_ENUM) {
       int v = *(const int *)cfield_at(sc, s);
       if (v != 0 && v != 1) {
-        seterr(err, errlen, "%s: %s: invalid value %d", where, s->key, v);
+        sk_errf(err, errlen, "%s: %s: invalid value %d", where, s->key, v);
         return SK_ERANGE;
       }
     } else if (memchr(cfield_at(sc, s), '\0', s->size) == NULL) {
-      seterr(err, errlen, "%s: %s: not NUL-terminated", where, s->key);
+      sk_errf(err, errlen, "%s: %s: not NUL-terminated", where, s->key);
       return SK_EINVAL;
     }
   }
@@ -1687,17 +1673,17 @@ sk_status sk_scenario_validate(const sk_scenario *sc, char *err, size_t errlen) 
       format_double(pairs[i].hi, a, sizeof a);
       format_double(pairs[i].lo, b, sizeof b);
       const char *u = hs->unit[0] ? hs->unit : "";
-      seterr(err, errlen, "%s: %s: %s%s%s is %s %s (%s%s%s)", where, pairs[i].hi_key, a,
+      sk_errf(err, errlen, "%s: %s: %s%s%s is %s %s (%s%s%s)", where, pairs[i].hi_key, a,
              u[0] ? " " : "", u, pairs[i].what, pairs[i].lo_key, b, u[0] ? " " : "", u);
       return SK_ERANGE;
     }
   }
   if (sc->trace_csv[0] != '\0' && !check_readable(sc->trace_csv, reason, sizeof reason)) {
-    seterr(err, errlen, "%s: workload.trace_csv: %s", where, reason);
+    sk_errf(err, errlen, "%s: workload.trace_csv: %s", where, reason);
     return SK_EIO;
   }
   if (sc->n_effects < 0 || sc->n_effects > SK_MAX_EFFECTS) {
-    seterr(err, errlen, "%s: timeline: %d effects, at most %d", where, sc->n_effects,
+    sk_errf(err, errlen, "%s: timeline: %d effects, at most %d", where, sc->n_effects,
            SK_MAX_EFFECTS);
     return SK_ERANGE;
   }
@@ -1973,7 +1959,7 @@ sk_status sk_parse_duration(const char *text, double *out_s, char *err, size_t e
       "expected a positive number of seconds with an optional unit s, m, h or d "
       "(90, 90s, 15m, 1.5h, 1d)";
   if (text == NULL || !(isdigit((unsigned char)text[0]) || text[0] == '.')) {
-    seterr(err, errlen, "invalid duration \"%s\": %s", text ? text : "", hint);
+    sk_errf(err, errlen, "invalid duration \"%s\": %s", text ? text : "", hint);
     return SK_EPARSE;
   }
   char *end;
@@ -1983,7 +1969,7 @@ sk_status sk_parse_duration(const char *text, double *out_s, char *err, size_t e
       end = (char *)text;
   }
   if (end == text) {
-    seterr(err, errlen, "invalid duration \"%s\": %s", text, hint);
+    sk_errf(err, errlen, "invalid duration \"%s\": %s", text, hint);
     return SK_EPARSE;
   }
   double mult = 1;
@@ -2002,17 +1988,17 @@ sk_status sk_parse_duration(const char *text, double *out_s, char *err, size_t e
       mult = 86400;
       break;
     default:
-      seterr(err, errlen, "invalid duration \"%s\": %s", text, hint);
+      sk_errf(err, errlen, "invalid duration \"%s\": %s", text, hint);
       return SK_EPARSE;
     }
     if (end[1] != '\0') {
-      seterr(err, errlen, "invalid duration \"%s\": %s", text, hint);
+      sk_errf(err, errlen, "invalid duration \"%s\": %s", text, hint);
       return SK_EPARSE;
     }
   }
   double s = v * mult;
   if (!isfinite(s) || !(s > 0)) {
-    seterr(err, errlen, "invalid duration \"%s\": must be a finite number above zero", text);
+    sk_errf(err, errlen, "invalid duration \"%s\": must be a finite number above zero", text);
     return SK_ERANGE;
   }
   *out_s = s;

@@ -38,20 +38,6 @@
 static const char header[] = "TIMESTAMP,ContextTokens,GeneratedTokens";
 static const char *const columns[3] = {"TIMESTAMP", "ContextTokens", "GeneratedTokens"};
 
-#if defined(__GNUC__)
-#define PRINTF_LIKE(f, a) __attribute__((format(printf, f, a)))
-#else
-#define PRINTF_LIKE(f, a)
-#endif
-
-static PRINTF_LIKE(3, 4) void seterr(char *err, size_t errlen, const char *fmt, ...) {
-  if (err == NULL || errlen == 0)
-    return;
-  va_list ap;
-  va_start(ap, fmt);
-  vsnprintf(err, errlen, fmt, ap);
-  va_end(ap);
-}
 
 /* Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant, "chrono-compatible
  * low-level date algorithms"). */
@@ -167,12 +153,12 @@ static int parse_tokens(const char *s, const char *end, int32_t *out, char *reas
 static sk_status read_all(const char *path, char **out, size_t *len, char *err, size_t errlen) {
   struct stat st;
   if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
-    seterr(err, errlen, "%s: cannot read: %s", path, strerror(EISDIR));
+    sk_errf(err, errlen, "%s: cannot read: %s", path, strerror(EISDIR));
     return SK_EIO;
   }
   FILE *f = fopen(path, "rb");
   if (f == NULL) {
-    seterr(err, errlen, "%s: cannot open: %s", path, strerror(errno));
+    sk_errf(err, errlen, "%s: cannot open: %s", path, strerror(errno));
     return SK_EIO;
   }
   size_t cap = 1u << 16, n = 0;
@@ -182,7 +168,7 @@ static sk_status read_all(const char *path, char **out, size_t *len, char *err, 
   for (;;) {
     if (n + 1 >= cap) {
       if (cap >= MAX_TRACE_BYTES) {
-        seterr(err, errlen, "%s: larger than %u bytes", path, MAX_TRACE_BYTES);
+        sk_errf(err, errlen, "%s: larger than %u bytes", path, MAX_TRACE_BYTES);
         free(buf);
         fclose(f);
         return SK_ERANGE;
@@ -199,7 +185,7 @@ static sk_status read_all(const char *path, char **out, size_t *len, char *err, 
       break;
   }
   if (ferror(f)) {
-    seterr(err, errlen, "%s: read error: %s", path, strerror(errno ? errno : EIO));
+    sk_errf(err, errlen, "%s: read error: %s", path, strerror(errno ? errno : EIO));
     free(buf);
     fclose(f);
     return SK_EIO;
@@ -210,7 +196,7 @@ static sk_status read_all(const char *path, char **out, size_t *len, char *err, 
   *len = n;
   return SK_OK;
 oom:
-  seterr(err, errlen, "%s: out of memory", path);
+  sk_errf(err, errlen, "%s: out of memory", path);
   free(buf);
   fclose(f);
   return SK_ENOMEM;
@@ -268,7 +254,7 @@ sk_status sk_trace_load(sk_trace *tr, const char *path, char *err, size_t errlen
       continue; /* blank line */
     if (!seen_header) {
       if ((size_t)(le - line) != sizeof header - 1 || memcmp(line, header, sizeof header - 1)) {
-        seterr(err, errlen, "%s:%zu: header: expected \"%s\", got \"%.*s\"%s", path, lineno, header,
+        sk_errf(err, errlen, "%s:%zu: header: expected \"%s\", got \"%.*s\"%s", path, lineno, header,
                (int)(le - line > 60 ? 60 : le - line), line,
                (line[0] >= '0' && line[0] <= '9') ? " (missing header?)" : "");
         st = SK_EPARSE;
@@ -294,32 +280,32 @@ sk_status sk_trace_load(sk_trace *tr, const char *path, char *err, size_t errlen
       int count = 1;
       for (const char *q = line; q < le; q++)
         count += *q == ',';
-      seterr(err, errlen, "%s:%zu: %s: expected 3 columns (%s), got %d", path, lineno,
+      sk_errf(err, errlen, "%s:%zu: %s: expected 3 columns (%s), got %d", path, lineno,
              count < 3 ? columns[count] : "row", header, count);
       st = SK_EPARSE;
       break;
     }
     long long ticks;
     if (!parse_timestamp(f[0], fe[0], &ticks, reason, sizeof reason)) {
-      seterr(err, errlen, "%s:%zu: %s: %s", path, lineno, columns[0], reason);
+      sk_errf(err, errlen, "%s:%zu: %s: %s", path, lineno, columns[0], reason);
       st = SK_EPARSE;
       break;
     }
     int32_t in_tok, out_tok;
     if (!parse_tokens(f[1], fe[1], &in_tok, reason, sizeof reason)) {
-      seterr(err, errlen, "%s:%zu: %s: %s", path, lineno, columns[1], reason);
+      sk_errf(err, errlen, "%s:%zu: %s: %s", path, lineno, columns[1], reason);
       st = SK_EPARSE;
       break;
     }
     if (!parse_tokens(f[2], fe[2], &out_tok, reason, sizeof reason)) {
-      seterr(err, errlen, "%s:%zu: %s: %s", path, lineno, columns[2], reason);
+      sk_errf(err, errlen, "%s:%zu: %s: %s", path, lineno, columns[2], reason);
       st = SK_EPARSE;
       break;
     }
     if (tr->n == 0) {
       first = ticks;
     } else if (ticks < prev) {
-      seterr(err, errlen,
+      sk_errf(err, errlen,
              "%s:%zu: %s: goes back in time by %.7f s (line %zu is later); the "
              "trace must be sorted by time",
              path, lineno, columns[0], (double)(prev - ticks) / (double)TICKS_PER_S, prev_line);
@@ -327,7 +313,7 @@ sk_status sk_trace_load(sk_trace *tr, const char *path, char *err, size_t errlen
       break;
     }
     if (!grow(tr, &cap, tr->n + 1)) {
-      seterr(err, errlen, "%s: out of memory at line %zu", path, lineno);
+      sk_errf(err, errlen, "%s: out of memory at line %zu", path, lineno);
       st = SK_ENOMEM;
       break;
     }
@@ -340,14 +326,14 @@ sk_status sk_trace_load(sk_trace *tr, const char *path, char *err, size_t errlen
   }
   free(text);
   if (st == SK_OK && !seen_header) {
-    seterr(err, errlen, "%s:1: header: the file is empty (expected \"%s\")", path, header);
+    sk_errf(err, errlen, "%s:1: header: the file is empty (expected \"%s\")", path, header);
     st = SK_EPARSE;
   } else if (st == SK_OK && tr->n < 2) {
-    seterr(err, errlen, "%s:%zu: %s: %zu request%s; a trace needs at least two", path, lineno,
+    sk_errf(err, errlen, "%s:%zu: %s: %zu request%s; a trace needs at least two", path, lineno,
            columns[0], tr->n, tr->n == 1 ? "" : "s");
     st = SK_EPARSE;
   } else if (st == SK_OK && tr->t_s[tr->n - 1] <= 0) {
-    seterr(err, errlen,
+    sk_errf(err, errlen,
            "%s:%zu: %s: every request has the same time; a trace must span more "
            "than 0 s",
            path, lineno, columns[0]);

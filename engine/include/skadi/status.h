@@ -21,6 +21,19 @@ typedef enum {
 #undef SK_STATUS_ENUM
 } sk_status;
 
+#include <stddef.h>
+
+#if defined(__GNUC__)
+#define SK_PRINTF_LIKE(fmt_arg, first_arg) __attribute__((format(printf, fmt_arg, first_arg)))
+#else
+#define SK_PRINTF_LIKE(fmt_arg, first_arg)
+#endif
+
+/* Formats an error message into the caller's buffer err (errlen bytes, truncated to fit).
+ * err may be NULL or errlen 0: then nothing is written.  Used by every function that
+ * reports bad input as "<where>: <field>: <reason>". */
+void sk_errf(char *err, size_t errlen, const char *fmt, ...) SK_PRINTF_LIKE(3, 4);
+
 /* Static string naming the status ("SK_ENOMEM") and describing it. */
 const char *sk_status_name(sk_status s);
 const char *sk_status_message(sk_status s);
