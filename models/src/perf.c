@@ -11,15 +11,15 @@ void sk_perf_defaults(sk_perf_params *p) {
   assert(p != NULL);
   p->prefill_a_ms = SK_PERF_DEFAULT_PREFILL_A_MS;
   p->prefill_b_ms_per_tok = SK_PERF_DEFAULT_PREFILL_B_MS_PER_TOK;
-  p->prefill_c_ms_per_tok2 = SK_PERF_DEFAULT_PREFILL_C_MS_PER_TOK2;
+  p->prefill_floor_ms = SK_PERF_DEFAULT_PREFILL_FLOOR_MS;
   p->step_a_ms = SK_PERF_DEFAULT_STEP_A_MS;
   p->step_b_ms_per_seq = SK_PERF_DEFAULT_STEP_B_MS_PER_SEQ;
 }
 
 double sk_perf_prefill_ms(const sk_perf_params *p, double tokens) {
   assert(p != NULL && tokens >= 0.0);
-  /* Horner form: one rounding fewer than a + b*N + c*N*N. */
-  return p->prefill_a_ms + tokens * (p->prefill_b_ms_per_tok + tokens * p->prefill_c_ms_per_tok2);
+  double line_ms = p->prefill_a_ms + p->prefill_b_ms_per_tok * tokens;
+  return line_ms > p->prefill_floor_ms ? line_ms : p->prefill_floor_ms;
 }
 
 double sk_perf_step_ms(const sk_perf_params *p, double batch) {

@@ -102,7 +102,7 @@ START_TEST(test_defaults) {
   ck_assert_double_eq(sc.server.gpu_throttle_c, 87);
   ck_assert_int_eq(sc.server.max_batch, 64);
   ck_assert_int_eq(sc.server.max_prefill_tokens, 8192);
-  ck_assert(sc.perf.prefill_a_ms > 0 && sc.perf.step_a_ms > 0 && sc.perf.step_b_ms_per_seq > 0);
+  ck_assert(sc.perf.prefill_floor_ms > 0 && sc.perf.step_a_ms > 0 && sc.perf.step_b_ms_per_seq > 0);
   ck_assert_double_eq(sc.workload.rate_prompts_s, 216);
   ck_assert_double_eq(sc.workload.rate_scale, 1);
   ck_assert_double_eq(sc.workload.diurnal_amplitude, 0.1);
@@ -199,20 +199,11 @@ START_TEST(test_overcooled) {
 }
 END_TEST
 
-/* The trace lives outside the repository (../shared next to the checkout); where it is
- * absent, the load must fail naming the trace instead. */
+/* The shipped trace scenario replays scenarios/traces/, resolved against the file. */
 START_TEST(test_trace_replay) {
   const char *path = SRC("scenarios/trace_replay_conv.json");
-  const char *trace = SRC("scenarios/../../shared/data/azure_llm_2023/"
-                          "AzureLLMInferenceTrace_conv.csv");
+  const char *trace = SRC("scenarios/traces/AzureLLMInferenceTrace_conv.csv");
   sk_scenario sc;
-  if (access(trace, R_OK) != 0) {
-    char err[SK_ERR_LEN] = "";
-    sk_scenario_defaults(&sc);
-    ck_assert_int_ne(sk_scenario_load(&sc, path, err, sizeof err), SK_OK);
-    assert_has(err, "workload.trace_csv");
-    return;
-  }
   load_ok(&sc, path);
   ck_assert_str_eq(sc.name, "trace_replay_conv");
   ck_assert_str_eq(sc.trace_csv, trace); /* resolved against the file's directory */

@@ -80,12 +80,10 @@ START_TEST(test_sample) {
 }
 END_TEST
 
-/* The full traces, where present (they live outside the repository). */
+/* The full traces shipped in scenarios/traces/. */
 START_TEST(test_full_traces) {
-  const char *conv = SRC("../shared/data/azure_llm_2023/AzureLLMInferenceTrace_conv.csv");
-  const char *code = SRC("../shared/data/azure_llm_2023/AzureLLMInferenceTrace_code.csv");
-  if (access(conv, R_OK) != 0 || access(code, R_OK) != 0)
-    return;
+  const char *conv = SRC("scenarios/traces/AzureLLMInferenceTrace_conv.csv");
+  const char *code = SRC("scenarios/traces/AzureLLMInferenceTrace_code.csv");
   sk_trace tr;
   load_ok(&tr, conv);
   ck_assert_uint_eq(tr.n, 19366);

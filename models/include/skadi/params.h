@@ -34,14 +34,14 @@ typedef struct {
 } sk_server_params;
 
 /* Inference timing fitted to measured data (docs/MODEL.md gives the fit and its error):
- * prefill_ms(N) = a + b*N + c*N^2 for N prompt tokens in the iteration;
+ * prefill_ms(N) = max(floor, a + b*N) for N prompt tokens in the iteration;
  * step_ms(B) = d + e*B for B sequences decoding. */
 typedef struct {
-  double prefill_a_ms;
-  double prefill_b_ms_per_tok;
-  double prefill_c_ms_per_tok2;
-  double step_a_ms;
-  double step_b_ms_per_seq;
+  double prefill_a_ms;         /* ms, linear part at N = 0; may be < 0 (the floor covers it) */
+  double prefill_b_ms_per_tok; /* ms/token, slope above the floor, >= 0 */
+  double prefill_floor_ms;     /* ms, prefill time of short prompts, >= 0 */
+  double step_a_ms;            /* ms, decode step at B = 0 */
+  double step_b_ms_per_seq;    /* ms per sequence decoding, >= 0 */
 } sk_perf_params;
 
 /* Arrivals and token counts. */

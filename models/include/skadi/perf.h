@@ -2,8 +2,8 @@
  * perf.h -- inference timing of one model replica (one 8-GPU server, TP8), fitted to
  * measured data.
  *
- *   prefill_ms(N) = a + b*N + c*N^2     N = prompt tokens in one prefill iteration
- *   step_ms(B)    = d + e*B             B = sequences in one decode step
+ *   prefill_ms(N) = max(floor, a + b*N)   N = prompt tokens in one prefill iteration
+ *   step_ms(B)    = d + e*B                B = sequences in one decode step
  *
  * The defaults below are the fit of SplitwiseSim's perf_model.csv (MIT; Patel et al.,
  * "Splitwise", ISCA 2024), rows model=llama2-70b, hardware=h100-80gb, tensor_parallel=8,
@@ -11,12 +11,15 @@
  * the weighting and the error at every point.  Measured range: N = 128..32768 tokens,
  * B = 1..64 sequences; outside it the formulas extrapolate.
  *
- * Fit error on those 105 rows (relative to each measured time): prefill max 0.334,
- * RMS 0.194; step max 0.081, RMS 0.028.  The step error is scatter between runs; the
- * prefill error is partly scatter (repeated runs differ by up to 1.46x at N = 512) and
- * partly shape: the data have a flat ~52 ms floor up to 512 tokens and are near linear
- * above 4096, which a quadratic cannot follow (13-20 % high at 1-2 k tokens, 24-31 % low
- * at 4-8 k).
+ * Prefill is flat at the floor up to the knee (floor - a)/b = 850 tokens and linear above;
+ * a < 0 is expected and harmless (the floor covers every N where the line is lower).
+ * Fit error on those 105 rows (relative to each measured time): prefill max 0.274,
+ * RMS 0.105; step max 0.081, RMS 0.028.  The worst rows are scatter between repeated runs
+ * (prefill at N = 512 ranges 50.9-74.1 ms; the worst, -27 %, is the 74.1 ms run).  What
+ * is left of shape is a bend in the data between 1 k and 4 k tokens (about 0.055 ms/token
+ * below 2 k, 0.09-0.12 above), which one straight line splits: 10-11 % low at 1 k tokens,
+ * 20-24 % high at 2 k, 7-14 % low at 4-8 k.  (The previous form, a + b*N + c*N^2, had
+ * max 0.334 and RMS 0.194.)
  */
 #ifndef SKADI_PERF_H
 #define SKADI_PERF_H
@@ -30,11 +33,12 @@
 extern "C" {
 #endif
 
-/* Checklist: these five, the table in docs/MODEL.md and tests/models/test_perf.c change
- * together (the test refits the CSV and compares). */
-#define SK_PERF_DEFAULT_PREFILL_A_MS 34.592
-#define SK_PERF_DEFAULT_PREFILL_B_MS_PER_TOK 0.055658
-#define SK_PERF_DEFAULT_PREFILL_C_MS_PER_TOK2 1.3976e-06
+/* Checklist: these five, the tables in docs/MODEL.md, the key table in docs/SCENARIOS.md
+ * (`skadi keys --markdown`) and tests/models/test_perf.c change together (the test refits
+ * the CSV and compares). */
+#define SK_PERF_DEFAULT_PREFILL_A_MS (-24.615)
+#define SK_PERF_DEFAULT_PREFILL_B_MS_PER_TOK 0.092174
+#define SK_PERF_DEFAULT_PREFILL_FLOOR_MS 53.753
 #define SK_PERF_DEFAULT_STEP_A_MS 29.868
 #define SK_PERF_DEFAULT_STEP_B_MS_PER_SEQ 0.30214
 
@@ -54,7 +58,8 @@ typedef struct {
 void sk_perf_defaults(sk_perf_params *p);
 
 /* Duration in ms of one prefill iteration over `tokens` prompt tokens (tokens >= 0,
- * asserted).  Pure formula: the caller does not run an iteration with no tokens. */
+ * asserted): max(floor, a + b*tokens), so never below prefill_floor_ms.  Pure formula:
+ * the caller does not run an iteration with no tokens. */
 double sk_perf_prefill_ms(const sk_perf_params *p, double tokens);
 
 /* Duration in ms of one decode step with `batch` sequences (batch >= 0, asserted); each
@@ -66,12 +71,15 @@ double sk_perf_step_ms(const sk_perf_params *p, double batch);
  * tensor_parallel; comma-separated, no quoting; times in ms), keeps the rows whose model
  * and hardware equal the given strings exactly and whose tensor_parallel equals
  * `tensor_parallel`, and fits
- *   prefill_time ~ a + b*N + c*N^2, N = prompt_size * batch_size,
- *   token_time   ~ d + e*B,         B = batch_size,
+ *   prefill_time ~ max(floor, a + b*N), N = prompt_size * batch_size,
+ *   token_time   ~ d + e*B,              B = batch_size,
  * by weighted least squares (GSL) with weight 1 / (t^2 * m): relative error is minimised,
  * and each distinct N (resp. B) counts once however many rows repeat it (m = rows sharing
- * that N or B).  If c comes out negative the prefill fit is redone with c = 0, so that
- * prefill_ms never decreases in N.
+ * that N or B).  The prefill fit is the exact minimum over b >= 0 (so prefill_ms never
+ * decreases in N) and a knee no higher than the second-largest distinct N, found by
+ * solving a few linear fits per distinct N (perf_fit.c explains why that is exhaustive);
+ * no starting guess, no iteration.  If the data fall with N it returns the constant:
+ * b = 0, a = floor = the weighted mean.
  *
  * On success writes *out (all five coefficients) and, if rep is not NULL, *rep.
  * Errors (the message in err, which names the path, when err is not NULL and errlen > 0;
