@@ -772,6 +772,61 @@ void sk_twin_destroy(sk_twin *tw) {
   free(tw);
 }
 
+/* malloc'd copy of n elements of size sz; NULL src gives NULL. */
+static void *dup_array(const void *src, size_t n, size_t sz) {
+  if (!src || n == 0)
+    return NULL;
+  void *p = malloc(n * sz);
+  if (p)
+    memcpy(p, src, n * sz);
+  return p;
+}
+
+sk_status sk_twin_clone(const sk_twin *src, sk_twin **out) {
+  *out = NULL;
+  sk_twin *tw = malloc(sizeof *tw);
+  if (!tw)
+    return SK_ENOMEM;
+  *tw = *src;
+  memset(&tw->sinks, 0, sizeof tw->sinks);
+  size_t nr = (size_t)src->n_racks, ns = (size_t)src->n_servers;
+  tw->eng = NULL;
+  tw->rt = dup_array(src->rt, nr, sizeof *tw->rt);
+  tw->rw = dup_array(src->rw, nr, sizeof *tw->rw);
+  tw->rack_servers = dup_array(src->rack_servers, nr, sizeof *tw->rack_servers);
+  tw->rack_rows = dup_array(src->rack_rows, nr, sizeof *tw->rack_rows);
+  tw->srv = dup_array(src->srv, ns, sizeof *tw->srv);
+  tw->wake_at = dup_array(src->wake_at, ns, sizeof *tw->wake_at);
+  tw->wake_id = dup_array(src->wake_id, ns, sizeof *tw->wake_id);
+  tw->pools = calloc((size_t)src->n_pools, sizeof *tw->pools);
+  sk_status st = SK_ENOMEM;
+  if (!tw->rt || !tw->rw || !tw->rack_servers || !tw->rack_rows || !tw->srv || !tw->wake_at ||
+      !tw->wake_id || !tw->pools)
+    goto fail;
+  for (int i = 0; i < src->n_pools; i++) {
+    const pool *sp = &src->pools[i];
+    pool *p = &tw->pools[i];
+    *p = *sp;
+    p->members = NULL;
+    p->rng_arrival = p->rng_tokens = p->rng_route = NULL;
+    p->members = dup_array(sp->members, (size_t)sp->n_members, sizeof *p->members);
+    if (sp->n_members > 0 && !p->members)
+      goto fail;
+    if ((st = sk_rng_clone(sp->rng_arrival, &p->rng_arrival)) != SK_OK ||
+        (st = sk_rng_clone(sp->rng_tokens, &p->rng_tokens)) != SK_OK ||
+        (st = sk_rng_clone(sp->rng_route, &p->rng_route)) != SK_OK)
+      goto fail;
+    st = SK_ENOMEM;
+  }
+  if ((st = sk_engine_clone(src->eng, &tw->eng)) != SK_OK)
+    goto fail;
+  *out = tw;
+  return SK_OK;
+fail:
+  sk_twin_destroy(tw);
+  return st;
+}
+
 void sk_twin_set_sinks(sk_twin *tw, const sk_twin_sinks *sinks) {
   tw->sinks = *sinks;
 }

@@ -55,6 +55,11 @@ sk_status sk_twin_create(sk_twin **out, const sk_scenario *sc, const sk_trace *t
                          size_t errlen);
 void sk_twin_destroy(sk_twin *tw); /* NULL is a no-op */
 
+/* Deep copy of the whole twin at its current time: plant, servers, queues, pending events
+ * and RNG streams, so the clone run alone produces exactly what the original would
+ * (what-if forks).  The clone has no sinks; the trace stays borrowed.  Caller destroys. */
+sk_status sk_twin_clone(const sk_twin *src, sk_twin **out);
+
 void sk_twin_set_sinks(sk_twin *tw, const sk_twin_sinks *sinks);
 
 /* Advances to t_ns (clamped to the scenario's end). */
