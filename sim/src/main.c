@@ -4,6 +4,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "skadi/ims_store.h"
+#include "skadi/mix.h"
 #include "skadi/run.h"
 #include "skadi/scenario.h"
 
@@ -18,7 +20,12 @@ static void usage(FILE *f) {
         "\n"
         "commands:\n"
         "  run SCENARIO.json   run a scenario faster than real time, record it to HDF5\n"
-        "                      and print a summary (skadi run --help)\n"
+        "                      and print a summary; --mode advisory|closed_loop adds the\n"
+        "                      monitors, guardrails and optimizer (skadi run --help)\n"
+        "  ims train|score|list  train the IMS on a recording or CSV, score data, list\n"
+        "                      models (skadi ims --help)\n"
+        "  mix --config M.json align CSV streams onto one time grid in the unified columns\n"
+        "                      (skadi mix --help)\n"
         "  keys [--markdown]   list every scenario key: default, range, unit, meaning\n"
         "\n"
         "options:\n"
@@ -45,6 +52,10 @@ int main(int argc, char **argv) {
   }
   if (strcmp(cmd, "run") == 0)
     return sk_run_main(argc - 1, argv + 1);
+  if (strcmp(cmd, "ims") == 0)
+    return sk_ims_main(argc - 1, argv + 1);
+  if (strcmp(cmd, "mix") == 0)
+    return sk_mix_main(argc - 1, argv + 1);
   if (strcmp(cmd, "keys") == 0) {
     if (argc > 2 && (strcmp(argv[2], "-h") == 0 || strcmp(argv[2], "--help") == 0)) {
       puts("usage: skadi keys [--markdown]\n\nLists every scenario key with its default, "

@@ -75,7 +75,7 @@ _Static_assert(sizeof(sk_crah_sample) == 72, "update crah_fields[] in recorder.c
 _Static_assert(sizeof(sk_room_sample) == 184, "update room_fields[] in recorder.c");
 _Static_assert(sizeof(sk_event_record) == 272, "update event_fields[] in recorder.c");
 
-typedef enum { KIND_F64, KIND_I32, KIND_STR } field_kind;
+typedef enum { KIND_F64, KIND_I32, KIND_STR, KIND_I64 } field_kind;
 
 typedef struct {
   const char *name;
@@ -181,6 +181,37 @@ static const field event_fields[] = {
     FIELD(sk_event_record, detail, KIND_STR, "", "short JSON of the effect's parameters"),
 };
 
+static const field monitor_fields[] = {
+    FIELD(sk_monitor_record, ts, KIND_F64, "s", "sim time of the fast-loop tick"),
+    FIELD(sk_monitor_record, rack_id, KIND_STR, "", "rack id"),
+    FIELD(sk_monitor_record, deviation, KIND_F64, "1",
+          "IMS deviation D(x): z-space distance to the nearest nominal cluster"),
+    FIELD(sk_monitor_record, ema, KIND_F64, "1", "MMS moving average of D(x)"),
+    FIELD(sk_monitor_record, state, KIND_I32, "1", "MMS state: 0 transient, 1 persistent"),
+    FIELD(sk_monitor_record, top_feature, KIND_STR, "",
+          "feature with the largest share of D(x)^2"),
+};
+
+static const field action_fields[] = {
+    FIELD(sk_action_record, ts, KIND_F64, "s", "sim time of the decision"),
+    FIELD(sk_action_record, id, KIND_I64, "1", "action id; realized/rollback rows repeat it"),
+    FIELD(sk_action_record, loop, KIND_STR, "", "fast (guardrail) or slow (optimizer)"),
+    FIELD(sk_action_record, action, KIND_STR, "", "lever, e.g. crah_fan_speed"),
+    FIELD(sk_action_record, target, KIND_STR, "", "room, row X or a rack id"),
+    FIELD(sk_action_record, executor, KIND_STR, "", "scheduler or bms"),
+    FIELD(sk_action_record, unit, KIND_STR, "", "unit of delta"),
+    FIELD(sk_action_record, delta, KIND_F64, "see unit", "proposed change of the lever"),
+    FIELD(sk_action_record, decision, KIND_STR, "",
+          "applied, advised, rejected, realized, rolled_back (trained/failed: IMS warm-up)"),
+    FIELD(sk_action_record, reason, KIND_STR, "", "why"),
+    FIELD(sk_action_record, pred_saving_pct, KIND_F64, "%",
+          "predicted Wh/prompt saving from the what-if forks"),
+    FIELD(sk_action_record, pred_ttft_p95_ms, KIND_F64, "ms", "predicted TTFT p95"),
+    FIELD(sk_action_record, pred_max_inlet_c, KIND_F64, "degC", "predicted max rack inlet"),
+    FIELD(sk_action_record, realized_saving_pct, KIND_F64, "%",
+          "realized Wh/prompt saving against the counterfactual"),
+};
+
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))
 
 typedef struct {
@@ -192,7 +223,7 @@ typedef struct {
   hsize_t chunk_rows; /* rows per chunk = rows per buffer */
 } table_spec;
 
-enum { T_RACKS, T_CRAH, T_ROOM, T_EVENTS, N_TABLES };
+enum { T_RACKS, T_CRAH, T_ROOM, T_EVENTS, T_MONITOR, T_ACTIONS, N_TABLES };
 
 /* Chunk sizes: big enough that deflate sees tens of KiB per chunk and the chunk index
  * stays small, small enough that a chunk (= the table's buffer) stays well inside
@@ -207,6 +238,10 @@ static const table_spec table_specs[N_TABLES] = {
      sizeof(sk_room_sample), 512},
     {"/events", "scenario timeline events, in sim-time order", event_fields, COUNT(event_fields),
      sizeof(sk_event_record), 128},
+    {"/monitor/racks", "IMS/MMS output per rack per fast-loop tick", monitor_fields,
+     COUNT(monitor_fields), sizeof(sk_monitor_record), 4096},
+    {"/actions", "audit trail: every proposal, decision, prediction and realized effect",
+     action_fields, COUNT(action_fields), sizeof(sk_action_record), 256},
 };
 
 static const table_spec racks_spec = {"/racks",          "the racks of the room, static",
@@ -366,6 +401,10 @@ static hid_t make_type(const table_spec *s, int file) {
     case KIND_I32:
       mt = file ? H5T_STD_I32LE : H5T_NATIVE_INT32;
       break;
+    case KIND_I64:
+      mt = file ? H5T_STD_I64LE : H5T_NATIVE_INT64;
+      break;
+    case KIND_STR:
     default:
       /* NULLPAD in memory too: a name that fills the whole array keeps its last byte. */
       mt = H5Tcopy(H5T_C_S1);
@@ -630,6 +669,10 @@ static sk_status create(sk_recorder **out, const sk_recorder_config *cfg, char *
   if ((g = make_group(rec->file, "/telemetry")) < 0)
     goto h5fail;
   close_id(&g);
+  what = "cannot create /monitor";
+  if ((g = make_group(rec->file, "/monitor")) < 0)
+    goto h5fail;
+  close_id(&g);
   for (int i = 0; i < N_TABLES; i++)
     if ((st = table_create(&rec->tables[i], rec->file, cfg->path, err, errlen)) != SK_OK)
       goto fail;
@@ -777,6 +820,14 @@ sk_status sk_recorder_add_room(sk_recorder *rec, const sk_room_sample *row) {
 
 sk_status sk_recorder_add_event(sk_recorder *rec, const sk_event_record *ev) {
   return append(rec, T_EVENTS, ev, 1);
+}
+
+sk_status sk_recorder_add_monitor(sk_recorder *rec, const sk_monitor_record *rows, size_t n) {
+  return append(rec, T_MONITOR, rows, n);
+}
+
+sk_status sk_recorder_add_action(sk_recorder *rec, const sk_action_record *a) {
+  return append(rec, T_ACTIONS, a, 1);
 }
 
 static sk_status write_all(sk_recorder *rec) {
@@ -964,7 +1015,8 @@ static sk_status compact(const char *path, const char *tmp, const figures *f, ch
   char detail[DETAIL_LEN];
   /* Not H5Ocopy: in 1.10.8 it crashes copying a group whose many (dense) attributes are
    * variable-length strings, as /config's are. */
-  static const char *const groups[] = {"/config", "/telemetry", "/summary", "/run_info"};
+  static const char *const groups[] = {"/config", "/telemetry", "/monitor", "/summary",
+                                       "/run_info"};
   if (fapl < 0 || fcpl < 0 || (src = H5Fopen(path, H5F_ACC_RDONLY, fapl)) < 0)
     goto fail;
   what = "cannot create compressed copy";

@@ -26,7 +26,10 @@
 #include <unistd.h>
 
 #include <cjson/cJSON.h>
+#include <pthread.h>
 
+#include "skadi/control.h"
+#include "skadi/ims_store.h"
 #include "skadi/recorder.h"
 #include "skadi/scenario.h"
 #include "skadi/trace.h"
@@ -64,6 +67,14 @@ static void usage(FILE *f) {
         "  --set KEY=VALUE    override a scenario key or setting (repeatable), e.g.\n"
         "                     --set workload.rate_scale=1.2 --set INLET_MAX_C=27\n"
         "  --env-file PATH    read settings from this .env file (default: ./.env if present)\n"
+        "  --mode MODE        off (default): the twin alone; advisory: IMS/MMS, guardrails and\n"
+        "                     optimizer propose and log, the plant is untouched; closed_loop:\n"
+        "                     they act.  Both run a counterfactual twin (optimizer off) beside\n"
+        "                     it, and savings are measured against it\n"
+        "  --ims-model PATH   IMS model (skadi ims train); default: train on the run's own\n"
+        "                     first control.ims_warmup_s of nominal telemetry\n"
+        "  --audit PATH       append the audit trail as JSON Lines (default with a recording:\n"
+        "                     next to it, <out>.actions.jsonl)\n"
         "  --json             print the summary as JSON instead of a table\n"
         "  --progress         always show the progress bar (default: only on a terminal)\n"
         "  --no-progress      never show it\n"
@@ -113,6 +124,70 @@ static void sink_event(void *ud, const sk_event_record *ev) {
     c->st = sk_recorder_add_event(c->rec, ev);
 }
 
+static void json_num(FILE *f, const char *key, double v) {
+  if (isfinite(v))
+    fprintf(f, ",\"%s\":%.6g", key, v);
+  else
+    fprintf(f, ",\"%s\":null", key);
+}
+
+static void json_str(FILE *f, const char *key, const char *v) {
+  fprintf(f, ",\"%s\":\"", key);
+  for (const char *p = v; *p; p++) {
+    if (*p == '"' || *p == '\\')
+      fputc('\\', f);
+    if ((unsigned char)*p >= 0x20)
+      fputc(*p, f);
+  }
+  fputc('"', f);
+}
+
+typedef struct {
+  sk_recorder *rec;
+  sk_status *st;
+  FILE *audit;
+} control_sink;
+
+static void sink_action(void *ud, const sk_action_record *a) {
+  control_sink *c = ud;
+  if (c->rec && *c->st == SK_OK)
+    *c->st = sk_recorder_add_action(c->rec, a);
+  if (!c->audit)
+    return;
+  fprintf(c->audit, "{\"ts\":%.3f,\"id\":%lld", a->ts, (long long)a->id);
+  json_str(c->audit, "loop", a->loop);
+  json_str(c->audit, "action", a->action);
+  json_str(c->audit, "target", a->target);
+  json_str(c->audit, "executor", a->executor);
+  json_num(c->audit, "delta", a->delta);
+  json_str(c->audit, "unit", a->unit);
+  json_str(c->audit, "decision", a->decision);
+  json_str(c->audit, "reason", a->reason);
+  json_num(c->audit, "pred_saving_pct", a->pred_saving_pct);
+  json_num(c->audit, "pred_ttft_p95_ms", a->pred_ttft_p95_ms);
+  json_num(c->audit, "pred_max_inlet_c", a->pred_max_inlet_c);
+  json_num(c->audit, "realized_saving_pct", a->realized_saving_pct);
+  fputs("}\n", c->audit);
+}
+
+static void sink_monitor(void *ud, const sk_monitor_record *rows, int n) {
+  control_sink *c = ud;
+  if (c->rec && *c->st == SK_OK)
+    *c->st = sk_recorder_add_monitor(c->rec, rows, (size_t)n);
+}
+
+/* The counterfactual twin advances on the other core while the optimized one runs. */
+typedef struct {
+  sk_twin *tw;
+  sk_time_ns until;
+} advance_job;
+
+static void *advance_thread(void *arg) {
+  advance_job *j = arg;
+  sk_twin_run_until(j->tw, j->until);
+  return NULL;
+}
+
 /* --- summary ------------------------------------------------------------------------------ */
 
 typedef struct {
@@ -122,7 +197,14 @@ typedef struct {
   double peak_rss_mb;  /* peak resident memory of the process */
   const char *status;  /* "completed" or "interrupted" */
   const char *out;     /* recording path or NULL */
+  const char *mode;    /* "off", "advisory", "closed_loop" */
+  const sk_summary *cf; /* counterfactual summary or NULL */
+  const sk_controller_stats *ctl;
 } run_info;
+
+static double saved_pct(const sk_summary *s, const sk_summary *cf) {
+  return 100.0 * (cf->wh_per_prompt - s->wh_per_prompt) / cf->wh_per_prompt;
+}
 
 static void print_table(FILE *f, const sk_scenario *sc, const sk_summary *s, const run_info *ri) {
   fprintf(f, "\nskadi run: %s (seed %llu) -- %s\n", sc->name, sc->seed, ri->status);
@@ -158,6 +240,22 @@ static void print_table(FILE *f, const sk_scenario *sc, const sk_summary *s, con
   for (int r = 0; r < s->n_rows; r++)
     fprintf(f, " %c %.2f", 'A' + r, s->max_inlet_row_c[r]);
   fputc('\n', f);
+  if (ri->cf) {
+    fprintf(f, "  mode %-23s optimized   counterfactual (optimizer off)\n", ri->mode);
+    fprintf(f, "    %-26s %9.4f   %9.4f   saved %.2f %%\n", "Wh/prompt", s->wh_per_prompt,
+            ri->cf->wh_per_prompt, saved_pct(s, ri->cf));
+    fprintf(f, "    %-26s %9.3f   %9.3f\n", "PUE", s->pue, ri->cf->pue);
+    fprintf(f, "    %-26s %9.1f   %9.1f\n", "TTFT p95 (ms)", s->ttft_p95_ms, ri->cf->ttft_p95_ms);
+    fprintf(f, "    %-26s %9.2f   %9.2f\n", "max inlet (C)", s->max_inlet_c, ri->cf->max_inlet_c);
+    fprintf(f, "    %-26s %9.1f   %9.1f\n", "facility kWh", s->facility_kwh, ri->cf->facility_kwh);
+    const sk_controller_stats *c = ri->ctl;
+    fprintf(f, "  actions: %d proposed, %d applied, %d advised, %d rejected, %d rolled back",
+            c->proposals, c->applied, c->advised, c->rejected, c->rolled_back);
+    if (c->evaluated > 0)
+      fprintf(f, "; mean |predicted - realized| %.2f %% over %d", c->pred_abs_err_sum / c->evaluated,
+              c->evaluated);
+    fputc('\n', f);
+  }
   if (ri->out)
     fprintf(f, "  recording                   %s\n", ri->out);
 }
@@ -201,6 +299,28 @@ static cJSON *summary_json(const sk_scenario *sc, const sk_summary *s, const run
     cJSON_AddNumberToObject(row, "mean_inlet_c", s->mean_inlet_row_c[r]);
     cJSON_AddNumberToObject(row, "mean_rack_kw", s->mean_rack_kw_row[r]);
     cJSON_AddNumberToObject(row, "crah_fan_kwh", s->crah_fan_kwh_row[r]);
+  }
+  cJSON_AddStringToObject(o, "mode", ri->mode);
+  if (ri->cf) {
+    cJSON *cf = cJSON_AddObjectToObject(o, "counterfactual");
+    cJSON_AddNumberToObject(cf, "j_per_prompt_wh", ri->cf->wh_per_prompt);
+    cJSON_AddNumberToObject(cf, "pue", ri->cf->pue);
+    cJSON_AddNumberToObject(cf, "latency_p95_ms", ri->cf->ttft_p95_ms);
+    cJSON_AddNumberToObject(cf, "max_inlet_c", ri->cf->max_inlet_c);
+    cJSON_AddNumberToObject(cf, "facility_kwh", ri->cf->facility_kwh);
+    cJSON_AddNumberToObject(cf, "prompts_served", ri->cf->prompts_completed);
+    cJSON_AddNumberToObject(o, "energy_saved_pct", saved_pct(s, ri->cf));
+    cJSON *a = cJSON_AddObjectToObject(o, "actions");
+    cJSON_AddNumberToObject(a, "proposed", ri->ctl->proposals);
+    cJSON_AddNumberToObject(a, "applied", ri->ctl->applied);
+    cJSON_AddNumberToObject(a, "advised", ri->ctl->advised);
+    cJSON_AddNumberToObject(a, "rejected", ri->ctl->rejected);
+    cJSON_AddNumberToObject(a, "rolled_back", ri->ctl->rolled_back);
+    cJSON_AddNumberToObject(a, "evaluated", ri->ctl->evaluated);
+    if (ri->ctl->evaluated > 0)
+      cJSON_AddNumberToObject(a, "mean_abs_pred_err_pct",
+                              ri->ctl->pred_abs_err_sum / ri->ctl->evaluated);
+    cJSON_AddBoolToObject(o, "ims_trained", ri->ctl->ims_trained);
   }
   if (ri->out)
     cJSON_AddStringToObject(o, "recording", ri->out);
@@ -255,7 +375,8 @@ static int parse_speed(const char *text, double *factor) {
 }
 
 int sk_run_main(int argc, char **argv) {
-  const char *scenario_path = NULL, *out = NULL, *env_file = NULL;
+  const char *scenario_path = NULL, *out = NULL, *env_file = NULL, *mode_name = "off";
+  const char *ims_path = NULL, *audit_path = NULL;
   const char *sets[MAX_SETS];
   int n_sets = 0, json = 0, record = 1, show_progress = isatty(STDERR_FILENO);
   double speed = 0, duration_s = NAN;
@@ -303,6 +424,17 @@ int sk_run_main(int argc, char **argv) {
     } else if (strcmp(a, "--env-file") == 0) {
       NEED_VALUE();
       env_file = val;
+    } else if (strcmp(a, "--mode") == 0) {
+      NEED_VALUE();
+      if (strcmp(val, "off") && strcmp(val, "advisory") && strcmp(val, "closed_loop"))
+        return bad("--mode: '%s' is not off, advisory or closed_loop", val);
+      mode_name = val;
+    } else if (strcmp(a, "--ims-model") == 0) {
+      NEED_VALUE();
+      ims_path = val;
+    } else if (strcmp(a, "--audit") == 0) {
+      NEED_VALUE();
+      audit_path = val;
     } else if (strcmp(a, "--json") == 0) {
       json = 1;
     } else if (strcmp(a, "--progress") == 0) {
@@ -330,7 +462,10 @@ int sk_run_main(int argc, char **argv) {
   int rc = 2;
   sk_trace trace;
   memset(&trace, 0, sizeof trace);
-  sk_twin *tw = NULL;
+  sk_twin *tw = NULL, *cf = NULL;
+  sk_controller *ctl = NULL;
+  FILE *audit = NULL;
+  char audit_buf[SK_PATH_LEN + 32];
   sk_recorder *rec = NULL;
   char **keys = NULL, **values = NULL;
   size_t n_kv = 0;
@@ -362,6 +497,34 @@ int sk_run_main(int argc, char **argv) {
   if (sk_twin_create(&tw, sc, sc->trace_csv[0] ? &trace : NULL, err, sizeof err) != SK_OK) {
     fprintf(stderr, "skadi run: %s\n", err);
     goto done;
+  }
+
+  int optimize = strcmp(mode_name, "off") != 0;
+  if (optimize) {
+    sk_ims_model *ims = NULL;
+    if (ims_path) {
+      ims = malloc(sizeof *ims);
+      if (!ims || sk_ims_load(ims, ims_path, NULL, 0, err, sizeof err) != SK_OK) {
+        if (!ims)
+          snprintf(err, sizeof err, "out of memory");
+        free(ims);
+        rc = 2;
+        fprintf(stderr, "skadi run: --ims-model: %s\n", err);
+        goto done;
+      }
+    }
+    sk_status st = sk_twin_create(&cf, sc, sc->trace_csv[0] ? &trace : NULL, err, sizeof err);
+    if (st == SK_OK)
+      st = sk_controller_create(&ctl, sc,
+                                strcmp(mode_name, "closed_loop") == 0 ? SK_MODE_CLOSED_LOOP
+                                                                       : SK_MODE_ADVISORY,
+                                ims, err, sizeof err);
+    free(ims);
+    if (st != SK_OK) {
+      rc = st == SK_EINVAL ? 2 : 1;
+      fprintf(stderr, "skadi run: %s\n", err);
+      goto done;
+    }
   }
 
   if (record) {
@@ -415,9 +578,23 @@ int sk_run_main(int argc, char **argv) {
     }
   }
 
+  if (optimize && !audit_path && rec) {
+    snprintf(audit_buf, sizeof audit_buf, "%s.actions.jsonl", out);
+    audit_path = audit_buf;
+  }
+  if (optimize && audit_path && !(audit = fopen(audit_path, "a"))) {
+    fprintf(stderr, "skadi run: --audit: cannot open %s: %s\n", audit_path, strerror(errno));
+    goto done;
+  }
+
   sink_ctx sink = {rec, SK_OK, 0};
   sk_twin_sinks sinks = {sink_sample, sink_event, &sink};
   sk_twin_set_sinks(tw, &sinks);
+  control_sink csink = {rec, &sink.st, audit};
+  if (ctl) {
+    sk_controller_sinks cs = {sink_action, sink_monitor, &csink};
+    sk_controller_set_sinks(ctl, &cs);
+  }
 
   struct sigaction sa;
   memset(&sa, 0, sizeof sa);
@@ -436,9 +613,30 @@ int sk_run_main(int argc, char **argv) {
   }
   double t0 = wall_now(), last_prog = 0;
   sink.last_flush_wall = t0;
+  sk_time_ns step_ns = ctl ? sk_controller_interval(ctl) : 0;
   while (sk_twin_now(tw) < end && !stop_signal && sink.st == SK_OK) {
-    sk_time_ns next = sk_twin_now(tw) + chunk;
-    sk_twin_run_until(tw, next < end ? next : end);
+    sk_time_ns now = sk_twin_now(tw), next = now + chunk;
+    if (ctl) { /* stop exactly at every control boundary, whatever the pacing */
+      sk_time_ns boundary = (now / step_ns + 1) * step_ns;
+      if (boundary < next)
+        next = boundary;
+    }
+    if (next > end)
+      next = end;
+    if (ctl) {
+      advance_job job = {cf, next};
+      pthread_t th;
+      int threaded = pthread_create(&th, NULL, advance_thread, &job) == 0;
+      if (!threaded)
+        advance_thread(&job);
+      sk_twin_run_until(tw, next);
+      if (threaded)
+        pthread_join(th, NULL);
+      if (next % step_ns == 0)
+        sk_controller_step(ctl, tw, cf);
+    } else {
+      sk_twin_run_until(tw, next);
+    }
     double w = wall_now();
     double sim_s = (double)sk_twin_now(tw) * 1e-9;
     if (speed > 0) {
@@ -467,8 +665,14 @@ int sk_run_main(int argc, char **argv) {
     fputc('\n', stderr);
   }
 
-  sk_summary sum;
+  sk_summary sum, cf_sum;
+  sk_controller_stats cstats;
+  memset(&cstats, 0, sizeof cstats);
   sk_twin_summary(tw, &sum);
+  if (cf)
+    sk_twin_summary(cf, &cf_sum);
+  if (ctl)
+    sk_controller_stats_get(ctl, &cstats);
   struct rusage ru;
   getrusage(RUSAGE_SELF, &ru);
   run_info ri = {wall,
@@ -476,7 +680,10 @@ int sk_run_main(int argc, char **argv) {
                  sk_twin_events(tw),
                  (double)ru.ru_maxrss / 1024.0,
                  stop_signal ? "interrupted" : "completed",
-                 rec ? out : NULL};
+                 rec ? out : NULL,
+                 mode_name,
+                 cf ? &cf_sum : NULL,
+                 &cstats};
 
   if (rec) {
     if (sink.st != SK_OK) {
@@ -500,6 +707,10 @@ int sk_run_main(int argc, char **argv) {
         {"losses_kwh", sum.losses_kwh, "kWh"},
         {"misc_kwh", sum.misc_kwh, "kWh"},
         {"facility_kwh", sum.facility_kwh, "kWh"},
+        {"cf_j_per_prompt_wh", cf ? cf_sum.wh_per_prompt : NAN, "Wh/prompt"},
+        {"energy_saved_pct", cf ? saved_pct(&sum, &cf_sum) : NAN, "%"},
+        {"actions_applied", cstats.applied, "actions"},
+        {"actions_rolled_back", cstats.rolled_back, "actions"},
     };
     sk_recorder_figure info[] = {
         {"wall_time_s", ri.wall_s, "s"},
@@ -531,7 +742,11 @@ bad_input:
   fprintf(stderr, "skadi run: %s\n", err);
   rc = 2;
 done:
+  if (audit)
+    fclose(audit);
   sk_recorder_close(rec);
+  sk_controller_destroy(ctl);
+  sk_twin_destroy(cf);
   sk_twin_destroy(tw);
   sk_trace_fini(&trace);
   sk_scenario_free_kv(keys, values, n_kv);

@@ -259,6 +259,19 @@ static const setting table[] = {
      "advisory", mode_names, 0, 0, 0, "", "optimizer mode at start (seed)"},
     {"settings.global_kill_switch", "GLOBAL_KILL_SWITCH", KT_BOOL, FLD(settings.global_kill_switch),
      0, NULL, NULL, 0, 1, 0, "", "stops every automatic action (seed)"},
+
+    DBL("control.horizon_s", control.horizon_s, 120, 10, 3600, 0, "s",
+        "what-if fork horizon for each optimizer candidate"),
+    DBL("control.min_saving_pct", control.min_saving_pct, 0.2, 0, 100, 0, "%",
+        "smallest predicted Wh/prompt saving worth acting on"),
+    DBL("control.rollback_worse_pct", control.rollback_worse_pct, 0.1, 0, 100, 0, "%",
+        "roll an action back when its realized saving is below minus this"),
+    DBL("control.ims_warmup_s", control.ims_warmup_s, 1800, 60, 86400, 0, "s",
+        "nominal warm-up at the start of a run that the IMS trains on"),
+    INT("control.ims_clusters", control.ims_clusters, 8, 1, 64, "clusters",
+        "IMS k-means clusters (seed: --n-clusters 8)"),
+    {"control.test_force_harmful", NULL, KT_BOOL, FLD(control.test_force_harmful), 0, NULL, NULL,
+     0, 1, 0, "", "test hook: the optimizer applies its worst candidate (to test rollback)"},
 };
 
 #define N_SETTINGS (sizeof table / sizeof table[0])
@@ -269,7 +282,8 @@ enum {
   K_ADD = 1u << SK_EFFECT_ADD_AI_NODES,
   K_CRAH = 1u << SK_EFFECT_CRAH_OVERRIDE,
   K_LOAD = 1u << SK_EFFECT_LOAD_SCALE,
-  K_ALL = K_ADD | K_CRAH | K_LOAD
+  K_SPIKE = 1u << SK_EFFECT_SENSOR_SPIKE,
+  K_ALL = K_ADD | K_CRAH | K_LOAD | K_SPIKE
 };
 
 typedef struct {
@@ -292,11 +306,12 @@ static const effect_field effect_fields[] = {
     {"fan_speed_pct", K_CRAH, KT_DOUBLE, EOFF(fan_speed_pct), 0, 100, 0, "%"},
     {"supply_setpoint_c", K_CRAH, KT_DOUBLE, EOFF(supply_setpoint_c), 10, 30, 0, "°C"},
     {"factor", K_LOAD, KT_DOUBLE, EOFF(factor), 0.01, 10, 1, ""},
+    {"inlet_offset_k", K_SPIKE, KT_DOUBLE, EOFF(inlet_offset_k), -20, 20, 1, "K"},
 };
 #define N_EFFECT_FIELDS (sizeof effect_fields / sizeof effect_fields[0])
 
-static const char *const effect_names[SK_EFFECT_KIND_COUNT] = {"add_ai_nodes", "crah_override",
-                                                               "load_scale"};
+static const char *const effect_names[SK_EFFECT_KIND_COUNT] = {
+    "add_ai_nodes", "crah_override", "load_scale", "sensor_spike"};
 
 /* ------------------------------------------------------------------------------------ */
 /* Small helpers                                                                        */
@@ -856,7 +871,7 @@ static const effect_field *find_effect_field(const char *name) {
 /* "row", "racks" etc. of kind k, for messages. */
 static void effect_field_list(sk_effect_kind k, char *buf, size_t n) {
   buf[0] = '\0';
-  const char *extra = k == SK_EFFECT_ADD_AI_NODES    ? "racks"
+  const char *extra = k == SK_EFFECT_ADD_AI_NODES || k == SK_EFFECT_SENSOR_SPIKE ? "racks"
                       : k == SK_EFFECT_CRAH_OVERRIDE ? "row"
                                                      : NULL;
   if (extra != NULL)
@@ -922,6 +937,7 @@ static sk_status check_effect(const sk_scenario *sc, int i, const char *where, c
   }
   switch (e->kind) {
   case SK_EFFECT_ADD_AI_NODES:
+  case SK_EFFECT_SENSOR_SPIKE:
     if (e->n_racks < 1 || e->n_racks > SK_MAX_EFFECT_RACKS) {
       sk_errf(err, errlen, "%s: timeline[%d].racks: needs 1 to %d racks, got %d", where, i,
              SK_MAX_EFFECT_RACKS, e->n_racks);
@@ -1061,7 +1077,7 @@ static sk_status parse_effect(sk_scenario *sc, const cJSON *j, int i, const char
   if (k < 0) {
     sk_errf(err, errlen,
            "%s: timeline[%d].effect: unknown effect \"%s\" (expected add_ai_nodes, "
-           "crah_override or load_scale)",
+           "crah_override, load_scale or sensor_spike)",
            origin, i, kind->valuestring);
     return SK_EPARSE;
   }
@@ -1084,7 +1100,7 @@ static sk_status parse_effect(sk_scenario *sc, const cJSON *j, int i, const char
       belongs = known = 1;
     } else if (strcmp(c->string, "racks") == 0) {
       known = 1;
-      belongs = k == SK_EFFECT_ADD_AI_NODES;
+      belongs = k == SK_EFFECT_ADD_AI_NODES || k == SK_EFFECT_SENSOR_SPIKE;
     } else if (strcmp(c->string, "row") == 0) {
       known = 1;
       belongs = k == SK_EFFECT_CRAH_OVERRIDE;
@@ -1106,7 +1122,7 @@ static sk_status parse_effect(sk_scenario *sc, const cJSON *j, int i, const char
   }
 
   /* Where first (an unknown rack is the likelier mistake), then what and when. */
-  if (k == SK_EFFECT_ADD_AI_NODES) {
+  if (k == SK_EFFECT_ADD_AI_NODES || k == SK_EFFECT_SENSOR_SPIKE) {
     const cJSON *racks = cJSON_GetObjectItemCaseSensitive(j, "racks");
     if (racks == NULL) {
       sk_errf(err, errlen, "%s: timeline[%d].racks: missing required field", origin, i);
@@ -1726,7 +1742,7 @@ static cJSON *timeline_json(const sk_scenario *sc) {
     }
     int ok = cJSON_AddStringToObject(o, "name", e->name) != NULL &&
              cJSON_AddStringToObject(o, "effect", sk_effect_kind_name(e->kind)) != NULL;
-    if (ok && e->kind == SK_EFFECT_ADD_AI_NODES) {
+    if (ok && (e->kind == SK_EFFECT_ADD_AI_NODES || e->kind == SK_EFFECT_SENSOR_SPIKE)) {
       cJSON *racks = cJSON_AddArrayToObject(o, "racks");
       ok = racks != NULL;
       for (int r = 0; ok && r < e->n_racks; r++) {

@@ -95,6 +95,18 @@ struct sk_twin {
 
   sk_rack_sample *rack_rows;
   sk_crah_sample crah_rows[SK_MAX_ROWS];
+  sk_room_sample last_room;
+
+  /* levers the executors move (sk_twin_apply) */
+  double *route_w;            /* per-rack routing weight (row weight x thermal factor) */
+  double row_w[SK_MAX_ROWS];  /* traffic-rebalancing weight per row, 1 = neutral */
+  double *rack_avoid;         /* per-rack thermal-routing factor, 1 = normal */
+  double *inlet_offset;       /* K, sensor_spike effects: reported minus true inlet */
+  int admit_queue_cap;        /* arrivals at a server with this many waiting are refused */
+
+  /* probe: figures since sk_twin_probe_reset (what-if forks and realized savings) */
+  sk_twin_probe probe;
+  sk_qsketch probe_ttft;
 };
 
 static double hour_of_day(const sk_twin *tw, double t_s) {
@@ -120,6 +132,7 @@ static void ttft_sink(void *ud, int server, double ttft_ms) {
   sk_qsketch_add(&tw->rw[rack].ttft, ttft_ms);
   sk_qsketch_add(&tw->win_ttft, ttft_ms);
   sk_qsketch_add(&tw->tot_ttft, ttft_ms);
+  sk_qsketch_add(&tw->probe_ttft, ttft_ms);
 }
 
 static void set_present(sk_twin *tw, int s, int present) {
@@ -210,7 +223,8 @@ static int route(sk_twin *tw, pool *p) {
     const sk_server *sv = &tw->srv[s];
     if (!sv->present || sv->draining)
       continue;
-    if (best < 0 || sk_server_load(sv) < sk_server_load(&tw->srv[best]))
+    if (best < 0 || (sk_server_load(sv) + 1) * tw->route_w[tw->srv[best].rack] <
+                        (sk_server_load(&tw->srv[best]) + 1) * tw->route_w[sv->rack])
       best = s;
   }
   if (best >= 0)
@@ -245,9 +259,13 @@ static void on_arrival(sk_engine *eng, void *world, uint32_t target, uint64_t ar
   }
   tw->win_prompts_in += 1;
   tw->tot_prompts_in += 1;
+  tw->probe.prompts_arrived += 1;
   int s = route(tw, p);
-  if (s < 0 || !sk_server_enqueue(&tw->srv[s], &tw->sc.server, &tw->sc.perf, &rq, now))
+  if (s < 0 || tw->srv[s].q_len >= tw->admit_queue_cap ||
+      !sk_server_enqueue(&tw->srv[s], &tw->sc.server, &tw->sc.perf, &rq, now)) {
     tw->tot_prompts_rej += 1;
+    tw->probe.prompts_rejected += 1;
+  }
   else
     reschedule(tw, s);
   schedule_arrival(tw, (int)target);
@@ -281,7 +299,8 @@ static void redraw_arrivals(sk_twin *tw, double old_factor) {
 static void emit_event(sk_twin *tw, const sk_effect *ef, const char *phase) {
   if (!tw->sinks.on_event)
     return;
-  static const char *const kinds[] = {"add_ai_nodes", "crah_override", "load_scale"};
+  static const char *const kinds[] = {"add_ai_nodes", "crah_override", "load_scale",
+                                      "sensor_spike"};
   sk_event_record ev;
   memset(&ev, 0, sizeof ev);
   ev.ts = (double)sk_engine_now(tw->eng) * 1e-9;
@@ -289,6 +308,7 @@ static void emit_event(sk_twin *tw, const sk_effect *ef, const char *phase) {
   snprintf(ev.effect, sizeof ev.effect, "%s", kinds[ef->kind]);
   snprintf(ev.phase, sizeof ev.phase, "%s", phase);
   switch (ef->kind) {
+  case SK_EFFECT_SENSOR_SPIKE:
   case SK_EFFECT_ADD_AI_NODES: {
     char ids[64] = "";
     size_t used = 0;
@@ -297,9 +317,13 @@ static void emit_event(sk_twin *tw, const sk_effect *ef, const char *phase) {
       sk_scenario_rack_id(&tw->sc, ef->rack_index[i], id);
       used += (size_t)snprintf(ids + used, sizeof ids - used, "%s\"%s\"", i ? "," : "", id);
     }
-    snprintf(ev.detail, sizeof ev.detail,
-             "{\"racks\":[%s],\"nodes_per_rack\":%d,\"rate_prompts_s_per_node\":%g}", ids,
-             ef->nodes_per_rack, ef->rate_prompts_s_per_node);
+    if (ef->kind == SK_EFFECT_SENSOR_SPIKE)
+      snprintf(ev.detail, sizeof ev.detail, "{\"racks\":[%s],\"inlet_offset_k\":%g}", ids,
+               ef->inlet_offset_k);
+    else
+      snprintf(ev.detail, sizeof ev.detail,
+               "{\"racks\":[%s],\"nodes_per_rack\":%d,\"rate_prompts_s_per_node\":%g}", ids,
+               ef->nodes_per_rack, ef->rate_prompts_s_per_node);
     break;
   }
   case SK_EFFECT_CRAH_OVERRIDE:
@@ -350,6 +374,10 @@ static void effect_start(sk_twin *tw, int ei) {
     redraw_arrivals(tw, old);
     break;
   }
+  case SK_EFFECT_SENSOR_SPIKE:
+    for (int i = 0; i < ef->n_racks; i++)
+      tw->inlet_offset[ef->rack_index[i]] += ef->inlet_offset_k;
+    break;
   case SK_EFFECT_KIND_COUNT:
     break;
   }
@@ -394,6 +422,10 @@ static void effect_stop(sk_twin *tw, int ei) {
     redraw_arrivals(tw, old);
     break;
   }
+  case SK_EFFECT_SENSOR_SPIKE:
+    for (int i = 0; i < ef->n_racks; i++)
+      tw->inlet_offset[ef->rack_index[i]] -= ef->inlet_offset_k;
+    break;
   case SK_EFFECT_KIND_COUNT:
     break;
   }
@@ -434,7 +466,7 @@ static void emit_sample(sk_twin *tw, sk_time_ns now) {
     int row = i / tw->rpr;
     r->ts = ts;
     sk_scenario_rack_id(sc, i, r->rack_id);
-    r->inlet_c = th->t_in_c;
+    r->inlet_c = th->t_in_c + tw->inlet_offset[i]; /* what the sensor reports */
     r->outlet_c = th->t_out_c;
     r->pdu_kw = period_s > 0 ? w->wall_j / period_s / 1000.0 : 0.0;
     r->gpu_energy_j = w->gpu_j;
@@ -507,6 +539,7 @@ static void emit_sample(sk_twin *tw, sk_time_ns now) {
   room.queue_depth = queue_room;
   room.active_sequences = active_room;
 
+  tw->last_room = room;
   if (tw->sinks.on_sample)
     tw->sinks.on_sample(tw->sinks.ud, tw->rack_rows, tw->n_racks, tw->crah_rows, tw->n_rows, &room);
 
@@ -586,6 +619,14 @@ static void on_tick(sk_engine *eng, void *world, uint32_t target, uint64_t arg) 
   }
   tw->win_prompts_done += done;
   tw->tot_prompts_done += done;
+  tw->probe.facility_j += d.it_j + d.fan_j + d.pump_j + d.chiller_j + d.tower_j + d.losses_j +
+                          d.misc_j;
+  tw->probe.it_j += d.it_j;
+  tw->probe.cooling_j += d.fan_j + d.pump_j + d.chiller_j + d.tower_j;
+  tw->probe.prompts_completed += done;
+  for (int i = 0; i < tw->n_racks; i++)
+    if (tw->rt[i].t_in_c > tw->probe.max_inlet_c)
+      tw->probe.max_inlet_c = tw->rt[i].t_in_c;
   tw->win_tokens += tokens;
   tw->tot_tokens += tokens;
 
@@ -657,9 +698,18 @@ sk_status sk_twin_create(sk_twin **out, const sk_scenario *sc, const sk_trace *t
   tw->wake_at = calloc((size_t)n_srv, sizeof *tw->wake_at);
   tw->wake_id = calloc((size_t)n_srv, sizeof *tw->wake_id);
   tw->pools = calloc((size_t)n_pools, sizeof *tw->pools);
+  tw->route_w = calloc((size_t)tw->n_racks, sizeof *tw->route_w);
+  tw->rack_avoid = calloc((size_t)tw->n_racks, sizeof *tw->rack_avoid);
+  tw->inlet_offset = calloc((size_t)tw->n_racks, sizeof *tw->inlet_offset);
   if (!tw->rt || !tw->rw || !tw->rack_servers || !tw->rack_rows || !tw->srv || !tw->wake_at ||
-      !tw->wake_id || !tw->pools)
+      !tw->wake_id || !tw->pools || !tw->route_w || !tw->rack_avoid || !tw->inlet_offset)
     goto fail;
+  for (int i = 0; i < tw->n_racks; i++)
+    tw->route_w[i] = tw->rack_avoid[i] = 1.0;
+  for (int r = 0; r < SK_MAX_ROWS; r++)
+    tw->row_w[r] = 1.0;
+  tw->admit_queue_cap = SK_SERVER_QUEUE_CAP;
+  tw->last_room.latency_p95_ms = NAN;
   if ((st = sk_engine_create(&tw->eng, HANDLERS, EV_COUNT, (size_t)n_srv * 2 + 64)) != SK_OK)
     goto fail;
 
@@ -723,6 +773,7 @@ sk_status sk_twin_create(sk_twin **out, const sk_scenario *sc, const sk_trace *t
   for (int row = 0; row < SK_MAX_ROWS; row++)
     tw->row_max_inlet[row] = -INFINITY;
   sk_qsketch_init(&tw->win_ttft, SK_QSKETCH_DEFAULT_ALPHA);
+  sk_twin_probe_reset(tw);
   sk_qsketch_init(&tw->tot_ttft, SK_QSKETCH_DEFAULT_ALPHA);
   for (int i = 0; i < tw->n_racks; i++)
     sk_qsketch_init(&tw->rw[i].ttft, SK_QSKETCH_DEFAULT_ALPHA);
@@ -769,6 +820,9 @@ void sk_twin_destroy(sk_twin *tw) {
   free(tw->srv);
   free(tw->wake_at);
   free(tw->wake_id);
+  free(tw->route_w);
+  free(tw->rack_avoid);
+  free(tw->inlet_offset);
   free(tw);
 }
 
@@ -799,9 +853,12 @@ sk_status sk_twin_clone(const sk_twin *src, sk_twin **out) {
   tw->wake_at = dup_array(src->wake_at, ns, sizeof *tw->wake_at);
   tw->wake_id = dup_array(src->wake_id, ns, sizeof *tw->wake_id);
   tw->pools = calloc((size_t)src->n_pools, sizeof *tw->pools);
+  tw->route_w = dup_array(src->route_w, nr, sizeof *tw->route_w);
+  tw->rack_avoid = dup_array(src->rack_avoid, nr, sizeof *tw->rack_avoid);
+  tw->inlet_offset = dup_array(src->inlet_offset, nr, sizeof *tw->inlet_offset);
   sk_status st = SK_ENOMEM;
   if (!tw->rt || !tw->rw || !tw->rack_servers || !tw->rack_rows || !tw->srv || !tw->wake_at ||
-      !tw->wake_id || !tw->pools)
+      !tw->wake_id || !tw->pools || !tw->route_w || !tw->rack_avoid || !tw->inlet_offset)
     goto fail;
   for (int i = 0; i < src->n_pools; i++) {
     const pool *sp = &src->pools[i];
@@ -836,6 +893,136 @@ void sk_twin_run_until(sk_twin *tw, sk_time_ns t_ns) {
     t_ns = tw->end_ns;
   if (t_ns > sk_engine_now(tw->eng))
     sk_engine_run_until(tw->eng, t_ns, tw);
+}
+
+/* --- levers (executors) -------------------------------------------------------------- */
+
+static const char *const ACTION_NAME[] = {
+#define SK_ACTION_FIELD(id, name, unit, executor) name,
+    SK_ACTION_KINDS(SK_ACTION_FIELD)
+#undef SK_ACTION_FIELD
+};
+static const char *const ACTION_UNIT[] = {
+#define SK_ACTION_FIELD(id, name, unit, executor) unit,
+    SK_ACTION_KINDS(SK_ACTION_FIELD)
+#undef SK_ACTION_FIELD
+};
+static const char *const ACTION_EXECUTOR[] = {
+#define SK_ACTION_FIELD(id, name, unit, executor) executor,
+    SK_ACTION_KINDS(SK_ACTION_FIELD)
+#undef SK_ACTION_FIELD
+};
+
+const char *sk_action_name(sk_action_kind k) {
+  return k < SK_ACT_KIND_COUNT ? ACTION_NAME[k] : "unknown";
+}
+const char *sk_action_unit(sk_action_kind k) {
+  return k < SK_ACT_KIND_COUNT ? ACTION_UNIT[k] : "";
+}
+const char *sk_action_executor(sk_action_kind k) {
+  return k < SK_ACT_KIND_COUNT ? ACTION_EXECUTOR[k] : "";
+}
+
+static double clampd(double v, double lo, double hi) {
+  return v < lo ? lo : (v > hi ? hi : v);
+}
+
+/* Pointer to a lever's value and its range; NULL for a bad target. */
+static double *lever(sk_twin *tw, sk_action_kind k, int target, double *lo, double *hi) {
+  int row_ok = target >= 0 && target < tw->n_rows;
+  switch (k) {
+  case SK_ACT_BATCH_WINDOW:
+    *lo = 0;
+    *hi = 200;
+    return &tw->sc.server.batch_window_ms;
+  case SK_ACT_CRAH_FAN:
+    *lo = tw->sc.room.crah_min_speed_pct;
+    *hi = 100;
+    return row_ok ? &tw->crah[target].speed_pct : NULL;
+  case SK_ACT_SUPPLY_TEMP:
+    *lo = 14;
+    *hi = 27;
+    return row_ok ? &tw->crah[target].setpoint_c : NULL;
+  case SK_ACT_PUMP_SPEED:
+    *lo = tw->sc.plant.pump_min_speed_pct;
+    *hi = 100;
+    return &tw->sc.plant.pump_speed_pct;
+  case SK_ACT_CHW_TEMP:
+    *lo = 5;
+    *hi = 18;
+    return &tw->sc.plant.chw_supply_c;
+  case SK_ACT_REBALANCE:
+    *lo = 0.5;
+    *hi = 1.5;
+    return row_ok ? &tw->row_w[target] : NULL;
+  case SK_ACT_ROUTE_AWAY:
+    *lo = 0.25;
+    *hi = 1;
+    return target >= 0 && target < tw->n_racks ? &tw->rack_avoid[target] : NULL;
+  case SK_ACT_ADMISSION:
+  case SK_ACT_KIND_COUNT:
+    break;
+  }
+  return NULL;
+}
+
+double sk_twin_lever(const sk_twin *tw, sk_action_kind kind, int target) {
+  if (kind == SK_ACT_ADMISSION)
+    return tw->admit_queue_cap;
+  double lo, hi;
+  const double *v = lever((sk_twin *)tw, kind, target, &lo, &hi);
+  return v ? *v : NAN;
+}
+
+sk_status sk_twin_apply(sk_twin *tw, const sk_action *a, double *applied) {
+  double before, after;
+  if (a->kind == SK_ACT_ADMISSION) {
+    before = tw->admit_queue_cap;
+    after = clampd(round(before + a->delta), 1, SK_SERVER_QUEUE_CAP);
+    tw->admit_queue_cap = (int)after;
+  } else {
+    double lo, hi;
+    double *v = a->kind < SK_ACT_KIND_COUNT ? lever(tw, a->kind, a->target, &lo, &hi) : NULL;
+    if (!v || !isfinite(a->delta))
+      return SK_EINVAL;
+    before = *v;
+    after = clampd(before + a->delta, lo, hi);
+    *v = after;
+  }
+  if (a->kind == SK_ACT_REBALANCE || a->kind == SK_ACT_ROUTE_AWAY)
+    for (int i = 0; i < tw->n_racks; i++)
+      tw->route_w[i] = tw->row_w[i / tw->rpr] * tw->rack_avoid[i];
+  if (applied)
+    *applied = after - before;
+  return SK_OK;
+}
+
+void sk_twin_probe_reset(sk_twin *tw) {
+  memset(&tw->probe, 0, sizeof tw->probe);
+  tw->probe.max_inlet_c = -INFINITY;
+  sk_qsketch_init(&tw->probe_ttft, SK_QSKETCH_DEFAULT_ALPHA);
+}
+
+void sk_twin_probe_get(const sk_twin *tw, sk_twin_probe *out) {
+  *out = tw->probe;
+  out->ttft_p95_ms = sk_qsketch_quantile(&tw->probe_ttft, 0.95);
+}
+
+const sk_rack_sample *sk_twin_last_racks(const sk_twin *tw, int *n_racks) {
+  *n_racks = tw->n_racks;
+  return tw->rack_rows;
+}
+
+const sk_room_sample *sk_twin_last_room(const sk_twin *tw) {
+  return &tw->last_room;
+}
+
+int sk_twin_rows(const sk_twin *tw) {
+  return tw->n_rows;
+}
+
+int sk_twin_racks_per_row(const sk_twin *tw) {
+  return tw->rpr;
 }
 
 sk_time_ns sk_twin_now(const sk_twin *tw) {

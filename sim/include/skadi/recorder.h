@@ -62,6 +62,9 @@ sk_status sk_recorder_add_racks(sk_recorder *rec, const sk_rack_sample *rows, si
 sk_status sk_recorder_add_crahs(sk_recorder *rec, const sk_crah_sample *rows, size_t n);
 sk_status sk_recorder_add_room(sk_recorder *rec, const sk_room_sample *row);
 sk_status sk_recorder_add_event(sk_recorder *rec, const sk_event_record *ev);
+/* Monitor rows (IMS/MMS per rack per fast tick) and audit-trail rows (control.h). */
+sk_status sk_recorder_add_monitor(sk_recorder *rec, const sk_monitor_record *rows, size_t n);
+sk_status sk_recorder_add_action(sk_recorder *rec, const sk_action_record *a);
 
 /* Writes buffered rows and flushes the file (to the OS, no fsync): after it returns, a
  * SIGKILL leaves every row added so far readable.  Cheap (measured ~0.07 ms per flush

@@ -23,6 +23,7 @@ typedef enum {
   SK_EFFECT_ADD_AI_NODES = 0, /* extra servers in given racks with their own traffic */
   SK_EFFECT_CRAH_OVERRIDE,    /* a row's CRAH fan speed and/or supply setpoint forced */
   SK_EFFECT_LOAD_SCALE,       /* room arrival rate multiplied */
+  SK_EFFECT_SENSOR_SPIKE,     /* racks' inlet sensors read high (telemetry only, no physics) */
   SK_EFFECT_KIND_COUNT
 } sk_effect_kind;
 
@@ -44,6 +45,8 @@ typedef struct {
   double supply_setpoint_c;    /* °C, NAN = unchanged */
   /* load_scale */
   double factor;               /* -, > 0 */
+  /* sensor_spike (uses racks) */
+  double inlet_offset_k;       /* K added to the reported inlet temperature */
 } sk_effect;
 
 /* The seed's settings (names and defaults kept; DESIGN.md "Configuration"). */
@@ -61,6 +64,16 @@ typedef struct {
   int default_mode_closed_loop;/* DEFAULT_MODE: 0 advisory, 1 closed_loop */
   int global_kill_switch;      /* GLOBAL_KILL_SWITCH, 0/1 */
 } sk_settings;
+
+/* The Measure -> Decide -> Act loops' own knobs (beyond the seed's settings). */
+typedef struct {
+  double horizon_s;            /* s, what-if fork horizon of each optimizer candidate */
+  double min_saving_pct;       /* %, smallest predicted saving worth an action */
+  double rollback_worse_pct;   /* %, roll back when the realized saving is below minus this */
+  double ims_warmup_s;         /* s, the run's own nominal warm-up the IMS trains on */
+  int ims_clusters;            /* k-means clusters of the IMS */
+  int test_force_harmful;      /* test hook: the optimizer applies its worst candidate */
+} sk_control_params;
 
 typedef struct {
   char name[64];
@@ -81,6 +94,7 @@ typedef struct {
   sk_room_params room;
   sk_plant_params plant;
   sk_settings settings;
+  sk_control_params control;
   int n_effects;
   sk_effect effects[SK_MAX_EFFECTS];
   char source[SK_PATH_LEN];    /* scenario file last loaded ("" if none); names it in

@@ -76,4 +76,33 @@ typedef struct {
   char detail[SK_DETAIL_LEN];   /* short JSON of the effect's parameters */
 } sk_event_record;
 
+/* One line of the audit trail: a proposal and what became of it, or the realized effect
+ * of an earlier action. */
+typedef struct {
+  double ts;                 /* s, sim time of the decision */
+  int64_t id;                /* action id (realized/rollback rows repeat the id) */
+  char loop[8];              /* "fast" or "slow" */
+  char action[32];           /* sk_action_name */
+  char target[12];           /* "room", "row C", "R-C-07" */
+  char executor[12];         /* "scheduler" or "bms" */
+  char unit[12];
+  double delta;              /* proposed change in unit */
+  char decision[16];         /* applied, advised, rejected, realized, rolled_back;
+                                trained / failed for the IMS's own warm-up training */
+  char reason[112];
+  double pred_saving_pct;    /* % Wh/prompt, from the what-if forks (NaN for guardrails) */
+  double pred_ttft_p95_ms;
+  double pred_max_inlet_c;
+  double realized_saving_pct;/* % vs the counterfactual (realized/rolled_back rows) */
+} sk_action_record;
+
+typedef struct {
+  double ts;
+  char rack_id[8];
+  double deviation;          /* IMS D(x) */
+  double ema;                /* MMS EMA */
+  int32_t state;             /* 0 transient, 1 persistent */
+  char top_feature[24];      /* feature with the largest share of D^2 */
+} sk_monitor_record;
+
 #endif

@@ -18,6 +18,44 @@
 
 typedef struct sk_twin sk_twin;
 
+/* Levers an executor can move.  Each action is a relative change (delta) of one lever on
+ * one target (row or rack index, -1 for room-wide levers); values are clamped to the
+ * lever's range.  Names are stable (recordings and the audit log use them). */
+#define SK_ACTION_KINDS(X)                                                              \
+  X(BATCH_WINDOW, "batch_window", "ms", "scheduler")  /* server.batch_window_ms */      \
+  X(CRAH_FAN, "crah_fan_speed", "%", "bms")           /* a row's CRAH fan speed */      \
+  X(SUPPLY_TEMP, "supply_temp", "degC", "bms")        /* a row's supply setpoint */     \
+  X(PUMP_SPEED, "pump_speed", "%", "bms")             /* chilled-water pump speed */    \
+  X(CHW_TEMP, "chw_supply_temp", "degC", "bms")       /* chilled-water supply setpoint */ \
+  X(REBALANCE, "rebalance_row", "x", "scheduler")     /* a row's routing weight */      \
+  X(ROUTE_AWAY, "route_away_rack", "x", "scheduler")  /* a rack's thermal routing */    \
+  X(ADMISSION, "admission_queue_cap", "requests", "scheduler") /* per-server queue cap */
+
+typedef enum {
+#define SK_ACTION_ENUM(id, name, unit, executor) SK_ACT_##id,
+  SK_ACTION_KINDS(SK_ACTION_ENUM)
+#undef SK_ACTION_ENUM
+      SK_ACT_KIND_COUNT
+} sk_action_kind;
+
+typedef struct {
+  sk_action_kind kind;
+  int target;       /* row index (CRAH_FAN, SUPPLY_TEMP, REBALANCE), rack (ROUTE_AWAY), or -1 */
+  double delta;     /* change in the lever's unit */
+} sk_action;
+
+const char *sk_action_name(sk_action_kind k);     /* "crah_fan_speed" */
+const char *sk_action_unit(sk_action_kind k);     /* "%" */
+const char *sk_action_executor(sk_action_kind k); /* "scheduler" or "bms" */
+
+/* Figures accumulated since sk_twin_probe_reset. */
+typedef struct {
+  double facility_j, it_j, cooling_j;
+  double prompts_arrived, prompts_completed, prompts_rejected;
+  double max_inlet_c;
+  double ttft_p95_ms;    /* filled by sk_twin_probe_get */
+} sk_twin_probe;
+
 typedef struct {
   /* One sample period's rows: n_racks rack rows, n_rows CRAH rows, one room row. */
   void (*on_sample)(void *ud, const sk_rack_sample *racks, int n_racks,
@@ -61,6 +99,23 @@ void sk_twin_destroy(sk_twin *tw); /* NULL is a no-op */
 sk_status sk_twin_clone(const sk_twin *src, sk_twin **out);
 
 void sk_twin_set_sinks(sk_twin *tw, const sk_twin_sinks *sinks);
+
+/* Moves a lever at the current sim time (the executors' seam: a scheduler or BMS adapter
+ * does the same on real equipment).  *applied (may be NULL) receives the change actually
+ * made after clamping.  SK_EINVAL for a target out of range. */
+sk_status sk_twin_apply(sk_twin *tw, const sk_action *a, double *applied);
+
+/* Current value of a lever (same units as sk_action.delta). */
+double sk_twin_lever(const sk_twin *tw, sk_action_kind kind, int target);
+
+void sk_twin_probe_reset(sk_twin *tw);
+void sk_twin_probe_get(const sk_twin *tw, sk_twin_probe *out);
+
+/* The rows of the most recent sample (n_racks of them); valid until the next run call. */
+const sk_rack_sample *sk_twin_last_racks(const sk_twin *tw, int *n_racks);
+const sk_room_sample *sk_twin_last_room(const sk_twin *tw);
+int sk_twin_rows(const sk_twin *tw);
+int sk_twin_racks_per_row(const sk_twin *tw);
 
 /* Advances to t_ns (clamped to the scenario's end). */
 void sk_twin_run_until(sk_twin *tw, sk_time_ns t_ns);

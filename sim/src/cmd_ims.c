@@ -1,0 +1,674 @@
+/*
+ * cmd_ims.c -- `skadi ims`: train an IMS model on a recording or a CSV, score data with
+ * it, list the models of a directory.  The work is in models/ims.c (the model) and
+ * sim/ims_store.c (files and data); this file is flags, policy and what the user reads.
+ *
+ * Policy decided here:
+ *  - Training uses the complete rows (no missing value) that pass the seed's nominal
+ *    filter (every complete row when the filter does not apply: a CSV without all ten
+ *    rack features), and says how many were skipped for which reason.
+ *  - With the default feature list, features that are constant over the training rows are
+ *    left out with a note (sk_ims_train refuses them: a constant cannot be z-scored, and
+ *    every recording so far has pump_rpm_pct at 100 %).  With --features the user chose:
+ *    a constant feature is an error that names it.
+ *  - τ percentiles default to the data's own IMS_TAU_* settings (the recording's /config,
+ *    or the environment for a CSV), which are the seed's 95 and 98 unless changed.
+ *  - Scoring keeps one output row per input row; a missing value counts as the training
+ *    mean (sk_ims_score), so a row with gaps still gets a deviation.
+ *
+ * Exit status: 0 done; 2 bad input (flags, a missing or malformed data or model file, a
+ * missing output directory, too few nominal rows); 1 I/O failure (a file that exists but
+ * cannot be read, an output that cannot be written, out of memory).
+ */
+#define _POSIX_C_SOURCE 200809L
+
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "skadi/ims.h"
+#include "skadi/ims_store.h"
+
+#define ERR_LEN 1024
+#define DEFAULT_CLUSTERS 8
+#define DEFAULT_SEED 1
+#define DEFAULT_MAX_ITERATIONS 100
+#define DEFAULT_MODEL_DIR "models"
+
+static void usage_ims(FILE *f) {
+  fputs("usage: skadi ims <command> [options]\n"
+        "\n"
+        "Inductive Monitoring System: learn nominal rack behaviour from telemetry, then score\n"
+        "how far other telemetry is from it (docs/IMS.md).\n"
+        "\n"
+        "commands:\n"
+        "  train   train a model on a recording or CSV and save it   (skadi ims train --help)\n"
+        "  score   score a recording or CSV with a model, write CSV  (skadi ims score --help)\n"
+        "  list    list the models in a directory (default models/)  (skadi ims list --help)\n"
+        "\n"
+        "Exit status: 0 done, 1 I/O failure, 2 bad input.\n",
+        f);
+}
+
+static void usage_train(FILE *f) {
+  fputs("usage: skadi ims train --data RUN.h5|DATA.csv --out MODEL.h5 [options]\n"
+        "\n"
+        "Trains an IMS model on the nominal rows of a recording (skadi run --out) or of a\n"
+        "CSV file with a header, and writes it to MODEL.h5 (its directory must exist).\n"
+        "\n"
+        "options:\n"
+        "  --data PATH                    recording (.h5) or CSV to train on (required)\n"
+        "  --out PATH                     model file to write (required)\n"
+        "  --features a,b,c               features, in this order (default: the rack\n"
+        "                                 features inlet_c, outlet_c, delta_t_c, pdu_kw,\n"
+        "                                 gpu_kw, tokens_ps, latency_p95_ms, queue_depth,\n"
+        "                                 fan_rpm_pct, pump_rpm_pct, less any that are\n"
+        "                                 constant in the training rows)\n"
+        "  --clusters K                   k-means clusters, 1..64 (default 8)\n"
+        "  --seed N                       k-means++ seed (default 1)\n"
+        "  --from S, --to S               keep rows with S_from <= ts <= S_to; seconds, or\n"
+        "                                 with a unit: 90s, 15m, 2h, 1d\n"
+        "  --tau-fast-percentile P        tau_fast percentile (default: the data's\n"
+        "                                 IMS_TAU_FAST_PERCENTILE, 95)\n"
+        "  --tau-persist-percentile P     tau_persist percentile (default: the data's\n"
+        "                                 IMS_TAU_PERSIST_PERCENTILE, 98)\n"
+        "  --max-iterations N             cap on Lloyd iterations (default 100)\n"
+        "  -h, --help                     this help\n"
+        "\n"
+        "Nominal rows: inlet <= INLET_MAX_C, TTFT p95 <= SLA_LATENCY_MS (or no request),\n"
+        "outlet above inlet, PDU power between the rack's idle power and 95 % of RACK_KW_CAP;\n"
+        "a recording is judged by its own settings, a CSV by the environment's.\n"
+        "Example: skadi ims train --data runs/baseline.h5 --out models/ims-baseline.h5\n",
+        f);
+}
+
+static void usage_score(FILE *f) {
+  fputs("usage: skadi ims score --model MODEL.h5 --data RUN.h5|DATA.csv [--out SCORES.csv]\n"
+        "\n"
+        "Scores every row of a recording or CSV with a model and writes one CSV row per\n"
+        "input row: ts and rack_id (when the data have them), deviation (distance in\n"
+        "z-space to the nearest centroid), cluster, top_feature (largest share of the\n"
+        "deviation), and share_<feature> for each feature.  A missing value (empty or NaN)\n"
+        "is taken as the training mean.\n"
+        "\n"
+        "options:\n"
+        "  --model PATH         model file (skadi ims train) (required)\n"
+        "  --data PATH          recording (.h5) or CSV with the model's feature columns\n"
+        "                       (required)\n"
+        "  --out PATH           output CSV; - = standard output (default -)\n"
+        "  --from S, --to S     score only rows with S_from <= ts <= S_to\n"
+        "  -h, --help           this help\n"
+        "\n"
+        "Example: skadi ims score --model models/ims-baseline.h5 --data runs/hs.h5 --out hs.csv\n",
+        f);
+}
+
+static void usage_list(FILE *f) {
+  fputs("usage: skadi ims list [DIR]\n"
+        "\n"
+        "Lists the IMS model files (*.h5) of DIR (default models/): clusters K, training\n"
+        "vectors, tau_fast and tau_persist with their percentiles, and the features.\n"
+        "Other .h5 files are listed as skipped, with the reason.\n",
+        f);
+}
+
+static int bad(const char *sub, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int bad(const char *sub, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  fprintf(stderr, "skadi ims %s: ", sub);
+  vfprintf(stderr, fmt, ap);
+  va_end(ap);
+  fputc('\n', stderr);
+  return 2;
+}
+
+/* Exit status for a failed status of the store: the file's content or absence is bad
+ * input; a read failure or no memory is an I/O failure. */
+static int exit_for(sk_status st) {
+  return st == SK_EIO || st == SK_ENOMEM ? 1 : 2;
+}
+
+static int is_help(const char *a) {
+  return strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0;
+}
+
+/* Matches argv[*i] against each of flags[n] as --flag VALUE or --flag=VALUE.  Returns
+ * the flag matched (NULL: none) with *val the value (NULL when it is missing) and *i past
+ * a separate value. */
+static const char *match_flag(int argc, char **argv, int *i, const char *const *flags, size_t n,
+                              const char **val) {
+  const char *a = argv[*i];
+  for (size_t k = 0; k < n; k++) {
+    size_t len = strlen(flags[k]);
+    if (strncmp(a, flags[k], len) != 0)
+      continue;
+    if (a[len] == '=') {
+      *val = a + len + 1;
+      return flags[k];
+    }
+    if (a[len] != '\0')
+      continue;
+    *val = *i + 1 < argc ? argv[++*i] : NULL;
+    return flags[k];
+  }
+  return NULL;
+}
+
+static int parse_long(const char *s, long lo, long hi, long *out) {
+  char *end;
+  errno = 0;
+  long v = strtol(s, &end, 10);
+  if (end == s || *end || errno || v < lo || v > hi)
+    return 0;
+  *out = v;
+  return 1;
+}
+
+static int parse_u64(const char *s, uint64_t *out) {
+  char *end;
+  if (!*s || *s == '-')
+    return 0;
+  errno = 0;
+  unsigned long long v = strtoull(s, &end, 10);
+  if (end == s || *end || errno)
+    return 0;
+  *out = (uint64_t)v;
+  return 1;
+}
+
+static int parse_pct(const char *s, double *out) {
+  char *end;
+  errno = 0;
+  double v = strtod(s, &end);
+  if (end == s || *end || errno || !(v > 0 && v <= 100))
+    return 0;
+  *out = v;
+  return 1;
+}
+
+/* Seconds with an optional unit s, m, h or d; any finite value (0 and negatives too). */
+static int parse_time(const char *s, double *out) {
+  char *end;
+  errno = 0;
+  double v = strtod(s, &end);
+  if (end == s || errno || !isfinite(v))
+    return 0;
+  double mult = 1;
+  if (*end == 's')
+    end++;
+  else if (*end == 'm')
+    mult = 60, end++;
+  else if (*end == 'h')
+    mult = 3600, end++;
+  else if (*end == 'd')
+    mult = 86400, end++;
+  if (*end)
+    return 0;
+  *out = v * mult;
+  return 1;
+}
+
+/* Splits "a,b,c" into names[] (pointers into buf, a copy the caller owns). */
+static int parse_features(const char *sub, const char *text, char *buf, size_t buflen,
+                          const char **names, int *n) {
+  if (strlen(text) >= buflen)
+    return bad(sub, "--features: list too long");
+  strcpy(buf, text);
+  *n = 0;
+  char *p = buf;
+  for (;;) {
+    char *comma = strchr(p, ',');
+    if (comma)
+      *comma = '\0';
+    while (*p == ' ')
+      p++;
+    size_t len = strlen(p);
+    while (len && p[len - 1] == ' ')
+      p[--len] = '\0';
+    if (!len)
+      return bad(sub, "--features: empty feature name in '%s'", text);
+    if (len >= SK_IMS_NAME_LEN)
+      return bad(sub, "--features: '%s' is longer than %d characters", p, SK_IMS_NAME_LEN - 1);
+    if (*n == SK_IMS_MAX_FEATURES)
+      return bad(sub, "--features: more than %d features", SK_IMS_MAX_FEATURES);
+    for (int j = 0; j < *n; j++)
+      if (strcmp(names[j], p) == 0)
+        return bad(sub, "--features: '%s' named twice", p);
+    names[(*n)++] = p;
+    if (!comma)
+      break;
+    p = comma + 1;
+  }
+  return 0;
+}
+
+/* 2 with a message when the directory that would hold path does not exist. */
+static int check_out_dir(const char *sub, const char *path) {
+  const char *slash = strrchr(path, '/');
+  if (!slash)
+    return 0;
+  size_t len = slash == path ? 1 : (size_t)(slash - path);
+  char dir[1024];
+  if (len >= sizeof dir)
+    return bad(sub, "--out %s: path too long", path);
+  memcpy(dir, path, len);
+  dir[len] = '\0';
+  struct stat st;
+  if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode))
+    return bad(sub, "--out %s: directory %s does not exist (create it first)", path, dir);
+  return 0;
+}
+
+/* Shortest "%.Ng" that reads back as v; "" for NaN. */
+static void fmt_num(char *buf, size_t len, double v) {
+  if (isnan(v)) {
+    buf[0] = '\0';
+    return;
+  }
+  for (int prec = 15; prec <= 17; prec++) {
+    snprintf(buf, len, "%.*g", prec, v);
+    if (strtod(buf, NULL) == v)
+      return;
+  }
+}
+
+static const char *kind_name(const sk_ims_data *d) {
+  return d->kind == SK_IMS_DATA_RECORDING ? "recording" : "CSV";
+}
+
+/* ---- train --------------------------------------------------------------------------- */
+
+static void print_window(FILE *f, double from, double to) {
+  if (isnan(from))
+    fputs("  (no ts column)", f);
+  else
+    fprintf(f, "  (ts %g .. %g s)", from, to);
+}
+
+static int cmd_train(int argc, char **argv) {
+  const char *data_path = NULL, *out = NULL, *features = NULL, *v;
+  long clusters = DEFAULT_CLUSTERS, max_iter = DEFAULT_MAX_ITERATIONS;
+  uint64_t seed = DEFAULT_SEED;
+  double tau_fast_pct = NAN, tau_persist_pct = NAN;
+  sk_ims_data_opts o;
+  sk_ims_data_opts_init(&o);
+  char feat_buf[1024];
+  const char *names[SK_IMS_MAX_FEATURES];
+  int n_names = 0;
+
+  for (int i = 1; i < argc; i++) {
+    if (is_help(argv[i])) {
+      usage_train(stdout);
+      return 0;
+    }
+    static const char *const flags[] = {"--data",
+                                        "--out",
+                                        "--features",
+                                        "--clusters",
+                                        "--seed",
+                                        "--from",
+                                        "--to",
+                                        "--tau-fast-percentile",
+                                        "--tau-persist-percentile",
+                                        "--max-iterations"};
+    const char *flag = match_flag(argc, argv, &i, flags, sizeof flags / sizeof flags[0], &v);
+    if (!flag)
+      return bad("train", "unknown option '%s' (see skadi ims train --help)", argv[i]);
+    if (!v)
+      return bad("train", "%s needs a value", flag);
+    if (strcmp(flag, "--data") == 0) {
+      data_path = v;
+    } else if (strcmp(flag, "--out") == 0) {
+      out = v;
+    } else if (strcmp(flag, "--features") == 0) {
+      features = v;
+    } else if (strcmp(flag, "--clusters") == 0) {
+      if (!parse_long(v, 1, SK_IMS_MAX_CLUSTERS, &clusters))
+        return bad("train", "--clusters: '%s' is not an integer in 1..%d", v, SK_IMS_MAX_CLUSTERS);
+    } else if (strcmp(flag, "--seed") == 0) {
+      if (!parse_u64(v, &seed))
+        return bad("train", "--seed: '%s' is not a non-negative integer", v);
+    } else if (strcmp(flag, "--from") == 0 || strcmp(flag, "--to") == 0) {
+      if (!parse_time(v, flag[2] == 'f' ? &o.from_s : &o.to_s))
+        return bad("train", "%s: '%s' is not a time (seconds, or 90s, 15m, 2h, 1d)", flag, v);
+    } else if (strcmp(flag, "--tau-fast-percentile") == 0 ||
+               strcmp(flag, "--tau-persist-percentile") == 0) {
+      if (!parse_pct(v, flag[6] == 'f' ? &tau_fast_pct : &tau_persist_pct))
+        return bad("train", "%s: '%s' is not a number in (0, 100]", flag, v);
+    } else {
+      if (!parse_long(v, 1, 1000000, &max_iter))
+        return bad("train", "--max-iterations: '%s' is not an integer in 1..1000000", v);
+    }
+  }
+  if (!data_path)
+    return bad("train", "--data is required (see skadi ims train --help)");
+  if (!out)
+    return bad("train", "--out is required (see skadi ims train --help)");
+  if (o.from_s > o.to_s)
+    return bad("train", "--from %g is after --to %g", o.from_s, o.to_s);
+  if (features) {
+    if (parse_features("train", features, feat_buf, sizeof feat_buf, names, &n_names))
+      return 2;
+    o.features = names;
+    o.n_features = n_names;
+  }
+  if (check_out_dir("train", out))
+    return 2;
+
+  char err[ERR_LEN];
+  sk_ims_data d;
+  sk_status st = sk_ims_data_load(&d, data_path, &o, err, sizeof err);
+  if (st != SK_OK) {
+    sk_ims_data_fini(&d);
+    fprintf(stderr, "skadi ims train: %s\n", err);
+    return exit_for(st);
+  }
+  int rc = 2;
+  double *x = NULL;
+  sk_ims_selection sel;
+  if (d.n_rows == 0) {
+    if (d.n_read == 0)
+      fprintf(stderr, "skadi ims train: %s: no data rows\n", data_path);
+    else
+      fprintf(stderr,
+              "skadi ims train: %s: none of the %zu rows has %g <= ts <= %g (--from/--to)\n",
+              data_path, d.n_read, o.from_s, o.to_s);
+    goto done;
+  }
+  if (sk_ims_data_select_training(&d, &x, &sel) != SK_OK) {
+    fprintf(stderr, "skadi ims train: %s: out of memory\n", data_path);
+    rc = 1;
+    goto done;
+  }
+
+  int dd = d.n_features, constant[SK_IMS_MAX_FEATURES], n_const = 0;
+  char dropped[512] = "";
+  double const_val[SK_IMS_MAX_FEATURES];
+  char kept[SK_IMS_MAX_FEATURES][SK_IMS_NAME_LEN];
+  memcpy(kept, d.feature, sizeof kept);
+  if (sel.n_kept > 0) {
+    n_const = sk_ims_constant_features(x, sel.n_kept, dd, constant);
+    for (int j = 0; j < dd; j++)
+      const_val[j] = x[j];
+  }
+  if (n_const > 0) {
+    for (int j = 0; j < dd; j++)
+      if (constant[j])
+        snprintf(dropped + strlen(dropped), sizeof dropped - strlen(dropped), "%s%s = %g",
+                 dropped[0] ? ", " : "", d.feature[j], const_val[j]);
+    if (features) {
+      fprintf(stderr,
+              "skadi ims train: %s: constant over the %zu training rows, cannot be z-scored: "
+              "%s (leave %s out of --features)\n",
+              data_path, sel.n_kept, dropped, n_const > 1 ? "them" : "it");
+      goto done;
+    }
+    if (n_const == dd) {
+      fprintf(stderr,
+              "skadi ims train: %s: every feature is constant over the %zu training "
+              "rows (%s): nothing to learn\n",
+              data_path, sel.n_kept, dropped);
+      goto done;
+    }
+    sk_ims_drop_features(x, sel.n_kept, &dd, kept, constant);
+  }
+
+  sk_ims_train_params p = {
+      .n_clusters = (int)clusters,
+      .tau_fast_percentile = isnan(tau_fast_pct) ? d.tau_fast_percentile : tau_fast_pct,
+      .tau_persist_percentile = isnan(tau_persist_pct) ? d.tau_persist_percentile : tau_persist_pct,
+      .seed = seed,
+      .max_iterations = (int)max_iter,
+  };
+  if (p.tau_persist_percentile < p.tau_fast_percentile) {
+    rc = bad("train", "tau_persist percentile %g is below tau_fast percentile %g",
+             p.tau_persist_percentile, p.tau_fast_percentile);
+    goto done;
+  }
+  const char *name_ptr[SK_IMS_MAX_FEATURES];
+  for (int j = 0; j < dd; j++)
+    name_ptr[j] = kept[j];
+  sk_ims_model *m = calloc(1, sizeof *m);
+  if (!m) {
+    fputs("skadi ims train: out of memory\n", stderr);
+    rc = 1;
+    goto done;
+  }
+  st = sk_ims_train(m, &p, x, sel.n_kept, dd, name_ptr, sel.from_s, sel.to_s, err, sizeof err);
+  if (st != SK_OK) {
+    fprintf(stderr,
+            "skadi ims train: %s: %zu training rows of %zu (%zu with a missing value, %zu "
+            "off-nominal): %s\n",
+            data_path, sel.n_kept, sel.n_rows, sel.n_missing, sel.n_off_nominal, err);
+    free(m);
+    rc = exit_for(st);
+    goto done;
+  }
+  st = sk_ims_save(m, out, data_path, err, sizeof err);
+  if (st != SK_OK) {
+    fprintf(stderr, "skadi ims train: %s\n", err);
+    free(m);
+    rc = 1;
+    goto done;
+  }
+
+  printf("skadi ims train: %s (%s", data_path, kind_name(&d));
+  if (d.kind == SK_IMS_DATA_RECORDING)
+    printf(", %g s samples", d.sample_period_s);
+  printf(") -> %s\n", out);
+  printf("  %-26s %10zu\n", "rows read", d.n_read);
+  printf("  %-26s %10zu", "rows in window", d.n_rows);
+  if (isfinite(o.from_s) || isfinite(o.to_s))
+    printf("  (%g <= ts <= %g s)", o.from_s, o.to_s);
+  printf("\n");
+  printf("  %-26s %10zu  (empty or NaN in a feature)\n", "skipped: missing value", sel.n_missing);
+  if (d.nominal)
+    printf("  %-26s %10zu  (inlet > %g C, TTFT p95 > %g ms, outlet <= inlet, or PDU outside "
+           "%.3g kW x servers .. %.3g kW)\n",
+           "skipped: off-nominal", sel.n_off_nominal, d.inlet_max_c, d.sla_latency_ms,
+           d.idle_kw_per_server, 0.95 * d.rack_kw_cap);
+  else
+    printf("  %-26s %10s  (the CSV lacks some rack features: trained on every complete row)\n",
+           "nominal filter", "not applied");
+  printf("  %-26s %10zu", "training rows", sel.n_kept);
+  print_window(stdout, sel.from_s, sel.to_s);
+  printf("\n  %-26s %10d  ", "features", m->n_features);
+  for (int j = 0; j < m->n_features; j++)
+    printf("%s%s", j ? "," : "", m->feature[j]);
+  printf("\n");
+  if (n_const)
+    printf("  %-26s %10d  %s\n", "left out (constant)", n_const, dropped);
+  printf("  %-26s %10d\n", "clusters", m->n_clusters);
+  printf("  %-26s %10d  (cap %d)\n", "iterations", m->iterations, p.max_iterations);
+  printf("  %-26s %10.4f  (p%g of the training deviations)\n", "tau_fast", m->tau_fast,
+         m->tau_fast_percentile);
+  printf("  %-26s %10.4f  (p%g)\n", "tau_persist", m->tau_persist, m->tau_persist_percentile);
+  free(m);
+  rc = 0;
+done:
+  free(x);
+  sk_ims_data_fini(&d);
+  return rc;
+}
+
+/* ---- score --------------------------------------------------------------------------- */
+
+static int cmd_score(int argc, char **argv) {
+  const char *model_path = NULL, *data_path = NULL, *out = "-", *v;
+  sk_ims_data_opts o;
+  sk_ims_data_opts_init(&o);
+  for (int i = 1; i < argc; i++) {
+    if (is_help(argv[i])) {
+      usage_score(stdout);
+      return 0;
+    }
+    static const char *const flags[] = {"--model", "--data", "--out", "--from", "--to"};
+    const char *flag = match_flag(argc, argv, &i, flags, sizeof flags / sizeof flags[0], &v);
+    if (!flag)
+      return bad("score", "unknown option '%s' (see skadi ims score --help)", argv[i]);
+    if (!v)
+      return bad("score", "%s needs a value", flag);
+    if (strcmp(flag, "--model") == 0) {
+      model_path = v;
+    } else if (strcmp(flag, "--data") == 0) {
+      data_path = v;
+    } else if (strcmp(flag, "--out") == 0) {
+      out = v;
+    } else if (!parse_time(v, flag[2] == 'f' ? &o.from_s : &o.to_s)) {
+      return bad("score", "%s: '%s' is not a time (seconds, or 90s, 15m, 2h, 1d)", flag, v);
+    }
+  }
+  if (!model_path)
+    return bad("score", "--model is required (see skadi ims score --help)");
+  if (!data_path)
+    return bad("score", "--data is required (see skadi ims score --help)");
+  if (o.from_s > o.to_s)
+    return bad("score", "--from %g is after --to %g", o.from_s, o.to_s);
+  int to_stdout = strcmp(out, "-") == 0;
+  if (!to_stdout && check_out_dir("score", out))
+    return 2;
+
+  char err[ERR_LEN];
+  sk_ims_model *m = calloc(1, sizeof *m);
+  if (!m) {
+    fputs("skadi ims score: out of memory\n", stderr);
+    return 1;
+  }
+  sk_status st = sk_ims_load(m, model_path, NULL, 0, err, sizeof err);
+  if (st != SK_OK) {
+    fprintf(stderr, "skadi ims score: %s\n", err);
+    free(m);
+    return exit_for(st);
+  }
+  const char *names[SK_IMS_MAX_FEATURES];
+  for (int j = 0; j < m->n_features; j++)
+    names[j] = m->feature[j];
+  o.features = names;
+  o.n_features = m->n_features;
+  sk_ims_data d;
+  st = sk_ims_data_load(&d, data_path, &o, err, sizeof err);
+  if (st != SK_OK) {
+    fprintf(stderr, "skadi ims score: %s (model %s)\n", err, model_path);
+    sk_ims_data_fini(&d);
+    free(m);
+    return exit_for(st);
+  }
+
+  int rc = 1;
+  FILE *f = to_stdout ? stdout : fopen(out, "w");
+  if (!f) {
+    fprintf(stderr, "skadi ims score: %s: cannot create: %s\n", out, strerror(errno));
+    goto done;
+  }
+  if (d.has_ts)
+    fputs("ts,", f);
+  if (d.rack_id)
+    fputs("rack_id,", f);
+  fputs("deviation,cluster,top_feature", f);
+  for (int j = 0; j < m->n_features; j++)
+    fprintf(f, ",share_%s", m->feature[j]);
+  fputc('\n', f);
+
+  const size_t dd = (size_t)m->n_features;
+  size_t n_missing = 0, n_fast = 0, n_persist = 0;
+  for (size_t i = 0; i < d.n_rows; i++) {
+    const double *x = &d.x[i * dd];
+    double share[SK_IMS_MAX_FEATURES];
+    int cluster;
+    double dev = sk_ims_score(m, x, share, &cluster);
+    int top = sk_ims_top_feature(m, share);
+    char num[40];
+    for (size_t j = 0; j < dd; j++)
+      if (isnan(x[j])) {
+        n_missing++;
+        break;
+      }
+    n_fast += dev > m->tau_fast;
+    n_persist += dev > m->tau_persist;
+    if (d.has_ts) {
+      fmt_num(num, sizeof num, d.ts[i]);
+      fprintf(f, "%s,", num);
+    }
+    if (d.rack_id)
+      fprintf(f, "%.*s,", SK_IMS_ID_LEN, d.rack_id[i]);
+    fmt_num(num, sizeof num, dev);
+    fprintf(f, "%s,%d,%s", num, cluster, top >= 0 ? m->feature[top] : "");
+    for (size_t j = 0; j < dd; j++)
+      fprintf(f, ",%.6g", share[j]);
+    fputc('\n', f);
+  }
+  int werr = ferror(f);
+  if (to_stdout)
+    werr |= fflush(f) != 0;
+  else
+    werr |= fclose(f) != 0;
+  if (werr) {
+    fprintf(stderr, "skadi ims score: %s: write failed: %s\n", to_stdout ? "stdout" : out,
+            strerror(errno));
+    goto done;
+  }
+  FILE *info = to_stdout ? stderr : stdout;
+  double pct = d.n_rows ? 100.0 / (double)d.n_rows : 0.0;
+  fprintf(info, "skadi ims score: %zu rows of %s (%s) scored with %s -> %s\n", d.n_rows, data_path,
+          kind_name(&d), model_path, to_stdout ? "stdout" : out);
+  fprintf(info, "  %-36s %10zu\n", "rows with a missing value (as mean)", n_missing);
+  fprintf(info, "  deviation > tau_fast    (%8.4f) %10zu  (%.2f %%)\n", m->tau_fast, n_fast,
+          (double)n_fast * pct);
+  fprintf(info, "  deviation > tau_persist (%8.4f) %10zu  (%.2f %%)\n", m->tau_persist, n_persist,
+          (double)n_persist * pct);
+  rc = 0;
+done:
+  sk_ims_data_fini(&d);
+  free(m);
+  return rc;
+}
+
+/* ---- list ---------------------------------------------------------------------------- */
+
+static int cmd_list(int argc, char **argv) {
+  const char *dir = DEFAULT_MODEL_DIR;
+  int n_dirs = 0;
+  for (int i = 1; i < argc; i++) {
+    if (is_help(argv[i])) {
+      usage_list(stdout);
+      return 0;
+    }
+    if (argv[i][0] == '-' && argv[i][1])
+      return bad("list", "unknown option '%s' (see skadi ims list --help)", argv[i]);
+    if (n_dirs++)
+      return bad("list", "one directory at most ('%s' and '%s')", dir, argv[i]);
+    dir = argv[i];
+  }
+  char err[ERR_LEN];
+  sk_status st = sk_ims_list(dir, stdout, err, sizeof err);
+  if (st != SK_OK) {
+    fprintf(stderr, "skadi ims list: %s\n", err);
+    return exit_for(st);
+  }
+  return fflush(stdout) == 0 ? 0 : 1;
+}
+
+int sk_ims_main(int argc, char **argv) {
+  if (argc < 2) {
+    usage_ims(stderr);
+    return 2;
+  }
+  const char *sub = argv[1];
+  if (is_help(sub) || strcmp(sub, "help") == 0) {
+    usage_ims(stdout);
+    return 0;
+  }
+  if (strcmp(sub, "train") == 0)
+    return cmd_train(argc - 1, argv + 1);
+  if (strcmp(sub, "score") == 0)
+    return cmd_score(argc - 1, argv + 1);
+  if (strcmp(sub, "list") == 0)
+    return cmd_list(argc - 1, argv + 1);
+  fprintf(stderr, "skadi ims: unknown command '%s' (see skadi ims --help)\n", sub);
+  return 2;
+}

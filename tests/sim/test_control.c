@@ -1,0 +1,285 @@
+/*
+ * test_control.c -- Measure -> Decide -> Act in the twin: advisory leaves the plant
+ * untouched, the kill switch stops everything, the rate limit holds, transient blips move
+ * the IMS but trigger no guardrail, an action forced to hurt is rolled back, and the heat
+ * spike drives the MMS persistent.
+ *
+ * The harness does what `skadi run --mode ...` does: an optimized twin and a
+ * counterfactual twin (no controller) advance in lockstep to every fast-loop boundary,
+ * where the controller steps.
+ */
+#include <check.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "skadi/control.h"
+#include "skadi/scenario.h"
+#include "skadi/twin.h"
+
+#define MAX_RECS 20000
+
+typedef struct {
+  unsigned long long hash; /* of every telemetry row */
+} plant_hash;
+
+typedef struct {
+  sk_action_record recs[MAX_RECS];
+  int n;
+  double max_dev;
+  int max_persistent;     /* most racks persistent at one tick */
+  double first_persistent_ts[SK_MAX_ROWS];
+  int rpr;
+} trail;
+
+static void hash_bytes(unsigned long long *h, const void *p, size_t n) {
+  const unsigned char *b = p;
+  for (size_t i = 0; i < n; i++) {
+    *h ^= b[i];
+    *h *= 1099511628211ULL;
+  }
+}
+
+static void on_sample(void *ud, const sk_rack_sample *racks, int n_racks,
+                      const sk_crah_sample *crahs, int n_rows, const sk_room_sample *room) {
+  plant_hash *p = ud;
+  hash_bytes(&p->hash, racks, sizeof *racks * (size_t)n_racks);
+  hash_bytes(&p->hash, crahs, sizeof *crahs * (size_t)n_rows);
+  hash_bytes(&p->hash, room, sizeof *room);
+}
+
+static void on_action(void *ud, const sk_action_record *r) {
+  trail *t = ud;
+  if (t->n < MAX_RECS)
+    t->recs[t->n++] = *r;
+}
+
+static void on_monitor(void *ud, const sk_monitor_record *rows, int n) {
+  trail *t = ud;
+  int pers = 0;
+  for (int i = 0; i < n; i++) {
+    if (rows[i].deviation > t->max_dev)
+      t->max_dev = rows[i].deviation;
+    if (rows[i].state == 1) {
+      pers++;
+      int row = i / t->rpr;
+      if (isnan(t->first_persistent_ts[row]))
+        t->first_persistent_ts[row] = rows[i].ts;
+    }
+  }
+  if (pers > t->max_persistent)
+    t->max_persistent = pers;
+}
+
+static void load(sk_scenario *sc, const char *name) {
+  char path[512], err[SK_ERR_LEN];
+  snprintf(path, sizeof path, "%s/scenarios/%s", SKADI_SOURCE_DIR, name);
+  sk_scenario_defaults(sc);
+  ck_assert_msg(sk_scenario_load(sc, path, err, sizeof err) == SK_OK, "%s", err);
+}
+
+/* Runs sc under the controller; fills the plant hashes of both twins and the trail. */
+static void run(const sk_scenario *sc, sk_mode mode, plant_hash *opt_h, plant_hash *cf_h,
+                trail *t, sk_controller_stats *stats) {
+  char err[SK_ERR_LEN];
+  ck_assert_msg(sk_scenario_validate(sc, err, sizeof err) == SK_OK, "%s", err);
+  sk_twin *opt = NULL, *cf = NULL;
+  sk_controller *ctl = NULL;
+  ck_assert_int_eq(sk_twin_create(&opt, sc, NULL, err, sizeof err), SK_OK);
+  ck_assert_int_eq(sk_twin_create(&cf, sc, NULL, err, sizeof err), SK_OK);
+  ck_assert_msg(sk_controller_create(&ctl, sc, mode, NULL, err, sizeof err) == SK_OK, "%s", err);
+  opt_h->hash = cf_h->hash = 14695981039346656037ULL;
+  memset(t, 0, sizeof *t);
+  t->rpr = sc->racks_per_row;
+  for (int r = 0; r < SK_MAX_ROWS; r++)
+    t->first_persistent_ts[r] = NAN;
+  sk_twin_sinks so = {on_sample, NULL, opt_h}, sf = {on_sample, NULL, cf_h};
+  sk_twin_set_sinks(opt, &so);
+  sk_twin_set_sinks(cf, &sf);
+  sk_controller_sinks cs = {on_action, on_monitor, t};
+  sk_controller_set_sinks(ctl, &cs);
+  sk_time_ns step = sk_controller_interval(ctl);
+  for (sk_time_ns now = step; now <= sk_twin_end(opt); now += step) {
+    sk_twin_run_until(opt, now);
+    sk_twin_run_until(cf, now);
+    ck_assert_int_eq(sk_controller_step(ctl, opt, cf), SK_OK);
+  }
+  sk_controller_stats_get(ctl, stats);
+  sk_controller_destroy(ctl);
+  sk_twin_destroy(cf);
+  sk_twin_destroy(opt);
+}
+
+static int count(const trail *t, const char *decision, const char *loop) {
+  int n = 0;
+  for (int i = 0; i < t->n; i++)
+    if (strcmp(t->recs[i].decision, decision) == 0 && (!loop || strcmp(t->recs[i].loop, loop) == 0))
+      n++;
+  return n;
+}
+
+static sk_scenario *short_baseline(void) {
+  sk_scenario *sc = malloc(sizeof *sc);
+  load(sc, "baseline.json");
+  sc->duration_s = 2400;
+  sc->start_hour = 10;
+  sc->control.ims_warmup_s = 900;
+  return sc;
+}
+
+/* Advisory: recommendations logged, the plant identical to the counterfactual's. */
+START_TEST(advisory_leaves_plant_untouched) {
+  sk_scenario *sc = short_baseline();
+  plant_hash a, b;
+  static trail t;
+  sk_controller_stats st;
+  run(sc, SK_MODE_ADVISORY, &a, &b, &t, &st);
+  ck_assert(a.hash == b.hash);
+  ck_assert_int_gt(st.proposals, 0);
+  ck_assert_int_gt(count(&t, "advised", "slow"), 0);
+  ck_assert_int_eq(count(&t, "applied", NULL), 0);
+  ck_assert_int_eq(st.ims_trained, 1);
+  free(sc);
+}
+END_TEST
+
+/* Kill switch: nothing proposed, nothing applied, plant identical. */
+START_TEST(kill_switch_stops_everything) {
+  sk_scenario *sc = short_baseline();
+  sc->settings.global_kill_switch = 1;
+  plant_hash a, b;
+  static trail t;
+  sk_controller_stats st;
+  run(sc, SK_MODE_CLOSED_LOOP, &a, &b, &t, &st);
+  ck_assert(a.hash == b.hash);
+  ck_assert_int_eq(st.applied, 0);
+  ck_assert_int_eq(count(&t, "applied", NULL), 0);
+  free(sc);
+}
+END_TEST
+
+/* Closed loop: actions applied, and no device written twice within WRITE_RATE_LIMIT_S. */
+START_TEST(closed_loop_acts_within_rate_limit) {
+  sk_scenario *sc = short_baseline();
+  plant_hash a, b;
+  static trail t;
+  sk_controller_stats st;
+  run(sc, SK_MODE_CLOSED_LOOP, &a, &b, &t, &st);
+  ck_assert(a.hash != b.hash);
+  ck_assert_int_gt(count(&t, "applied", "slow"), 0);
+  for (int i = 0; i < t.n; i++) {
+    if (strcmp(t.recs[i].decision, "applied") != 0)
+      continue;
+    for (int j = i + 1; j < t.n; j++)
+      if (strcmp(t.recs[j].decision, "applied") == 0 &&
+          strcmp(t.recs[j].action, t.recs[i].action) == 0 &&
+          strcmp(t.recs[j].target, t.recs[i].target) == 0)
+        ck_assert_double_ge(t.recs[j].ts - t.recs[i].ts, sc->settings.write_rate_limit_s - 1e-6);
+  }
+  /* every applied slow-loop action carries its prediction */
+  for (int i = 0; i < t.n; i++)
+    if (strcmp(t.recs[i].decision, "applied") == 0 && strcmp(t.recs[i].loop, "slow") == 0)
+      ck_assert(isfinite(t.recs[i].pred_saving_pct));
+  ck_assert_int_gt(count(&t, "realized", NULL), 0);
+  free(sc);
+}
+END_TEST
+
+/* 20-30 s inlet-sensor spikes (+6 K) on two racks of row B: the IMS deviation jumps, the
+ * MMS never turns persistent, no guardrail acts. */
+START_TEST(transient_blips_no_action) {
+  sk_scenario *sc = short_baseline();
+  double starts[] = {1200, 1500, 1800}, lengths[] = {20, 30, 20};
+  for (int i = 0; i < 3; i++) {
+    sk_effect *e = &sc->effects[sc->n_effects++];
+    memset(e, 0, sizeof *e);
+    snprintf(e->name, sizeof e->name, "blip_%d", i);
+    e->kind = SK_EFFECT_SENSOR_SPIKE;
+    e->start_s = starts[i];
+    e->stop_s = starts[i] + lengths[i];
+    e->n_racks = 2;
+    e->rack_index[0] = 1 * sc->racks_per_row + 3;
+    e->rack_index[1] = 1 * sc->racks_per_row + 4;
+    e->inlet_offset_k = 6;
+  }
+  plant_hash a, b;
+  static trail t;
+  sk_controller_stats st;
+  run(sc, SK_MODE_ADVISORY, &a, &b, &t, &st);
+  ck_assert_int_eq(st.ims_trained, 1);
+  ck_assert_double_gt(t.max_dev, 5.0); /* the blips are far outside the nominal clusters */
+  ck_assert_int_eq(t.max_persistent, 0);
+  ck_assert_int_eq(count(&t, "applied", "fast"), 0);
+  ck_assert_int_eq(count(&t, "advised", "fast"), 0);
+  free(sc);
+}
+END_TEST
+
+/* Test hook: every picked action is applied backwards, so it hurts; it is rolled back and
+ * the rollback is logged. */
+START_TEST(harmful_action_rolled_back) {
+  sk_scenario *sc = short_baseline();
+  sc->control.test_force_harmful = 1;
+  plant_hash a, b;
+  static trail t;
+  sk_controller_stats st;
+  run(sc, SK_MODE_CLOSED_LOOP, &a, &b, &t, &st);
+  ck_assert_int_gt(count(&t, "applied", "slow"), 0);
+  ck_assert_int_gt(st.rolled_back, 0);
+  int found = 0;
+  for (int i = 0; i < t.n; i++)
+    if (strcmp(t.recs[i].decision, "rolled_back") == 0) {
+      found = 1;
+      ck_assert(isfinite(t.recs[i].realized_saving_pct));
+      ck_assert_ptr_nonnull(strstr(t.recs[i].reason, "rolled back"));
+    }
+  ck_assert(found);
+  free(sc);
+}
+END_TEST
+
+/* Heat spike: row C's racks turn persistent after the AI nodes arrive, within
+ * MMS_PERSIST_TICKS + 2 fast ticks of the rise becoming visible. */
+START_TEST(heat_spike_turns_row_c_persistent) {
+  sk_scenario *sc = malloc(sizeof *sc);
+  load(sc, "heat_spike_row_c.json");
+  sc->duration_s = 2400;
+  sc->control.ims_warmup_s = 1200;
+  sc->effects[0].start_s = 1500;
+  sc->effects[0].stop_s = 2400;
+  plant_hash a, b;
+  static trail t;
+  sk_controller_stats st;
+  run(sc, SK_MODE_ADVISORY, &a, &b, &t, &st);
+  ck_assert_int_eq(st.ims_trained, 1);
+  ck_assert(!isnan(t.first_persistent_ts[2]));
+  double delay = t.first_persistent_ts[2] - 1500;
+  ck_assert_double_le(delay, (sc->settings.mms_persist_ticks + 2) * sc->settings.fast_loop_interval_s);
+  for (int r = 0; r < sc->n_rows; r++)
+    if (r != 2)
+      ck_assert(isnan(t.first_persistent_ts[r]));
+  free(sc);
+}
+END_TEST
+
+static Suite *suite(void) {
+  Suite *s = suite_create("control");
+  TCase *tc = tcase_create("loops");
+  tcase_set_timeout(tc, 900);
+  tcase_add_test(tc, advisory_leaves_plant_untouched);
+  tcase_add_test(tc, kill_switch_stops_everything);
+  tcase_add_test(tc, closed_loop_acts_within_rate_limit);
+  tcase_add_test(tc, transient_blips_no_action);
+  tcase_add_test(tc, harmful_action_rolled_back);
+  tcase_add_test(tc, heat_spike_turns_row_c_persistent);
+  suite_add_tcase(s, tc);
+  return s;
+}
+
+int main(void) {
+  SRunner *sr = srunner_create(suite());
+  srunner_run_all(sr, CK_NORMAL);
+  int failed = srunner_ntests_failed(sr);
+  srunner_free(sr);
+  return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
