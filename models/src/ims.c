@@ -167,12 +167,37 @@ static sk_status check_params(sk_ims_model *t, const sk_ims_train_params *p, siz
   return SK_OK;
 }
 
+int sk_ims_feature_is_constant(const double *x, size_t n, int d, int j, double *mean_out,
+                               double *sd_out) {
+  assert(d >= 1 && j >= 0 && j < d && (x != NULL || n == 0));
+  double sum = 0.0, ss = 0.0;
+  int same = 1;
+  for (size_t i = 0; i < n; i++) {
+    double v = x[i * (size_t)d + (size_t)j];
+    if (v != x[j])
+      same = 0;
+    sum += v;
+  }
+  double mean = n ? sum / (double)n : 0.0;
+  for (size_t i = 0; i < n; i++) {
+    double e = x[i * (size_t)d + (size_t)j] - mean;
+    ss += e * e;
+  }
+  double sd = n ? sqrt(ss / (double)n) : 0.0;
+  if (mean_out != NULL)
+    *mean_out = mean;
+  if (sd_out != NULL)
+    *sd_out = sd;
+  /* A constant feature whose mean is not exact in binary (0.1 summed n times) leaves a
+   * rounding-sized sd; treat anything below 1e-12 of the magnitude as constant too. */
+  return same || !(sd > 1e-12 * fabs(mean));
+}
+
 /* Mean and population sd per feature, refusing non-finite values and constant features. */
 static sk_status fit_scaler(sk_ims_model *t, const double *x, size_t n, char *err, size_t errlen) {
   const int d = t->n_features;
   for (int j = 0; j < d; j++) {
-    double sum = 0.0, ss = 0.0, mean, sd;
-    int constant = 1;
+    double mean, sd;
     for (size_t i = 0; i < n; i++) {
       double v = x[i * (size_t)d + (size_t)j];
       if (!isfinite(v)) {
@@ -180,24 +205,14 @@ static sk_status fit_scaler(sk_ims_model *t, const double *x, size_t n, char *er
                 t->feature[j], i, v);
         return SK_EINVAL;
       }
-      if (v != x[j])
-        constant = 0;
-      sum += v;
     }
-    mean = sum / (double)n;
-    for (size_t i = 0; i < n; i++) {
-      double e = x[i * (size_t)d + (size_t)j] - mean;
-      ss += e * e;
-    }
-    sd = sqrt(ss / (double)n);
+    int constant = sk_ims_feature_is_constant(x, n, d, j, &mean, &sd);
     if (!isfinite(mean) || !isfinite(sd)) {
       sk_errf(err, errlen, WHERE ": feature \"%s\": mean or sd overflows (values too large)",
               t->feature[j]);
       return SK_EINVAL;
     }
-    /* A constant feature whose mean is not exact in binary (0.1 summed n times) leaves a
-     * rounding-sized sd; treat anything below 1e-12 of the magnitude as constant too. */
-    if (constant || !(sd > 1e-12 * fabs(mean))) {
+    if (constant) {
       sk_errf(err, errlen,
               WHERE ": feature \"%s\": constant in the training data (sd %g), "
                     "cannot z-score it",

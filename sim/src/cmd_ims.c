@@ -159,6 +159,25 @@ static const char *match_flag(int argc, char **argv, int *i, const char *const *
   return NULL;
 }
 
+/* One step of a subcommand's option loop at argv[*i]: the flag matched, with *val its
+ * value; or NULL with *rc the exit status to return now (0 after printing the help, 2
+ * after reporting an unknown option or a missing value). */
+static const char *next_flag(const char *sub, int argc, char **argv, int *i,
+                             const char *const *flags, size_t n, void (*usage)(FILE *),
+                             const char **val, int *rc) {
+  if (is_help(argv[*i])) {
+    usage(stdout);
+    *rc = 0;
+    return NULL;
+  }
+  const char *flag = match_flag(argc, argv, i, flags, n, val);
+  if (!flag)
+    *rc = bad(sub, "unknown option '%s' (see skadi ims %s --help)", argv[*i], sub);
+  else if (!*val)
+    *rc = bad(sub, "%s needs a value", flag);
+  return flag && *val ? flag : NULL;
+}
+
 static int parse_long(const char *s, long lo, long hi, long *out) {
   char *end;
   errno = 0;
@@ -302,10 +321,6 @@ static int cmd_train(int argc, char **argv) {
   int n_names = 0;
 
   for (int i = 1; i < argc; i++) {
-    if (is_help(argv[i])) {
-      usage_train(stdout);
-      return 0;
-    }
     static const char *const flags[] = {"--data",
                                         "--out",
                                         "--features",
@@ -316,11 +331,11 @@ static int cmd_train(int argc, char **argv) {
                                         "--tau-fast-percentile",
                                         "--tau-persist-percentile",
                                         "--max-iterations"};
-    const char *flag = match_flag(argc, argv, &i, flags, sizeof flags / sizeof flags[0], &v);
+    int rc;
+    const char *flag = next_flag("train", argc, argv, &i, flags, sizeof flags / sizeof flags[0],
+                                 usage_train, &v, &rc);
     if (!flag)
-      return bad("train", "unknown option '%s' (see skadi ims train --help)", argv[i]);
-    if (!v)
-      return bad("train", "%s needs a value", flag);
+      return rc;
     if (strcmp(flag, "--data") == 0) {
       data_path = v;
     } else if (strcmp(flag, "--out") == 0) {
@@ -503,16 +518,12 @@ static int cmd_score(int argc, char **argv) {
   sk_ims_data_opts o;
   sk_ims_data_opts_init(&o);
   for (int i = 1; i < argc; i++) {
-    if (is_help(argv[i])) {
-      usage_score(stdout);
-      return 0;
-    }
     static const char *const flags[] = {"--model", "--data", "--out", "--from", "--to"};
-    const char *flag = match_flag(argc, argv, &i, flags, sizeof flags / sizeof flags[0], &v);
+    int rc;
+    const char *flag = next_flag("score", argc, argv, &i, flags, sizeof flags / sizeof flags[0],
+                                 usage_score, &v, &rc);
     if (!flag)
-      return bad("score", "unknown option '%s' (see skadi ims score --help)", argv[i]);
-    if (!v)
-      return bad("score", "%s needs a value", flag);
+      return rc;
     if (strcmp(flag, "--model") == 0) {
       model_path = v;
     } else if (strcmp(flag, "--data") == 0) {

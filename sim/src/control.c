@@ -286,10 +286,7 @@ static void warmup_train(sk_controller *c, double t_s) {
   int d = 0;
   char dropped[96] = "";
   for (int j = 0; j < D; j++) {
-    int varies = 0;
-    for (size_t i = 1; i < c->warm_n && !varies; i++)
-      varies = c->warm[i * D + j] != c->warm[j];
-    if (varies) {
+    if (!sk_ims_feature_is_constant(c->warm, c->warm_n, D, j, NULL, NULL)) {
       c->feat_idx[d] = j;
       names[d++] = sk_ims_rack_feature_name(j);
     } else {

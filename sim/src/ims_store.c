@@ -43,7 +43,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "h5util.h"
 #include "skadi/scenario.h"
+#include "timeparse.h"
 
 #ifndef SKADI_VERSION
 #define SKADI_VERSION "0.0.0"
@@ -117,115 +119,23 @@ double sk_ims_server_idle_kw(double gpus, double gpu_idle_w, double host_idle_w,
 
 /* ---- HDF5 plumbing ------------------------------------------------------------------ */
 
-/* HDF5 prints its error stack by default; we report errors ourselves, so every public
- * entry point silences it and restores the caller's handler on the way out. */
-typedef struct {
-  H5E_auto2_t func;
-  void *data;
-} quiet_state;
-
-static void quiet_begin(quiet_state *q) {
-  H5Eget_auto2(H5E_DEFAULT, &q->func, &q->data);
-  H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
-}
-
-static void quiet_end(const quiet_state *q) {
-  H5Eset_auto2(H5E_DEFAULT, q->func, q->data);
-}
-
-#define DETAIL_LEN 256
-
-static herr_t innermost_cb(unsigned n, const H5E_error2_t *e, void *data) {
-  if (n == 0 && e->desc)
-    snprintf((char *)data, DETAIL_LEN, "%s", e->desc);
-  return 0;
-}
-
-/* "<path>: <what>: <innermost HDF5 message>"; must run before any other HDF5 call. */
-static void h5_fail(char *err, size_t errlen, const char *path, const char *what) {
-  char d[DETAIL_LEN] = "";
-  H5Ewalk2(H5E_DEFAULT, H5E_WALK_UPWARD, innermost_cb, d);
-  sk_errf(err, errlen, "%s: %s%s%s", path, what, d[0] ? ": " : "", d);
-}
-
-static void close_id(hid_t *id) {
-  if (*id >= 0)
-    H5Idec_ref(*id);
-  *id = H5I_INVALID_HID;
-}
-
-static hid_t make_ocpl(hid_t cls) {
-  hid_t p = H5Pcreate(cls);
-  if (p < 0)
-    return p;
-  /* No modification times (two trainings give equal files); attributes listed in the
-   * order written. */
-  if (H5Pset_obj_track_times(p, 0) < 0 ||
-      H5Pset_attr_creation_order(p, H5P_CRT_ORDER_TRACKED | H5P_CRT_ORDER_INDEXED) < 0) {
-    H5Pclose(p);
-    return H5I_INVALID_HID;
-  }
-  return p;
-}
-
-static herr_t attr_write(hid_t obj, const char *name, hid_t ftype, hid_t mtype, const void *value) {
-  hid_t space = H5Screate(H5S_SCALAR);
-  hid_t attr =
-      space < 0 ? H5I_INVALID_HID : H5Acreate2(obj, name, ftype, space, H5P_DEFAULT, H5P_DEFAULT);
-  herr_t rc = attr < 0 ? -1 : H5Awrite(attr, mtype, value);
-  close_id(&attr);
-  close_id(&space);
-  return rc;
-}
-
-/* Variable-length UTF-8 string attribute (h5py reads it as str). */
-static herr_t attr_str(hid_t obj, const char *name, const char *value) {
-  hid_t t = H5Tcopy(H5T_C_S1);
-  herr_t rc = -1;
-  const char *v = value ? value : "";
-  if (t >= 0 && H5Tset_size(t, H5T_VARIABLE) >= 0 && H5Tset_cset(t, H5T_CSET_UTF8) >= 0)
-    rc = attr_write(obj, name, t, t, &v);
-  close_id(&t);
-  return rc;
-}
-
-/* Attribute name plus "<name>_units" and "<name>_description". */
-static herr_t attr_num(hid_t obj, const char *name, hid_t ftype, hid_t mtype, const void *value,
-                       const char *units, const char *description) {
-  char n[96];
-  if (attr_write(obj, name, ftype, mtype, value) < 0)
-    return -1;
-  snprintf(n, sizeof n, "%s_units", name);
-  if (attr_str(obj, n, units) < 0)
-    return -1;
-  snprintf(n, sizeof n, "%s_description", name);
-  return attr_str(obj, n, description);
-}
-
-/* Fixed-length, NUL-padded string type of size bytes. */
-static hid_t fixed_str(size_t size) {
-  hid_t t = H5Tcopy(H5T_C_S1);
-  if (t >= 0 && (H5Tset_size(t, size) < 0 || H5Tset_strpad(t, H5T_STR_NULLPAD) < 0))
-    close_id(&t);
-  return t;
-}
-
 /* Dataset of rank 1 or 2 written from data (memory type mtype, file type ftype), with
  * "units" and "description" attributes. */
 static herr_t write_dataset(hid_t file, const char *name, int rank, const hsize_t *dims,
                             hid_t ftype, hid_t mtype, const void *data, const char *units,
                             const char *description) {
-  hid_t space = H5Screate_simple(rank, dims, NULL), dcpl = make_ocpl(H5P_DATASET_CREATE);
+  hid_t space = H5Screate_simple(rank, dims, NULL), dcpl = sk__h5_ocpl(H5P_DATASET_CREATE);
   hid_t ds = H5I_INVALID_HID;
   herr_t rc = -1;
   if (space >= 0 && dcpl >= 0 &&
       (ds = H5Dcreate2(file, name, ftype, space, H5P_DEFAULT, dcpl, H5P_DEFAULT)) >= 0 &&
       H5Dwrite(ds, mtype, H5S_ALL, H5S_ALL, H5P_DEFAULT, data) >= 0 &&
-      attr_str(ds, "units", units) >= 0 && attr_str(ds, "description", description) >= 0)
+      sk__h5_attr_str(ds, "units", units) >= 0 &&
+      sk__h5_attr_str(ds, "description", description) >= 0)
     rc = 0;
-  close_id(&ds);
-  close_id(&dcpl);
-  close_id(&space);
+  sk__h5_close(&ds);
+  sk__h5_close(&dcpl);
+  sk__h5_close(&space);
   return rc;
 }
 
@@ -280,51 +190,44 @@ static hid_t attr_open(hid_t obj, const char *name, H5T_class_t cls, const char 
                              : "is not an integer";
   else if (H5Sget_simple_extent_type(s) != H5S_SCALAR)
     why = "is not a scalar";
-  close_id(&t);
-  close_id(&s);
+  sk__h5_close(&t);
+  sk__h5_close(&s);
   if (why) {
     sk_errf(err, errlen, "%s: %s: attribute %s %s", path, where, name, why);
-    close_id(&a);
+    sk__h5_close(&a);
   }
   return a;
 }
 
-static int attr_get_f64(hid_t obj, const char *name, double *v, const char *path, const char *where,
-                        char *err, size_t errlen) {
-  hid_t a = attr_open(obj, name, H5T_FLOAT, path, where, err, errlen);
+/* Reads the scalar attribute name (type class cls) into *v as memory type mtype; as
+ * completes "cannot be read" in the message when HDF5 cannot convert it. */
+static int attr_get(hid_t obj, const char *name, H5T_class_t cls, hid_t mtype, void *v,
+                    const char *as, const char *path, const char *where, char *err, size_t errlen) {
+  hid_t a = attr_open(obj, name, cls, path, where, err, errlen);
   if (a < 0)
     return -1;
-  herr_t rc = H5Aread(a, H5T_NATIVE_DOUBLE, v);
-  close_id(&a);
+  herr_t rc = H5Aread(a, mtype, v);
+  sk__h5_close(&a);
   if (rc < 0)
-    sk_errf(err, errlen, "%s: %s: attribute %s cannot be read", path, where, name);
+    sk_errf(err, errlen, "%s: %s: attribute %s cannot be read%s", path, where, name, as);
   return rc < 0 ? -1 : 0;
+}
+
+static int attr_get_f64(hid_t obj, const char *name, double *v, const char *path, const char *where,
+                        char *err, size_t errlen) {
+  return attr_get(obj, name, H5T_FLOAT, H5T_NATIVE_DOUBLE, v, "", path, where, err, errlen);
 }
 
 static int attr_get_i64(hid_t obj, const char *name, int64_t *v, const char *path,
                         const char *where, char *err, size_t errlen) {
-  hid_t a = attr_open(obj, name, H5T_INTEGER, path, where, err, errlen);
-  if (a < 0)
-    return -1;
-  herr_t rc = H5Aread(a, H5T_NATIVE_INT64, v);
-  close_id(&a);
-  if (rc < 0)
-    sk_errf(err, errlen, "%s: %s: attribute %s cannot be read as a 64-bit integer", path, where,
-            name);
-  return rc < 0 ? -1 : 0;
+  return attr_get(obj, name, H5T_INTEGER, H5T_NATIVE_INT64, v, " as a 64-bit integer", path, where,
+                  err, errlen);
 }
 
 static int attr_get_u64(hid_t obj, const char *name, uint64_t *v, const char *path,
                         const char *where, char *err, size_t errlen) {
-  hid_t a = attr_open(obj, name, H5T_INTEGER, path, where, err, errlen);
-  if (a < 0)
-    return -1;
-  herr_t rc = H5Aread(a, H5T_NATIVE_UINT64, v);
-  close_id(&a);
-  if (rc < 0)
-    sk_errf(err, errlen, "%s: %s: attribute %s cannot be read as an unsigned integer", path, where,
-            name);
-  return rc < 0 ? -1 : 0;
+  return attr_get(obj, name, H5T_INTEGER, H5T_NATIVE_UINT64, v, " as an unsigned integer", path,
+                  where, err, errlen);
 }
 
 /* A string attribute (variable or fixed length) into buf[len], cut to fit. */
@@ -333,31 +236,8 @@ static int attr_get_str(hid_t obj, const char *name, char *buf, size_t len, cons
   hid_t a = attr_open(obj, name, H5T_STRING, path, where, err, errlen);
   if (a < 0)
     return -1;
-  hid_t ft = H5Aget_type(a), mt = H5I_INVALID_HID;
-  int rc = -1;
-  buf[0] = '\0';
-  if (ft >= 0 && H5Tis_variable_str(ft) > 0) {
-    char *s = NULL;
-    /* HDF5 does not convert between character sets: read in the file's. */
-    if ((mt = H5Tcopy(H5T_C_S1)) >= 0 && H5Tset_size(mt, H5T_VARIABLE) >= 0 &&
-        H5Tset_cset(mt, H5Tget_cset(ft)) >= 0 && H5Aread(a, mt, &s) >= 0) {
-      snprintf(buf, len, "%s", s ? s : "");
-      H5free_memory(s);
-      rc = 0;
-    }
-  } else if (ft >= 0) {
-    size_t n = H5Tget_size(ft);
-    char *tmp = calloc(n + 1, 1);
-    if (tmp && (mt = fixed_str(n)) >= 0 && H5Tset_cset(mt, H5Tget_cset(ft)) >= 0 &&
-        H5Aread(a, mt, tmp) >= 0) {
-      snprintf(buf, len, "%s", tmp);
-      rc = 0;
-    }
-    free(tmp);
-  }
-  close_id(&mt);
-  close_id(&ft);
-  close_id(&a);
+  int rc = sk__h5_attr_read_str(a, buf, len);
+  sk__h5_close(&a);
   if (rc < 0)
     sk_errf(err, errlen, "%s: %s: attribute %s cannot be read", path, where, name);
   return rc;
@@ -432,48 +312,58 @@ static sk_status save(const sk_ims_model *m, const char *path, const char *sourc
     memcpy(&cent[c * d], m->centroid[c], (size_t)d * sizeof(double));
   snprintf(src, sizeof src, "%s", source ? source : "");
 
-  hid_t fcpl = make_ocpl(H5P_FILE_CREATE), file = H5I_INVALID_HID;
-  hid_t tn = fixed_str(SK_IMS_NAME_LEN), tu = fixed_str(UNIT_LEN);
+  hid_t fcpl = sk__h5_ocpl(H5P_FILE_CREATE), file = H5I_INVALID_HID;
+  hid_t tn = sk__h5_fixed_str(SK_IMS_NAME_LEN), tu = sk__h5_fixed_str(UNIT_LEN);
   const char *what = "cannot create HDF5 file";
   int32_t version = SK_IMS_FORMAT_VERSION, nf = d, nk = k, iters = m->iterations;
   int64_t n_train = m->n_train;
   uint64_t seed = m->seed;
   hsize_t dim1 = (hsize_t)d, dim2[2] = {(hsize_t)k, (hsize_t)d};
+  /* Root scalars, each followed by "<name>_units" and "<name>_description" (the loader
+   * reads them by name). */
+  const struct {
+    const char *name;
+    hid_t ftype, mtype;
+    const void *value;
+    const char *units, *description;
+  } scalars[] = {
+      {"n_features", H5T_STD_I32LE, H5T_NATIVE_INT32, &nf, "1", "number of features d"},
+      {"n_clusters", H5T_STD_I32LE, H5T_NATIVE_INT32, &nk, "1", "number of k-means clusters K"},
+      {"tau_fast", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, &m->tau_fast, "1",
+       "deviation D at the tau_fast_percentile of the training deviations"},
+      {"tau_persist", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, &m->tau_persist, "1",
+       "deviation D at the tau_persist_percentile of the training deviations"},
+      {"tau_fast_percentile", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, &m->tau_fast_percentile, "%",
+       "percentile of the training deviations for tau_fast"},
+      {"tau_persist_percentile", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, &m->tau_persist_percentile, "%",
+       "percentile of the training deviations for tau_persist"},
+      {"n_train", H5T_STD_I64LE, H5T_NATIVE_INT64, &n_train, "vectors",
+       "training vectors (nominal, complete rows)"},
+      {"train_from_s", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, &m->train_from_s, "s",
+       "data time of the first training vector; NaN without a time column"},
+      {"train_to_s", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, &m->train_to_s, "s",
+       "data time of the last training vector; NaN without a time column"},
+      {"seed", H5T_STD_U64LE, H5T_NATIVE_UINT64, &seed, "1",
+       "seed of the k-means++ seeding stream"},
+      {"iterations", H5T_STD_I32LE, H5T_NATIVE_INT32, &iters, "1", "Lloyd iterations run"},
+  };
   if (fcpl < 0 || tn < 0 || tu < 0 || (file = H5Fcreate(tmp, H5F_ACC_TRUNC, fcpl, H5P_DEFAULT)) < 0)
     goto h5fail;
   what = "cannot write root attributes";
-  if (attr_write(file, "format_version", H5T_STD_I32LE, H5T_NATIVE_INT32, &version) < 0 ||
-      attr_str(file, "kind", SK_IMS_FILE_KIND) < 0 ||
-      attr_str(file, "description",
-               "IMS model: features are z-scored with mean and scale, D(x) is the distance "
-               "in z-space to the nearest of the centroids; tau_fast and tau_persist are "
-               "percentiles of D over the training vectors") < 0 ||
-      attr_str(file, "skadi_version", SKADI_VERSION) < 0 || attr_str(file, "source", src) < 0 ||
-      attr_num(file, "n_features", H5T_STD_I32LE, H5T_NATIVE_INT32, &nf, "1",
-               "number of features d") < 0 ||
-      attr_num(file, "n_clusters", H5T_STD_I32LE, H5T_NATIVE_INT32, &nk, "1",
-               "number of k-means clusters K") < 0 ||
-      attr_num(file, "tau_fast", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, &m->tau_fast, "1",
-               "deviation D at the tau_fast_percentile of the training deviations") < 0 ||
-      attr_num(file, "tau_persist", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, &m->tau_persist, "1",
-               "deviation D at the tau_persist_percentile of the training deviations") < 0 ||
-      attr_num(file, "tau_fast_percentile", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE,
-               &m->tau_fast_percentile, "%",
-               "percentile of the training deviations for tau_fast") < 0 ||
-      attr_num(file, "tau_persist_percentile", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE,
-               &m->tau_persist_percentile, "%",
-               "percentile of the training deviations for tau_persist") < 0 ||
-      attr_num(file, "n_train", H5T_STD_I64LE, H5T_NATIVE_INT64, &n_train, "vectors",
-               "training vectors (nominal, complete rows)") < 0 ||
-      attr_num(file, "train_from_s", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, &m->train_from_s, "s",
-               "data time of the first training vector; NaN without a time column") < 0 ||
-      attr_num(file, "train_to_s", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, &m->train_to_s, "s",
-               "data time of the last training vector; NaN without a time column") < 0 ||
-      attr_num(file, "seed", H5T_STD_U64LE, H5T_NATIVE_UINT64, &seed, "1",
-               "seed of the k-means++ seeding stream") < 0 ||
-      attr_num(file, "iterations", H5T_STD_I32LE, H5T_NATIVE_INT32, &iters, "1",
-               "Lloyd iterations run") < 0)
+  if (sk__h5_attr_write(file, "format_version", H5T_STD_I32LE, H5T_NATIVE_INT32, &version) < 0 ||
+      sk__h5_attr_str(file, "kind", SK_IMS_FILE_KIND) < 0 ||
+      sk__h5_attr_str(file, "description",
+                      "IMS model: features are z-scored with mean and scale, D(x) is the distance "
+                      "in z-space to the nearest of the centroids; tau_fast and tau_persist are "
+                      "percentiles of D over the training vectors") < 0 ||
+      sk__h5_attr_str(file, "skadi_version", SKADI_VERSION) < 0 ||
+      sk__h5_attr_str(file, "source", src) < 0)
     goto h5fail;
+  for (size_t i = 0; i < sizeof scalars / sizeof scalars[0]; i++)
+    if (sk__h5_attr_write(file, scalars[i].name, scalars[i].ftype, scalars[i].mtype,
+                          scalars[i].value) < 0 ||
+        sk__h5_attr_meta(file, scalars[i].name, scalars[i].units, scalars[i].description) < 0)
+      goto h5fail;
   what = "cannot write the datasets";
   if (write_dataset(file, "/feature_names", 1, &dim1, tn, tn, names, "",
                     "feature names, in vector order") < 0 ||
@@ -493,9 +383,9 @@ static sk_status save(const sk_ims_model *m, const char *path, const char *sourc
     goto h5fail;
   }
   file = H5I_INVALID_HID;
-  close_id(&fcpl);
-  close_id(&tn);
-  close_id(&tu);
+  sk__h5_close(&fcpl);
+  sk__h5_close(&tn);
+  sk__h5_close(&tu);
   if (rename(tmp, path) != 0) {
     sk_errf(err, errlen, "%s: cannot rename %s over it: %s", path, tmp, strerror(errno));
     unlink(tmp);
@@ -506,11 +396,11 @@ static sk_status save(const sk_ims_model *m, const char *path, const char *sourc
   return SK_OK;
 
 h5fail:
-  h5_fail(err, errlen, path, what);
-  close_id(&file);
-  close_id(&fcpl);
-  close_id(&tn);
-  close_id(&tu);
+  sk__h5_fail(err, errlen, path, what);
+  sk__h5_close(&file);
+  sk__h5_close(&fcpl);
+  sk__h5_close(&tn);
+  sk__h5_close(&tu);
   unlink(tmp);
   free(tmp);
   return SK_EIO;
@@ -520,10 +410,10 @@ sk_status sk_ims_save(const sk_ims_model *m, const char *path, const char *sourc
                       size_t errlen) {
   assert(m && path);
   sk_errf(err, errlen, "%s", "");
-  quiet_state q;
-  quiet_begin(&q);
+  sk__h5_quiet q;
+  sk__h5_quiet_begin(&q);
   sk_status st = save(m, path, source, err, errlen);
-  quiet_end(&q);
+  sk__h5_quiet_end(&q);
   return st;
 }
 
@@ -577,9 +467,9 @@ static sk_status read_dataset(hid_t file, const char *name, int rank, const hsiz
   } else {
     st = SK_OK;
   }
-  close_id(&ft);
-  close_id(&sp);
-  close_id(&ds);
+  sk__h5_close(&ft);
+  sk__h5_close(&sp);
+  sk__h5_close(&ds);
   return st;
 }
 
@@ -646,10 +536,10 @@ static sk_status load(sk_ims_model *m, const char *path, char *source, size_t so
   }
   hid_t f = open_ro(path);
   if (f < 0) {
-    h5_fail(err, errlen, path, "cannot open HDF5 file");
+    sk__h5_fail(err, errlen, path, "cannot open HDF5 file");
     return SK_EIO;
   }
-  hid_t tn = fixed_str(SK_IMS_NAME_LEN);
+  hid_t tn = sk__h5_fixed_str(SK_IMS_NAME_LEN);
   char kind[64] = "";
   st = SK_EPARSE;
   if (H5Aexists(f, "kind") <= 0 ||
@@ -711,7 +601,7 @@ static sk_status load(sk_ims_model *m, const char *path, char *source, size_t so
     hsize_t dim1 = (hsize_t)d, dim2[2] = {(hsize_t)k, (hsize_t)d};
     double cent[SK_IMS_MAX_CLUSTERS * SK_IMS_MAX_FEATURES];
     if (tn < 0) {
-      h5_fail(err, errlen, path, "cannot make a string type");
+      sk__h5_fail(err, errlen, path, "cannot make a string type");
       st = SK_EIO;
       goto done;
     }
@@ -729,8 +619,8 @@ static sk_status load(sk_ims_model *m, const char *path, char *source, size_t so
   }
   st = check_loaded(m, path, err, errlen);
 done:
-  close_id(&tn);
-  close_id(&f);
+  sk__h5_close(&tn);
+  sk__h5_close(&f);
   return st;
 }
 
@@ -741,10 +631,10 @@ sk_status sk_ims_load(sk_ims_model *m, const char *path, char *source, size_t so
   if (source && source_len)
     source[0] = '\0';
   memset(m, 0, sizeof *m);
-  quiet_state q;
-  quiet_begin(&q);
+  sk__h5_quiet q;
+  sk__h5_quiet_begin(&q);
   sk_status st = load(m, path, source, source_len, err, errlen);
-  quiet_end(&q);
+  sk__h5_quiet_end(&q);
   if (st != SK_OK)
     memset(m, 0, sizeof *m);
   return st;
@@ -995,27 +885,27 @@ static hid_t rack_mtype(hid_t ftype, const char *path, char *err, size_t errlen)
     return H5I_INVALID_HID;
   }
   hid_t t = H5Tcreate(H5T_COMPOUND, sizeof(sk_rack_sample));
-  hid_t s = fixed_str(SK_RACK_ID_LEN);
+  hid_t s = sk__h5_fixed_str(SK_RACK_ID_LEN);
   if (t < 0 || s < 0) {
-    close_id(&t);
-    close_id(&s);
-    h5_fail(err, errlen, path, "cannot make a memory type");
+    sk__h5_close(&t);
+    sk__h5_close(&s);
+    sk__h5_fail(err, errlen, path, "cannot make a memory type");
     return H5I_INVALID_HID;
   }
   for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++) {
     if (H5Tget_member_index(ftype, fields[i].name) < 0) {
       sk_errf(err, errlen, "%s: /telemetry/racks: no field %s", path, fields[i].name);
-      close_id(&t);
+      sk__h5_close(&t);
       break;
     }
     hid_t mt = fields[i].kind == 0 ? H5T_NATIVE_DOUBLE : fields[i].kind == 1 ? H5T_NATIVE_INT32 : s;
     if (H5Tinsert(t, fields[i].name, fields[i].off, mt) < 0) {
-      h5_fail(err, errlen, path, "cannot make a memory type");
-      close_id(&t);
+      sk__h5_fail(err, errlen, path, "cannot make a memory type");
+      sk__h5_close(&t);
       break;
     }
   }
-  close_id(&s);
+  sk__h5_close(&s);
   return t;
 }
 
@@ -1030,7 +920,7 @@ static sk_status load_recording(sk_ims_data *d, const char *path, const sk_ims_d
   sk_rack_sample *buf = NULL;
   sk_status st = SK_EPARSE;
   if (f < 0) {
-    h5_fail(err, errlen, path, "cannot open HDF5 file");
+    sk__h5_fail(err, errlen, path, "cannot open HDF5 file");
     return SK_EIO;
   }
   if (H5Aexists(f, "kind") > 0) {
@@ -1085,7 +975,7 @@ static sk_status load_recording(sk_ims_data *d, const char *path, const sk_ims_d
 
   if ((ds = H5Dopen2(f, "/telemetry/racks", H5P_DEFAULT)) < 0 || (ft = H5Dget_type(ds)) < 0 ||
       (fsp = H5Dget_space(ds)) < 0) {
-    h5_fail(err, errlen, path, "cannot open /telemetry/racks");
+    sk__h5_fail(err, errlen, path, "cannot open /telemetry/racks");
     st = SK_EIO;
     goto done;
   }
@@ -1104,11 +994,11 @@ static sk_status load_recording(sk_ims_data *d, const char *path, const sk_ims_d
   }
   for (hsize_t start = 0; start < n_total; start += BLOCK_ROWS) {
     hsize_t count = n_total - start < BLOCK_ROWS ? n_total - start : BLOCK_ROWS;
-    close_id(&msp);
+    sk__h5_close(&msp);
     if ((msp = H5Screate_simple(1, &count, NULL)) < 0 ||
         H5Sselect_hyperslab(fsp, H5S_SELECT_SET, &start, NULL, &count, NULL) < 0 ||
         H5Dread(ds, mt, msp, fsp, H5P_DEFAULT, buf) < 0) {
-      h5_fail(err, errlen, path, "cannot read /telemetry/racks");
+      sk__h5_fail(err, errlen, path, "cannot read /telemetry/racks");
       st = SK_EIO;
       goto done;
     }
@@ -1137,27 +1027,17 @@ static sk_status load_recording(sk_ims_data *d, const char *path, const sk_ims_d
   st = SK_OK;
 done:
   free(buf);
-  close_id(&msp);
-  close_id(&fsp);
-  close_id(&mt);
-  close_id(&ft);
-  close_id(&ds);
-  close_id(&g);
-  close_id(&f);
+  sk__h5_close(&msp);
+  sk__h5_close(&fsp);
+  sk__h5_close(&mt);
+  sk__h5_close(&ft);
+  sk__h5_close(&ds);
+  sk__h5_close(&g);
+  sk__h5_close(&f);
   return st;
 }
 
 /* ---- data: CSV ------------------------------------------------------------------------- */
-
-/* Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's days_from_civil). */
-static long long days_from_civil(long long y, int m, int dd) {
-  y -= m <= 2;
-  long long era = (y >= 0 ? y : y - 399) / 400;
-  long long yoe = y - era * 400;
-  long long doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + dd - 1;
-  long long doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  return era * 146097 + doe - 719468;
-}
 
 /* "YYYY-MM-DDTHH:MM:SS[.fff][Z]" (or a space for T) as Unix seconds, UTC; the seed's
  * telemetry time stamps.  Returns 0 if s is not one.  No C library time functions: they
@@ -1186,7 +1066,7 @@ static int parse_iso(const char *s, double *out) {
     p++;
   if (*p)
     return 0;
-  *out = (double)(days_from_civil(y, mo, dd) * 86400LL + h * 3600LL + mi * 60LL + sec) + frac;
+  *out = (double)(sk__days_from_civil(y, mo, dd) * 86400LL + h * 3600LL + mi * 60LL + sec) + frac;
   return 1;
 }
 
@@ -1481,14 +1361,14 @@ sk_status sk_ims_data_load(sk_ims_data *d, const char *path, const sk_ims_data_o
     st = check_readable(path, err, errlen);
   if (st != SK_OK)
     return st;
-  quiet_state q;
-  quiet_begin(&q);
+  sk__h5_quiet q;
+  sk__h5_quiet_begin(&q);
   htri_t is_h5 = H5Fis_hdf5(path);
-  quiet_end(&q);
+  sk__h5_quiet_end(&q);
   if (is_h5 > 0) {
-    quiet_begin(&q);
+    sk__h5_quiet_begin(&q);
     st = load_recording(d, path, o, err, errlen);
-    quiet_end(&q);
+    sk__h5_quiet_end(&q);
   } else {
     st = load_csv(d, path, o, err, errlen);
   }
@@ -1543,27 +1423,12 @@ sk_status sk_ims_data_select_training(const sk_ims_data *d, double **x, sk_ims_s
   return SK_OK;
 }
 
-/* Checklist: the same rule as fit_scaler in models/src/ims.c, so a column passed here is
- * never refused there. */
+/* sk_ims_train's own rule, so a column passed here is never refused there. */
 int sk_ims_constant_features(const double *x, size_t n, int d, int *constant) {
   assert(d >= 0 && (x || n == 0) && constant);
   int count = 0;
   for (int j = 0; j < d; j++) {
-    double sum = 0.0, ss = 0.0;
-    int same = 1;
-    for (size_t i = 0; i < n; i++) {
-      double v = x[i * (size_t)d + (size_t)j];
-      if (v != x[j])
-        same = 0;
-      sum += v;
-    }
-    double mean = n ? sum / (double)n : 0.0;
-    for (size_t i = 0; i < n; i++) {
-      double e = x[i * (size_t)d + (size_t)j] - mean;
-      ss += e * e;
-    }
-    double sd = n ? sqrt(ss / (double)n) : 0.0;
-    constant[j] = same || !(sd > 1e-12 * fabs(mean));
+    constant[j] = sk_ims_feature_is_constant(x, n, d, j, NULL, NULL);
     count += constant[j];
   }
   return count;

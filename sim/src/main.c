@@ -6,6 +6,7 @@
 
 #include "skadi/ims_store.h"
 #include "skadi/mix.h"
+#include "skadi/report.h"
 #include "skadi/run.h"
 #include "skadi/scenario.h"
 
@@ -26,6 +27,7 @@ static void usage(FILE *f) {
         "                      models (skadi ims --help)\n"
         "  mix --config M.json align CSV streams onto one time grid in the unified columns\n"
         "                      (skadi mix --help)\n"
+        "  report RUN.h5       the judges' report of a recording as JSON (skadi report --help)\n"
         "  keys [--markdown]   list every scenario key: default, range, unit, meaning\n"
         "\n"
         "options:\n"
@@ -56,6 +58,8 @@ int main(int argc, char **argv) {
     return sk_ims_main(argc - 1, argv + 1);
   if (strcmp(cmd, "mix") == 0)
     return sk_mix_main(argc - 1, argv + 1);
+  if (strcmp(cmd, "report") == 0)
+    return sk_report_main(argc - 1, argv + 1);
   if (strcmp(cmd, "keys") == 0) {
     if (argc > 2 && (strcmp(argv[2], "-h") == 0 || strcmp(argv[2], "--help") == 0)) {
       puts("usage: skadi keys [--markdown]\n\nLists every scenario key with its default, "

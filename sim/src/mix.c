@@ -50,6 +50,9 @@
 
 #include <cjson/cJSON.h>
 
+#include "jsonutil.h"
+#include "timeparse.h"
+
 #define NS_PER_S 1000000000LL
 #define MAX_TIME_NS (7258118400LL * NS_PER_S) /* 2200-01-01T00:00:00Z, exclusive */
 #define MAX_STEP_S 31622400.0                 /* s, 366 days */
@@ -78,35 +81,6 @@ static const char *const tf_names[N_TF] = {"iso8601", "epoch_s", "epoch_ms", "az
 /* ------------------------------------------------------------------------------------ */
 /* Time                                                                                 */
 
-/* Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant, "chrono-compatible
- * low-level date algorithms"), and back. */
-static int64_t days_from_civil(int64_t y, int m, int d) {
-  y -= m <= 2;
-  int64_t era = (y >= 0 ? y : y - 399) / 400;
-  int64_t yoe = y - era * 400;                                   /* [0, 399] */
-  int64_t doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1; /* [0, 365] */
-  int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;           /* [0, 146096] */
-  return era * 146097 + doe - 719468;
-}
-
-static void civil_from_days(int64_t z, int *y, int *m, int *d) {
-  z += 719468;
-  int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-  int64_t doe = z - era * 146097;
-  int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-  int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-  int64_t mp = (5 * doy + 2) / 153;
-  *d = (int)(doy - (153 * mp + 2) / 5 + 1);
-  *m = (int)(mp < 10 ? mp + 3 : mp - 9);
-  *y = (int)(yoe + era * 400 + (*m <= 2));
-}
-
-static int days_in_month(int y, int m) {
-  static const int dm[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-  int leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-  return m == 2 ? 28 + leap : dm[m - 1];
-}
-
 static int64_t floor_div(int64_t a, int64_t b) {
   int64_t q = a / b;
   return (a % b != 0 && (a < 0) != (b < 0)) ? q - 1 : q;
@@ -116,7 +90,7 @@ void sk_mix_format_time(int64_t t_ns, int frac, char *buf, size_t len) {
   int64_t days = floor_div(t_ns, 86400 * NS_PER_S);
   int64_t rem = t_ns - days * 86400 * NS_PER_S; /* [0, 1 day) */
   int y, mo, d;
-  civil_from_days(days, &y, &mo, &d);
+  sk__civil_from_days(days, &y, &mo, &d);
   int64_t s = rem / NS_PER_S, ns = rem % NS_PER_S;
   int n = snprintf(buf, len, "%04d-%02d-%02dT%02d:%02d:%02d", y, mo, d, (int)(s / 3600),
                    (int)(s / 60 % 60), (int)(s % 60));
@@ -135,19 +109,6 @@ void sk_mix_format_time(int64_t t_ns, int frac, char *buf, size_t len) {
 /* Fractional digits (0, 3, 6 or 9) that show t_ns exactly. */
 static int frac_digits(int64_t t_ns) {
   return t_ns % NS_PER_S == 0 ? 0 : t_ns % 1000000 == 0 ? 3 : t_ns % 1000 == 0 ? 6 : 9;
-}
-
-/* Reads exactly n digits at *p. */
-static int digits(const char **p, int n, int *out) {
-  int v = 0;
-  for (int i = 0; i < n; i++) {
-    if (**p < '0' || **p > '9')
-      return 0;
-    v = v * 10 + (**p - '0');
-    (*p)++;
-  }
-  *out = v;
-  return 1;
 }
 
 /* 1..9 digits after a decimal point at *p (the point already consumed) -> ns. */
@@ -180,12 +141,13 @@ static int in_range(int64_t t_ns, const char *s, char *reason, size_t rlen) {
  * "-hh:mm" (none: UTC).  s is NUL-terminated. */
 static int parse_civil(const char *s, char sep, int zone_ok, int64_t *t_ns, char *reason,
                        size_t rlen) {
-  const char *p = s;
+  const char *p = s, *end = s + strlen(s);
   int y, mo, d, h, mi, sec;
   int64_t frac = 0;
-  int ok = digits(&p, 4, &y) && *p++ == '-' && digits(&p, 2, &mo) && *p++ == '-' &&
-           digits(&p, 2, &d) && *p++ == sep && digits(&p, 2, &h) && *p++ == ':' &&
-           digits(&p, 2, &mi) && *p++ == ':' && digits(&p, 2, &sec);
+  int ok = sk__read_digits(&p, end, 4, &y) && *p++ == '-' && sk__read_digits(&p, end, 2, &mo) &&
+           *p++ == '-' && sk__read_digits(&p, end, 2, &d) && *p++ == sep &&
+           sk__read_digits(&p, end, 2, &h) && *p++ == ':' && sk__read_digits(&p, end, 2, &mi) &&
+           *p++ == ':' && sk__read_digits(&p, end, 2, &sec);
   if (ok && *p == '.') {
     p++;
     ok = fraction_ns(&p, 9, &frac);
@@ -195,7 +157,8 @@ static int parse_civil(const char *s, char sep, int zone_ok, int64_t *t_ns, char
     p++;
   } else if (ok && zone_ok && (*p == '+' || *p == '-')) {
     int sign = *p++ == '-' ? -1 : 1, oh, om;
-    ok = digits(&p, 2, &oh) && *p++ == ':' && digits(&p, 2, &om) && oh <= 23 && om <= 59;
+    ok = sk__read_digits(&p, end, 2, &oh) && *p++ == ':' && sk__read_digits(&p, end, 2, &om) &&
+         oh <= 23 && om <= 59;
     offset_s = sign * (oh * 3600 + om * 60);
   }
   if (!ok || *p != '\0') {
@@ -208,11 +171,11 @@ static int parse_civil(const char *s, char sep, int zone_ok, int64_t *t_ns, char
       snprintf(reason, rlen, "expected a time like 2023-11-16 18:17:03.9799600, got \"%.40s\"", s);
     return 0;
   }
-  if (mo < 1 || mo > 12 || d < 1 || d > days_in_month(y, mo) || h > 23 || mi > 59 || sec > 59) {
+  if (mo < 1 || mo > 12 || d < 1 || d > sk__days_in_month(y, mo) || h > 23 || mi > 59 || sec > 59) {
     snprintf(reason, rlen, "\"%.40s\" is not a valid date and time", s);
     return 0;
   }
-  int64_t secs = days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec - offset_s;
+  int64_t secs = sk__days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec - offset_s;
   if (secs < -86400 || secs > MAX_TIME_NS / NS_PER_S + 86400) {
     snprintf(reason, rlen, "\"%.40s\" is outside the supported range 1970..2199", s);
     return 0;
@@ -674,22 +637,6 @@ typedef struct {
   int rule_src[SK_MIX_NVALUES]; /* which source first set the column's rule */
 } mapping;
 
-static const char *json_type_name(const cJSON *j) {
-  if (cJSON_IsString(j))
-    return "a string";
-  if (cJSON_IsNumber(j))
-    return "a number";
-  if (cJSON_IsBool(j))
-    return "a boolean";
-  if (cJSON_IsNull(j))
-    return "null";
-  if (cJSON_IsArray(j))
-    return "an array";
-  if (cJSON_IsObject(j))
-    return "an object";
-  return "something else";
-}
-
 static int value_column(const char *name) {
   for (int i = 2; i < N_COLS; i++)
     if (strcmp(col_names[i], name) == 0)
@@ -722,11 +669,10 @@ static sk_status check_keys(const cJSON *obj, const char *const *allowed, const 
               list);
       return SK_EPARSE;
     }
-    for (const cJSON *d = obj->child; d != c; d = d->next)
-      if (strcmp(d->string, c->string) == 0) {
-        sk_errf(err, errlen, "%s: %s%s%s: given twice", origin, path, sep, c->string);
-        return SK_EPARSE;
-      }
+    if (sk__json_key_repeated(obj, c)) {
+      sk_errf(err, errlen, "%s: %s%s%s: given twice", origin, path, sep, c->string);
+      return SK_EPARSE;
+    }
   }
   return SK_OK;
 }
@@ -744,7 +690,7 @@ static sk_status get_string(const cJSON *obj, const char *key, int required, con
   }
   if (!cJSON_IsString(j)) {
     sk_errf(err, errlen, "%s: %s.%s: expected a string, got %s", origin, path, key,
-            json_type_name(j));
+            sk__json_type_name(j));
     return SK_EPARSE;
   }
   if (j->valuestring[0] == '\0') {
@@ -752,6 +698,19 @@ static sk_status get_string(const cJSON *obj, const char *key, int required, con
     return SK_EPARSE;
   }
   *out = j->valuestring;
+  return SK_OK;
+}
+
+/* The optional member key of j (*out NULL when absent), which must be an object; hint
+ * shows the expected shape in the message. */
+static sk_status get_object(const cJSON *j, const char *key, const char *hint, const cJSON **out,
+                            const char *origin, const char *path, char *err, size_t errlen) {
+  *out = cJSON_GetObjectItemCaseSensitive(j, key);
+  if (*out != NULL && !cJSON_IsObject(*out)) {
+    sk_errf(err, errlen, "%s: %s.%s: expected an object %s, got %s", origin, path, key, hint,
+            sk__json_type_name(*out));
+    return SK_EPARSE;
+  }
   return SK_OK;
 }
 
@@ -777,7 +736,7 @@ static sk_status parse_grid(mapping *mp, sk_mix *m, char *err, size_t errlen) {
     return SK_EPARSE;
   }
   if (!cJSON_IsObject(g)) {
-    sk_errf(err, errlen, "%s: grid: expected an object, got %s", origin, json_type_name(g));
+    sk_errf(err, errlen, "%s: grid: expected an object, got %s", origin, sk__json_type_name(g));
     return SK_EPARSE;
   }
   sk_status st = check_keys(g, keys, origin, "grid", err, errlen);
@@ -790,7 +749,7 @@ static sk_status parse_grid(mapping *mp, sk_mix *m, char *err, size_t errlen) {
   }
   if (!cJSON_IsNumber(step)) {
     sk_errf(err, errlen, "%s: grid.step_s: expected a number, got %s", origin,
-            json_type_name(step));
+            sk__json_type_name(step));
     return SK_EPARSE;
   }
   double s = step->valuedouble;
@@ -819,7 +778,7 @@ static sk_status parse_grid(mapping *mp, sk_mix *m, char *err, size_t errlen) {
       continue;
     if (!cJSON_IsString(j)) {
       sk_errf(err, errlen, "%s: grid.%s: expected an ISO 8601 time string, got %s", origin,
-              names[i], json_type_name(j));
+              names[i], sk__json_type_name(j));
       return SK_EPARSE;
     }
     if (!parse_civil(j->valuestring, 'T', 1, dst[i], reason, sizeof reason)) {
@@ -916,7 +875,7 @@ static sk_status parse_source(mapping *mp, sk_mix *m, int i, const cJSON *j, cha
   char path[96], sub[192];
   snprintf(path, sizeof path, "sources[%d]", i);
   if (!cJSON_IsObject(j)) {
-    sk_errf(err, errlen, "%s: %s: expected an object, got %s", origin, path, json_type_name(j));
+    sk_errf(err, errlen, "%s: %s: expected an object, got %s", origin, path, sk__json_type_name(j));
     return SK_EPARSE;
   }
   sk_status st = check_keys(j, keys, origin, path, err, errlen);
@@ -947,25 +906,20 @@ static sk_status parse_source(mapping *mp, sk_mix *m, int i, const cJSON *j, cha
   if (resample != NULL && (st = parse_rule(resample, &base, origin, sub, err, errlen)) != SK_OK)
     return st;
 
-  const cJSON *cols = cJSON_GetObjectItemCaseSensitive(j, "columns");
-  if (cols != NULL && !cJSON_IsObject(cols)) {
-    sk_errf(err, errlen,
-            "%s: %s.columns: expected an object {\"output column\": \"CSV "
-            "column\"}, got %s",
-            origin, path, json_type_name(cols));
-    return SK_EPARSE;
-  }
+  const cJSON *cols, *der, *sc;
+  if ((st = get_object(j, "columns", "{\"output column\": \"CSV column\"}", &cols, origin, path,
+                       err, errlen)) != SK_OK)
+    return st;
   if (cols != NULL) {
     snprintf(sub, sizeof sub, "%s.columns", path);
     for (const cJSON *c = cols->child; c != NULL; c = c->next) {
-      for (const cJSON *d = cols->child; d != c; d = d->next)
-        if (strcmp(d->string, c->string) == 0) {
-          sk_errf(err, errlen, "%s: %s.%s: given twice", origin, sub, c->string);
-          return SK_EPARSE;
-        }
+      if (sk__json_key_repeated(cols, c)) {
+        sk_errf(err, errlen, "%s: %s.%s: given twice", origin, sub, c->string);
+        return SK_EPARSE;
+      }
       if (!cJSON_IsString(c) || c->valuestring[0] == '\0') {
         sk_errf(err, errlen, "%s: %s.%s: expected the name of a CSV column, got %s", origin, sub,
-                c->string, cJSON_IsString(c) ? "\"\"" : json_type_name(c));
+                c->string, cJSON_IsString(c) ? "\"\"" : sk__json_type_name(c));
         return SK_EPARSE;
       }
       if ((st = add_col(mp, m, i, "columns", c->string, c->valuestring, base, err, errlen)) !=
@@ -973,25 +927,19 @@ static sk_status parse_source(mapping *mp, sk_mix *m, int i, const cJSON *j, cha
         return st;
     }
   }
-  const cJSON *der = cJSON_GetObjectItemCaseSensitive(j, "derive");
-  if (der != NULL && !cJSON_IsObject(der)) {
-    sk_errf(err, errlen,
-            "%s: %s.derive: expected an object {\"output column\": {\"column\": "
-            "..., \"rule\": ...}}, got %s",
-            origin, path, json_type_name(der));
-    return SK_EPARSE;
-  }
+  if ((st = get_object(j, "derive", "{\"output column\": {\"column\": ..., \"rule\": ...}}", &der,
+                       origin, path, err, errlen)) != SK_OK)
+    return st;
   if (der != NULL) {
     for (const cJSON *c = der->child; c != NULL; c = c->next) {
       snprintf(sub, sizeof sub, "%s.derive.%s", path, c->string);
-      for (const cJSON *d = der->child; d != c; d = d->next)
-        if (strcmp(d->string, c->string) == 0) {
-          sk_errf(err, errlen, "%s: %s: given twice", origin, sub);
-          return SK_EPARSE;
-        }
+      if (sk__json_key_repeated(der, c)) {
+        sk_errf(err, errlen, "%s: %s: given twice", origin, sub);
+        return SK_EPARSE;
+      }
       if (!cJSON_IsObject(c)) {
         sk_errf(err, errlen, "%s: %s: expected an object {\"column\": ..., \"rule\": ...}, got %s",
-                origin, sub, json_type_name(c));
+                origin, sub, sk__json_type_name(c));
         return SK_EPARSE;
       }
       const char *csv, *rs;
@@ -1011,19 +959,15 @@ static sk_status parse_source(mapping *mp, sk_mix *m, int i, const cJSON *j, cha
     sk_errf(err, errlen, "%s: %s: maps no column (give \"columns\" or \"derive\")", origin, path);
     return SK_EPARSE;
   }
-  const cJSON *sc = cJSON_GetObjectItemCaseSensitive(j, "scale");
-  if (sc != NULL && !cJSON_IsObject(sc)) {
-    sk_errf(err, errlen, "%s: %s.scale: expected an object {\"output column\": factor}, got %s",
-            origin, path, json_type_name(sc));
-    return SK_EPARSE;
-  }
+  if ((st = get_object(j, "scale", "{\"output column\": factor}", &sc, origin, path, err,
+                       errlen)) != SK_OK)
+    return st;
   for (const cJSON *c = sc ? sc->child : NULL; c != NULL; c = c->next) {
     snprintf(sub, sizeof sub, "%s.scale.%s", path, c->string);
-    for (const cJSON *d = sc->child; d != c; d = d->next)
-      if (strcmp(d->string, c->string) == 0) {
-        sk_errf(err, errlen, "%s: %s: given twice", origin, sub);
-        return SK_EPARSE;
-      }
+    if (sk__json_key_repeated(sc, c)) {
+      sk_errf(err, errlen, "%s: %s: given twice", origin, sub);
+      return SK_EPARSE;
+    }
     int out = value_column(c->string);
     map_col *mc = NULL;
     for (int q = 0; q < s->n_col && mc == NULL; q++)
@@ -1035,7 +979,7 @@ static sk_status parse_source(mapping *mp, sk_mix *m, int i, const cJSON *j, cha
       return SK_EPARSE;
     }
     if (!cJSON_IsNumber(c) || !isfinite(c->valuedouble)) {
-      sk_errf(err, errlen, "%s: %s: expected a number, got %s", origin, sub, json_type_name(c));
+      sk_errf(err, errlen, "%s: %s: expected a number, got %s", origin, sub, sk__json_type_name(c));
       return SK_EPARSE;
     }
     if (mc->rule == R_COUNT) {
@@ -1063,17 +1007,8 @@ static char *resolve(const char *mapping_path, const char *file) {
 
 static void json_syntax_error(const char *text, size_t len, const char *origin, char *err,
                               size_t errlen) {
-  const char *at = cJSON_GetErrorPtr();
-  size_t pos = (at != NULL && at >= text && at <= text + len) ? (size_t)(at - text) : len;
-  int line = 1, col = 1;
-  for (size_t i = 0; i < pos; i++) {
-    if (text[i] == '\n') {
-      line++;
-      col = 1;
-    } else {
-      col++;
-    }
-  }
+  int line, col;
+  size_t pos = sk__json_error_pos(text, len, cJSON_GetErrorPtr(), &line, &col);
   size_t a = pos, b = pos; /* cJSON points just past the offending token: show both sides */
   while (a > 0 && pos - a < 16 && text[a - 1] != '\n')
     a--;
@@ -1144,7 +1079,7 @@ static sk_status load_mapping(mapping *mp, sk_mix *m, char *err, size_t errlen) 
   free(text);
   if (!cJSON_IsObject(mp->root)) {
     sk_errf(err, errlen, "%s: expected a JSON object at the top level, got %s", origin,
-            json_type_name(mp->root));
+            sk__json_type_name(mp->root));
     return SK_EPARSE;
   }
   static const char *const keys[] = {"description", "grid", "sources", NULL};
@@ -1153,7 +1088,7 @@ static sk_status load_mapping(mapping *mp, sk_mix *m, char *err, size_t errlen) 
   const cJSON *desc = cJSON_GetObjectItemCaseSensitive(mp->root, "description");
   if (desc != NULL && !cJSON_IsString(desc)) {
     sk_errf(err, errlen, "%s: description: expected a string, got %s", origin,
-            json_type_name(desc));
+            sk__json_type_name(desc));
     return SK_EPARSE;
   }
   if ((st = parse_grid(mp, m, err, errlen)) != SK_OK)

@@ -61,6 +61,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "h5util.h"
+
 /* Deflate level of the finished file; chunk sizes are per table below.  Measured on a
  * simulated day of 72 racks: level 1 gives 19.9 MB in 0.37 s, level 4 19.6 MB in 0.46 s,
  * level 6 19.4 MB in 0.52 s. */
@@ -269,103 +271,10 @@ struct sk_recorder {
   char err[512];
 };
 
-/* ---- HDF5 error plumbing ----------------------------------------------------------- */
-
-/* HDF5 prints its error stack by default; we report errors ourselves, so every public
- * entry point silences it and restores the caller's handler on the way out. */
-typedef struct {
-  H5E_auto2_t func;
-  void *data;
-} quiet_state;
-
-static void quiet_begin(quiet_state *q) {
-  H5Eget_auto2(H5E_DEFAULT, &q->func, &q->data);
-  H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
-}
-
-static void quiet_end(const quiet_state *q) {
-  H5Eset_auto2(H5E_DEFAULT, q->func, q->data);
-}
-
-#define DETAIL_LEN 256
-
-static herr_t innermost_cb(unsigned n, const H5E_error2_t *e, void *data) {
-  if (n == 0 && e->desc)
-    snprintf((char *)data, DETAIL_LEN, "%s", e->desc);
-  return 0;
-}
-
-/* The innermost message of HDF5's error stack (e.g. "unable to open file: name = ...,
- * errno = 28, error message = 'No space left on device'") into detail[DETAIL_LEN].  Must
- * run before any other HDF5 call, which would clear the stack. */
-static void h5_detail(char *detail) {
-  detail[0] = '\0';
-  H5Ewalk2(H5E_DEFAULT, H5E_WALK_UPWARD, innermost_cb, detail);
-}
-
-/* Formats "<path>: <what>: <detail>" into err; detail NULL takes it from the stack now. */
-static void h5_fail_detail(char *err, size_t errlen, const char *path, const char *what,
-                           const char *detail) {
-  char d[DETAIL_LEN];
-  if (!detail) {
-    h5_detail(d);
-    detail = d;
-  }
-  /* A long reason is cut at errlen; the path and what come first, so they survive. */
-  if (errlen &&
-      snprintf(err, errlen, "%s: %s%s%s", path, what, detail[0] ? ": " : "", detail) >= (int)errlen)
-    err[errlen - 1] = '\0';
-}
-
-static void h5_fail(char *err, size_t errlen, const char *path, const char *what) {
-  h5_fail_detail(err, errlen, path, what, NULL);
-}
-
-static void close_id(hid_t *id) {
-  if (*id >= 0)
-    H5Idec_ref(*id);
-  *id = H5I_INVALID_HID;
-}
-
 /* ---- small writers ----------------------------------------------------------------- */
 
-static hid_t str_type(void) {
-  hid_t t = H5Tcopy(H5T_C_S1);
-  if (t < 0)
-    return t;
-  if (H5Tset_size(t, H5T_VARIABLE) < 0 || H5Tset_cset(t, H5T_CSET_UTF8) < 0) {
-    H5Tclose(t);
-    return H5I_INVALID_HID;
-  }
-  return t;
-}
-
-/* Scalar attribute of file type ftype written from *value of memory type mtype. */
-static herr_t attr_write(hid_t obj, const char *name, hid_t ftype, hid_t mtype, const void *value) {
-  hid_t space = H5Screate(H5S_SCALAR);
-  hid_t attr =
-      space < 0 ? H5I_INVALID_HID : H5Acreate2(obj, name, ftype, space, H5P_DEFAULT, H5P_DEFAULT);
-  herr_t rc = attr < 0 ? -1 : H5Awrite(attr, mtype, value);
-  if (attr >= 0 && H5Aclose(attr) < 0)
-    rc = -1;
-  if (space >= 0)
-    H5Sclose(space);
-  return rc;
-}
-
-/* Variable-length UTF-8 string attribute: h5py reads it as str. */
-static herr_t attr_str(hid_t obj, const char *name, const char *value) {
-  hid_t t = str_type();
-  if (t < 0)
-    return -1;
-  const char *v = value ? value : "";
-  herr_t rc = attr_write(obj, name, t, t, &v);
-  H5Tclose(t);
-  return rc;
-}
-
 static herr_t attr_f64(hid_t obj, const char *name, double value) {
-  return attr_write(obj, name, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, &value);
+  return sk__h5_attr_write(obj, name, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, &value);
 }
 
 /* "<key>" as float64 plus "<key>_units". */
@@ -376,7 +285,7 @@ static herr_t attr_figure(hid_t obj, const sk_recorder_figure *f) {
     return -1;
   if (attr_f64(obj, f->key, f->value) < 0)
     return -1;
-  return attr_str(obj, uname, f->unit ? f->unit : "");
+  return sk__h5_attr_str(obj, uname, f->unit ? f->unit : "");
 }
 
 /* ---- compound types ---------------------------------------------------------------- */
@@ -407,11 +316,9 @@ static hid_t make_type(const table_spec *s, int file) {
     case KIND_STR:
     default:
       /* NULLPAD in memory too: a name that fills the whole array keeps its last byte. */
-      mt = H5Tcopy(H5T_C_S1);
+      mt = sk__h5_fixed_str(f->size);
       own = 1;
-      if (mt < 0 || H5Tset_size(mt, f->size) < 0 || H5Tset_strpad(mt, H5T_STR_NULLPAD) < 0) {
-        if (mt >= 0)
-          H5Tclose(mt);
+      if (mt < 0) {
         H5Tclose(t);
         return H5I_INVALID_HID;
       }
@@ -431,17 +338,11 @@ static hid_t make_type(const table_spec *s, int file) {
 
 /* "description" plus "<field>_units" and "<field>_description" for every field. */
 static herr_t table_attrs(hid_t dset, const table_spec *s) {
-  if (attr_str(dset, "description", s->description) < 0)
+  if (sk__h5_attr_str(dset, "description", s->description) < 0)
     return -1;
-  for (size_t i = 0; i < s->n_fields; i++) {
-    char name[96];
-    snprintf(name, sizeof name, "%s_units", s->fields[i].name);
-    if (attr_str(dset, name, s->fields[i].units) < 0)
+  for (size_t i = 0; i < s->n_fields; i++)
+    if (sk__h5_attr_meta(dset, s->fields[i].name, s->fields[i].units, s->fields[i].description) < 0)
       return -1;
-    snprintf(name, sizeof name, "%s_description", s->fields[i].name);
-    if (attr_str(dset, name, s->fields[i].description) < 0)
-      return -1;
-  }
   return 0;
 }
 
@@ -461,27 +362,21 @@ static void sanitize_rows(const table_spec *s, unsigned char *p, size_t n) {
 
 /* ---- creation ---------------------------------------------------------------------- */
 
-static hid_t make_ocpl(hid_t cls) {
-  hid_t p = H5Pcreate(cls);
-  if (p < 0)
-    return p;
-  /* Modification times would make two identical runs differ; creation order makes h5py
-   * list attributes in the order written (fields in struct order, config as given). */
-  if (H5Pset_obj_track_times(p, 0) < 0 ||
-      H5Pset_attr_creation_order(p, H5P_CRT_ORDER_TRACKED | H5P_CRT_ORDER_INDEXED) < 0) {
-    H5Pclose(p);
-    return H5I_INVALID_HID;
-  }
-  return p;
-}
-
 static hid_t make_group(hid_t file, const char *path) {
-  hid_t gcpl = make_ocpl(H5P_GROUP_CREATE);
+  hid_t gcpl = sk__h5_ocpl(H5P_GROUP_CREATE);
   if (gcpl < 0)
     return gcpl;
   hid_t g = H5Gcreate2(file, path, H5P_DEFAULT, gcpl, H5P_DEFAULT);
   H5Pclose(gcpl);
   return g;
+}
+
+/* File access list for the newest format (SWMR needs it). */
+static hid_t latest_fapl(void) {
+  hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
+  if (fapl >= 0 && H5Pset_libver_bounds(fapl, H5F_LIBVER_LATEST, H5F_LIBVER_LATEST) < 0)
+    sk__h5_close(&fapl);
+  return fapl;
 }
 
 /* Creates the extendible dataset of t->spec with its attributes; allocates the buffer. */
@@ -501,7 +396,7 @@ static sk_status table_create(table *t, hid_t file, const char *fpath, char *err
   if ((space = H5Screate_simple(1, &dims, &maxdims)) < 0)
     goto fail;
   /* No filters while the run goes: see the design comment at the top. */
-  if ((dcpl = make_ocpl(H5P_DATASET_CREATE)) < 0 || H5Pset_chunk(dcpl, 1, &chunk) < 0)
+  if ((dcpl = sk__h5_ocpl(H5P_DATASET_CREATE)) < 0 || H5Pset_chunk(dcpl, 1, &chunk) < 0)
     goto fail;
   if ((t->dset = H5Dcreate2(file, s->path, ftype, space, H5P_DEFAULT, dcpl, H5P_DEFAULT)) < 0)
     goto fail;
@@ -516,11 +411,11 @@ static sk_status table_create(table *t, hid_t file, const char *fpath, char *err
 fail : {
   char w[128];
   snprintf(w, sizeof w, "%s %s", what, s->path);
-  h5_fail(err, errlen, fpath, w);
+  sk__h5_fail(err, errlen, fpath, w);
 }
-  close_id(&dcpl);
-  close_id(&space);
-  close_id(&ftype);
+  sk__h5_close(&dcpl);
+  sk__h5_close(&space);
+  sk__h5_close(&ftype);
   return SK_EIO;
 }
 
@@ -541,7 +436,7 @@ static herr_t write_racks(hid_t file, const sk_recorder_config *cfg) {
     rows[i].pos = cfg->rack_pos[i];
   }
   if ((mtype = make_type(&racks_spec, 0)) < 0 || (ftype = make_type(&racks_spec, 1)) < 0 ||
-      (space = H5Screate_simple(1, &n, NULL)) < 0 || (dcpl = make_ocpl(H5P_DATASET_CREATE)) < 0)
+      (space = H5Screate_simple(1, &n, NULL)) < 0 || (dcpl = sk__h5_ocpl(H5P_DATASET_CREATE)) < 0)
     goto done;
   if ((dset = H5Dcreate2(file, racks_spec.path, ftype, space, H5P_DEFAULT, dcpl, H5P_DEFAULT)) < 0)
     goto done;
@@ -549,11 +444,11 @@ static herr_t write_racks(hid_t file, const sk_recorder_config *cfg) {
     goto done;
   rc = table_attrs(dset, &racks_spec);
 done:
-  close_id(&dset);
-  close_id(&dcpl);
-  close_id(&space);
-  close_id(&ftype);
-  close_id(&mtype);
+  sk__h5_close(&dset);
+  sk__h5_close(&dcpl);
+  sk__h5_close(&space);
+  sk__h5_close(&ftype);
+  sk__h5_close(&mtype);
   free(rows);
   return rc;
 }
@@ -594,11 +489,11 @@ static sk_status validate(const sk_recorder_config *cfg, char *err, size_t errle
 
 static void free_recorder(sk_recorder *rec) {
   for (int i = 0; i < N_TABLES; i++) {
-    close_id(&rec->tables[i].dset);
-    close_id(&rec->tables[i].mtype);
+    sk__h5_close(&rec->tables[i].dset);
+    sk__h5_close(&rec->tables[i].mtype);
     free(rec->tables[i].buf);
   }
-  close_id(&rec->file);
+  sk__h5_close(&rec->file);
   free(rec->path);
   free(rec);
 }
@@ -634,8 +529,7 @@ static sk_status create(sk_recorder **out, const sk_recorder_config *cfg, char *
   hid_t fcpl = H5I_INVALID_HID, fapl = H5I_INVALID_HID, g = H5I_INVALID_HID;
   const char *what = "cannot create HDF5 file";
   st = SK_EIO;
-  if ((fcpl = make_ocpl(H5P_FILE_CREATE)) < 0 || (fapl = H5Pcreate(H5P_FILE_ACCESS)) < 0 ||
-      H5Pset_libver_bounds(fapl, H5F_LIBVER_LATEST, H5F_LIBVER_LATEST) < 0)
+  if ((fcpl = sk__h5_ocpl(H5P_FILE_CREATE)) < 0 || (fapl = latest_fapl()) < 0)
     goto h5fail;
   if ((rec->file = H5Fcreate(cfg->path, H5F_ACC_TRUNC, fcpl, fapl)) < 0)
     goto h5fail;
@@ -644,22 +538,22 @@ static sk_status create(sk_recorder **out, const sk_recorder_config *cfg, char *
   int32_t version = SK_RECORDER_FORMAT_VERSION;
   uint64_t seed = cfg->seed;
   hid_t root = rec->file; /* attributes on a file id go to its root group */
-  if (attr_write(root, "format_version", H5T_STD_I32LE, H5T_NATIVE_INT32, &version) < 0 ||
-      attr_str(root, "skadi_version", cfg->skadi_version) < 0 ||
-      attr_str(root, "scenario_name", cfg->scenario_name) < 0 ||
-      attr_write(root, "seed", H5T_STD_U64LE, H5T_NATIVE_UINT64, &seed) < 0 ||
+  if (sk__h5_attr_write(root, "format_version", H5T_STD_I32LE, H5T_NATIVE_INT32, &version) < 0 ||
+      sk__h5_attr_str(root, "skadi_version", cfg->skadi_version) < 0 ||
+      sk__h5_attr_str(root, "scenario_name", cfg->scenario_name) < 0 ||
+      sk__h5_attr_write(root, "seed", H5T_STD_U64LE, H5T_NATIVE_UINT64, &seed) < 0 ||
       attr_f64(root, "duration_s", cfg->duration_s) < 0 ||
       attr_f64(root, "sample_period_s", cfg->sample_period_s) < 0 ||
-      attr_str(root, "scenario_json", cfg->scenario_json) < 0)
+      sk__h5_attr_str(root, "scenario_json", cfg->scenario_json) < 0)
     goto h5fail;
 
   what = "cannot write /config";
   if ((g = make_group(rec->file, "/config")) < 0)
     goto h5fail;
   for (size_t i = 0; i < cfg->n_config; i++)
-    if (attr_str(g, cfg->config_keys[i], cfg->config_values[i]) < 0)
+    if (sk__h5_attr_str(g, cfg->config_keys[i], cfg->config_values[i]) < 0)
       goto h5fail;
-  close_id(&g);
+  sk__h5_close(&g);
 
   what = "cannot write /racks";
   if (write_racks(rec->file, cfg) < 0)
@@ -668,11 +562,11 @@ static sk_status create(sk_recorder **out, const sk_recorder_config *cfg, char *
   what = "cannot create /telemetry";
   if ((g = make_group(rec->file, "/telemetry")) < 0)
     goto h5fail;
-  close_id(&g);
+  sk__h5_close(&g);
   what = "cannot create /monitor";
   if ((g = make_group(rec->file, "/monitor")) < 0)
     goto h5fail;
-  close_id(&g);
+  sk__h5_close(&g);
   for (int i = 0; i < N_TABLES; i++)
     if ((st = table_create(&rec->tables[i], rec->file, cfg->path, err, errlen)) != SK_OK)
       goto fail;
@@ -681,7 +575,7 @@ static sk_status create(sk_recorder **out, const sk_recorder_config *cfg, char *
   what = "cannot create /summary";
   if ((g = make_group(rec->file, "/summary")) < 0)
     goto h5fail;
-  close_id(&g);
+  sk__h5_close(&g);
 
   /* Start facts go in now: SWMR mode cannot add attributes, and a killed run keeps them. */
   what = "cannot write /run_info";
@@ -693,10 +587,10 @@ static sk_status create(sk_recorder **out, const sk_recorder_config *cfg, char *
   utc_now(utc, sizeof utc);
   H5get_libversion(&maj, &min, &rel);
   snprintf(h5ver, sizeof h5ver, "%u.%u.%u", maj, min, rel);
-  if ((g = make_group(rec->file, "/run_info")) < 0 || attr_str(g, "created_utc", utc) < 0 ||
-      attr_str(g, "hostname", host) < 0 || attr_str(g, "hdf5_version", h5ver) < 0)
+  if ((g = make_group(rec->file, "/run_info")) < 0 || sk__h5_attr_str(g, "created_utc", utc) < 0 ||
+      sk__h5_attr_str(g, "hostname", host) < 0 || sk__h5_attr_str(g, "hdf5_version", h5ver) < 0)
     goto h5fail;
-  close_id(&g);
+  sk__h5_close(&g);
 
   what = "cannot start SWMR write mode";
   if (H5Fstart_swmr_write(rec->file) < 0)
@@ -709,11 +603,11 @@ static sk_status create(sk_recorder **out, const sk_recorder_config *cfg, char *
   return SK_OK;
 
 h5fail:
-  h5_fail(err, errlen, cfg->path, what);
+  sk__h5_fail(err, errlen, cfg->path, what);
 fail:
-  close_id(&g);
-  close_id(&fapl);
-  close_id(&fcpl);
+  sk__h5_close(&g);
+  sk__h5_close(&fapl);
+  sk__h5_close(&fcpl);
   free_recorder(rec);
   unlink(cfg->path);
   return st;
@@ -730,10 +624,10 @@ sk_status sk_recorder_create(sk_recorder **out, const sk_recorder_config *cfg, c
     err = dummy;
     errlen = sizeof dummy;
   }
-  quiet_state q;
-  quiet_begin(&q);
+  sk__h5_quiet q;
+  sk__h5_quiet_begin(&q);
   sk_status st = create(out, cfg, err, errlen);
-  quiet_end(&q);
+  sk__h5_quiet_end(&q);
   return st;
 }
 
@@ -742,7 +636,7 @@ sk_status sk_recorder_create(sk_recorder **out, const sk_recorder_config *cfg, c
 static sk_status set_failed(sk_recorder *rec, const char *what, const table_spec *s) {
   char w[160];
   snprintf(w, sizeof w, "%s%s%s", what, s ? " " : "", s ? s->path : "");
-  h5_fail(rec->err, sizeof rec->err, rec->path, w);
+  sk__h5_fail(rec->err, sizeof rec->err, rec->path, w);
   rec->state = REC_FAILED;
   return SK_EIO;
 }
@@ -768,8 +662,8 @@ static sk_status table_write(sk_recorder *rec, table *t) {
   return SK_OK;
 fail:
   set_failed(rec, what, t->spec);
-  close_id(&mspace);
-  close_id(&fspace);
+  sk__h5_close(&mspace);
+  sk__h5_close(&fspace);
   return SK_EIO;
 }
 
@@ -787,8 +681,8 @@ static sk_status append(sk_recorder *rec, int which, const void *rows, size_t n)
   table *t = &rec->tables[which];
   const table_spec *s = t->spec;
   const unsigned char *src = rows;
-  quiet_state q;
-  quiet_begin(&q);
+  sk__h5_quiet q;
+  sk__h5_quiet_begin(&q);
   sk_status st = SK_OK;
   while (n > 0) {
     size_t want = table_room(t) - t->n_buf;
@@ -802,7 +696,7 @@ static sk_status append(sk_recorder *rec, int which, const void *rows, size_t n)
     if (t->n_buf == table_room(t) && (st = table_write(rec, t)) != SK_OK)
       break;
   }
-  quiet_end(&q);
+  sk__h5_quiet_end(&q);
   return st;
 }
 
@@ -845,12 +739,12 @@ sk_status sk_recorder_flush(sk_recorder *rec) {
   if (rec->state == REC_FAILED)
     return SK_EIO;
   rec->err[0] = '\0';
-  quiet_state q;
-  quiet_begin(&q);
+  sk__h5_quiet q;
+  sk__h5_quiet_begin(&q);
   sk_status st = write_all(rec);
   if (st == SK_OK && H5Fflush(rec->file, H5F_SCOPE_GLOBAL) < 0)
     st = set_failed(rec, "cannot flush", NULL);
-  quiet_end(&q);
+  sk__h5_quiet_end(&q);
   return st;
 }
 
@@ -883,7 +777,8 @@ static herr_t write_figures(hid_t file, const char *group, const sk_recorder_fig
   if (rc >= 0 && status_text) {
     char utc[32];
     utc_now(utc, sizeof utc);
-    rc = attr_str(g, "finished_utc", utc) < 0 ? -1 : attr_str(g, "status", status_text);
+    rc = sk__h5_attr_str(g, "finished_utc", utc) < 0 ? -1
+                                                     : sk__h5_attr_str(g, "status", status_text);
   }
   if (H5Gclose(g) < 0)
     rc = -1;
@@ -903,7 +798,7 @@ static herr_t copy_attr_cb(hid_t loc, const char *name, const H5A_info_t *info, 
   unsigned char *buf = size ? calloc(1, size) : NULL;
   herr_t rc = -1;
   if (buf && H5Aread(a, mtype, buf) >= 0) {
-    rc = attr_write(dst, name, ftype, mtype, buf);
+    rc = sk__h5_attr_write(dst, name, ftype, mtype, buf);
     if (H5Tdetect_class(mtype, H5T_VLEN) > 0 || H5Tis_variable_str(mtype) > 0)
 #if H5_VERSION_GE(1, 12, 0)
       H5Treclaim(mtype, space, H5P_DEFAULT, buf);
@@ -912,10 +807,10 @@ static herr_t copy_attr_cb(hid_t loc, const char *name, const H5A_info_t *info, 
 #endif
   }
   free(buf);
-  close_id(&mtype);
-  close_id(&space);
-  close_id(&ftype);
-  close_id(&a);
+  sk__h5_close(&mtype);
+  sk__h5_close(&space);
+  sk__h5_close(&ftype);
+  sk__h5_close(&a);
   return rc;
 }
 
@@ -928,7 +823,7 @@ static herr_t copy_attrs(hid_t src, hid_t dst) {
  * attributes; compress adds shuffle+deflate to the source's creation list (which carries
  * the chunk size, untracked times and attribute creation order).  Rows are read and
  * written in the packed file type, so they are not converted.  On failure, HDF5's reason
- * goes to detail[DETAIL_LEN]. */
+ * goes to detail[SK__H5_DETAIL_LEN]. */
 static herr_t copy_dataset(hid_t src, hid_t dst, const char *path, hsize_t block_rows, int compress,
                            char *detail) {
   hid_t sd = H5I_INVALID_HID, dd = H5I_INVALID_HID, ftype = H5I_INVALID_HID;
@@ -958,20 +853,20 @@ static herr_t copy_dataset(hid_t src, hid_t dst, const char *path, hsize_t block
         H5Dread(sd, ftype, mspace, sspace, H5P_DEFAULT, buf) < 0 ||
         H5Dwrite(dd, ftype, mspace, dspace, H5P_DEFAULT, buf) < 0)
       goto done;
-    close_id(&mspace);
+    sk__h5_close(&mspace);
   }
   rc = 0;
 done:
   if (rc < 0)
-    h5_detail(detail); /* before the closes below clear the stack */
+    sk__h5_detail(detail); /* before the closes below clear the stack */
   free(buf);
-  close_id(&mspace);
-  close_id(&dspace);
-  close_id(&dcpl);
-  close_id(&sspace);
-  close_id(&ftype);
-  close_id(&dd);
-  close_id(&sd);
+  sk__h5_close(&mspace);
+  sk__h5_close(&dspace);
+  sk__h5_close(&dcpl);
+  sk__h5_close(&sspace);
+  sk__h5_close(&ftype);
+  sk__h5_close(&dd);
+  sk__h5_close(&sd);
   return rc;
 }
 
@@ -980,16 +875,9 @@ static herr_t copy_group(hid_t src, hid_t dst, const char *path) {
   hid_t sg = H5Gopen2(src, path, H5P_DEFAULT);
   hid_t dg = sg < 0 ? H5I_INVALID_HID : make_group(dst, path);
   herr_t rc = dg < 0 ? -1 : copy_attrs(sg, dg);
-  close_id(&dg);
-  close_id(&sg);
+  sk__h5_close(&dg);
+  sk__h5_close(&sg);
   return rc;
-}
-
-static hid_t latest_fapl(void) {
-  hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
-  if (fapl >= 0 && H5Pset_libver_bounds(fapl, H5F_LIBVER_LATEST, H5F_LIBVER_LATEST) < 0)
-    close_id(&fapl);
-  return fapl;
 }
 
 typedef struct {
@@ -1009,10 +897,10 @@ static herr_t add_figures(hid_t file, const figures *f) {
  * failure err says what failed; the caller removes tmp. */
 static sk_status compact(const char *path, const char *tmp, const figures *f, char *err,
                          size_t errlen) {
-  hid_t fapl = latest_fapl(), fcpl = make_ocpl(H5P_FILE_CREATE);
+  hid_t fapl = latest_fapl(), fcpl = sk__h5_ocpl(H5P_FILE_CREATE);
   hid_t src = H5I_INVALID_HID, dst = H5I_INVALID_HID;
   const char *what = "cannot reopen";
-  char detail[DETAIL_LEN];
+  char detail[SK__H5_DETAIL_LEN];
   /* Not H5Ocopy: in 1.10.8 it crashes copying a group whose many (dense) attributes are
    * variable-length strings, as /config's are. */
   static const char *const groups[] = {"/config", "/telemetry", "/monitor", "/summary",
@@ -1029,12 +917,12 @@ static sk_status compact(const char *path, const char *tmp, const figures *f, ch
     if (copy_group(src, dst, groups[i]) < 0)
       goto fail;
   if (copy_dataset(src, dst, racks_spec.path, 4096, 0, detail) < 0) {
-    h5_fail_detail(err, errlen, tmp, "cannot copy /racks into compressed copy", detail);
+    sk__h5_fail_detail(err, errlen, tmp, "cannot copy /racks into compressed copy", detail);
     goto cleanup;
   }
   for (int i = 0; i < N_TABLES; i++)
     if (copy_dataset(src, dst, table_specs[i].path, table_specs[i].chunk_rows, 1, detail) < 0) {
-      h5_fail_detail(err, errlen, tmp, "cannot copy rows into compressed copy", detail);
+      sk__h5_fail_detail(err, errlen, tmp, "cannot copy rows into compressed copy", detail);
       goto cleanup;
     }
   what = "cannot write /summary or /run_info in compressed copy";
@@ -1050,12 +938,12 @@ static sk_status compact(const char *path, const char *tmp, const figures *f, ch
   H5Pclose(fapl);
   return SK_OK;
 fail:
-  h5_fail(err, errlen, tmp, what);
+  sk__h5_fail(err, errlen, tmp, what);
 cleanup:
-  close_id(&dst);
-  close_id(&src);
-  close_id(&fcpl);
-  close_id(&fapl);
+  sk__h5_close(&dst);
+  sk__h5_close(&src);
+  sk__h5_close(&fcpl);
+  sk__h5_close(&fapl);
   return SK_EIO;
 }
 
@@ -1066,14 +954,14 @@ static sk_status finish_in_place(const char *path, const figures *f, char *err, 
   hid_t file = fapl < 0 ? H5I_INVALID_HID : H5Fopen(path, H5F_ACC_RDWR, fapl);
   sk_status st = SK_OK;
   if (file < 0 || add_figures(file, f) < 0) {
-    h5_fail(err, errlen, path, "cannot write /summary or /run_info");
+    sk__h5_fail(err, errlen, path, "cannot write /summary or /run_info");
     st = SK_EIO;
   }
   if (file >= 0 && H5Fclose(file) < 0 && st == SK_OK) {
-    h5_fail(err, errlen, path, "cannot close");
+    sk__h5_fail(err, errlen, path, "cannot close");
     st = SK_EIO;
   }
-  close_id(&fapl);
+  sk__h5_close(&fapl);
   return st;
 }
 
@@ -1156,12 +1044,12 @@ sk_status sk_recorder_finish(sk_recorder *rec, const sk_recorder_figure *summary
     st = check_figures(rec, "/run_info", run_info, n_run_info);
   if (st != SK_OK)
     return st;
-  quiet_state q;
-  quiet_begin(&q);
+  sk__h5_quiet q;
+  sk__h5_quiet_begin(&q);
   const figures f = {summary, run_info, n_summary, n_run_info, status_text};
   st = finish(rec, &f);
   rec->state = st == SK_OK ? REC_FINISHED : REC_FAILED;
-  quiet_end(&q);
+  sk__h5_quiet_end(&q);
   return st;
 }
 
@@ -1173,9 +1061,9 @@ const char *sk_recorder_error(const sk_recorder *rec) {
 void sk_recorder_close(sk_recorder *rec) {
   if (!rec)
     return;
-  quiet_state q;
-  quiet_begin(&q);
+  sk__h5_quiet q;
+  sk__h5_quiet_begin(&q);
   close_file(rec); /* nothing to report to: a failure leaves the last flushed state */
   free_recorder(rec);
-  quiet_end(&q);
+  sk__h5_quiet_end(&q);
 }

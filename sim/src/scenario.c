@@ -42,6 +42,8 @@
 #include <strings.h>
 #include <sys/stat.h>
 
+#include "fileutil.h"
+#include "jsonutil.h"
 #include "skadi/perf.h" /* SK_PERF_DEFAULT_*: the perf fit owns its defaults */
 
 #define MAX_DURATION_S 3.2e7        /* s, about a year of sim time plus margin */
@@ -529,22 +531,6 @@ static sk_status store_enum(sk_scenario *sc, const setting *s, const char *v, ch
   return SK_EPARSE;
 }
 
-static const char *json_type_name(const cJSON *j) {
-  if (cJSON_IsString(j))
-    return "a string";
-  if (cJSON_IsNumber(j))
-    return "a number";
-  if (cJSON_IsBool(j))
-    return "a boolean";
-  if (cJSON_IsNull(j))
-    return "null";
-  if (cJSON_IsArray(j))
-    return "an array";
-  if (cJSON_IsObject(j))
-    return "an object";
-  return "something else";
-}
-
 static const char *type_word(key_type t) {
   switch (t) {
   case KT_DOUBLE:
@@ -570,7 +556,7 @@ static sk_status set_from_json(sk_scenario *sc, const setting *s, const cJSON *j
   case KT_INT:
   case KT_SEED: {
     if (!cJSON_IsNumber(j)) {
-      snprintf(reason, rlen, "expected %s, got %s", type_word(s->type), json_type_name(j));
+      snprintf(reason, rlen, "expected %s, got %s", type_word(s->type), sk__json_type_name(j));
       return SK_EPARSE;
     }
     double v = j->valuedouble;
@@ -581,7 +567,7 @@ static sk_status set_from_json(sk_scenario *sc, const setting *s, const cJSON *j
   }
   case KT_BOOL:
     if (!cJSON_IsBool(j)) {
-      snprintf(reason, rlen, "expected true or false, got %s", json_type_name(j));
+      snprintf(reason, rlen, "expected true or false, got %s", sk__json_type_name(j));
       return SK_EPARSE;
     }
     *(int *)field_at(sc, s) = cJSON_IsTrue(j) ? 1 : 0;
@@ -589,7 +575,7 @@ static sk_status set_from_json(sk_scenario *sc, const setting *s, const cJSON *j
   case KT_STRING:
   case KT_ENUM:
     if (!cJSON_IsString(j)) {
-      snprintf(reason, rlen, "expected a string, got %s", json_type_name(j));
+      snprintf(reason, rlen, "expected a string, got %s", sk__json_type_name(j));
       return SK_EPARSE;
     }
     return s->type == KT_STRING ? store_string(sc, s, j->valuestring, reason, rlen)
@@ -702,61 +688,15 @@ static int check_readable(const char *path, char *reason, size_t rlen) {
 }
 
 /* Reads a whole file (malloc'd, NUL-terminated; caller frees).  On failure returns
- * SK_EIO/SK_ENOMEM with errno-based text in reason. */
+ * SK_EIO/SK_ENOMEM/SK_ERANGE with errno-based text in reason. */
 static sk_status read_file(const char *path, char **out, size_t *len, char *reason, size_t rlen) {
-  struct stat st;
-  if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
-    snprintf(reason, rlen, "cannot read: %s", strerror(EISDIR));
-    return SK_EIO;
-  }
-  FILE *f = fopen(path, "rb");
-  if (f == NULL) {
-    snprintf(reason, rlen, "cannot read: %s", strerror(errno));
-    return SK_EIO;
-  }
-  size_t cap = 4096, n = 0;
-  char *buf = malloc(cap);
-  if (buf == NULL) {
-    fclose(f);
-    snprintf(reason, rlen, "out of memory");
-    return SK_ENOMEM;
-  }
-  for (;;) {
-    if (n + 1 >= cap) {
-      if (cap >= MAX_FILE_BYTES) {
-        free(buf);
-        fclose(f);
-        snprintf(reason, rlen, "file larger than %u bytes", MAX_FILE_BYTES);
-        return SK_ERANGE;
-      }
-      char *nb = realloc(buf, cap * 2);
-      if (nb == NULL) {
-        free(buf);
-        fclose(f);
-        snprintf(reason, rlen, "out of memory");
-        return SK_ENOMEM;
-      }
-      buf = nb;
-      cap *= 2;
-    }
-    size_t got = fread(buf + n, 1, cap - 1 - n, f);
-    n += got;
-    if (got == 0) {
-      if (ferror(f)) {
-        int e = errno;
-        free(buf);
-        fclose(f);
-        snprintf(reason, rlen, "cannot read: %s", strerror(e ? e : EIO));
-        return SK_EIO;
-      }
-      break;
-    }
-  }
-  fclose(f);
-  buf[n] = '\0';
-  *out = buf;
-  *len = n;
-  return SK_OK;
+  char why[160];
+  sk_status st = sk__read_file(path, MAX_FILE_BYTES, out, len, NULL, why, sizeof why);
+  if (st == SK_EIO) /* whichever step failed */
+    snprintf(reason, rlen, "cannot read: %s", why);
+  else if (st != SK_OK)
+    snprintf(reason, rlen, "%s%s", st == SK_ERANGE ? "file " : "", why);
+  return st;
 }
 
 /* ------------------------------------------------------------------------------------ */
@@ -1034,7 +974,8 @@ static sk_status apply_object(sk_scenario *sc, const cJSON *obj, const char *pre
     }
     if (is_group(name)) {
       if (!cJSON_IsObject(c)) {
-        sk_errf(err, errlen, "%s: %s: expected an object, got %s", origin, name, json_type_name(c));
+        sk_errf(err, errlen, "%s: %s: expected an object, got %s", origin, name,
+                sk__json_type_name(c));
         return SK_EPARSE;
       }
       sk_status st = apply_object(sc, c, name, origin, seen, err, errlen);
@@ -1056,7 +997,7 @@ static sk_status parse_effect(sk_scenario *sc, const cJSON *j, int i, const char
   effect_init(e);
   if (!cJSON_IsObject(j)) {
     sk_errf(err, errlen, "%s: timeline[%d]: expected an object, got %s", origin, i,
-           json_type_name(j));
+            sk__json_type_name(j));
     return SK_EPARSE;
   }
   /* Kind first: it decides which fields belong. */
@@ -1067,7 +1008,7 @@ static sk_status parse_effect(sk_scenario *sc, const cJSON *j, int i, const char
   }
   if (!cJSON_IsString(kind)) {
     sk_errf(err, errlen, "%s: timeline[%d].effect: expected a string, got %s", origin, i,
-           json_type_name(kind));
+            sk__json_type_name(kind));
     return SK_EPARSE;
   }
   int k = -1;
@@ -1086,11 +1027,9 @@ static sk_status parse_effect(sk_scenario *sc, const cJSON *j, int i, const char
 
   /* Every field present must belong to the kind, once. */
   for (const cJSON *c = j->child; c != NULL; c = c->next) {
-    for (const cJSON *d = j->child; d != c; d = d->next) {
-      if (strcmp(d->string, c->string) == 0) {
-        sk_errf(err, errlen, "%s: timeline[%d].%s: given twice", origin, i, c->string);
-        return SK_EPARSE;
-      }
+    if (sk__json_key_repeated(j, c)) {
+      sk_errf(err, errlen, "%s: timeline[%d].%s: given twice", origin, i, c->string);
+      return SK_EPARSE;
     }
     const effect_field *f = find_effect_field(c->string);
     int belongs, known = f != NULL;
@@ -1130,7 +1069,7 @@ static sk_status parse_effect(sk_scenario *sc, const cJSON *j, int i, const char
     }
     if (!cJSON_IsArray(racks)) {
       sk_errf(err, errlen, "%s: timeline[%d].racks: expected an array of rack ids, got %s", origin,
-             i, json_type_name(racks));
+              i, sk__json_type_name(racks));
       return SK_EPARSE;
     }
     int n = cJSON_GetArraySize(racks);
@@ -1143,9 +1082,9 @@ static sk_status parse_effect(sk_scenario *sc, const cJSON *j, int i, const char
     for (const cJSON *c = racks->child; c != NULL; c = c->next, r++) {
       if (!cJSON_IsString(c)) {
         sk_errf(err, errlen,
-               "%s: timeline[%d].racks[%d]: expected a rack id like \"R-C-07\", "
-               "got %s",
-               origin, i, r, json_type_name(c));
+                "%s: timeline[%d].racks[%d]: expected a rack id like \"R-C-07\", "
+                "got %s",
+                origin, i, r, sk__json_type_name(c));
         return SK_EPARSE;
       }
       int idx = sk_scenario_rack_index(sc, c->valuestring);
@@ -1170,7 +1109,7 @@ static sk_status parse_effect(sk_scenario *sc, const cJSON *j, int i, const char
     if (!cJSON_IsString(row) || strlen(row->valuestring) != 1 || row->valuestring[0] < 'A' ||
         row->valuestring[0] > 'Z') {
       sk_errf(err, errlen, "%s: timeline[%d].row: expected a row letter like \"E\", got %s", origin,
-             i, cJSON_IsString(row) ? row->valuestring : json_type_name(row));
+              i, cJSON_IsString(row) ? row->valuestring : sk__json_type_name(row));
       return SK_EPARSE;
     }
     e->row = row->valuestring[0] - 'A';
@@ -1188,7 +1127,7 @@ static sk_status parse_effect(sk_scenario *sc, const cJSON *j, int i, const char
   }
   if (!cJSON_IsString(name)) {
     sk_errf(err, errlen, "%s: timeline[%d].name: expected a string, got %s", origin, i,
-           json_type_name(name));
+            sk__json_type_name(name));
     return SK_EPARSE;
   }
   if (name->valuestring[0] == '\0' || strlen(name->valuestring) >= sizeof e->name) {
@@ -1212,7 +1151,7 @@ static sk_status parse_effect(sk_scenario *sc, const cJSON *j, int i, const char
     }
     if (!cJSON_IsNumber(v)) {
       sk_errf(err, errlen, "%s: timeline[%d].%s: expected %s, got %s", origin, i, f->name,
-             type_word(f->type), json_type_name(v));
+              type_word(f->type), sk__json_type_name(v));
       return SK_EPARSE;
     }
     sk_status st =
@@ -1254,7 +1193,7 @@ static sk_status parse_timeline(sk_scenario *sc, const cJSON *tl, const char *or
     return SK_OK;
   if (!cJSON_IsArray(tl)) {
     sk_errf(err, errlen, "%s: timeline: expected an array of effects, got %s", origin,
-           json_type_name(tl));
+            sk__json_type_name(tl));
     return SK_EPARSE;
   }
   int n = cJSON_GetArraySize(tl);
@@ -1275,16 +1214,8 @@ static sk_status parse_timeline(sk_scenario *sc, const cJSON *tl, const char *or
 /* "<origin>:<line>:<col>: invalid JSON ..." from cJSON's error position. */
 static void json_syntax_error(const char *text, size_t len, const char *at, int trailing,
                               const char *origin, char *err, size_t errlen) {
-  size_t pos = (at != NULL && at >= text && at <= text + len) ? (size_t)(at - text) : len;
-  int line = 1, col = 1;
-  for (size_t i = 0; i < pos; i++) {
-    if (text[i] == '\n') {
-      line++;
-      col = 1;
-    } else {
-      col++;
-    }
-  }
+  int line, col;
+  size_t pos = sk__json_error_pos(text, len, at, &line, &col);
   size_t rest = pos;
   while (rest < len && isspace((unsigned char)text[rest]))
     rest++;
@@ -1337,7 +1268,7 @@ sk_status sk_scenario_parse(sk_scenario *sc, const char *text, size_t len, const
   }
   if (!cJSON_IsObject(root)) {
     sk_errf(err, errlen, "%s: expected a JSON object at the top level, got %s", origin,
-           json_type_name(root));
+            sk__json_type_name(root));
     cJSON_Delete(root);
     return SK_EPARSE;
   }

@@ -25,49 +25,19 @@
 #include "skadi/trace.h"
 
 #include <assert.h>
-#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
+
+#include "fileutil.h"
+#include "timeparse.h"
 
 #define MAX_TRACE_BYTES (1u << 30) /* 1 GiB: ~30 M rows; the Azure files are < 1 MB */
 #define TICKS_PER_S 10000000LL     /* 100 ns ticks: the traces have 7 fractional digits */
 
 static const char header[] = "TIMESTAMP,ContextTokens,GeneratedTokens";
 static const char *const columns[3] = {"TIMESTAMP", "ContextTokens", "GeneratedTokens"};
-
-
-/* Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant, "chrono-compatible
- * low-level date algorithms"). */
-static long long days_from_civil(long long y, int m, int d) {
-  y -= m <= 2;
-  long long era = (y >= 0 ? y : y - 399) / 400;
-  long long yoe = y - era * 400;                                   /* [0, 399] */
-  long long doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1; /* [0, 365] */
-  long long doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;           /* [0, 146096] */
-  return era * 146097 + doe - 719468;
-}
-
-static int days_in_month(int y, int m) {
-  static const int dm[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-  int leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-  return m == 2 ? 28 + leap : dm[m - 1];
-}
-
-/* Reads exactly n digits at *p into *out; advances *p. */
-static int digits(const char **p, const char *end, int n, int *out) {
-  int v = 0;
-  for (int i = 0; i < n; i++) {
-    if (*p >= end || **p < '0' || **p > '9')
-      return 0;
-    v = v * 10 + (**p - '0');
-    (*p)++;
-  }
-  *out = v;
-  return 1;
-}
 
 /* Consumes one of the characters in `any` at *p. */
 static int expect(const char **p, const char *end, const char *any) {
@@ -83,10 +53,12 @@ static int parse_timestamp(const char *s, const char *end, long long *ticks, cha
                            size_t rlen) {
   const char *p = s;
   int y, mo, d, h, mi, sec;
-  if (!digits(&p, end, 4, &y) || !expect(&p, end, "-") || !digits(&p, end, 2, &mo) ||
-      !expect(&p, end, "-") || !digits(&p, end, 2, &d) || !expect(&p, end, " T") ||
-      !digits(&p, end, 2, &h) || !expect(&p, end, ":") || !digits(&p, end, 2, &mi) ||
-      !expect(&p, end, ":") || !digits(&p, end, 2, &sec)) {
+  if (!sk__read_digits(&p, end, 4, &y) || !expect(&p, end, "-") ||
+      !sk__read_digits(&p, end, 2, &mo) || !expect(&p, end, "-") ||
+      !sk__read_digits(&p, end, 2, &d) || !expect(&p, end, " T") ||
+      !sk__read_digits(&p, end, 2, &h) || !expect(&p, end, ":") ||
+      !sk__read_digits(&p, end, 2, &mi) || !expect(&p, end, ":") ||
+      !sk__read_digits(&p, end, 2, &sec)) {
     snprintf(reason, rlen, "expected a time like 2023-11-16 18:15:46.6805900, got \"%.*s\"",
              (int)(end - s > 40 ? 40 : end - s), s);
     return 0;
@@ -112,11 +84,11 @@ static int parse_timestamp(const char *s, const char *end, long long *ticks, cha
              p);
     return 0;
   }
-  if (mo < 1 || mo > 12 || d < 1 || d > days_in_month(y, mo) || h > 23 || mi > 59 || sec > 59) {
+  if (mo < 1 || mo > 12 || d < 1 || d > sk__days_in_month(y, mo) || h > 23 || mi > 59 || sec > 59) {
     snprintf(reason, rlen, "not a valid date and time: \"%.*s\"", (int)(end - s), s);
     return 0;
   }
-  long long secs = days_from_civil(y, mo, d) * 86400LL + h * 3600LL + mi * 60LL + sec;
+  long long secs = sk__days_from_civil(y, mo, d) * 86400LL + h * 3600LL + mi * 60LL + sec;
   *ticks = secs * TICKS_PER_S + frac;
   return 1;
 }
@@ -151,55 +123,14 @@ static int parse_tokens(const char *s, const char *end, int32_t *out, char *reas
 }
 
 static sk_status read_all(const char *path, char **out, size_t *len, char *err, size_t errlen) {
-  struct stat st;
-  if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
-    sk_errf(err, errlen, "%s: cannot read: %s", path, strerror(EISDIR));
-    return SK_EIO;
-  }
-  FILE *f = fopen(path, "rb");
-  if (f == NULL) {
-    sk_errf(err, errlen, "%s: cannot open: %s", path, strerror(errno));
-    return SK_EIO;
-  }
-  size_t cap = 1u << 16, n = 0;
-  char *buf = malloc(cap);
-  if (buf == NULL)
-    goto oom;
-  for (;;) {
-    if (n + 1 >= cap) {
-      if (cap >= MAX_TRACE_BYTES) {
-        sk_errf(err, errlen, "%s: larger than %u bytes", path, MAX_TRACE_BYTES);
-        free(buf);
-        fclose(f);
-        return SK_ERANGE;
-      }
-      char *nb = realloc(buf, cap * 2);
-      if (nb == NULL)
-        goto oom;
-      buf = nb;
-      cap *= 2;
-    }
-    size_t got = fread(buf + n, 1, cap - 1 - n, f);
-    n += got;
-    if (got == 0)
-      break;
-  }
-  if (ferror(f)) {
-    sk_errf(err, errlen, "%s: read error: %s", path, strerror(errno ? errno : EIO));
-    free(buf);
-    fclose(f);
-    return SK_EIO;
-  }
-  fclose(f);
-  buf[n] = '\0';
-  *out = buf;
-  *len = n;
-  return SK_OK;
-oom:
-  sk_errf(err, errlen, "%s: out of memory", path);
-  free(buf);
-  fclose(f);
-  return SK_ENOMEM;
+  const char *step;
+  char why[160];
+  sk_status st = sk__read_file(path, MAX_TRACE_BYTES, out, len, &step, why, sizeof why);
+  if (st == SK_EIO)
+    sk_errf(err, errlen, "%s: %s: %s", path, step, why);
+  else if (st != SK_OK)
+    sk_errf(err, errlen, "%s: %s", path, why);
+  return st;
 }
 
 /* Grows the three arrays to hold at least `need` rows. */

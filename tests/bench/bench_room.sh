@@ -27,3 +27,17 @@ for d in 1h 24h; do
     "$(awk -v e="$(figure "$json" events)" -v w="$(figure "$json" wall_time_s)" 'BEGIN{print e/w}')" \
     "$(figure "$json" peak_rss_mb)" "$size"
 done
+
+# The heat-spike scenario (4 h) plain, then with the closed loop and its counterfactual
+# twin (what-if forks every slow tick, the counterfactual on the other core).
+for mode in off closed_loop; do
+  t0=$(date +%s.%N)
+  json=$("$SKADI" run scenarios/heat_spike_row_c.json --mode "$mode" --out "$OUT/hs-$mode.h5" \
+         --json --no-progress)
+  t1=$(date +%s.%N)
+  printf 'heat_spike mode=%s sim_s=%s wall_s=%.3f process_s=%.3f speedup=%.0f peak_rss_mb=%.1f energy_saved_pct=%s\n' \
+    "$mode" "$(figure "$json" sim_time_s)" "$(figure "$json" wall_time_s)" \
+    "$(awk -v a="$t0" -v b="$t1" 'BEGIN{print b-a}')" \
+    "$(figure "$json" speedup)" "$(figure "$json" peak_rss_mb)" \
+    "$(figure "$json" energy_saved_pct)"
+done

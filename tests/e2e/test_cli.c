@@ -7,73 +7,19 @@
 #define _POSIX_C_SOURCE 200809L
 
 #include <check.h>
-#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <cjson/cJSON.h>
 
-static char tmpdir[256];
+#include "testutil.h"
+
 static const char *bin, *src;
-
-typedef struct {
-  int status;      /* exit status, or 128+signal */
-  char out[65536];
-  char err[8192];
-} result;
-
-static void slurp(const char *path, char *buf, size_t cap) {
-  FILE *f = fopen(path, "r");
-  size_t n = 0;
-  if (f) {
-    n = fread(buf, 1, cap - 1, f);
-    fclose(f);
-  }
-  buf[n] = 0;
-}
-
-/* Starts argv with stdout/stderr to files in tmpdir; returns the pid. */
-static pid_t spawn(char *const argv[]) {
-  char out[512], err[512];
-  snprintf(out, sizeof out, "%s/stdout", tmpdir);
-  snprintf(err, sizeof err, "%s/stderr", tmpdir);
-  pid_t pid = fork();
-  ck_assert_int_ge(pid, 0);
-  if (pid == 0) {
-    int fo = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    int fe = open(err, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    dup2(fo, 1);
-    dup2(fe, 2);
-    execvp(argv[0], argv);
-    _exit(127);
-  }
-  return pid;
-}
-
-static int wait_status(pid_t pid) {
-  int st;
-  waitpid(pid, &st, 0);
-  return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-}
-
-static void collect_output(result *r) {
-  char path[512];
-  snprintf(path, sizeof path, "%s/stdout", tmpdir);
-  slurp(path, r->out, sizeof r->out);
-  snprintf(path, sizeof path, "%s/stderr", tmpdir);
-  slurp(path, r->err, sizeof r->err);
-}
-
-static void run(result *r, char *const argv[]) {
-  r->status = wait_status(spawn(argv));
-  collect_output(r);
-}
 
 static char *scen(const char *name) {
   static char buf[4][512];
@@ -83,49 +29,24 @@ static char *scen(const char *name) {
   return b;
 }
 
-static char *tmp(const char *name) {
-  static char buf[8][512];
-  static int k;
-  char *b = buf[k++ % 8];
-  snprintf(b, 512, "%s/%s", tmpdir, name);
-  return b;
-}
-
-static void write_file(const char *path, const char *text) {
-  FILE *f = fopen(path, "w");
-  ck_assert_ptr_nonnull(f);
-  fputs(text, f);
-  fclose(f);
-}
-
 static void setup(void) {
-  bin = getenv("SKADI_BIN");
-  src = getenv("SKADI_SOURCE_DIR");
-  ck_assert_ptr_nonnull(bin);
-  ck_assert_ptr_nonnull(src);
-  snprintf(tmpdir, sizeof tmpdir, "/tmp/skadi-e2e-XXXXXX");
-  ck_assert_ptr_nonnull(mkdtemp(tmpdir));
-}
-
-static void teardown(void) {
-  char cmd[600];
-  snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
-  ck_assert_int_eq(system(cmd), 0);
+  tu_skadi_env(&bin, &src);
+  tu_scratch_setup("skadi-e2e-");
 }
 
 START_TEST(help_texts) {
-  result r;
-  run(&r, (char *const[]){(char *)bin, "--help", NULL});
+  tu_result r;
+  tu_run(&r, (char *const[]){(char *)bin, "--help", NULL});
   ck_assert_int_eq(r.status, 0);
   ck_assert_ptr_nonnull(strstr(r.out, "usage: skadi"));
-  run(&r, (char *const[]){(char *)bin, "run", "--help", NULL});
+  tu_run(&r, (char *const[]){(char *)bin, "run", "--help", NULL});
   ck_assert_int_eq(r.status, 0);
   ck_assert_ptr_nonnull(strstr(r.out, "--speed"));
   ck_assert_ptr_nonnull(strstr(r.out, "--set"));
-  run(&r, (char *const[]){(char *)bin, "keys", NULL});
+  tu_run(&r, (char *const[]){(char *)bin, "keys", NULL});
   ck_assert_int_eq(r.status, 0);
   ck_assert_ptr_nonnull(strstr(r.out, "workload.rate_scale"));
-  run(&r, (char *const[]){(char *)bin, "frobnicate", NULL});
+  tu_run(&r, (char *const[]){(char *)bin, "frobnicate", NULL});
   ck_assert_int_eq(r.status, 2);
 }
 END_TEST
@@ -157,8 +78,8 @@ START_TEST(bad_inputs_exit_2) {
   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
     const char *path = scen("baseline.json");
     if (cases[i].file_text) {
-      path = tmp("bad.json");
-      write_file(path, cases[i].file_text);
+      path = tu_tmp("bad.json");
+      tu_write_file(path, cases[i].file_text);
     }
     char *argv[10];
     int n = 0;
@@ -173,8 +94,8 @@ START_TEST(bad_inputs_exit_2) {
     if (cases[i].value)
       argv[n++] = (char *)cases[i].value;
     argv[n] = NULL;
-    result r;
-    run(&r, argv);
+    tu_result r;
+    tu_run(&r, argv);
     ck_assert_msg(r.status == 2, "case %zu: exit %d, stderr: %s", i, r.status, r.err);
     ck_assert_msg(strstr(r.err, cases[i].expect1) != NULL, "case %zu: '%s' not in: %s", i,
                   cases[i].expect1, r.err);
@@ -182,12 +103,12 @@ START_TEST(bad_inputs_exit_2) {
                   cases[i].expect2, r.err);
   }
   /* unreadable trace: the file exists but is not a trace */
-  write_file(tmp("trace.csv"), "TIMESTAMP,ContextTokens,GeneratedTokens\nyesterday,1,2\n");
+  tu_write_file(tu_tmp("trace.csv"), "TIMESTAMP,ContextTokens,GeneratedTokens\nyesterday,1,2\n");
   char json[1024];
-  snprintf(json, sizeof json, "{\"workload\": {\"trace_csv\": \"%s\"}}", tmp("trace.csv"));
-  write_file(tmp("bad.json"), json);
-  result r;
-  run(&r, (char *const[]){(char *)bin, "run", tmp("bad.json"), "--no-record", NULL});
+  snprintf(json, sizeof json, "{\"workload\": {\"trace_csv\": \"%s\"}}", tu_tmp("trace.csv"));
+  tu_write_file(tu_tmp("bad.json"), json);
+  tu_result r;
+  tu_run(&r, (char *const[]){(char *)bin, "run", tu_tmp("bad.json"), "--no-record", NULL});
   ck_assert_int_eq(r.status, 2);
   ck_assert_ptr_nonnull(strstr(r.err, "trace.csv:2"));
 }
@@ -195,9 +116,9 @@ END_TEST
 
 /* --json prints the summary with the figures; a recording is written. */
 START_TEST(json_summary_and_recording) {
-  result r;
-  run(&r, (char *const[]){(char *)bin, "run", scen("heat_spike_row_c.json"), "--duration", "65m",
-                          "--json", "--out", tmp("hs.h5"), NULL});
+  tu_result r;
+  tu_run(&r, (char *const[]){(char *)bin, "run", scen("heat_spike_row_c.json"), "--duration", "65m",
+                             "--json", "--out", tu_tmp("hs.h5"), NULL});
   ck_assert_msg(r.status == 0, "%s", r.err);
   cJSON *o = cJSON_Parse(r.out);
   ck_assert_ptr_nonnull(o);
@@ -211,10 +132,10 @@ START_TEST(json_summary_and_recording) {
   ck_assert(cJSON_IsNumber(cJSON_GetObjectItem(cJSON_GetObjectItem(cJSON_GetObjectItem(o, "rows"), "C"), "max_inlet_c")));
   cJSON_Delete(o);
   struct stat st;
-  ck_assert_int_eq(stat(tmp("hs.h5"), &st), 0);
+  ck_assert_int_eq(stat(tu_tmp("hs.h5"), &st), 0);
   /* the table form names the same figures */
-  run(&r, (char *const[]){(char *)bin, "run", scen("baseline.json"), "--duration", "5m",
-                          "--no-record", NULL});
+  tu_run(&r, (char *const[]){(char *)bin, "run", scen("baseline.json"), "--duration", "5m",
+                             "--no-record", NULL});
   ck_assert_int_eq(r.status, 0);
   ck_assert_ptr_nonnull(strstr(r.out, "Wh/prompt"));
   ck_assert_ptr_nonnull(strstr(r.out, "PUE"));
@@ -228,27 +149,38 @@ END_TEST
 
 /* Same scenario and seed: identical datasets (h5diff); another seed: different. */
 START_TEST(recordings_deterministic) {
-  result r;
-  char *const a[] = {(char *)bin, "run", scen("heat_spike_row_c.json"), "--duration", "75m",
-                     "--out", tmp("a.h5"), "--no-progress", NULL};
-  char *const b[] = {(char *)bin, "run", scen("heat_spike_row_c.json"), "--duration", "75m",
-                     "--out", tmp("b.h5"), "--no-progress", NULL};
-  char *const c[] = {(char *)bin, "run", scen("heat_spike_row_c.json"), "--duration", "75m",
-                     "--seed", "8", "--out", tmp("c.h5"), "--no-progress", NULL};
-  run(&r, a);
+  tu_result r;
+  char *const a[] = {(char *)bin,    "run",           scen("heat_spike_row_c.json"),
+                     "--duration",   "75m",           "--out",
+                     tu_tmp("a.h5"), "--no-progress", NULL};
+  char *const b[] = {(char *)bin,    "run",           scen("heat_spike_row_c.json"),
+                     "--duration",   "75m",           "--out",
+                     tu_tmp("b.h5"), "--no-progress", NULL};
+  char *const c[] = {(char *)bin,
+                     "run",
+                     scen("heat_spike_row_c.json"),
+                     "--duration",
+                     "75m",
+                     "--seed",
+                     "8",
+                     "--out",
+                     tu_tmp("c.h5"),
+                     "--no-progress",
+                     NULL};
+  tu_run(&r, a);
   ck_assert_msg(r.status == 0, "%s", r.err);
-  run(&r, b);
+  tu_run(&r, b);
   ck_assert_int_eq(r.status, 0);
-  run(&r, c);
+  tu_run(&r, c);
   ck_assert_int_eq(r.status, 0);
   const char *groups[] = {"/telemetry", "/events", "/racks", "/summary"};
   for (size_t i = 0; i < sizeof groups / sizeof groups[0]; i++) {
-    run(&r, (char *const[]){"h5diff", tmp("a.h5"), tmp("b.h5"), (char *)groups[i],
-                            (char *)groups[i], NULL});
+    tu_run(&r, (char *const[]){"h5diff", tu_tmp("a.h5"), tu_tmp("b.h5"), (char *)groups[i],
+                               (char *)groups[i], NULL});
     ck_assert_msg(r.status == 0, "%s differs: %s%s", groups[i], r.out, r.err);
   }
-  run(&r, (char *const[]){"h5diff", "-q", tmp("a.h5"), tmp("c.h5"), "/telemetry/racks",
-                          "/telemetry/racks", NULL});
+  tu_run(&r, (char *const[]){"h5diff", "-q", tu_tmp("a.h5"), tu_tmp("c.h5"), "/telemetry/racks",
+                             "/telemetry/racks", NULL});
   ck_assert_int_eq(r.status, 1);
 }
 END_TEST
@@ -269,10 +201,10 @@ static const char *PY_READ =
     "print(len(room))\n";
 
 static int py_rows_mode(const char *h5, int swmr) {
-  write_file(tmp("read.py"), PY_READ);
-  result r;
-  run(&r, (char *const[]){"/usr/bin/python3", tmp("read.py"), (char *)h5, swmr ? "swmr" : NULL,
-                          NULL});
+  tu_write_file(tu_tmp("read.py"), PY_READ);
+  tu_result r;
+  tu_run(&r, (char *const[]){"/usr/bin/python3", tu_tmp("read.py"), (char *)h5,
+                             swmr ? "swmr" : NULL, NULL});
   ck_assert_msg(r.status == 0, "python: %s", r.err);
   return atoi(r.out);
 }
@@ -282,17 +214,17 @@ static int py_rows(const char *h5) {
 }
 
 START_TEST(h5py_and_pandas_read_it) {
-  result r;
-  run(&r, (char *const[]){(char *)bin, "run", scen("baseline.json"), "--duration", "10m",
-                          "--out", tmp("b.h5"), NULL});
+  tu_result r;
+  tu_run(&r, (char *const[]){(char *)bin, "run", scen("baseline.json"), "--duration", "10m",
+                             "--out", tu_tmp("b.h5"), NULL});
   ck_assert_msg(r.status == 0, "%s", r.err);
-  ck_assert_int_eq(py_rows(tmp("b.h5")), 60);
+  ck_assert_int_eq(py_rows(tu_tmp("b.h5")), 60);
 }
 END_TEST
 
 static pid_t start_paced(const char *out) {
-  return spawn((char *const[]){(char *)bin, "run", scen("baseline.json"), "--speed", "300x",
-                               "--duration", "2h", "--out", (char *)out, NULL});
+  return tu_spawn((char *const[]){(char *)bin, "run", scen("baseline.json"), "--speed", "300x",
+                                  "--duration", "2h", "--out", (char *)out, NULL});
 }
 
 static void sleep_s(double s) {
@@ -302,11 +234,11 @@ static void sleep_s(double s) {
 
 /* SIGKILL mid-run: the file is readable up to the last flush (about a second ago). */
 START_TEST(sigkill_leaves_readable_file) {
-  pid_t pid = start_paced(tmp("k.h5"));
+  pid_t pid = start_paced(tu_tmp("k.h5"));
   sleep_s(4.0);
   kill(pid, SIGKILL);
-  ck_assert_int_eq(wait_status(pid), 128 + SIGKILL);
-  int rows = py_rows_mode(tmp("k.h5"), 1);
+  ck_assert_int_eq(tu_wait(pid), 128 + SIGKILL);
+  int rows = py_rows_mode(tu_tmp("k.h5"), 1);
   /* 300x for ~4 s = ~1200 s simulated = ~120 samples; at least 2 s of it flushed */
   ck_assert_int_ge(rows, 30);
   ck_assert_int_lt(rows, 720);
@@ -315,16 +247,16 @@ END_TEST
 
 /* SIGTERM: clean close, exit 143, summary says interrupted. */
 START_TEST(sigterm_closes_cleanly) {
-  pid_t pid = start_paced(tmp("t.h5"));
+  pid_t pid = start_paced(tu_tmp("t.h5"));
   sleep_s(2.5);
   kill(pid, SIGTERM);
-  result r;
-  r.status = wait_status(pid);
-  collect_output(&r);
+  tu_result r;
+  r.status = tu_wait(pid);
+  tu_collect(&r);
   ck_assert_int_eq(r.status, 143);
   ck_assert_ptr_nonnull(strstr(r.out, "interrupted"));
-  ck_assert_int_ge(py_rows(tmp("t.h5")), 30);
-  run(&r, (char *const[]){"h5dump", "-a", "/run_info/status", tmp("t.h5"), NULL});
+  ck_assert_int_ge(py_rows(tu_tmp("t.h5")), 30);
+  tu_run(&r, (char *const[]){"h5dump", "-a", "/run_info/status", tu_tmp("t.h5"), NULL});
   ck_assert_int_eq(r.status, 0);
   ck_assert_ptr_nonnull(strstr(r.out, "interrupted"));
 }
@@ -333,7 +265,7 @@ END_TEST
 static Suite *suite(void) {
   Suite *s = suite_create("cli");
   TCase *tc = tcase_create("e2e");
-  tcase_add_checked_fixture(tc, setup, teardown);
+  tcase_add_checked_fixture(tc, setup, tu_scratch_teardown);
   tcase_set_timeout(tc, 300);
   tcase_add_test(tc, help_texts);
   tcase_add_test(tc, bad_inputs_exit_2);
@@ -347,9 +279,5 @@ static Suite *suite(void) {
 }
 
 int main(void) {
-  SRunner *sr = srunner_create(suite());
-  srunner_run_all(sr, CK_NORMAL);
-  int failed = srunner_ntests_failed(sr);
-  srunner_free(sr);
-  return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+  return tu_run_suite(suite());
 }

@@ -19,49 +19,22 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "skadi/ims.h"
 #include "skadi/ims_store.h"
+#include "testutil.h"
 
 #define ERRLEN 1024
 
-static char tmpdir[64];
-
-static const char *tmp(const char *name) {
-  static char buf[32][512]; /* a case table holds a dozen at once */
-  static int k;
-  char *b = buf[k++ % 32];
-  snprintf(b, 512, "%s/%s", tmpdir, name);
-  return b;
-}
-
 static void setup(void) {
-  snprintf(tmpdir, sizeof tmpdir, "/tmp/skadi_test_ims_XXXXXX");
-  ck_assert_ptr_nonnull(mkdtemp(tmpdir));
-}
-
-static void teardown(void) {
-  char cmd[128];
-  snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
-  ck_assert_int_eq(system(cmd), 0);
-}
-
-static void write_file(const char *path, const char *text) {
-  FILE *f = fopen(path, "w");
-  ck_assert_ptr_nonnull(f);
-  fputs(text, f);
-  fclose(f);
+  tu_scratch_setup("skadi_test_ims_");
 }
 
 static int exists(const char *path) {
   struct stat st;
   return stat(path, &st) == 0;
 }
-
-#define ASSERT_HAS(text, needle)                                                                   \
-  ck_assert_msg(strstr((text), (needle)) != NULL, "'%s' not in: %s", (needle), (text))
 
 /* A model with awkward doubles (thirds, -0.0, a subnormal, NaN window), built on a zeroed
  * struct so memcmp compares only meaningful bytes. */
@@ -174,19 +147,19 @@ START_TEST(round_trip_bit_exact) {
   sk_ims_model m, back;
   char err[ERRLEN], src[SK_IMS_SOURCE_LEN];
   make_model(&m);
-  ck_assert_msg(sk_ims_save(&m, tmp("m.h5"), "runs/some run.h5", err, sizeof err) == SK_OK, "%s",
+  ck_assert_msg(sk_ims_save(&m, tu_tmp("m.h5"), "runs/some run.h5", err, sizeof err) == SK_OK, "%s",
                 err);
   memset(&back, 0xAB, sizeof back);
-  ck_assert_msg(sk_ims_load(&back, tmp("m.h5"), src, sizeof src, err, sizeof err) == SK_OK, "%s",
+  ck_assert_msg(sk_ims_load(&back, tu_tmp("m.h5"), src, sizeof src, err, sizeof err) == SK_OK, "%s",
                 err);
   ck_assert_int_eq(memcmp(&m, &back, sizeof m), 0);
   ck_assert_str_eq(src, "runs/some run.h5");
-  ck_assert(!exists(tmp("m.h5.tmp")));
+  ck_assert(!exists(tu_tmp("m.h5.tmp")));
 
   /* a trained model, scored before and after */
   train_blobs(&m);
-  ck_assert_msg(sk_ims_save(&m, tmp("m.h5"), NULL, err, sizeof err) == SK_OK, "%s", err);
-  ck_assert_msg(sk_ims_load(&back, tmp("m.h5"), src, sizeof src, err, sizeof err) == SK_OK, "%s",
+  ck_assert_msg(sk_ims_save(&m, tu_tmp("m.h5"), NULL, err, sizeof err) == SK_OK, "%s", err);
+  ck_assert_msg(sk_ims_load(&back, tu_tmp("m.h5"), src, sizeof src, err, sizeof err) == SK_OK, "%s",
                 err);
   ck_assert_int_eq(memcmp(&m, &back, sizeof m), 0);
   ck_assert_str_eq(src, "");
@@ -199,26 +172,26 @@ START_TEST(save_refuses_and_reports) {
   char err[ERRLEN];
   make_model(&m);
   /* missing directory: EIO naming the path, nothing left behind */
-  const char *p = tmp("no/such/dir/m.h5");
+  const char *p = tu_tmp("no/such/dir/m.h5");
   ck_assert_int_eq(sk_ims_save(&m, p, "", err, sizeof err), SK_EIO);
   ASSERT_HAS(err, p);
   ASSERT_HAS(err, "No such file or directory");
   /* a broken model is a bug of the caller's data: EINVAL, no file */
   m.n_features = 0;
-  ck_assert_int_eq(sk_ims_save(&m, tmp("z.h5"), "", err, sizeof err), SK_EINVAL);
+  ck_assert_int_eq(sk_ims_save(&m, tu_tmp("z.h5"), "", err, sizeof err), SK_EINVAL);
   ASSERT_HAS(err, "n_features");
-  ck_assert(!exists(tmp("z.h5")) && !exists(tmp("z.h5.tmp")));
+  ck_assert(!exists(tu_tmp("z.h5")) && !exists(tu_tmp("z.h5.tmp")));
   make_model(&m);
   strcpy(m.feature[2], "pdu_kw");
-  ck_assert_int_eq(sk_ims_save(&m, tmp("z.h5"), "", err, sizeof err), SK_EINVAL);
+  ck_assert_int_eq(sk_ims_save(&m, tu_tmp("z.h5"), "", err, sizeof err), SK_EINVAL);
   ASSERT_HAS(err, "pdu_kw");
   /* saving over an existing model replaces it */
   make_model(&m);
-  ck_assert_int_eq(sk_ims_save(&m, tmp("m.h5"), "a", err, sizeof err), SK_OK);
+  ck_assert_int_eq(sk_ims_save(&m, tu_tmp("m.h5"), "a", err, sizeof err), SK_OK);
   m.tau_fast = 1.25;
-  ck_assert_int_eq(sk_ims_save(&m, tmp("m.h5"), "b", err, sizeof err), SK_OK);
+  ck_assert_int_eq(sk_ims_save(&m, tu_tmp("m.h5"), "b", err, sizeof err), SK_OK);
   sk_ims_model back;
-  ck_assert_int_eq(sk_ims_load(&back, tmp("m.h5"), NULL, 0, err, sizeof err), SK_OK);
+  ck_assert_int_eq(sk_ims_load(&back, tu_tmp("m.h5"), NULL, 0, err, sizeof err), SK_OK);
   ck_assert_double_eq(back.tau_fast, 1.25);
 }
 END_TEST
@@ -231,7 +204,7 @@ typedef enum { T_VERSION, T_NO_KIND, T_NO_MEAN, T_SHAPE, T_SCALE0, T_TAU } tampe
 static const char *tampered(const char *name, tamper_kind how) {
   sk_ims_model m;
   char err[ERRLEN];
-  const char *p = tmp(name);
+  const char *p = tu_tmp(name);
   make_model(&m);
   ck_assert_int_eq(sk_ims_save(&m, p, "", err, sizeof err), SK_OK);
   hid_t f = H5Fopen(p, H5F_ACC_RDWR, H5P_DEFAULT);
@@ -292,22 +265,22 @@ START_TEST(bad_model_files) {
     sk_status st;
     const char *what;
   } cases[] = {
-      {tmp("missing.h5"), SK_ENOTFOUND, "No such file"},
-      {tmp("text.h5"), SK_EPARSE, "not an HDF5 file"},
-      {tmp("empty.h5"), SK_EPARSE, "not an IMS model (no root attribute kind"},
-      {tmp("rec.h5"), SK_EPARSE, "is a skadi recording"},
+      {tu_tmp("missing.h5"), SK_ENOTFOUND, "No such file"},
+      {tu_tmp("text.h5"), SK_EPARSE, "not an HDF5 file"},
+      {tu_tmp("empty.h5"), SK_EPARSE, "not an IMS model (no root attribute kind"},
+      {tu_tmp("rec.h5"), SK_EPARSE, "is a skadi recording"},
       {tampered("v2.h5", T_VERSION), SK_EPARSE, "format_version 2"},
       {tampered("nokind.h5", T_NO_KIND), SK_EPARSE, "not an IMS model"},
       {tampered("nomean.h5", T_NO_MEAN), SK_EPARSE, "dataset /mean missing"},
       {tampered("shape.h5", T_SHAPE), SK_EPARSE, "/centroids: shape 2 x 2, expected 2 x 3"},
       {tampered("scale.h5", T_SCALE0), SK_ERANGE, "/scale[1] (pdu_kw)"},
       {tampered("tau.h5", T_TAU), SK_ERANGE, "tau_fast 9"},
-      {tmpdir, SK_EPARSE, "is a directory"},
+      {tu_dir, SK_EPARSE, "is a directory"},
   };
-  write_file(tmp("text.h5"), "ts,inlet_c\n1,2\n");
-  hid_t f = H5Fcreate(tmp("empty.h5"), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+  tu_write_file(tu_tmp("text.h5"), "ts,inlet_c\n1,2\n");
+  hid_t f = H5Fcreate(tu_tmp("empty.h5"), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
   H5Fclose(f);
-  f = H5Fcreate(tmp("rec.h5"), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+  f = H5Fcreate(tu_tmp("rec.h5"), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
   H5Gclose(H5Gcreate2(f, "/telemetry", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT));
   H5Fclose(f);
   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
@@ -326,13 +299,13 @@ START_TEST(list_models) {
   sk_ims_model m;
   char err[ERRLEN];
   make_model(&m);
-  ck_assert_int_eq(sk_ims_save(&m, tmp("zeta.h5"), "", err, sizeof err), SK_OK);
+  ck_assert_int_eq(sk_ims_save(&m, tu_tmp("zeta.h5"), "", err, sizeof err), SK_OK);
   train_blobs(&m);
-  ck_assert_int_eq(sk_ims_save(&m, tmp("alpha.h5"), "", err, sizeof err), SK_OK);
-  write_file(tmp("broken.h5"), "not hdf5");
-  write_file(tmp("notes.txt"), "not listed");
+  ck_assert_int_eq(sk_ims_save(&m, tu_tmp("alpha.h5"), "", err, sizeof err), SK_OK);
+  tu_write_file(tu_tmp("broken.h5"), "not hdf5");
+  tu_write_file(tu_tmp("notes.txt"), "not listed");
   FILE *out = tmpfile();
-  ck_assert_int_eq(sk_ims_list(tmpdir, out, err, sizeof err), SK_OK);
+  ck_assert_int_eq(sk_ims_list(tu_dir, out, err, sizeof err), SK_OK);
   char buf[4096];
   rewind(out);
   size_t n = fread(buf, 1, sizeof buf - 1, out);
@@ -350,7 +323,7 @@ START_TEST(list_models) {
   ck_assert(strstr(buf, "alpha.h5") < strstr(buf, "zeta.h5")); /* sorted */
 
   out = tmpfile();
-  ck_assert_int_eq(sk_ims_list(tmp("nodir"), out, err, sizeof err), SK_ENOTFOUND);
+  ck_assert_int_eq(sk_ims_list(tu_tmp("nodir"), out, err, sizeof err), SK_ENOTFOUND);
   ASSERT_HAS(err, "nodir");
   fclose(out);
 }
@@ -371,8 +344,26 @@ static sk_status load_csv(sk_ims_data *d, const char *name, const char *text, co
       names[o.n_features++] = t;
     o.features = names;
   }
-  write_file(tmp(name), text);
-  return sk_ims_data_load(d, tmp(name), &o, err, ERRLEN);
+  tu_write_file(tu_tmp(name), text);
+  return sk_ims_data_load(d, tu_tmp(name), &o, err, ERRLEN);
+}
+
+/* Default options that read the one feature "a" (of a CSV). */
+static void opts_feature_a(sk_ims_data_opts *o) {
+  static const char *const names[] = {"a"};
+  sk_ims_data_opts_init(o);
+  o->features = names;
+  o->n_features = 1;
+}
+
+/* Selects d's training rows into *x (caller frees) and checks how many were kept and how
+ * many left out for a missing value and as off-nominal. */
+static void select_expect(const sk_ims_data *d, double **x, sk_ims_selection *s, int kept,
+                          int missing, int off_nominal) {
+  ck_assert_int_eq(sk_ims_data_select_training(d, x, s), SK_OK);
+  ck_assert_int_eq((int)s->n_kept, kept);
+  ck_assert_int_eq((int)s->n_missing, missing);
+  ck_assert_int_eq((int)s->n_off_nominal, off_nominal);
 }
 
 START_TEST(csv_values_missing_iso) {
@@ -407,10 +398,7 @@ START_TEST(csv_values_missing_iso) {
 
   double *x;
   sk_ims_selection s;
-  ck_assert_int_eq(sk_ims_data_select_training(&d, &x, &s), SK_OK);
-  ck_assert_int_eq((int)s.n_kept, 2);
-  ck_assert_int_eq((int)s.n_missing, 2);
-  ck_assert_int_eq((int)s.n_off_nominal, 0);
+  select_expect(&d, &x, &s, 2, 2, 0);
   ck_assert_double_eq(x[2], 5.0);
   ck_assert_double_eq(s.from_s, 10.0);
   ck_assert(isnan(s.to_s) == 0);
@@ -419,13 +407,10 @@ START_TEST(csv_values_missing_iso) {
 
   /* a window keeps rows with from <= ts <= to */
   sk_ims_data_opts o;
-  sk_ims_data_opts_init(&o);
-  const char *names[] = {"a"};
-  o.features = names;
-  o.n_features = 1;
+  opts_feature_a(&o);
   o.from_s = 15;
   o.to_s = 1e9;
-  ck_assert_int_eq(sk_ims_data_load(&d, tmp("v.csv"), &o, err, sizeof err), SK_OK);
+  ck_assert_int_eq(sk_ims_data_load(&d, tu_tmp("v.csv"), &o, err, sizeof err), SK_OK);
   ck_assert_int_eq((int)d.n_rows, 1);
   ck_assert_int_eq((int)d.n_read, 4);
   sk_ims_data_fini(&d);
@@ -461,10 +446,7 @@ START_TEST(csv_nominal_filter_with_rack_features) {
     ck_assert_msg(d.nominal[i] == want[i], "row %d: nominal %d", i, d.nominal[i]);
   double *x;
   sk_ims_selection s;
-  ck_assert_int_eq(sk_ims_data_select_training(&d, &x, &s), SK_OK);
-  ck_assert_int_eq((int)s.n_kept, 2);
-  ck_assert_int_eq((int)s.n_missing, 1);
-  ck_assert_int_eq((int)s.n_off_nominal, 4);
+  select_expect(&d, &x, &s, 2, 1, 4);
   free(x);
   sk_ims_data_fini(&d);
 
@@ -515,25 +497,20 @@ START_TEST(bad_csvs) {
   sk_ims_data d;
   char err[ERRLEN];
   sk_ims_data_opts o;
-  sk_ims_data_opts_init(&o);
-  const char *names[] = {"a"};
-  o.features = names;
-  o.n_features = 1;
+  opts_feature_a(&o);
   o.from_s = 0;
-  write_file(tmp("nots.csv"), "a\n1\n");
-  ck_assert_int_eq(sk_ims_data_load(&d, tmp("nots.csv"), &o, err, sizeof err), SK_EINVAL);
+  tu_write_file(tu_tmp("nots.csv"), "a\n1\n");
+  ck_assert_int_eq(sk_ims_data_load(&d, tu_tmp("nots.csv"), &o, err, sizeof err), SK_EINVAL);
   ASSERT_HAS(err, "nots.csv: a time window (--from/--to) needs a ts column");
   sk_ims_data_fini(&d);
-  ck_assert_int_eq(sk_ims_data_load(&d, tmp("none.csv"), &o, err, sizeof err), SK_ENOTFOUND);
+  ck_assert_int_eq(sk_ims_data_load(&d, tu_tmp("none.csv"), &o, err, sizeof err), SK_ENOTFOUND);
   ASSERT_HAS(err, "none.csv");
   sk_ims_data_fini(&d);
   /* the row cap */
-  write_file(tmp("many.csv"), "a\n1\n2\n3\n4\n");
-  sk_ims_data_opts_init(&o);
-  o.features = names;
-  o.n_features = 1;
+  tu_write_file(tu_tmp("many.csv"), "a\n1\n2\n3\n4\n");
+  opts_feature_a(&o);
   o.max_rows = 3;
-  ck_assert_int_eq(sk_ims_data_load(&d, tmp("many.csv"), &o, err, sizeof err), SK_ERANGE);
+  ck_assert_int_eq(sk_ims_data_load(&d, tu_tmp("many.csv"), &o, err, sizeof err), SK_ERANGE);
   ASSERT_HAS(err, "more than 3 rows");
   sk_ims_data_fini(&d);
 }
@@ -546,8 +523,7 @@ START_TEST(too_few_nominal_rows) {
   ck_assert_int_eq(load_csv(&d, "five.csv", "a,b\n1,2\n2,3\n3,5\n4,4\n5,1\n", "a,b", err), SK_OK);
   double *x;
   sk_ims_selection s;
-  ck_assert_int_eq(sk_ims_data_select_training(&d, &x, &s), SK_OK);
-  ck_assert_int_eq((int)s.n_kept, 5);
+  select_expect(&d, &x, &s, 5, 0, 0);
   sk_ims_train_params p = {8, 95, 98, 1, 100};
   const char *names[] = {d.feature[0], d.feature[1]};
   sk_ims_model m;
@@ -561,28 +537,9 @@ END_TEST
 
 /* ---- recordings ----------------------------------------------------------------------------- */
 
-static void make_recording(const char *out, const char *duration) {
-  const char *bin = getenv("SKADI_BIN"), *src = getenv("SKADI_SOURCE_DIR");
-  ck_assert_msg(bin != NULL, "SKADI_BIN not set (run through ctest)");
-  char scen[512];
-  snprintf(scen, sizeof scen, "%s/scenarios/baseline.json", src ? src : SKADI_SOURCE_DIR);
-  pid_t pid = fork();
-  ck_assert_int_ge(pid, 0);
-  if (pid == 0) {
-    if (!freopen("/dev/null", "w", stdout))
-      _exit(126);
-    execl(bin, bin, "run", scen, "--duration", duration, "--out", out, "--no-progress",
-          (char *)NULL);
-    _exit(127);
-  }
-  int st;
-  waitpid(pid, &st, 0);
-  ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0, "skadi run failed");
-}
-
 START_TEST(train_from_recording) {
-  const char *rec = tmp("b.h5");
-  make_recording(rec, "30m");
+  const char *rec = tu_tmp("b.h5");
+  tu_record_baseline(rec, "30m");
   sk_ims_data d;
   char err[ERRLEN];
   ck_assert_msg(sk_ims_data_load(&d, rec, NULL, err, sizeof err) == SK_OK, "%s", err);
@@ -637,8 +594,8 @@ START_TEST(train_from_recording) {
   for (int j = 0, k = 0; j < SK_IMS_N_RACK_FEATURES; j++) /* rack order, less the constant */
     if (!constant[j])
       ck_assert_str_eq(m.feature[k++], sk_ims_rack_feature_name(j));
-  ck_assert_int_eq(sk_ims_save(&m, tmp("m.h5"), rec, err, sizeof err), SK_OK);
-  ck_assert_int_eq(sk_ims_load(&back, tmp("m.h5"), NULL, 0, err, sizeof err), SK_OK);
+  ck_assert_int_eq(sk_ims_save(&m, tu_tmp("m.h5"), rec, err, sizeof err), SK_OK);
+  ck_assert_int_eq(sk_ims_load(&back, tu_tmp("m.h5"), NULL, 0, err, sizeof err), SK_OK);
   ck_assert_int_eq(memcmp(&m, &back, sizeof m), 0);
   free(x);
   sk_ims_data_fini(&d);
@@ -676,23 +633,23 @@ END_TEST
 START_TEST(bad_recordings) {
   sk_ims_data d;
   char err[ERRLEN];
-  hid_t f = H5Fcreate(tmp("notrec.h5"), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+  hid_t f = H5Fcreate(tu_tmp("notrec.h5"), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
   H5Gclose(H5Gcreate2(f, "/telemetry", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT));
   H5Fclose(f);
-  ck_assert_int_eq(sk_ims_data_load(&d, tmp("notrec.h5"), NULL, err, sizeof err), SK_EPARSE);
+  ck_assert_int_eq(sk_ims_data_load(&d, tu_tmp("notrec.h5"), NULL, err, sizeof err), SK_EPARSE);
   ASSERT_HAS(err, "notrec.h5: not a skadi recording: no /telemetry/racks");
   sk_ims_data_fini(&d);
 
   sk_ims_model m;
   make_model(&m);
-  ck_assert_int_eq(sk_ims_save(&m, tmp("model.h5"), "", err, sizeof err), SK_OK);
-  ck_assert_int_eq(sk_ims_data_load(&d, tmp("model.h5"), NULL, err, sizeof err), SK_EPARSE);
+  ck_assert_int_eq(sk_ims_save(&m, tu_tmp("model.h5"), "", err, sizeof err), SK_OK);
+  ck_assert_int_eq(sk_ims_data_load(&d, tu_tmp("model.h5"), NULL, err, sizeof err), SK_EPARSE);
   ASSERT_HAS(err, "model.h5: is an IMS model file, not data");
   sk_ims_data_fini(&d);
 
   /* a recording cannot give a feature it does not have */
-  const char *rec = tmp("b.h5");
-  make_recording(rec, "2m");
+  const char *rec = tu_tmp("b.h5");
+  tu_record_baseline(rec, "2m");
   sk_ims_data_opts o;
   sk_ims_data_opts_init(&o);
   const char *names[] = {"inlet_c", "custom_sensor_x"};
@@ -738,7 +695,7 @@ END_TEST
 static Suite *suite(void) {
   Suite *s = suite_create("ims_store");
   TCase *tc = tcase_create("ims_store");
-  tcase_add_checked_fixture(tc, setup, teardown);
+  tcase_add_checked_fixture(tc, setup, tu_scratch_teardown);
   tcase_set_timeout(tc, 120);
   tcase_add_test(tc, rack_vector_order_and_units);
   tcase_add_test(tc, round_trip_bit_exact);
@@ -757,9 +714,5 @@ static Suite *suite(void) {
 }
 
 int main(void) {
-  SRunner *sr = srunner_create(suite());
-  srunner_run_all(sr, CK_NORMAL);
-  int failed = srunner_ntests_failed(sr);
-  srunner_free(sr);
-  return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+  return tu_run_suite(suite());
 }

@@ -14,8 +14,6 @@
 
 #include <check.h>
 #include <dirent.h>
-#include <errno.h>
-#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,65 +21,31 @@
 #include <unistd.h>
 
 #include "skadi/mix.h"
+#include "testutil.h"
 
 #define SRC(rel) SKADI_SOURCE_DIR "/" rel
 #define COLS                                                                                       \
   "ts,rack_id,inlet_c,outlet_c,pdu_kw,chiller_kw,fan_kw,pump_kw,gpu_energy_j,tokens_ps,"           \
   "latency_p95_ms,queue_depth,fan_rpm_pct,pump_rpm_pct,j_per_prompt_wh"
 
-static char tmpdir[64];
-
-static void tmp_setup(void) {
-  snprintf(tmpdir, sizeof tmpdir, "/tmp/skadi_test_mix_XXXXXX");
-  ck_assert_ptr_nonnull(mkdtemp(tmpdir));
+static void setup(void) {
+  tu_scratch_setup("skadi_test_mix_");
 }
 
-static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw) {
-  (void)sb;
-  (void)flag;
-  (void)ftw;
-  return remove(path);
-}
-
-static void tmp_teardown(void) {
-  nftw(tmpdir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
-}
-
-/* tmpdir + "/" + rel, in a rotating set of static buffers. */
-static const char *tp(const char *rel) {
-  static char bufs[8][256];
-  static int k;
-  char *b = bufs[k++ % 8];
-  snprintf(b, sizeof bufs[0], "%s/%s", tmpdir, rel);
-  return b;
-}
-
+/* Writes text to rel in the scratch directory. */
 static void put(const char *rel, const char *text) {
-  FILE *f = fopen(tp(rel), "wb");
-  ck_assert_msg(f != NULL, "%s: %s", tp(rel), strerror(errno));
-  fputs(text, f);
-  fclose(f);
+  tu_write_file(tu_tmp(rel), text);
 }
 
-static char *slurp(const char *path) {
-  FILE *f = fopen(path, "rb");
-  if (f == NULL)
-    return NULL;
-  static char buf[1 << 16];
-  size_t n = fread(buf, 1, sizeof buf - 1, f);
-  fclose(f);
-  buf[n] = '\0';
-  return strdup(buf);
-}
-
-/* Runs the mapping at tmpdir/rel; returns the CSV (caller frees) and the stats. */
+/* Runs the mapping at rel (in the scratch directory); returns the CSV (caller frees) and
+ * the stats. */
 static char *mix_ok(const char *rel, sk_mix_stats *st) {
   char *text = NULL, err[1024] = "";
   size_t len = 0;
   FILE *f = open_memstream(&text, &len);
   ck_assert_ptr_nonnull(f);
   sk_mix_stats local;
-  sk_status s = sk_mix_run(tp(rel), f, st ? st : &local, err, sizeof err);
+  sk_status s = sk_mix_run(tu_tmp(rel), f, st ? st : &local, err, sizeof err);
   fclose(f);
   ck_assert_msg(s == SK_OK, "%s", err);
   return text;
@@ -382,8 +346,8 @@ END_TEST
 
 /* Source paths are relative to the mapping file, not to the working directory. */
 START_TEST(test_relative_paths) {
-  ck_assert_int_eq(mkdir(tp("maps"), 0700), 0);
-  ck_assert_int_eq(mkdir(tp("data"), 0700), 0);
+  ck_assert_int_eq(mkdir(tu_tmp("maps"), 0700), 0);
+  ck_assert_int_eq(mkdir(tu_tmp("data"), 0700), 0);
   put("data/x.csv", "t,v\n60,5\n");
   put("maps/mix.json", "{\"grid\": {\"step_s\": 60}, \"sources\": [{\"file\": \"../data/x.csv\","
                        " \"time_column\": \"t\", \"time_format\": \"epoch_s\","
@@ -394,7 +358,7 @@ START_TEST(test_relative_paths) {
   char *csv = mix_ok("maps/mix.json", NULL); /* absolute mapping path, cwd elsewhere */
   ck_assert_double_eq(num(csv, "1970-01-01T00:01:00Z", "", "pump_kw"), 5);
   free(csv);
-  ck_assert_int_eq(chdir(tmpdir), 0); /* a relative mapping path */
+  ck_assert_int_eq(chdir(tu_dir), 0); /* a relative mapping path */
   char *text = NULL, err[512] = "";
   size_t len;
   FILE *f = open_memstream(&text, &len);
@@ -476,7 +440,7 @@ START_TEST(test_row_cap) {
                 " \"t\", \"time_format\": \"epoch_s\", \"columns\": {\"inlet_c\": \"v\"}}]}");
   sk_mix *m = NULL;
   char err[512];
-  ck_assert_int_eq(sk_mix_create(&m, tp("a.json"), err, sizeof err), SK_ERANGE);
+  ck_assert_int_eq(sk_mix_create(&m, tu_tmp("a.json"), err, sizeof err), SK_ERANGE);
   ck_assert_ptr_null(m);
   ck_assert_msg(strstr(err, "a.json: grid: 15638400 times exceed the limit of 10000000") != NULL,
                 "%s", err);
@@ -486,7 +450,7 @@ START_TEST(test_row_cap) {
                 " \"t\", \"time_format\": \"epoch_s\", \"columns\": {\"inlet_c\": \"v\"}},"
                 " {\"file\": \"x.csv\", \"time_column\": \"t\", \"time_format\": \"epoch_s\","
                 " \"rack_column\": \"r\", \"columns\": {\"outlet_c\": \"v\"}}]}");
-  ck_assert_int_eq(sk_mix_create(&m, tp("b.json"), err, sizeof err), SK_ERANGE);
+  ck_assert_int_eq(sk_mix_create(&m, tu_tmp("b.json"), err, sizeof err), SK_ERANGE);
   ck_assert_msg(strstr(err, "6000000 times x 2 rows per time exceed") != NULL, "%s", err);
   sk_mix_destroy(NULL);
 }
@@ -514,7 +478,7 @@ typedef struct {
   const char *mapping; /* written to mix.json */
   const char *racks;   /* racks.csv (default RACKS) */
   sk_status status;
-  const char *where;  /* the message starts with tmpdir/ + this */
+  const char *where;  /* the message starts with tu_dir/ + this */
   const char *reason; /* and contains this */
 } bad_case;
 
@@ -615,7 +579,7 @@ static const bad_case bad_cases[] = {
      SK_EPARSE, "mix.json: sources[0].scale.inlet_c: ", "expected a number"},
     {"header lacks mapped column", MAP(SRC_R ", " SRC_C("{\"fan_kw\": \"crah_fans\"}")), NULL,
      SK_EPARSE, "mix.json: sources[1].columns.fan_kw: ", "column \"crah_fans\" not in ",
-     /* tmpdir/cooling.csv header (it has: ...) */},
+     /* tu_dir/cooling.csv header (it has: ...) */},
     {"header lacks time column",
      MAP("{\"file\": \"racks.csv\", \"time_column\": \"time\", \"time_format\": \"iso8601\", "
          "\"columns\": {\"inlet_c\": \"inlet_temp\"}}"),
@@ -659,7 +623,7 @@ START_TEST(test_bad) {
   const bad_case *c = &bad_cases[_i];
   put("racks.csv", c->racks ? c->racks : RACKS);
   put("cooling.csv", strcmp(c->what, "ms as s") == 0 ? COOL "1700157660000,1,1\n" : COOL);
-  const char *mapping = tp(c->mapping ? "mix.json" : "nothing.json");
+  const char *mapping = tu_tmp(c->mapping ? "mix.json" : "nothing.json");
   if (c->mapping)
     put("mix.json", c->mapping);
 
@@ -668,23 +632,23 @@ START_TEST(test_bad) {
   sk_status st = sk_mix_create(&m, mapping, err, sizeof err);
   ck_assert_msg(st == c->status, "%s: status %d (%s), want %d", c->what, st, err, c->status);
   ck_assert_ptr_null(m);
-  snprintf(want, sizeof want, "%s/%s", tmpdir, c->where);
+  snprintf(want, sizeof want, "%s/%s", tu_dir, c->where);
   ck_assert_msg(strncmp(err, want, strlen(want)) == 0, "%s: \"%s\" does not start with \"%s\"",
                 c->what, err, want);
   ck_assert_msg(strstr(err, c->reason) != NULL, "%s: \"%s\" lacks \"%s\"", c->what, err, c->reason);
 
   /* The command: exit 2, and an existing --out is left as it was with no temporary file. */
   put("out.csv", "old\n");
-  char *argv[] = {"mix", "--config", (char *)mapping, "--out", (char *)tp("out.csv"), NULL};
+  char *argv[] = {"mix", "--config", (char *)mapping, "--out", tu_tmp("out.csv"), NULL};
   ck_assert_int_eq(sk_mix_main(5, argv), 2);
-  char *old = slurp(tp("out.csv"));
+  char *old = tu_read_file(tu_tmp("out.csv"));
   ck_assert_str_eq(old, "old\n");
   free(old);
-  ck_assert_int_eq(unlink(tp("out.csv")), 0);
-  char *argv2[] = {"mix", "--config", (char *)mapping, "--out", (char *)tp("new.csv"), NULL};
+  ck_assert_int_eq(unlink(tu_tmp("out.csv")), 0);
+  char *argv2[] = {"mix", "--config", (char *)mapping, "--out", tu_tmp("new.csv"), NULL};
   ck_assert_int_eq(sk_mix_main(5, argv2), 2);
-  ck_assert_int_eq(access(tp("new.csv"), F_OK), -1);
-  DIR *d = opendir(tmpdir); /* and no "<out>.tmp-XXXXXX" left behind */
+  ck_assert_int_eq(access(tu_tmp("new.csv"), F_OK), -1);
+  DIR *d = opendir(tu_dir); /* and no "<out>.tmp-XXXXXX" left behind */
   ck_assert_ptr_nonnull(d);
   for (struct dirent *e; (e = readdir(d)) != NULL;)
     ck_assert_msg(strstr(e->d_name, ".tmp-") == NULL, "%s: left %s", c->what, e->d_name);
@@ -697,25 +661,24 @@ START_TEST(test_command) {
   put("mix.json", "{\"grid\": {\"step_s\": 60}, \"sources\": [{\"file\": \"x.csv\","
                   " \"time_column\": \"t\", \"time_format\": \"epoch_s\","
                   " \"columns\": {\"pump_kw\": \"v\"}}]}");
-  char *argv[] = {"mix",     "--config", (char *)tp("mix.json"), "--out", (char *)tp("o.csv"),
-                  "--quiet", NULL};
+  char *argv[] = {"mix", "--config", tu_tmp("mix.json"), "--out", tu_tmp("o.csv"), "--quiet", NULL};
   ck_assert_int_eq(sk_mix_main(6, argv), 0);
-  char *got = slurp(tp("o.csv")), *want = mix_ok("mix.json", NULL);
+  char *got = tu_read_file(tu_tmp("o.csv")), *want = mix_ok("mix.json", NULL);
   ck_assert_str_eq(got, want);
   ck_assert_str_eq(got, COLS "\n1970-01-01T00:01:00Z,,,,,,,5,,,,,,,\n");
   free(got);
   free(want);
   struct stat sb;
-  ck_assert_int_eq(stat(tp("o.csv"), &sb), 0);
+  ck_assert_int_eq(stat(tu_tmp("o.csv"), &sb), 0);
   ck_assert_int_ne(sb.st_mode & 0044, 0); /* not left at mkstemp's 0600 (umask permitting) */
   /* usage errors: 2; an unwritable --out: 1 */
   char *a1[] = {"mix", NULL};
   ck_assert_int_eq(sk_mix_main(1, a1), 2);
-  char *a2[] = {"mix", "--config", (char *)tp("mix.json"), "--bogus", NULL};
+  char *a2[] = {"mix", "--config", tu_tmp("mix.json"), "--bogus", NULL};
   ck_assert_int_eq(sk_mix_main(4, a2), 2);
   char *a3[] = {"mix", "--config", NULL};
   ck_assert_int_eq(sk_mix_main(2, a3), 2);
-  char *a4[] = {"mix",     "--config", (char *)tp("mix.json"), "--out", (char *)tp("no/dir/o.csv"),
+  char *a4[] = {"mix",     "--config", tu_tmp("mix.json"), "--out", tu_tmp("no/dir/o.csv"),
                 "--quiet", NULL};
   ck_assert_int_eq(sk_mix_main(6, a4), 1);
   char *a5[] = {"mix", "--help", NULL};
@@ -726,7 +689,7 @@ END_TEST
 static Suite *mix_suite(void) {
   Suite *s = suite_create("mix");
   TCase *tc = tcase_create("mix");
-  tcase_add_checked_fixture(tc, tmp_setup, tmp_teardown);
+  tcase_add_checked_fixture(tc, setup, tu_scratch_teardown);
   tcase_add_test(tc, test_two_cadences);
   tcase_add_test(tc, test_rules_and_gaps);
   tcase_add_test(tc, test_rack_rows);
@@ -744,9 +707,5 @@ static Suite *mix_suite(void) {
 }
 
 int main(void) {
-  SRunner *sr = srunner_create(mix_suite());
-  srunner_run_all(sr, CK_NORMAL);
-  int failed = srunner_ntests_failed(sr);
-  srunner_free(sr);
-  return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+  return tu_run_suite(mix_suite());
 }

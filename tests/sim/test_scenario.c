@@ -20,57 +20,21 @@
 #include <unistd.h>
 
 #include "skadi/scenario.h"
+#include "testutil.h"
 
 #define SRC(rel) SKADI_SOURCE_DIR "/" rel
 
 /* ---- temporary files --------------------------------------------------------------- */
 
-static char tmpdir[64];
-static char tmpfiles[64][SK_PATH_LEN];
-static int n_tmpfiles;
-
-static void tmp_setup(void) {
-  snprintf(tmpdir, sizeof tmpdir, "/tmp/skadi_test_scenario_XXXXXX");
-  ck_assert_ptr_nonnull(mkdtemp(tmpdir));
-  n_tmpfiles = 0;
+static void setup(void) {
+  tu_scratch_setup("skadi_test_scenario_");
 }
 
-static void tmp_teardown(void) {
-  for (int i = 0; i < n_tmpfiles; i++)
-    unlink(tmpfiles[i]);
-  rmdir(tmpdir);
-}
-
-/* Writes `text` to tmpdir/name and returns the path (static storage per file). */
+/* Writes `text` to name in the scratch directory and returns the path. */
 static const char *write_tmp(const char *name, const char *text) {
-  ck_assert_int_lt(n_tmpfiles, 64);
-  char *path = tmpfiles[n_tmpfiles++];
-  snprintf(path, SK_PATH_LEN, "%s/%s", tmpdir, name);
-  FILE *f = fopen(path, "w");
-  ck_assert_ptr_nonnull(f);
-  fputs(text, f);
-  fclose(f);
+  char *path = tu_tmp(name);
+  tu_write_file(path, text);
   return path;
-}
-
-static char *read_text(const char *path) {
-  FILE *f = fopen(path, "rb");
-  ck_assert_msg(f != NULL, "cannot open %s", path);
-  size_t cap = 1 << 16, n = 0;
-  char *buf = malloc(cap);
-  size_t got;
-  while ((got = fread(buf + n, 1, cap - 1 - n, f)) > 0) {
-    n += got;
-    if (n + 1 >= cap)
-      buf = realloc(buf, cap *= 2);
-  }
-  fclose(f);
-  buf[n] = '\0';
-  return buf;
-}
-
-static void assert_has(const char *msg, const char *part) {
-  ck_assert_msg(strstr(msg, part) != NULL, "message \"%s\" lacks \"%s\"", msg, part);
 }
 
 /* ---- defaults ---------------------------------------------------------------------- */
@@ -219,7 +183,7 @@ START_TEST(test_trace_relative) {
   sk_scenario sc;
   load_ok(&sc, path);
   char want[SK_PATH_LEN];
-  snprintf(want, sizeof want, "%s/t.csv", tmpdir);
+  snprintf(want, sizeof want, "%s/t.csv", tu_dir);
   ck_assert_str_eq(sc.trace_csv, want);
 }
 END_TEST
@@ -309,7 +273,7 @@ START_TEST(test_dotenv_missing) {
   char path[SK_PATH_LEN];
   sk_scenario_defaults(&sc);
   before = sc;
-  snprintf(path, sizeof path, "%s/no.env", tmpdir);
+  snprintf(path, sizeof path, "%s/no.env", tu_dir);
   ck_assert_int_eq(sk_scenario_apply_dotenv(&sc, path, err, sizeof err), SK_OK);
   ck_assert_int_eq(sk_scenario_apply_dotenv(&sc, NULL, err, sizeof err), SK_OK);
   ck_assert_int_eq(memcmp(&sc, &before, sizeof sc), 0);
@@ -324,13 +288,13 @@ START_TEST(test_env_bad) {
   setenv("SLA_LATENCY_MS", "100", 1);
   setenv("INLET_MAX_C", "hot", 1);
   ck_assert_int_ne(sk_scenario_apply_env(&sc, err, sizeof err), SK_OK);
-  assert_has(err, "environment INLET_MAX_C: ");
-  assert_has(err, "expected a number");
+  ASSERT_HAS(err, "environment INLET_MAX_C: ");
+  ASSERT_HAS(err, "expected a number");
   ck_assert_int_eq(memcmp(&sc, &before, sizeof sc), 0); /* SLA_LATENCY_MS not half-applied */
   setenv("INLET_MAX_C", "nan", 1);
   ck_assert_int_ne(sk_scenario_apply_env(&sc, err, sizeof err), SK_OK);
-  assert_has(err, "environment INLET_MAX_C: ");
-  assert_has(err, "finite");
+  ASSERT_HAS(err, "environment INLET_MAX_C: ");
+  ASSERT_HAS(err, "finite");
   unsetenv("INLET_MAX_C");
   unsetenv("SLA_LATENCY_MS");
 }
@@ -452,7 +416,7 @@ START_TEST(test_kv) {
   }
   ck_assert_int_eq(found, 31);
   ck_assert_str_eq(keys[n - 1], "timeline");
-  assert_has(values[n - 1], "\"row\":\"E\"");
+  ASSERT_HAS(values[n - 1], "\"row\":\"E\"");
   sk_scenario_free_kv(keys, values, n);
   sk_scenario_free_kv(NULL, NULL, 0);
 }
@@ -464,10 +428,10 @@ START_TEST(test_print_keys) {
   FILE *f = open_memstream(&buf, &len);
   sk_scenario_print_keys(f);
   fclose(f);
-  assert_has(buf, "settings.inlet_max_c");
-  assert_has(buf, "INLET_MAX_C");
-  assert_has(buf, "advisory, closed_loop");
-  assert_has(buf, "(0, 32000000]");
+  ASSERT_HAS(buf, "settings.inlet_max_c");
+  ASSERT_HAS(buf, "INLET_MAX_C");
+  ASSERT_HAS(buf, "advisory, closed_loop");
+  ASSERT_HAS(buf, "(0, 32000000]");
   free(buf);
 }
 END_TEST
@@ -479,7 +443,8 @@ START_TEST(test_doc_table) {
   FILE *f = open_memstream(&buf, &len);
   sk_scenario_print_keys_markdown(f);
   fclose(f);
-  char *doc = read_text(SRC("docs/SCENARIOS.md"));
+  char *doc = tu_read_file(SRC("docs/SCENARIOS.md"));
+  ck_assert_ptr_nonnull(doc);
   if (strstr(doc, buf) == NULL) {
     const char *fresh = SKADI_BINARY_DIR "/scenario_keys.md";
     FILE *o = fopen(fresh, "w");
@@ -581,7 +546,7 @@ START_TEST(test_relayout) {
   ck_assert_int_eq(sk_scenario_validate(&sc, err, sizeof err), SK_OK);
   ck_assert_int_eq(sk_scenario_set(&sc, "room.racks_per_row=6", err, sizeof err), SK_OK);
   ck_assert_int_ne(sk_scenario_validate(&sc, err, sizeof err), SK_OK);
-  assert_has(err, "heat_spike_row_c.json: timeline[0].racks[1]: unknown rack \"R-C-07\"");
+  ASSERT_HAS(err, "heat_spike_row_c.json: timeline[0].racks[1]: unknown rack \"R-C-07\"");
   ck_assert_int_eq(sk_scenario_set(&sc, "room.racks_per_row=12", err, sizeof err), SK_OK);
   ck_assert_int_eq(sk_scenario_validate(&sc, err, sizeof err), SK_OK);
 }
@@ -745,7 +710,7 @@ START_TEST(test_bad_file) {
   if (c->json != NULL)
     snprintf(path, sizeof path, "%s", write_tmp("bad.json", c->json));
   else
-    snprintf(path, sizeof path, "%s/missing.json", tmpdir);
+    snprintf(path, sizeof path, "%s/missing.json", tu_dir);
   sk_scenario sc, before;
   char err[SK_ERR_LEN] = "";
   sk_scenario_defaults(&sc);
@@ -807,7 +772,7 @@ START_TEST(test_bad_set) {
                 c->assignment);
   ck_assert_msg(strncmp(err, c->prefix, strlen(c->prefix)) == 0,
                 "\"%s\" does not start with \"%s\"", err, c->prefix);
-  assert_has(err, c->reason);
+  ASSERT_HAS(err, c->reason);
   ck_assert_int_eq(memcmp(&sc, &before, sizeof sc), 0);
 }
 END_TEST
@@ -819,7 +784,7 @@ START_TEST(test_set_too_long) {
   sk_scenario_defaults(&sc);
   snprintf(assign, sizeof assign, "name=%0100d", 0);
   ck_assert_int_ne(sk_scenario_set(&sc, assign, err, sizeof err), SK_OK);
-  assert_has(err, "--set name: too long");
+  ASSERT_HAS(err, "--set name: too long");
   ck_assert_str_eq(sc.name, "unnamed");
 }
 END_TEST
@@ -857,7 +822,7 @@ START_TEST(test_bad_dotenv) {
   snprintf(want, sizeof want, "%s%s", path, c->where);
   ck_assert_msg(strncmp(err, want, strlen(want)) == 0, "\"%s\" does not start with \"%s\"", err,
                 want);
-  assert_has(err, c->reason);
+  ASSERT_HAS(err, c->reason);
   ck_assert_int_eq(memcmp(&sc, &before, sizeof sc), 0);
 }
 END_TEST
@@ -866,9 +831,9 @@ START_TEST(test_dotenv_directory) {
   sk_scenario sc;
   char err[SK_ERR_LEN] = "";
   sk_scenario_defaults(&sc);
-  ck_assert_int_ne(sk_scenario_apply_dotenv(&sc, tmpdir, err, sizeof err), SK_OK);
-  assert_has(err, tmpdir);
-  assert_has(err, "Is a directory");
+  ck_assert_int_ne(sk_scenario_apply_dotenv(&sc, tu_dir, err, sizeof err), SK_OK);
+  ASSERT_HAS(err, tu_dir);
+  ASSERT_HAS(err, "Is a directory");
 }
 END_TEST
 
@@ -900,7 +865,7 @@ START_TEST(test_duration_bad) {
     ck_assert_msg(sk_parse_duration(bad[i], &s, err, sizeof err) != SK_OK, "\"%s\" accepted",
                   bad[i]);
     ck_assert_double_eq(s, 123);
-    assert_has(err, "duration");
+    ASSERT_HAS(err, "duration");
   }
   char err[SK_ERR_LEN] = "";
   double s;
@@ -911,7 +876,7 @@ END_TEST
 static Suite *scenario_suite(void) {
   Suite *s = suite_create("scenario");
   TCase *tc = tcase_create("scenario");
-  tcase_add_checked_fixture(tc, tmp_setup, tmp_teardown);
+  tcase_add_checked_fixture(tc, setup, tu_scratch_teardown);
   tcase_add_test(tc, test_defaults);
   tcase_add_test(tc, test_baseline);
   tcase_add_test(tc, test_heat_spike);
@@ -942,9 +907,5 @@ static Suite *scenario_suite(void) {
 }
 
 int main(void) {
-  SRunner *sr = srunner_create(scenario_suite());
-  srunner_run_all(sr, CK_NORMAL);
-  int failed = srunner_ntests_failed(sr);
-  srunner_free(sr);
-  return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+  return tu_run_suite(scenario_suite());
 }

@@ -15,30 +15,20 @@
 #include <unistd.h>
 
 #include "skadi/trace.h"
+#include "testutil.h"
 
 #define SRC(rel) SKADI_SOURCE_DIR "/" rel
 #define HEADER "TIMESTAMP,ContextTokens,GeneratedTokens\n"
 
-static char tmpdir[64];
-static char tmppath[128];
-
-static void tmp_setup(void) {
-  snprintf(tmpdir, sizeof tmpdir, "/tmp/skadi_test_trace_XXXXXX");
-  ck_assert_ptr_nonnull(mkdtemp(tmpdir));
-  snprintf(tmppath, sizeof tmppath, "%s/t.csv", tmpdir);
+static void setup(void) {
+  tu_scratch_setup("skadi_test_trace_");
 }
 
-static void tmp_teardown(void) {
-  unlink(tmppath);
-  rmdir(tmpdir);
-}
-
+/* Writes text to t.csv in the scratch directory and returns its path. */
 static const char *write_csv(const char *text) {
-  FILE *f = fopen(tmppath, "wb");
-  ck_assert_ptr_nonnull(f);
-  fputs(text, f);
-  fclose(f);
-  return tmppath;
+  char *path = tu_tmp("t.csv");
+  tu_write_file(path, text);
+  return path;
 }
 
 static void load_ok(sk_trace *tr, const char *path) {
@@ -203,7 +193,7 @@ END_TEST
 START_TEST(test_directory) {
   sk_trace tr;
   char err[512] = "";
-  ck_assert_int_eq(sk_trace_load(&tr, tmpdir, err, sizeof err), SK_EIO);
+  ck_assert_int_eq(sk_trace_load(&tr, tu_dir, err, sizeof err), SK_EIO);
   ck_assert_msg(strstr(err, "Is a directory") != NULL, "%s", err);
 }
 END_TEST
@@ -211,7 +201,7 @@ END_TEST
 static Suite *trace_suite(void) {
   Suite *s = suite_create("trace");
   TCase *tc = tcase_create("trace");
-  tcase_add_checked_fixture(tc, tmp_setup, tmp_teardown);
+  tcase_add_checked_fixture(tc, setup, tu_scratch_teardown);
   tcase_add_test(tc, test_sample);
   tcase_add_test(tc, test_full_traces);
   tcase_add_test(tc, test_calendar);
@@ -223,9 +213,5 @@ static Suite *trace_suite(void) {
 }
 
 int main(void) {
-  SRunner *sr = srunner_create(trace_suite());
-  srunner_run_all(sr, CK_NORMAL);
-  int failed = srunner_ntests_failed(sr);
-  srunner_free(sr);
-  return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+  return tu_run_suite(trace_suite());
 }

@@ -64,6 +64,15 @@ sk_status sk_ims_train(sk_ims_model *m, const sk_ims_train_params *p, const doub
                        int d, const char *const *names, double from_s, double to_s, char *err,
                        size_t errlen);
 
+/* The rule by which sk_ims_train refuses a feature as constant, for callers that want to
+ * leave such features out first: column j (0 <= j < d) of the n row-major vectors x[n*d]
+ * is constant when every value equals the first, or when its population standard
+ * deviation is at most 1e-12 of |mean| (the rounding noise of a constant whose mean is not
+ * exact in binary).  n = 0 (x may be NULL) and non-finite columns count as constant.
+ * mean and sd (each may be NULL) receive the column's mean and population sd (0 when
+ * n = 0).  Returns 1 when constant, else 0. */
+int sk_ims_feature_is_constant(const double *x, size_t n, int d, int j, double *mean, double *sd);
+
 /* Deviation of one vector (d = m->n_features values in the model's feature order).
  * contrib (may be NULL) receives each feature's share of D^2 (sums to 1 when D > 0).
  * Returns the index of the nearest cluster in *cluster (may be NULL).  NaN inputs are

@@ -1,0 +1,143 @@
+/*
+ * cmd_report.c -- `skadi report RUN.h5 [--out report.json]`: the judges' report of a
+ * recording as JSON (sk_report_build in report.c does the work; fields in docs/REPORT.md).
+ *
+ * Policy decided here: the report goes to standard output unless --out names a file; a
+ * file is written as "<out>.tmp" and renamed over <out>, so a failed write never leaves a
+ * half report where a good one was.  Pretty-printed by default (it is read by people as
+ * much as by programs); --compact prints one line.
+ *
+ * Exit status: 0 done; 2 bad input (flags, a missing file, a file that is not a
+ * recording); 1 I/O failure (a file that exists but cannot be read, an output that cannot
+ * be written, out of memory).
+ */
+#define _POSIX_C_SOURCE 200809L
+
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "skadi/report.h"
+
+#define ERR_LEN 1024
+
+static void usage(FILE *f) {
+  fputs("usage: skadi report RUN.h5 [--out REPORT.json] [--compact]\n"
+        "\n"
+        "Writes the judges' report of a recording (skadi run --out) as JSON: the run, its\n"
+        "KPIs and worst sample window, energy by subsystem, savings against the\n"
+        "counterfactual (runs with --mode), the action log with predicted and realized\n"
+        "savings, the monitor's findings, run performance and chart references for a\n"
+        "frontend.  What the recording does not hold is null, with a line in \"notes\".\n"
+        "Fields: docs/REPORT.md.\n"
+        "\n"
+        "options:\n"
+        "  --out PATH   write the report to PATH (- = standard output, the default)\n"
+        "  --compact    one line instead of indented JSON\n"
+        "  -h, --help   this help\n"
+        "\n"
+        "Exit status: 0 done, 1 I/O failure, 2 bad input (a missing file, not a recording).\n"
+        "Example: skadi report runs/hs.h5 --out runs/hs-report.json\n",
+        f);
+}
+
+static int bad(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static int bad(const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  fputs("skadi report: ", stderr);
+  vfprintf(stderr, fmt, ap);
+  va_end(ap);
+  fputs(" (see skadi report --help)\n", stderr);
+  return 2;
+}
+
+/* Writes text to path via "<path>.tmp" and a rename; 0 or -1 with a message printed. */
+static int write_file(const char *path, const char *text) {
+  size_t n = strlen(path) + 5;
+  char *tmp = malloc(n);
+  if (!tmp) {
+    fprintf(stderr, "skadi report: %s: out of memory\n", path);
+    return -1;
+  }
+  snprintf(tmp, n, "%s.tmp", path);
+  FILE *f = fopen(tmp, "w");
+  int ok = f != NULL;
+  int e = errno;
+  if (ok) {
+    ok = fputs(text, f) >= 0 && fputc('\n', f) != EOF;
+    e = errno;
+    if (fclose(f) != 0 && ok) {
+      ok = 0;
+      e = errno;
+    }
+    if (ok && rename(tmp, path) != 0) {
+      ok = 0;
+      e = errno;
+    }
+    if (!ok)
+      remove(tmp);
+  }
+  if (!ok)
+    fprintf(stderr, "skadi report: %s: cannot write: %s\n", path, strerror(e));
+  free(tmp);
+  return ok ? 0 : -1;
+}
+
+int sk_report_main(int argc, char **argv) {
+  const char *in = NULL, *out = NULL;
+  int compact = 0;
+  for (int i = 1; i < argc; i++) {
+    const char *a = argv[i];
+    if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
+      usage(stdout);
+      return 0;
+    }
+    if (strcmp(a, "--compact") == 0) {
+      compact = 1;
+    } else if (strcmp(a, "--out") == 0 || strncmp(a, "--out=", 6) == 0) {
+      const char *v = a[5] == '=' ? a + 6 : (i + 1 < argc ? argv[++i] : NULL);
+      if (!v || !*v)
+        return bad("--out: missing value");
+      out = v;
+    } else if (a[0] == '-' && a[1] != '\0') {
+      return bad("unknown option '%s'", a);
+    } else if (in) {
+      return bad("one recording at a time ('%s' is extra)", a);
+    } else {
+      in = a;
+    }
+  }
+  if (!in) {
+    usage(stderr);
+    return 2;
+  }
+
+  char err[ERR_LEN];
+  cJSON *rep = NULL;
+  sk_status st = sk_report_build(in, &rep, err, sizeof err);
+  if (st != SK_OK) {
+    fprintf(stderr, "skadi report: %s\n", err);
+    return st == SK_EIO || st == SK_ENOMEM ? 1 : 2;
+  }
+  char *text = compact ? cJSON_PrintUnformatted(rep) : cJSON_Print(rep);
+  cJSON_Delete(rep);
+  if (!text) {
+    fprintf(stderr, "skadi report: %s: out of memory printing the report\n", in);
+    return 1;
+  }
+  int rc = 0;
+  if (!out || strcmp(out, "-") == 0) {
+    if (puts(text) == EOF || fflush(stdout) != 0) {
+      fprintf(stderr, "skadi report: standard output: %s\n", strerror(errno));
+      rc = 1;
+    }
+  } else if (write_file(out, text) != 0) {
+    rc = 1;
+  }
+  cJSON_free(text);
+  return rc;
+}

@@ -1,0 +1,138 @@
+/*
+ * h5util.c -- HDF5 plumbing shared by recorder.c and ims_store.c (contracts in h5util.h).
+ *
+ * Both files write self-describing HDF5 (string attributes, units next to values, no
+ * modification times) and report HDF5 failures as "<path>: <what>: <HDF5's reason>" with
+ * the library's own error printing silenced; these helpers are that common ground, so
+ * the two stay alike when one of them changes.  Kept out: what belongs to one file's
+ * layout (the recorder's compound row types and SWMR handling, the model's datasets).
+ */
+#include "h5util.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "skadi/status.h"
+
+void sk__h5_quiet_begin(sk__h5_quiet *q) {
+  H5Eget_auto2(H5E_DEFAULT, &q->func, &q->data);
+  H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+}
+
+void sk__h5_quiet_end(const sk__h5_quiet *q) {
+  H5Eset_auto2(H5E_DEFAULT, q->func, q->data);
+}
+
+static herr_t innermost_cb(unsigned n, const H5E_error2_t *e, void *data) {
+  if (n == 0 && e->desc)
+    snprintf((char *)data, SK__H5_DETAIL_LEN, "%s", e->desc);
+  return 0;
+}
+
+void sk__h5_detail(char *detail) {
+  detail[0] = '\0';
+  H5Ewalk2(H5E_DEFAULT, H5E_WALK_UPWARD, innermost_cb, detail);
+}
+
+void sk__h5_fail_detail(char *err, size_t errlen, const char *path, const char *what,
+                        const char *detail) {
+  char d[SK__H5_DETAIL_LEN];
+  if (!detail) {
+    sk__h5_detail(d);
+    detail = d;
+  }
+  /* A long reason is cut at errlen; the path and what come first, so they survive. */
+  sk_errf(err, errlen, "%s: %s%s%s", path, what, detail[0] ? ": " : "", detail);
+}
+
+void sk__h5_fail(char *err, size_t errlen, const char *path, const char *what) {
+  sk__h5_fail_detail(err, errlen, path, what, NULL);
+}
+
+void sk__h5_close(hid_t *id) {
+  if (*id >= 0)
+    H5Idec_ref(*id);
+  *id = H5I_INVALID_HID;
+}
+
+hid_t sk__h5_ocpl(hid_t cls) {
+  hid_t p = H5Pcreate(cls);
+  if (p < 0)
+    return p;
+  if (H5Pset_obj_track_times(p, 0) < 0 ||
+      H5Pset_attr_creation_order(p, H5P_CRT_ORDER_TRACKED | H5P_CRT_ORDER_INDEXED) < 0)
+    sk__h5_close(&p);
+  return p;
+}
+
+hid_t sk__h5_vstr_type(void) {
+  hid_t t = H5Tcopy(H5T_C_S1);
+  if (t >= 0 && (H5Tset_size(t, H5T_VARIABLE) < 0 || H5Tset_cset(t, H5T_CSET_UTF8) < 0))
+    sk__h5_close(&t);
+  return t;
+}
+
+hid_t sk__h5_fixed_str(size_t size) {
+  hid_t t = H5Tcopy(H5T_C_S1);
+  if (t >= 0 && (H5Tset_size(t, size) < 0 || H5Tset_strpad(t, H5T_STR_NULLPAD) < 0))
+    sk__h5_close(&t);
+  return t;
+}
+
+herr_t sk__h5_attr_write(hid_t obj, const char *name, hid_t ftype, hid_t mtype, const void *value) {
+  hid_t space = H5Screate(H5S_SCALAR);
+  hid_t attr =
+      space < 0 ? H5I_INVALID_HID : H5Acreate2(obj, name, ftype, space, H5P_DEFAULT, H5P_DEFAULT);
+  herr_t rc = attr < 0 ? -1 : H5Awrite(attr, mtype, value);
+  if (attr >= 0 && H5Aclose(attr) < 0) /* the write may only land at close */
+    rc = -1;
+  sk__h5_close(&space);
+  return rc;
+}
+
+herr_t sk__h5_attr_str(hid_t obj, const char *name, const char *value) {
+  hid_t t = sk__h5_vstr_type();
+  if (t < 0)
+    return -1;
+  const char *v = value ? value : "";
+  herr_t rc = sk__h5_attr_write(obj, name, t, t, &v);
+  sk__h5_close(&t);
+  return rc;
+}
+
+herr_t sk__h5_attr_meta(hid_t obj, const char *name, const char *units, const char *description) {
+  char n[96];
+  snprintf(n, sizeof n, "%s_units", name);
+  if (sk__h5_attr_str(obj, n, units) < 0)
+    return -1;
+  snprintf(n, sizeof n, "%s_description", name);
+  return sk__h5_attr_str(obj, n, description);
+}
+
+int sk__h5_attr_read_str(hid_t attr, char *buf, size_t len) {
+  hid_t ft = H5Aget_type(attr), mt = H5I_INVALID_HID;
+  int rc = -1;
+  buf[0] = '\0';
+  if (ft >= 0 && H5Tis_variable_str(ft) > 0) {
+    char *s = NULL;
+    /* HDF5 does not convert between character sets: read in the file's. */
+    if ((mt = H5Tcopy(H5T_C_S1)) >= 0 && H5Tset_size(mt, H5T_VARIABLE) >= 0 &&
+        H5Tset_cset(mt, H5Tget_cset(ft)) >= 0 && H5Aread(attr, mt, &s) >= 0) {
+      snprintf(buf, len, "%s", s ? s : "");
+      H5free_memory(s);
+      rc = 0;
+    }
+  } else if (ft >= 0) {
+    size_t n = H5Tget_size(ft);
+    char *tmp = calloc(n + 1, 1);
+    if (tmp && (mt = sk__h5_fixed_str(n)) >= 0 && H5Tset_cset(mt, H5Tget_cset(ft)) >= 0 &&
+        H5Aread(attr, mt, tmp) >= 0) {
+      snprintf(buf, len, "%s", tmp);
+      rc = 0;
+    }
+    free(tmp);
+  }
+  sk__h5_close(&mt);
+  sk__h5_close(&ft);
+  return rc;
+}
