@@ -8,6 +8,8 @@
  * counterfactual twin (no controller) advance in lockstep to every fast-loop boundary,
  * where the controller steps.
  */
+#define _POSIX_C_SOURCE 200809L /* mkdtemp, fork in testutil.h */
+
 #include <check.h>
 #include <math.h>
 #include <stdlib.h>
@@ -16,6 +18,8 @@
 #include "skadi/control.h"
 #include "skadi/scenario.h"
 #include "skadi/twin.h"
+
+#include "testutil.h"
 
 #define MAX_RECS 20000
 
@@ -277,9 +281,5 @@ static Suite *suite(void) {
 }
 
 int main(void) {
-  SRunner *sr = srunner_create(suite());
-  srunner_run_all(sr, CK_NORMAL);
-  int failed = srunner_ntests_failed(sr);
-  srunner_free(sr);
-  return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+  return tu_run_suite(suite());
 }

@@ -3,6 +3,8 @@
  * and docs/MODEL.md state, the heat-spike and overcooled scenarios move the rows they
  * should, and the twin is a pure function of (scenario, seed).
  */
+#define _POSIX_C_SOURCE 200809L /* mkdtemp, fork in testutil.h */
+
 #include <check.h>
 #include <math.h>
 #include <stdlib.h>
@@ -10,6 +12,8 @@
 
 #include "skadi/scenario.h"
 #include "skadi/twin.h"
+
+#include "testutil.h"
 
 /* Collects per-row means over a time window of the run. */
 typedef struct {
@@ -244,9 +248,5 @@ static Suite *suite(void) {
 }
 
 int main(void) {
-  SRunner *sr = srunner_create(suite());
-  srunner_run_all(sr, CK_NORMAL);
-  int failed = srunner_ntests_failed(sr);
-  srunner_free(sr);
-  return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+  return tu_run_suite(suite());
 }
