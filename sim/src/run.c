@@ -69,8 +69,9 @@ static void usage(FILE *f) {
         "  --env-file PATH    read settings from this .env file (default: ./.env if present)\n"
         "  --mode MODE        off (default): the twin alone; advisory: IMS/MMS, guardrails and\n"
         "                     optimizer propose and log, the plant is untouched; closed_loop:\n"
-        "                     they act.  Both run a counterfactual twin (optimizer off) beside\n"
-        "                     it, and savings are measured against it\n"
+        "                     they act; on: the mode DEFAULT_MODE names (advisory).  All but\n"
+        "                     off run a counterfactual twin (optimizer off) beside it, and\n"
+        "                     savings are measured against it\n"
         "  --ims-model PATH   IMS model (skadi ims train); default: train on the run's own\n"
         "                     first control.ims_warmup_s of nominal telemetry\n"
         "  --audit PATH       append the audit trail as JSON Lines (default with a recording:\n"
@@ -355,6 +356,27 @@ static void ensure_parent(const char *path) {
     mkdir(dir, 0777);
 }
 
+/* Appends one key/value pair to the arrays sk_scenario_kv made (freed the same way). */
+static sk_status add_kv(char ***keys, char ***values, size_t *n, const char *k, const char *v) {
+  char **nk = realloc(*keys, (*n + 1) * sizeof *nk);
+  if (!nk)
+    return SK_ENOMEM;
+  *keys = nk;
+  char **nv = realloc(*values, (*n + 1) * sizeof *nv);
+  if (!nv)
+    return SK_ENOMEM;
+  *values = nv;
+  nk[*n] = strdup(k);
+  nv[*n] = strdup(v);
+  if (!nk[*n] || !nv[*n]) {
+    free(nk[*n]);
+    free(nv[*n]);
+    return SK_ENOMEM;
+  }
+  (*n)++;
+  return SK_OK;
+}
+
 /* Parses "max" (0) or "<N>x" / "<N>" (N > 0) into *factor. */
 static int parse_speed(const char *text, double *factor) {
   if (strcmp(text, "max") == 0) {
@@ -426,8 +448,9 @@ int sk_run_main(int argc, char **argv) {
       env_file = val;
     } else if (strcmp(a, "--mode") == 0) {
       NEED_VALUE();
-      if (strcmp(val, "off") && strcmp(val, "advisory") && strcmp(val, "closed_loop"))
-        return bad("--mode: '%s' is not off, advisory or closed_loop", val);
+      if (strcmp(val, "off") && strcmp(val, "on") && strcmp(val, "advisory") &&
+          strcmp(val, "closed_loop"))
+        return bad("--mode: '%s' is not off, on, advisory or closed_loop", val);
       mode_name = val;
     } else if (strcmp(a, "--ims-model") == 0) {
       NEED_VALUE();
@@ -499,6 +522,8 @@ int sk_run_main(int argc, char **argv) {
     goto done;
   }
 
+  if (strcmp(mode_name, "on") == 0) /* the seed's DEFAULT_MODE picks */
+    mode_name = sc->settings.default_mode_closed_loop ? "closed_loop" : "advisory";
   int optimize = strcmp(mode_name, "off") != 0;
   if (optimize) {
     sk_ims_model *ims = NULL;
@@ -534,7 +559,8 @@ int sk_run_main(int argc, char **argv) {
     }
     ensure_parent(out);
     scenario_json = sk_scenario_to_json(sc);
-    if (!scenario_json || sk_scenario_kv(sc, &keys, &values, &n_kv) != SK_OK) {
+    if (!scenario_json || sk_scenario_kv(sc, &keys, &values, &n_kv) != SK_OK ||
+        add_kv(&keys, &values, &n_kv, "run.mode", mode_name) != SK_OK) {
       fputs("skadi run: out of memory\n", stderr);
       goto done;
     }
