@@ -33,13 +33,16 @@
 #include "skadi/control.h"
 
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "skadi/ims_store.h"
 
 #define MAX_CANDIDATES 64
+#define MAX_FORK_THREADS 8
 #define MAX_PENDING 64
 #define N_DEVICES (SK_ACT_KIND_COUNT * SK_MAX_ROWS * SK_MAX_RACKS_PER_ROW)
 #define ROUTE_AWAY_ON_K 1.0   /* route away when inlet > INLET_MAX_C - this */
@@ -459,6 +462,47 @@ static void run_fork(const sk_twin *opt, const sk_action *a, double horizon_s, f
   f->ok = 1;
 }
 
+/* Forks of one slow tick, spread over the machine's cores.  Each job only reads the
+ * running twin (sk_twin_clone takes a const source) and writes its own slot, so the
+ * result is the same whichever thread runs which fork. */
+typedef struct {
+  const sk_twin *opt;
+  const sk_action *list; /* n actions; slot i uses list[i], or none when todo[i] == 2 */
+  const int *todo;       /* 0 skip, 1 fork with the action, 2 untouched fork */
+  int n, stride, first;
+  double horizon_s;
+  forecast *fc;
+} fork_job;
+
+static void *fork_worker(void *arg) {
+  fork_job *j = arg;
+  for (int i = j->first; i < j->n; i += j->stride)
+    if (j->todo[i])
+      run_fork(j->opt, j->todo[i] == 2 ? NULL : &j->list[i], j->horizon_s, &j->fc[i]);
+  return NULL;
+}
+
+static void run_forks(const sk_twin *opt, const sk_action *list, const int *todo, int n,
+                      double horizon_s, forecast *fc) {
+  long cores = sysconf(_SC_NPROCESSORS_ONLN);
+  int t = cores < 1 ? 1 : (cores > MAX_FORK_THREADS ? MAX_FORK_THREADS : (int)cores);
+  fork_job jobs[MAX_FORK_THREADS];
+  pthread_t th[MAX_FORK_THREADS];
+  int started[MAX_FORK_THREADS] = {0};
+  for (int k = 0; k < t; k++) {
+    jobs[k] = (fork_job){opt, list, todo, n, t, k, horizon_s, fc};
+    if (k > 0)
+      started[k] = pthread_create(&th[k], NULL, fork_worker, &jobs[k]) == 0;
+  }
+  fork_worker(&jobs[0]);
+  for (int k = 1; k < t; k++) {
+    if (started[k])
+      pthread_join(th[k], NULL);
+    else
+      fork_worker(&jobs[k]); /* no thread: do its share here */
+  }
+}
+
 static int add(sk_action *list, int n, sk_action_kind k, int target, double delta) {
   if (n < MAX_CANDIDATES)
     list[n++] = (sk_action){k, target, delta};
@@ -554,27 +598,33 @@ static void slow_loop(sk_controller *c, sk_twin *opt) {
   const sk_settings *st = &c->sc.settings;
   sk_time_ns now = sk_twin_now(opt);
   double t_s = (double)now * 1e-9;
-  sk_action list[MAX_CANDIDATES];
+  sk_action list[MAX_CANDIDATES + 1];
   int n = candidates(c, opt, list);
-  forecast base;
-  run_fork(opt, NULL, c->sc.control.horizon_s, &base);
+  /* slot n is the untouched fork every candidate is compared with */
+  int todo[MAX_CANDIDATES + 1];
+  forecast fc[MAX_CANDIDATES + 1];
+  for (int i = 0; i < n; i++) {
+    todo[i] = !rate_limited(c, &list[i], now);
+    fc[i].ok = 0;
+  }
+  todo[n] = 2;
+  run_forks(opt, list, todo, n + 1, c->sc.control.horizon_s, fc);
+  forecast base = fc[n];
   if (!base.ok)
     return;
   int best = -1, worst = -1;
   double best_saving = -INFINITY, worst_saving = INFINITY;
   sk_action_record recs[MAX_CANDIDATES];
-  forecast fc[MAX_CANDIDATES];
   const char *verdict[MAX_CANDIDATES];
   char why[MAX_CANDIDATES][112];
   for (int i = 0; i < n; i++) {
     fill_record(c, &recs[i], t_s, "slow", &list[i]);
     c->stats.proposals++;
     verdict[i] = NULL;
-    if (rate_limited(c, &list[i], now)) {
+    if (!todo[i]) {
       verdict[i] = "rate limit: device written within WRITE_RATE_LIMIT_S";
       continue;
     }
-    run_fork(opt, &list[i], c->sc.control.horizon_s, &fc[i]);
     if (!fc[i].ok) {
       verdict[i] = "what-if fork failed";
       continue;

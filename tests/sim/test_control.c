@@ -266,6 +266,30 @@ START_TEST(heat_spike_turns_row_c_persistent) {
 }
 END_TEST
 
+/* A controlled run is as deterministic as a plain one: the forks run on several threads,
+ * but every decision and every telemetry byte repeat exactly. */
+START_TEST(closed_loop_deterministic) {
+  sk_scenario *sc = short_baseline();
+  sc->duration_s = 1500;
+  sc->control.ims_warmup_s = 600;
+  plant_hash a1, b1, a2, b2;
+  static trail t1, t2;
+  sk_controller_stats s1, s2;
+  run(sc, SK_MODE_CLOSED_LOOP, &a1, &b1, &t1, &s1);
+  run(sc, SK_MODE_CLOSED_LOOP, &a2, &b2, &t2, &s2);
+  ck_assert_int_gt(s1.applied, 0);
+  ck_assert(a1.hash == a2.hash);
+  ck_assert_int_eq(t1.n, t2.n);
+  for (int i = 0; i < t1.n; i++) {
+    ck_assert_str_eq(t1.recs[i].decision, t2.recs[i].decision);
+    ck_assert_str_eq(t1.recs[i].action, t2.recs[i].action);
+    ck_assert(t1.recs[i].pred_saving_pct == t2.recs[i].pred_saving_pct ||
+              (isnan(t1.recs[i].pred_saving_pct) && isnan(t2.recs[i].pred_saving_pct)));
+  }
+  free(sc);
+}
+END_TEST
+
 static Suite *suite(void) {
   Suite *s = suite_create("control");
   TCase *tc = tcase_create("loops");
@@ -276,6 +300,7 @@ static Suite *suite(void) {
   tcase_add_test(tc, transient_blips_no_action);
   tcase_add_test(tc, harmful_action_rolled_back);
   tcase_add_test(tc, heat_spike_turns_row_c_persistent);
+  tcase_add_test(tc, closed_loop_deterministic);
   suite_add_tcase(s, tc);
   return s;
 }
