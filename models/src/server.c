@@ -130,17 +130,23 @@ static void heap_pop(sk_server *s) {
 
 /* --- scheduling -------------------------------------------------------------------- */
 
+/* Rounds x >= 0 to the nearest integer, halves up: llround's result for x >= 0, without
+ * the libm call on this hot path. */
+static int64_t round_nonneg(double x) {
+  return (int64_t)(x + 0.5);
+}
+
 static sk_time_ns ms_to_ns(double ms) {
-  return (sk_time_ns)llround(ms * 1e6);
+  return round_nonneg(ms * 1e6);
 }
 
 /* Decode step index reached at `now` (now is a step boundary when called from wake). */
 static int64_t step_at(const sk_server *s, sk_time_ns now) {
-  return s->step0 + (int64_t)llround((double)(now - s->step_t0) / s->step_ns);
+  return s->step0 + round_nonneg((double)(now - s->step_t0) / s->step_ns);
 }
 
 static sk_time_ns boundary_time(const sk_server *s, int64_t step) {
-  return s->step_t0 + (sk_time_ns)llround((double)(step - s->step0) * s->step_ns);
+  return s->step_t0 + round_nonneg((double)(step - s->step0) * s->step_ns);
 }
 
 /* When the oldest waiting request's batch window closes. */
