@@ -52,8 +52,8 @@
 #define ADMIT_CAP 32          /* per-server queue cap while admission control is on */
 #define SLA_HEADROOM 0.85     /* optimizer candidates must keep predicted TTFT p95 below this
                                  x SLA: the admission guardrail starts at 0.9 x SLA */
-#define PRECOOL_INLET_Z 2.0   /* pre-cool only for persistent racks running hot: inlet at
-                                 least this many training sd above the training mean */
+#define PRECOOL_RISE_K 0.25   /* pre-cool only for persistent racks running hot: inlet at
+                                 least this much above the rack's own warm-up mean */
 
 typedef struct {
   int64_t id;
@@ -79,6 +79,9 @@ struct sk_controller {
   int n_racks, n_rows, rpr;
   sk_mms *mms;
   int *avoided;              /* thermal routing active per rack */
+  double *warm_inlet;        /* per rack: sum of warm-up inlets, then their mean */
+  double warm_ticks;
+  int warm_ready;            /* warm_inlet holds means */
   int admission_on;
   int row_persistent[SK_MAX_ROWS];
   sk_monitor_record *mon;
@@ -183,8 +186,9 @@ sk_status sk_controller_create(sk_controller **out, const sk_scenario *sc, sk_mo
   c->mms = calloc((size_t)c->n_racks, sizeof *c->mms);
   c->avoided = calloc((size_t)c->n_racks, sizeof *c->avoided);
   c->mon = calloc((size_t)c->n_racks, sizeof *c->mon);
+  c->warm_inlet = calloc((size_t)c->n_racks, sizeof *c->warm_inlet);
   c->last_write = malloc(sizeof *c->last_write * N_DEVICES);
-  if (!c->mms || !c->avoided || !c->mon || !c->last_write) {
+  if (!c->mms || !c->avoided || !c->mon || !c->warm_inlet || !c->last_write) {
     sk_controller_destroy(c);
     sk_errf(err, errlen, "out of memory");
     return SK_ENOMEM;
@@ -218,6 +222,7 @@ void sk_controller_destroy(sk_controller *c) {
   free(c->mms);
   free(c->avoided);
   free(c->mon);
+  free(c->warm_inlet);
   free(c->last_write);
   free(c);
 }
@@ -252,6 +257,9 @@ static void start_mms(sk_controller *c) {
 }
 
 static void warmup_collect(sk_controller *c, const sk_rack_sample *rows, double period_s) {
+  for (int i = 0; i < c->n_racks; i++)
+    c->warm_inlet[i] += rows[i].inlet_c;
+  c->warm_ticks += 1;
   const sk_server_params *sp = &c->sc.server;
   double idle = sk_ims_server_idle_kw(sp->gpus, sp->gpu_idle_w, sp->host_idle_w, sp->fan_base_w,
                                       sp->psu_eff);
@@ -285,6 +293,9 @@ static void warmup_collect(sk_controller *c, const sk_rack_sample *rows, double 
  * about nominal variation and cannot be z-scored: it is left out of the model. */
 static void warmup_train(sk_controller *c, double t_s) {
   const int D = SK_IMS_N_RACK_FEATURES;
+  for (int i = 0; i < c->n_racks; i++)
+    c->warm_inlet[i] /= c->warm_ticks > 0 ? c->warm_ticks : 1;
+  c->warm_ready = c->warm_ticks > 0;
   const char *names[SK_IMS_N_RACK_FEATURES];
   int d = 0;
   char dropped[96] = "";
@@ -342,6 +353,11 @@ static void monitor(sk_controller *c, sk_twin *opt) {
     if (!c->have_ims)
       return;
   }
+  if (!c->warm_ready) { /* a given model: each rack's first scored inlet is its reference */
+    for (int i = 0; i < n; i++)
+      c->warm_inlet[i] = rows[i].inlet_c;
+    c->warm_ready = 1;
+  }
   int was[SK_MAX_ROWS] = {0}; /* rows with a persistent, hot rack at the previous tick */
   for (int r = 0; r < c->n_rows; r++)
     was[r] = c->row_persistent[r];
@@ -361,12 +377,7 @@ static void monitor(sk_controller *c, sk_twin *opt) {
     m->ema = c->mms[i].ema;
     m->state = (int32_t)st;
     snprintf(m->top_feature, sizeof m->top_feature, "%s", top >= 0 ? c->ims.feature[top] : "");
-    int inlet = -1; /* model index of inlet_c, if the model has it */
-    for (int j = 0; j < c->ims.n_features; j++)
-      if (c->feat_idx[j] == 0)
-        inlet = j;
-    int hot = inlet >= 0 &&
-              (v[inlet] - c->ims.mean[inlet]) / c->ims.scale[inlet] > PRECOOL_INLET_Z;
+    int hot = rows[i].inlet_c - c->warm_inlet[i] > PRECOOL_RISE_K;
     if (st == SK_MMS_PERSISTENT && hot)
       c->row_persistent[i / c->rpr] = 1;
   }
@@ -640,6 +651,11 @@ static void slow_loop(sk_controller *c, sk_twin *opt) {
     if (isfinite(fc[i].p95) && fc[i].p95 > SLA_HEADROOM * st->sla_latency_ms) {
       snprintf(why[i], sizeof why[i], "predicted TTFT p95 %.0f ms > %.0f %% of SLA %.0f ms",
                fc[i].p95, 100 * SLA_HEADROOM, st->sla_latency_ms);
+      verdict[i] = why[i];
+    } else if (isfinite(fc[i].p95) && isfinite(base.p95) &&
+               fc[i].p95 > base.p95 * (1 + c->sc.control.max_p95_increase_pct / 100)) {
+      snprintf(why[i], sizeof why[i], "predicted TTFT p95 %.0f ms is %.0f %% above %.0f ms",
+               fc[i].p95, 100 * (fc[i].p95 / base.p95 - 1), base.p95);
       verdict[i] = why[i];
     } else if (fc[i].max_inlet > st->inlet_max_c) {
       snprintf(why[i], sizeof why[i], "predicted max inlet %.2f C > INLET_MAX_C %.1f C",

@@ -268,6 +268,8 @@ static const setting table[] = {
         "smallest predicted Wh/prompt saving worth acting on"),
     DBL("control.rollback_worse_pct", control.rollback_worse_pct, 0.1, 0, 100, 0, "%",
         "roll an action back when its realized saving is below minus this"),
+    DBL("control.max_p95_increase_pct", control.max_p95_increase_pct, 5, 0, 1000, 0, "%",
+        "latency budget: reject a candidate whose forecast TTFT p95 rises more than this"),
     DBL("control.ims_warmup_s", control.ims_warmup_s, 1800, 60, 86400, 0, "s",
         "nominal warm-up at the start of a run that the IMS trains on"),
     INT("control.ims_clusters", control.ims_clusters, 8, 1, 64, "clusters",

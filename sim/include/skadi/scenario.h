@@ -70,6 +70,7 @@ typedef struct {
   double horizon_s;            /* s, what-if fork horizon of each optimizer candidate */
   double min_saving_pct;       /* %, smallest predicted saving worth an action */
   double rollback_worse_pct;   /* %, roll back when the realized saving is below minus this */
+  double max_p95_increase_pct; /* %, reject a candidate raising the forecast TTFT p95 more */
   double ims_warmup_s;         /* s, the run's own nominal warm-up the IMS trains on */
   int ims_clusters;            /* k-means clusters of the IMS */
   int test_force_harmful;      /* test hook: the optimizer applies its worst candidate */
