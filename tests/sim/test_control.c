@@ -262,6 +262,13 @@ START_TEST(heat_spike_turns_row_c_persistent) {
   for (int r = 0; r < sc->n_rows; r++)
     if (r != 2)
       ck_assert(isnan(t.first_persistent_ts[r]));
+  /* the fast loop answers with a pre-cool of row C (advised: this run is advisory) */
+  int precool = 0;
+  for (int i = 0; i < t.n; i++)
+    if (strcmp(t.recs[i].loop, "fast") == 0 && strcmp(t.recs[i].action, "supply_temp") == 0 &&
+        strcmp(t.recs[i].target, "row C") == 0 && strcmp(t.recs[i].decision, "advised") == 0)
+      precool++;
+  ck_assert_int_ge(precool, 1);
   free(sc);
 }
 END_TEST
