@@ -257,9 +257,6 @@ static void start_mms(sk_controller *c) {
 }
 
 static void warmup_collect(sk_controller *c, const sk_rack_sample *rows, double period_s) {
-  for (int i = 0; i < c->n_racks; i++)
-    c->warm_inlet[i] += rows[i].inlet_c;
-  c->warm_ticks += 1;
   const sk_server_params *sp = &c->sc.server;
   double idle = sk_ims_server_idle_kw(sp->gpus, sp->gpu_idle_w, sp->host_idle_w, sp->fan_base_w,
                                       sp->psu_eff);
@@ -293,9 +290,6 @@ static void warmup_collect(sk_controller *c, const sk_rack_sample *rows, double 
  * about nominal variation and cannot be z-scored: it is left out of the model. */
 static void warmup_train(sk_controller *c, double t_s) {
   const int D = SK_IMS_N_RACK_FEATURES;
-  for (int i = 0; i < c->n_racks; i++)
-    c->warm_inlet[i] /= c->warm_ticks > 0 ? c->warm_ticks : 1;
-  c->warm_ready = c->warm_ticks > 0;
   const char *names[SK_IMS_N_RACK_FEATURES];
   int d = 0;
   char dropped[96] = "";
@@ -342,22 +336,26 @@ static void monitor(sk_controller *c, sk_twin *opt) {
   const sk_rack_sample *rows = sk_twin_last_racks(opt, &n);
   double t_s = (double)sk_twin_now(opt) * 1e-9;
   double period = c->sc.sample_period_s;
-  if (!c->have_ims) {
-    if (c->ims_failed)
-      return;
+  /* The warm-up: the room settles from its cold start, each rack's reference inlet is
+   * averaged, and (without a given model) the IMS collects its nominal training rows.
+   * No guardrail or optimizer acts before it ends. */
+  if (!c->warm_ready) {
     if (t_s <= c->sc.control.ims_warmup_s) {
-      warmup_collect(c, rows, period);
-      return;
+      for (int i = 0; i < n; i++)
+        c->warm_inlet[i] += rows[i].inlet_c;
+      c->warm_ticks += 1;
+      if (!c->have_ims && !c->ims_failed)
+        warmup_collect(c, rows, period);
+    } else {
+      for (int i = 0; i < n; i++)
+        c->warm_inlet[i] = c->warm_ticks > 0 ? c->warm_inlet[i] / c->warm_ticks : rows[i].inlet_c;
+      c->warm_ready = 1;
+      if (!c->have_ims && !c->ims_failed)
+        warmup_train(c, t_s);
     }
-    warmup_train(c, t_s);
-    if (!c->have_ims)
-      return;
   }
-  if (!c->warm_ready) { /* a given model: each rack's first scored inlet is its reference */
-    for (int i = 0; i < n; i++)
-      c->warm_inlet[i] = rows[i].inlet_c;
-    c->warm_ready = 1;
-  }
+  if (!c->have_ims)
+    return;
   int was[SK_MAX_ROWS] = {0}; /* rows with a persistent, hot rack at the previous tick */
   for (int r = 0; r < c->n_rows; r++)
     was[r] = c->row_persistent[r];
@@ -709,17 +707,14 @@ static void slow_loop(sk_controller *c, sk_twin *opt) {
 sk_status sk_controller_step(sk_controller *c, sk_twin *opt, sk_twin *cf) {
   sk_time_ns now = sk_twin_now(opt);
   monitor(c, opt);
-  if (c->sc.settings.global_kill_switch)
+  if (c->sc.settings.global_kill_switch || !c->warm_ready)
     return SK_OK;
   fast_loop(c, opt);
   if (now >= c->next_slow_ns) {
-    c->next_slow_ns += c->slow_ns;
+    c->next_slow_ns = (now / c->slow_ns + 1) * c->slow_ns; /* next multiple of the period */
     if (cf)
       evaluate(c, opt, cf);
-    /* Measure before deciding: no optimizer moves while the IMS learns what nominal is
-     * (it would learn the optimizer's own moves), unless its training failed. */
-    if (c->have_ims || c->ims_failed)
-      slow_loop(c, opt);
+    slow_loop(c, opt);
   }
   return SK_OK;
 }
