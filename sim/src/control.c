@@ -476,8 +476,8 @@ static void run_fork(const sk_twin *opt, const sk_action *a, double horizon_s, f
  * result is the same whichever thread runs which fork. */
 typedef struct {
   const sk_twin *opt;
-  const sk_action *list; /* n actions; slot i uses list[i], or none when todo[i] == 2 */
-  const int *todo;       /* 0 skip, 1 fork with the action, 2 untouched fork */
+  const sk_action *list; /* n actions; slot i uses list[i], or none for an untouched fork */
+  const int *kind;       /* per slot: 0 skip, 1 fork with the action, 2 untouched fork */
   int n, stride, first;
   double horizon_s;
   forecast *fc;
@@ -486,12 +486,12 @@ typedef struct {
 static void *fork_worker(void *arg) {
   fork_job *j = arg;
   for (int i = j->first; i < j->n; i += j->stride)
-    if (j->todo[i])
-      run_fork(j->opt, j->todo[i] == 2 ? NULL : &j->list[i], j->horizon_s, &j->fc[i]);
+    if (j->kind[i])
+      run_fork(j->opt, j->kind[i] == 2 ? NULL : &j->list[i], j->horizon_s, &j->fc[i]);
   return NULL;
 }
 
-static void run_forks(const sk_twin *opt, const sk_action *list, const int *todo, int n,
+static void run_forks(const sk_twin *opt, const sk_action *list, const int *kind, int n,
                       double horizon_s, forecast *fc) {
   long cores = sysconf(_SC_NPROCESSORS_ONLN);
   int t = cores < 1 ? 1 : (cores > MAX_FORK_THREADS ? MAX_FORK_THREADS : (int)cores);
@@ -499,7 +499,7 @@ static void run_forks(const sk_twin *opt, const sk_action *list, const int *todo
   pthread_t th[MAX_FORK_THREADS];
   int started[MAX_FORK_THREADS] = {0};
   for (int k = 0; k < t; k++) {
-    jobs[k] = (fork_job){opt, list, todo, n, t, k, horizon_s, fc};
+    jobs[k] = (fork_job){opt, list, kind, n, t, k, horizon_s, fc};
     if (k > 0)
       started[k] = pthread_create(&th[k], NULL, fork_worker, &jobs[k]) == 0;
   }
@@ -610,14 +610,14 @@ static void slow_loop(sk_controller *c, sk_twin *opt) {
   sk_action list[MAX_CANDIDATES + 1];
   int n = candidates(c, opt, list);
   /* slot n is the untouched fork every candidate is compared with */
-  int todo[MAX_CANDIDATES + 1];
+  int kind[MAX_CANDIDATES + 1];
   forecast fc[MAX_CANDIDATES + 1];
   for (int i = 0; i < n; i++) {
-    todo[i] = !rate_limited(c, &list[i], now);
+    kind[i] = !rate_limited(c, &list[i], now);
     fc[i].ok = 0;
   }
-  todo[n] = 2;
-  run_forks(opt, list, todo, n + 1, c->sc.control.horizon_s, fc);
+  kind[n] = 2;
+  run_forks(opt, list, kind, n + 1, c->sc.control.horizon_s, fc);
   forecast base = fc[n];
   if (!base.ok)
     return;
@@ -630,7 +630,7 @@ static void slow_loop(sk_controller *c, sk_twin *opt) {
     fill_record(c, &recs[i], t_s, "slow", &list[i]);
     c->stats.proposals++;
     verdict[i] = NULL;
-    if (!todo[i]) {
+    if (!kind[i]) {
       verdict[i] = "rate limit: device written within WRITE_RATE_LIMIT_S";
       continue;
     }

@@ -237,7 +237,7 @@ static void print_table(FILE *f, const sk_scenario *sc, const sk_summary *s, con
   for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++)
     fprintf(f, "    %-26s %12.1f  %5.1f %%\n", parts[i].name, parts[i].kwh,
             100.0 * parts[i].kwh / tot);
-  fprintf(f, "  max inlet per row (C)      ");
+  fprintf(f, "  max inlet per row (degC)   ");
   for (int r = 0; r < s->n_rows; r++)
     fprintf(f, " %c %.2f", 'A' + r, s->max_inlet_row_c[r]);
   fputc('\n', f);
@@ -247,7 +247,7 @@ static void print_table(FILE *f, const sk_scenario *sc, const sk_summary *s, con
             ri->cf->wh_per_prompt, saved_pct(s, ri->cf));
     fprintf(f, "    %-26s %9.3f   %9.3f\n", "PUE", s->pue, ri->cf->pue);
     fprintf(f, "    %-26s %9.1f   %9.1f\n", "TTFT p95 (ms)", s->ttft_p95_ms, ri->cf->ttft_p95_ms);
-    fprintf(f, "    %-26s %9.2f   %9.2f\n", "max inlet (C)", s->max_inlet_c, ri->cf->max_inlet_c);
+    fprintf(f, "    %-26s %9.2f   %9.2f\n", "max inlet (degC)", s->max_inlet_c, ri->cf->max_inlet_c);
     fprintf(f, "    %-26s %9.1f   %9.1f\n", "facility kWh", s->facility_kwh, ri->cf->facility_kwh);
     const sk_controller_stats *c = ri->ctl;
     fprintf(f, "  actions: %d proposed, %d applied, %d advised, %d rejected, %d rolled back",

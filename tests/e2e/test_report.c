@@ -56,24 +56,13 @@ static char *tmp(const char *name) {
   return b;
 }
 
-/* Runs argv with stdout/stderr to files in tmpdir, waits, collects both. */
+/* Runs argv with stdout/stderr to files in tmpdir (testutil's spawn), waits, collects
+ * both whole (a report can be longer than tu_result holds). */
 static void run(result *r, char *const argv[]) {
   char out[512], err[512];
   snprintf(out, sizeof out, "%s/stdout", tmpdir);
   snprintf(err, sizeof err, "%s/stderr", tmpdir);
-  pid_t pid = fork();
-  ck_assert_int_ge(pid, 0);
-  if (pid == 0) {
-    int fo = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    int fe = open(err, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    dup2(fo, 1);
-    dup2(fe, 2);
-    execvp(argv[0], argv);
-    _exit(127);
-  }
-  int st;
-  waitpid(pid, &st, 0);
-  r->status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+  r->status = tu_wait(tu_spawn(argv));
   r->out = slurp(out);
   r->err = slurp(err);
 }
@@ -145,6 +134,7 @@ static void setup_once(void) {
   ck_assert_ptr_nonnull(src);
   snprintf(tmpdir, sizeof tmpdir, "/tmp/skadi-report-e2e-XXXXXX");
   ck_assert_ptr_nonnull(mkdtemp(tmpdir));
+  snprintf(tu_dir, sizeof tu_dir, "%s", tmpdir); /* tu_spawn writes its output there */
   snprintf(closed_h5, sizeof closed_h5, "%s/closed.h5", tmpdir);
   snprintf(plain_h5, sizeof plain_h5, "%s/plain.h5", tmpdir);
   make_recording(closed_h5, 1);
