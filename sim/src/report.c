@@ -959,11 +959,34 @@ static void section_savings(report *r, cJSON *root, facts *fx) {
   by_action(r, o, fx);
   cJSON *s = put(r, o, "by_subsystem", cJSON_CreateObject());
   energy_object(r, put(r, s, "optimized_kwh", cJSON_CreateObject()), fx->kwh);
-  put(r, s, "counterfactual_kwh", cJSON_CreateNull());
-  put(r, s, "note",
-      jstr("the recording holds the counterfactual's Wh/prompt only, not its energy by "
-           "subsystem, so the saving cannot be split by subsystem; optimized_kwh is the "
-           "optimized run's own breakdown"));
+  double cf_kwh[E_COUNT];
+  char key[64];
+  int have_cf = 1;
+  for (int e = 0; e < E_COUNT; e++) {
+    snprintf(key, sizeof key, "cf_%s", subsystems[e].summary_key);
+    cf_kwh[e] = summary(fx, key);
+    have_cf &= isfinite(cf_kwh[e]);
+  }
+  double n_opt = summary(fx, "prompts_served"), n_cf = summary(fx, "cf_prompts_served");
+  if (!have_cf || !(n_opt > 0) || !(n_cf > 0)) {
+    put(r, s, "counterfactual_kwh", cJSON_CreateNull());
+    put(r, s, "note", jstr("the recording has no counterfactual breakdown (written by an older "
+                           "skadi): the saving cannot be split by subsystem"));
+    return;
+  }
+  energy_object(r, put(r, s, "counterfactual_kwh", cJSON_CreateObject()), cf_kwh);
+  /* per prompt, so runs that served different numbers of prompts compare fairly */
+  cJSON *w = put(r, s, "saved_wh_per_prompt", cJSON_CreateObject());
+  cJSON *p = put(r, s, "saved_pct_of_counterfactual", cJSON_CreateObject());
+  double cf_fac = cf_kwh[E_FACILITY] * 1000.0 / n_cf;
+  for (int e = 0; e < E_COUNT; e++) {
+    double d = cf_kwh[e] * 1000.0 / n_cf - fx->kwh[e] * 1000.0 / n_opt;
+    put(r, w, subsystems[e].key, jnum(d));
+    put(r, p, subsystems[e].key, jnum(cf_fac > 0 ? 100.0 * d / cf_fac : NAN));
+  }
+  put(r, s, "note", jstr("saved_wh_per_prompt: counterfactual minus optimized energy per "
+                         "served prompt, by subsystem; the parts add up to the facility "
+                         "saving, and saved_pct_of_counterfactual.facility is energy_saved_pct"));
 }
 
 static void log_entry(report *r, cJSON *log, const action_row *x, const realized_row *z) {

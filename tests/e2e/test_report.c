@@ -228,7 +228,19 @@ START_TEST(closed_loop_report) {
   const cJSON *by = at(j, "savings.by_action");
   ck_assert(cJSON_IsObject(by));
   ck_assert(strstr(str(j, "savings.by_action_note"), "sum of per-interval realized savings"));
-  assert_null(j, "savings.by_subsystem.counterfactual_kwh");
+  /* the subsystems' per-prompt savings add up to the facility's, which is the saving */
+  double parts = 0;
+  const char *subs[] = {"it", "crah_fans", "pumps", "chiller", "cooling_tower",
+                        "electrical_losses", "misc"};
+  for (size_t i = 0; i < sizeof subs / sizeof subs[0]; i++) {
+    char path[96];
+    snprintf(path, sizeof path, "savings.by_subsystem.saved_wh_per_prompt.%s", subs[i]);
+    parts += num(j, path);
+  }
+  ck_assert_double_eq_tol(parts, num(j, "savings.by_subsystem.saved_wh_per_prompt.facility"),
+                          1e-5);
+  ck_assert_double_eq_tol(num(j, "savings.by_subsystem.saved_pct_of_counterfactual.facility"),
+                          num(j, "savings.energy_saved_pct"), 1e-3);
   ck_assert(strlen(str(j, "savings.by_subsystem.note")) > 0);
   ck_assert_double_eq(num(j, "savings.by_subsystem.optimized_kwh.facility"),
                       num(j, "energy.kwh.facility"));
