@@ -184,30 +184,8 @@ static int attr_u64(hid_t obj, const char *name, uint64_t *v) {
 /* A string attribute (variable or fixed length) into buf[len], cut to fit. */
 static int attr_text(hid_t obj, const char *name, char *buf, size_t len) {
   hid_t a = attr_open(obj, name, H5T_STRING);
-  hid_t ft = a < 0 ? H5I_INVALID_HID : H5Aget_type(a), mt = H5I_INVALID_HID;
-  int ok = 0;
   buf[0] = '\0';
-  if (ft >= 0 && H5Tis_variable_str(ft) > 0) {
-    char *s = NULL;
-    /* HDF5 does not convert between character sets: read in the file's. */
-    if ((mt = H5Tcopy(H5T_C_S1)) >= 0 && H5Tset_size(mt, H5T_VARIABLE) >= 0 &&
-        H5Tset_cset(mt, H5Tget_cset(ft)) >= 0 && H5Aread(a, mt, &s) >= 0) {
-      snprintf(buf, len, "%s", s ? s : "");
-      H5free_memory(s);
-      ok = 1;
-    }
-  } else if (ft >= 0) {
-    size_t n = H5Tget_size(ft);
-    char *tmp = calloc(n + 1, 1);
-    if (tmp && (mt = sk__h5_fixed_str(n)) >= 0 && H5Tset_cset(mt, H5Tget_cset(ft)) >= 0 &&
-        H5Aread(a, mt, tmp) >= 0) {
-      snprintf(buf, len, "%s", tmp);
-      ok = 1;
-    }
-    free(tmp);
-  }
-  sk__h5_close(&mt);
-  sk__h5_close(&ft);
+  int ok = a >= 0 && sk__h5_attr_read_str(a, buf, len) == 0;
   sk__h5_close(&a);
   return ok;
 }
