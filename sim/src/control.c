@@ -542,14 +542,11 @@ static int candidates(const sk_controller *c, const sk_twin *opt, sk_action *lis
     }
   }
   n = add(list, n, SK_ACT_REBALANCE, hottest, -0.1);
-  /* drop candidates that would not move anything (lever at its bound) */
+  /* drop candidates that would not move anything (lever at its bound): no fork, no row */
   int m = 0;
-  for (int i = 0; i < n; i++) {
-    double v = sk_twin_lever(opt, list[i].kind, list[i].target);
-    if (!isfinite(v))
-      continue;
-    list[m++] = list[i];
-  }
+  for (int i = 0; i < n; i++)
+    if (sk_twin_can_move(opt, &list[i]))
+      list[m++] = list[i];
   return m;
 }
 

@@ -974,6 +974,16 @@ double sk_twin_lever(const sk_twin *tw, sk_action_kind kind, int target) {
   return v ? *v : NAN;
 }
 
+int sk_twin_can_move(const sk_twin *tw, const sk_action *a) {
+  if (a->kind == SK_ACT_ADMISSION)
+    return clampd(round(tw->admit_queue_cap + a->delta), 1, SK_SERVER_QUEUE_CAP) !=
+           tw->admit_queue_cap;
+  double lo, hi;
+  const double *v = a->kind < SK_ACT_KIND_COUNT ? lever((sk_twin *)tw, a->kind, a->target, &lo, &hi)
+                                                : NULL;
+  return v && isfinite(a->delta) && clampd(*v + a->delta, lo, hi) != *v;
+}
+
 sk_status sk_twin_apply(sk_twin *tw, const sk_action *a, double *applied) {
   double before, after;
   if (a->kind == SK_ACT_ADMISSION) {

@@ -105,6 +105,10 @@ void sk_twin_set_sinks(sk_twin *tw, const sk_twin_sinks *sinks);
  * made after clamping.  SK_EINVAL for a target out of range. */
 sk_status sk_twin_apply(sk_twin *tw, const sk_action *a, double *applied);
 
+/* 1 if applying a would change its lever (target valid and not already at the bound in
+ * that direction), else 0. */
+int sk_twin_can_move(const sk_twin *tw, const sk_action *a);
+
 /* Current value of a lever (same units as sk_action.delta). */
 double sk_twin_lever(const sk_twin *tw, sk_action_kind kind, int target);
 
