@@ -20,6 +20,20 @@
  * Power: GPUs draw gpu_idle_w idle (model resident), gpu_prefill_w in prefill and
  * gpu_decode_base_w + gpu_decode_w_per_seq*B in decode; host draws host_busy_w unless
  * idle.  Energy is integrated exactly over these piecewise-constant segments.
+ * Power cap (gpu_power_cap_w, a lever): every phase draws at most the cap.  Prefill is
+ * compute bound, so a cap below gpu_prefill_w binds there: the prefill draws the cap and
+ * takes (gpu_prefill_w/cap)^cap_latency_exp times as long, on top of the thermal slowdown
+ * (which sees the capped power, since it follows the GPU energy).  The exponent 0.176 =
+ * ln(1.065)/ln(250/175) is Samsi et al.'s +6.5 % latency for a 250 -> 175 W cap
+ * ("From Words to Watts", HPEC 2023, arXiv:2310.03003; LLaMA-65B on A100/V100).  Prefill
+ * energy then scales by (cap/P)^(1 - exp): -25 % at 175/250, against their ~ -23 %.
+ * Decode is memory bound and draws 137-300 W on a 700 W H200, where caps never bind (Ma
+ * et al., "The Illusion of Power Capping in LLM Decode", arXiv:2605.11999): the cap is
+ * validated to stay at or above the decode ceiling, so min(decode, cap) never binds
+ * and decode timing ignores the cap.  A prefill keeps the power and duration it began
+ * with; a moved cap applies from the next prefill.
+ * Rejected: capping decode below its ceiling with a slowdown -- no cited figure for how
+ * memory-bound steps slow under a cap that binds.
  * Rejected: simulating every decode iteration (tens of events per request) and a
  * fluid approximation of the batch (loses per-request TTFT).
  */
@@ -47,13 +61,18 @@ void sk_server_init(sk_server *s, int id, int rack, int pool, sk_time_ns now) {
 double sk_server_gpu_w(const sk_server *s, const sk_server_params *sp) {
   switch (s->phase) {
   case SK_PHASE_PREFILL:
-    return sp->gpu_prefill_w;
+    return s->prefill_w;
   case SK_PHASE_DECODE:
-    return sp->gpu_decode_base_w + sp->gpu_decode_w_per_seq * s->n_active;
+    return fmin(sp->gpu_decode_base_w + sp->gpu_decode_w_per_seq * s->n_active,
+                sp->gpu_power_cap_w);
   case SK_PHASE_IDLE:
     break;
   }
-  return sp->gpu_idle_w;
+  return fmin(sp->gpu_idle_w, sp->gpu_power_cap_w);
+}
+
+double sk_server_decode_ceiling_w(const sk_server_params *sp) {
+  return sp->gpu_decode_base_w + sp->gpu_decode_w_per_seq * sp->max_batch;
 }
 
 double sk_server_fan_w(const sk_server_params *sp, double core_w, double t_in_c) {
@@ -226,6 +245,11 @@ static void start_prefill(sk_server *s, const sk_server_params *sp, const sk_per
   s->prefill_tokens = tokens;
   s->phase = SK_PHASE_PREFILL;
   double ms = sk_perf_prefill_ms(pp, tokens) * s->slowdown;
+  s->prefill_w = sp->gpu_prefill_w;
+  if (sp->gpu_power_cap_w < sp->gpu_prefill_w) { /* the cap binds: slower, at the cap */
+    ms *= pow(sp->gpu_prefill_w / sp->gpu_power_cap_w, sp->cap_latency_exp);
+    s->prefill_w = sp->gpu_power_cap_w;
+  }
   s->prefill_end_ns = now + ms_to_ns(ms);
 }
 

@@ -43,7 +43,8 @@
 
 #define MAX_CANDIDATES 64
 #define MAX_FORK_THREADS 8
-#define MAX_PENDING 64
+#define MAX_PENDING 4
+#define MAX_PLAN 32           /* moves in one plan or combined decision (>= SK_MAX_ROWS + 1) */
 #define N_DEVICES (SK_ACT_KIND_COUNT * SK_MAX_ROWS * SK_MAX_RACKS_PER_ROW)
 #define ROUTE_AWAY_ON_K 1.0   /* route away when inlet > INLET_MAX_C - this */
 #define ROUTE_AWAY_OFF_K 2.0  /* route back when inlet < INLET_MAX_C - this */
@@ -54,14 +55,31 @@
                                  x SLA: the admission guardrail starts at 0.9 x SLA */
 #define PRECOOL_RISE_K 0.25   /* pre-cool only for persistent racks running hot: inlet at
                                  least this much above the rack's own warm-up mean */
+#define PRECOOL_K 0.5         /* pre-cool lowers the row's supply setpoint by this */
+#define CHW_STEP_K 0.5        /* chilled-water setpoint step of the optimizer */
+#define SUPPLY_STEP_K 0.5     /* supply-air setpoint step of the optimizer */
+#define SETPOINT_TOL_K 0.01   /* supply air this far above its setpoint misses it */
+#define FAN_STEP_PCT 5.0      /* CRAH fan speed step of the optimizer */
+#define GPU_CAP_STEP_W 50.0   /* GPU power-cap step of the optimizer */
 
+/* One candidate: a lead move a[0] and the companion moves that keep it feasible (a
+ * chilled-water reset lifts the supply setpoints the warmer water could not reach). */
 typedef struct {
-  int64_t id;
-  sk_action act;             /* as applied (after the test hook, if any) */
-  double applied;            /* change actually made */
-  double ratio_before;       /* opt/cf Wh-per-prompt ratio over the interval before */
-  double pred_saving_pct;
-  sk_action_record rec;      /* the decision row, reused for realized/rollback rows */
+  int n;
+  sk_action a[MAX_PLAN];
+} plan;
+
+/* One applied decision (a single plan or a combined move), awaiting its realized effect. */
+typedef struct {
+  int n;
+  sk_action act[MAX_PLAN];       /* as applied (after the test hook, if any) */
+  double applied[MAX_PLAN];      /* change actually made */
+  double share[MAX_PLAN];        /* share of the decision's saving credited to each move */
+  sk_action_record rec[MAX_PLAN];/* the decision rows, reused for realized/rollback rows */
+  double ratio_before;           /* opt/cf Wh-per-prompt ratio over the interval before */
+  double pred_saving_pct;        /* the decision's forecast */
+  double *shift;                 /* n_racks: forecast inlet change it caused (controller's) */
+  double p95_rise_pct;           /* its forecast TTFT p95 rise, charged to the budget */
 } pending;
 
 struct sk_controller {
@@ -84,6 +102,13 @@ struct sk_controller {
   int warm_ready;            /* warm_inlet holds means */
   int admission_on;
   int row_persistent[SK_MAX_ROWS];
+  double *shift;             /* per rack: inlet change the applied moves are forecast to
+                                cause; the monitor scores against nominal moved by it */
+  int in_idx, out_idx;       /* rack feature indices of inlet_c and outlet_c */
+  int airflow_logged[SK_MAX_ROWS];/* this shortfall: 1 rate limit logged, 2 acted/advised */
+  int coil_logged;           /* supply-air miss: 1 rate limit logged, 2 advised */
+  int precooled[SK_MAX_ROWS];    /* pre-cool done (or advised) in this persistent episode */
+  int precool_logged[SK_MAX_ROWS];/* a rate-limited pre-cool was logged once this episode */
   sk_monitor_record *mon;
 
   sk_time_ns *last_write;    /* per device (kind x target) */
@@ -91,6 +116,8 @@ struct sk_controller {
   pending pend[MAX_PENDING];
   int n_pend;
   double last_ratio;         /* NaN until one interval has been measured */
+  double win_p95_max;        /* ms, highest fast-tick TTFT p95 since the last slow tick */
+  double p95_spent_pct;      /* latency budget spent: forecast p95 rises of applied moves */
   sk_controller_stats stats;
 };
 
@@ -188,7 +215,12 @@ sk_status sk_controller_create(sk_controller **out, const sk_scenario *sc, sk_mo
   c->mon = calloc((size_t)c->n_racks, sizeof *c->mon);
   c->warm_inlet = calloc((size_t)c->n_racks, sizeof *c->warm_inlet);
   c->last_write = malloc(sizeof *c->last_write * N_DEVICES);
-  if (!c->mms || !c->avoided || !c->mon || !c->warm_inlet || !c->last_write) {
+  c->shift = calloc((size_t)c->n_racks * (MAX_PENDING + 1), sizeof *c->shift);
+  for (int g = 0; c->shift && g < MAX_PENDING; g++)
+    c->pend[g].shift = c->shift + (size_t)c->n_racks * (size_t)(g + 1);
+  c->in_idx = sk_ims_rack_feature_index("inlet_c");
+  c->out_idx = sk_ims_rack_feature_index("outlet_c");
+  if (!c->mms || !c->avoided || !c->mon || !c->warm_inlet || !c->last_write || !c->shift) {
     sk_controller_destroy(c);
     sk_errf(err, errlen, "out of memory");
     return SK_ENOMEM;
@@ -224,6 +256,7 @@ void sk_controller_destroy(sk_controller *c) {
   free(c->mon);
   free(c->warm_inlet);
   free(c->last_write);
+  free(c->shift);
   free(c);
 }
 
@@ -363,6 +396,10 @@ static void monitor(sk_controller *c, sk_twin *opt) {
   for (int i = 0; i < n; i++) {
     double all[SK_IMS_N_RACK_FEATURES], v[SK_IMS_MAX_FEATURES], contrib[SK_IMS_MAX_FEATURES];
     sk_ims_rack_vector(&rows[i], period, all);
+    if (c->in_idx >= 0) /* nominal as moved by the controller's own forecast changes */
+      all[c->in_idx] -= c->shift[i];
+    if (c->out_idx >= 0)
+      all[c->out_idx] -= c->shift[i];
     for (int j = 0; j < c->ims.n_features; j++)
       v[j] = all[c->feat_idx[j]];
     double d = sk_ims_score(&c->ims, v, contrib, NULL);
@@ -375,7 +412,7 @@ static void monitor(sk_controller *c, sk_twin *opt) {
     m->ema = c->mms[i].ema;
     m->state = (int32_t)st;
     snprintf(m->top_feature, sizeof m->top_feature, "%s", top >= 0 ? c->ims.feature[top] : "");
-    int hot = rows[i].inlet_c - c->warm_inlet[i] > PRECOOL_RISE_K;
+    int hot = rows[i].inlet_c - c->shift[i] - c->warm_inlet[i] > PRECOOL_RISE_K;
     if (st == SK_MMS_PERSISTENT && hot)
       c->row_persistent[i / c->rpr] = 1;
   }
@@ -393,11 +430,137 @@ static void guard(sk_controller *c, sk_twin *opt, const sk_action *a, const char
   sk_action_record r;
   fill_record(c, &r, t_s, "fast", a);
   c->stats.proposals++;
-  if (a->kind == SK_ACT_SUPPLY_TEMP && rate_limited(c, a, sk_twin_now(opt))) {
-    emit(c, &r, "rejected", "rate limit: device written within WRITE_RATE_LIMIT_S");
+  act(c, opt, &r, a, why, &applied); /* scheduler levers: no setpoint, no rate limit */
+}
+
+/* Pre-cool a row whose MMS says persistent and whose racks run hot: supply -PRECOOL_K,
+ * and, when the coil cannot reach that (setpoint below CHW + coil approach), the chilled
+ * water as much colder as needed.  Retried every fast tick while a device it writes is
+ * rate-limited (logged once per episode). */
+static void precool(sk_controller *c, sk_twin *opt, int r) {
+  sk_time_ns now = sk_twin_now(opt);
+  double t_s = (double)now * 1e-9, applied;
+  sk_action sup = {SK_ACT_SUPPLY_TEMP, r, -PRECOOL_K};
+  double short_k = sk_twin_coil_floor_c(opt) - (sk_twin_lever(opt, SK_ACT_SUPPLY_TEMP, r) - PRECOOL_K);
+  sk_action chw = {SK_ACT_CHW_TEMP, -1, -ceil(short_k * 100.0 - 1e-6) / 100.0};
+  int need_chw = short_k > 1e-9;
+  sk_action_record rec;
+  if (rate_limited(c, &sup, now) || (need_chw && rate_limited(c, &chw, now))) {
+    if (!c->precool_logged[r]) {
+      fill_record(c, &rec, t_s, "fast", &sup);
+      c->stats.proposals++;
+      emit(c, &rec, "rejected",
+           "pre-cool: rate limit, a device written within WRITE_RATE_LIMIT_S (retried)");
+      c->precool_logged[r] = 1;
+    }
     return;
   }
-  act(c, opt, &r, a, why, &applied);
+  fill_record(c, &rec, t_s, "fast", &sup);
+  char why[112];
+  snprintf(why, sizeof why, "MMS persistent and inlets hot in row %c: pre-cool", 'A' + r);
+  c->stats.proposals++;
+  act(c, opt, &rec, &sup, why, &applied);
+  if (need_chw) {
+    fill_record(c, &rec, t_s, "fast", &chw);
+    snprintf(why, sizeof why, "with the pre-cool of row %c: lets its coil reach the new setpoint",
+             'A' + r);
+    act(c, opt, &rec, &chw, why, &applied);
+  }
+  c->precooled[r] = 1;
+}
+
+/* m³/s the CRAH of row r must give so that no rack pulls more air than its tile gives:
+ * the tiles share the CRAH air equally (thermal.c), so the rack with the most servers
+ * (servers added by a scenario count) sets it. */
+static double row_it_air(const sk_controller *c, const sk_rack_sample *rows, int r) {
+  int most = 0;
+  for (int k = 0; k < c->rpr; k++)
+    if (rows[r * c->rpr + k].n_servers > most)
+      most = rows[r * c->rpr + k].n_servers;
+  return c->rpr * most * c->sc.server.airflow_m3s;
+}
+
+/* Airflow matching: when a row's racks pull more air than its CRAH gives (servers were
+ * added, or fans run low), raise the fan in FAN_STEP_PCT steps until it gives enough.
+ * Retried every fast tick while the fan is rate-limited (logged once per shortfall). */
+static void airflow_guard(sk_controller *c, sk_twin *opt, const sk_rack_sample *rows, int r) {
+  double need = row_it_air(c, rows, r) / c->sc.room.crah_rated_flow_m3s * 100.0;
+  double speed = sk_twin_lever(opt, SK_ACT_CRAH_FAN, r);
+  if (speed >= need || speed >= 100) {
+    c->airflow_logged[r] = 0;
+    return;
+  }
+  if (c->airflow_logged[r] == 2)
+    return; /* advised once for this shortfall */
+  double up = fmin(ceil((need - speed) / FAN_STEP_PCT - 1e-9) * FAN_STEP_PCT, 100 - speed);
+  sk_action a = {SK_ACT_CRAH_FAN, r, up};
+  double t_s = (double)sk_twin_now(opt) * 1e-9, applied;
+  sk_action_record rec;
+  if (rate_limited(c, &a, sk_twin_now(opt))) {
+    if (!c->airflow_logged[r]) {
+      fill_record(c, &rec, t_s, "fast", &a);
+      c->stats.proposals++;
+      emit(c, &rec, "rejected", "airflow: rate limit, fan written within WRITE_RATE_LIMIT_S (retried)");
+      c->airflow_logged[r] = 1;
+    }
+    return;
+  }
+  char why[112];
+  snprintf(why, sizeof why, "row %c tiles need %.2f m3/s, CRAH gives %.2f: airflow matching",
+           'A' + r, row_it_air(c, rows, r), speed / 100.0 * c->sc.room.crah_rated_flow_m3s);
+  fill_record(c, &rec, t_s, "fast", &a);
+  c->stats.proposals++;
+  act(c, opt, &rec, &a, why, &applied);
+  c->airflow_logged[r] = 2;
+}
+
+/* Supply air on setpoint (the BMS's chilled-water loop): when a row's supply air misses
+ * its setpoint because the coil floor rose (load grew while the pumps run slow, or the
+ * water is too warm), speed the pumps up just enough when the water is short, else lower
+ * the chilled-water setpoint by the miss.  Rate-limited like every setpoint write. */
+static void coil_guard(sk_controller *c, sk_twin *opt) {
+  int nr;
+  const sk_crah_sample *cr = sk_twin_last_crahs(opt, &nr);
+  double miss = 0;
+  int row = 0;
+  for (int r = 0; r < nr; r++)
+    if (cr[r].supply_c - cr[r].setpoint_c > miss) {
+      miss = cr[r].supply_c - cr[r].setpoint_c;
+      row = r;
+    }
+  if (miss <= SETPOINT_TOL_K) {
+    c->coil_logged = 0;
+    return;
+  }
+  const sk_plant_params *pp = &c->sc.plant;
+  double chw = sk_twin_lever(opt, SK_ACT_CHW_TEMP, -1);
+  double excess = sk_twin_coil_floor_c(opt) - chw - c->sc.room.coil_approach_k;
+  double pump = sk_twin_lever(opt, SK_ACT_PUMP_SPEED, -1);
+  sk_action a = {SK_ACT_CHW_TEMP, -1, -ceil(miss * 100.0 - 1e-6) / 100.0};
+  if (excess > miss && pump < 100) { /* CHW dT = design dT x load / speed */
+    double need = pump * (pp->chw_design_dt_k + excess) / (pp->chw_design_dt_k + excess - miss);
+    a = (sk_action){SK_ACT_PUMP_SPEED, -1, fmin(ceil(need - pump - 1e-9), 100 - pump)};
+  }
+  double t_s = (double)sk_twin_now(opt) * 1e-9, applied;
+  sk_action_record rec;
+  if (rate_limited(c, &a, sk_twin_now(opt))) {
+    if (!c->coil_logged) {
+      fill_record(c, &rec, t_s, "fast", &a);
+      c->stats.proposals++;
+      emit(c, &rec, "rejected", "supply air: rate limit, device written within WRITE_RATE_LIMIT_S (retried)");
+      c->coil_logged = 1;
+    }
+    return;
+  }
+  if (c->coil_logged == 2)
+    return; /* advised once for this miss */
+  char why[112];
+  snprintf(why, sizeof why, "row %c supply air %.2f K above its setpoint: %s", 'A' + row, miss,
+           a.kind == SK_ACT_PUMP_SPEED ? "more chilled water" : "colder chilled water");
+  fill_record(c, &rec, t_s, "fast", &a);
+  c->stats.proposals++;
+  act(c, opt, &rec, &a, why, &applied);
+  c->coil_logged = c->mode == SK_MODE_CLOSED_LOOP ? 0 : 2;
 }
 
 static void fast_loop(sk_controller *c, sk_twin *opt) {
@@ -435,33 +598,50 @@ static void fast_loop(sk_controller *c, sk_twin *opt) {
     guard(c, opt, &a, why);
   }
   for (int r = 0; r < c->n_rows; r++)
-    if (c->row_persistent[r] == 2) {
-      snprintf(why, sizeof why, "MMS persistent and inlets hot in row %c: pre-cool", 'A' + r);
-      sk_action a = {SK_ACT_SUPPLY_TEMP, r, -0.5};
-      guard(c, opt, &a, why);
+    airflow_guard(c, opt, rows, r);
+  coil_guard(c, opt);
+  for (int r = 0; r < c->n_rows; r++) {
+    if (!c->row_persistent[r]) {
+      c->precooled[r] = c->precool_logged[r] = 0;
+      continue;
     }
+    if (!c->precooled[r])
+      precool(c, opt, r);
+  }
 }
 
 /* --- slow optimizer loop ---------------------------------------------------------------------- */
 
 typedef struct {
   double whpp, p95, max_inlet;
+  double missed; /* K, most any row's supply air misses its setpoint by, end of horizon */
+  double *inlet; /* n_racks inlets at the end of the horizon (caller's storage) */
   int ok;
 } forecast;
 
-static void run_fork(const sk_twin *opt, const sk_action *a, double horizon_s, forecast *f) {
+static void run_fork(const sk_twin *opt, const plan *p, double horizon_s, forecast *f) {
   sk_twin *fk = NULL;
   f->ok = 0;
   if (sk_twin_clone(opt, &fk) != SK_OK)
     return;
-  if (a && sk_twin_apply(fk, a, NULL) != SK_OK) {
-    sk_twin_destroy(fk);
-    return;
-  }
+  for (int k = 0; p && k < p->n; k++)
+    if (sk_twin_apply(fk, &p->a[k], NULL) != SK_OK) {
+      sk_twin_destroy(fk);
+      return;
+    }
   sk_twin_probe_reset(fk);
   sk_twin_run_until(fk, sk_twin_now(fk) + (sk_time_ns)llround(horizon_s * 1e9));
   sk_twin_probe pr;
   sk_twin_probe_get(fk, &pr);
+  int nr;
+  const sk_crah_sample *cr = sk_twin_last_crahs(fk, &nr);
+  f->missed = 0;
+  for (int r = 0; r < nr; r++)
+    f->missed = fmax(f->missed, cr[r].supply_c - cr[r].setpoint_c);
+  int nk;
+  const sk_rack_sample *rk = sk_twin_last_racks(fk, &nk);
+  for (int i = 0; f->inlet && i < nk; i++)
+    f->inlet[i] = rk[i].inlet_c;
   sk_twin_destroy(fk);
   if (pr.prompts_completed <= 0)
     return;
@@ -476,8 +656,8 @@ static void run_fork(const sk_twin *opt, const sk_action *a, double horizon_s, f
  * result is the same whichever thread runs which fork. */
 typedef struct {
   const sk_twin *opt;
-  const sk_action *list; /* n actions; slot i uses list[i], or none for an untouched fork */
-  const int *kind;       /* per slot: 0 skip, 1 fork with the action, 2 untouched fork */
+  const plan *list;  /* n plans; slot i uses list[i], or none for an untouched fork */
+  const int *kind;   /* per slot: 0 skip, 1 fork with the plan, 2 untouched fork */
   int n, stride, first;
   double horizon_s;
   forecast *fc;
@@ -491,10 +671,12 @@ static void *fork_worker(void *arg) {
   return NULL;
 }
 
-static void run_forks(const sk_twin *opt, const sk_action *list, const int *kind, int n,
+static void run_forks(const sk_twin *opt, const plan *list, const int *kind, int n,
                       double horizon_s, forecast *fc) {
   long cores = sysconf(_SC_NPROCESSORS_ONLN);
   int t = cores < 1 ? 1 : (cores > MAX_FORK_THREADS ? MAX_FORK_THREADS : (int)cores);
+  if (t > n)
+    t = n;
   fork_job jobs[MAX_FORK_THREADS];
   pthread_t th[MAX_FORK_THREADS];
   int started[MAX_FORK_THREADS] = {0};
@@ -512,27 +694,78 @@ static void run_forks(const sk_twin *opt, const sk_action *list, const int *kind
   }
 }
 
-static int add(sk_action *list, int n, sk_action_kind k, int target, double delta) {
+static int add(plan *list, int n, sk_action_kind k, int target, double delta) {
   if (n < MAX_CANDIDATES)
-    list[n++] = (sk_action){k, target, delta};
+    list[n++] = (plan){1, {{k, target, delta}}};
   return n;
 }
 
-static int candidates(const sk_controller *c, const sk_twin *opt, sk_action *list) {
+static int plan_can_move(const sk_twin *opt, const plan *p) {
+  for (int k = 0; k < p->n; k++)
+    if (!sk_twin_can_move(opt, &p->a[k]))
+      return 0;
+  return 1;
+}
+
+static int plan_rate_limited(const sk_controller *c, const plan *p, sk_time_ns now) {
+  for (int k = 0; k < p->n; k++)
+    if (rate_limited(c, &p->a[k], now))
+      return 1;
+  return 0;
+}
+
+/* Chilled-water reset: CHW +CHW_STEP_K, lifting the supply setpoint of every row that the
+ * warmer water could no longer reach (setpoint below CHW + coil approach), up to
+ * control.supply_max_c.  Not proposed when a row it would lift is under a pre-cool. */
+static int chw_reset(const sk_controller *c, const sk_twin *opt, plan *list, int n) {
+  if (n >= MAX_CANDIDATES)
+    return n;
+  plan p = {1, {{SK_ACT_CHW_TEMP, -1, CHW_STEP_K}}};
+  double floor_c = sk_twin_coil_floor_c(opt) + CHW_STEP_K;
+  for (int r = 0; r < c->n_rows; r++) {
+    double sp = sk_twin_lever(opt, SK_ACT_SUPPLY_TEMP, r);
+    if (sp >= floor_c - 1e-9)
+      continue;
+    double lift = ceil((floor_c - sp) * 100.0 - 1e-6) / 100.0; /* whole 0.01 K */
+    if (sp + lift > c->sc.control.supply_max_c + 1e-9 || c->row_persistent[r] || c->precooled[r])
+      return n;
+    p.a[p.n++] = (sk_action){SK_ACT_SUPPLY_TEMP, r, lift};
+  }
+  list[n++] = p;
+  return n;
+}
+
+static int candidates(const sk_controller *c, const sk_twin *opt, plan *list) {
   int n = 0;
   n = add(list, n, SK_ACT_BATCH_WINDOW, -1, +10);
   n = add(list, n, SK_ACT_BATCH_WINDOW, -1, -10);
-  n = add(list, n, SK_ACT_CHW_TEMP, -1, +0.5);
-  n = add(list, n, SK_ACT_CHW_TEMP, -1, -0.5);
+  n = chw_reset(c, opt, list, n);
+  n = add(list, n, SK_ACT_CHW_TEMP, -1, -CHW_STEP_K);
   n = add(list, n, SK_ACT_PUMP_SPEED, -1, -5);
   n = add(list, n, SK_ACT_PUMP_SPEED, -1, +5);
+  /* a cap at or above the prefill draw binds nothing: step from where it starts to bind */
+  if (c->sc.control.gpu_cap_lever) {
+    double cap = sk_twin_lever(opt, SK_ACT_GPU_CAP, -1);
+    double binding = fmin(cap, c->sc.server.gpu_prefill_w);
+    n = add(list, n, SK_ACT_GPU_CAP, -1, binding - GPU_CAP_STEP_W - cap);
+    if (cap < c->sc.server.gpu_prefill_w)
+      n = add(list, n, SK_ACT_GPU_CAP, -1, fmin(GPU_CAP_STEP_W, c->sc.server.gpu_prefill_w - cap));
+  }
   int nr;
   const sk_rack_sample *rows = sk_twin_last_racks(opt, &nr);
   int hottest = 0;
   double hot = -INFINITY;
   for (int r = 0; r < c->n_rows; r++) {
-    n = add(list, n, SK_ACT_CRAH_FAN, r, -5);
-    n = add(list, n, SK_ACT_SUPPLY_TEMP, r, +0.5);
+    /* airflow matching: the CRAH keeps giving at least the air its racks pull through
+     * (below it racks draw hot-aisle air, thermal.c) */
+    double speed = sk_twin_lever(opt, SK_ACT_CRAH_FAN, r) - FAN_STEP_PCT;
+    if (speed / 100.0 * c->sc.room.crah_rated_flow_m3s >= row_it_air(c, rows, r))
+      n = add(list, n, SK_ACT_CRAH_FAN, r, -FAN_STEP_PCT);
+    /* back toward the design supply setpoint, for a row set colder (an over-cooled row,
+     * an ended pre-cool); higher only within a chilled-water reset */
+    double up = c->sc.room.supply_setpoint_c - sk_twin_lever(opt, SK_ACT_SUPPLY_TEMP, r);
+    if (up > 1e-9 && !c->row_persistent[r] && !c->precooled[r])
+      n = add(list, n, SK_ACT_SUPPLY_TEMP, r, fmin(SUPPLY_STEP_K, up));
     double mx = -INFINITY;
     for (int k = 0; k < c->rpr; k++)
       mx = fmax(mx, rows[r * c->rpr + k].inlet_c);
@@ -545,12 +778,46 @@ static int candidates(const sk_controller *c, const sk_twin *opt, sk_action *lis
   /* drop candidates that would not move anything (lever at its bound): no fork, no row */
   int m = 0;
   for (int i = 0; i < n; i++)
-    if (sk_twin_can_move(opt, &list[i]))
+    if (plan_can_move(opt, &list[i]))
       list[m++] = list[i];
   return m;
 }
 
-/* Realized effect of the actions applied at the previous slow tick; rollback if worse. */
+/* % by which a forecast raises TTFT p95 over the untouched fork (0 if unknown). */
+static double p95_rise_pct(const forecast *f, const forecast *base) {
+  if (!isfinite(f->p95) || !isfinite(base->p95) || base->p95 <= 0)
+    return 0;
+  return 100.0 * (f->p95 / base->p95 - 1);
+}
+
+/* Why a forecast breaks a guardrail, or NULL if it keeps them all. */
+static const char *guardrail_breach(const sk_controller *c, const forecast *f,
+                                    const forecast *base, char *why, size_t n) {
+  const sk_settings *st = &c->sc.settings;
+  if (isfinite(f->p95) && f->p95 > SLA_HEADROOM * st->sla_latency_ms)
+    snprintf(why, n, "predicted TTFT p95 %.0f ms > %.0f %% of SLA %.0f ms", f->p95,
+             100 * SLA_HEADROOM, st->sla_latency_ms);
+  else if (p95_rise_pct(f, base) > 0 &&
+           c->p95_spent_pct + p95_rise_pct(f, base) > c->sc.control.max_p95_increase_pct)
+    snprintf(why, n, "latency budget: p95 %.0f ms is %.1f %% above %.0f ms, %.1f %% of %.1f %% spent",
+             f->p95, p95_rise_pct(f, base), base->p95, c->p95_spent_pct,
+             c->sc.control.max_p95_increase_pct);
+  else if (f->max_inlet > st->inlet_max_c)
+    snprintf(why, n, "predicted max inlet %.2f C > INLET_MAX_C %.1f C", f->max_inlet,
+             st->inlet_max_c);
+  else if (f->max_inlet > c->sc.control.max_inlet_c && f->max_inlet > base->max_inlet + 0.01)
+    snprintf(why, n, "predicted max inlet %.2f C rises above control.max_inlet_c %.1f C",
+             f->max_inlet, c->sc.control.max_inlet_c);
+  else if (f->missed > base->missed + SETPOINT_TOL_K)
+    snprintf(why, n, "predicted supply air %.2f K above its setpoint (coil floor)", f->missed);
+  else
+    return NULL;
+  return why;
+}
+
+/* Realized effect of the moves applied at the previous slow tick; rollback if worse.
+ * A combined move is one decision: its realized saving is shared among its actions in
+ * proportion to their predicted shares (the same split as the prediction). */
 static void evaluate(sk_controller *c, sk_twin *opt, sk_twin *cf) {
   sk_twin_probe po, pc;
   sk_twin_probe_get(opt, &po);
@@ -560,73 +827,201 @@ static void evaluate(sk_controller *c, sk_twin *opt, sk_twin *cf) {
     ratio = (po.facility_j / po.prompts_completed) / (pc.facility_j / pc.prompts_completed);
   const sk_settings *st = &c->sc.settings;
   double t_s = (double)sk_twin_now(opt) * 1e-9;
-  for (int i = 0; i < c->n_pend; i++) {
-    pending *p = &c->pend[i];
-    sk_action_record r = p->rec;
-    r.ts = t_s;
+  for (int g = 0; g < c->n_pend; g++) {
+    pending *p = &c->pend[g];
     double realized = NAN;
     if (isfinite(ratio) && isfinite(p->ratio_before))
       realized = 100.0 * (p->ratio_before - ratio) / p->ratio_before;
-    r.realized_saving_pct = realized;
-    char why[112];
     const char *bad = NULL;
     if (isfinite(po.ttft_p95_ms) && po.ttft_p95_ms > st->sla_latency_ms)
       bad = "TTFT p95 broke the SLA";
+    else if (c->win_p95_max > st->sla_latency_ms)
+      bad = "TTFT p95 broke the SLA in a fast-loop window";
     else if (po.max_inlet_c > st->inlet_max_c)
       bad = "an inlet passed INLET_MAX_C";
     else if (isfinite(realized) && realized < -c->sc.control.rollback_worse_pct)
       bad = "realized saving worse than the rollback threshold";
-    if (isfinite(realized) && isfinite(p->pred_saving_pct)) {
-      c->stats.pred_abs_err_sum += fabs(p->pred_saving_pct - realized);
-      c->stats.evaluated++;
+    char why[112];
+    for (int k = 0; k < p->n; k++) {
+      sk_action_record r = p->rec[k];
+      r.ts = t_s;
+      r.realized_saving_pct = p->share[k] > 0 ? realized * p->share[k] : NAN;
+      if (isfinite(r.realized_saving_pct) && isfinite(r.pred_saving_pct)) {
+        c->stats.pred_abs_err_sum += fabs(r.pred_saving_pct - r.realized_saving_pct);
+        c->stats.evaluated++;
+      }
+      if (p->n > 1)
+        snprintf(why, sizeof why,
+                 "realized %.2f %% of a %d-move decision vs counterfactual (predicted %.2f %%)",
+                 realized, p->n, p->pred_saving_pct);
+      else
+        snprintf(why, sizeof why, "realized %.2f %% vs counterfactual (predicted %.2f %%)",
+                 realized, p->pred_saving_pct);
+      emit(c, &r, "realized", why);
     }
-    snprintf(why, sizeof why, "realized %.2f %% vs counterfactual (predicted %.2f %%)", realized,
-             p->pred_saving_pct);
-    emit(c, &r, "realized", why);
-    if (bad && p->applied != 0) {
-      sk_action undo = p->act;
-      undo.delta = -p->applied;
+    if (!bad)
+      continue;
+    for (int i = 0; i < c->n_racks; i++)
+      c->shift[i] -= p->shift[i];
+    c->p95_spent_pct = fmax(0.0, c->p95_spent_pct - p->p95_rise_pct);
+    for (int k = p->n - 1; k >= 0; k--) { /* undo in reverse order */
+      if (p->applied[k] == 0)
+        continue;
+      sk_action undo = p->act[k];
+      undo.delta = -p->applied[k];
       double applied;
       sk_twin_apply(opt, &undo, &applied);
-      c->last_write[device_index(&p->act)] = sk_twin_now(opt);
-      snprintf(why, sizeof why, "rolled back: %s (realized %.2f %%)", bad, realized);
+      c->last_write[device_index(&p->act[k])] = sk_twin_now(opt);
+      sk_action_record r = p->rec[k];
+      r.ts = t_s;
       r.delta = undo.delta;
+      r.realized_saving_pct = p->share[k] > 0 ? realized * p->share[k] : NAN;
+      snprintf(why, sizeof why, "rolled back: %s (realized %.2f %%)", bad, realized);
       emit(c, &r, "rolled_back", why);
     }
   }
   c->n_pend = 0;
   c->last_ratio = ratio;
+  c->win_p95_max = 0;
   sk_twin_probe_reset(opt);
   sk_twin_probe_reset(cf);
 }
 
+/* The moves of plans chosen[0..nc) as one plan; 0 if they do not fit in one. */
+static int concat(const plan *list, const int *chosen, int nc, plan *out) {
+  out->n = 0;
+  for (int j = 0; j < nc; j++)
+    for (int k = 0; k < list[chosen[j]].n; k++) {
+      if (out->n == MAX_PLAN)
+        return 0;
+      out->a[out->n++] = list[chosen[j]].a[k];
+    }
+  return 1;
+}
+
+/* Per rack, the inlet change the decision will settle to: the decision against an
+ * untouched fork over three server thermal time constants (the exhaust lags the inlet by
+ * C/G), so the monitor's nominal moves with the controller's own moves, not a fraction. */
+static void settle_shift(sk_controller *c, const sk_twin *opt, const plan *whole, double *shift) {
+  const sk_server_params *sp = &c->sc.server;
+  double tau_s = sp->heat_capacity_j_per_k / (c->sc.room.rho_cp_j_per_m3k * sp->airflow_m3s);
+  double h = fmax(c->sc.control.horizon_s, 3.0 * tau_s);
+  double *in = malloc(sizeof *in * (size_t)c->n_racks * 2);
+  plan two[2] = {*whole, {0}};
+  int kind[2] = {1, 2};
+  forecast f[2] = {{.inlet = in}, {.inlet = in ? in + c->n_racks : NULL}};
+  if (in)
+    run_forks(opt, two, kind, 2, h, f);
+  for (int i = 0; i < c->n_racks; i++)
+    shift[i] = in && f[0].ok && f[1].ok ? f[0].inlet[i] - f[1].inlet[i] : 0.0;
+  free(in);
+}
+
+/* Emits (and in closed loop applies) one decision: the plans chosen[0..nc).  Every action
+ * gets its own audit row; the decision's predicted saving is split among them in
+ * proportion to each plan's own forecast saving. */
+static void decide(sk_controller *c, sk_twin *opt, const plan *list, const int *chosen, int nc,
+                   sk_action_record *recs, const double *single, double pred, double p95_rise,
+                   const char *why) {
+  double sum = 0;
+  for (int j = 0; j < nc; j++)
+    sum += single[chosen[j]] > 0 ? single[chosen[j]] : 0;
+  pending *p = c->n_pend < MAX_PENDING ? &c->pend[c->n_pend] : NULL;
+  if (p) {
+    double *keep = p->shift;
+    memset(p, 0, sizeof *p);
+    p->shift = keep;
+    plan whole;
+    if (c->mode == SK_MODE_CLOSED_LOOP && concat(list, chosen, nc, &whole))
+      settle_shift(c, opt, &whole, p->shift);
+  }
+  int any = 0;
+  for (int j = 0; j < nc; j++) {
+    const plan *pl = &list[chosen[j]];
+    double share = nc == 1 ? 1.0 : (sum > 0 ? fmax(single[chosen[j]], 0) / sum : 1.0 / nc);
+    for (int k = 0; k < pl->n; k++) {
+      sk_action_record r = recs[chosen[j]];
+      if (k > 0) { /* a companion move of the plan: its own row, same forecast */
+        sk_action_record lead = r;
+        fill_record(c, &r, lead.ts, "slow", &pl->a[k]);
+        r.pred_ttft_p95_ms = lead.pred_ttft_p95_ms;
+        r.pred_max_inlet_c = lead.pred_max_inlet_c;
+      }
+      /* the saving is the lead move's; a companion only keeps it reachable */
+      double s = k == 0 ? share : 0.0;
+      r.pred_saving_pct = k == 0 ? pred * s : NAN;
+      char reason[112];
+      if (k > 0)
+        snprintf(reason, sizeof reason, "with %s %+.2f: keeps the setpoint above CHW + coil approach",
+                 sk_action_name(pl->a[0].kind), pl->a[0].delta);
+      else
+        snprintf(reason, sizeof reason, "%s", why);
+      double applied;
+      int ok = act(c, opt, &r, &pl->a[k], reason, &applied);
+      if (ok && p && p->n < MAX_PLAN) {
+        p->act[p->n] = pl->a[k];
+        p->applied[p->n] = applied;
+        p->share[p->n] = s;
+        p->rec[p->n] = r;
+        p->n++;
+        any = 1;
+      }
+    }
+  }
+  if (p && any) {
+    p->ratio_before = c->last_ratio;
+    p->pred_saving_pct = pred;
+    for (int i = 0; i < c->n_racks; i++)
+      c->shift[i] += p->shift[i];
+    p->p95_rise_pct = p95_rise;
+    c->p95_spent_pct = fmax(0.0, c->p95_spent_pct + p95_rise);
+    c->n_pend++;
+  }
+}
+
+static int devices_free(const plan *p, const unsigned char *used) {
+  for (int k = 0; k < p->n; k++)
+    if (used[device_index(&p->a[k])])
+      return 0;
+  return 1;
+}
+
 static void slow_loop(sk_controller *c, sk_twin *opt) {
-  const sk_settings *st = &c->sc.settings;
   sk_time_ns now = sk_twin_now(opt);
   double t_s = (double)now * 1e-9;
-  sk_action list[MAX_CANDIDATES + 1];
+  plan list[MAX_CANDIDATES + 1];
   int n = candidates(c, opt, list);
   /* slot n is the untouched fork every candidate is compared with */
   int kind[MAX_CANDIDATES + 1];
   forecast fc[MAX_CANDIDATES + 1];
-  for (int i = 0; i < n; i++) {
-    kind[i] = !rate_limited(c, &list[i], now);
+  double *inlets = malloc(sizeof *inlets * (size_t)c->n_racks * (size_t)(n + 2));
+  if (!inlets)
+    return;
+  for (int i = 0; i <= n; i++) {
+    kind[i] = i < n ? !plan_rate_limited(c, &list[i], now) : 2;
     fc[i].ok = 0;
+    fc[i].inlet = inlets + (size_t)i * (size_t)c->n_racks;
   }
-  kind[n] = 2;
   run_forks(opt, list, kind, n + 1, c->sc.control.horizon_s, fc);
   forecast base = fc[n];
-  if (!base.ok)
+  if (!base.ok) {
+    free(inlets);
     return;
+  }
+  const sk_control_params *ctl = &c->sc.control;
   int best = -1, worst = -1;
   double best_saving = -INFINITY, worst_saving = INFINITY;
   sk_action_record recs[MAX_CANDIDATES];
   const char *verdict[MAX_CANDIDATES];
   char why[MAX_CANDIDATES][112];
+  double saving[MAX_CANDIDATES];
+  int passed[MAX_CANDIDATES];
   for (int i = 0; i < n; i++) {
-    fill_record(c, &recs[i], t_s, "slow", &list[i]);
+    fill_record(c, &recs[i], t_s, "slow", &list[i].a[0]);
     c->stats.proposals++;
     verdict[i] = NULL;
+    passed[i] = 0;
+    saving[i] = NAN;
     if (!kind[i]) {
       verdict[i] = "rate limit: device written within WRITE_RATE_LIMIT_S";
       continue;
@@ -635,70 +1030,127 @@ static void slow_loop(sk_controller *c, sk_twin *opt) {
       verdict[i] = "what-if fork failed";
       continue;
     }
-    double saving = 100.0 * (base.whpp - fc[i].whpp) / base.whpp;
-    recs[i].pred_saving_pct = saving;
-    if (saving < worst_saving) {
-      worst_saving = saving;
-      worst = i;
-    }
+    saving[i] = 100.0 * (base.whpp - fc[i].whpp) / base.whpp;
+    recs[i].pred_saving_pct = saving[i];
     recs[i].pred_ttft_p95_ms = fc[i].p95;
     recs[i].pred_max_inlet_c = fc[i].max_inlet;
-    if (isfinite(fc[i].p95) && fc[i].p95 > SLA_HEADROOM * st->sla_latency_ms) {
-      snprintf(why[i], sizeof why[i], "predicted TTFT p95 %.0f ms > %.0f %% of SLA %.0f ms",
-               fc[i].p95, 100 * SLA_HEADROOM, st->sla_latency_ms);
+    if (saving[i] < worst_saving) {
+      worst_saving = saving[i];
+      worst = i;
+    }
+    verdict[i] = guardrail_breach(c, &fc[i], &base, why[i], sizeof why[i]);
+    if (verdict[i])
+      continue;
+    passed[i] = 1;
+    if (saving[i] < ctl->min_saving_pct) {
+      snprintf(why[i], sizeof why[i], "predicted saving %.2f %% below %.2f %%", saving[i],
+               ctl->min_saving_pct);
       verdict[i] = why[i];
-    } else if (isfinite(fc[i].p95) && isfinite(base.p95) &&
-               fc[i].p95 > base.p95 * (1 + c->sc.control.max_p95_increase_pct / 100)) {
-      snprintf(why[i], sizeof why[i], "predicted TTFT p95 %.0f ms is %.0f %% above %.0f ms",
-               fc[i].p95, 100 * (fc[i].p95 / base.p95 - 1), base.p95);
-      verdict[i] = why[i];
-    } else if (fc[i].max_inlet > st->inlet_max_c) {
-      snprintf(why[i], sizeof why[i], "predicted max inlet %.2f C > INLET_MAX_C %.1f C",
-               fc[i].max_inlet, st->inlet_max_c);
-      verdict[i] = why[i];
-    } else if (saving < c->sc.control.min_saving_pct) {
-      snprintf(why[i], sizeof why[i], "predicted saving %.2f %% below %.2f %%", saving,
-               c->sc.control.min_saving_pct);
-      verdict[i] = why[i];
-    } else if (saving > best_saving) {
-      best_saving = saving;
+    } else if (saving[i] > best_saving) {
+      best_saving = saving[i];
       best = i;
     }
   }
-  if (c->sc.control.test_force_harmful && worst >= 0 && worst_saving < 0) {
+
+  /* Combine: every passing plan worth control.min_move_saving_pct on its own, best first,
+   * one per device, tried together in one more fork.  The combination is applied when
+   * that fork keeps every guardrail and beats the best single plan. */
+  int chosen[MAX_CANDIDATES], nc = 0;
+  unsigned char used[N_DEVICES];
+  memset(used, 0, sizeof used);
+  for (;;) {
+    int pick = -1;
+    for (int i = 0; i < n; i++) {
+      int taken = 0;
+      for (int j = 0; j < nc; j++)
+        taken |= chosen[j] == i;
+      /* rerouting traffic is never combined: its queueing cost builds up over more than a
+       * fork's horizon when rows near capacity, so it goes alone and is judged alone */
+      if (!taken && passed[i] && saving[i] >= ctl->min_move_saving_pct &&
+          list[i].a[0].kind != SK_ACT_REBALANCE &&
+          devices_free(&list[i], used) && (pick < 0 || saving[i] > saving[pick]))
+        pick = i;
+    }
+    if (pick < 0)
+      break;
+    chosen[nc++] = pick;
+    for (int k = 0; k < list[pick].n; k++)
+      used[device_index(&list[pick].a[k])] = 1;
+  }
+  double joint_saving = NAN;
+  forecast joint = {0};
+  joint.inlet = inlets + (size_t)(n + 1) * (size_t)c->n_racks;
+  char joint_why[112] = "";
+  if (nc >= 2 && !ctl->test_force_harmful) {
+    plan all;
+    int fits = concat(list, chosen, nc, &all);
+    int one = 1;
+    if (fits)
+      run_forks(opt, &all, &one, 1, ctl->horizon_s, &joint);
+    if (fits && joint.ok) {
+      joint_saving = 100.0 * (base.whpp - joint.whpp) / base.whpp;
+      const char *breach = guardrail_breach(c, &joint, &base, joint_why, sizeof joint_why);
+      if (breach || joint_saving < ctl->min_saving_pct ||
+          (best >= 0 && joint_saving <= best_saving))
+        nc = 0; /* fall back to the best single plan */
+    } else {
+      nc = 0;
+    }
+  } else {
+    nc = 0;
+  }
+
+  if (ctl->test_force_harmful && worst >= 0 && worst_saving < 0) {
     best = worst; /* test hook: act on the candidate predicted to hurt most */
     best_saving = worst_saving;
   }
+  int in_decision[MAX_CANDIDATES] = {0};
+  if (nc >= 2)
+    for (int j = 0; j < nc; j++)
+      in_decision[chosen[j]] = 1;
+  else if (best >= 0)
+    in_decision[best] = 1;
   for (int i = 0; i < n; i++) {
-    if (i == best)
+    if (in_decision[i])
       continue;
-    if (!verdict[i]) {
-      snprintf(why[i], sizeof why[i], "not the best candidate (%.2f %% < %.2f %%)",
-               recs[i].pred_saving_pct, best_saving);
+    if (!verdict[i] || passed[i]) {
+      if (nc >= 2)
+        snprintf(why[i], sizeof why[i], "not in the combined move (%.2f %%; combined %.2f %%)",
+                 saving[i], joint_saving);
+      else
+        snprintf(why[i], sizeof why[i], "not the best candidate (%.2f %% < %.2f %%)", saving[i],
+                 best_saving);
+      if (passed[i] && saving[i] < ctl->min_saving_pct && nc < 2)
+        snprintf(why[i], sizeof why[i], "predicted saving %.2f %% below %.2f %%", saving[i],
+                 ctl->min_saving_pct);
       verdict[i] = why[i];
     }
     emit(c, &recs[i], "rejected", verdict[i]);
   }
-  if (best < 0)
-    return;
   char reason[112];
-  if (best == worst && c->sc.control.test_force_harmful)
+  if (nc >= 2) {
+    snprintf(reason, sizeof reason,
+             "combined move of %d plans, one fork over %.0f s: %.2f %% less Wh/prompt, p95 %.0f ms",
+             nc, ctl->horizon_s, joint_saving, joint.p95);
+    decide(c, opt, list, chosen, nc, recs, saving, joint_saving, p95_rise_pct(&joint, &base),
+           reason);
+    free(inlets);
+    return;
+  }
+  if (best < 0) {
+    free(inlets);
+    return;
+  }
+  if (best == worst && ctl->test_force_harmful)
     snprintf(reason, sizeof reason, "test hook control.test_force_harmful: worst of %d forks (%.2f %%)",
              n, best_saving);
   else
     snprintf(reason, sizeof reason,
              "best of %d what-if forks over %.0f s: %.2f %% less Wh/prompt, p95 %.0f ms", n,
-             c->sc.control.horizon_s, best_saving, fc[best].p95);
-  double applied;
-  if (act(c, opt, &recs[best], &list[best], reason, &applied) && c->n_pend < MAX_PENDING) {
-    pending *p = &c->pend[c->n_pend++];
-    p->id = recs[best].id;
-    p->act = list[best];
-    p->applied = applied;
-    p->ratio_before = c->last_ratio;
-    p->pred_saving_pct = best_saving;
-    p->rec = recs[best];
-  }
+             ctl->horizon_s, best_saving, fc[best].p95);
+  decide(c, opt, list, &best, 1, recs, saving, best_saving, p95_rise_pct(&fc[best], &base),
+         reason);
+  free(inlets);
 }
 
 sk_status sk_controller_step(sk_controller *c, sk_twin *opt, sk_twin *cf) {
@@ -707,6 +1159,9 @@ sk_status sk_controller_step(sk_controller *c, sk_twin *opt, sk_twin *cf) {
   if (c->sc.settings.global_kill_switch || !c->warm_ready)
     return SK_OK;
   fast_loop(c, opt);
+  double p95 = sk_twin_last_room(opt)->latency_p95_ms;
+  if (isfinite(p95) && p95 > c->win_p95_max)
+    c->win_p95_max = p95;
   if (now >= c->next_slow_ns) {
     c->next_slow_ns = (now / c->slow_ns + 1) * c->slow_ns; /* next multiple of the period */
     if (cf)

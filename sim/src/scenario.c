@@ -44,7 +44,8 @@
 
 #include "fileutil.h"
 #include "jsonutil.h"
-#include "skadi/perf.h" /* SK_PERF_DEFAULT_*: the perf fit owns its defaults */
+#include "skadi/perf.h"   /* SK_PERF_DEFAULT_*: the perf fit owns its defaults */
+#include "skadi/server.h" /* sk_server_decode_ceiling_w: the power cap's floor */
 
 #define MAX_DURATION_S 3.2e7        /* s, about a year of sim time plus margin */
 #define SEED_MAX 9007199254740991.0 /* 2^53 - 1: JSON numbers are doubles */
@@ -132,6 +133,10 @@ static const setting table[] = {
         "per GPU in decode at batch 0 (§4)"),
     DBL("server.gpu_decode_w_per_seq", server.gpu_decode_w_per_seq, 1.5625, 0, 50, 0, "W/seq",
         "per GPU per decoding sequence: 200 W + k·B reaches the measured decode ceiling of 300 W at B = 64 (Ma et al. 2026, §4)"),
+    DBL("server.gpu_power_cap_w", server.gpu_power_cap_w, SK_GPU_TDP_W, 1, 1500, 0, "W",
+        "per-GPU power cap, a lever; 700 = H100 SXM TDP, binds nowhere. Binds in prefill only: memory-bound decode never reaches a cap (Ma et al. 2026, §4); >= gpu_decode_base_w + gpu_decode_w_per_seq·max_batch"),
+    DBL("server.cap_latency_exp", server.cap_latency_exp, 0.176, 0, 2, 0, "",
+        "prefill time × (gpu_prefill_w/cap)^this when the cap binds: ln(1.065)/ln(250/175), +6.5 % latency at a 250→175 W cap (Samsi et al. 2023, §4)"),
     DBL("server.host_idle_w", server.host_idle_w, 1200, 0, 10000, 0, "W",
         "CPUs, DRAM, NIC, NVSwitch when idle (§8.1)"),
     DBL("server.host_busy_w", server.host_busy_w, 1900, 0, 10000, 0, "W",
@@ -266,10 +271,18 @@ static const setting table[] = {
         "what-if fork horizon for each optimizer candidate"),
     DBL("control.min_saving_pct", control.min_saving_pct, 0.2, 0, 100, 0, "%",
         "smallest predicted Wh/prompt saving worth acting on"),
+    DBL("control.min_move_saving_pct", control.min_move_saving_pct, 0.05, 0, 100, 0, "%",
+        "smallest predicted saving of one move that may join a combined move"),
+    DBL("control.supply_max_c", control.supply_max_c, 25, 10, 35, 0, "°C",
+        "highest supply setpoint a chilled-water reset may lift a row to (physics §8.2: 18-25)"),
+    DBL("control.max_inlet_c", control.max_inlet_c, 27, 10, 45, 0, "°C",
+        "the optimizer may not raise a forecast inlet above this (ASHRAE recommended top, §8.2)"),
     DBL("control.rollback_worse_pct", control.rollback_worse_pct, 0.1, 0, 100, 0, "%",
         "roll an action back when its realized saving is below minus this"),
     DBL("control.max_p95_increase_pct", control.max_p95_increase_pct, 5, 0, 1000, 0, "%",
-        "latency budget: reject a candidate whose forecast TTFT p95 rises more than this"),
+        "latency budget: the forecast TTFT p95 rises of all applied moves together stay within this"),
+    {"control.gpu_cap_lever", NULL, KT_BOOL, FLD(control.gpu_cap_lever), 0, NULL, NULL, 0, 1, 0, "",
+     "let the optimizer lower the GPU power cap: saves energy, spends latency (docs/CONTROL.md)"},
     DBL("control.ims_warmup_s", control.ims_warmup_s, 1800, 60, 86400, 0, "s",
         "nominal warm-up at the start of a run that the IMS trains on"),
     INT("control.ims_clusters", control.ims_clusters, 8, 1, 64, "clusters",
@@ -1627,6 +1640,19 @@ sk_status sk_scenario_validate(const sk_scenario *sc, char *err, size_t errlen) 
              u[0] ? " " : "", u, pairs[i].what, pairs[i].lo_key, b, u[0] ? " " : "", u);
       return SK_ERANGE;
     }
+  }
+  /* The cap model covers caps that bind in compute-bound prefill only; decode is memory
+   * bound and no measured cap binds it (models/src/server.c). */
+  double ceiling_w = sk_server_decode_ceiling_w(&sc->server);
+  if (sc->server.gpu_power_cap_w < ceiling_w) {
+    format_double(sc->server.gpu_power_cap_w, a, sizeof a);
+    format_double(ceiling_w, b, sizeof b);
+    sk_errf(err, errlen,
+            "%s: server.gpu_power_cap_w: %s W is below the decode ceiling server.gpu_decode_base_w "
+            "+ server.gpu_decode_w_per_seq * server.max_batch (%s W); the cap is modelled only "
+            "where it binds in prefill, never in decode",
+            where, a, b);
+    return SK_ERANGE;
   }
   if (sc->trace_csv[0] != '\0' && !check_readable(sc->trace_csv, reason, sizeof reason)) {
     sk_errf(err, errlen, "%s: workload.trace_csv: %s", where, reason);

@@ -103,6 +103,7 @@ struct sk_twin {
   double *rack_avoid;         /* per-rack thermal-routing factor, 1 = normal */
   double *inlet_offset;       /* K, sensor_spike effects: reported minus true inlet */
   int admit_queue_cap;        /* arrivals at a server with this many waiting are refused */
+  double gpu_cap_hi_w;        /* W, top of the power-cap lever: TDP or the scenario's cap */
 
   /* probe: figures since sk_twin_probe_reset (what-if forks and realized savings) */
   sk_twin_probe probe;
@@ -709,6 +710,7 @@ sk_status sk_twin_create(sk_twin **out, const sk_scenario *sc, const sk_trace *t
   for (int r = 0; r < SK_MAX_ROWS; r++)
     tw->row_w[r] = 1.0;
   tw->admit_queue_cap = SK_SERVER_QUEUE_CAP;
+  tw->gpu_cap_hi_w = fmax(SK_GPU_TDP_W, sc->server.gpu_power_cap_w);
   tw->last_room.latency_p95_ms = NAN;
   if ((st = sk_engine_create(&tw->eng, HANDLERS, EV_COUNT, (size_t)n_srv * 2 + 64)) != SK_OK)
     goto fail;
@@ -959,6 +961,12 @@ static double *lever(sk_twin *tw, sk_action_kind k, int target, double *lo, doub
     *lo = 0.25;
     *hi = 1;
     return target >= 0 && target < tw->n_racks ? &tw->rack_avoid[target] : NULL;
+  case SK_ACT_GPU_CAP:
+    /* Servers read sc.server on every call, so the next prefill sees the new cap.  The
+     * floor keeps the cap where the model holds (binding in prefill, never in decode). */
+    *lo = sk_server_decode_ceiling_w(&tw->sc.server);
+    *hi = tw->gpu_cap_hi_w;
+    return &tw->sc.server.gpu_power_cap_w;
   case SK_ACT_ADMISSION:
   case SK_ACT_KIND_COUNT:
     break;
@@ -1025,6 +1033,16 @@ const sk_rack_sample *sk_twin_last_racks(const sk_twin *tw, int *n_racks) {
 
 const sk_room_sample *sk_twin_last_room(const sk_twin *tw) {
   return &tw->last_room;
+}
+
+const sk_crah_sample *sk_twin_last_crahs(const sk_twin *tw, int *n_rows) {
+  *n_rows = tw->n_rows;
+  return tw->crah_rows;
+}
+
+double sk_twin_coil_floor_c(const sk_twin *tw) {
+  double excess = tw->plant.chw_excess_k > 0 ? tw->plant.chw_excess_k : 0;
+  return tw->sc.plant.chw_supply_c + tw->sc.room.coil_approach_k + excess;
 }
 
 int sk_twin_rows(const sk_twin *tw) {

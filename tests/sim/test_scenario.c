@@ -58,6 +58,8 @@ START_TEST(test_defaults) {
   ck_assert_double_eq(sc.server.gpu_idle_w, 120);
   ck_assert_double_eq(sc.server.gpu_prefill_w, 650);
   ck_assert_double_eq(sc.server.gpu_decode_w_per_seq, 1.5625);
+  ck_assert_double_eq(sc.server.gpu_power_cap_w, 700);
+  ck_assert_double_eq(sc.server.cap_latency_exp, 0.176);
   ck_assert_double_eq(sc.server.host_busy_w, 1900);
   ck_assert_double_eq(sc.server.fan_steep_pct_per_k, 1.5);
   ck_assert_double_eq(sc.server.psu_eff, 0.94);
@@ -552,6 +554,35 @@ START_TEST(test_relayout) {
 }
 END_TEST
 
+/* The GPU power cap may not go below the decode ceiling gpu_decode_base_w +
+ * gpu_decode_w_per_seq * max_batch (300 W at the defaults): the cap is modelled only in
+ * prefill.  The message names the key, both values and the reason. */
+START_TEST(test_power_cap_floor) {
+  sk_scenario sc;
+  char err[SK_ERR_LEN] = "";
+  sk_scenario_defaults(&sc);
+  ck_assert_int_eq(sk_scenario_set(&sc, "server.gpu_power_cap_w=250", err, sizeof err), SK_OK);
+  ck_assert_int_eq(sk_scenario_validate(&sc, err, sizeof err), SK_ERANGE);
+  ASSERT_HAS(err, "scenario: server.gpu_power_cap_w: 250 W is below the decode ceiling");
+  ASSERT_HAS(err, "(300 W)");
+  ASSERT_HAS(err, "prefill");
+  ck_assert_int_eq(sk_scenario_set(&sc, "server.gpu_power_cap_w=300", err, sizeof err), SK_OK);
+  ck_assert_int_eq(sk_scenario_validate(&sc, err, sizeof err), SK_OK);
+  /* a larger batch raises the ceiling past the cap */
+  ck_assert_int_eq(sk_scenario_set(&sc, "server.max_batch=128", err, sizeof err), SK_OK);
+  ck_assert_int_eq(sk_scenario_validate(&sc, err, sizeof err), SK_ERANGE);
+  ASSERT_HAS(err, "server.gpu_power_cap_w: 300 W is below the decode ceiling");
+  ASSERT_HAS(err, "(400 W)");
+  /* from a file, the message starts with the file */
+  const char *path = write_tmp("cap.json", "{\"server\": {\"gpu_power_cap_w\": 250}}");
+  sk_scenario_defaults(&sc);
+  ck_assert_int_eq(sk_scenario_load(&sc, path, err, sizeof err), SK_OK);
+  ck_assert_int_eq(sk_scenario_validate(&sc, err, sizeof err), SK_ERANGE);
+  ck_assert_msg(strncmp(err, path, strlen(path)) == 0, "\"%s\" does not start with the path", err);
+  ASSERT_HAS(err, ": server.gpu_power_cap_w: 250 W is below the decode ceiling");
+}
+END_TEST
+
 /* ---- the catalogue of bad scenario files -------------------------------------------- */
 
 typedef struct {
@@ -895,6 +926,7 @@ static Suite *scenario_suite(void) {
   tcase_add_test(tc, test_cjson_oom);
   tcase_add_test(tc, test_racks);
   tcase_add_test(tc, test_relayout);
+  tcase_add_test(tc, test_power_cap_floor);
   tcase_add_loop_test(tc, test_bad_file, 0, (int)(sizeof bad_files / sizeof bad_files[0]));
   tcase_add_loop_test(tc, test_bad_set, 0, (int)(sizeof bad_sets / sizeof bad_sets[0]));
   tcase_add_test(tc, test_set_too_long);

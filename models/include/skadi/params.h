@@ -8,6 +8,8 @@
 
 #include <stdint.h>
 
+#define SK_GPU_TDP_W 700.0 /* W, H100 SXM board power limit (physics §4) */
+
 /* One 8-GPU inference server (one model replica, TP8). */
 typedef struct {
   int gpus;                       /* GPUs per server, 1..16 */
@@ -15,6 +17,10 @@ typedef struct {
   double gpu_prefill_w;           /* W per GPU during prefill (compute bound, near TDP) */
   double gpu_decode_base_w;       /* W per GPU during decode at batch 0 */
   double gpu_decode_w_per_seq;    /* W per GPU per active sequence in decode */
+  double gpu_power_cap_w;         /* W per GPU, board power limit; >= the decode ceiling
+                                   * gpu_decode_base_w + gpu_decode_w_per_seq*max_batch */
+  double cap_latency_exp;         /* -, 0..2: prefill time x (gpu_prefill_w/cap)^this
+                                   * when the cap binds */
   double host_idle_w;             /* W, CPUs/DRAM/NIC/NVSwitch when idle */
   double host_busy_w;             /* W, same when serving */
   double fan_base_w;              /* W, server fans at or below fan_knee_c */

@@ -51,6 +51,8 @@ typedef struct {
   int32_t prefill_out[SK_SERVER_MAX_BATCH];
   sk_time_ns prefill_arr[SK_SERVER_MAX_BATCH];
   sk_time_ns prefill_end_ns;
+  double prefill_w;           /* W per GPU of the prefill in progress: min(gpu_prefill_w, cap)
+                               * when it began, so a cap moved mid-prefill applies to the next */
   /* waiting requests, FIFO ring */
   int32_t q_head, q_len;
   sk_request queue[SK_SERVER_QUEUE_CAP];
@@ -85,8 +87,12 @@ void sk_server_wake(sk_server *s, const sk_server_params *sp, const sk_perf_para
 /* Outstanding work (waiting + prefilling + decoding), the router's load measure. */
 int sk_server_load(const sk_server *s);
 
-/* GPU power per GPU (W) in the current phase. */
+/* GPU power per GPU (W) in the current phase, under the power cap. */
 double sk_server_gpu_w(const sk_server *s, const sk_server_params *sp);
+
+/* Highest decode power per GPU (W): gpu_decode_base_w + gpu_decode_w_per_seq*max_batch.
+ * The power cap must not go below it (the cap model covers prefill only). */
+double sk_server_decode_ceiling_w(const sk_server_params *sp);
 
 /* Server fan power (W) at inlet temperature t_in_c for a given core (GPU+host) power. */
 double sk_server_fan_w(const sk_server_params *sp, double core_w, double t_in_c);

@@ -69,6 +69,10 @@ typedef struct {
 typedef struct {
   double horizon_s;            /* s, what-if fork horizon of each optimizer candidate */
   double min_saving_pct;       /* %, smallest predicted saving worth an action */
+  double min_move_saving_pct;  /* %, smallest predicted saving of a move joining a combined move */
+  double supply_max_c;         /* °C, highest supply setpoint a chilled-water reset may lift to */
+  double max_inlet_c;          /* °C, forecast inlets the optimizer may not raise beyond */
+  int gpu_cap_lever;           /* the optimizer may move the GPU power cap (trades latency) */
   double rollback_worse_pct;   /* %, roll back when the realized saving is below minus this */
   double max_p95_increase_pct; /* %, reject a candidate raising the forecast TTFT p95 more */
   double ims_warmup_s;         /* s, the run's own nominal warm-up the IMS trains on */

@@ -29,7 +29,8 @@ typedef struct sk_twin sk_twin;
   X(CHW_TEMP, "chw_supply_temp", "degC", "bms")       /* chilled-water supply setpoint */ \
   X(REBALANCE, "rebalance_row", "x", "scheduler")     /* a row's routing weight */      \
   X(ROUTE_AWAY, "route_away_rack", "x", "scheduler")  /* a rack's thermal routing */    \
-  X(ADMISSION, "admission_queue_cap", "requests", "scheduler") /* per-server queue cap */
+  X(ADMISSION, "admission_queue_cap", "requests", "scheduler") /* per-server queue cap */ \
+  X(GPU_CAP, "gpu_power_cap", "W", "scheduler")       /* server.gpu_power_cap_w */
 
 typedef enum {
 #define SK_ACTION_ENUM(id, name, unit, executor) SK_ACT_##id,
@@ -118,6 +119,10 @@ void sk_twin_probe_get(const sk_twin *tw, sk_twin_probe *out);
 /* The rows of the most recent sample (n_racks of them); valid until the next run call. */
 const sk_rack_sample *sk_twin_last_racks(const sk_twin *tw, int *n_racks);
 const sk_room_sample *sk_twin_last_room(const sk_twin *tw);
+const sk_crah_sample *sk_twin_last_crahs(const sk_twin *tw, int *n_rows);
+/* °C, the coldest supply air the CRAH coils can deliver now: CHW supply + coil approach +
+ * the CHW ΔT excess when the pumps move too little water.  A setpoint below it is missed. */
+double sk_twin_coil_floor_c(const sk_twin *tw);
 int sk_twin_rows(const sk_twin *tw);
 int sk_twin_racks_per_row(const sk_twin *tw);
 

@@ -1,0 +1,143 @@
+/*
+ * test_server.c -- models/src/server.c: the GPU power cap.  At the default cap (the TDP)
+ * a prefill is bit-for-bit what it is uncapped; a cap below gpu_prefill_w makes the
+ * prefill (gpu_prefill_w/cap)^cap_latency_exp times longer at the cap's power; a prefill
+ * keeps the cap it began with; decode is never capped above its ceiling.
+ * (The scenario rule cap >= decode ceiling is tested in tests/sim/test_scenario.c.)
+ */
+#define _POSIX_C_SOURCE 200809L /* mkdtemp, fork in testutil.h */
+
+#include <check.h>
+#include <math.h>
+#include <stdlib.h>
+
+#include "skadi/perf.h"
+#include "skadi/scenario.h"
+#include "skadi/server.h"
+
+#include "testutil.h"
+
+#define IN_TOKENS 2000 /* one request, past the prefill floor */
+
+typedef struct {
+  sk_time_ns dur_ns; /* prefill start to first token */
+  double gpu_j;      /* GPU energy over the prefill, all GPUs */
+  double gpu_w;      /* per-GPU power while prefilling */
+} prefill_run;
+
+static void defaults(sk_server_params *sp, sk_perf_params *pp) {
+  sk_scenario *sc = malloc(sizeof *sc);
+  ck_assert_ptr_nonnull(sc);
+  sk_scenario_defaults(sc);
+  *sp = sc->server;
+  *pp = sc->perf;
+  free(sc);
+}
+
+/* One request alone on an idle server: the wake that starts its prefill, then the wake
+ * that ends it.  `during` (may be NULL) replaces the params between the two wakes. */
+static prefill_run one_prefill(const sk_server_params *sp, const sk_server_params *during,
+                               const sk_perf_params *pp) {
+  prefill_run r;
+  sk_server *s = malloc(sizeof *s);
+  ck_assert_ptr_nonnull(s);
+  sk_server_init(s, 0, 0, 0, 0);
+  sk_request rq = {0, IN_TOKENS, 1};
+  ck_assert_int_eq(sk_server_enqueue(s, sp, pp, &rq, 0), 1);
+  sk_time_ns t0 = s->next_wake_ns;
+  sk_server_wake(s, sp, pp, t0, NULL, NULL);
+  ck_assert_int_eq(s->phase, SK_PHASE_PREFILL);
+  if (during)
+    sp = during;
+  r.gpu_w = sk_server_gpu_w(s, sp);
+  s->gpu_energy_j = 0; /* idle before t0 is accounted already */
+  sk_time_ns t1 = s->next_wake_ns;
+  sk_server_wake(s, sp, pp, t1, NULL, NULL);
+  ck_assert_int_ne(s->phase, SK_PHASE_PREFILL);
+  r.dur_ns = t1 - t0;
+  r.gpu_j = s->gpu_energy_j;
+  free(s);
+  return r;
+}
+
+/* The default cap is the 700 W TDP, above the 650 W prefill: nothing changes. */
+START_TEST(default_cap_changes_nothing) {
+  sk_server_params sp, open;
+  sk_perf_params pp;
+  defaults(&sp, &pp);
+  ck_assert_double_eq(sp.gpu_power_cap_w, 700);
+  open = sp;
+  open.gpu_power_cap_w = INFINITY;
+  prefill_run a = one_prefill(&sp, NULL, &pp), b = one_prefill(&open, NULL, &pp);
+  ck_assert_int_eq(a.dur_ns, b.dur_ns);
+  ck_assert_double_eq(a.gpu_j, b.gpu_j);
+  ck_assert_double_eq(a.gpu_w, sp.gpu_prefill_w);
+  ck_assert_int_eq(a.dur_ns, (sk_time_ns)llround(sk_perf_prefill_ms(&pp, IN_TOKENS) * 1e6));
+}
+END_TEST
+
+/* Cap 500 W: the prefill takes (650/500)^0.176 as long and draws 500 W on each of 8 GPUs. */
+START_TEST(cap_500_slows_prefill_at_cap_power) {
+  sk_server_params sp, capped;
+  sk_perf_params pp;
+  defaults(&sp, &pp);
+  capped = sp;
+  capped.gpu_power_cap_w = 500;
+  prefill_run a = one_prefill(&sp, NULL, &pp), c = one_prefill(&capped, NULL, &pp);
+  double factor = pow(650.0 / 500.0, 0.176);
+  ck_assert_double_eq_tol((double)c.dur_ns, (double)a.dur_ns * factor, 1.0); /* ns rounding */
+  ck_assert_double_gt((double)c.dur_ns, (double)a.dur_ns * 1.04);
+  ck_assert_double_eq(c.gpu_w, 500);
+  double t = (double)c.dur_ns * 1e-9;
+  ck_assert_double_eq_tol(c.gpu_j, 500.0 * 8 * t, 1e-9 * c.gpu_j);
+  /* energy of the prefill falls by (500/650)^(1 - 0.176), up to the ns rounding */
+  ck_assert_double_eq_tol(c.gpu_j / a.gpu_j, pow(500.0 / 650.0, 1 - 0.176), 1e-6);
+}
+END_TEST
+
+/* A cap moved during a prefill leaves that prefill's power and duration alone. */
+START_TEST(prefill_keeps_the_cap_it_began_with) {
+  sk_server_params sp, capped;
+  sk_perf_params pp;
+  defaults(&sp, &pp);
+  capped = sp;
+  capped.gpu_power_cap_w = 500;
+  prefill_run a = one_prefill(&sp, NULL, &pp), m = one_prefill(&sp, &capped, &pp);
+  ck_assert_int_eq(m.dur_ns, a.dur_ns);
+  ck_assert_double_eq(m.gpu_w, 650);
+  ck_assert_double_eq(m.gpu_j, a.gpu_j);
+}
+END_TEST
+
+/* At the lowest valid cap (the decode ceiling, 300 W) a full decode batch is not capped. */
+START_TEST(decode_not_capped_at_ceiling) {
+  sk_server_params sp;
+  sk_perf_params pp;
+  defaults(&sp, &pp);
+  ck_assert_double_eq(sk_server_decode_ceiling_w(&sp), 300);
+  sp.gpu_power_cap_w = sk_server_decode_ceiling_w(&sp);
+  sk_server *s = malloc(sizeof *s);
+  ck_assert_ptr_nonnull(s);
+  sk_server_init(s, 0, 0, 0, 0);
+  s->phase = SK_PHASE_DECODE;
+  s->n_active = sp.max_batch;
+  ck_assert_double_eq(sk_server_gpu_w(s, &sp),
+                      sp.gpu_decode_base_w + sp.gpu_decode_w_per_seq * sp.max_batch);
+  free(s);
+}
+END_TEST
+
+static Suite *suite(void) {
+  Suite *s = suite_create("server");
+  TCase *tc = tcase_create("power_cap");
+  tcase_add_test(tc, default_cap_changes_nothing);
+  tcase_add_test(tc, cap_500_slows_prefill_at_cap_power);
+  tcase_add_test(tc, prefill_keeps_the_cap_it_began_with);
+  tcase_add_test(tc, decode_not_capped_at_ceiling);
+  suite_add_tcase(s, tc);
+  return s;
+}
+
+int main(void) {
+  return tu_run_suite(suite());
+}
