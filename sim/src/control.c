@@ -863,7 +863,7 @@ static void evaluate(sk_controller *c, sk_twin *opt, sk_twin *cf) {
       continue;
     for (int i = 0; i < c->n_racks; i++)
       c->shift[i] -= p->shift[i];
-    c->p95_spent_pct = fmax(0.0, c->p95_spent_pct - p->p95_rise_pct);
+    c->p95_spent_pct = fmax(0.0, c->p95_spent_pct - fmax(0.0, p->p95_rise_pct));
     for (int k = p->n - 1; k >= 0; k--) { /* undo in reverse order */
       if (p->applied[k] == 0)
         continue;
@@ -974,7 +974,7 @@ static void decide(sk_controller *c, sk_twin *opt, const plan *list, const int *
     for (int i = 0; i < c->n_racks; i++)
       c->shift[i] += p->shift[i];
     p->p95_rise_pct = p95_rise;
-    c->p95_spent_pct = fmax(0.0, c->p95_spent_pct + p95_rise);
+    c->p95_spent_pct += fmax(0.0, p95_rise); /* a forecast fall refunds nothing */
     c->n_pend++;
   }
 }

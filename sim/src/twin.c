@@ -31,6 +31,9 @@
 #include "skadi/thermal.h"
 #include "skadi/workload.h"
 
+#define PROBE_BIN_MS 0.1  /* TTFT resolution of the probe (forks, realized checks) */
+#define PROBE_BINS 20000  /* 0 .. 2 s; longer TTFTs count in the top bin */
+
 enum { EV_ARRIVAL = 0, EV_WAKE, EV_TICK, EV_EFFECT, EV_COUNT };
 
 /* RNG purposes: never renumber (recordings depend on them). */
@@ -107,8 +110,32 @@ struct sk_twin {
 
   /* probe: figures since sk_twin_probe_reset (what-if forks and realized savings) */
   sk_twin_probe probe;
-  sk_qsketch probe_ttft;
+  /* TTFT histogram of the probe, linear bins of PROBE_BIN_MS: the forks' p95 decides the
+   * optimizer's latency budget, and the qsketch's 2 % buckets are too coarse for it */
+  uint32_t probe_ttft[PROBE_BINS];
+  uint64_t probe_ttft_n;
 };
+
+static void probe_ttft_add(sk_twin *tw, double ms) {
+  double b = ms / PROBE_BIN_MS;
+  int i = b < 0 ? 0 : (b >= PROBE_BINS - 1 ? PROBE_BINS - 1 : (int)b);
+  tw->probe_ttft[i]++;
+  tw->probe_ttft_n++;
+}
+
+/* q-quantile of the probe's TTFTs (the qsketch.h rank: x_(floor(q (n-1)))), bin centre; NaN
+ * when empty.  Values at or above the top bin report as its centre. */
+static double probe_ttft_quantile(const sk_twin *tw, double q) {
+  if (tw->probe_ttft_n == 0)
+    return NAN;
+  uint64_t k = (uint64_t)floor(q * (double)(tw->probe_ttft_n - 1)), seen = 0;
+  for (int i = 0; i < PROBE_BINS; i++) {
+    seen += tw->probe_ttft[i];
+    if (seen > k)
+      return (i + 0.5) * PROBE_BIN_MS;
+  }
+  return (PROBE_BINS - 0.5) * PROBE_BIN_MS;
+}
 
 static double hour_of_day(const sk_twin *tw, double t_s) {
   return fmod(tw->sc.start_hour + t_s / 3600.0, 24.0);
@@ -133,7 +160,7 @@ static void ttft_sink(void *ud, int server, double ttft_ms) {
   sk_qsketch_add(&tw->rw[rack].ttft, ttft_ms);
   sk_qsketch_add(&tw->win_ttft, ttft_ms);
   sk_qsketch_add(&tw->tot_ttft, ttft_ms);
-  sk_qsketch_add(&tw->probe_ttft, ttft_ms);
+  probe_ttft_add(tw, ttft_ms);
 }
 
 static void set_present(sk_twin *tw, int s, int present) {
@@ -1018,12 +1045,13 @@ sk_status sk_twin_apply(sk_twin *tw, const sk_action *a, double *applied) {
 void sk_twin_probe_reset(sk_twin *tw) {
   memset(&tw->probe, 0, sizeof tw->probe);
   tw->probe.max_inlet_c = -INFINITY;
-  sk_qsketch_init(&tw->probe_ttft, SK_QSKETCH_DEFAULT_ALPHA);
+  memset(tw->probe_ttft, 0, sizeof tw->probe_ttft);
+  tw->probe_ttft_n = 0;
 }
 
 void sk_twin_probe_get(const sk_twin *tw, sk_twin_probe *out) {
   *out = tw->probe;
-  out->ttft_p95_ms = sk_qsketch_quantile(&tw->probe_ttft, 0.95);
+  out->ttft_p95_ms = probe_ttft_quantile(tw, 0.95);
 }
 
 const sk_rack_sample *sk_twin_last_racks(const sk_twin *tw, int *n_racks) {
