@@ -6,26 +6,39 @@
  * given model the controller trains one on the run's own first control.ims_warmup_s of
  * nominal rows (the seed's nominal filter), so every run learns "normal" for its room.
  *
+ * Nominal follows the cooling levers: when they move (a decision, before it is applied; a
+ * guardrail, a rollback or the scenario, at the next slow tick), two forks over three
+ * server thermal time constants -- the levers as they are, and put back to the warm-up's --
+ * give each rack's settled inlet change the levers explain; the monitor scores inlet and
+ * outlet less it, so setpoint moves are not called anomalies and a heat load still is.
+ *
  * Decide, fast (guardrails, no forecasting): route traffic away from racks within 1 K of
  * INLET_MAX_C (back when 2 K below), cap per-server queues when TTFT p95 passes 90 % of
- * the SLA (lift it below 60 %), and pre-cool a row (supply -0.5 °C) when its MMS turns
- * persistent.
+ * the SLA (lift it below 60 %), raise a CRAH fan when its tiles give less air than their
+ * racks pull (airflow matching), bring supply air back onto its setpoint when the coil
+ * floor rose above it (pumps or chilled water), and pre-cool a row (supply -0.5 °C, with
+ * colder chilled water if the coil needs it) when its MMS is persistent and it runs hot.
  *
- * Decide, slow (optimizer): each candidate lever move is tried in a what-if fork -- a
- * clone of the running twin, so the same queues, temperatures and random streams (common
- * random numbers) -- run for control.horizon_s beside an untouched fork.  The predicted
- * saving is the fork's Wh/prompt against the untouched fork's; the predicted TTFT p95 and
- * max inlet come from the same fork.  Guardrails reject a candidate predicted to break the
- * SLA or INLET_MAX_C, one that touches a device written within WRITE_RATE_LIMIT_S, or one
- * below control.min_saving_pct; the best remaining one is applied (closed_loop) or logged
- * (advisory).  No fixed "x % per unit" constants anywhere.
+ * Decide, slow (optimizer): each candidate plan -- a lever move, or a chilled-water reset
+ * with the supply lifts that keep it reachable -- is tried in a what-if fork: a clone of
+ * the running twin, so the same queues, temperatures and random streams (common random
+ * numbers), run for control.horizon_s beside an untouched fork.  The predicted saving is
+ * the fork's Wh/prompt against the untouched fork's; the predicted TTFT p95, max inlet and
+ * supply-air miss come from the same fork.  Guardrails reject a plan that touches a device
+ * written within WRITE_RATE_LIMIT_S, that breaks the SLA headroom, the cumulative latency
+ * budget, INLET_MAX_C or control.max_inlet_c, that pushes supply air off its setpoint, or
+ * that saves less than control.min_saving_pct.  The passing plans worth
+ * control.min_move_saving_pct each are tried together in one more fork; the combination
+ * is the decision when it keeps every guardrail and beats the best single plan, else the
+ * best single plan is.  It is applied (closed_loop) or logged (advisory).  No fixed "x %
+ * per unit" constants anywhere.
  *
  * Act: through sk_twin_apply (the executor seam: scheduler levers and BMS levers).
  * Realized effect: at the next slow tick, the ratio of the optimized twin's Wh/prompt to
  * the counterfactual's over the interval since the action, against the same ratio over
- * the interval before it.  An action that made things worse by more than
- * control.rollback_worse_pct, or under which the SLA or the inlet limit broke, is rolled
- * back.  Every proposal, decision, prediction and realized effect goes to the audit sink.
+ * the interval before it.  A decision that made things worse by more than
+ * control.rollback_worse_pct, or under which the SLA (over the interval or in a fast-tick
+ * window) or the inlet limit broke, is rolled back whole.  Every proposal, decision, prediction and realized effect goes to the audit sink.
  *
  * Rejected: optimizing inside engine events (decisions would depend on how the runner
  * chunks time); forks without common random numbers (noise swamps sub-percent effects).
@@ -78,7 +91,6 @@ typedef struct {
   sk_action_record rec[MAX_PLAN];/* the decision rows, reused for realized/rollback rows */
   double ratio_before;           /* opt/cf Wh-per-prompt ratio over the interval before */
   double pred_saving_pct;        /* the decision's forecast */
-  double *shift;                 /* n_racks: forecast inlet change it caused (controller's) */
   double p95_rise_pct;           /* its forecast TTFT p95 rise, charged to the budget */
 } pending;
 
@@ -101,9 +113,15 @@ struct sk_controller {
   double warm_ticks;
   int warm_ready;            /* warm_inlet holds means */
   int admission_on;
-  int row_persistent[SK_MAX_ROWS];
-  double *shift;             /* per rack: inlet change the applied moves are forecast to
-                                cause; the monitor scores against nominal moved by it */
+  int row_persistent[SK_MAX_ROWS];/* a rack of the row is MMS-persistent and runs hot */
+  int row_anomalous[SK_MAX_ROWS];/* a rack of the row is MMS-persistent (a pre-cool episode
+                                    lasts until none is) */
+  double *shift;             /* per rack: settled inlet change of the cooling levers as they
+                                are against the levers the IMS learned under; the monitor
+                                scores against nominal moved by it */
+  double design[4 * SK_MAX_ROWS];/* cooling levers at the end of the warm-up (lever_state) */
+  double shift_for[4 * SK_MAX_ROWS];/* the lever state c->shift was computed for */
+  int have_design;
   int in_idx, out_idx;       /* rack feature indices of inlet_c and outlet_c */
   int airflow_logged[SK_MAX_ROWS];/* this shortfall: 1 rate limit logged, 2 acted/advised */
   int coil_logged;           /* supply-air miss: 1 rate limit logged, 2 advised */
@@ -191,6 +209,7 @@ static int act(sk_controller *c, sk_twin *opt, sk_action_record *r, const sk_act
 }
 
 static void start_mms(sk_controller *c);
+static int lever_state(const sk_controller *c, const sk_twin *tw, double *v);
 
 /* --- construction ------------------------------------------------------------------------- */
 
@@ -215,9 +234,7 @@ sk_status sk_controller_create(sk_controller **out, const sk_scenario *sc, sk_mo
   c->mon = calloc((size_t)c->n_racks, sizeof *c->mon);
   c->warm_inlet = calloc((size_t)c->n_racks, sizeof *c->warm_inlet);
   c->last_write = malloc(sizeof *c->last_write * N_DEVICES);
-  c->shift = calloc((size_t)c->n_racks * (MAX_PENDING + 1), sizeof *c->shift);
-  for (int g = 0; c->shift && g < MAX_PENDING; g++)
-    c->pend[g].shift = c->shift + (size_t)c->n_racks * (size_t)(g + 1);
+  c->shift = calloc((size_t)c->n_racks, sizeof *c->shift);
   c->in_idx = sk_ims_rack_feature_index("inlet_c");
   c->out_idx = sk_ims_rack_feature_index("outlet_c");
   if (!c->mms || !c->avoided || !c->mon || !c->warm_inlet || !c->last_write || !c->shift) {
@@ -383,20 +400,21 @@ static void monitor(sk_controller *c, sk_twin *opt) {
       for (int i = 0; i < n; i++)
         c->warm_inlet[i] = c->warm_ticks > 0 ? c->warm_inlet[i] / c->warm_ticks : rows[i].inlet_c;
       c->warm_ready = 1;
+      lever_state(c, opt, c->design);
+      memcpy(c->shift_for, c->design, sizeof c->design);
+      c->have_design = 1;
       if (!c->have_ims && !c->ims_failed)
         warmup_train(c, t_s);
     }
   }
   if (!c->have_ims)
     return;
-  int was[SK_MAX_ROWS] = {0}; /* rows with a persistent, hot rack at the previous tick */
-  for (int r = 0; r < c->n_rows; r++)
-    was[r] = c->row_persistent[r];
   memset(c->row_persistent, 0, sizeof c->row_persistent);
+  memset(c->row_anomalous, 0, sizeof c->row_anomalous);
   for (int i = 0; i < n; i++) {
     double all[SK_IMS_N_RACK_FEATURES], v[SK_IMS_MAX_FEATURES], contrib[SK_IMS_MAX_FEATURES];
     sk_ims_rack_vector(&rows[i], period, all);
-    if (c->in_idx >= 0) /* nominal as moved by the controller's own forecast changes */
+    if (c->in_idx >= 0) /* nominal as moved by the cooling levers (follow_levers) */
       all[c->in_idx] -= c->shift[i];
     if (c->out_idx >= 0)
       all[c->out_idx] -= c->shift[i];
@@ -415,12 +433,11 @@ static void monitor(sk_controller *c, sk_twin *opt) {
     int hot = rows[i].inlet_c - c->shift[i] - c->warm_inlet[i] > PRECOOL_RISE_K;
     if (st == SK_MMS_PERSISTENT && hot)
       c->row_persistent[i / c->rpr] = 1;
+    if (st == SK_MMS_PERSISTENT)
+      c->row_anomalous[i / c->rpr] = 1;
   }
   if (c->sinks.on_monitor)
     c->sinks.on_monitor(c->sinks.ud, c->mon, n);
-  /* remember which rows just turned persistent (for the pre-cool guardrail) */
-  for (int r = 0; r < c->n_rows; r++)
-    c->row_persistent[r] = c->row_persistent[r] ? (was[r] ? 1 : 2) : 0;
 }
 
 /* --- fast guardrail loop -------------------------------------------------------------------- */
@@ -486,7 +503,7 @@ static double row_it_air(const sk_controller *c, const sk_rack_sample *rows, int
 static void airflow_guard(sk_controller *c, sk_twin *opt, const sk_rack_sample *rows, int r) {
   double need = row_it_air(c, rows, r) / c->sc.room.crah_rated_flow_m3s * 100.0;
   double speed = sk_twin_lever(opt, SK_ACT_CRAH_FAN, r);
-  if (speed >= need || speed >= 100) {
+  if (speed >= need - 1e-6 || speed >= 100) {
     c->airflow_logged[r] = 0;
     return;
   }
@@ -511,7 +528,7 @@ static void airflow_guard(sk_controller *c, sk_twin *opt, const sk_rack_sample *
   fill_record(c, &rec, t_s, "fast", &a);
   c->stats.proposals++;
   act(c, opt, &rec, &a, why, &applied);
-  c->airflow_logged[r] = 2;
+  c->airflow_logged[r] = c->mode == SK_MODE_CLOSED_LOOP ? 0 : 2;
 }
 
 /* Supply air on setpoint (the BMS's chilled-water loop): when a row's supply air misses
@@ -543,6 +560,15 @@ static void coil_guard(sk_controller *c, sk_twin *opt) {
   }
   double t_s = (double)sk_twin_now(opt) * 1e-9, applied;
   sk_action_record rec;
+  if (!sk_twin_can_move(opt, &a)) { /* pumps full and water at its floor: nothing to do */
+    if (c->coil_logged != 2) {
+      fill_record(c, &rec, t_s, "fast", &a);
+      c->stats.proposals++;
+      emit(c, &rec, "rejected", "supply air off its setpoint: the lever is at its bound");
+    }
+    c->coil_logged = 2;
+    return;
+  }
   if (rate_limited(c, &a, sk_twin_now(opt))) {
     if (!c->coil_logged) {
       fill_record(c, &rec, t_s, "fast", &a);
@@ -601,11 +627,9 @@ static void fast_loop(sk_controller *c, sk_twin *opt) {
     airflow_guard(c, opt, rows, r);
   coil_guard(c, opt);
   for (int r = 0; r < c->n_rows; r++) {
-    if (!c->row_persistent[r]) {
-      c->precooled[r] = c->precool_logged[r] = 0;
-      continue;
-    }
-    if (!c->precooled[r])
+    if (!c->row_anomalous[r])
+      c->precooled[r] = c->precool_logged[r] = 0; /* the episode is over */
+    else if (c->row_persistent[r] && !c->precooled[r])
       precool(c, opt, r);
   }
 }
@@ -727,7 +751,7 @@ static int chw_reset(const sk_controller *c, const sk_twin *opt, plan *list, int
     if (sp >= floor_c - 1e-9)
       continue;
     double lift = ceil((floor_c - sp) * 100.0 - 1e-6) / 100.0; /* whole 0.01 K */
-    if (sp + lift > c->sc.control.supply_max_c + 1e-9 || c->row_persistent[r] || c->precooled[r])
+    if (sp + lift > c->sc.control.supply_max_c + 1e-9 || c->row_anomalous[r] || c->precooled[r])
       return n;
     p.a[p.n++] = (sk_action){SK_ACT_SUPPLY_TEMP, r, lift};
   }
@@ -764,7 +788,7 @@ static int candidates(const sk_controller *c, const sk_twin *opt, plan *list) {
     /* back toward the design supply setpoint, for a row set colder (an over-cooled row,
      * an ended pre-cool); higher only within a chilled-water reset */
     double up = c->sc.room.supply_setpoint_c - sk_twin_lever(opt, SK_ACT_SUPPLY_TEMP, r);
-    if (up > 1e-9 && !c->row_persistent[r] && !c->precooled[r])
+    if (up > 1e-9 && !c->row_anomalous[r] && !c->precooled[r])
       n = add(list, n, SK_ACT_SUPPLY_TEMP, r, fmin(SUPPLY_STEP_K, up));
     double mx = -INFINITY;
     for (int k = 0; k < c->rpr; k++)
@@ -785,8 +809,10 @@ static int candidates(const sk_controller *c, const sk_twin *opt, plan *list) {
 
 /* % by which a forecast raises TTFT p95 over the untouched fork (0 if unknown). */
 static double p95_rise_pct(const forecast *f, const forecast *base) {
-  if (!isfinite(f->p95) || !isfinite(base->p95) || base->p95 <= 0)
-    return 0;
+  if (isnan(f->p95) || !isfinite(base->p95) || base->p95 <= 0)
+    return 0; /* no requests, or the untouched fork already past the probe's range */
+  if (isinf(f->p95))
+    return INFINITY;
   return 100.0 * (f->p95 / base->p95 - 1);
 }
 
@@ -794,7 +820,7 @@ static double p95_rise_pct(const forecast *f, const forecast *base) {
 static const char *guardrail_breach(const sk_controller *c, const forecast *f,
                                     const forecast *base, char *why, size_t n) {
   const sk_settings *st = &c->sc.settings;
-  if (isfinite(f->p95) && f->p95 > SLA_HEADROOM * st->sla_latency_ms)
+  if (f->p95 > SLA_HEADROOM * st->sla_latency_ms) /* +inf (past the probe) breaks it too */
     snprintf(why, n, "predicted TTFT p95 %.0f ms > %.0f %% of SLA %.0f ms", f->p95,
              100 * SLA_HEADROOM, st->sla_latency_ms);
   else if (p95_rise_pct(f, base) > 0 &&
@@ -833,7 +859,7 @@ static void evaluate(sk_controller *c, sk_twin *opt, sk_twin *cf) {
     if (isfinite(ratio) && isfinite(p->ratio_before))
       realized = 100.0 * (p->ratio_before - ratio) / p->ratio_before;
     const char *bad = NULL;
-    if (isfinite(po.ttft_p95_ms) && po.ttft_p95_ms > st->sla_latency_ms)
+    if (po.ttft_p95_ms > st->sla_latency_ms) /* NaN (no requests) does not */
       bad = "TTFT p95 broke the SLA";
     else if (c->win_p95_max > st->sla_latency_ms)
       bad = "TTFT p95 broke the SLA in a fast-loop window";
@@ -861,8 +887,6 @@ static void evaluate(sk_controller *c, sk_twin *opt, sk_twin *cf) {
     }
     if (!bad)
       continue;
-    for (int i = 0; i < c->n_racks; i++)
-      c->shift[i] -= p->shift[i];
     c->p95_spent_pct = fmax(0.0, c->p95_spent_pct - fmax(0.0, p->p95_rise_pct));
     for (int k = p->n - 1; k >= 0; k--) { /* undo in reverse order */
       if (p->applied[k] == 0)
@@ -883,6 +907,10 @@ static void evaluate(sk_controller *c, sk_twin *opt, sk_twin *cf) {
   c->n_pend = 0;
   c->last_ratio = ratio;
   c->win_p95_max = 0;
+  /* the budget is at least what the interval measured against the counterfactual: the
+   * forks' 120 s forecasts miss a latency cost that grows with the day's load */
+  if (isfinite(po.ttft_p95_ms) && isfinite(pc.ttft_p95_ms) && pc.ttft_p95_ms > 0)
+    c->p95_spent_pct = fmax(c->p95_spent_pct, 100.0 * (po.ttft_p95_ms / pc.ttft_p95_ms - 1));
   sk_twin_probe_reset(opt);
   sk_twin_probe_reset(cf);
 }
@@ -899,22 +927,80 @@ static int concat(const plan *list, const int *chosen, int nc, plan *out) {
   return 1;
 }
 
-/* Per rack, the inlet change the decision will settle to: the decision against an
- * untouched fork over three server thermal time constants (the exhaust lags the inlet by
- * C/G), so the monitor's nominal moves with the controller's own moves, not a fraction. */
-static void settle_shift(sk_controller *c, const sk_twin *opt, const plan *whole, double *shift) {
+/* The cooling levers that move rack inlets: each row's supply setpoint and CRAH fan, the
+ * chilled-water setpoint and the pump speed (through the coil floor). */
+static int lever_state(const sk_controller *c, const sk_twin *tw, double *v) {
+  int n = 0;
+  for (int r = 0; r < c->n_rows; r++) {
+    v[n++] = sk_twin_lever(tw, SK_ACT_SUPPLY_TEMP, r);
+    v[n++] = sk_twin_lever(tw, SK_ACT_CRAH_FAN, r);
+  }
+  v[n++] = sk_twin_lever(tw, SK_ACT_CHW_TEMP, -1);
+  v[n++] = sk_twin_lever(tw, SK_ACT_PUMP_SPEED, -1);
+  return n;
+}
+
+/* Moves that take tw's cooling levers to the state v (lever_state's order). */
+static int moves_to(const sk_controller *c, const sk_twin *tw, const double *v, plan *out) {
+  double now[4 * SK_MAX_ROWS];
+  int n = lever_state(c, tw, now), k = 0;
+  out->n = 0;
+  for (int r = 0; r < c->n_rows; r++, k += 2) {
+    out->a[out->n++] = (sk_action){SK_ACT_SUPPLY_TEMP, r, v[k] - now[k]};
+    out->a[out->n++] = (sk_action){SK_ACT_CRAH_FAN, r, v[k + 1] - now[k + 1]};
+  }
+  out->a[out->n++] = (sk_action){SK_ACT_CHW_TEMP, -1, v[n - 2] - now[n - 2]};
+  out->a[out->n++] = (sk_action){SK_ACT_PUMP_SPEED, -1, v[n - 1] - now[n - 1]};
+  return out->n <= MAX_PLAN;
+}
+
+/* The monitor's nominal follows the cooling levers.  Per rack, the settled inlet of the
+ * running twin with `extra` applied, against the same twin with the cooling levers put
+ * back where they were when the IMS learned nominal (end of the warm-up), both over three
+ * server thermal time constants (the exhaust lags the inlet by C/G).  A setpoint the
+ * optimizer, a guardrail or the scenario moved is then no anomaly by itself, and a move
+ * back cancels; a heat load nobody set still shows. */
+static void follow_levers(sk_controller *c, const sk_twin *opt, const plan *extra) {
+  if (!c->have_design)
+    return;
+  plan two[2];
+  two[0] = extra ? *extra : (plan){0};
+  sk_twin *probe = NULL; /* the lever state after `extra`, to aim the design fork from */
+  if (sk_twin_clone(opt, &probe) != SK_OK)
+    return;
+  for (int k = 0; k < two[0].n; k++)
+    sk_twin_apply(probe, &two[0].a[k], NULL);
+  plan back;
+  int ok = moves_to(c, probe, c->design, &back);
+  lever_state(c, probe, c->shift_for);
+  sk_twin_destroy(probe);
+  if (!ok || two[0].n + back.n > MAX_PLAN)
+    return;
+  two[1] = two[0];
+  for (int k = 0; k < back.n; k++)
+    two[1].a[two[1].n++] = back.a[k];
   const sk_server_params *sp = &c->sc.server;
   double tau_s = sp->heat_capacity_j_per_k / (c->sc.room.rho_cp_j_per_m3k * sp->airflow_m3s);
   double h = fmax(c->sc.control.horizon_s, 3.0 * tau_s);
   double *in = malloc(sizeof *in * (size_t)c->n_racks * 2);
-  plan two[2] = {*whole, {0}};
-  int kind[2] = {1, 2};
-  forecast f[2] = {{.inlet = in}, {.inlet = in ? in + c->n_racks : NULL}};
-  if (in)
-    run_forks(opt, two, kind, 2, h, f);
-  for (int i = 0; i < c->n_racks; i++)
-    shift[i] = in && f[0].ok && f[1].ok ? f[0].inlet[i] - f[1].inlet[i] : 0.0;
+  if (!in)
+    return;
+  int kind[2] = {1, 1};
+  forecast f[2] = {{.inlet = in}, {.inlet = in + c->n_racks}};
+  run_forks(opt, two, kind, 2, h, f);
+  if (f[0].ok && f[1].ok)
+    for (int i = 0; i < c->n_racks; i++)
+      c->shift[i] = f[0].inlet[i] - f[1].inlet[i];
   free(in);
+}
+
+/* Recompute the monitor's nominal when the cooling levers moved since it was computed
+ * (a guardrail, a rollback, the scenario's own overrides). */
+static void follow_if_moved(sk_controller *c, const sk_twin *opt) {
+  double now[4 * SK_MAX_ROWS];
+  int n = lever_state(c, opt, now);
+  if (c->have_design && memcmp(now, c->shift_for, sizeof now[0] * (size_t)n) != 0)
+    follow_levers(c, opt, NULL);
 }
 
 /* Emits (and in closed loop applies) one decision: the plans chosen[0..nc).  Every action
@@ -927,14 +1013,11 @@ static void decide(sk_controller *c, sk_twin *opt, const plan *list, const int *
   for (int j = 0; j < nc; j++)
     sum += single[chosen[j]] > 0 ? single[chosen[j]] : 0;
   pending *p = c->n_pend < MAX_PENDING ? &c->pend[c->n_pend] : NULL;
-  if (p) {
-    double *keep = p->shift;
+  plan whole;
+  if (c->mode == SK_MODE_CLOSED_LOOP && concat(list, chosen, nc, &whole))
+    follow_levers(c, opt, &whole); /* before applying: forks from the state it changes */
+  if (p)
     memset(p, 0, sizeof *p);
-    p->shift = keep;
-    plan whole;
-    if (c->mode == SK_MODE_CLOSED_LOOP && concat(list, chosen, nc, &whole))
-      settle_shift(c, opt, &whole, p->shift);
-  }
   int any = 0;
   for (int j = 0; j < nc; j++) {
     const plan *pl = &list[chosen[j]];
@@ -958,23 +1041,22 @@ static void decide(sk_controller *c, sk_twin *opt, const plan *list, const int *
         snprintf(reason, sizeof reason, "%s", why);
       double applied;
       int ok = act(c, opt, &r, &pl->a[k], reason, &applied);
+      any |= ok;
       if (ok && p && p->n < MAX_PLAN) {
         p->act[p->n] = pl->a[k];
         p->applied[p->n] = applied;
         p->share[p->n] = s;
         p->rec[p->n] = r;
         p->n++;
-        any = 1;
       }
     }
   }
+  if (any)
+    c->p95_spent_pct += fmax(0.0, p95_rise); /* a forecast fall gives nothing back */
   if (p && any) {
     p->ratio_before = c->last_ratio;
     p->pred_saving_pct = pred;
-    for (int i = 0; i < c->n_racks; i++)
-      c->shift[i] += p->shift[i];
     p->p95_rise_pct = p95_rise;
-    c->p95_spent_pct += fmax(0.0, p95_rise); /* a forecast fall refunds nothing */
     c->n_pend++;
   }
 }
@@ -1055,7 +1137,7 @@ static void slow_loop(sk_controller *c, sk_twin *opt) {
   /* Combine: every passing plan worth control.min_move_saving_pct on its own, best first,
    * one per device, tried together in one more fork.  The combination is applied when
    * that fork keeps every guardrail and beats the best single plan. */
-  int chosen[MAX_CANDIDATES], nc = 0;
+  int chosen[MAX_CANDIDATES], nc = 0, moves = 0;
   unsigned char used[N_DEVICES];
   memset(used, 0, sizeof used);
   for (;;) {
@@ -1067,13 +1149,14 @@ static void slow_loop(sk_controller *c, sk_twin *opt) {
       /* rerouting traffic is never combined: its queueing cost builds up over more than a
        * fork's horizon when rows near capacity, so it goes alone and is judged alone */
       if (!taken && passed[i] && saving[i] >= ctl->min_move_saving_pct &&
-          list[i].a[0].kind != SK_ACT_REBALANCE &&
+          list[i].a[0].kind != SK_ACT_REBALANCE && moves + list[i].n <= MAX_PLAN &&
           devices_free(&list[i], used) && (pick < 0 || saving[i] > saving[pick]))
         pick = i;
     }
     if (pick < 0)
       break;
     chosen[nc++] = pick;
+    moves += list[pick].n;
     for (int k = 0; k < list[pick].n; k++)
       used[device_index(&list[pick].a[k])] = 1;
   }
@@ -1166,6 +1249,9 @@ sk_status sk_controller_step(sk_controller *c, sk_twin *opt, sk_twin *cf) {
     c->next_slow_ns = (now / c->slow_ns + 1) * c->slow_ns; /* next multiple of the period */
     if (cf)
       evaluate(c, opt, cf);
+    else
+      c->n_pend = 0; /* nothing to measure against: decisions stand */
+    follow_if_moved(c, opt);
     slow_loop(c, opt);
   }
   return SK_OK;

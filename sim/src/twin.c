@@ -31,8 +31,7 @@
 #include "skadi/thermal.h"
 #include "skadi/workload.h"
 
-#define PROBE_BIN_MS 0.1  /* TTFT resolution of the probe (forks, realized checks) */
-#define PROBE_BINS 20000  /* 0 .. 2 s; longer TTFTs count in the top bin */
+#define PROBE_BINS 20000  /* TTFT bins of the probe over 0 .. 2 x SLA (25 us at 250 ms) */
 
 enum { EV_ARRIVAL = 0, EV_WAKE, EV_TICK, EV_EFFECT, EV_COUNT };
 
@@ -114,17 +113,19 @@ struct sk_twin {
    * optimizer's latency budget, and the qsketch's 2 % buckets are too coarse for it */
   uint32_t probe_ttft[PROBE_BINS];
   uint64_t probe_ttft_n;
+  double probe_bin_ms;        /* 2 x SLA / PROBE_BINS */
 };
 
 static void probe_ttft_add(sk_twin *tw, double ms) {
-  double b = ms / PROBE_BIN_MS;
+  double b = ms / tw->probe_bin_ms;
   int i = b < 0 ? 0 : (b >= PROBE_BINS - 1 ? PROBE_BINS - 1 : (int)b);
   tw->probe_ttft[i]++;
   tw->probe_ttft_n++;
 }
 
 /* q-quantile of the probe's TTFTs (the qsketch.h rank: x_(floor(q (n-1)))), bin centre; NaN
- * when empty.  Values at or above the top bin report as its centre. */
+ * when empty.  The top bin holds everything from 2 x SLA up and reports +inf, so every
+ * SLA comparison fails safe. */
 static double probe_ttft_quantile(const sk_twin *tw, double q) {
   if (tw->probe_ttft_n == 0)
     return NAN;
@@ -132,9 +133,9 @@ static double probe_ttft_quantile(const sk_twin *tw, double q) {
   for (int i = 0; i < PROBE_BINS; i++) {
     seen += tw->probe_ttft[i];
     if (seen > k)
-      return (i + 0.5) * PROBE_BIN_MS;
+      return i == PROBE_BINS - 1 ? INFINITY : (i + 0.5) * tw->probe_bin_ms;
   }
-  return (PROBE_BINS - 0.5) * PROBE_BIN_MS;
+  return INFINITY;
 }
 
 static double hour_of_day(const sk_twin *tw, double t_s) {
@@ -802,6 +803,7 @@ sk_status sk_twin_create(sk_twin **out, const sk_scenario *sc, const sk_trace *t
   for (int row = 0; row < SK_MAX_ROWS; row++)
     tw->row_max_inlet[row] = -INFINITY;
   sk_qsketch_init(&tw->win_ttft, SK_QSKETCH_DEFAULT_ALPHA);
+  tw->probe_bin_ms = 2.0 * sc->settings.sla_latency_ms / PROBE_BINS;
   sk_twin_probe_reset(tw);
   sk_qsketch_init(&tw->tot_ttft, SK_QSKETCH_DEFAULT_ALPHA);
   for (int i = 0; i < tw->n_racks; i++)

@@ -372,6 +372,16 @@ START_TEST(heat_spike_closed_loop) {
     lo = fmin(lo, window_saving(&a, &b, w));
   ck_assert_msg(lo >= 5.0, "a slow-loop window saved only %.2f %%", lo);
   ck_assert_double_le(a.max_supply_miss_k, 0.1);
+  /* the optimizer's own setpoint moves are no anomaly: only row C turns persistent, and
+   * row C gets one pre-cool for its one episode */
+  for (int r = 0; r < sc->n_rows; r++)
+    if (r != 2)
+      ck_assert_msg(isnan(t.first_persistent_ts[r]), "row %c turned persistent", 'A' + r);
+  int precools = 0;
+  for (int i = 0; i < t.n; i++)
+    precools += strcmp(t.recs[i].decision, "applied") == 0 && strcmp(t.recs[i].loop, "fast") == 0 &&
+                strcmp(t.recs[i].action, "supply_temp") == 0;
+  ck_assert_int_le(precools, 1);
   free(sc);
 }
 END_TEST
@@ -401,6 +411,8 @@ START_TEST(overcooled_closed_loop) {
                 strcmp(t.recs[i].action, "supply_temp") == 0 &&
                 strcmp(t.recs[i].target, "row E") == 0 && t.recs[i].delta > 0;
   ck_assert_int_ge(supply_e, 1);
+  /* the room moved 7 K warmer on purpose: no rack is called persistent for it */
+  ck_assert_int_eq(t.max_persistent, 0);
   free(sc);
 }
 END_TEST

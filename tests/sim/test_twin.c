@@ -285,6 +285,34 @@ START_TEST(gpu_cap_lever_saves_energy) {
 }
 END_TEST
 
+/* The probe's TTFT p95 (what the forks and the rollback check compare with the SLA) is
+ * fine-grained below 2 x SLA and +inf above it, never a finite value that hides a breach. */
+START_TEST(probe_p95_fails_safe) {
+  sk_scenario *sc = malloc(sizeof *sc);
+  load(sc, "baseline.json");
+  sc->duration_s = 120;
+  char err[SK_ERR_LEN];
+  sk_twin *ok = NULL, *tight = NULL;
+  ck_assert_msg(sk_twin_create(&ok, sc, NULL, err, sizeof err) == SK_OK, "%s", err);
+  sc->settings.sla_latency_ms = 5; /* every TTFT (tens of ms) lies past 2 x SLA */
+  ck_assert_msg(sk_twin_create(&tight, sc, NULL, err, sizeof err) == SK_OK, "%s", err);
+  sk_twin_run_until(ok, sk_twin_end(ok));
+  sk_twin_run_until(tight, sk_twin_end(tight));
+  sk_twin_probe a, b;
+  sk_twin_probe_get(ok, &a);
+  sk_twin_probe_get(tight, &b);
+  ck_assert(isfinite(a.ttft_p95_ms));
+  ck_assert_double_gt(a.ttft_p95_ms, 20);
+  ck_assert(isinf(b.ttft_p95_ms) && b.ttft_p95_ms > 0);
+  sk_twin_probe_reset(ok); /* no requests since: no figure */
+  sk_twin_probe_get(ok, &a);
+  ck_assert(isnan(a.ttft_p95_ms));
+  sk_twin_destroy(ok);
+  sk_twin_destroy(tight);
+  free(sc);
+}
+END_TEST
+
 static Suite *suite(void) {
   Suite *s = suite_create("twin");
   TCase *tc = tcase_create("scenarios");
@@ -295,6 +323,7 @@ static Suite *suite(void) {
   tcase_add_test(tc, deterministic);
   tcase_add_test(tc, clone_runs_identically);
   tcase_add_test(tc, gpu_cap_lever_saves_energy);
+  tcase_add_test(tc, probe_p95_fails_safe);
   suite_add_tcase(s, tc);
   return s;
 }
