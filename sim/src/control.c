@@ -450,40 +450,62 @@ static void guard(sk_controller *c, sk_twin *opt, const sk_action *a, const char
   act(c, opt, &r, a, why, &applied); /* scheduler levers: no setpoint, no rate limit */
 }
 
-/* Pre-cool a row whose MMS says persistent and whose racks run hot: supply -PRECOOL_K,
- * and, when the coil cannot reach that (setpoint below CHW + coil approach), the chilled
- * water as much colder as needed.  Retried every fast tick while a device it writes is
- * rate-limited (logged once per episode). */
-static void precool(sk_controller *c, sk_twin *opt, int r) {
+/* One setpoint write of a guardrail.  *state is the guardrail's episode: 0 clear, 1 a
+ * rate-limit rejection was logged (retried silently every fast tick), 2 done for this
+ * episode (advised once, or the lever is at its bound).  Acts in closed loop, advises
+ * otherwise; returns 1 when it did either. */
+static int guard_write(sk_controller *c, sk_twin *opt, const sk_action *a, const char *why,
+                       const char *what, int *state) {
   sk_time_ns now = sk_twin_now(opt);
   double t_s = (double)now * 1e-9, applied;
+  if (*state == 2)
+    return 0;
+  int stuck = !sk_twin_can_move(opt, a);
+  if (stuck || rate_limited(c, a, now)) {
+    if (*state == 0) {
+      sk_action_record rec;
+      char reason[112];
+      snprintf(reason, sizeof reason, "%s: %s", what,
+               stuck ? "the lever is at its bound"
+                     : "rate limit, device written within WRITE_RATE_LIMIT_S (retried)");
+      fill_record(c, &rec, t_s, "fast", a);
+      c->stats.proposals++;
+      emit(c, &rec, "rejected", reason);
+    }
+    *state = stuck ? 2 : 1;
+    return 0;
+  }
+  sk_action_record rec;
+  fill_record(c, &rec, t_s, "fast", a);
+  c->stats.proposals++;
+  act(c, opt, &rec, a, why, &applied);
+  *state = c->mode == SK_MODE_CLOSED_LOOP ? 0 : 2;
+  return 1;
+}
+
+/* Pre-cool a row whose MMS says persistent and whose racks run hot: supply -PRECOOL_K,
+ * and, when the coil cannot reach that (setpoint below CHW + coil approach), the chilled
+ * water as much colder as needed.  Once per episode. */
+static void precool(sk_controller *c, sk_twin *opt, int r) {
   sk_action sup = {SK_ACT_SUPPLY_TEMP, r, -PRECOOL_K};
   double short_k = sk_twin_coil_floor_c(opt) - (sk_twin_lever(opt, SK_ACT_SUPPLY_TEMP, r) - PRECOOL_K);
   sk_action chw = {SK_ACT_CHW_TEMP, -1, -ceil(short_k * 100.0 - 1e-6) / 100.0};
   int need_chw = short_k > 1e-9;
-  sk_action_record rec;
-  if (rate_limited(c, &sup, now) || (need_chw && rate_limited(c, &chw, now))) {
-    if (!c->precool_logged[r]) {
-      fill_record(c, &rec, t_s, "fast", &sup);
-      c->stats.proposals++;
-      emit(c, &rec, "rejected",
-           "pre-cool: rate limit, a device written within WRITE_RATE_LIMIT_S (retried)");
-      c->precool_logged[r] = 1;
-    }
-    return;
-  }
-  fill_record(c, &rec, t_s, "fast", &sup);
   char why[112];
   snprintf(why, sizeof why, "MMS persistent and inlets hot in row %c: pre-cool", 'A' + r);
-  c->stats.proposals++;
-  act(c, opt, &rec, &sup, why, &applied);
+  if (need_chw && rate_limited(c, &chw, sk_twin_now(opt))) {
+    guard_write(c, opt, &chw, why, "pre-cool", &c->precool_logged[r]); /* logs, retries */
+    return;
+  }
+  if (!guard_write(c, opt, &sup, why, "pre-cool", &c->precool_logged[r]))
+    return;
+  c->precooled[r] = 1;
   if (need_chw) {
-    fill_record(c, &rec, t_s, "fast", &chw);
+    int none = 0;
     snprintf(why, sizeof why, "with the pre-cool of row %c: lets its coil reach the new setpoint",
              'A' + r);
-    act(c, opt, &rec, &chw, why, &applied);
+    guard_write(c, opt, &chw, why, "pre-cool", &none);
   }
-  c->precooled[r] = 1;
 }
 
 /* m³/s the CRAH of row r must give so that no rack pulls more air than its tile gives:
@@ -507,28 +529,12 @@ static void airflow_guard(sk_controller *c, sk_twin *opt, const sk_rack_sample *
     c->airflow_logged[r] = 0;
     return;
   }
-  if (c->airflow_logged[r] == 2)
-    return; /* advised once for this shortfall */
   double up = fmin(ceil((need - speed) / FAN_STEP_PCT - 1e-9) * FAN_STEP_PCT, 100 - speed);
   sk_action a = {SK_ACT_CRAH_FAN, r, up};
-  double t_s = (double)sk_twin_now(opt) * 1e-9, applied;
-  sk_action_record rec;
-  if (rate_limited(c, &a, sk_twin_now(opt))) {
-    if (!c->airflow_logged[r]) {
-      fill_record(c, &rec, t_s, "fast", &a);
-      c->stats.proposals++;
-      emit(c, &rec, "rejected", "airflow: rate limit, fan written within WRITE_RATE_LIMIT_S (retried)");
-      c->airflow_logged[r] = 1;
-    }
-    return;
-  }
   char why[112];
   snprintf(why, sizeof why, "row %c tiles need %.2f m3/s, CRAH gives %.2f: airflow matching",
            'A' + r, row_it_air(c, rows, r), speed / 100.0 * c->sc.room.crah_rated_flow_m3s);
-  fill_record(c, &rec, t_s, "fast", &a);
-  c->stats.proposals++;
-  act(c, opt, &rec, &a, why, &applied);
-  c->airflow_logged[r] = c->mode == SK_MODE_CLOSED_LOOP ? 0 : 2;
+  guard_write(c, opt, &a, why, "airflow", &c->airflow_logged[r]);
 }
 
 /* Supply air on setpoint (the BMS's chilled-water loop): when a row's supply air misses
@@ -558,35 +564,10 @@ static void coil_guard(sk_controller *c, sk_twin *opt) {
     double need = pump * (pp->chw_design_dt_k + excess) / (pp->chw_design_dt_k + excess - miss);
     a = (sk_action){SK_ACT_PUMP_SPEED, -1, fmin(ceil(need - pump - 1e-9), 100 - pump)};
   }
-  double t_s = (double)sk_twin_now(opt) * 1e-9, applied;
-  sk_action_record rec;
-  if (!sk_twin_can_move(opt, &a)) { /* pumps full and water at its floor: nothing to do */
-    if (c->coil_logged != 2) {
-      fill_record(c, &rec, t_s, "fast", &a);
-      c->stats.proposals++;
-      emit(c, &rec, "rejected", "supply air off its setpoint: the lever is at its bound");
-    }
-    c->coil_logged = 2;
-    return;
-  }
-  if (rate_limited(c, &a, sk_twin_now(opt))) {
-    if (!c->coil_logged) {
-      fill_record(c, &rec, t_s, "fast", &a);
-      c->stats.proposals++;
-      emit(c, &rec, "rejected", "supply air: rate limit, device written within WRITE_RATE_LIMIT_S (retried)");
-      c->coil_logged = 1;
-    }
-    return;
-  }
-  if (c->coil_logged == 2)
-    return; /* advised once for this miss */
   char why[112];
   snprintf(why, sizeof why, "row %c supply air %.2f K above its setpoint: %s", 'A' + row, miss,
            a.kind == SK_ACT_PUMP_SPEED ? "more chilled water" : "colder chilled water");
-  fill_record(c, &rec, t_s, "fast", &a);
-  c->stats.proposals++;
-  act(c, opt, &rec, &a, why, &applied);
-  c->coil_logged = c->mode == SK_MODE_CLOSED_LOOP ? 0 : 2;
+  guard_write(c, opt, &a, why, "supply air", &c->coil_logged);
 }
 
 static void fast_loop(sk_controller *c, sk_twin *opt) {
