@@ -1049,6 +1049,52 @@ static int devices_free(const plan *p, const unsigned char *used) {
   return 1;
 }
 
+/* Combine: every passing plan worth control.min_move_saving_pct on its own, best first,
+ * one per device, up to MAX_PLAN moves, tried together in one more fork.  Returns how many
+ * plans (chosen[]) make the decision -- at least 2 -- when that fork keeps every guardrail,
+ * saves control.min_saving_pct and beats the best single plan; else 0.  Traffic
+ * rebalancing is never combined: its queueing cost builds up over more than a fork's
+ * horizon when rows near capacity, so it goes alone and is judged alone. */
+static int combine(sk_controller *c, const sk_twin *opt, const plan *list, int n,
+                   const int *passed, const double *saving, double best_saving,
+                   const forecast *base, int *chosen, forecast *joint, double *joint_saving) {
+  const sk_control_params *ctl = &c->sc.control;
+  int nc = 0, moves = 0;
+  unsigned char used[N_DEVICES];
+  memset(used, 0, sizeof used);
+  for (;;) {
+    int pick = -1;
+    for (int i = 0; i < n; i++) {
+      int taken = 0;
+      for (int j = 0; j < nc; j++)
+        taken |= chosen[j] == i;
+      if (!taken && passed[i] && saving[i] >= ctl->min_move_saving_pct &&
+          list[i].a[0].kind != SK_ACT_REBALANCE && moves + list[i].n <= MAX_PLAN &&
+          devices_free(&list[i], used) && (pick < 0 || saving[i] > saving[pick]))
+        pick = i;
+    }
+    if (pick < 0)
+      break;
+    chosen[nc++] = pick;
+    moves += list[pick].n;
+    for (int k = 0; k < list[pick].n; k++)
+      used[device_index(&list[pick].a[k])] = 1;
+  }
+  plan all;
+  if (nc < 2 || !concat(list, chosen, nc, &all))
+    return 0;
+  int one = 1;
+  run_forks(opt, &all, &one, 1, ctl->horizon_s, joint);
+  if (!joint->ok)
+    return 0;
+  *joint_saving = 100.0 * (base->whpp - joint->whpp) / base->whpp;
+  char why[112];
+  if (guardrail_breach(c, joint, base, why, sizeof why) || *joint_saving < ctl->min_saving_pct ||
+      (isfinite(best_saving) && *joint_saving <= best_saving))
+    return 0;
+  return nc;
+}
+
 static void slow_loop(sk_controller *c, sk_twin *opt) {
   sk_time_ns now = sk_twin_now(opt);
   double t_s = (double)now * 1e-9;
@@ -1115,55 +1161,12 @@ static void slow_loop(sk_controller *c, sk_twin *opt) {
     }
   }
 
-  /* Combine: every passing plan worth control.min_move_saving_pct on its own, best first,
-   * one per device, tried together in one more fork.  The combination is applied when
-   * that fork keeps every guardrail and beats the best single plan. */
-  int chosen[MAX_CANDIDATES], nc = 0, moves = 0;
-  unsigned char used[N_DEVICES];
-  memset(used, 0, sizeof used);
-  for (;;) {
-    int pick = -1;
-    for (int i = 0; i < n; i++) {
-      int taken = 0;
-      for (int j = 0; j < nc; j++)
-        taken |= chosen[j] == i;
-      /* rerouting traffic is never combined: its queueing cost builds up over more than a
-       * fork's horizon when rows near capacity, so it goes alone and is judged alone */
-      if (!taken && passed[i] && saving[i] >= ctl->min_move_saving_pct &&
-          list[i].a[0].kind != SK_ACT_REBALANCE && moves + list[i].n <= MAX_PLAN &&
-          devices_free(&list[i], used) && (pick < 0 || saving[i] > saving[pick]))
-        pick = i;
-    }
-    if (pick < 0)
-      break;
-    chosen[nc++] = pick;
-    moves += list[pick].n;
-    for (int k = 0; k < list[pick].n; k++)
-      used[device_index(&list[pick].a[k])] = 1;
-  }
   double joint_saving = NAN;
-  forecast joint = {0};
-  joint.inlet = inlets + (size_t)(n + 1) * (size_t)c->n_racks;
-  char joint_why[112] = "";
-  if (nc >= 2 && !ctl->test_force_harmful) {
-    plan all;
-    int fits = concat(list, chosen, nc, &all);
-    int one = 1;
-    if (fits)
-      run_forks(opt, &all, &one, 1, ctl->horizon_s, &joint);
-    if (fits && joint.ok) {
-      joint_saving = 100.0 * (base.whpp - joint.whpp) / base.whpp;
-      const char *breach = guardrail_breach(c, &joint, &base, joint_why, sizeof joint_why);
-      if (breach || joint_saving < ctl->min_saving_pct ||
-          (best >= 0 && joint_saving <= best_saving))
-        nc = 0; /* fall back to the best single plan */
-    } else {
-      nc = 0;
-    }
-  } else {
-    nc = 0;
-  }
-
+  forecast joint = {.inlet = inlets + (size_t)(n + 1) * (size_t)c->n_racks};
+  int chosen[MAX_CANDIDATES];
+  int nc = ctl->test_force_harmful ? 0
+                                   : combine(c, opt, list, n, passed, saving, best_saving, &base,
+                                             chosen, &joint, &joint_saving);
   if (ctl->test_force_harmful && worst >= 0 && worst_saving < 0) {
     best = worst; /* test hook: act on the candidate predicted to hurt most */
     best_saving = worst_saving;
@@ -1177,16 +1180,16 @@ static void slow_loop(sk_controller *c, sk_twin *opt) {
   for (int i = 0; i < n; i++) {
     if (in_decision[i])
       continue;
-    if (!verdict[i] || passed[i]) {
+    if (passed[i]) { /* kept every guardrail, but was not chosen */
       if (nc >= 2)
         snprintf(why[i], sizeof why[i], "not in the combined move (%.2f %%; combined %.2f %%)",
                  saving[i], joint_saving);
+      else if (saving[i] < ctl->min_saving_pct)
+        snprintf(why[i], sizeof why[i], "predicted saving %.2f %% below %.2f %%", saving[i],
+                 ctl->min_saving_pct);
       else
         snprintf(why[i], sizeof why[i], "not the best candidate (%.2f %% < %.2f %%)", saving[i],
                  best_saving);
-      if (passed[i] && saving[i] < ctl->min_saving_pct && nc < 2)
-        snprintf(why[i], sizeof why[i], "predicted saving %.2f %% below %.2f %%", saving[i],
-                 ctl->min_saving_pct);
       verdict[i] = why[i];
     }
     emit(c, &recs[i], "rejected", verdict[i]);
