@@ -72,7 +72,11 @@
 #define CHW_STEP_K 0.5        /* chilled-water setpoint step of the optimizer */
 #define SUPPLY_STEP_K 0.5     /* supply-air setpoint step of the optimizer */
 #define SETPOINT_TOL_K 0.01   /* supply air this far above its setpoint misses it */
+#define COIL_MARGIN_K 0.5     /* the supply-air guardrail lowers the coil floor this much
+                                 below the setpoint when it speeds the pumps up */
 #define FAN_STEP_PCT 5.0      /* CRAH fan speed step of the optimizer */
+#define PUMP_STEP_PCT 5.0     /* pump speed step of the optimizer */
+#define COARSE 4              /* the coarse step of a cooling lever, in fine steps */
 #define GPU_CAP_STEP_W 50.0   /* GPU power-cap step of the optimizer */
 
 /* One candidate: a lead move a[0] and the companion moves that keep it feasible (a
@@ -119,6 +123,10 @@ struct sk_controller {
   double *shift;             /* per rack: settled inlet change of the cooling levers as they
                                 are against the levers the IMS learned under; the monitor
                                 scores against nominal moved by it */
+  double *settle;            /* settle_n x n_racks, K: the room's own transient after the last
+                                lever change, inlet minus its settled value, per fast tick */
+  int settle_n;              /* fast ticks in three server thermal time constants (C/G) */
+  sk_time_ns settle_t0;      /* when that transient started */
   double design[4 * SK_MAX_ROWS];/* cooling levers at the end of the warm-up (lever_state) */
   double shift_for[4 * SK_MAX_ROWS];/* the lever state c->shift was computed for */
   int have_design;
@@ -235,9 +243,16 @@ sk_status sk_controller_create(sk_controller **out, const sk_scenario *sc, sk_mo
   c->warm_inlet = calloc((size_t)c->n_racks, sizeof *c->warm_inlet);
   c->last_write = malloc(sizeof *c->last_write * N_DEVICES);
   c->shift = calloc((size_t)c->n_racks, sizeof *c->shift);
+  {
+    const sk_server_params *sp = &sc->server;
+    double tau_s = sp->heat_capacity_j_per_k / (sc->room.rho_cp_j_per_m3k * sp->airflow_m3s);
+    double h = fmax(sc->control.horizon_s, 3.0 * tau_s);
+    c->settle_n = (int)ceil(h / sc->settings.fast_loop_interval_s - 1e-9);
+  }
+  c->settle = calloc((size_t)c->n_racks * (size_t)c->settle_n, sizeof *c->settle);
   c->in_idx = sk_ims_rack_feature_index("inlet_c");
   c->out_idx = sk_ims_rack_feature_index("outlet_c");
-  if (!c->mms || !c->avoided || !c->mon || !c->warm_inlet || !c->last_write || !c->shift) {
+  if (!c->mms || !c->avoided || !c->mon || !c->warm_inlet || !c->last_write || !c->shift || !c->settle) {
     sk_controller_destroy(c);
     sk_errf(err, errlen, "out of memory");
     return SK_ENOMEM;
@@ -274,6 +289,7 @@ void sk_controller_destroy(sk_controller *c) {
   free(c->warm_inlet);
   free(c->last_write);
   free(c->shift);
+  free(c->settle);
   free(c);
 }
 
@@ -411,13 +427,18 @@ static void monitor(sk_controller *c, sk_twin *opt) {
     return;
   memset(c->row_persistent, 0, sizeof c->row_persistent);
   memset(c->row_anomalous, 0, sizeof c->row_anomalous);
+  /* nominal as the cooling levers moved it: settled change plus the room's way there */
+  int64_t k_settle = c->settle_t0 > 0 ? (sk_twin_now(opt) - c->settle_t0) / c->fast_ns - 1 : -1;
+  if (k_settle >= c->settle_n)
+    k_settle = -1;
   for (int i = 0; i < n; i++) {
     double all[SK_IMS_N_RACK_FEATURES], v[SK_IMS_MAX_FEATURES], contrib[SK_IMS_MAX_FEATURES];
     sk_ims_rack_vector(&rows[i], period, all);
-    if (c->in_idx >= 0) /* nominal as moved by the cooling levers (follow_levers) */
-      all[c->in_idx] -= c->shift[i];
+    double moved = c->shift[i] + (k_settle >= 0 ? c->settle[(size_t)k_settle * (size_t)n + (size_t)i] : 0);
+    if (c->in_idx >= 0)
+      all[c->in_idx] -= moved;
     if (c->out_idx >= 0)
-      all[c->out_idx] -= c->shift[i];
+      all[c->out_idx] -= moved;
     for (int j = 0; j < c->ims.n_features; j++)
       v[j] = all[c->feat_idx[j]];
     double d = sk_ims_score(&c->ims, v, contrib, NULL);
@@ -430,7 +451,7 @@ static void monitor(sk_controller *c, sk_twin *opt) {
     m->ema = c->mms[i].ema;
     m->state = (int32_t)st;
     snprintf(m->top_feature, sizeof m->top_feature, "%s", top >= 0 ? c->ims.feature[top] : "");
-    int hot = rows[i].inlet_c - c->shift[i] - c->warm_inlet[i] > PRECOOL_RISE_K;
+    int hot = rows[i].inlet_c - moved - c->warm_inlet[i] > PRECOOL_RISE_K;
     if (st == SK_MMS_PERSISTENT && hot)
       c->row_persistent[i / c->rpr] = 1;
     if (st == SK_MMS_PERSISTENT)
@@ -449,6 +470,8 @@ static void guard(sk_controller *c, sk_twin *opt, const sk_action *a, const char
   c->stats.proposals++;
   act(c, opt, &r, a, why, &applied); /* scheduler levers: no setpoint, no rate limit */
 }
+
+static void follow_levers(sk_controller *c, const sk_twin *opt, const plan *extra);
 
 /* One setpoint write of a guardrail.  *state is the guardrail's episode: 0 clear, 1 a
  * rate-limit rejection was logged (retried silently every fast tick), 2 done for this
@@ -478,6 +501,8 @@ static int guard_write(sk_controller *c, sk_twin *opt, const sk_action *a, const
   sk_action_record rec;
   fill_record(c, &rec, t_s, "fast", a);
   c->stats.proposals++;
+  if (c->mode == SK_MODE_CLOSED_LOOP) /* nominal follows, from the state it changes */
+    follow_levers(c, opt, &(plan){1, {*a}});
   act(c, opt, &rec, a, why, &applied);
   *state = c->mode == SK_MODE_CLOSED_LOOP ? 0 : 2;
   return 1;
@@ -561,7 +586,8 @@ static void coil_guard(sk_controller *c, sk_twin *opt) {
   double pump = sk_twin_lever(opt, SK_ACT_PUMP_SPEED, -1);
   sk_action a = {SK_ACT_CHW_TEMP, -1, -ceil(miss * 100.0 - 1e-6) / 100.0};
   if (excess > miss && pump < 100) { /* CHW dT = design dT x load / speed */
-    double need = pump * (pp->chw_design_dt_k + excess) / (pp->chw_design_dt_k + excess - miss);
+    double aim = fmin(miss + COIL_MARGIN_K, excess); /* margin: the load may still be rising */
+    double need = pump * (pp->chw_design_dt_k + excess) / (pp->chw_design_dt_k + excess - aim);
     a = (sk_action){SK_ACT_PUMP_SPEED, -1, fmin(ceil(need - pump - 1e-9), 100 - pump)};
   }
   char why[112];
@@ -621,6 +647,9 @@ typedef struct {
   double whpp, p95, max_inlet;
   double missed; /* K, most any row's supply air misses its setpoint by, end of horizon */
   double *inlet; /* n_racks inlets at the end of the horizon (caller's storage) */
+  double *traj;  /* if set: traj_n x n_racks inlets, one row per traj_step from the start */
+  int traj_n;
+  sk_time_ns traj_step;
   int ok;
 } forecast;
 
@@ -629,13 +658,22 @@ static void run_fork(const sk_twin *opt, const plan *p, double horizon_s, foreca
   f->ok = 0;
   if (sk_twin_clone(opt, &fk) != SK_OK)
     return;
+  sk_twin_freeze_timeline(fk);
   for (int k = 0; p && k < p->n; k++)
     if (sk_twin_apply(fk, &p->a[k], NULL) != SK_OK) {
       sk_twin_destroy(fk);
       return;
     }
   sk_twin_probe_reset(fk);
-  sk_twin_run_until(fk, sk_twin_now(fk) + (sk_time_ns)llround(horizon_s * 1e9));
+  sk_time_ns t0 = sk_twin_now(fk);
+  for (int k = 1; f->traj && k <= f->traj_n; k++) { /* the trajectory, then the rest */
+    sk_twin_run_until(fk, t0 + k * f->traj_step);
+    int nk;
+    const sk_rack_sample *rk = sk_twin_last_racks(fk, &nk);
+    for (int i = 0; i < nk; i++)
+      f->traj[(size_t)(k - 1) * (size_t)nk + (size_t)i] = rk[i].inlet_c;
+  }
+  sk_twin_run_until(fk, t0 + (sk_time_ns)llround(horizon_s * 1e9));
   sk_twin_probe pr;
   sk_twin_probe_get(fk, &pr);
   int nr;
@@ -722,11 +760,11 @@ static int plan_rate_limited(const sk_controller *c, const plan *p, sk_time_ns n
 /* Chilled-water reset: CHW +CHW_STEP_K, lifting the supply setpoint of every row that the
  * warmer water could no longer reach (setpoint below CHW + coil approach), up to
  * control.supply_max_c.  Not proposed when a row it would lift is under a pre-cool. */
-static int chw_reset(const sk_controller *c, const sk_twin *opt, plan *list, int n) {
+static int chw_reset(const sk_controller *c, const sk_twin *opt, plan *list, int n, double step) {
   if (n >= MAX_CANDIDATES)
     return n;
-  plan p = {1, {{SK_ACT_CHW_TEMP, -1, CHW_STEP_K}}};
-  double floor_c = sk_twin_coil_floor_c(opt) + CHW_STEP_K;
+  plan p = {1, {{SK_ACT_CHW_TEMP, -1, step}}};
+  double floor_c = sk_twin_coil_floor_c(opt) + step;
   for (int r = 0; r < c->n_rows; r++) {
     double sp = sk_twin_lever(opt, SK_ACT_SUPPLY_TEMP, r);
     if (sp >= floor_c - 1e-9)
@@ -744,10 +782,12 @@ static int candidates(const sk_controller *c, const sk_twin *opt, plan *list) {
   int n = 0;
   n = add(list, n, SK_ACT_BATCH_WINDOW, -1, +10);
   n = add(list, n, SK_ACT_BATCH_WINDOW, -1, -10);
-  n = chw_reset(c, opt, list, n);
+  /* the cooling levers are tried in a fine and a coarse step; the forks pick */
+  n = chw_reset(c, opt, list, n, CHW_STEP_K);
   n = add(list, n, SK_ACT_CHW_TEMP, -1, -CHW_STEP_K);
-  n = add(list, n, SK_ACT_PUMP_SPEED, -1, -5);
-  n = add(list, n, SK_ACT_PUMP_SPEED, -1, +5);
+  n = add(list, n, SK_ACT_PUMP_SPEED, -1, -PUMP_STEP_PCT);
+  n = add(list, n, SK_ACT_PUMP_SPEED, -1, -COARSE * PUMP_STEP_PCT);
+  n = add(list, n, SK_ACT_PUMP_SPEED, -1, +PUMP_STEP_PCT);
   /* a cap at or above the prefill draw binds nothing: step from where it starts to bind */
   if (c->sc.control.gpu_cap_lever) {
     double cap = sk_twin_lever(opt, SK_ACT_GPU_CAP, -1);
@@ -763,9 +803,14 @@ static int candidates(const sk_controller *c, const sk_twin *opt, plan *list) {
   for (int r = 0; r < c->n_rows; r++) {
     /* airflow matching: the CRAH keeps giving at least the air its racks pull through
      * (below it racks draw hot-aisle air, thermal.c) */
-    double speed = sk_twin_lever(opt, SK_ACT_CRAH_FAN, r) - FAN_STEP_PCT;
-    if (speed / 100.0 * c->sc.room.crah_rated_flow_m3s >= row_it_air(c, rows, r))
+    double speed = sk_twin_lever(opt, SK_ACT_CRAH_FAN, r);
+    double match = row_it_air(c, rows, r) / c->sc.room.crah_rated_flow_m3s * 100.0;
+    double room_down = speed - match; /* % the fan may come down and still match */
+    if (room_down >= FAN_STEP_PCT)
       n = add(list, n, SK_ACT_CRAH_FAN, r, -FAN_STEP_PCT);
+    double coarse = fmin(COARSE * FAN_STEP_PCT, floor(room_down / FAN_STEP_PCT) * FAN_STEP_PCT);
+    if (coarse > FAN_STEP_PCT)
+      n = add(list, n, SK_ACT_CRAH_FAN, r, -coarse);
     /* back toward the design supply setpoint, for a row set colder (an over-cooled row,
      * an ended pre-cool); higher only within a chilled-water reset */
     double up = c->sc.room.supply_setpoint_c - sk_twin_lever(opt, SK_ACT_SUPPLY_TEMP, r);
@@ -960,18 +1005,23 @@ static void follow_levers(sk_controller *c, const sk_twin *opt, const plan *extr
   two[1] = two[0];
   for (int k = 0; k < back.n; k++)
     two[1].a[two[1].n++] = back.a[k];
-  const sk_server_params *sp = &c->sc.server;
-  double tau_s = sp->heat_capacity_j_per_k / (c->sc.room.rho_cp_j_per_m3k * sp->airflow_m3s);
-  double h = fmax(c->sc.control.horizon_s, 3.0 * tau_s);
-  double *in = malloc(sizeof *in * (size_t)c->n_racks * 2);
+  size_t nr = (size_t)c->n_racks;
+  double *in = malloc(sizeof *in * nr * (2 + (size_t)c->settle_n));
   if (!in)
     return;
   int kind[2] = {1, 1};
-  forecast f[2] = {{.inlet = in}, {.inlet = in + c->n_racks}};
-  run_forks(opt, two, kind, 2, h, f);
-  if (f[0].ok && f[1].ok)
-    for (int i = 0; i < c->n_racks; i++)
+  forecast f[2] = {{.inlet = in, .traj = in + 2 * nr, .traj_n = c->settle_n, .traj_step = c->fast_ns},
+                   {.inlet = in + nr}};
+  run_forks(opt, two, kind, 2, (double)c->settle_n * (double)c->fast_ns * 1e-9, f);
+  if (f[0].ok && f[1].ok) {
+    /* settled: the levers' inlet change; on the way there: the room's own transient */
+    for (size_t i = 0; i < nr; i++)
       c->shift[i] = f[0].inlet[i] - f[1].inlet[i];
+    for (int k = 0; k < c->settle_n; k++)
+      for (size_t i = 0; i < nr; i++)
+        c->settle[(size_t)k * nr + i] = f[0].traj[(size_t)k * nr + i] - f[0].inlet[i];
+    c->settle_t0 = sk_twin_now(opt);
+  }
   free(in);
 }
 

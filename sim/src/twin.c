@@ -114,6 +114,7 @@ struct sk_twin {
   uint32_t probe_ttft[PROBE_BINS];
   uint64_t probe_ttft_n;
   double probe_bin_ms;        /* 2 x SLA / PROBE_BINS */
+  int timeline_frozen;        /* no effect starts or stops any more (sk_twin_freeze_timeline) */
 };
 
 static void probe_ttft_add(sk_twin *tw, double ms) {
@@ -463,6 +464,8 @@ static void effect_stop(sk_twin *tw, int ei) {
 
 static void on_effect(sk_engine *eng, void *world, uint32_t target, uint64_t arg) {
   (void)eng;
+  if (((sk_twin *)world)->timeline_frozen)
+    return; /* a what-if fork: the scripted future is not known */
   if (arg == 0)
     effect_start(world, (int)target);
   else
@@ -1042,6 +1045,10 @@ sk_status sk_twin_apply(sk_twin *tw, const sk_action *a, double *applied) {
   if (applied)
     *applied = after - before;
   return SK_OK;
+}
+
+void sk_twin_freeze_timeline(sk_twin *tw) {
+  tw->timeline_frozen = 1;
 }
 
 void sk_twin_probe_reset(sk_twin *tw) {

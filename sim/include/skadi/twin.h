@@ -113,6 +113,12 @@ int sk_twin_can_move(const sk_twin *tw, const sk_action *a);
 /* Current value of a lever (same units as sk_action.delta). */
 double sk_twin_lever(const sk_twin *tw, sk_action_kind kind, int target);
 
+/* From now on no scenario effect starts or stops: the effects active now stay as they are.
+ * A what-if fork calls it right after sk_twin_clone, so its forecast does not foresee the
+ * scenario's scripted future (a real twin would not know it); the diurnal load and the
+ * weather, which forecasts cover, go on. */
+void sk_twin_freeze_timeline(sk_twin *tw);
+
 void sk_twin_probe_reset(sk_twin *tw);
 void sk_twin_probe_get(const sk_twin *tw, sk_twin_probe *out);
 
