@@ -54,10 +54,11 @@
 
 #include "skadi/ims_store.h"
 
-#define MAX_CANDIDATES 64
+#define MAX_CANDIDATES (16 + 3 * SK_MAX_ROWS) /* every row's fan (fine, coarse) and supply */
 #define MAX_FORK_THREADS 8
 #define MAX_PENDING 4
-#define MAX_PLAN 32           /* moves in one plan or combined decision (>= SK_MAX_ROWS + 1) */
+#define MAX_PLAN (2 * SK_MAX_ROWS + 8) /* moves in one plan or decision: a reset lifts every
+                                           row; putting the cooling levers back moves 2/row+2 */
 #define N_DEVICES (SK_ACT_KIND_COUNT * SK_MAX_ROWS * SK_MAX_RACKS_PER_ROW)
 #define ROUTE_AWAY_ON_K 1.0   /* route away when inlet > INLET_MAX_C - this */
 #define ROUTE_AWAY_OFF_K 2.0  /* route back when inlet < INLET_MAX_C - this */
@@ -545,7 +546,8 @@ static double row_it_air(const sk_controller *c, const sk_rack_sample *rows, int
 }
 
 /* Airflow matching: when a row's racks pull more air than its CRAH gives (servers were
- * added, or fans run low), raise the fan in FAN_STEP_PCT steps until it gives enough.
+ * added, or fans run low), raise the fan at once by the shortfall, rounded up to whole
+ * FAN_STEP_PCT steps (at most 100 %).
  * Retried every fast tick while the fan is rate-limited (logged once per shortfall). */
 static void airflow_guard(sk_controller *c, sk_twin *opt, const sk_rack_sample *rows, int r) {
   double need = row_it_air(c, rows, r) / c->sc.room.crah_rated_flow_m3s * 100.0;
@@ -971,13 +973,30 @@ static int moves_to(const sk_controller *c, const sk_twin *tw, const double *v, 
   double now[4 * SK_MAX_ROWS];
   int n = lever_state(c, tw, now), k = 0;
   out->n = 0;
+  if (2 * c->n_rows + 2 > MAX_PLAN)
+    return 0;
   for (int r = 0; r < c->n_rows; r++, k += 2) {
     out->a[out->n++] = (sk_action){SK_ACT_SUPPLY_TEMP, r, v[k] - now[k]};
     out->a[out->n++] = (sk_action){SK_ACT_CRAH_FAN, r, v[k + 1] - now[k + 1]};
   }
   out->a[out->n++] = (sk_action){SK_ACT_CHW_TEMP, -1, v[n - 2] - now[n - 2]};
   out->a[out->n++] = (sk_action){SK_ACT_PUMP_SPEED, -1, v[n - 1] - now[n - 1]};
-  return out->n <= MAX_PLAN;
+  return 1;
+}
+
+/* 1 if the plan moves a cooling lever (one lever_state covers). */
+static int cooling(const plan *p) {
+  for (int k = 0; k < p->n; k++)
+    switch (p->a[k].kind) {
+    case SK_ACT_SUPPLY_TEMP:
+    case SK_ACT_CRAH_FAN:
+    case SK_ACT_CHW_TEMP:
+    case SK_ACT_PUMP_SPEED:
+      return 1;
+    default:
+      break;
+    }
+  return 0;
 }
 
 /* The monitor's nominal follows the cooling levers.  Per rack, the settled inlet of the
@@ -997,8 +1016,9 @@ static void follow_levers(sk_controller *c, const sk_twin *opt, const plan *extr
   for (int k = 0; k < two[0].n; k++)
     sk_twin_apply(probe, &two[0].a[k], NULL);
   plan back;
+  double after[4 * SK_MAX_ROWS];
   int ok = moves_to(c, probe, c->design, &back);
-  lever_state(c, probe, c->shift_for);
+  int n_after = lever_state(c, probe, after);
   sk_twin_destroy(probe);
   if (!ok || two[0].n + back.n > MAX_PLAN)
     return;
@@ -1021,6 +1041,7 @@ static void follow_levers(sk_controller *c, const sk_twin *opt, const plan *extr
       for (size_t i = 0; i < nr; i++)
         c->settle[(size_t)k * nr + i] = f[0].traj[(size_t)k * nr + i] - f[0].inlet[i];
     c->settle_t0 = sk_twin_now(opt);
+    memcpy(c->shift_for, after, sizeof after[0] * (size_t)n_after); /* done for this state */
   }
   free(in);
 }
@@ -1045,7 +1066,7 @@ static void decide(sk_controller *c, sk_twin *opt, const plan *list, const int *
     sum += single[chosen[j]] > 0 ? single[chosen[j]] : 0;
   pending *p = c->n_pend < MAX_PENDING ? &c->pend[c->n_pend] : NULL;
   plan whole;
-  if (c->mode == SK_MODE_CLOSED_LOOP && concat(list, chosen, nc, &whole))
+  if (c->mode == SK_MODE_CLOSED_LOOP && concat(list, chosen, nc, &whole) && cooling(&whole))
     follow_levers(c, opt, &whole); /* before applying: forks from the state it changes */
   if (p)
     memset(p, 0, sizeof *p);
