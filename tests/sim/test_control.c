@@ -454,6 +454,26 @@ START_TEST(latency_budget_holds_overall) {
 }
 END_TEST
 
+/* The largest room the scenario allows (26 rows): every row's candidates fit, a chilled-
+ * water reset may lift every row, and the monitor's forks put every lever back -- run
+ * under the sanitizers, this is where a plan too small for the room would show. */
+START_TEST(largest_room_closed_loop) {
+  sk_scenario *sc = short_baseline();
+  sc->n_rows = SK_MAX_ROWS;
+  sc->racks_per_row = 2;
+  sc->workload.rate_prompts_s = 3.0 * SK_MAX_ROWS * 2;
+  sc->duration_s = 1200;
+  sc->control.ims_warmup_s = 600;
+  plant_hash a, b;
+  static trail t;
+  sk_controller_stats st;
+  run(sc, SK_MODE_CLOSED_LOOP, &a, &b, &t, &st);
+  ck_assert_int_gt(count(&t, "applied", "slow"), SK_MAX_ROWS); /* fans of every row, at least */
+  ck_assert_double_lt(a.sum.wh_per_prompt, b.sum.wh_per_prompt);
+  free(sc);
+}
+END_TEST
+
 static Suite *suite(void) {
   Suite *s = suite_create("control");
   TCase *tc = tcase_create("loops");
@@ -468,6 +488,7 @@ static Suite *suite(void) {
   tcase_add_test(tc, heat_spike_closed_loop);
   tcase_add_test(tc, overcooled_closed_loop);
   tcase_add_test(tc, latency_budget_holds_overall);
+  tcase_add_test(tc, largest_room_closed_loop);
   suite_add_tcase(s, tc);
   return s;
 }
