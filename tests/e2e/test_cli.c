@@ -262,6 +262,28 @@ START_TEST(closed_loop_run) {
                              tu_tmp("cl.h5.actions.jsonl"), NULL});
   ck_assert_msg(r.status == 0, "python: %s", r.err);
   ck_assert_int_gt(atoi(r.out), 0);
+  /* scripts/window_savings.py against the plain run (the counterfactual): nothing saved
+   * during the warm-up, something in every window after the first decision */
+  tu_run(&r, (char *const[]){(char *)bin, "run", scen("baseline.json"), "--duration", "30m",
+                             "--set", "control.ims_warmup_s=600", "--out", tu_tmp("off.h5"),
+                             NULL});
+  ck_assert_msg(r.status == 0, "%s", r.err);
+  char ws[512];
+  snprintf(ws, sizeof ws, "%s/scripts/window_savings.py", src);
+  tu_run(&r, (char *const[]){"/usr/bin/python3", ws, tu_tmp("cl.h5"), tu_tmp("off.h5"),
+                             "--to", "600", NULL});
+  ck_assert_msg(r.status == 0, "%s", r.err);
+  ck_assert_ptr_nonnull(strstr(r.out, "windows 5: first two 0.00, 0.00 %, min 0.00 %"));
+  tu_run(&r, (char *const[]){"/usr/bin/python3", ws, tu_tmp("cl.h5"), tu_tmp("off.h5"),
+                             "--from", "720", NULL});
+  ck_assert_msg(r.status == 0, "%s", r.err);
+  const char *min = strstr(r.out, "min ");
+  ck_assert_ptr_nonnull(min);
+  ck_assert_double_gt(atof(min + 4), 0);
+  tu_run(&r, (char *const[]){"/usr/bin/python3", ws, tu_tmp("cl.h5"), tu_tmp("nope.h5"),
+                             NULL});
+  ck_assert_int_eq(r.status, 2);
+  ck_assert_ptr_nonnull(strstr(r.err, "nope.h5"));
   /* a bad mode is bad input */
   tu_run(&r, (char *const[]){(char *)bin, "run", scen("baseline.json"), "--mode", "auto", NULL});
   ck_assert_int_eq(r.status, 2);
