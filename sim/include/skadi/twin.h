@@ -54,7 +54,8 @@ typedef struct {
   double facility_j, it_j, cooling_j;
   double prompts_arrived, prompts_completed, prompts_rejected;
   double max_inlet_c;
-  double ttft_p95_ms;    /* filled by sk_twin_probe_get */
+  double ttft_p95_ms;    /* filled by sk_twin_probe_get: 2 x SLA / 20000 resolution, +inf
+                            past 2 x SLA, NaN with no requests */
 } sk_twin_probe;
 
 typedef struct {
