@@ -1,5 +1,5 @@
 /*
- * test_mix.c -- the dataset mixer (sim/src/mix.c) and `skadi mix` (sim/src/cmd_mix.c).
+ * test_mix.c -- the dataset mixer (sim/src/mix.c) and `skadi mix` (cli/cmd_mix.c).
  *
  * Every input is written into a fresh mkdtemp directory.  Expected values are worked out
  * by hand in the comments beside the data: two sources at different cadences on a 60 s
@@ -21,6 +21,8 @@
 #include <unistd.h>
 
 #include "skadi/mix.h"
+
+#include "cli.h"
 #include "testutil.h"
 
 #define SRC(rel) SKADI_SOURCE_DIR "/" rel

@@ -172,11 +172,4 @@ int sk_ims_constant_features(const double *x, size_t n, int d, int *constant);
 void sk_ims_drop_features(double *x, size_t n, int *d, char (*names)[SK_IMS_NAME_LEN],
                           const int *drop);
 
-/* ---- the command ---------------------------------------------------------------------- */
-
-/* `skadi ims train|score|list ...`: argv[0] is "ims".  Returns the exit status: 0 done,
- * 1 I/O failure (cannot write the output, cannot read an existing file), 2 bad input
- * (flags, data, model file, too few nominal rows). */
-int sk_ims_main(int argc, char **argv);
-
 #endif

@@ -78,9 +78,4 @@ sk_status sk_mix_run(const char *mapping_path, FILE *out, sk_mix_stats *stats, c
  * fractional digits (0, 3, 6 or 9) into buf (at least 32 bytes). */
 void sk_mix_format_time(int64_t t_ns, int frac, char *buf, size_t len);
 
-/* The `skadi mix` command; argv[0] is "mix".  Returns the exit status: 0 ok, 1 I/O
- * failure (or out of memory), 2 bad input (flags, mapping, CSV) -- then nothing is written
- * (the output goes to a temporary file beside --out, renamed only on success). */
-int sk_mix_main(int argc, char **argv);
-
 #endif

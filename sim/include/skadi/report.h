@@ -38,9 +38,4 @@ struct cJSON;
  * thread-safe. */
 sk_status sk_report_build(const char *path, struct cJSON **out, char *err, size_t errlen);
 
-/* The `skadi report` command; argv[0] is "report".  Returns the process exit status:
- * 0 done, 1 I/O failure (unreadable file, output not writable, out of memory), 2 bad
- * input (flags, a missing file, a file that is not a recording). */
-int sk_report_main(int argc, char **argv);
-
 #endif

@@ -11,7 +11,7 @@
  */
 #define _POSIX_C_SOURCE 200809L
 
-#include "skadi/run.h"
+#include "cli.h"
 
 #include <errno.h>
 #include <math.h>

@@ -7,7 +7,7 @@
 #include "skadi/ims_store.h"
 #include "skadi/mix.h"
 #include "skadi/report.h"
-#include "skadi/run.h"
+#include "cli.h"
 #include "skadi/scenario.h"
 
 #ifndef SKADI_VERSION

@@ -18,6 +18,8 @@
 
 #include "skadi/mix.h"
 
+#include "cli.h"
+
 #define ERR_LEN 1024 /* messages name a mapping field and a CSV path; allow for both */
 
 static void usage(FILE *f) {

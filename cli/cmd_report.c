@@ -22,6 +22,8 @@
 
 #include "skadi/report.h"
 
+#include "cli.h"
+
 #define ERR_LEN 1024
 
 static void usage(FILE *f) {

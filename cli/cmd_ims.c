@@ -33,6 +33,8 @@
 #include "skadi/ims.h"
 #include "skadi/ims_store.h"
 
+#include "cli.h"
+
 #define ERR_LEN 1024
 #define DEFAULT_CLUSTERS 8
 #define DEFAULT_SEED 1
