@@ -105,4 +105,19 @@ typedef struct {
   char top_feature[24];      /* feature with the largest share of D^2 */
 } sk_monitor_record;
 
+
+/* One command posted to a run session (session.h) as it was applied: the run's
+ * /commands table, which `skadi run --commands` replays. */
+#define SK_CMD_KIND_LEN 16
+#define SK_CMD_KEY_LEN 48
+#define SK_CMD_VALUE_LEN 96
+typedef struct {
+  double ts;                    /* s, sim time it was applied (a control boundary) */
+  int64_t seq;                  /* 0, 1, ... in order of application */
+  char kind[SK_CMD_KIND_LEN];   /* "mode", "kill_switch", "set", "effect_start", ... */
+  char key[SK_CMD_KEY_LEN];     /* the setting, effect or lever it names ("" if none) */
+  char value[SK_CMD_VALUE_LEN]; /* the value as text ("closed_loop", "27", ...) */
+  char source[16];              /* who posted it: "cli", "api", "viz", "test", ... */
+} sk_command_record;
+
 #endif
