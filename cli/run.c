@@ -1,12 +1,13 @@
 /*
- * run.c -- `skadi run`: load and validate a scenario, build the twin, advance it (as fast
- * as possible or paced at N x real time), record to HDF5, show progress on a terminal and
- * print the summary (table or JSON).
+ * run.c -- `skadi run`: a scenario advanced as fast as possible or paced at N x real
+ * time, recorded to HDF5, with progress on a terminal and a summary (table or JSON).
  *
- * Wall time lives here and only here (pacing, progress, speed-up figure); the twin never
- * sees it.  SIGINT/SIGTERM set a flag; the loop stops at the next chunk, the recording is
- * finished and closed and the partial summary printed (exit 130/143).  The recorder is
- * flushed about once a second of wall time, so a SIGKILL loses at most that.
+ * The run itself is a session (sim/include/skadi/session.h); this file is the front end:
+ * flags, output names, pacing, signals, progress and printing.  Wall time lives here and
+ * only here (pacing, progress, speed-up figure); the twin never sees it.  SIGINT/SIGTERM
+ * set a flag; the loop stops at the next chunk, the recording is finished and closed and
+ * the partial summary printed (exit 130/143).  The session is flushed about once a second
+ * of wall time, so a SIGKILL loses at most that (the file stays <out>.part).
  * Exit codes: 0 done, 1 runtime failure (I/O), 2 bad input (flag, scenario, trace).
  */
 #define _POSIX_C_SOURCE 200809L
@@ -26,14 +27,9 @@
 #include <unistd.h>
 
 #include <cjson/cJSON.h>
-#include <pthread.h>
 
-#include "skadi/control.h"
-#include "skadi/ims_store.h"
-#include "skadi/recorder.h"
 #include "skadi/scenario.h"
-#include "skadi/trace.h"
-#include "skadi/twin.h"
+#include "skadi/session.h"
 
 #ifndef SKADI_VERSION
 #define SKADI_VERSION "0.0.0"
@@ -61,7 +57,12 @@ static void usage(FILE *f) {
         "options:\n"
         "  --seed N           run seed (default: the scenario's seed)\n"
         "  --duration D       simulated time: 90, 90s, 15m, 6h, 1d (default: the scenario's)\n"
-        "  --out PATH         HDF5 recording (default: runs/<scenario>-seed<N>.h5)\n"
+        "  --out PATH         HDF5 recording (default: runs/<scenario>-seed<N>-<mode>.h5,\n"
+        "                     or -2, -3, ... after it when that exists).  Written as\n"
+        "                     PATH.part and renamed when the run ends; an interrupted run\n"
+        "                     never replaces an existing file (it becomes\n"
+        "                     <stem>.interrupted.h5)\n"
+        "  --force            replace an existing --out file\n"
         "  --no-record        do not write a recording\n"
         "  --speed max|Nx     max = as fast as possible (default); Nx = paced at N x real time\n"
         "  --set KEY=VALUE    override a scenario key or setting (repeatable), e.g.\n"
@@ -76,6 +77,11 @@ static void usage(FILE *f) {
         "                     first control.ims_warmup_s of nominal telemetry\n"
         "  --audit PATH       append the audit trail as JSON Lines (default with a recording:\n"
         "                     next to it, <out>.actions.jsonl)\n"
+        "  --commands FILE    replay a command log: a recording's /commands table (a\n"
+        "                     steered run re-runs bit for bit) or JSON Lines\n"
+        "                     (docs/LIBRARY.md)\n"
+        "  --threads N        threads for the counterfactual and the what-if forks\n"
+        "                     (default: the machine's cores; results do not depend on it)\n"
         "  --json             print the summary as JSON instead of a table\n"
         "  --progress         always show the progress bar (default: only on a terminal)\n"
         "  --no-progress      never show it\n"
@@ -97,96 +103,6 @@ static int bad(const char *fmt, ...) {
   va_end(ap);
   fputc('\n', stderr);
   return 2;
-}
-
-/* --- recording sink --------------------------------------------------------------------- */
-
-typedef struct {
-  sk_recorder *rec;
-  sk_status st;
-  double last_flush_wall;
-} sink_ctx;
-
-static void sink_sample(void *ud, const sk_rack_sample *racks, int n_racks,
-                        const sk_crah_sample *crahs, int n_rows, const sk_room_sample *room) {
-  sink_ctx *c = ud;
-  if (!c->rec || c->st != SK_OK)
-    return;
-  sk_status st;
-  if ((st = sk_recorder_add_racks(c->rec, racks, (size_t)n_racks)) != SK_OK ||
-      (st = sk_recorder_add_crahs(c->rec, crahs, (size_t)n_rows)) != SK_OK ||
-      (st = sk_recorder_add_room(c->rec, room)) != SK_OK)
-    c->st = st;
-}
-
-static void sink_event(void *ud, const sk_event_record *ev) {
-  sink_ctx *c = ud;
-  if (c->rec && c->st == SK_OK)
-    c->st = sk_recorder_add_event(c->rec, ev);
-}
-
-static void json_num(FILE *f, const char *key, double v) {
-  if (isfinite(v))
-    fprintf(f, ",\"%s\":%.6g", key, v);
-  else
-    fprintf(f, ",\"%s\":null", key);
-}
-
-static void json_str(FILE *f, const char *key, const char *v) {
-  fprintf(f, ",\"%s\":\"", key);
-  for (const char *p = v; *p; p++) {
-    if (*p == '"' || *p == '\\')
-      fputc('\\', f);
-    if ((unsigned char)*p >= 0x20)
-      fputc(*p, f);
-  }
-  fputc('"', f);
-}
-
-typedef struct {
-  sk_recorder *rec;
-  sk_status *st;
-  FILE *audit;
-} control_sink;
-
-static void sink_action(void *ud, const sk_action_record *a) {
-  control_sink *c = ud;
-  if (c->rec && *c->st == SK_OK)
-    *c->st = sk_recorder_add_action(c->rec, a);
-  if (!c->audit)
-    return;
-  fprintf(c->audit, "{\"ts\":%.3f,\"id\":%lld", a->ts, (long long)a->id);
-  json_str(c->audit, "loop", a->loop);
-  json_str(c->audit, "action", a->action);
-  json_str(c->audit, "target", a->target);
-  json_str(c->audit, "executor", a->executor);
-  json_num(c->audit, "delta", a->delta);
-  json_str(c->audit, "unit", a->unit);
-  json_str(c->audit, "decision", a->decision);
-  json_str(c->audit, "reason", a->reason);
-  json_num(c->audit, "pred_saving_pct", a->pred_saving_pct);
-  json_num(c->audit, "pred_ttft_p95_ms", a->pred_ttft_p95_ms);
-  json_num(c->audit, "pred_max_inlet_c", a->pred_max_inlet_c);
-  json_num(c->audit, "realized_saving_pct", a->realized_saving_pct);
-  fputs("}\n", c->audit);
-}
-
-static void sink_monitor(void *ud, const sk_monitor_record *rows, int n) {
-  control_sink *c = ud;
-  if (c->rec && *c->st == SK_OK)
-    *c->st = sk_recorder_add_monitor(c->rec, rows, (size_t)n);
-}
-
-/* The counterfactual twin advances on the other core while the optimized one runs. */
-typedef struct {
-  sk_twin *tw;
-  sk_time_ns until;
-} advance_job;
-
-static void *advance_thread(void *arg) {
-  advance_job *j = arg;
-  sk_twin_run_until(j->tw, j->until);
-  return NULL;
 }
 
 /* --- summary ------------------------------------------------------------------------------ */
@@ -343,67 +259,46 @@ static void progress(double frac, double sim_s, double end_s, double wall_s) {
   fflush(stderr);
 }
 
-/* Creates the parent directory of path if it is missing (one level, like `runs/`). */
-static void ensure_parent(const char *path) {
-  char dir[SK_PATH_LEN];
-  snprintf(dir, sizeof dir, "%s", path);
-  char *slash = strrchr(dir, '/');
-  if (!slash || slash == dir)
-    return;
-  *slash = 0;
+
+
+/* The default recording: runs/<scenario>-seed<N>-<mode>.h5, or with -2, -3, ... when that
+ * exists, so a run never replaces an earlier one unless --out and --force say so. */
+static void default_out(char *buf, size_t len, const sk_scenario *sc, const char *mode) {
   struct stat st;
-  if (stat(dir, &st) != 0)
-    mkdir(dir, 0777);
+  for (int k = 1; k < 10000; k++) {
+    if (k == 1)
+      snprintf(buf, len, "runs/%s-seed%llu-%s.h5", sc->name, sc->seed, mode);
+    else
+      snprintf(buf, len, "runs/%s-seed%llu-%s-%d.h5", sc->name, sc->seed, mode, k);
+    char part[SK_PATH_LEN + 8];
+    snprintf(part, sizeof part, "%s.part", buf);
+    if (lstat(buf, &st) != 0 && lstat(part, &st) != 0)
+      return;
+  }
 }
 
-/* Appends one key/value pair to the arrays sk_scenario_kv made (freed the same way). */
-static sk_status add_kv(char ***keys, char ***values, size_t *n, const char *k, const char *v) {
-  char **nk = realloc(*keys, (*n + 1) * sizeof *nk);
-  if (!nk)
-    return SK_ENOMEM;
-  *keys = nk;
-  char **nv = realloc(*values, (*n + 1) * sizeof *nv);
-  if (!nv)
-    return SK_ENOMEM;
-  *values = nv;
-  nk[*n] = strdup(k);
-  nv[*n] = strdup(v);
-  if (!nk[*n] || !nv[*n]) {
-    free(nk[*n]);
-    free(nv[*n]);
-    return SK_ENOMEM;
-  }
-  (*n)++;
-  return SK_OK;
+static void fmt_wall(double s, char *buf, size_t len) {
+  if (s < 120)
+    snprintf(buf, len, "%.0f s", s);
+  else if (s < 7200)
+    snprintf(buf, len, "%.0f min", s / 60);
+  else
+    snprintf(buf, len, "%.1f h", s / 3600);
 }
 
-/* Parses "max" (0) or "<N>x" / "<N>" (N > 0) into *factor. */
-static int parse_speed(const char *text, double *factor) {
-  if (strcmp(text, "max") == 0) {
-    *factor = 0;
-    return 1;
-  }
-  char *end;
-  errno = 0;
-  double v = strtod(text, &end);
-  if (end == text || errno || !isfinite(v) || v <= 0)
-    return 0;
-  if (*end == 'x' || *end == 'X')
-    end++;
-  if (*end)
-    return 0;
-  *factor = v;
-  return 1;
+static int exit_for(sk_status st) {
+  return st == SK_EINVAL ? 2 : 1;
 }
 
 int sk_run_main(int argc, char **argv) {
   const char *scenario_path = NULL, *out = NULL, *env_file = NULL, *mode_name = "off";
-  const char *ims_path = NULL, *audit_path = NULL;
+  const char *ims_path = NULL, *audit_path = NULL, *commands_path = NULL;
   const char *sets[MAX_SETS];
-  int n_sets = 0, json = 0, record = 1, show_progress = isatty(STDERR_FILENO);
+  int n_sets = 0, json = 0, record = 1, force = 0, show_progress = isatty(STDERR_FILENO);
   double speed = 0, duration_s = NAN;
   unsigned long long seed = 0;
   int have_seed = 0;
+  long threads = sysconf(_SC_NPROCESSORS_ONLN);
   char err[SK_ERR_LEN];
 
   for (int i = 1; i < argc; i++) {
@@ -412,7 +307,7 @@ int sk_run_main(int argc, char **argv) {
 #define NEED_VALUE()                                             \
   do {                                                           \
     if (!val)                                                    \
-      return bad("%s: missing value", a);                  \
+      return bad("%s: missing value", a);                        \
     i++;                                                         \
   } while (0)
     if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
@@ -432,11 +327,13 @@ int sk_run_main(int argc, char **argv) {
     } else if (strcmp(a, "--out") == 0) {
       NEED_VALUE();
       out = val;
+    } else if (strcmp(a, "--force") == 0) {
+      force = 1;
     } else if (strcmp(a, "--no-record") == 0) {
       record = 0;
     } else if (strcmp(a, "--speed") == 0) {
       NEED_VALUE();
-      if (!parse_speed(val, &speed))
+      if (!sk_parse_speed(val, &speed))
         return bad("--speed: '%s' is not 'max' or a positive factor like 60x", val);
     } else if (strcmp(a, "--set") == 0) {
       NEED_VALUE();
@@ -448,8 +345,8 @@ int sk_run_main(int argc, char **argv) {
       env_file = val;
     } else if (strcmp(a, "--mode") == 0) {
       NEED_VALUE();
-      if (strcmp(val, "off") && strcmp(val, "on") && strcmp(val, "advisory") &&
-          strcmp(val, "closed_loop"))
+      sk_run_mode m;
+      if (strcmp(val, "on") != 0 && sk_run_mode_parse(val, NULL, &m) != SK_OK)
         return bad("--mode: '%s' is not off, on, advisory or closed_loop", val);
       mode_name = val;
     } else if (strcmp(a, "--ims-model") == 0) {
@@ -458,6 +355,16 @@ int sk_run_main(int argc, char **argv) {
     } else if (strcmp(a, "--audit") == 0) {
       NEED_VALUE();
       audit_path = val;
+    } else if (strcmp(a, "--commands") == 0) {
+      NEED_VALUE();
+      commands_path = val;
+    } else if (strcmp(a, "--threads") == 0) {
+      NEED_VALUE();
+      char *end;
+      errno = 0;
+      threads = strtol(val, &end, 10);
+      if (errno || end == val || *end || threads < 1 || threads > 256)
+        return bad("--threads: '%s' is not a whole number from 1 to 256", val);
     } else if (strcmp(a, "--json") == 0) {
       json = 1;
     } else if (strcmp(a, "--progress") == 0) {
@@ -475,151 +382,67 @@ int sk_run_main(int argc, char **argv) {
   }
   if (!scenario_path)
     return bad("missing SCENARIO.json (see skadi run --help)");
+  if (!env_file && access(".env", R_OK) == 0)
+    env_file = ".env";
 
-  /* settings: defaults < environment < .env < scenario < --set */
-  sk_scenario *sc = malloc(sizeof *sc);
-  if (!sc) {
+  sk_session_config cfg;
+  sk_session_config_init(&cfg);
+  cfg.scenario_path = scenario_path;
+  cfg.use_env = 1;
+  cfg.env_file = env_file;
+  cfg.sets = sets;
+  cfg.n_sets = n_sets;
+  cfg.have_seed = have_seed;
+  cfg.seed = seed;
+  cfg.duration_s = duration_s;
+  cfg.mode = mode_name;
+  cfg.ims_model_path = ims_path;
+  cfg.force = force;
+  cfg.version = SKADI_VERSION;
+  cfg.threads = threads < 1 ? 1 : (int)threads;
+  cfg.commands_path = commands_path;
+  cfg.source = "cli";
+
+  /* The default names need the effective scenario. */
+  char out_buf[SK_PATH_LEN], audit_buf[SK_PATH_LEN + 32];
+  sk_scenario *eff = malloc(sizeof *eff);
+  if (!eff) {
     fputs("skadi run: out of memory\n", stderr);
     return 1;
   }
-  int rc = 2;
-  sk_trace trace;
-  memset(&trace, 0, sizeof trace);
-  sk_twin *tw = NULL, *cf = NULL;
-  sk_controller *ctl = NULL;
-  FILE *audit = NULL;
-  char audit_buf[SK_PATH_LEN + 32];
-  sk_recorder *rec = NULL;
-  char **keys = NULL, **values = NULL;
-  size_t n_kv = 0;
-  char *scenario_json = NULL;
-  char out_buf[SK_PATH_LEN];
-
-  sk_scenario_defaults(sc);
-  if (sk_scenario_apply_env(sc, err, sizeof err) != SK_OK)
-    goto bad_input;
-  if (!env_file && access(".env", R_OK) == 0)
-    env_file = ".env";
-  if (env_file && sk_scenario_apply_dotenv(sc, env_file, err, sizeof err) != SK_OK)
-    goto bad_input;
-  if (sk_scenario_load(sc, scenario_path, err, sizeof err) != SK_OK)
-    goto bad_input;
-  for (int i = 0; i < n_sets; i++)
-    if (sk_scenario_set(sc, sets[i], err, sizeof err) != SK_OK)
-      goto bad_input;
-  if (have_seed)
-    sc->seed = seed;
-  if (!isnan(duration_s))
-    sc->duration_s = duration_s;
-  if (sk_scenario_validate(sc, err, sizeof err) != SK_OK)
-    goto bad_input;
-  if (sc->trace_csv[0] && sk_trace_load(&trace, sc->trace_csv, err, sizeof err) != SK_OK)
-    goto bad_input;
-
-  rc = 1;
-  if (sk_twin_create(&tw, sc, sc->trace_csv[0] ? &trace : NULL, err, sizeof err) != SK_OK) {
+  sk_status st = sk_session_config_scenario(&cfg, eff, err, sizeof err);
+  sk_run_mode mode = SK_RUN_OFF;
+  if (st == SK_OK && sk_run_mode_parse(mode_name, eff, &mode) != SK_OK)
+    st = SK_EINVAL;
+  if (st == SK_OK && record && !out) {
+    default_out(out_buf, sizeof out_buf, eff, sk_run_mode_name(mode));
+    out = out_buf;
+  }
+  free(eff);
+  if (st != SK_OK) {
     fprintf(stderr, "skadi run: %s\n", err);
-    goto done;
+    return exit_for(st);
   }
-
-  if (strcmp(mode_name, "on") == 0) /* the seed's DEFAULT_MODE picks */
-    mode_name = sc->settings.default_mode_closed_loop ? "closed_loop" : "advisory";
-  int optimize = strcmp(mode_name, "off") != 0;
-  if (optimize) {
-    sk_ims_model *ims = NULL;
-    if (ims_path) {
-      ims = malloc(sizeof *ims);
-      if (!ims || sk_ims_load(ims, ims_path, NULL, 0, err, sizeof err) != SK_OK) {
-        if (!ims)
-          snprintf(err, sizeof err, "out of memory");
-        free(ims);
-        rc = 2;
-        fprintf(stderr, "skadi run: --ims-model: %s\n", err);
-        goto done;
-      }
-    }
-    sk_status st = sk_twin_create(&cf, sc, sc->trace_csv[0] ? &trace : NULL, err, sizeof err);
-    if (st == SK_OK)
-      st = sk_controller_create(&ctl, sc,
-                                strcmp(mode_name, "closed_loop") == 0 ? SK_MODE_CLOSED_LOOP
-                                                                       : SK_MODE_ADVISORY,
-                                ims, err, sizeof err);
-    free(ims);
-    if (st != SK_OK) {
-      rc = st == SK_EINVAL ? 2 : 1;
-      fprintf(stderr, "skadi run: %s\n", err);
-      goto done;
-    }
-  }
-
-  if (record) {
-    if (!out) {
-      snprintf(out_buf, sizeof out_buf, "runs/%s-seed%llu.h5", sc->name, sc->seed);
-      out = out_buf;
-    }
-    ensure_parent(out);
-    scenario_json = sk_scenario_to_json(sc);
-    if (!scenario_json || sk_scenario_kv(sc, &keys, &values, &n_kv) != SK_OK ||
-        add_kv(&keys, &values, &n_kv, "run.mode", mode_name) != SK_OK) {
-      fputs("skadi run: out of memory\n", stderr);
-      goto done;
-    }
-    int n_racks = sc->n_rows * sc->racks_per_row;
-    char(*ids)[8] = calloc((size_t)n_racks, 8);
-    const char **id_ptrs = calloc((size_t)n_racks, sizeof *id_ptrs);
-    int *rows = calloc((size_t)n_racks, sizeof *rows), *pos = calloc((size_t)n_racks, sizeof *pos);
-    sk_status st = SK_ENOMEM;
-    if (ids && id_ptrs && rows && pos) {
-      for (int i = 0; i < n_racks; i++) {
-        sk_scenario_rack_id(sc, i, ids[i]);
-        id_ptrs[i] = ids[i];
-        rows[i] = i / sc->racks_per_row;
-        pos[i] = i % sc->racks_per_row;
-      }
-      sk_recorder_config cfg = {out,
-                                sc->name,
-                                scenario_json,
-                                SKADI_VERSION,
-                                sc->seed,
-                                sc->duration_s,
-                                sc->sample_period_s,
-                                n_kv,
-                                (const char *const *)keys,
-                                (const char *const *)values,
-                                (size_t)n_racks,
-                                id_ptrs,
-                                rows,
-                                pos};
-      st = sk_recorder_create(&rec, &cfg, err, sizeof err);
-    } else {
-      snprintf(err, sizeof err, "out of memory");
-    }
-    free(ids);
-    free(id_ptrs);
-    free(rows);
-    free(pos);
-    if (st != SK_OK) {
-      fprintf(stderr, "skadi run: cannot record: %s\n", err);
-      goto done;
-    }
-  }
-
-  if (optimize && !audit_path && rec) {
+  if (record && mode != SK_RUN_OFF && !audit_path) {
     snprintf(audit_buf, sizeof audit_buf, "%s.actions.jsonl", out);
     audit_path = audit_buf;
   }
-  if (optimize && audit_path && !(audit = fopen(audit_path, "a"))) {
-    fprintf(stderr, "skadi run: --audit: cannot open %s: %s\n", audit_path, strerror(errno));
-    goto done;
+  cfg.record_path = record ? out : NULL;
+  cfg.audit_path = audit_path;
+  sk_session *s = NULL;
+  if ((st = sk_session_create(&s, &cfg, err, sizeof err)) != SK_OK) {
+    fprintf(stderr, "skadi run: %s\n", err);
+    return exit_for(st);
   }
+  const sk_scenario *sc = sk_session_scenario(s);
 
-  sink_ctx sink = {rec, SK_OK, 0};
-  sk_twin_sinks sinks = {sink_sample, sink_event, &sink};
-  sk_twin_set_sinks(tw, &sinks);
-  control_sink csink = {rec, &sink.st, audit};
-  if (ctl) {
-    sk_controller_sinks cs = {sink_action, sink_monitor, &csink};
-    sk_controller_set_sinks(ctl, &cs);
+  double end_s = (double)sk_session_end(s) * 1e-9;
+  if (speed > 0) {
+    char took[32];
+    fmt_wall(end_s / speed, took, sizeof took);
+    fprintf(stderr, "skadi run: paced at %gx real time, %.0f s of sim time take about %s "
+                    "(Ctrl-C stops it and keeps the recording)\n",
+            speed, end_s, took);
   }
 
   struct sigaction sa;
@@ -630,41 +453,18 @@ int sk_run_main(int argc, char **argv) {
   sigaction(SIGTERM, &sa, NULL);
 
   /* Chunks: a sample period at max speed; at most 50 ms of wall time when paced. */
-  sk_time_ns end = sk_twin_end(tw);
   sk_time_ns chunk = (sk_time_ns)llround(sc->sample_period_s * 1e9);
   if (speed > 0) {
     sk_time_ns paced = (sk_time_ns)llround(speed * 0.05 * 1e9);
     if (paced < chunk)
       chunk = paced > 0 ? paced : 1;
   }
-  double t0 = wall_now(), last_prog = 0;
-  sink.last_flush_wall = t0;
-  sk_time_ns step_ns = ctl ? sk_controller_interval(ctl) : 0;
-  while (sk_twin_now(tw) < end && !stop_signal && sink.st == SK_OK) {
-    sk_time_ns now = sk_twin_now(tw), next = now + chunk;
-    if (ctl) { /* stop exactly at every control boundary, whatever the pacing */
-      sk_time_ns boundary = (now / step_ns + 1) * step_ns;
-      if (boundary < next)
-        next = boundary;
-    }
-    if (next > end)
-      next = end;
-    if (ctl) {
-      advance_job job = {cf, next};
-      pthread_t th;
-      int threaded = pthread_create(&th, NULL, advance_thread, &job) == 0;
-      if (!threaded)
-        advance_thread(&job);
-      sk_twin_run_until(tw, next);
-      if (threaded)
-        pthread_join(th, NULL);
-      if (next % step_ns == 0)
-        sk_controller_step(ctl, tw, cf);
-    } else {
-      sk_twin_run_until(tw, next);
-    }
+  double t0 = wall_now(), last_prog = 0, last_flush = t0;
+  while (!sk_session_done(s) && !stop_signal) {
+    if (sk_session_step_until(s, sk_session_now(s) + chunk) != SK_OK)
+      break;
     double w = wall_now();
-    double sim_s = (double)sk_twin_now(tw) * 1e-9;
+    double sim_s = (double)sk_session_now(s) * 1e-9;
     if (speed > 0) {
       double target = t0 + sim_s / speed;
       if (target > w) {
@@ -674,118 +474,61 @@ int sk_run_main(int argc, char **argv) {
         w = wall_now();
       }
     }
-    if (rec && w - sink.last_flush_wall >= 1.0) {
-      if (sink.st == SK_OK)
-        sink.st = sk_recorder_flush(rec);
-      sink.last_flush_wall = w;
+    if (w - last_flush >= 1.0) {
+      sk_session_flush(s);
+      last_flush = w;
     }
     if (show_progress && w - last_prog >= 0.1) {
-      progress(sim_s / ((double)end * 1e-9), sim_s, (double)end * 1e-9, w - t0);
+      progress(sim_s / end_s, sim_s, end_s, w - t0);
       last_prog = w;
     }
   }
   double wall = wall_now() - t0;
+  double sim_now = (double)sk_session_now(s) * 1e-9;
   if (show_progress) {
-    progress((double)sk_twin_now(tw) / (double)end, (double)sk_twin_now(tw) * 1e-9,
-             (double)end * 1e-9, wall);
+    progress(sim_now / end_s, sim_now, end_s, wall);
     fputc('\n', stderr);
   }
 
-  sk_summary sum, cf_sum;
-  sk_controller_stats cstats;
-  memset(&cstats, 0, sizeof cstats);
-  sk_twin_summary(tw, &sum);
-  if (cf)
-    sk_twin_summary(cf, &cf_sum);
-  if (ctl)
-    sk_controller_stats_get(ctl, &cstats);
+  int rc = stop_signal ? 128 + (int)stop_signal : 0;
+  if (sk_session_status(s) != SK_OK) {
+    fprintf(stderr, "skadi run: %s\n", sk_session_error(s));
+    sk_session_destroy(s);
+    return 1;
+  }
+  sk_session_summary sum;
+  sk_session_summary_get(s, &sum);
   struct rusage ru;
   getrusage(RUSAGE_SELF, &ru);
-  run_info ri = {wall,
-                 wall > 0 ? sum.sim_s / wall : 0,
-                 sk_twin_events(tw),
-                 (double)ru.ru_maxrss / 1024.0,
-                 stop_signal ? "interrupted" : "completed",
-                 rec ? out : NULL,
-                 mode_name,
-                 cf ? &cf_sum : NULL,
-                 &cstats};
-
-  if (rec) {
-    if (sink.st != SK_OK) {
-      fprintf(stderr, "skadi run: recording failed: %s\n", sk_recorder_error(rec));
-      goto done;
-    }
-    sk_recorder_figure figs[] = {
-        {"sim_time_s", sum.sim_s, "s"},
-        {"prompts_served", sum.prompts_completed, "prompts"},
-        {"prompts_rejected", sum.prompts_rejected, "prompts"},
-        {"j_per_prompt_wh", sum.wh_per_prompt, "Wh/prompt"},
-        {"pue", sum.pue, "1"},
-        {"latency_p95_ms", sum.ttft_p95_ms, "ms"},
-        {"inlet_compliance_pct", sum.inlet_compliance_pct, "%"},
-        {"max_inlet_c", sum.max_inlet_c, "degC"},
-        {"it_kwh", sum.it_kwh, "kWh"},
-        {"crah_fan_kwh", sum.crah_fan_kwh, "kWh"},
-        {"pump_kwh", sum.pump_kwh, "kWh"},
-        {"chiller_kwh", sum.chiller_kwh, "kWh"},
-        {"tower_kwh", sum.tower_kwh, "kWh"},
-        {"losses_kwh", sum.losses_kwh, "kWh"},
-        {"misc_kwh", sum.misc_kwh, "kWh"},
-        {"facility_kwh", sum.facility_kwh, "kWh"},
-        {"cf_j_per_prompt_wh", cf ? cf_sum.wh_per_prompt : NAN, "Wh/prompt"},
-        {"cf_prompts_served", cf ? cf_sum.prompts_completed : NAN, "prompts"},
-        {"cf_it_kwh", cf ? cf_sum.it_kwh : NAN, "kWh"},
-        {"cf_crah_fan_kwh", cf ? cf_sum.crah_fan_kwh : NAN, "kWh"},
-        {"cf_pump_kwh", cf ? cf_sum.pump_kwh : NAN, "kWh"},
-        {"cf_chiller_kwh", cf ? cf_sum.chiller_kwh : NAN, "kWh"},
-        {"cf_tower_kwh", cf ? cf_sum.tower_kwh : NAN, "kWh"},
-        {"cf_losses_kwh", cf ? cf_sum.losses_kwh : NAN, "kWh"},
-        {"cf_misc_kwh", cf ? cf_sum.misc_kwh : NAN, "kWh"},
-        {"cf_facility_kwh", cf ? cf_sum.facility_kwh : NAN, "kWh"},
-        {"energy_saved_pct", cf ? saved_pct(&sum, &cf_sum) : NAN, "%"},
-        {"actions_applied", cstats.applied, "actions"},
-        {"actions_rolled_back", cstats.rolled_back, "actions"},
-    };
-    sk_recorder_figure info[] = {
-        {"wall_time_s", ri.wall_s, "s"},
-        {"speedup", ri.speedup, "x"},
-        {"events", (double)ri.events, "events"},
-        {"peak_rss_mb", ri.peak_rss_mb, "MiB"},
-    };
-    if (sk_recorder_finish(rec, figs, sizeof figs / sizeof figs[0], info,
-                           sizeof info / sizeof info[0], ri.status) != SK_OK) {
-      fprintf(stderr, "skadi run: recording failed: %s\n", sk_recorder_error(rec));
-      goto done;
-    }
+  sk_session_wall wi = {wall, wall > 0 ? sum.run.sim_s / wall : 0, (double)ru.ru_maxrss / 1024.0};
+  const char *status = stop_signal ? "interrupted" : "completed";
+  if (sk_session_finish(s, &wi, status) != SK_OK) {
+    fprintf(stderr, "skadi run: %s\n", sk_session_error(s));
+    sk_session_destroy(s);
+    return 1;
   }
-
+  run_info ri = {wall,
+                 wi.speedup,
+                 sum.events,
+                 wi.peak_rss_mb,
+                 status,
+                 sk_session_recording(s),
+                 sk_run_mode_name(sum.mode),
+                 sum.have_cf ? &sum.cf : NULL,
+                 &sum.control};
+  if (stop_signal && ri.out && out && strcmp(ri.out, out) != 0)
+    fprintf(stderr, "skadi run: interrupted: %s exists, so the partial recording is %s\n", out,
+            ri.out);
   if (json) {
-    cJSON *o = summary_json(sc, &sum, &ri);
+    cJSON *o = summary_json(sc, &sum.run, &ri);
     char *text = o ? cJSON_Print(o) : NULL;
     if (text)
       printf("%s\n", text);
     free(text);
     cJSON_Delete(o);
   } else {
-    print_table(stdout, sc, &sum, &ri);
+    print_table(stdout, sc, &sum.run, &ri);
   }
-  rc = stop_signal ? 128 + (int)stop_signal : 0;
-  goto done;
-
-bad_input:
-  fprintf(stderr, "skadi run: %s\n", err);
-  rc = 2;
-done:
-  if (audit)
-    fclose(audit);
-  sk_recorder_close(rec);
-  sk_controller_destroy(ctl);
-  sk_twin_destroy(cf);
-  sk_twin_destroy(tw);
-  sk_trace_fini(&trace);
-  sk_scenario_free_kv(keys, values, n_kv);
-  free(scenario_json);
-  free(sc);
+  sk_session_destroy(s);
   return rc;
 }

@@ -103,6 +103,8 @@ struct sk_controller {
   sk_scenario sc;
   sk_mode mode;
   sk_time_ns fast_ns, slow_ns, next_slow_ns;
+  sk_time_ns t0_ns;          /* sim time the controller started: its warm-up counts from it */
+  int threads;               /* thread budget of the what-if forks, >= 1 */
   sk_controller_sinks sinks;
 
   sk_ims_model ims;
@@ -238,6 +240,7 @@ sk_status sk_controller_create(sk_controller **out, const sk_scenario *sc, sk_mo
   c->fast_ns = (sk_time_ns)llround(sc->settings.fast_loop_interval_s * 1e9);
   c->slow_ns = (sk_time_ns)llround(sc->settings.slow_loop_interval_s * 1e9);
   c->next_slow_ns = c->slow_ns;
+  c->threads = 1;
   c->mms = calloc((size_t)c->n_racks, sizeof *c->mms);
   c->avoided = calloc((size_t)c->n_racks, sizeof *c->avoided);
   c->mon = calloc((size_t)c->n_racks, sizeof *c->mon);
@@ -300,6 +303,33 @@ void sk_controller_set_sinks(sk_controller *c, const sk_controller_sinks *s) {
 
 sk_time_ns sk_controller_interval(const sk_controller *c) {
   return c->fast_ns;
+}
+
+void sk_controller_start_at(sk_controller *c, sk_time_ns t0_ns) {
+  c->t0_ns = t0_ns;
+  c->next_slow_ns = (t0_ns / c->slow_ns + 1) * c->slow_ns;
+}
+
+void sk_controller_set_threads(sk_controller *c, int threads) {
+  c->threads = threads < 1 ? 1 : threads;
+}
+
+void sk_controller_set_mode(sk_controller *c, sk_mode mode) {
+  c->mode = mode;
+}
+
+sk_mode sk_controller_mode(const sk_controller *c) {
+  return c->mode;
+}
+
+void sk_controller_settings_changed(sk_controller *c, const sk_scenario *sc, sk_time_ns now) {
+  c->sc.settings = sc->settings;
+  c->sc.control = sc->control;
+  sk_time_ns slow = (sk_time_ns)llround(sc->settings.slow_loop_interval_s * 1e9);
+  if (slow != c->slow_ns) { /* the next slow tick: the new period's next multiple */
+    c->slow_ns = slow;
+    c->next_slow_ns = (now / slow + 1) * slow;
+  }
 }
 
 void sk_controller_stats_get(const sk_controller *c, sk_controller_stats *out) {
@@ -407,7 +437,7 @@ static void monitor(sk_controller *c, sk_twin *opt) {
    * averaged, and (without a given model) the IMS collects its nominal training rows.
    * No guardrail or optimizer acts before it ends. */
   if (!c->warm_ready) {
-    if (t_s <= c->sc.control.ims_warmup_s) {
+    if (t_s - (double)c->t0_ns * 1e-9 <= c->sc.control.ims_warmup_s) {
       for (int i = 0; i < n; i++)
         c->warm_inlet[i] += rows[i].inlet_c;
       c->warm_ticks += 1;
@@ -716,10 +746,9 @@ static void *fork_worker(void *arg) {
   return NULL;
 }
 
-static void run_forks(const sk_twin *opt, const plan *list, const int *kind, int n,
+static void run_forks(int threads, const sk_twin *opt, const plan *list, const int *kind, int n,
                       double horizon_s, forecast *fc) {
-  long cores = sysconf(_SC_NPROCESSORS_ONLN);
-  int t = cores < 1 ? 1 : (cores > MAX_FORK_THREADS ? MAX_FORK_THREADS : (int)cores);
+  int t = threads < 1 ? 1 : (threads > MAX_FORK_THREADS ? MAX_FORK_THREADS : threads);
   if (t > n)
     t = n;
   fork_job jobs[MAX_FORK_THREADS];
@@ -1032,7 +1061,7 @@ static void follow_levers(sk_controller *c, const sk_twin *opt, const plan *extr
   int kind[2] = {1, 1};
   forecast f[2] = {{.inlet = in, .traj = in + 2 * nr, .traj_n = c->settle_n, .traj_step = c->fast_ns},
                    {.inlet = in + nr}};
-  run_forks(opt, two, kind, 2, (double)c->settle_n * (double)c->fast_ns * 1e-9, f);
+  run_forks(c->threads, opt, two, kind, 2, (double)c->settle_n * (double)c->fast_ns * 1e-9, f);
   if (f[0].ok && f[1].ok) {
     /* settled: the levers' inlet change; on the way there: the room's own transient */
     for (size_t i = 0; i < nr; i++)
@@ -1155,7 +1184,7 @@ static int combine(sk_controller *c, const sk_twin *opt, const plan *list, int n
   if (nc < 2 || !concat(list, chosen, nc, &all))
     return 0;
   int one = 1;
-  run_forks(opt, &all, &one, 1, ctl->horizon_s, joint);
+  run_forks(c->threads, opt, &all, &one, 1, ctl->horizon_s, joint);
   if (!joint->ok)
     return 0;
   *joint_saving = 100.0 * (base->whpp - joint->whpp) / base->whpp;
@@ -1182,7 +1211,7 @@ static void slow_loop(sk_controller *c, sk_twin *opt) {
     fc[i].ok = 0;
     fc[i].inlet = inlets + (size_t)i * (size_t)c->n_racks;
   }
-  run_forks(opt, list, kind, n + 1, c->sc.control.horizon_s, fc);
+  run_forks(c->threads, opt, list, kind, n + 1, c->sc.control.horizon_s, fc);
   forecast base = fc[n];
   if (!base.ok) {
     free(inlets);

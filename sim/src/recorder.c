@@ -225,7 +225,16 @@ typedef struct {
   hsize_t chunk_rows; /* rows per chunk = rows per buffer */
 } table_spec;
 
-enum { T_RACKS, T_CRAH, T_ROOM, T_EVENTS, T_MONITOR, T_ACTIONS, N_TABLES };
+static const field command_fields[] = {
+    FIELD(sk_command_record, ts, KIND_F64, "s", "sim time the command was applied"),
+    FIELD(sk_command_record, seq, KIND_I64, "1", "order of application"),
+    FIELD(sk_command_record, kind, KIND_STR, "", "mode, kill_switch, set, effect_start, ..."),
+    FIELD(sk_command_record, key, KIND_STR, "", "setting, effect or lever"),
+    FIELD(sk_command_record, value, KIND_STR, "", "value as text"),
+    FIELD(sk_command_record, source, KIND_STR, "", "who posted it"),
+};
+
+enum { T_RACKS, T_CRAH, T_ROOM, T_EVENTS, T_MONITOR, T_ACTIONS, T_COMMANDS, N_TABLES };
 
 /* Chunk sizes: big enough that deflate sees tens of KiB per chunk and the chunk index
  * stays small, small enough that a chunk (= the table's buffer) stays well inside
@@ -244,6 +253,8 @@ static const table_spec table_specs[N_TABLES] = {
      COUNT(monitor_fields), sizeof(sk_monitor_record), 4096},
     {"/actions", "audit trail: every proposal, decision, prediction and realized effect",
      action_fields, COUNT(action_fields), sizeof(sk_action_record), 256},
+    {"/commands", "commands applied to the run, in order", command_fields, COUNT(command_fields),
+     sizeof(sk_command_record), 64},
 };
 
 static const table_spec racks_spec = {"/racks",          "the racks of the room, static",
@@ -718,6 +729,10 @@ sk_status sk_recorder_add_event(sk_recorder *rec, const sk_event_record *ev) {
 
 sk_status sk_recorder_add_monitor(sk_recorder *rec, const sk_monitor_record *rows, size_t n) {
   return append(rec, T_MONITOR, rows, n);
+}
+
+sk_status sk_recorder_add_command(sk_recorder *rec, const sk_command_record *c) {
+  return append(rec, T_COMMANDS, c, 1);
 }
 
 sk_status sk_recorder_add_action(sk_recorder *rec, const sk_action_record *a) {

@@ -71,27 +71,38 @@ typedef struct {
   unsigned open;            /* LO_OPEN | HI_OPEN */
   const char *unit;         /* "" = dimensionless */
   const char *help;         /* brief, with the source of the default */
+  unsigned live;            /* 0: fixed for a run; else it may change while a session runs,
+                               and SK_LIVE_TWIN / SK_LIVE_CONTROL name the parts that must
+                               take the new value (the row's apply hook, which the session
+                               calls: sk_twin_settings_changed, sk_controller_settings_changed) */
 } setting;
 
 static const char *const mode_names[] = {"advisory", "closed_loop", NULL};
 
 #define FLD(f) offsetof(sk_scenario, f), sizeof(((sk_scenario *)0)->f)
 #define DBL(k, f, d, lo, hi, op, u, h)                                                             \
-  { k, NULL, KT_DOUBLE, FLD(f), d, NULL, NULL, lo, hi, op, u, h }
+  { k, NULL, KT_DOUBLE, FLD(f), d, NULL, NULL, lo, hi, op, u, h, 0 }
 #define INT(k, f, d, lo, hi, u, h)                                                                 \
-  { k, NULL, KT_INT, FLD(f), d, NULL, NULL, lo, hi, 0, u, h }
+  { k, NULL, KT_INT, FLD(f), d, NULL, NULL, lo, hi, 0, u, h, 0 }
 #define STR(k, f, d, h)                                                                            \
-  { k, NULL, KT_STRING, FLD(f), 0, d, NULL, 0, 0, 0, "", h }
+  { k, NULL, KT_STRING, FLD(f), 0, d, NULL, 0, 0, 0, "", h, 0 }
 #define ENV_DBL(k, e, f, d, lo, hi, op, u, h)                                                      \
-  { k, e, KT_DOUBLE, FLD(f), d, NULL, NULL, lo, hi, op, u, h }
+  { k, e, KT_DOUBLE, FLD(f), d, NULL, NULL, lo, hi, op, u, h, 0 }
 #define ENV_INT(k, e, f, d, lo, hi, u, h)                                                          \
-  { k, e, KT_INT, FLD(f), d, NULL, NULL, lo, hi, 0, u, h }
+  { k, e, KT_INT, FLD(f), d, NULL, NULL, lo, hi, 0, u, h, 0 }
+/* Live keys: the same rows with the parts a change must reach. */
+#define LIVE_DBL(k, f, d, lo, hi, op, u, h, live)                                                  \
+  { k, NULL, KT_DOUBLE, FLD(f), d, NULL, NULL, lo, hi, op, u, h, live }
+#define LIVE_ENV_DBL(k, e, f, d, lo, hi, op, u, h, live)                                           \
+  { k, e, KT_DOUBLE, FLD(f), d, NULL, NULL, lo, hi, op, u, h, live }
+#define TW SK_LIVE_TWIN
+#define CT SK_LIVE_CONTROL
 
 static const setting table[] = {
     STR("name", name, "unnamed", "scenario name, stored in recordings"),
     STR("description", description, "", "free text"),
     {"seed", NULL, KT_SEED, FLD(seed), 1, NULL, NULL, 0, SEED_MAX, 0, "",
-     "run seed; every RNG stream derives from it"},
+     "run seed; every RNG stream derives from it", 0},
     DBL("duration_s", duration_s, 86400, 0, MAX_DURATION_S, LO_OPEN, "s",
         "simulated time to run (--duration)"),
     DBL("sample_period_s", sample_period_s, 10, 0.1, 3600, 0, "s", "telemetry sample period"),
@@ -240,10 +251,10 @@ static const setting table[] = {
     DBL("plant.wetbulb_peak_hour", plant.wetbulb_peak_hour, 15, 0, 24, HI_OPEN, "h",
         "hour of day of the warmest wet bulb"),
 
-    ENV_DBL("settings.sla_latency_ms", "SLA_LATENCY_MS", settings.sla_latency_ms, 250, 0, 60000,
-            LO_OPEN, "ms", "p95 time-to-first-token limit (seed)"),
-    ENV_DBL("settings.inlet_max_c", "INLET_MAX_C", settings.inlet_max_c, 28.0, 15, 45, 0, "°C",
-            "rack inlet limit (seed)"),
+    LIVE_ENV_DBL("settings.sla_latency_ms", "SLA_LATENCY_MS", settings.sla_latency_ms, 250, 0,
+                 60000, LO_OPEN, "ms", "p95 time-to-first-token limit (seed)", TW | CT),
+    LIVE_ENV_DBL("settings.inlet_max_c", "INLET_MAX_C", settings.inlet_max_c, 28.0, 15, 45, 0,
+                 "°C", "rack inlet limit (seed)", TW | CT),
     ENV_DBL("settings.rack_kw_cap", "RACK_KW_CAP", settings.rack_kw_cap, 12.0, 0, 100, LO_OPEN,
             "kW", "rack power cap (seed)"),
     ENV_DBL("settings.ims_tau_fast_percentile", "IMS_TAU_FAST_PERCENTILE",
@@ -258,38 +269,45 @@ static const setting table[] = {
             1000, "ticks", "MMS ticks above τ_persist before persistent (seed)"),
     ENV_DBL("settings.fast_loop_interval_s", "FAST_LOOP_INTERVAL_S", settings.fast_loop_interval_s,
             10, 0.1, 3600, 0, "s", "guardrail loop period (seed)"),
-    ENV_DBL("settings.slow_loop_interval_s", "SLOW_LOOP_INTERVAL_S", settings.slow_loop_interval_s,
-            120, 1, 86400, 0, "s", "optimizer loop period (seed)"),
-    ENV_DBL("settings.write_rate_limit_s", "WRITE_RATE_LIMIT_S", settings.write_rate_limit_s, 120,
-            0, 86400, 0, "s", "min time between setpoint writes per device (seed)"),
+    LIVE_ENV_DBL("settings.slow_loop_interval_s", "SLOW_LOOP_INTERVAL_S",
+                 settings.slow_loop_interval_s, 120, 1, 86400, 0, "s",
+                 "optimizer loop period (seed)", CT),
+    LIVE_ENV_DBL("settings.write_rate_limit_s", "WRITE_RATE_LIMIT_S", settings.write_rate_limit_s,
+                 120, 0, 86400, 0, "s", "min time between setpoint writes per device (seed)", CT),
     {"settings.default_mode", "DEFAULT_MODE", KT_ENUM, FLD(settings.default_mode_closed_loop), 0,
-     "advisory", mode_names, 0, 0, 0, "", "optimizer mode at start (seed)"},
+     "advisory", mode_names, 0, 0, 0, "", "optimizer mode at start (seed)", 0},
     {"settings.global_kill_switch", "GLOBAL_KILL_SWITCH", KT_BOOL, FLD(settings.global_kill_switch),
-     0, NULL, NULL, 0, 1, 0, "", "stops every automatic action (seed)"},
+     0, NULL, NULL, 0, 1, 0, "", "stops every automatic action (seed)", CT},
 
     DBL("control.horizon_s", control.horizon_s, 120, 10, 3600, 0, "s",
         "what-if fork horizon for each optimizer candidate"),
-    DBL("control.min_saving_pct", control.min_saving_pct, 0.2, 0, 100, 0, "%",
-        "smallest predicted Wh/prompt saving worth acting on"),
-    DBL("control.min_move_saving_pct", control.min_move_saving_pct, 0.05, 0, 100, 0, "%",
-        "smallest predicted saving of one move that may join a combined move"),
+    LIVE_DBL("control.min_saving_pct", control.min_saving_pct, 0.2, 0, 100, 0, "%",
+             "smallest predicted Wh/prompt saving worth acting on", CT),
+    LIVE_DBL("control.min_move_saving_pct", control.min_move_saving_pct, 0.05, 0, 100, 0, "%",
+             "smallest predicted saving of one move that may join a combined move", CT),
     DBL("control.supply_max_c", control.supply_max_c, 25, 10, 35, 0, "°C",
         "highest supply setpoint a chilled-water reset may lift a row to (physics §8.2: 18-25)"),
-    DBL("control.max_inlet_c", control.max_inlet_c, 27, 10, 45, 0, "°C",
-        "the optimizer may not raise a forecast inlet above this (ASHRAE recommended top, §8.2)"),
-    DBL("control.rollback_worse_pct", control.rollback_worse_pct, 0.1, 0, 100, 0, "%",
-        "roll an action back when its realized saving is below minus this"),
-    DBL("control.max_p95_increase_pct", control.max_p95_increase_pct, 5, 0, 1000, 0, "%",
-        "latency budget: the forecast TTFT p95 rises of all applied moves together stay within this"),
+    LIVE_DBL("control.max_inlet_c", control.max_inlet_c, 27, 10, 45, 0, "°C",
+             "the optimizer may not raise a forecast inlet above this (ASHRAE recommended top, §8.2)",
+             CT),
+    LIVE_DBL("control.rollback_worse_pct", control.rollback_worse_pct, 0.1, 0, 100, 0, "%",
+             "roll an action back when its realized saving is below minus this", CT),
+    LIVE_DBL("control.max_p95_increase_pct", control.max_p95_increase_pct, 5, 0, 1000, 0, "%",
+             "latency budget: the forecast TTFT p95 rises of all applied moves together stay within this",
+             CT),
     {"control.gpu_cap_lever", NULL, KT_BOOL, FLD(control.gpu_cap_lever), 0, NULL, NULL, 0, 1, 0, "",
-     "let the optimizer lower the GPU power cap: saves energy, spends latency (docs/CONTROL.md)"},
+     "let the optimizer lower the GPU power cap: saves energy, spends latency (docs/CONTROL.md)",
+     CT},
     DBL("control.ims_warmup_s", control.ims_warmup_s, 1800, 60, 86400, 0, "s",
         "nominal warm-up at the start of a run that the IMS trains on"),
     INT("control.ims_clusters", control.ims_clusters, 8, 1, 64, "clusters",
         "IMS k-means clusters (seed: --n-clusters 8)"),
     {"control.test_force_harmful", NULL, KT_BOOL, FLD(control.test_force_harmful), 0, NULL, NULL,
-     0, 1, 0, "", "test hook: the optimizer applies its worst candidate (to test rollback)"},
+     0, 1, 0, "", "test hook: the optimizer applies its worst candidate (to test rollback)", 0},
 };
+
+#undef TW
+#undef CT
 
 #define N_SETTINGS (sizeof table / sizeof table[0])
 
@@ -1842,6 +1860,61 @@ void sk_scenario_free_kv(char **keys, char **values, size_t n) {
 }
 
 /* One row of the key table, as text cells. */
+/* ------------------------------------------------------------------------------------ */
+/* Live keys: get and set by name while a session runs                                  */
+
+unsigned sk_scenario_key_live(const char *key) {
+  const setting *s = lookup_any(key);
+  return s != NULL ? s->live : 0;
+}
+
+sk_status sk_scenario_set_live(sk_scenario *sc, const char *key, const char *value,
+                               unsigned *apply, char *err, size_t errlen) {
+  char reason[256];
+  const setting *s = lookup_any(key);
+  if (s == NULL) {
+    unknown_reason(key, reason, sizeof reason);
+    sk_errf(err, errlen, "%s: %s", key, reason);
+    return SK_ENOTFOUND;
+  }
+  if (!s->live) {
+    sk_errf(err, errlen, "%s: not a live key: it is fixed for the whole run (`skadi keys` marks "
+            "the live ones)", s->key);
+    return SK_EINVAL;
+  }
+  sk_scenario *tmp = malloc(sizeof *tmp);
+  if (tmp == NULL) {
+    sk_errf(err, errlen, "%s: out of memory", s->key);
+    return SK_ENOMEM;
+  }
+  *tmp = *sc;
+  sk_status st = set_from_text(tmp, s, value, reason, sizeof reason);
+  if (st != SK_OK)
+    sk_errf(err, errlen, "%s: %s", s->key, reason);
+  else if ((st = sk_scenario_validate(tmp, err, errlen)) == SK_OK)
+    *sc = *tmp;
+  free(tmp);
+  if (st == SK_OK && apply != NULL)
+    *apply = s->live;
+  return st;
+}
+
+sk_status sk_scenario_get(const sk_scenario *sc, const char *key, char *buf, size_t len) {
+  const setting *s = lookup_any(key);
+  if (s == NULL) {
+    if (len > 0)
+      buf[0] = '\0';
+    return SK_ENOTFOUND;
+  }
+  format_value(sc, s, buf, len);
+  return SK_OK;
+}
+
+const char *sk_scenario_key_name(const char *key) {
+  const setting *s = lookup_any(key);
+  return s != NULL ? s->key : NULL;
+}
+
 typedef struct {
   char cell[6][160];
 } key_row;
@@ -1910,7 +1983,7 @@ void sk_scenario_print_keys(FILE *out) {
     for (int c = 0; c < 6; c++)
       pad(out, r.cell[c], width[c] + 2);
     fputs(table[i].help, out);
-    fputc('\n', out);
+    fputs(table[i].live ? " [live]\n" : "\n", out);
   }
 }
 
@@ -1920,9 +1993,9 @@ void sk_scenario_print_keys_markdown(FILE *out) {
   key_row r;
   for (size_t i = 0; i < N_SETTINGS; i++) {
     key_row_of(&table[i], &r);
-    fprintf(out, "| `%s` | %s | %s | %s | %s | %s | %s |\n", r.cell[0],
+    fprintf(out, "| `%s` | %s | %s | %s | %s | %s | %s%s |\n", r.cell[0],
             r.cell[1][0] ? r.cell[1] : "", r.cell[2], r.cell[3], r.cell[4], r.cell[5],
-            table[i].help);
+            table[i].help, table[i].live ? " **live**" : "");
   }
 }
 

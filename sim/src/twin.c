@@ -115,6 +115,9 @@ struct sk_twin {
   uint64_t probe_ttft_n;
   double probe_bin_ms;        /* 2 x SLA / PROBE_BINS */
   int timeline_frozen;        /* no effect starts or stops any more (sk_twin_freeze_timeline) */
+  unsigned char effect_on[SK_MAX_EFFECTS]; /* the timeline effects running now: a start of a
+                                              running effect or a stop of a stopped one (a
+                                              command came first) does nothing */
 };
 
 static void probe_ttft_add(sk_twin *tw, double ms) {
@@ -462,14 +465,22 @@ static void effect_stop(sk_twin *tw, int ei) {
   emit_event(tw, ef, "stop");
 }
 
+/* Starts (on = 1) or stops effect ei unless it already is so. */
+static void effect_switch(sk_twin *tw, int ei, int on) {
+  if (tw->effect_on[ei] == on)
+    return;
+  tw->effect_on[ei] = (unsigned char)on;
+  if (on)
+    effect_start(tw, ei);
+  else
+    effect_stop(tw, ei);
+}
+
 static void on_effect(sk_engine *eng, void *world, uint32_t target, uint64_t arg) {
   (void)eng;
   if (((sk_twin *)world)->timeline_frozen)
     return; /* a what-if fork: the scripted future is not known */
-  if (arg == 0)
-    effect_start(world, (int)target);
-  else
-    effect_stop(world, (int)target);
+  effect_switch(world, (int)target, arg == 0);
 }
 
 /* --- plant tick and telemetry ----------------------------------------------------------- */
@@ -806,7 +817,6 @@ sk_status sk_twin_create(sk_twin **out, const sk_scenario *sc, const sk_trace *t
   for (int row = 0; row < SK_MAX_ROWS; row++)
     tw->row_max_inlet[row] = -INFINITY;
   sk_qsketch_init(&tw->win_ttft, SK_QSKETCH_DEFAULT_ALPHA);
-  tw->probe_bin_ms = 2.0 * sc->settings.sla_latency_ms / PROBE_BINS;
   sk_twin_probe_reset(tw);
   sk_qsketch_init(&tw->tot_ttft, SK_QSKETCH_DEFAULT_ALPHA);
   for (int i = 0; i < tw->n_racks; i++)
@@ -1051,7 +1061,41 @@ void sk_twin_freeze_timeline(sk_twin *tw) {
   tw->timeline_frozen = 1;
 }
 
+int sk_twin_effect_find(const sk_twin *tw, const char *name) {
+  for (int e = 0; e < tw->sc.n_effects; e++)
+    if (strcmp(tw->sc.effects[e].name, name) == 0)
+      return e;
+  return -1;
+}
+
+int sk_twin_effect_running(const sk_twin *tw, int e) {
+  return e >= 0 && e < tw->sc.n_effects && tw->effect_on[e];
+}
+
+sk_status sk_twin_effect_start(sk_twin *tw, int e, sk_time_ns stop_ns) {
+  if (e < 0 || e >= tw->sc.n_effects)
+    return SK_EINVAL;
+  effect_switch(tw, e, 1);
+  if (stop_ns > sk_engine_now(tw->eng) && stop_ns <= tw->end_ns)
+    return sk_engine_schedule(tw->eng, stop_ns, EV_EFFECT, (uint32_t)e, 1, NULL);
+  return SK_OK;
+}
+
+sk_status sk_twin_effect_stop(sk_twin *tw, int e) {
+  if (e < 0 || e >= tw->sc.n_effects)
+    return SK_EINVAL;
+  effect_switch(tw, e, 0);
+  return SK_OK;
+}
+
+void sk_twin_settings_changed(sk_twin *tw, const sk_settings *st) {
+  tw->sc.settings = *st;
+  /* the probe's bins follow the SLA from its next reset (the probe in progress keeps the
+   * bins its counts were made with) */
+}
+
 void sk_twin_probe_reset(sk_twin *tw) {
+  tw->probe_bin_ms = 2.0 * tw->sc.settings.sla_latency_ms / PROBE_BINS;
   memset(&tw->probe, 0, sizeof tw->probe);
   tw->probe.max_inlet_c = -INFINITY;
   memset(tw->probe_ttft, 0, sizeof tw->probe_ttft);

@@ -301,13 +301,15 @@ static void sleep_s(double s) {
   nanosleep(&ts, NULL);
 }
 
-/* SIGKILL mid-run: the file is readable up to the last flush (about a second ago). */
+/* SIGKILL mid-run: the run's file, still under its .part name (it never became k.h5),
+ * is readable up to the last flush (about a second ago). */
 START_TEST(sigkill_leaves_readable_file) {
   pid_t pid = start_paced(tu_tmp("k.h5"));
   sleep_s(4.0);
   kill(pid, SIGKILL);
   ck_assert_int_eq(tu_wait(pid), 128 + SIGKILL);
-  int rows = py_rows_mode(tu_tmp("k.h5"), 1);
+  ck_assert_int_ne(access(tu_tmp("k.h5"), F_OK), 0);
+  int rows = py_rows_mode(tu_tmp("k.h5.part"), 1);
   /* 300x for ~4 s = ~1200 s simulated = ~120 samples; at least 2 s of it flushed */
   ck_assert_int_ge(rows, 30);
   ck_assert_int_lt(rows, 720);

@@ -4,9 +4,9 @@
  * the IMS but trigger no guardrail, an action forced to hurt is rolled back, and the heat
  * spike drives the MMS persistent.
  *
- * The harness does what `skadi run --mode ...` does: an optimized twin and a
- * counterfactual twin (no controller) advance in lockstep to every fast-loop boundary,
- * where the controller steps.
+ * The harness drives a run session (session.h), as `skadi run --mode ...` does: the
+ * session advances the optimized twin and the counterfactual twin (no controller) in
+ * lockstep to every fast-loop boundary, where the controller steps.
  */
 #define _POSIX_C_SOURCE 200809L /* mkdtemp, fork in testutil.h */
 
@@ -17,6 +17,7 @@
 
 #include "skadi/control.h"
 #include "skadi/scenario.h"
+#include "skadi/session.h"
 #include "skadi/twin.h"
 
 #include "testutil.h"
@@ -110,16 +111,35 @@ static void load(sk_scenario *sc, const char *name) {
   ck_assert_msg(sk_scenario_load(sc, path, err, sizeof err) == SK_OK, "%s", err);
 }
 
-/* Runs sc under the controller; fills the plant hashes of both twins and the trail. */
+typedef struct {
+  plant_hash *opt, *cf;
+  trail *t;
+} observed;
+
+static void obs_sample(void *ud, const sk_rack_sample *racks, int n_racks,
+                       const sk_crah_sample *crahs, int n_rows, const sk_room_sample *room) {
+  on_sample(((observed *)ud)->opt, racks, n_racks, crahs, n_rows, room);
+}
+
+static void obs_cf_sample(void *ud, const sk_rack_sample *racks, int n_racks,
+                          const sk_crah_sample *crahs, int n_rows, const sk_room_sample *room) {
+  on_sample(((observed *)ud)->cf, racks, n_racks, crahs, n_rows, room);
+}
+
+static void obs_action(void *ud, const sk_action_record *r) {
+  on_action(((observed *)ud)->t, r);
+}
+
+static void obs_monitor(void *ud, const sk_monitor_record *rows, int n) {
+  on_monitor(((observed *)ud)->t, rows, n);
+}
+
+/* Runs sc in a session (mode advisory or closed loop, with its counterfactual, two
+ * threads, no recording) stepped a sample period at a time, as `skadi run` steps it;
+ * fills the plant hashes of both twins and the trail. */
 static void run(const sk_scenario *sc, sk_mode mode, plant_hash *opt_h, plant_hash *cf_h,
                 trail *t, sk_controller_stats *stats) {
   char err[SK_ERR_LEN];
-  ck_assert_msg(sk_scenario_validate(sc, err, sizeof err) == SK_OK, "%s", err);
-  sk_twin *opt = NULL, *cf = NULL;
-  sk_controller *ctl = NULL;
-  ck_assert_int_eq(sk_twin_create(&opt, sc, NULL, err, sizeof err), SK_OK);
-  ck_assert_int_eq(sk_twin_create(&cf, sc, NULL, err, sizeof err), SK_OK);
-  ck_assert_msg(sk_controller_create(&ctl, sc, mode, NULL, err, sizeof err) == SK_OK, "%s", err);
   memset(opt_h, 0, sizeof *opt_h);
   memset(cf_h, 0, sizeof *cf_h);
   opt_h->window_s = cf_h->window_s = sc->settings.slow_loop_interval_s;
@@ -129,23 +149,27 @@ static void run(const sk_scenario *sc, sk_mode mode, plant_hash *opt_h, plant_ha
   t->rpr = sc->racks_per_row;
   for (int r = 0; r < SK_MAX_ROWS; r++)
     t->first_persistent_ts[r] = NAN;
-  sk_twin_sinks so = {on_sample, NULL, opt_h}, sf = {on_sample, NULL, cf_h};
-  sk_twin_set_sinks(opt, &so);
-  sk_twin_set_sinks(cf, &sf);
-  sk_controller_sinks cs = {on_action, on_monitor, t};
-  sk_controller_set_sinks(ctl, &cs);
-  sk_time_ns step = sk_controller_interval(ctl);
-  for (sk_time_ns now = step; now <= sk_twin_end(opt); now += step) {
-    sk_twin_run_until(opt, now);
-    sk_twin_run_until(cf, now);
-    ck_assert_int_eq(sk_controller_step(ctl, opt, cf), SK_OK);
-  }
-  sk_controller_stats_get(ctl, stats);
-  sk_twin_summary(opt, &opt_h->sum);
-  sk_twin_summary(cf, &cf_h->sum);
-  sk_controller_destroy(ctl);
-  sk_twin_destroy(cf);
-  sk_twin_destroy(opt);
+  sk_session_config cfg;
+  sk_session_config_init(&cfg);
+  cfg.scenario = sc;
+  cfg.mode = mode == SK_MODE_CLOSED_LOOP ? "closed_loop" : "advisory";
+  cfg.threads = 2;
+  sk_session *s = NULL;
+  ck_assert_msg(sk_session_create(&s, &cfg, err, sizeof err) == SK_OK, "%s", err);
+  observed o = {opt_h, cf_h, t};
+  sk_session_observer obs = {obs_sample, NULL, obs_action, obs_monitor, NULL, obs_cf_sample, &o};
+  sk_session_observe(s, &obs);
+  sk_time_ns chunk = (sk_time_ns)llround(sc->sample_period_s * 1e9);
+  while (!sk_session_done(s))
+    ck_assert_msg(sk_session_step_until(s, sk_session_now(s) + chunk) == SK_OK, "%s",
+                  sk_session_error(s));
+  sk_session_summary sum;
+  sk_session_summary_get(s, &sum);
+  ck_assert(sum.have_cf && sum.have_control);
+  *stats = sum.control;
+  opt_h->sum = sum.run;
+  cf_h->sum = sum.cf;
+  sk_session_destroy(s);
 }
 
 static int count(const trail *t, const char *decision, const char *loop) {

@@ -3,9 +3,9 @@
  * guardrail loop, the slow optimizer with what-if forks, guardrails, executors (through
  * sk_twin_apply) and the audit trail.
  *
- * The controller is an outer loop: the runner advances the optimized twin (and the
- * counterfactual twin, same scenario and seed with no controller) to every fast-loop
- * boundary and calls sk_controller_step there.  Every decision happens at a fixed sim
+ * The controller is an outer loop: the run session (session.h) advances the optimized
+ * twin (and the counterfactual twin, same scenario and seed with no controller) to every
+ * fast-loop boundary and calls sk_controller_step there.  Every decision happens at a fixed sim
  * time, so a run is still a pure function of (scenario, seed, mode).
  */
 #ifndef SKADI_CONTROL_H
@@ -37,6 +37,19 @@ void sk_controller_set_sinks(sk_controller *c, const sk_controller_sinks *s);
 
 /* Interval (ns) at which the runner must call sk_controller_step. */
 sk_time_ns sk_controller_interval(const sk_controller *c);
+
+/* The sim time the controller starts at (default 0): its warm-up counts from it and its
+ * slow ticks fall on the period's multiples after it.  Call before the first step. */
+void sk_controller_start_at(sk_controller *c, sk_time_ns t0_ns);
+/* Threads the what-if forks of a slow tick may use (default 1; the caller's budget). */
+void sk_controller_set_threads(sk_controller *c, int threads);
+/* Advisory <-> closed loop from the next step on. */
+void sk_controller_set_mode(sk_controller *c, sk_mode mode);
+sk_mode sk_controller_mode(const sk_controller *c);
+/* A live settings key changed (scenario.h, SK_LIVE_CONTROL): the controller takes sc's
+ * settings and control knobs at sim time now (a new slow period starts at its next
+ * multiple).  The fast interval and the IMS/MMS parameters are fixed for a run. */
+void sk_controller_settings_changed(sk_controller *c, const sk_scenario *sc, sk_time_ns now);
 
 /* Called with both twins at the same sim time (a multiple of the interval).  `cf` (the
  * counterfactual) may be NULL: then realized savings are not measured. */

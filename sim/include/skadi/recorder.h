@@ -65,6 +65,7 @@ sk_status sk_recorder_add_event(sk_recorder *rec, const sk_event_record *ev);
 /* Monitor rows (IMS/MMS per rack per fast tick) and audit-trail rows (control.h). */
 sk_status sk_recorder_add_monitor(sk_recorder *rec, const sk_monitor_record *rows, size_t n);
 sk_status sk_recorder_add_action(sk_recorder *rec, const sk_action_record *a);
+sk_status sk_recorder_add_command(sk_recorder *rec, const sk_command_record *c);
 
 /* Writes buffered rows and flushes the file (to the OS, no fsync): after it returns, a
  * SIGKILL leaves every row added so far readable.  Cheap (measured ~0.07 ms per flush

@@ -158,12 +158,28 @@ char *sk_scenario_to_json(const sk_scenario *sc);
 sk_status sk_scenario_kv(const sk_scenario *sc, char ***keys, char ***values, size_t *n);
 void sk_scenario_free_kv(char **keys, char **values, size_t n);
 
+/* Live keys may change while a run session runs (session.h, SK_CMD_SET); the others are
+ * fixed for the run.  The mask names the running parts that must take a new value. */
+enum { SK_LIVE_TWIN = 1, SK_LIVE_CONTROL = 2 };
+/* The SK_LIVE_* mask of key (dotted or the seed's name), 0 if fixed or unknown. */
+unsigned sk_scenario_key_live(const char *key);
+/* Sets live key to value (text, as --set takes it), checks every cross-field rule again
+ * and commits only if all hold; *apply (may be NULL) receives the key's SK_LIVE_* mask.
+ * SK_ENOTFOUND for an unknown key, SK_EINVAL for a key that is not live, the parse and
+ * range statuses otherwise; message "<key>: <reason>"; sc unchanged on error. */
+sk_status sk_scenario_set_live(sk_scenario *sc, const char *key, const char *value,
+                               unsigned *apply, char *err, size_t errlen);
+/* The current value of key as text (as stored under /config).  SK_ENOTFOUND if unknown. */
+sk_status sk_scenario_get(const sk_scenario *sc, const char *key, char *buf, size_t len);
+/* The dotted name of key (which may be the seed's name, "INLET_MAX_C"), NULL if unknown. */
+const char *sk_scenario_key_name(const char *key);
+
 /* Prints the table of every key: name, type, default, range, unit, help. */
 void sk_scenario_print_keys(FILE *out);
 /* The same table as Markdown (the one in docs/SCENARIOS.md; a test keeps them equal). */
 void sk_scenario_print_keys_markdown(FILE *out);
 
-/* "add_ai_nodes", "crah_override", "load_scale"; "?" for anything else. */
+/* "add_ai_nodes", "crah_override", "load_scale", "sensor_spike"; "?" for anything else. */
 const char *sk_effect_kind_name(sk_effect_kind kind);
 
 /* Parses a --duration value: a positive number of seconds with an optional unit suffix

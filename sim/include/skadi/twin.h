@@ -3,8 +3,8 @@
  * timeline, and telemetry every sample period.
  *
  * A twin is a pure function of (scenario, seed, trace): sk_twin_run_until advances it and
- * hands each sample to the sinks.  No wall clock, no I/O here; the runner (run.c) paces,
- * records and prints.
+ * hands each sample to the sinks.  No wall clock, no I/O here; the run session
+ * (session.h) drives it, records and applies commands.
  */
 #ifndef SKADI_TWIN_H
 #define SKADI_TWIN_H
@@ -119,6 +119,19 @@ double sk_twin_lever(const sk_twin *tw, sk_action_kind kind, int target);
  * scenario's scripted future (a real twin would not know it); the diurnal load and the
  * weather, which forecasts cover, go on. */
 void sk_twin_freeze_timeline(sk_twin *tw);
+
+/* The scenario's timeline effects by name, and starting or stopping one now (a command:
+ * session.h).  Starting a running effect or stopping a stopped one does nothing; the
+ * scripted start or stop of an effect a command already moved so does nothing either.
+ * stop_ns > now schedules its stop (0: none).  SK_EINVAL for an index out of range. */
+int sk_twin_effect_find(const sk_twin *tw, const char *name); /* index or -1 */
+int sk_twin_effect_running(const sk_twin *tw, int effect);
+sk_status sk_twin_effect_start(sk_twin *tw, int effect, sk_time_ns stop_ns);
+sk_status sk_twin_effect_stop(sk_twin *tw, int effect);
+
+/* A live settings key changed (scenario.h, SK_LIVE_TWIN): the twin takes the new seed
+ * settings (inlet limit for compliance, SLA for the probe from its next reset). */
+void sk_twin_settings_changed(sk_twin *tw, const sk_settings *st);
 
 void sk_twin_probe_reset(sk_twin *tw);
 void sk_twin_probe_get(const sk_twin *tw, sk_twin_probe *out);

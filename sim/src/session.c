@@ -1,0 +1,1327 @@
+/*
+ * session.c -- a run of the twin (session.h): settings layers, the optimized and the
+ * counterfactual twin in lockstep, the controller at every control boundary, commands
+ * applied there and recorded, the recording finished under its own name.
+ *
+ * Lockstep.  Both twins advance to the same boundary (a multiple of the fast-loop
+ * interval); the counterfactual does so on a worker thread the session starts once (when
+ * the caller's budget allows two threads), never one thread per chunk.  At a boundary the
+ * due commands apply first -- the command log's, then the posted ones, in order -- and
+ * then the controller steps, so a replayed log meets the twins in exactly the state the
+ * live run did.
+ *
+ * Posting.  sk_session_post validates a command against a copy of the effective scenario
+ * under the session's lock and queues it; the stepping thread drains the queue at the next
+ * boundary.  Nothing else is shared between the two.
+ */
+#define _POSIX_C_SOURCE 200809L
+
+#include "skadi/session.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <math.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cjson/cJSON.h>
+
+#include "h5util.h"
+#include "skadi/ims_store.h"
+#include "skadi/recorder.h"
+#include "skadi/trace.h"
+
+#ifndef SKADI_VERSION
+#define SKADI_VERSION "0.0.0"
+#endif
+
+#define PART_SUFFIX ".part"
+#define MAX_LOG_BYTES (64u << 20) /* a command log larger than this is a mistake */
+
+typedef struct {
+  sk_command cmd;
+} queued;
+
+struct sk_session {
+  sk_scenario *sc;             /* effective scenario; written by the stepping thread under mu */
+  sk_trace trace;
+  sk_twin *tw, *cf;
+  sk_controller *ctl;
+  sk_ims_model *ims;           /* a given model, kept for a controller started later */
+  sk_run_mode mode;
+  int want_cf;                 /* -1 with a controller, 0 never, 1 always */
+  int threads;
+  sk_time_ns fast_ns;
+  char source[16];
+
+  sk_recorder *rec;
+  char part_path[SK_PATH_LEN + 8], final_path[SK_PATH_LEN + 24];
+  int force, finished;
+  FILE *audit;
+
+  sk_status st;                /* sticky */
+  char err[SK_ERR_LEN];
+
+  pthread_mutex_t mu;
+  queued *q;
+  size_t q_n, q_cap;
+  int paused;
+  double speed;
+
+  sk_command_record *log;      /* the command log replayed, sorted by (ts, seq) */
+  size_t log_n, log_pos;
+  int64_t seq;                 /* commands applied so far */
+
+  /* the counterfactual's worker */
+  pthread_t cf_th;
+  pthread_cond_t cf_go, cf_done;
+  int cf_thread, cf_job, cf_quit;
+  sk_time_ns cf_until;
+
+  sk_session_observer obs;
+  int have_action, have_monitor;
+  sk_action_record last_action;
+  sk_monitor_record *monitor;
+  int n_racks;
+};
+
+/* ---- small helpers ------------------------------------------------------------------- */
+
+static void fail(sk_session *s, sk_status st, const char *fmt, ...) SK_PRINTF_LIKE(3, 4);
+static void fail(sk_session *s, sk_status st, const char *fmt, ...) {
+  if (s->st != SK_OK)
+    return;
+  s->st = st;
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(s->err, sizeof s->err, fmt, ap);
+  va_end(ap);
+}
+
+static const char *const mode_names[] = {"off", "advisory", "closed_loop"};
+
+const char *sk_run_mode_name(sk_run_mode m) {
+  return (unsigned)m < 3 ? mode_names[m] : "?";
+}
+
+sk_status sk_run_mode_parse(const char *name, const sk_scenario *sc, sk_run_mode *out) {
+  for (int m = 0; m < 3; m++)
+    if (strcmp(name, mode_names[m]) == 0) {
+      *out = (sk_run_mode)m;
+      return SK_OK;
+    }
+  if (strcmp(name, "on") == 0 && sc) { /* the seed's DEFAULT_MODE picks */
+    *out = sc->settings.default_mode_closed_loop ? SK_RUN_CLOSED_LOOP : SK_RUN_ADVISORY;
+    return SK_OK;
+  }
+  return SK_EINVAL;
+}
+
+static const char *const command_names[] = {
+#define SK_COMMAND_NAME(id, name) name,
+    SK_COMMAND_KINDS(SK_COMMAND_NAME)
+#undef SK_COMMAND_NAME
+};
+
+const char *sk_command_kind_name(sk_command_kind k) {
+  return (unsigned)k < SK_CMD_KIND_COUNT ? command_names[k] : "?";
+}
+
+sk_status sk_command_kind_parse(const char *name, sk_command_kind *out) {
+  for (int k = 0; k < SK_CMD_KIND_COUNT; k++)
+    if (strcmp(name, command_names[k]) == 0) {
+      *out = (sk_command_kind)k;
+      return SK_OK;
+    }
+  return SK_EINVAL;
+}
+
+void sk_session_config_init(sk_session_config *cfg) {
+  memset(cfg, 0, sizeof *cfg);
+  cfg->duration_s = NAN;
+  cfg->counterfactual = -1;
+  cfg->threads = 1;
+}
+
+static int parse_bool(const char *v, int *out) {
+  if (strcmp(v, "true") == 0 || strcmp(v, "1") == 0 || strcmp(v, "on") == 0) {
+    *out = 1;
+    return 1;
+  }
+  if (strcmp(v, "false") == 0 || strcmp(v, "0") == 0 || strcmp(v, "off") == 0) {
+    *out = 0;
+    return 1;
+  }
+  return 0;
+}
+
+int sk_parse_speed(const char *v, double *out) {
+  if (strcmp(v, "max") == 0) {
+    *out = 0;
+    return 1;
+  }
+  char *end;
+  errno = 0;
+  double x = strtod(v, &end);
+  if (end == v || errno || !isfinite(x) || x <= 0)
+    return 0;
+  if (*end == 'x' || *end == 'X')
+    end++;
+  if (*end)
+    return 0;
+  *out = x;
+  return 1;
+}
+
+/* ---- commands: parse and check, apply ------------------------------------------------ */
+
+/* An APPLY command's value "TARGET DELTA": TARGET is "room", a row letter or a rack id. */
+static sk_status parse_apply(const sk_scenario *sc, const sk_command *c, sk_action *a, char *err,
+                             size_t errlen) {
+  int kind = -1;
+  for (int k = 0; k < SK_ACT_KIND_COUNT; k++)
+    if (strcmp(c->key, sk_action_name((sk_action_kind)k)) == 0)
+      kind = k;
+  if (kind < 0) {
+    sk_errf(err, errlen, "apply: unknown lever '%s'", c->key);
+    return SK_EINVAL;
+  }
+  char target[16];
+  double delta;
+  char tail;
+  if (sscanf(c->value, "%15s %lf %c", target, &delta, &tail) != 2 || !isfinite(delta)) {
+    sk_errf(err, errlen, "apply %s: value '%s' is not \"TARGET DELTA\" (e.g. \"C -5\")", c->key,
+            c->value);
+    return SK_EINVAL;
+  }
+  int t;
+  if (strcmp(target, "room") == 0)
+    t = -1;
+  else if (target[0] >= 'A' && target[0] < 'A' + sc->n_rows && target[1] == 0)
+    t = target[0] - 'A';
+  else if ((t = sk_scenario_rack_index(sc, target)) < 0) {
+    sk_errf(err, errlen, "apply %s: target '%s' is not room, a row letter A-%c or a rack id",
+            c->key, target, 'A' + sc->n_rows - 1);
+    return SK_EINVAL;
+  }
+  int per_row = kind == SK_ACT_CRAH_FAN || kind == SK_ACT_SUPPLY_TEMP || kind == SK_ACT_REBALANCE;
+  int per_rack = kind == SK_ACT_ROUTE_AWAY;
+  int is_rack = strcmp(target, "room") != 0 && target[1] != 0;
+  int is_row = strcmp(target, "room") != 0 && target[1] == 0;
+  if ((per_row && !is_row) || (per_rack && !is_rack) || (!per_row && !per_rack && t != -1)) {
+    sk_errf(err, errlen, "apply %s: target '%s' does not fit: the lever takes %s", c->key, target,
+            per_row ? "a row letter" : per_rack ? "a rack id" : "room");
+    return SK_EINVAL;
+  }
+  *a = (sk_action){(sk_action_kind)kind, t, delta};
+  return SK_OK;
+}
+
+/* Checks c against scenario sc (a copy the caller may change: a SET is tried on it). */
+static sk_status check_command(sk_scenario *sc, const sk_command *c, char *err, size_t errlen) {
+  sk_run_mode m;
+  int b;
+  double x;
+  sk_action a;
+  switch (c->kind) {
+  case SK_CMD_MODE:
+    if (sk_run_mode_parse(c->value, sc, &m) != SK_OK) {
+      sk_errf(err, errlen, "mode: '%s' is not off, on, advisory or closed_loop", c->value);
+      return SK_EINVAL;
+    }
+    return SK_OK;
+  case SK_CMD_KILL_SWITCH:
+    if (!parse_bool(c->value, &b)) {
+      sk_errf(err, errlen, "kill_switch: '%s' is not true or false", c->value);
+      return SK_EINVAL;
+    }
+    return SK_OK;
+  case SK_CMD_SET: {
+    sk_status st = sk_scenario_set_live(sc, c->key, c->value, NULL, err, errlen);
+    return st == SK_OK ? SK_OK : SK_EINVAL;
+  }
+  case SK_CMD_EFFECT_START:
+  case SK_CMD_EFFECT_STOP: {
+    int found = 0;
+    for (int e = 0; e < sc->n_effects; e++)
+      found |= strcmp(sc->effects[e].name, c->key) == 0;
+    if (!found) {
+      char names[256] = "";
+      for (int e = 0; e < sc->n_effects; e++) {
+        size_t u = strlen(names);
+        snprintf(names + u, sizeof names - u, "%s%s", e ? ", " : "", sc->effects[e].name);
+      }
+      sk_errf(err, errlen, "%s: no effect '%s' in the scenario's timeline (%s)",
+              sk_command_kind_name(c->kind), c->key, names[0] ? names : "it has none");
+      return SK_EINVAL;
+    }
+    char why[SK_ERR_LEN];
+    if (c->kind == SK_CMD_EFFECT_START && c->value[0] &&
+        sk_parse_duration(c->value, &x, why, sizeof why) != SK_OK) {
+      sk_errf(err, errlen, "effect_start %s: %s", c->key, why);
+      return SK_EINVAL;
+    }
+    return SK_OK;
+  }
+  case SK_CMD_APPLY:
+    return parse_apply(sc, c, &a, err, errlen);
+  case SK_CMD_PAUSE:
+    if (!parse_bool(c->value, &b)) {
+      sk_errf(err, errlen, "pause: '%s' is not true or false", c->value);
+      return SK_EINVAL;
+    }
+    return SK_OK;
+  case SK_CMD_SPEED:
+    if (!sk_parse_speed(c->value, &x)) {
+      sk_errf(err, errlen, "speed: '%s' is not max or a positive factor such as 60", c->value);
+      return SK_EINVAL;
+    }
+    return SK_OK;
+  case SK_CMD_KIND_COUNT:
+    break;
+  }
+  sk_errf(err, errlen, "unknown command kind %d", (int)c->kind);
+  return SK_EINVAL;
+}
+
+static void record_command(sk_session *s, const sk_command *c) {
+  sk_command_record r;
+  memset(&r, 0, sizeof r);
+  r.ts = (double)sk_twin_now(s->tw) * 1e-9;
+  r.seq = s->seq++;
+  snprintf(r.kind, sizeof r.kind, "%s", sk_command_kind_name(c->kind));
+  snprintf(r.key, sizeof r.key, "%s", c->key);
+  snprintf(r.value, sizeof r.value, "%s", c->value);
+  snprintf(r.source, sizeof r.source, "%s", c->source[0] ? c->source : s->source);
+  if (s->rec && s->st == SK_OK) {
+    sk_status st = sk_recorder_add_command(s->rec, &r);
+    if (st != SK_OK)
+      fail(s, st, "recording: %s", sk_recorder_error(s->rec));
+  }
+  if (s->obs.on_command)
+    s->obs.on_command(s->obs.ud, &r);
+}
+
+static void action_sink(void *ud, const sk_action_record *a);
+static void monitor_sink(void *ud, const sk_monitor_record *rows, int n);
+static void set_cf_sinks(sk_session *s);
+
+/* Starts the controller (and the counterfactual when wanted) at the current time. */
+static sk_status start_controller(sk_session *s, sk_run_mode mode, char *err, size_t errlen) {
+  sk_status st;
+  if (!s->cf && s->want_cf != 0) {
+    if ((st = sk_twin_clone(s->tw, &s->cf)) != SK_OK) {
+      sk_errf(err, errlen, "counterfactual twin: %s", sk_status_message(st));
+      return st;
+    }
+    set_cf_sinks(s);
+  }
+  if ((st = sk_controller_create(&s->ctl, s->sc,
+                                 mode == SK_RUN_CLOSED_LOOP ? SK_MODE_CLOSED_LOOP : SK_MODE_ADVISORY,
+                                 s->ims, err, errlen)) != SK_OK)
+    return st;
+  sk_controller_start_at(s->ctl, sk_twin_now(s->tw));
+  sk_controller_set_threads(s->ctl, s->threads);
+  sk_controller_sinks cs = {action_sink, monitor_sink, s};
+  sk_controller_set_sinks(s->ctl, &cs);
+  return SK_OK;
+}
+
+static void apply_mask(sk_session *s, unsigned mask) {
+  if (mask & SK_LIVE_TWIN) {
+    sk_twin_settings_changed(s->tw, &s->sc->settings);
+    if (s->cf)
+      sk_twin_settings_changed(s->cf, &s->sc->settings);
+  }
+  if ((mask & SK_LIVE_CONTROL) && s->ctl)
+    sk_controller_settings_changed(s->ctl, s->sc, sk_twin_now(s->tw));
+}
+
+/* Applies a checked command now.  Errors here mean the command no longer fits (a log
+ * made for another scenario): sticky. */
+static void apply_command(sk_session *s, const sk_command *c) {
+  char err[SK_ERR_LEN];
+  sk_status st = SK_OK;
+  unsigned mask = 0;
+  sk_time_ns now = sk_twin_now(s->tw);
+  switch (c->kind) {
+  case SK_CMD_MODE: {
+    sk_run_mode m = SK_RUN_OFF;
+    if ((st = sk_run_mode_parse(c->value, s->sc, &m)) != SK_OK) {
+      sk_errf(err, sizeof err, "mode: '%s' is not a mode", c->value);
+      break;
+    }
+    if (m != SK_RUN_OFF && !s->ctl)
+      st = start_controller(s, m, err, sizeof err);
+    else if (m != SK_RUN_OFF)
+      sk_controller_set_mode(s->ctl, m == SK_RUN_CLOSED_LOOP ? SK_MODE_CLOSED_LOOP
+                                                             : SK_MODE_ADVISORY);
+    if (st == SK_OK)
+      s->mode = m;
+    break;
+  }
+  case SK_CMD_KILL_SWITCH:
+  case SK_CMD_SET:
+    pthread_mutex_lock(&s->mu);
+    st = sk_scenario_set_live(s->sc,
+                              c->kind == SK_CMD_SET ? c->key : "settings.global_kill_switch",
+                              c->value, &mask, err, sizeof err);
+    pthread_mutex_unlock(&s->mu);
+    if (st == SK_OK)
+      apply_mask(s, mask);
+    break;
+  case SK_CMD_EFFECT_START:
+  case SK_CMD_EFFECT_STOP: {
+    int e = sk_twin_effect_find(s->tw, c->key);
+    double dur = 0;
+    if (e < 0) {
+      st = SK_EINVAL;
+      sk_errf(err, sizeof err, "%s: no effect '%s'", sk_command_kind_name(c->kind), c->key);
+      break;
+    }
+    if (c->kind == SK_CMD_EFFECT_STOP) {
+      st = sk_twin_effect_stop(s->tw, e);
+      if (st == SK_OK && s->cf)
+        st = sk_twin_effect_stop(s->cf, e);
+      break;
+    }
+    if (c->value[0] && (st = sk_parse_duration(c->value, &dur, err, sizeof err)) != SK_OK)
+      break;
+    sk_time_ns stop = dur > 0 ? now + (sk_time_ns)llround(dur * 1e9) : 0;
+    st = sk_twin_effect_start(s->tw, e, stop);
+    if (st == SK_OK && s->cf)
+      st = sk_twin_effect_start(s->cf, e, stop);
+    break;
+  }
+  case SK_CMD_APPLY: {
+    sk_action a;
+    if ((st = parse_apply(s->sc, c, &a, err, sizeof err)) == SK_OK)
+      st = sk_twin_apply(s->tw, &a, NULL);
+    break;
+  }
+  case SK_CMD_PAUSE:
+  case SK_CMD_SPEED:
+    /* pacing only: a posted one took effect when posted; a replayed one is kept in the
+     * log (and the new recording) but leaves the replaying caller's pacing alone */
+    break;
+  case SK_CMD_KIND_COUNT:
+    st = SK_EINVAL;
+    snprintf(err, sizeof err, "unknown command");
+    break;
+  }
+  if (st != SK_OK) {
+    fail(s, st, "command %s %s %s at %.3f s: %s", sk_command_kind_name(c->kind), c->key,
+         c->value, (double)now * 1e-9, err);
+    return;
+  }
+  record_command(s, c);
+}
+
+static sk_status command_from_record(const sk_command_record *r, sk_command *c, char *err,
+                                     size_t errlen) {
+  memset(c, 0, sizeof *c);
+  if (sk_command_kind_parse(r->kind, &c->kind) != SK_OK) {
+    sk_errf(err, errlen, "unknown command kind '%s'", r->kind);
+    return SK_EINVAL;
+  }
+  snprintf(c->key, sizeof c->key, "%s", r->key);
+  snprintf(c->value, sizeof c->value, "%s", r->value);
+  snprintf(c->source, sizeof c->source, "%s", r->source);
+  return SK_OK;
+}
+
+/* At a boundary: the log's due commands, then the posted ones. */
+static void apply_due(sk_session *s) {
+  sk_time_ns now = sk_twin_now(s->tw);
+  while (s->st == SK_OK && s->log_pos < s->log_n &&
+         llround(s->log[s->log_pos].ts * 1e9) <= now) {
+    sk_command c;
+    char err[SK_ERR_LEN];
+    if (command_from_record(&s->log[s->log_pos], &c, err, sizeof err) != SK_OK)
+      fail(s, SK_EINVAL, "command log: %s", err);
+    else
+      apply_command(s, &c);
+    s->log_pos++;
+  }
+  pthread_mutex_lock(&s->mu);
+  size_t n = s->q_n;
+  queued *q = NULL;
+  if (n > 0) {
+    q = s->q;
+    s->q = NULL;
+    s->q_n = s->q_cap = 0;
+  }
+  pthread_mutex_unlock(&s->mu);
+  for (size_t i = 0; i < n && s->st == SK_OK; i++)
+    apply_command(s, &q[i].cmd);
+  free(q);
+}
+
+sk_status sk_session_post(sk_session *s, const sk_command *cmd, char *err, size_t errlen) {
+  sk_scenario *tmp = malloc(sizeof *tmp);
+  if (!tmp) {
+    sk_errf(err, errlen, "out of memory");
+    return SK_ENOMEM;
+  }
+  pthread_mutex_lock(&s->mu);
+  *tmp = *s->sc;
+  sk_status st = check_command(tmp, cmd, err, errlen);
+  if (st == SK_OK && s->q_n == s->q_cap) {
+    size_t cap = s->q_cap ? 2 * s->q_cap : 16;
+    queued *nq = realloc(s->q, cap * sizeof *nq);
+    if (!nq) {
+      st = SK_ENOMEM;
+      sk_errf(err, errlen, "out of memory");
+    } else {
+      s->q = nq;
+      s->q_cap = cap;
+    }
+  }
+  if (st == SK_OK) {
+    queued *e = &s->q[s->q_n++];
+    e->cmd = *cmd;
+    if (cmd->kind == SK_CMD_PAUSE) /* pacing: at once, recorded at the boundary */
+      parse_bool(cmd->value, &s->paused);
+    else if (cmd->kind == SK_CMD_SPEED)
+      sk_parse_speed(cmd->value, &s->speed);
+  }
+  pthread_mutex_unlock(&s->mu);
+  free(tmp);
+  return st;
+}
+
+int sk_session_paused(const sk_session *s) {
+  pthread_mutex_lock((pthread_mutex_t *)&s->mu);
+  int p = s->paused;
+  pthread_mutex_unlock((pthread_mutex_t *)&s->mu);
+  return p;
+}
+
+double sk_session_speed(const sk_session *s) {
+  pthread_mutex_lock((pthread_mutex_t *)&s->mu);
+  double v = s->speed;
+  pthread_mutex_unlock((pthread_mutex_t *)&s->mu);
+  return v;
+}
+
+void sk_session_set_initial_speed(sk_session *s, double speed) {
+  pthread_mutex_lock(&s->mu);
+  s->speed = speed;
+  pthread_mutex_unlock(&s->mu);
+}
+
+/* ---- sinks --------------------------------------------------------------------------- */
+
+static void sample_sink(void *ud, const sk_rack_sample *racks, int n_racks,
+                        const sk_crah_sample *crahs, int n_rows, const sk_room_sample *room) {
+  sk_session *s = ud;
+  if (s->rec && s->st == SK_OK) {
+    sk_status st;
+    if ((st = sk_recorder_add_racks(s->rec, racks, (size_t)n_racks)) != SK_OK ||
+        (st = sk_recorder_add_crahs(s->rec, crahs, (size_t)n_rows)) != SK_OK ||
+        (st = sk_recorder_add_room(s->rec, room)) != SK_OK)
+      fail(s, st, "recording: %s", sk_recorder_error(s->rec));
+  }
+  if (s->obs.on_sample)
+    s->obs.on_sample(s->obs.ud, racks, n_racks, crahs, n_rows, room);
+}
+
+static void event_sink(void *ud, const sk_event_record *ev) {
+  sk_session *s = ud;
+  if (s->rec && s->st == SK_OK) {
+    sk_status st = sk_recorder_add_event(s->rec, ev);
+    if (st != SK_OK)
+      fail(s, st, "recording: %s", sk_recorder_error(s->rec));
+  }
+  if (s->obs.on_event)
+    s->obs.on_event(s->obs.ud, ev);
+}
+
+static void json_num(FILE *f, const char *key, double v) {
+  if (isfinite(v))
+    fprintf(f, ",\"%s\":%.6g", key, v);
+  else
+    fprintf(f, ",\"%s\":null", key);
+}
+
+static void json_str(FILE *f, const char *key, const char *v) {
+  fprintf(f, ",\"%s\":\"", key);
+  for (const char *p = v; *p; p++) {
+    if (*p == '"' || *p == '\\')
+      fputc('\\', f);
+    if ((unsigned char)*p >= 0x20)
+      fputc(*p, f);
+  }
+  fputc('"', f);
+}
+
+static void audit_line(FILE *f, const sk_action_record *a) {
+  fprintf(f, "{\"ts\":%.3f,\"id\":%lld", a->ts, (long long)a->id);
+  json_str(f, "loop", a->loop);
+  json_str(f, "action", a->action);
+  json_str(f, "target", a->target);
+  json_str(f, "executor", a->executor);
+  json_num(f, "delta", a->delta);
+  json_str(f, "unit", a->unit);
+  json_str(f, "decision", a->decision);
+  json_str(f, "reason", a->reason);
+  json_num(f, "pred_saving_pct", a->pred_saving_pct);
+  json_num(f, "pred_ttft_p95_ms", a->pred_ttft_p95_ms);
+  json_num(f, "pred_max_inlet_c", a->pred_max_inlet_c);
+  json_num(f, "realized_saving_pct", a->realized_saving_pct);
+  fputs("}\n", f);
+}
+
+static void action_sink(void *ud, const sk_action_record *a) {
+  sk_session *s = ud;
+  if (s->rec && s->st == SK_OK) {
+    sk_status st = sk_recorder_add_action(s->rec, a);
+    if (st != SK_OK)
+      fail(s, st, "recording: %s", sk_recorder_error(s->rec));
+  }
+  if (s->audit)
+    audit_line(s->audit, a);
+  s->last_action = *a;
+  s->have_action = 1;
+  if (s->obs.on_action)
+    s->obs.on_action(s->obs.ud, a);
+}
+
+static void monitor_sink(void *ud, const sk_monitor_record *rows, int n) {
+  sk_session *s = ud;
+  if (s->rec && s->st == SK_OK) {
+    sk_status st = sk_recorder_add_monitor(s->rec, rows, (size_t)n);
+    if (st != SK_OK)
+      fail(s, st, "recording: %s", sk_recorder_error(s->rec));
+  }
+  if (n <= s->n_racks) {
+    memcpy(s->monitor, rows, sizeof *rows * (size_t)n);
+    s->have_monitor = 1;
+  }
+  if (s->obs.on_monitor)
+    s->obs.on_monitor(s->obs.ud, rows, n);
+}
+
+static void cf_sample_sink(void *ud, const sk_rack_sample *racks, int n_racks,
+                           const sk_crah_sample *crahs, int n_rows, const sk_room_sample *room) {
+  sk_session *s = ud;
+  if (s->obs.on_cf_sample)
+    s->obs.on_cf_sample(s->obs.ud, racks, n_racks, crahs, n_rows, room);
+}
+
+static void set_cf_sinks(sk_session *s) {
+  sk_twin_sinks sinks = {cf_sample_sink, NULL, s};
+  if (s->cf)
+    sk_twin_set_sinks(s->cf, &sinks);
+}
+
+void sk_session_observe(sk_session *s, const sk_session_observer *obs) {
+  if (obs)
+    s->obs = *obs;
+  else
+    memset(&s->obs, 0, sizeof s->obs);
+}
+
+/* ---- the command log ----------------------------------------------------------------- */
+
+static int cmp_record(const void *a, const void *b) {
+  const sk_command_record *x = a, *y = b;
+  if (x->ts != y->ts)
+    return x->ts < y->ts ? -1 : 1;
+  return (x->seq > y->seq) - (x->seq < y->seq);
+}
+
+static int copy_json_str(const cJSON *o, const char *name, char *dst, size_t n, int required,
+                         char *reason, size_t rlen) {
+  const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, name);
+  if (!v) {
+    if (required)
+      snprintf(reason, rlen, "%s: missing", name);
+    dst[0] = 0;
+    return !required;
+  }
+  if (!cJSON_IsString(v)) {
+    snprintf(reason, rlen, "%s: expected a string", name);
+    return 0;
+  }
+  if (strlen(v->valuestring) >= n) {
+    snprintf(reason, rlen, "%s: longer than %zu bytes", name, n - 1);
+    return 0;
+  }
+  snprintf(dst, n, "%s", v->valuestring);
+  return 1;
+}
+
+/* A JSON Lines command log: {"ts": s, "seq": n, "kind": ..., "key": ..., "value": ...,
+ * "source": ...} per line (seq and source optional; blank lines skipped). */
+static sk_status load_jsonl_log(sk_session *s, const char *path, char *err, size_t errlen) {
+  FILE *f = fopen(path, "r");
+  if (!f) {
+    sk_errf(err, errlen, "%s: cannot open: %s", path, strerror(errno));
+    return SK_EINVAL;
+  }
+  sk_scenario *scratch = malloc(sizeof *scratch);
+  if (!scratch) {
+    fclose(f);
+    sk_errf(err, errlen, "%s: out of memory", path);
+    return SK_ENOMEM;
+  }
+  char *line = NULL;
+  size_t cap = 0, lineno = 0, total = 0;
+  ssize_t got;
+  sk_status st = SK_OK;
+  while (st == SK_OK && (got = getline(&line, &cap, f)) >= 0) {
+    lineno++;
+    total += (size_t)got;
+    if (total > MAX_LOG_BYTES) {
+      sk_errf(err, errlen, "%s: larger than %u MiB", path, MAX_LOG_BYTES >> 20);
+      st = SK_EINVAL;
+      break;
+    }
+    const char *p = line;
+    while (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n')
+      p++;
+    if (!*p)
+      continue;
+    cJSON *o = cJSON_Parse(p);
+    char reason[160] = "";
+    sk_command_record r;
+    memset(&r, 0, sizeof r);
+    const cJSON *ts = o ? cJSON_GetObjectItemCaseSensitive(o, "ts") : NULL;
+    const cJSON *seq = o ? cJSON_GetObjectItemCaseSensitive(o, "seq") : NULL;
+    sk_command c;
+    if (!cJSON_IsObject(o))
+      snprintf(reason, sizeof reason, "not a JSON object");
+    else if (!cJSON_IsNumber(ts) || !isfinite(ts->valuedouble) || ts->valuedouble < 0)
+      snprintf(reason, sizeof reason, "ts: expected a sim time in seconds >= 0");
+    else if (seq && !cJSON_IsNumber(seq))
+      snprintf(reason, sizeof reason, "seq: expected a number");
+    else if (copy_json_str(o, "kind", r.kind, sizeof r.kind, 1, reason, sizeof reason) &&
+             copy_json_str(o, "key", r.key, sizeof r.key, 0, reason, sizeof reason) &&
+             copy_json_str(o, "value", r.value, sizeof r.value, 0, reason, sizeof reason) &&
+             copy_json_str(o, "source", r.source, sizeof r.source, 0, reason, sizeof reason)) {
+      r.ts = ts->valuedouble;
+      r.seq = seq ? (int64_t)seq->valuedouble : (int64_t)s->log_n;
+      *scratch = *s->sc; /* a SET is tried on a copy */
+      if (command_from_record(&r, &c, reason, sizeof reason) == SK_OK &&
+          check_command(scratch, &c, reason, sizeof reason) == SK_OK)
+        reason[0] = 0;
+    }
+    cJSON_Delete(o);
+    if (reason[0]) {
+      sk_errf(err, errlen, "%s:%zu: %s", path, lineno, reason);
+      st = SK_EINVAL;
+      break;
+    }
+    if (s->log_n % 64 == 0) {
+      sk_command_record *nl = realloc(s->log, (s->log_n + 64) * sizeof *nl);
+      if (!nl) {
+        sk_errf(err, errlen, "%s: out of memory", path);
+        st = SK_ENOMEM;
+        break;
+      }
+      s->log = nl;
+    }
+    s->log[s->log_n++] = r;
+  }
+  if (st == SK_OK && ferror(f)) {
+    sk_errf(err, errlen, "%s: read error: %s", path, strerror(errno));
+    st = SK_EINVAL;
+  }
+  free(line);
+  free(scratch);
+  fclose(f);
+  return st;
+}
+
+static int is_hdf5(const char *path) {
+  static const unsigned char sig[8] = {0x89, 'H', 'D', 'F', '\r', '\n', 0x1a, '\n'};
+  unsigned char b[8];
+  FILE *f = fopen(path, "rb");
+  int yes = f && fread(b, 1, 8, f) == 8 && memcmp(b, sig, 8) == 0;
+  if (f)
+    fclose(f);
+  return yes;
+}
+
+/* A recording's /commands table.  TODO(schema): through the public recording reader. */
+static sk_status load_recorded_log(sk_session *s, const char *path, char *err, size_t errlen) {
+  sk__h5_quiet q;
+  sk__h5_quiet_begin(&q);
+  sk_status st = SK_EINVAL;
+  hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT), d = H5I_INVALID_HID, t = H5I_INVALID_HID,
+        sp = H5I_INVALID_HID;
+  if (f < 0) {
+    sk__h5_fail(err, errlen, path, "cannot open the recording");
+    goto out;
+  }
+  if ((d = H5Dopen2(f, "/commands", H5P_DEFAULT)) < 0) {
+    sk_errf(err, errlen, "%s: no /commands table (not a Skadi recording, or older than it)",
+            path);
+    goto out;
+  }
+  sp = H5Dget_space(d);
+  hssize_t n = sp >= 0 ? H5Sget_simple_extent_npoints(sp) : -1;
+  t = H5Tcreate(H5T_COMPOUND, sizeof(sk_command_record));
+  hid_t s_kind = H5Tcopy(H5T_C_S1), s_key = H5Tcopy(H5T_C_S1), s_val = H5Tcopy(H5T_C_S1),
+        s_src = H5Tcopy(H5T_C_S1);
+  H5Tset_size(s_kind, SK_CMD_KIND_LEN);
+  H5Tset_size(s_key, SK_CMD_KEY_LEN);
+  H5Tset_size(s_val, SK_CMD_VALUE_LEN);
+  H5Tset_size(s_src, sizeof ((sk_command_record *)0)->source);
+  H5Tinsert(t, "ts", offsetof(sk_command_record, ts), H5T_NATIVE_DOUBLE);
+  H5Tinsert(t, "seq", offsetof(sk_command_record, seq), H5T_NATIVE_INT64);
+  H5Tinsert(t, "kind", offsetof(sk_command_record, kind), s_kind);
+  H5Tinsert(t, "key", offsetof(sk_command_record, key), s_key);
+  H5Tinsert(t, "value", offsetof(sk_command_record, value), s_val);
+  H5Tinsert(t, "source", offsetof(sk_command_record, source), s_src);
+  H5Tclose(s_kind);
+  H5Tclose(s_key);
+  H5Tclose(s_val);
+  H5Tclose(s_src);
+  if (n < 0) {
+    sk__h5_fail(err, errlen, path, "/commands");
+    goto out;
+  }
+  if (n > 0) {
+    s->log = calloc((size_t)n, sizeof *s->log);
+    if (!s->log) {
+      st = SK_ENOMEM;
+      sk_errf(err, errlen, "%s: out of memory", path);
+      goto out;
+    }
+    if (H5Dread(d, t, H5S_ALL, H5S_ALL, H5P_DEFAULT, s->log) < 0) {
+      sk__h5_fail(err, errlen, path, "cannot read /commands");
+      goto out;
+    }
+    for (hssize_t i = 0; i < n; i++) {
+      s->log[i].kind[SK_CMD_KIND_LEN - 1] = s->log[i].key[SK_CMD_KEY_LEN - 1] = 0;
+      s->log[i].value[SK_CMD_VALUE_LEN - 1] = s->log[i].source[sizeof s->log[i].source - 1] = 0;
+    }
+  }
+  s->log_n = (size_t)n;
+  st = SK_OK;
+out:
+  sk__h5_close(&t);
+  sk__h5_close(&sp);
+  sk__h5_close(&d);
+  sk__h5_close(&f);
+  sk__h5_quiet_end(&q);
+  return st;
+}
+
+static sk_status load_log(sk_session *s, const char *path, char *err, size_t errlen) {
+  sk_status st = is_hdf5(path) ? load_recorded_log(s, path, err, errlen)
+                               : load_jsonl_log(s, path, err, errlen);
+  if (st == SK_OK && s->log_n > 1)
+    qsort(s->log, s->log_n, sizeof *s->log, cmp_record);
+  return st;
+}
+
+/* ---- the counterfactual's worker ----------------------------------------------------- */
+
+static void *cf_worker(void *arg) {
+  sk_session *s = arg;
+  pthread_mutex_lock(&s->mu);
+  for (;;) {
+    while (!s->cf_job && !s->cf_quit)
+      pthread_cond_wait(&s->cf_go, &s->mu);
+    if (s->cf_quit)
+      break;
+    sk_time_ns until = s->cf_until;
+    pthread_mutex_unlock(&s->mu);
+    sk_twin_run_until(s->cf, until);
+    pthread_mutex_lock(&s->mu);
+    s->cf_job = 0;
+    pthread_cond_signal(&s->cf_done);
+  }
+  pthread_mutex_unlock(&s->mu);
+  return NULL;
+}
+
+/* Both twins to t: the counterfactual on the worker when there is one. */
+static void advance(sk_session *s, sk_time_ns t) {
+  if (s->cf && s->threads >= 2 && !s->cf_thread)
+    s->cf_thread = pthread_create(&s->cf_th, NULL, cf_worker, s) == 0;
+  if (s->cf && s->cf_thread) {
+    pthread_mutex_lock(&s->mu);
+    s->cf_until = t;
+    s->cf_job = 1;
+    pthread_cond_signal(&s->cf_go);
+    pthread_mutex_unlock(&s->mu);
+    sk_twin_run_until(s->tw, t);
+    pthread_mutex_lock(&s->mu);
+    while (s->cf_job)
+      pthread_cond_wait(&s->cf_done, &s->mu);
+    pthread_mutex_unlock(&s->mu);
+  } else {
+    sk_twin_run_until(s->tw, t);
+    if (s->cf)
+      sk_twin_run_until(s->cf, t);
+  }
+}
+
+sk_status sk_session_step_until(sk_session *s, sk_time_ns t_ns) {
+  sk_time_ns end = sk_twin_end(s->tw);
+  if (t_ns > end)
+    t_ns = end;
+  while (s->st == SK_OK && sk_twin_now(s->tw) < t_ns) {
+    sk_time_ns now = sk_twin_now(s->tw);
+    sk_time_ns next = (now / s->fast_ns + 1) * s->fast_ns; /* stop at every boundary */
+    if (next > t_ns)
+      next = t_ns;
+    advance(s, next);
+    if (next % s->fast_ns != 0)
+      continue;
+    apply_due(s);
+    if (s->ctl && s->mode != SK_RUN_OFF && s->st == SK_OK) {
+      sk_status st = sk_controller_step(s->ctl, s->tw, s->cf);
+      if (st != SK_OK)
+        fail(s, st, "controller at %.3f s: %s", (double)next * 1e-9, sk_status_message(st));
+    }
+  }
+  return s->st;
+}
+
+int sk_session_done(const sk_session *s) {
+  return s->st != SK_OK || sk_twin_now(s->tw) >= sk_twin_end(s->tw);
+}
+
+sk_time_ns sk_session_now(const sk_session *s) {
+  return sk_twin_now(s->tw);
+}
+
+sk_time_ns sk_session_end(const sk_session *s) {
+  return sk_twin_end(s->tw);
+}
+
+sk_status sk_session_status(const sk_session *s) {
+  return s->st;
+}
+
+const char *sk_session_error(const sk_session *s) {
+  return s->err;
+}
+
+const sk_scenario *sk_session_scenario(const sk_session *s) {
+  return s->sc;
+}
+
+sk_status sk_session_flush(sk_session *s) {
+  if (s->rec && s->st == SK_OK) {
+    sk_status st = sk_recorder_flush(s->rec);
+    if (st != SK_OK)
+      fail(s, st, "recording: %s", sk_recorder_error(s->rec));
+  }
+  if (s->audit)
+    fflush(s->audit);
+  return s->st;
+}
+
+/* ---- reading ------------------------------------------------------------------------- */
+
+void sk_session_summary_get(const sk_session *s, sk_session_summary *out) {
+  memset(out, 0, sizeof *out);
+  sk_twin_summary(s->tw, &out->run);
+  out->energy_saved_pct = NAN;
+  if (s->cf) {
+    out->have_cf = 1;
+    sk_twin_summary(s->cf, &out->cf);
+    out->energy_saved_pct =
+        100.0 * (out->cf.wh_per_prompt - out->run.wh_per_prompt) / out->cf.wh_per_prompt;
+  }
+  if (s->ctl) {
+    out->have_control = 1;
+    sk_controller_stats_get(s->ctl, &out->control);
+  }
+  out->mode = s->mode;
+  out->events = sk_twin_events(s->tw);
+  out->commands_applied = s->seq;
+}
+
+void sk_session_snapshot_get(const sk_session *s, sk_session_snapshot *out) {
+  out->now_ns = sk_twin_now(s->tw);
+  out->end_ns = sk_twin_end(s->tw);
+  out->mode = s->mode;
+  out->kill_switch = s->sc->settings.global_kill_switch;
+  out->paused = sk_session_paused(s);
+  out->speed = sk_session_speed(s);
+  int n_racks, n_rows;
+  const sk_rack_sample *racks = sk_twin_last_racks(s->tw, &n_racks);
+  const sk_crah_sample *crahs = sk_twin_last_crahs(s->tw, &n_rows);
+  out->n_racks = n_racks;
+  out->n_rows = n_rows;
+  out->have_sample = sk_twin_now(s->tw) >= (sk_time_ns)llround(s->sc->sample_period_s * 1e9);
+  memcpy(out->racks, racks, sizeof *racks * (size_t)n_racks);
+  memcpy(out->crahs, crahs, sizeof *crahs * (size_t)n_rows);
+  out->room = *sk_twin_last_room(s->tw);
+  out->have_monitor = s->have_monitor;
+  if (s->have_monitor)
+    memcpy(out->monitor, s->monitor, sizeof *s->monitor * (size_t)n_racks);
+  sk_session_summary sum;
+  sk_session_summary_get(s, &sum);
+  out->kpis = sum.run;
+  out->have_cf = sum.have_cf;
+  out->cf_kpis = sum.cf;
+  out->energy_saved_pct = sum.energy_saved_pct;
+  out->control = sum.control;
+  out->have_action = s->have_action;
+  if (s->have_action)
+    out->last_action = s->last_action;
+  out->commands_applied = s->seq;
+}
+
+/* The /summary figures: one table, in the order the recording stores them.  r: the run,
+ * c: the counterfactual (NaN without one), k: the controller's counts. */
+#define CF(x) (sum->have_cf ? (x) : NAN)
+#define SESSION_FIGURES(X)                                                                   \
+  X("sim_time_s", "s", r->sim_s)                                                             \
+  X("prompts_served", "prompts", r->prompts_completed)                                       \
+  X("prompts_rejected", "prompts", r->prompts_rejected)                                      \
+  X("j_per_prompt_wh", "Wh/prompt", r->wh_per_prompt)                                        \
+  X("pue", "1", r->pue)                                                                      \
+  X("latency_p95_ms", "ms", r->ttft_p95_ms)                                                  \
+  X("inlet_compliance_pct", "%", r->inlet_compliance_pct)                                    \
+  X("max_inlet_c", "degC", r->max_inlet_c)                                                   \
+  X("it_kwh", "kWh", r->it_kwh)                                                              \
+  X("crah_fan_kwh", "kWh", r->crah_fan_kwh)                                                  \
+  X("pump_kwh", "kWh", r->pump_kwh)                                                          \
+  X("chiller_kwh", "kWh", r->chiller_kwh)                                                    \
+  X("tower_kwh", "kWh", r->tower_kwh)                                                        \
+  X("losses_kwh", "kWh", r->losses_kwh)                                                      \
+  X("misc_kwh", "kWh", r->misc_kwh)                                                          \
+  X("facility_kwh", "kWh", r->facility_kwh)                                                  \
+  X("cf_j_per_prompt_wh", "Wh/prompt", CF(c->wh_per_prompt))                                 \
+  X("cf_prompts_served", "prompts", CF(c->prompts_completed))                                \
+  X("cf_it_kwh", "kWh", CF(c->it_kwh))                                                       \
+  X("cf_crah_fan_kwh", "kWh", CF(c->crah_fan_kwh))                                           \
+  X("cf_pump_kwh", "kWh", CF(c->pump_kwh))                                                   \
+  X("cf_chiller_kwh", "kWh", CF(c->chiller_kwh))                                             \
+  X("cf_tower_kwh", "kWh", CF(c->tower_kwh))                                                 \
+  X("cf_losses_kwh", "kWh", CF(c->losses_kwh))                                               \
+  X("cf_misc_kwh", "kWh", CF(c->misc_kwh))                                                   \
+  X("cf_facility_kwh", "kWh", CF(c->facility_kwh))                                           \
+  X("energy_saved_pct", "%", sum->energy_saved_pct)                                          \
+  X("actions_applied", "actions", (double)k->applied)                                        \
+  X("actions_rolled_back", "actions", (double)k->rolled_back)
+
+size_t sk_session_figures(const sk_session_summary *sum, sk_session_figure *out, size_t max) {
+  const sk_summary *r = &sum->run, *c = &sum->cf;
+  const sk_controller_stats *k = &sum->control;
+  size_t n = 0;
+#define SESSION_FIGURE(key, unit, value)                                                     \
+  if (n < max)                                                                               \
+    out[n] = (sk_session_figure){key, unit, value};                                          \
+  n++;
+  SESSION_FIGURES(SESSION_FIGURE)
+#undef SESSION_FIGURE
+  return n < max ? n : max;
+}
+#undef CF
+
+/* ---- create, finish, destroy --------------------------------------------------------- */
+
+/* Creates the parent directory of path if it is missing (one level, like `runs/`). */
+static void ensure_parent(const char *path) {
+  char dir[SK_PATH_LEN];
+  snprintf(dir, sizeof dir, "%s", path);
+  char *slash = strrchr(dir, '/');
+  if (!slash || slash == dir)
+    return;
+  *slash = 0;
+  struct stat st;
+  if (stat(dir, &st) != 0)
+    mkdir(dir, 0777);
+}
+
+static sk_status open_recording(sk_session *s, const sk_session_config *cfg,
+                                const char *mode_name, char *err, size_t errlen) {
+  const sk_scenario *sc = s->sc;
+  const char *path = cfg->record_path;
+  struct stat st;
+  if (strlen(path) >= SK_PATH_LEN) {
+    sk_errf(err, errlen, "%s: path longer than %d bytes", path, SK_PATH_LEN - 1);
+    return SK_EINVAL;
+  }
+  if (lstat(path, &st) == 0) {
+    if (!S_ISREG(st.st_mode)) {
+      sk_errf(err, errlen, "%s: exists and is not a regular file; it is not replaced", path);
+      return SK_EINVAL;
+    }
+    if (!cfg->force) {
+      sk_errf(err, errlen, "%s: exists; pass --force to replace it", path);
+      return SK_EINVAL;
+    }
+  }
+  snprintf(s->final_path, sizeof s->final_path, "%s", path);
+  snprintf(s->part_path, sizeof s->part_path, "%s%s", path, PART_SUFFIX);
+  if (lstat(s->part_path, &st) == 0) {
+    sk_errf(err, errlen,
+            "%s: exists: another run is writing it, or a killed run left it (remove it)",
+            s->part_path);
+    return SK_EINVAL;
+  }
+  ensure_parent(path);
+
+  sk_status rc = SK_ENOMEM;
+  char *json = sk_scenario_to_json(sc);
+  char **keys = NULL, **values = NULL;
+  size_t n_kv = 0;
+  int n_racks = sc->n_rows * sc->racks_per_row;
+  char(*ids)[8] = calloc((size_t)n_racks, 8);
+  const char **id_ptrs = calloc((size_t)n_racks, sizeof *id_ptrs);
+  int *rows = calloc((size_t)n_racks, sizeof *rows), *pos = calloc((size_t)n_racks, sizeof *pos);
+  if (!json || !ids || !id_ptrs || !rows || !pos || sk_scenario_kv(sc, &keys, &values, &n_kv) != SK_OK)
+    goto out;
+  {
+    char **nk = realloc(keys, (n_kv + 1) * sizeof *nk);
+    if (!nk)
+      goto out;
+    keys = nk;
+    char **nv = realloc(values, (n_kv + 1) * sizeof *nv);
+    if (!nv)
+      goto out;
+    values = nv;
+    keys[n_kv] = strdup("run.mode");
+    values[n_kv] = strdup(mode_name);
+    n_kv++;
+    if (!keys[n_kv - 1] || !values[n_kv - 1])
+      goto out;
+  }
+  for (int i = 0; i < n_racks; i++) {
+    sk_scenario_rack_id(sc, i, ids[i]);
+    id_ptrs[i] = ids[i];
+    rows[i] = i / sc->racks_per_row;
+    pos[i] = i % sc->racks_per_row;
+  }
+  sk_recorder_config rc_cfg = {s->part_path,
+                               sc->name,
+                               json,
+                               cfg->version ? cfg->version : SKADI_VERSION,
+                               sc->seed,
+                               sc->duration_s,
+                               sc->sample_period_s,
+                               n_kv,
+                               (const char *const *)keys,
+                               (const char *const *)values,
+                               (size_t)n_racks,
+                               id_ptrs,
+                               rows,
+                               pos};
+  rc = sk_recorder_create(&s->rec, &rc_cfg, err, errlen);
+out:
+  if (rc == SK_ENOMEM)
+    sk_errf(err, errlen, "%s: out of memory", path);
+  free(json);
+  sk_scenario_free_kv(keys, values, n_kv);
+  free(ids);
+  free(id_ptrs);
+  free(rows);
+  free(pos);
+  return rc;
+}
+
+/* The settings layers: defaults < environment < .env < scenario < sets < seed, duration. */
+sk_status sk_session_config_scenario(const sk_session_config *cfg, sk_scenario *sc, char *err,
+                                     size_t errlen) {
+  if (cfg->scenario)
+    *sc = *cfg->scenario;
+  else
+    sk_scenario_defaults(sc);
+  if (!cfg->scenario && cfg->use_env && sk_scenario_apply_env(sc, err, errlen) != SK_OK)
+    return SK_EINVAL;
+  if (!cfg->scenario && cfg->env_file && sk_scenario_apply_dotenv(sc, cfg->env_file, err, errlen) != SK_OK)
+    return SK_EINVAL;
+  if (!cfg->scenario && cfg->scenario_path && sk_scenario_load(sc, cfg->scenario_path, err, errlen) != SK_OK)
+    return SK_EINVAL;
+  if (!cfg->scenario && !cfg->scenario_path && cfg->scenario_json &&
+      sk_scenario_parse(sc, cfg->scenario_json, strlen(cfg->scenario_json),
+                        cfg->scenario_origin ? cfg->scenario_origin : "scenario", NULL, err,
+                        errlen) != SK_OK)
+    return SK_EINVAL;
+  for (int i = 0; i < cfg->n_sets; i++)
+    if (sk_scenario_set(sc, cfg->sets[i], err, errlen) != SK_OK)
+      return SK_EINVAL;
+  if (cfg->have_seed)
+    sc->seed = cfg->seed;
+  if (!isnan(cfg->duration_s))
+    sc->duration_s = cfg->duration_s;
+  return sk_scenario_validate(sc, err, errlen) == SK_OK ? SK_OK : SK_EINVAL;
+}
+
+sk_status sk_session_create(sk_session **out, const sk_session_config *cfg, char *err,
+                            size_t errlen) {
+  *out = NULL;
+  sk_session *s = calloc(1, sizeof *s);
+  if (!s || !(s->sc = malloc(sizeof *s->sc))) {
+    free(s);
+    sk_errf(err, errlen, "out of memory");
+    return SK_ENOMEM;
+  }
+  pthread_mutex_init(&s->mu, NULL);
+  pthread_cond_init(&s->cf_go, NULL);
+  pthread_cond_init(&s->cf_done, NULL);
+  s->threads = cfg->threads < 1 ? 1 : cfg->threads;
+  s->want_cf = cfg->counterfactual;
+  s->force = cfg->force;
+  snprintf(s->source, sizeof s->source, "%s", cfg->source ? cfg->source : "api");
+
+  sk_status st = sk_session_config_scenario(cfg, s->sc, err, errlen);
+  if (st != SK_OK)
+    goto fail;
+  const sk_scenario *sc = s->sc;
+  s->fast_ns = (sk_time_ns)llround(sc->settings.fast_loop_interval_s * 1e9);
+  if (sk_run_mode_parse(cfg->mode ? cfg->mode : "off", sc, &s->mode) != SK_OK) {
+    sk_errf(err, errlen, "mode: '%s' is not off, on, advisory or closed_loop", cfg->mode);
+    st = SK_EINVAL;
+    goto fail;
+  }
+  if (sc->trace_csv[0] && (st = sk_trace_load(&s->trace, sc->trace_csv, err, errlen)) != SK_OK) {
+    st = st == SK_ENOMEM ? st : SK_EINVAL;
+    goto fail;
+  }
+  if (cfg->ims_model_path) {
+    char why[SK_ERR_LEN];
+    if (!(s->ims = malloc(sizeof *s->ims))) {
+      st = SK_ENOMEM;
+      sk_errf(err, errlen, "out of memory");
+      goto fail;
+    }
+    if ((st = sk_ims_load(s->ims, cfg->ims_model_path, NULL, 0, why, sizeof why)) != SK_OK) {
+      sk_errf(err, errlen, "--ims-model: %s", why);
+      st = SK_EINVAL;
+      goto fail;
+    }
+  }
+  const sk_trace *trace = sc->trace_csv[0] ? &s->trace : NULL;
+  if ((st = sk_twin_create(&s->tw, sc, trace, err, errlen)) != SK_OK)
+    goto fail;
+  s->n_racks = sc->n_rows * sc->racks_per_row;
+  if (!(s->monitor = calloc((size_t)s->n_racks, sizeof *s->monitor))) {
+    st = SK_ENOMEM;
+    sk_errf(err, errlen, "out of memory");
+    goto fail;
+  }
+  /* the counterfactual is built like the twin, not cloned: the same scenario and seed */
+  if ((s->want_cf == 1 || (s->want_cf < 0 && s->mode != SK_RUN_OFF)) &&
+      (st = sk_twin_create(&s->cf, sc, trace, err, errlen)) != SK_OK)
+    goto fail;
+  if (s->mode != SK_RUN_OFF && (st = start_controller(s, s->mode, err, errlen)) != SK_OK) {
+    st = st == SK_ENOMEM ? st : SK_EINVAL;
+    goto fail;
+  }
+  if (cfg->commands_path && (st = load_log(s, cfg->commands_path, err, errlen)) != SK_OK)
+    goto fail;
+  if (cfg->record_path && (st = open_recording(s, cfg, sk_run_mode_name(s->mode), err, errlen)) != SK_OK)
+    goto fail;
+  if (cfg->audit_path && s->mode != SK_RUN_OFF && !(s->audit = fopen(cfg->audit_path, "a"))) {
+    sk_errf(err, errlen, "%s: cannot open the audit trail: %s", cfg->audit_path, strerror(errno));
+    st = SK_EIO;
+    goto fail;
+  }
+  sk_twin_sinks sinks = {sample_sink, event_sink, s};
+  sk_twin_set_sinks(s->tw, &sinks);
+  set_cf_sinks(s);
+  *out = s;
+  return SK_OK;
+
+fail:
+  if (s->rec) { /* nothing recorded yet: the part file is ours to remove */
+    sk_recorder_close(s->rec);
+    s->rec = NULL;
+    unlink(s->part_path);
+  }
+  sk_session_destroy(s);
+  return st;
+}
+
+sk_status sk_session_finish(sk_session *s, const sk_session_wall *wall, const char *status_text) {
+  if (s->finished)
+    return SK_EINVAL;
+  s->finished = 1;
+  if (!s->rec)
+    return s->st;
+  if (s->audit)
+    fflush(s->audit);
+  if (s->st != SK_OK) {
+    sk_recorder_close(s->rec); /* keeps what the last flush wrote, under the .part name */
+    s->rec = NULL;
+    return s->st;
+  }
+  sk_session_summary sum;
+  sk_session_summary_get(s, &sum);
+  sk_session_figure figs[64];
+  size_t n = sk_session_figures(&sum, figs, 64);
+  sk_recorder_figure rf[64];
+  for (size_t i = 0; i < n; i++)
+    rf[i] = (sk_recorder_figure){figs[i].key, figs[i].value, figs[i].unit};
+  sk_recorder_figure info[] = {
+      {"wall_time_s", wall ? wall->wall_s : NAN, "s"},
+      {"speedup", wall ? wall->speedup : NAN, "x"},
+      {"events", (double)sum.events, "events"},
+      {"peak_rss_mb", wall ? wall->peak_rss_mb : NAN, "MiB"},
+  };
+  sk_status st = sk_recorder_finish(s->rec, rf, n, info, sizeof info / sizeof info[0], status_text);
+  if (st != SK_OK)
+    fail(s, st, "recording: %s", sk_recorder_error(s->rec));
+  sk_recorder_close(s->rec);
+  s->rec = NULL;
+  if (st != SK_OK)
+    return s->st;
+  /* a run that did not complete never replaces a file already there */
+  struct stat sb;
+  int complete = status_text && strcmp(status_text, "completed") == 0;
+  if (!complete && lstat(s->final_path, &sb) == 0) {
+    char stem[sizeof s->final_path];
+    snprintf(stem, sizeof stem, "%s", s->final_path);
+    size_t len = strlen(stem);
+    if (len > 3 && strcmp(stem + len - 3, ".h5") == 0)
+      stem[len - 3] = 0;
+    snprintf(s->final_path, sizeof s->final_path, "%s.interrupted.h5", stem);
+  }
+  if (rename(s->part_path, s->final_path) != 0)
+    fail(s, SK_EIO, "%s: cannot move the recording to %s: %s", s->part_path, s->final_path,
+         strerror(errno));
+  return s->st;
+}
+
+const char *sk_session_recording(const sk_session *s) {
+  if (!s->final_path[0])
+    return NULL;
+  return s->finished || !s->rec ? s->final_path : s->part_path;
+}
+
+void sk_session_destroy(sk_session *s) {
+  if (!s)
+    return;
+  if (s->rec && !s->finished)
+    sk_session_finish(s, NULL, "interrupted");
+  sk_recorder_close(s->rec);
+  if (s->cf_thread) {
+    pthread_mutex_lock(&s->mu);
+    s->cf_quit = 1;
+    pthread_cond_signal(&s->cf_go);
+    pthread_mutex_unlock(&s->mu);
+    pthread_join(s->cf_th, NULL);
+  }
+  if (s->audit)
+    fclose(s->audit);
+  sk_controller_destroy(s->ctl);
+  sk_twin_destroy(s->cf);
+  sk_twin_destroy(s->tw);
+  sk_trace_fini(&s->trace);
+  free(s->ims);
+  free(s->monitor);
+  free(s->q);
+  free(s->log);
+  pthread_cond_destroy(&s->cf_go);
+  pthread_cond_destroy(&s->cf_done);
+  pthread_mutex_destroy(&s->mu);
+  free(s->sc);
+  free(s);
+}
