@@ -1,7 +1,9 @@
 /*
- * perf_fit.c -- calibration tool: fits the perf.h timing formulas to a SplitwiseSim-format
- * CSV.  The one file of models/ that does I/O; the twin never calls it while running (the
- * fitted numbers are compiled in as SK_PERF_DEFAULT_*, and test_perf refits to check them).
+ * perf_fit.c -- calibration tool: fits the perf.h timing formulas to measured samples.
+ * The twin never calls it while running (the fitted numbers are compiled in as
+ * SK_PERF_DEFAULT_*, and test_perf refits to check them).  It takes arrays and does no
+ * I/O, like the rest of models/: reading the samples from a SplitwiseSim-format CSV is
+ * sim/src/perf_csv.c's job (sk_perf_fit_csv), on the shared CSV reader.
  *
  * Weighting.  Least squares with weight 1/t^2 minimises the squared *relative* error, which
  * is what matters across a range where times go from 50 ms to 3 s: unweighted, the few
@@ -39,8 +41,6 @@
  * starting point, tolerance or iteration count, and O(D^2) for D distinct N (a CSV of
  * measured sizes has tens).
  *
- * CSV: a header line names the columns (found by name, any order); fields are separated by
- * commas with no quoting.  Numbers of rows that do not match the filter are not parsed.
  * GSL's workspace allocation aborts through GSL's default error handler if it fails; the
  * handler is process-wide, so a library does not replace it.  Everything else we allocate
  * ourselves and a failure returns SK_ENOMEM.
@@ -48,203 +48,11 @@
 #include "skadi/perf.h"
 
 #include <assert.h>
-#include <errno.h>
+#include <limits.h>
 #include <math.h>
-#include <stdarg.h>
-#include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 
 #include <gsl/gsl_multifit.h>
-
-#define MAX_LINE 4096
-#define MAX_FIELDS 64
-#define MAX_ROWS 1000000
-
-typedef struct {
-  double n_tok;     /* tokens in the prefill iteration, prompt_size * batch_size */
-  double batch;     /* sequences, batch_size */
-  double prompt_ms; /* ms, measured prefill time */
-  double token_ms;  /* ms, measured decode step time */
-} fit_row;
-
-enum { COL_MODEL, COL_HW, COL_PROMPT, COL_BATCH, COL_PTIME, COL_TTIME, COL_TP, N_COLS };
-static const char *const col_names[N_COLS] = {
-    "model",       "hardware",   "prompt_size",     "batch_size",
-    "prompt_time", "token_time", "tensor_parallel",
-};
-
-
-/* Splits `line` in place at commas (trailing CR/LF removed).  Returns the field count, or
- * -1 if there are more than MAX_FIELDS. */
-static int split_fields(char *line, char **f) {
-  int n = 0;
-  line[strcspn(line, "\r\n")] = '\0';
-  for (char *s = line;;) {
-    char *comma = strchr(s, ',');
-    if (n == MAX_FIELDS)
-      return -1;
-    f[n++] = s;
-    if (comma == NULL)
-      return n;
-    *comma = '\0';
-    s = comma + 1;
-  }
-}
-
-static int parse_double(const char *s, double *out) {
-  char *end;
-  errno = 0;
-  *out = strtod(s, &end);
-  return end != s && *end == '\0' && errno == 0 && isfinite(*out) ? 0 : -1;
-}
-
-static int parse_long(const char *s, long *out) {
-  char *end;
-  errno = 0;
-  *out = strtol(s, &end, 10);
-  return end != s && *end == '\0' && errno == 0 ? 0 : -1;
-}
-
-/* Reads the matching rows into *rows_out (caller frees) and their count into *n_out. */
-static sk_status read_rows(const char *path, const char *model, const char *hardware,
-                           int tensor_parallel, fit_row **rows_out, size_t *n_out, char *err,
-                           size_t errlen) {
-  char line[MAX_LINE];
-  char *f[MAX_FIELDS];
-  int col[N_COLS];
-  int nf, need = 0;
-  long lineno = 1;
-  fit_row *rows = NULL;
-  size_t n = 0, cap = 0;
-  sk_status st = SK_OK;
-  FILE *fp = fopen(path, "r");
-
-  if (fp == NULL) {
-    sk_errf(err, errlen, "%s: cannot open: %s", path, strerror(errno));
-    return SK_EIO;
-  }
-  if (fgets(line, sizeof line, fp) == NULL) {
-    sk_errf(err, errlen, "%s: empty file or read error, expected a header line", path);
-    st = ferror(fp) ? SK_EIO : SK_EPARSE;
-    goto out;
-  }
-  nf = split_fields(line, f);
-  if (nf < 0) {
-    sk_errf(err, errlen, "%s:1: header has more than %d fields", path, MAX_FIELDS);
-    st = SK_EPARSE;
-    goto out;
-  }
-  for (int c = 0; c < N_COLS; c++) {
-    col[c] = -1;
-    for (int i = 0; i < nf; i++)
-      if (strcmp(f[i], col_names[c]) == 0)
-        col[c] = i;
-    if (col[c] < 0) {
-      sk_errf(err, errlen, "%s:1: header has no column \"%s\"", path, col_names[c]);
-      st = SK_EPARSE;
-      goto out;
-    }
-    if (col[c] >= need)
-      need = col[c] + 1;
-  }
-
-  while (fgets(line, sizeof line, fp) != NULL) {
-    double v[4];
-    long tp;
-    static const int num_cols[4] = {COL_PROMPT, COL_BATCH, COL_PTIME, COL_TTIME};
-
-    lineno++;
-    if (strchr(line, '\n') == NULL && !feof(fp)) {
-      sk_errf(err, errlen, "%s:%ld: line longer than %d bytes", path, lineno, MAX_LINE - 2);
-      st = SK_EPARSE;
-      goto out;
-    }
-    if (line[strspn(line, " \t\r\n")] == '\0')
-      continue; /* blank line */
-    nf = split_fields(line, f);
-    if (nf < 0) {
-      sk_errf(err, errlen, "%s:%ld: more than %d fields", path, lineno, MAX_FIELDS);
-      st = SK_EPARSE;
-      goto out;
-    }
-    if (nf < need) {
-      sk_errf(err, errlen, "%s:%ld: %d fields, the header's columns need %d", path, lineno, nf,
-              need);
-      st = SK_EPARSE;
-      goto out;
-    }
-    if (strcmp(f[col[COL_MODEL]], model) != 0 || strcmp(f[col[COL_HW]], hardware) != 0)
-      continue;
-    if (parse_long(f[col[COL_TP]], &tp) != 0) {
-      sk_errf(err, errlen, "%s:%ld: tensor_parallel: not an integer: \"%s\"", path, lineno,
-              f[col[COL_TP]]);
-      st = SK_EPARSE;
-      goto out;
-    }
-    if (tp != tensor_parallel)
-      continue;
-    for (int k = 0; k < 4; k++) {
-      const char *name = col_names[num_cols[k]];
-      const char *s = f[col[num_cols[k]]];
-      if (parse_double(s, &v[k]) != 0) {
-        sk_errf(err, errlen, "%s:%ld: %s: not a finite number: \"%s\"", path, lineno, name, s);
-        st = SK_EPARSE;
-        goto out;
-      }
-      if (!(v[k] > 0.0)) {
-        sk_errf(err, errlen, "%s:%ld: %s: must be > 0, got %g", path, lineno, name, v[k]);
-        st = SK_ERANGE;
-        goto out;
-      }
-    }
-    if (n == cap) {
-      size_t ncap = cap ? 2 * cap : 128;
-      fit_row *nr;
-      if (n == MAX_ROWS) {
-        sk_errf(err, errlen, "%s:%ld: more than %d matching rows", path, lineno, MAX_ROWS);
-        st = SK_ERANGE;
-        goto out;
-      }
-      if (ncap > MAX_ROWS)
-        ncap = MAX_ROWS;
-      nr = realloc(rows, ncap * sizeof *rows);
-      if (nr == NULL) {
-        sk_errf(err, errlen, "%s: out of memory after %zu rows", path, n);
-        st = SK_ENOMEM;
-        goto out;
-      }
-      rows = nr;
-      cap = ncap;
-    }
-    rows[n].n_tok = v[0] * v[1];
-    rows[n].batch = v[1];
-    rows[n].prompt_ms = v[2];
-    rows[n].token_ms = v[3];
-    n++;
-  }
-  if (ferror(fp)) {
-    sk_errf(err, errlen, "%s:%ld: read error", path, lineno);
-    st = SK_EIO;
-    goto out;
-  }
-  if (n == 0) {
-    sk_errf(err, errlen, "%s: no rows with model=%s, hardware=%s, tensor_parallel=%d", path, model,
-            hardware, tensor_parallel);
-    st = SK_ENOTFOUND;
-    goto out;
-  }
-
-out:
-  fclose(fp);
-  if (st != SK_OK) {
-    free(rows);
-    return st;
-  }
-  *rows_out = rows;
-  *n_out = n;
-  return SK_OK;
-}
 
 typedef struct {
   double x;
@@ -259,7 +67,7 @@ static int cmp_keyed(const void *pa, const void *pb) {
 }
 
 /* m[i] = number of entries of x equal to x[i]; returns the number of distinct values, or
- * 0 on allocation failure.  Sorting keeps this O(n log n) up to MAX_ROWS. */
+ * 0 on allocation failure.  Sorting keeps this O(n log n) however many samples. */
 static size_t group_sizes(const double *x, size_t n, double *m) {
   keyed *k = malloc(n * sizeof *k);
   size_t distinct = 0;
@@ -457,30 +265,43 @@ static void fit_stats(const double *fitted, const double *y, size_t n, double *m
   *r2 = ss_tot > 0.0 ? 1.0 - ss_res / ss_tot : 1.0;
 }
 
-sk_status sk_perf_fit_csv(const char *path, const char *model, const char *hardware,
-                          int tensor_parallel, sk_perf_params *out, sk_perf_fit_report *rep,
-                          char *err, size_t errlen) {
-  fit_row *rows = NULL;
+/* A sample the fit can use: every value finite and > 0.  Else the reason in err. */
+static int sample_ok(const sk_perf_sample *s, size_t i, char *err, size_t errlen) {
+  const double v[4] = {s->prefill_tokens, s->batch, s->prefill_ms, s->step_ms};
+  static const char *const names[4] = {"prefill_tokens", "batch", "prefill_ms", "step_ms"};
+  for (int k = 0; k < 4; k++)
+    if (!(isfinite(v[k]) && v[k] > 0.0)) {
+      sk_errf(err, errlen, "sample %zu: %s must be finite and > 0, got %g", i, names[k], v[k]);
+      return 0;
+    }
+  return 1;
+}
+
+sk_status sk_perf_fit(const sk_perf_sample *samples, size_t n, sk_perf_params *out,
+                      sk_perf_fit_report *rep, char *err, size_t errlen) {
   double *buf = NULL;
   double *xn, *xb, *yp, *yt, *mb, *w, *gx, *gy, *gw, *xbuf;
   double sc[2] = {0.0, 0.0};
-  size_t n = 0, dn;
+  size_t dn;
   sk_perf_params p;
   sk_perf_fit_report r;
-  sk_status st;
+  sk_status st = SK_OK;
 
-  assert(path != NULL && model != NULL && hardware != NULL && out != NULL);
-  st = read_rows(path, model, hardware, tensor_parallel, &rows, &n, err, errlen);
-  if (st != SK_OK)
-    return st;
+  assert((samples != NULL || n == 0) && out != NULL);
+  if (n > INT_MAX) {
+    sk_errf(err, errlen, "%zu samples; at most %d", n, INT_MAX);
+    return SK_ERANGE;
+  }
+  for (size_t i = 0; i < n; i++)
+    if (!sample_ok(&samples[i], i, err, errlen))
+      return SK_ERANGE;
 
   /* One block for the columns, group sizes, weights, merged points and design matrix:
    * 9n + 2n doubles. */
-  buf = malloc(11 * n * sizeof *buf);
-  if (buf == NULL) {
-    sk_errf(err, errlen, "%s: out of memory fitting %zu rows", path, n);
-    st = SK_ENOMEM;
-    goto out;
+  buf = n ? malloc(11 * n * sizeof *buf) : NULL;
+  if (n && buf == NULL) {
+    sk_errf(err, errlen, "out of memory fitting %zu samples", n);
+    return SK_ENOMEM;
   }
   xn = buf;
   xb = xn + n;
@@ -493,32 +314,32 @@ sk_status sk_perf_fit_csv(const char *path, const char *model, const char *hardw
   gw = gy + n;
   xbuf = gw + n;
   for (size_t i = 0; i < n; i++) {
-    xn[i] = rows[i].n_tok;
-    xb[i] = rows[i].batch;
-    yp[i] = rows[i].prompt_ms;
-    yt[i] = rows[i].token_ms;
+    xn[i] = samples[i].prefill_tokens;
+    xb[i] = samples[i].batch;
+    yp[i] = samples[i].prefill_ms;
+    yt[i] = samples[i].step_ms;
   }
   {
     size_t db;
-    dn = group_points(xn, yp, n, gx, gy, gw);
+    dn = n ? group_points(xn, yp, n, gx, gy, gw) : 0;
     db = dn ? group_sizes(xb, n, mb) : 0;
-    if (dn == 0 || db == 0) {
-      sk_errf(err, errlen, "%s: out of memory fitting %zu rows", path, n);
+    if (n && (dn == 0 || db == 0)) {
+      sk_errf(err, errlen, "out of memory fitting %zu samples", n);
       st = SK_ENOMEM;
       goto out;
     }
     if (dn < 3 || db < 2) {
       sk_errf(err, errlen,
-              "%s: matching rows have %zu distinct prompt_size*batch_size and %zu distinct "
-              "batch_size; the fit needs at least 3 and 2",
-              path, dn, db);
+              "%zu samples with %zu distinct prefill token counts (prompt_size*batch_size) and "
+              "%zu distinct batch sizes; the fit needs at least 3 and 2",
+              n, dn, db);
       st = SK_EINVAL;
       goto out;
     }
   }
 
   if (fit_prefill(gx, gy, gw, dn, xbuf, &p) != 0 || fit_line(xb, yt, mb, n, xbuf, w, sc) != 0) {
-    sk_errf(err, errlen, "%s: least-squares fit failed on %zu rows", path, n);
+    sk_errf(err, errlen, "least-squares fit failed on %zu samples", n);
     st = SK_EINVAL;
     goto out;
   }
@@ -539,6 +360,5 @@ sk_status sk_perf_fit_csv(const char *path, const char *model, const char *hardw
 
 out:
   free(buf);
-  free(rows);
   return st;
 }

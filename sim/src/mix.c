@@ -23,17 +23,23 @@
  * or strptime(), which depend on the machine's zone and locale; the range 1970..2199 keeps
  * every difference of two times inside int64.
  *
- * The CSV reader is RFC 4180 with the usual leniencies: quoted fields (with "" escapes
+ * The CSV dialect is RFC 4180 with the usual leniencies: quoted fields (with "" escapes
  * and line breaks inside), LF or CRLF, a UTF-8 byte-order mark, blank lines skipped,
- * blanks around unquoted fields trimmed (the seed writes "ts, rack_id, ...").  A row must
- * have as many fields as the header; a mapped value that is empty or "NaN" (any case) is
- * missing at the source, anything else must be a finite decimal number.
+ * blanks around fields trimmed (the seed writes "ts, rack_id, ...").  A row must have as
+ * many fields as the header; a mapped value that is empty or "NaN" (any case) is missing
+ * at the source, anything else must be a finite decimal number.
  *
  * Rejected: forward fill or interpolation as an opt-in rule -- a training set whose gaps
  * were filled looks like one without gaps, and the mixer cannot know a sensor's hold
  * semantics; the consumer can fill knowingly.  Rejected: collecting all samples and
  * sorting them (simpler "last" and open grids) -- it needs memory per CSV line.  Rejected:
  * a dense (time x rack x column) array -- mostly empty when a few racks report rarely.
+ *
+ * The reading itself is shared: records come from the CSV reader (skadi/csv.h) and times
+ * from the time-stamp parser (skadi/timestamp.h), so the mixer, the trace loader and the
+ * timing fit read one CSV dialect and one set of time forms.  Each time_format below is a
+ * fixed set of the parser's forms, not "anything that looks like a time": the mapping
+ * declares the format, and a file that does not follow it is reported, not guessed at.
  */
 #define _POSIX_C_SOURCE 200809L
 
@@ -51,7 +57,8 @@
 #include <cjson/cJSON.h>
 
 #include "jsonutil.h"
-#include "timeparse.h"
+#include "skadi/csv.h"
+#include "skadi/timestamp.h"
 
 #define NS_PER_S 1000000000LL
 #define MAX_TIME_NS (7258118400LL * NS_PER_S) /* 2200-01-01T00:00:00Z, exclusive */
@@ -87,23 +94,7 @@ static int64_t floor_div(int64_t a, int64_t b) {
 }
 
 void sk_mix_format_time(int64_t t_ns, int frac, char *buf, size_t len) {
-  int64_t days = floor_div(t_ns, 86400 * NS_PER_S);
-  int64_t rem = t_ns - days * 86400 * NS_PER_S; /* [0, 1 day) */
-  int y, mo, d;
-  sk__civil_from_days(days, &y, &mo, &d);
-  int64_t s = rem / NS_PER_S, ns = rem % NS_PER_S;
-  int n = snprintf(buf, len, "%04d-%02d-%02dT%02d:%02d:%02d", y, mo, d, (int)(s / 3600),
-                   (int)(s / 60 % 60), (int)(s % 60));
-  if (n < 0 || (size_t)n >= len)
-    return;
-  if (frac == 3)
-    snprintf(buf + n, len - (size_t)n, ".%03dZ", (int)(ns / 1000000));
-  else if (frac == 6)
-    snprintf(buf + n, len - (size_t)n, ".%06dZ", (int)(ns / 1000));
-  else if (frac == 9)
-    snprintf(buf + n, len - (size_t)n, ".%09dZ", (int)ns);
-  else
-    snprintf(buf + n, len - (size_t)n, "Z");
+  sk_time_format(t_ns, frac, buf, len);
 }
 
 /* Fractional digits (0, 3, 6 or 9) that show t_ns exactly. */
@@ -111,308 +102,38 @@ static int frac_digits(int64_t t_ns) {
   return t_ns % NS_PER_S == 0 ? 0 : t_ns % 1000000 == 0 ? 3 : t_ns % 1000 == 0 ? 6 : 9;
 }
 
-/* 1..9 digits after a decimal point at *p (the point already consumed) -> ns. */
-static int fraction_ns(const char **p, int max_digits, int64_t *ns) {
-  int64_t v = 0;
-  int n = 0;
-  while (**p >= '0' && **p <= '9') {
-    if (n == max_digits)
-      return 0;
-    v = v * 10 + (**p - '0');
-    (*p)++;
-    n++;
-  }
-  if (n == 0)
-    return 0;
-  for (int i = n; i < 9; i++)
-    v *= 10;
-  *ns = v;
-  return 1;
+/* The parser's settings for a time_format: its forms, up to 9 fractional digits (ns),
+ * and the supported range 1970..2199. */
+static void time_opts(time_format tf, sk_time_opts *o) {
+  static const unsigned forms[N_TF] = {
+      [TF_ISO8601] = SK_TIME_ISO_T | SK_TIME_ZONE,
+      [TF_EPOCH_S] = SK_TIME_UNIX_S,
+      [TF_EPOCH_MS] = SK_TIME_UNIX_MS,
+      [TF_AZURE] = SK_TIME_ISO_SPACE,
+  };
+  sk_time_opts_init(o);
+  o->forms = forms[tf];
+  o->max_frac_digits = 9;
+  o->min_ns = 0;
+  o->max_ns = MAX_TIME_NS;
 }
 
-static int in_range(int64_t t_ns, const char *s, char *reason, size_t rlen) {
-  if (t_ns >= 0 && t_ns < MAX_TIME_NS)
-    return 1;
-  snprintf(reason, rlen, "\"%.40s\" is outside the supported range 1970..2199", s);
-  return 0;
-}
-
-/* "YYYY-MM-DD<sep>HH:MM:SS[.f{1,9}]" plus, when zone_ok, an optional "Z" or "+hh:mm" /
- * "-hh:mm" (none: UTC).  s is NUL-terminated. */
-static int parse_civil(const char *s, char sep, int zone_ok, int64_t *t_ns, char *reason,
-                       size_t rlen) {
-  const char *p = s, *end = s + strlen(s);
-  int y, mo, d, h, mi, sec;
-  int64_t frac = 0;
-  int ok = sk__read_digits(&p, end, 4, &y) && *p++ == '-' && sk__read_digits(&p, end, 2, &mo) &&
-           *p++ == '-' && sk__read_digits(&p, end, 2, &d) && *p++ == sep &&
-           sk__read_digits(&p, end, 2, &h) && *p++ == ':' && sk__read_digits(&p, end, 2, &mi) &&
-           *p++ == ':' && sk__read_digits(&p, end, 2, &sec);
-  if (ok && *p == '.') {
-    p++;
-    ok = fraction_ns(&p, 9, &frac);
-  }
-  int64_t offset_s = 0;
-  if (ok && zone_ok && *p == 'Z') {
-    p++;
-  } else if (ok && zone_ok && (*p == '+' || *p == '-')) {
-    int sign = *p++ == '-' ? -1 : 1, oh, om;
-    ok = sk__read_digits(&p, end, 2, &oh) && *p++ == ':' && sk__read_digits(&p, end, 2, &om) &&
-         oh <= 23 && om <= 59;
-    offset_s = sign * (oh * 3600 + om * 60);
-  }
-  if (!ok || *p != '\0') {
-    if (sep == 'T')
-      snprintf(reason, rlen,
-               "expected an ISO 8601 time like 2023-11-16T18:00:00Z or "
-               "2023-11-16T19:00:00.5+01:00, got \"%.40s\"",
-               s);
-    else
-      snprintf(reason, rlen, "expected a time like 2023-11-16 18:17:03.9799600, got \"%.40s\"", s);
-    return 0;
-  }
-  if (mo < 1 || mo > 12 || d < 1 || d > sk__days_in_month(y, mo) || h > 23 || mi > 59 || sec > 59) {
-    snprintf(reason, rlen, "\"%.40s\" is not a valid date and time", s);
-    return 0;
-  }
-  int64_t secs = sk__days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec - offset_s;
-  if (secs < -86400 || secs > MAX_TIME_NS / NS_PER_S + 86400) {
-    snprintf(reason, rlen, "\"%.40s\" is outside the supported range 1970..2199", s);
-    return 0;
-  }
-  *t_ns = secs * NS_PER_S + frac;
-  return in_range(*t_ns, s, reason, rlen);
-}
-
-/* Whole units since the epoch with an optional fraction: unit_ns 1e9 (s) or 1e6 (ms). */
-static int parse_epoch(const char *s, int64_t unit_ns, int64_t *t_ns, char *reason, size_t rlen) {
-  const char *p = s;
-  int64_t v = 0, frac = 0;
-  int n = 0, ok = 1;
-  while (*p >= '0' && *p <= '9') {
-    if (v > MAX_TIME_NS / 10)
-      break; /* far out of range; reported below */
-    v = v * 10 + (*p - '0');
-    p++;
-    n++;
-  }
-  if (*p >= '0' && *p <= '9') {
-    snprintf(reason, rlen, "\"%.40s\" is outside the supported range 1970..2199", s);
-    return 0;
-  }
-  if (n > 0 && *p == '.') {
-    p++;
-    /* a fraction of a second has 9 digits down to ns, of a millisecond 6 */
-    ok = fraction_ns(&p, unit_ns == NS_PER_S ? 9 : 6, &frac);
-    if (unit_ns != NS_PER_S)
-      frac /= 1000;
-  }
-  if (n == 0 || !ok || *p != '\0') {
-    snprintf(reason, rlen, "expected %s since 1970-01-01T00:00:00Z like %s, got \"%.40s\"",
-             unit_ns == NS_PER_S ? "seconds" : "milliseconds",
-             unit_ns == NS_PER_S ? "1700157600 or 1700157600.25" : "1700157600000", s);
-    return 0;
-  }
-  if (v > MAX_TIME_NS / unit_ns) {
-    snprintf(reason, rlen, "\"%.40s\" is outside the supported range 1970..2199%s", s,
-             unit_ns == NS_PER_S && v <= MAX_TIME_NS / 1000000 ? " (milliseconds? then use "
-                                                                 "time_format epoch_ms)"
-                                                               : "");
-    return 0;
-  }
-  *t_ns = v * unit_ns + frac;
-  return in_range(*t_ns, s, reason, rlen);
-}
-
+/* Parses s as time format tf; 0 with a reason if it is not one.  Seconds that would be in
+ * range as milliseconds get a hint: that mistake is common and the range error alone does
+ * not point at it. */
 static int parse_time(time_format tf, const char *s, int64_t *t_ns, char *reason, size_t rlen) {
-  switch (tf) {
-  case TF_ISO8601:
-    return parse_civil(s, 'T', 1, t_ns, reason, rlen);
-  case TF_AZURE:
-    return parse_civil(s, ' ', 0, t_ns, reason, rlen);
-  case TF_EPOCH_S:
-    return parse_epoch(s, NS_PER_S, t_ns, reason, rlen);
-  case TF_EPOCH_MS:
-    return parse_epoch(s, 1000000, t_ns, reason, rlen);
-  default:
-    assert(0 && "unknown time format");
-    return 0;
+  sk_time_opts o;
+  time_opts(tf, &o);
+  size_t len = strlen(s);
+  sk_status st = sk_time_parse(s, len, &o, t_ns, reason, rlen);
+  if (st == SK_ERANGE && tf == TF_EPOCH_S) {
+    int64_t ms;
+    time_opts(TF_EPOCH_MS, &o);
+    size_t n = strlen(reason);
+    if (sk_time_parse(s, len, &o, &ms, NULL, 0) == SK_OK && n < rlen)
+      snprintf(reason + n, rlen - n, " (milliseconds? then use time_format epoch_ms)");
   }
-}
-
-/* ------------------------------------------------------------------------------------ */
-/* CSV reader                                                                           */
-
-typedef struct {
-  FILE *f;
-  char buf[1 << 16];
-  size_t pos, len;
-  int eof;
-  char *text; /* the current record's fields, each NUL-terminated */
-  size_t tlen, tcap;
-  size_t *off; /* field i starts at text + off[i] */
-  char **field;
-  size_t nf, fcap;
-  size_t line;      /* line the current record starts on (1-based) */
-  size_t next_line; /* line of the next unread character */
-} csv_reader;
-
-enum { CSV_RECORD = 1, CSV_END = 0, CSV_BAD = -1, CSV_NOMEM = -2, CSV_IOERR = -3 };
-
-static int rd_fill(csv_reader *r) {
-  if (r->eof)
-    return 0;
-  r->len = fread(r->buf, 1, sizeof r->buf, r->f);
-  r->pos = 0;
-  if (r->len == 0)
-    r->eof = 1;
-  return r->len > 0;
-}
-
-static int rd_getc(csv_reader *r) {
-  if (r->pos == r->len && !rd_fill(r))
-    return EOF;
-  return (unsigned char)r->buf[r->pos++];
-}
-
-static int rd_peek(csv_reader *r) {
-  if (r->pos == r->len && !rd_fill(r))
-    return EOF;
-  return (unsigned char)r->buf[r->pos];
-}
-
-static int rd_put(csv_reader *r, char c) {
-  if (r->tlen + 1 >= r->tcap) {
-    if (r->tcap >= MAX_RECORD_BYTES)
-      return 0;
-    size_t nc = r->tcap ? r->tcap * 2 : 256;
-    char *t = realloc(r->text, nc);
-    if (t == NULL)
-      return -1;
-    r->text = t;
-    r->tcap = nc;
-  }
-  r->text[r->tlen++] = c;
-  return 1;
-}
-
-static int rd_new_field(csv_reader *r) {
-  if (r->nf == r->fcap) {
-    size_t nc = r->fcap ? r->fcap * 2 : 16;
-    size_t *o = realloc(r->off, nc * sizeof *o);
-    if (o == NULL)
-      return 0;
-    r->off = o;
-    char **f = realloc(r->field, nc * sizeof *f);
-    if (f == NULL)
-      return 0;
-    r->field = f;
-    r->fcap = nc;
-  }
-  r->off[r->nf++] = r->tlen;
-  return 1;
-}
-
-static void csv_close(csv_reader *r) {
-  if (r == NULL)
-    return;
-  if (r->f)
-    fclose(r->f);
-  free(r->text);
-  free(r->off);
-  free(r->field);
-  free(r);
-}
-
-/* Reads the next non-blank record.  CSV_BAD leaves a reason; CSV_IOERR leaves errno. */
-static int csv_next(csv_reader *r, char *reason, size_t rlen) {
-  for (;;) {
-    r->tlen = 0;
-    r->nf = 0;
-    r->line = r->next_line;
-    int c = rd_getc(r), any_quoted = 0, put;
-    if (c == EOF)
-      return ferror(r->f) ? CSV_IOERR : CSV_END;
-    for (;;) { /* one field per turn; c is its first character */
-      if (!rd_new_field(r))
-        return CSV_NOMEM;
-      size_t start = r->tlen;
-      while (c == ' ' || c == '\t')
-        c = rd_getc(r);
-      if (c == '"') {
-        any_quoted = 1;
-        size_t open_line = r->next_line;
-        for (;;) {
-          c = rd_getc(r);
-          if (c == EOF) {
-            if (ferror(r->f))
-              return CSV_IOERR;
-            snprintf(reason, rlen, "quoted field opened on line %zu is never closed", open_line);
-            return CSV_BAD;
-          }
-          if (c == '"') {
-            if (rd_peek(r) != '"')
-              break;
-            c = rd_getc(r);
-          } else if (c == '\n') {
-            r->next_line++;
-          } else if (c == '\0') {
-            goto nul;
-          }
-          if ((put = rd_put(r, (char)c)) <= 0)
-            goto full;
-        }
-        c = rd_getc(r);
-        while (c == ' ' || c == '\t')
-          c = rd_getc(r);
-        if (c == '\r' && (rd_peek(r) == '\n' || rd_peek(r) == EOF))
-          c = rd_getc(r); /* CRLF, or a CR ending the file */
-        if (c != ',' && c != '\n' && c != EOF) {
-          snprintf(reason, rlen, "field %zu: unexpected '%c' after a closing quote", r->nf,
-                   isprint(c) ? c : '?');
-          return CSV_BAD;
-        }
-      } else {
-        while (c != ',' && c != '\n' && c != EOF) {
-          if (c == '\r' && (rd_peek(r) == '\n' || rd_peek(r) == EOF)) {
-            c = rd_getc(r); /* CRLF, or a CR ending the file */
-            break;
-          }
-          if (c == '\0')
-            goto nul;
-          if ((put = rd_put(r, (char)c)) <= 0)
-            goto full;
-          c = rd_getc(r);
-        }
-        while (r->tlen > start && (r->text[r->tlen - 1] == ' ' || r->text[r->tlen - 1] == '\t'))
-          r->tlen--;
-      }
-      if ((put = rd_put(r, '\0')) <= 0)
-        goto full;
-      if (c == ',') {
-        c = rd_getc(r);
-        continue;
-      }
-      if (c == '\n')
-        r->next_line++;
-      else if (ferror(r->f))
-        return CSV_IOERR;
-      break;
-    }
-    if (r->nf == 1 && r->text[0] == '\0' && !any_quoted)
-      continue; /* blank line */
-    for (size_t i = 0; i < r->nf; i++)
-      r->field[i] = r->text + r->off[i];
-    return CSV_RECORD;
-  full:
-    if (put < 0)
-      return CSV_NOMEM;
-    snprintf(reason, rlen, "record longer than %u bytes (a stray quote?)", MAX_RECORD_BYTES);
-    return CSV_BAD;
-  nul:
-    snprintf(reason, rlen, "contains a NUL byte (not a text file?)");
-    return CSV_BAD;
-  }
+  return st == SK_OK;
 }
 
 /* ------------------------------------------------------------------------------------ */
@@ -624,7 +345,7 @@ typedef struct {
   time_format tf;
   map_col col[SK_MIX_NVALUES];
   int n_col;
-  size_t time_field, rack_field, n_fields;
+  size_t time_field, rack_field;
 } source;
 
 typedef struct {
@@ -781,7 +502,7 @@ static sk_status parse_grid(mapping *mp, sk_mix *m, char *err, size_t errlen) {
               names[i], sk__json_type_name(j));
       return SK_EPARSE;
     }
-    if (!parse_civil(j->valuestring, 'T', 1, dst[i], reason, sizeof reason)) {
+    if (!parse_time(TF_ISO8601, j->valuestring, dst[i], reason, sizeof reason)) {
       sk_errf(err, errlen, "%s: grid.%s: %s", origin, names[i], reason);
       return SK_EPARSE;
     }
@@ -1128,138 +849,90 @@ static sk_status load_mapping(mapping *mp, sk_mix *m, char *err, size_t errlen) 
 /* Reading the sources                                                                  */
 
 /* Finds `name` in the header; SK_OK with *idx, or an error naming the mapping field. */
-static sk_status header_find(const mapping *mp, int i, const csv_reader *r, const char *name,
+static sk_status header_find(const mapping *mp, int i, const sk_csv *r, const char *name,
                              const char *field, size_t *idx, char *err, size_t errlen) {
-  const source *s = &mp->src[i];
-  size_t found = SIZE_MAX;
-  for (size_t k = 0; k < r->nf; k++) {
-    if (strcmp(r->field[k], name) != 0)
-      continue;
-    if (found != SIZE_MAX) {
-      sk_errf(err, errlen,
-              "%s:%zu: column \"%s\" appears twice in the header (fields %zu and "
-              "%zu)",
-              s->path, r->line, name, found + 1, k + 1);
-      return SK_EPARSE;
-    }
-    found = k;
-  }
-  if (found == SIZE_MAX) {
-    char list[200] = "";
-    for (size_t k = 0; k < r->nf; k++) {
-      size_t l = strlen(list);
-      if (l + strlen(r->field[k]) + 8 >= sizeof list) {
-        snprintf(list + l, sizeof list - l, ", ...");
-        break;
-      }
-      snprintf(list + l, sizeof list - l, "%s%s", k ? ", " : "", r->field[k]);
-    }
+  sk_status st = sk_csv_column(r, name, idx, err, errlen);
+  if (st == SK_ENOTFOUND) {
+    char list[200];
+    sk_csv_header_names(r, list, sizeof list);
     sk_errf(err, errlen, "%s: sources[%d].%s: column \"%s\" not in %s header (it has: %s)",
-            mp->origin, i, field, name, s->path, list);
+            mp->origin, i, field, name, mp->src[i].path, list);
     return SK_EPARSE;
   }
-  *idx = found;
-  return SK_OK;
+  return st;
 }
 
-static sk_status csv_failure(int rc, const char *path, const csv_reader *r, const char *reason,
-                             char *err, size_t errlen) {
-  if (rc == CSV_NOMEM) {
-    sk_errf(err, errlen, "%s: out of memory", path);
-    return SK_ENOMEM;
-  }
-  if (rc == CSV_IOERR) {
-    sk_errf(err, errlen, "%s:%zu: read error: %s", path, r->next_line, strerror(errno));
-    return SK_EIO;
-  }
-  sk_errf(err, errlen, "%s:%zu: %s", path, r->line, reason);
-  return SK_EPARSE;
+/* An open source: the file (mix opens it itself, for the mapping-level messages) and the
+ * reader over it. */
+typedef struct {
+  FILE *f;
+  sk_csv *csv;
+} source_file;
+
+static void close_source(source_file *sf) {
+  sk_csv_destroy(sf->csv);
+  if (sf->f != NULL)
+    fclose(sf->f);
+  sf->csv = NULL;
+  sf->f = NULL;
 }
 
 /* Opens sources[i], reads its header and resolves every mapped column to a field. */
-static sk_status open_source(mapping *mp, int i, csv_reader **out, char *err, size_t errlen) {
+static sk_status open_source(mapping *mp, int i, source_file *sf, char *err, size_t errlen) {
   source *s = &mp->src[i];
   char reason[600];
-  *out = NULL;
-  csv_reader *r = calloc(1, sizeof *r);
-  if (r == NULL) {
-    sk_errf(err, errlen, "%s: out of memory", s->path);
-    return SK_ENOMEM;
-  }
-  r->next_line = 1;
-  sk_status st = open_file(s->path, &r->f, reason, sizeof reason);
+  sf->f = NULL;
+  sf->csv = NULL;
+  sk_status st = open_file(s->path, &sf->f, reason, sizeof reason);
   if (st != SK_OK) {
     sk_errf(err, errlen, "%s: sources[%d].file: %s: %s", mp->origin, i, s->path, reason);
-    csv_close(r);
     return st;
   }
-  if (rd_fill(r) && r->len >= 3 && memcmp(r->buf, "\xEF\xBB\xBF", 3) == 0)
-    r->pos = 3;
-  int rc = csv_next(r, reason, sizeof reason);
-  if (rc == CSV_END) {
-    sk_errf(err, errlen, "%s:1: empty file; expected a header line naming the columns", s->path);
-    st = SK_EPARSE;
-  } else if (rc != CSV_RECORD) {
-    st = csv_failure(rc, s->path, r, reason, err, errlen);
-  }
-  if (st == SK_OK) {
-    s->n_fields = r->nf;
-    st = header_find(mp, i, r, s->time_column, "time_column", &s->time_field, err, errlen);
-  }
+  sk_csv_opts o;
+  sk_csv_opts_init(&o);
+  o.max_record_bytes = MAX_RECORD_BYTES;
+  o.max_fields = MAX_RECORD_BYTES; /* no cap of its own: each field costs a byte */
+  st = sk_csv_create_stream(&sf->csv, sf->f, s->path, &o, err, errlen);
+  if (st == SK_OK)
+    st = sk_csv_read_header(sf->csv, err, errlen);
+  if (st == SK_OK)
+    st = header_find(mp, i, sf->csv, s->time_column, "time_column", &s->time_field, err, errlen);
   if (st == SK_OK && s->rack_column)
-    st = header_find(mp, i, r, s->rack_column, "rack_column", &s->rack_field, err, errlen);
+    st = header_find(mp, i, sf->csv, s->rack_column, "rack_column", &s->rack_field, err, errlen);
   for (int k = 0; k < s->n_col && st == SK_OK; k++) {
     map_col *c = &s->col[k];
     char field[64];
     snprintf(field, sizeof field, "%s.%s%s", c->derive ? "derive" : "columns",
              col_names[c->out + 2], c->derive ? ".column" : "");
-    st = header_find(mp, i, r, c->csv_col, field, &c->field, err, errlen);
+    st = header_find(mp, i, sf->csv, c->csv_col, field, &c->field, err, errlen);
   }
-  if (st != SK_OK) {
-    csv_close(r);
-    return st;
-  }
-  *out = r;
-  return SK_OK;
+  if (st != SK_OK)
+    close_source(sf);
+  return st;
 }
 
 /* A mapped value: 1 number, 0 missing (empty or NaN), -1 not a number. */
 static int parse_value(const char *s, double *v) {
   if (s[0] == '\0' || strcasecmp(s, "nan") == 0)
     return 0;
-  for (const char *p = s; *p; p++)
-    if (!(isdigit((unsigned char)*p) || *p == '.' || *p == '-' || *p == '+' || *p == 'e' ||
-          *p == 'E'))
-      return -1; /* also rules out hex, inf and nan(...) that strtod would take */
-  char *end;
-  errno = 0;
-  double x = strtod(s, &end);
-  if (end == s || *end != '\0' || !isfinite(x))
-    return -1;
-  *v = x;
-  return 1;
+  return sk_csv_number(s, v) == SK_OK ? 1 : -1;
 }
 
 static sk_status ingest(mapping *mp, sk_mix *m, int i, int64_t *lo_bin, int64_t *hi_bin, char *err,
                         size_t errlen) {
   source *s = &mp->src[i];
-  csv_reader *r;
-  sk_status st = open_source(mp, i, &r, err, errlen);
+  source_file sf;
+  sk_status st = open_source(mp, i, &sf, err, errlen);
   if (st != SK_OK)
     return st;
+  sk_csv *r = sf.csv;
   char reason[200];
-  int rc = CSV_END;
-  while (st == SK_OK && (rc = csv_next(r, reason, sizeof reason)) == CSV_RECORD) {
+  int more;
+  while ((st = sk_csv_next(r, &more, err, errlen)) == SK_OK && more) {
     m->stats.csv_rows++;
-    if (r->nf != s->n_fields) {
-      sk_errf(err, errlen, "%s:%zu: expected %zu fields as in the header, got %zu", s->path,
-              r->line, s->n_fields, r->nf);
-      st = SK_EPARSE;
-      break;
-    }
     int64_t t;
-    if (!parse_time(s->tf, r->field[s->time_field], &t, reason, sizeof reason)) {
-      sk_errf(err, errlen, "%s:%zu: %s: %s", s->path, r->line, s->time_column, reason);
+    if (!parse_time(s->tf, sk_csv_field(r, s->time_field), &t, reason, sizeof reason)) {
+      sk_csv_errf(r, s->time_field, err, errlen, "%s", reason);
       st = SK_EPARSE;
       break;
     }
@@ -1270,18 +943,17 @@ static sk_status ingest(mapping *mp, sk_mix *m, int i, int64_t *lo_bin, int64_t 
     int64_t bin = floor_div(t - m->anchor_ns, m->step_ns);
     uint32_t key = 0;
     if (s->rack_column) {
-      const char *id = r->field[s->rack_field];
+      const char *id = sk_csv_field(r, s->rack_field);
       if (id[0] == '\0') {
-        sk_errf(err, errlen, "%s:%zu: %s: empty rack id (the empty id is the room-level row)",
-                s->path, r->line, s->rack_column);
+        sk_csv_errf(r, s->rack_field, err, errlen,
+                    "empty rack id (the empty id is the room-level row)");
         st = SK_EPARSE;
         break;
       }
       key = rack_key(m, id);
       if (key == 0) {
         if (m->n_racks >= MAX_RACKS) {
-          sk_errf(err, errlen, "%s:%zu: %s: more than %u distinct rack ids", s->path, r->line,
-                  s->rack_column, MAX_RACKS);
+          sk_csv_errf(r, s->rack_field, err, errlen, "more than %u distinct rack ids", MAX_RACKS);
           st = SK_ERANGE;
         } else {
           sk_errf(err, errlen, "%s: out of memory", s->path);
@@ -1297,11 +969,9 @@ static sk_status ingest(mapping *mp, sk_mix *m, int i, int64_t *lo_bin, int64_t 
     for (int k = 0; k < s->n_col; k++) {
       const map_col *c = &s->col[k];
       double x;
-      int pv = parse_value(r->field[c->field], &x);
+      int pv = parse_value(sk_csv_field(r, c->field), &x);
       if (pv < 0) {
-        sk_errf(err, errlen, "%s:%zu: %s: \"%.40s\" is not a number", s->path, r->line, c->csv_col,
-                r->field[c->field]);
-        st = SK_EPARSE;
+        st = sk_csv_field_number(r, c->field, &x, err, errlen); /* the message */
         break;
       }
       if (pv == 0) {
@@ -1317,10 +987,10 @@ static sk_status ingest(mapping *mp, sk_mix *m, int i, int64_t *lo_bin, int64_t 
       cell_add(ce, c->rule, x * c->scale, t);
       m->stats.values++;
     }
+    if (st != SK_OK)
+      break;
   }
-  if (st == SK_OK && rc != CSV_END)
-    st = csv_failure(rc, s->path, r, reason, err, errlen);
-  csv_close(r);
+  close_source(&sf);
   return st;
 }
 
@@ -1406,9 +1076,9 @@ sk_status sk_mix_create(sk_mix **out, const char *mapping_path, char *err, size_
   /* Every file and header first, so a typo in the last source does not wait for the
    * first source's hundreds of MB to be read. */
   for (int i = 0; i < mp.n_src && st == SK_OK; i++) {
-    csv_reader *r;
-    st = open_source(&mp, i, &r, err, errlen);
-    csv_close(r);
+    source_file sf;
+    if ((st = open_source(&mp, i, &sf, err, errlen)) == SK_OK)
+      close_source(&sf);
   }
   int64_t lo = INT64_MAX, hi = INT64_MIN;
   for (int i = 0; i < mp.n_src && st == SK_OK; i++)

@@ -1,6 +1,7 @@
 /*
- * timeparse.h -- calendar arithmetic and digit reading shared by the parsers of time
- * stamps (mix.c, trace.c, ims_store.c).  Private to sim/.
+ * timeparse.h -- calendar arithmetic and digit reading under the time-stamp parser
+ * (skadi/timestamp.h, which mix.c and trace.c use) and ims_store.c's own parser, until it
+ * moves to the public one.  Private to sim/.
  *
  * Times are computed from the civil date with integer arithmetic, never with mktime(),
  * timegm() or strptime(): those read the machine's time zone and locale, so the same file

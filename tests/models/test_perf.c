@@ -1,7 +1,9 @@
 /*
- * test_perf.c -- models/src/perf.c and perf_fit.c: the compiled-in coefficients are the
- * fit of the reference CSV, the fit stays within the error bounds docs/MODEL.md states,
- * the formulas are monotone, and bad input gives a status and a message naming the file.
+ * test_perf.c -- models/src/perf.c and perf_fit.c, and their CSV front end
+ * sim/src/perf_csv.c: the compiled-in coefficients are the fit of the reference CSV, the
+ * fit stays within the error bounds docs/MODEL.md states, the formulas are monotone, the
+ * fit from arrays checks its samples, and bad input gives a status and a message naming
+ * the file (and the line and column).
  */
 #include <check.h>
 #include <math.h>
@@ -10,6 +12,7 @@
 #include <string.h>
 
 #include "skadi/perf.h"
+#include "skadi/perf_csv.h"
 
 #define PERF_CSV SKADI_SOURCE_DIR "/tests/data/splitwise_perf_model.csv"
 #define SCRATCH_CSV SKADI_BINARY_DIR "/test_perf_scratch.csv"
@@ -187,6 +190,16 @@ START_TEST(malformed_csv_gives_status) {
   ck_assert_ptr_nonnull(strstr(err, ":2: prompt_time"));
   ck_assert_int_eq(fit_text(HDR "m,h,128,1,50\n", &p, err, sizeof err), SK_EPARSE);
   ck_assert_int_eq(fit_text(HDR "m,h,128,1,-5,30,8\n", &p, err, sizeof err), SK_ERANGE);
+  ck_assert_ptr_nonnull(strstr(err, ":2: prompt_time: must be > 0, got -5"));
+  ck_assert_int_eq(fit_text(HDR "m,h,128,1,50,30,8.5\n", &p, err, sizeof err), SK_EPARSE);
+  ck_assert_ptr_nonnull(strstr(err, ":2: tensor_parallel: \"8.5\" is not an integer"));
+  ck_assert_int_eq(fit_text(HDR "m,h,0x80,1,50,30,8\n", &p, err, sizeof err), SK_EPARSE);
+  ck_assert_ptr_nonnull(strstr(err, ":2: prompt_size: \"0x80\" is not a number"));
+  ck_assert_int_eq(fit_text("model,model,hardware,prompt_size,batch_size,prompt_time,token_time,"
+                            "tensor_parallel\n",
+                            &p, err, sizeof err),
+                   SK_EPARSE);
+  ck_assert_ptr_nonnull(strstr(err, "column \"model\" appears twice"));
   ck_assert_int_eq(fit_text(HDR "m,h,128,1,50,30,8\nm,h,256,2,60,31,8\n", &p, err, sizeof err),
                    SK_EINVAL);
   /* Bad numbers in rows the filter drops are not parsed. */
@@ -230,6 +243,45 @@ START_TEST(exact_data_recovered) {
 }
 END_TEST
 
+/* The shared CSV dialect: quoted fields, blanks around fields, a BOM, CRLF, a blank line. */
+START_TEST(csv_dialect) {
+  sk_perf_params p;
+  char err[512] = "";
+  ck_assert_int_eq(fit_text("\xEF\xBB\xBF" HDR "\n\"m\",\"h\", 128 ,1,50,30,8\r\n"
+                            "m,h,256,2,60,31,\"8\"\nm, h ,512,4,90,33,8\n",
+                            &p, err, sizeof err),
+                   SK_OK);
+}
+END_TEST
+
+/* sk_perf_fit on arrays: the same numbers as through the CSV, and its own checks. */
+START_TEST(fit_from_arrays) {
+  sk_perf_sample s[6];
+  sk_perf_params p, q;
+  sk_perf_fit_report r;
+  char err[512] = "";
+  for (int i = 0; i < 6; i++) {
+    double bs = (double)(1 << i), n = 256.0 * bs * bs, line = -20.0 + 0.08 * n;
+    s[i] = (sk_perf_sample){n, bs, line > 50.0 ? line : 50.0, 30.0 + 0.3 * bs};
+  }
+  ck_assert_msg(sk_perf_fit(s, 6, &p, &r, err, sizeof err) == SK_OK, "%s", err);
+  ck_assert_int_eq(r.n_rows, 6);
+  ck_assert_double_eq_tol(p.prefill_b_ms_per_tok, 0.08, 1e-9);
+  ck_assert_double_eq_tol(p.prefill_floor_ms, 50.0, 1e-6);
+  ck_assert_double_eq_tol(p.step_b_ms_per_seq, 0.3, 1e-10);
+  q = p;
+  s[2].prefill_ms = 0.0;
+  ck_assert_int_eq(sk_perf_fit(s, 6, &q, NULL, err, sizeof err), SK_ERANGE);
+  ck_assert_str_eq(err, "sample 2: prefill_ms must be finite and > 0, got 0");
+  s[2].prefill_ms = NAN;
+  ck_assert_int_eq(sk_perf_fit(s, 6, &q, NULL, err, sizeof err), SK_ERANGE);
+  ck_assert_int_eq(sk_perf_fit(s, 2, &q, NULL, err, sizeof err), SK_EINVAL);
+  ck_assert_ptr_nonnull(strstr(err, "the fit needs at least 3 and 2"));
+  ck_assert_int_eq(sk_perf_fit(NULL, 0, &q, NULL, err, sizeof err), SK_EINVAL);
+  ck_assert_double_eq(q.prefill_b_ms_per_tok, p.prefill_b_ms_per_tok); /* untouched */
+}
+END_TEST
+
 START_TEST(falling_data_gives_constant) {
   /* Prefill time falling with N: no b > 0 helps, so the fit is the constant, the mean
    * weighted by 1/t^2 (one row per N, m = 1): sum(1/t) / sum(1/t^2). */
@@ -265,6 +317,8 @@ static Suite *perf_suite(void) {
   tcase_add_test(tc, malformed_csv_gives_status);
   tcase_add_test(tc, exact_data_recovered);
   tcase_add_test(tc, falling_data_gives_constant);
+  tcase_add_test(tc, csv_dialect);
+  tcase_add_test(tc, fit_from_arrays);
   suite_add_tcase(s, tc);
   return s;
 }

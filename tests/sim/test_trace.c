@@ -3,7 +3,7 @@
  *
  * The shipped sample of the Azure conversation trace (known rows and span), timestamp
  * arithmetic across day, month, year and leap-day boundaries, the file variants the
- * loader accepts (LF or CRLF, BOM, blank lines, fewer fractional digits), and bad files,
+ * loader accepts (LF or CRLF, BOM, blank lines, fewer fractional digits, quoting), and bad files,
  * each failing with "<path>:<line>: <column>: <reason>" and nothing left allocated.
  */
 #define _POSIX_C_SOURCE 200809L
@@ -126,6 +126,14 @@ START_TEST(test_variants) {
   ck_assert_double_eq(tr.t_s[1], 0);
   ck_assert_double_eq_tol(tr.span_s, 1.0, 1e-12);
   ck_assert_int_eq(tr.out_tokens[2], 22);
+  sk_trace_fini(&tr);
+  /* the shared CSV reader: quoted fields, blanks around fields; a leap second */
+  load_ok(&tr, write_csv(HEADER "\"2016-12-31 23:59:59.5\", 10 ,\"20\"\n"
+                                "2016-12-31 23:59:60.5,11,21\n2017-01-01T00:00:01,12,22\n"));
+  ck_assert_uint_eq(tr.n, 3);
+  ck_assert_int_eq(tr.in_tokens[0], 10);
+  ck_assert_double_eq(tr.t_s[1], 1.0);
+  ck_assert_double_eq(tr.t_s[2], 1.5);
   sk_trace_fini(&tr);
 }
 END_TEST

@@ -42,10 +42,18 @@ extern "C" {
 #define SK_PERF_DEFAULT_STEP_A_MS 29.868
 #define SK_PERF_DEFAULT_STEP_B_MS_PER_SEQ 0.30214
 
-/* Quality of a fit by sk_perf_fit_csv.  Relative errors are (fitted - measured) /
- * measured over every row used; R^2 is the ordinary, unweighted 1 - SS_res/SS_tot in ms. */
+/* One measured configuration for sk_perf_fit (a row of SplitwiseSim's perf_model.csv). */
 typedef struct {
-  int n_rows;                 /* rows matching the filter, used by both fits */
+  double prefill_tokens; /* tokens in one prefill iteration (prompt_size * batch_size), > 0 */
+  double batch;          /* sequences in one decode step (batch_size), > 0 */
+  double prefill_ms;     /* ms, measured prefill iteration time (prompt_time), > 0 */
+  double step_ms;        /* ms, measured decode step time (token_time), > 0 */
+} sk_perf_sample;
+
+/* Quality of a fit by sk_perf_fit.  Relative errors are (fitted - measured) / measured
+ * over every sample used; R^2 is the ordinary, unweighted 1 - SS_res/SS_tot in ms. */
+typedef struct {
+  int n_rows;                 /* samples used by both fits */
   double prefill_max_rel_err; /* -, max |relative error| of prefill_ms over the rows */
   double prefill_rms_rel_err; /* -, RMS relative error of prefill_ms */
   double prefill_r2;          /* -, R^2 of prefill_ms */
@@ -66,34 +74,28 @@ double sk_perf_prefill_ms(const sk_perf_params *p, double tokens);
  * sequence emits one token per step. */
 double sk_perf_step_ms(const sk_perf_params *p, double batch);
 
-/* Calibration tool: reads the SplitwiseSim-format CSV at `path` (header line naming at
- * least model, hardware, prompt_size, batch_size, prompt_time, token_time,
- * tensor_parallel; comma-separated, no quoting; times in ms), keeps the rows whose model
- * and hardware equal the given strings exactly and whose tensor_parallel equals
- * `tensor_parallel`, and fits
- *   prefill_time ~ max(floor, a + b*N), N = prompt_size * batch_size,
- *   token_time   ~ d + e*B,              B = batch_size,
+/* Calibration tool: fits the n samples (the file-reading front end is sk_perf_fit_csv in
+ * sim/, skadi/perf_csv.h)
+ *   prefill_ms ~ max(floor, a + b*N), N = prefill_tokens,
+ *   step_ms    ~ d + e*B,              B = batch,
  * by weighted least squares (GSL) with weight 1 / (t^2 * m): relative error is minimised,
- * and each distinct N (resp. B) counts once however many rows repeat it (m = rows sharing
- * that N or B).  The prefill fit is the exact minimum over b >= 0 (so prefill_ms never
- * decreases in N) and a knee no higher than the second-largest distinct N, found by
+ * and each distinct N (resp. B) counts once however many samples repeat it (m = samples
+ * sharing that N or B).  The prefill fit is the exact minimum over b >= 0 (so prefill_ms
+ * never decreases in N) and a knee no higher than the second-largest distinct N, found by
  * solving a few linear fits per distinct N (perf_fit.c explains why that is exhaustive);
  * no starting guess, no iteration.  If the data fall with N it returns the constant:
  * b = 0, a = floor = the weighted mean.
  *
  * On success writes *out (all five coefficients) and, if rep is not NULL, *rep.
- * Errors (the message in err, which names the path, when err is not NULL and errlen > 0;
- * *out and *rep are left untouched):
- *   SK_EIO       the file cannot be opened or read
- *   SK_EPARSE    missing header or column, line too long, bad number (line and column named)
- *   SK_ERANGE    a size or time <= 0 in a matching row, or more than 1,000,000 matching rows
- *   SK_ENOTFOUND no row matches the filter
- *   SK_EINVAL    fewer than 3 distinct N or 2 distinct B among the matching rows
+ * Errors (the message in err when err is not NULL and errlen > 0; it names no file, the
+ * caller adds that; *out and *rep are left untouched):
+ *   SK_ERANGE    a value that is not finite and > 0 ("sample 7: prefill_ms must be ..."),
+ *                or more than INT_MAX samples
+ *   SK_EINVAL    fewer than 3 distinct N or 2 distinct B (also for n = 0), or GSL failed
  *   SK_ENOMEM    allocation failed
- * Reads the file and allocates only for the duration of the call. */
-sk_status sk_perf_fit_csv(const char *path, const char *model, const char *hardware,
-                          int tensor_parallel, sk_perf_params *out, sk_perf_fit_report *rep,
-                          char *err, size_t errlen);
+ * Allocates only for the duration of the call; does no I/O. */
+sk_status sk_perf_fit(const sk_perf_sample *samples, size_t n, sk_perf_params *out,
+                      sk_perf_fit_report *rep, char *err, size_t errlen);
 
 #ifdef __cplusplus
 }

@@ -1,0 +1,547 @@
+/*
+ * csv.c -- the CSV reader (contract and syntax in skadi/csv.h).
+ *
+ * Design.  A 64 KiB read buffer feeds a byte-at-a-time state machine with one byte of
+ * look-ahead (enough for "" inside quotes and for CRLF); the current record's fields are
+ * copied, unquoted and NUL-terminated, into one growable text buffer with an offset, a
+ * line and a column per field.  So memory is one record plus the header, whatever the file
+ * size, and a field's text is ready for strcmp/strtod without a second pass.  Positions
+ * are tracked per byte read (line, column of the next byte), which is what lets every
+ * message name the physical line of the field at fault even when a quoted field spans
+ * lines.
+ *
+ * Invariants.  A record handed out has at least one field; blank lines never reach the
+ * caller; after any error the reader is not read again (the state machine may be in the
+ * middle of a field).  The caps are checked before the buffer grows, so a runaway quote
+ * costs at most max_record_bytes.
+ *
+ * Rejected: mmap or reading the whole file (the mixer reads multi-GB logs; a pipe cannot
+ * be mapped); a pointer-per-field array next to the offsets (the text buffer moves when it
+ * grows, so pointers would need fixing up -- offsets do not); strict RFC 4180 without
+ * trimming (the seed writes "ts, rack_id, ..." and spreadsheets pad); guessing the
+ * delimiter (a wrong guess reads a file "successfully" into one column).
+ */
+#define _POSIX_C_SOURCE 200809L
+
+#include "skadi/csv.h"
+
+#include <assert.h>
+#include <ctype.h>
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#define QUOTE_MAX 40 /* bytes of a field quoted in a message */
+
+struct sk_csv {
+  FILE *f;
+  int own_f; /* opened by sk_csv_create, closed by destroy */
+  char *name;
+  sk_csv_opts o;
+  int started; /* the byte-order mark check is done */
+  int eof, io_errno;
+  size_t pos, len;        /* read buffer: next byte, bytes held */
+  size_t line_no, col_no; /* position of the next unread byte, both 1-based */
+  char *text;             /* the current record's fields, each NUL-terminated */
+  size_t tlen, tcap;
+  size_t *off, *fline, *fcol; /* per field: offset in text, line, column */
+  size_t nf, fcap;
+  size_t line;      /* first line of the current record */
+  size_t last_line; /* first line of the last record handed out */
+  char *htext;      /* header names, each NUL-terminated; NULL before the header */
+  size_t *hoff, nh, hline;
+  char buf[1 << 16];
+};
+
+void sk_csv_opts_init(sk_csv_opts *o) {
+  assert(o != NULL);
+  o->delimiter = ',';
+  o->trim = 1;
+  o->ragged = 0;
+  o->max_record_bytes = SK_CSV_DEFAULT_MAX_RECORD_BYTES;
+  o->max_fields = SK_CSV_DEFAULT_MAX_FIELDS;
+}
+
+sk_status sk_csv_create_stream(sk_csv **out, FILE *f, const char *name, const sk_csv_opts *opts,
+                               char *err, size_t errlen) {
+  assert(out != NULL && f != NULL && name != NULL);
+  *out = NULL;
+  sk_csv *r = calloc(1, sizeof *r);
+  if (r == NULL || (r->name = strdup(name)) == NULL) {
+    free(r);
+    sk_errf(err, errlen, "%s: out of memory", name);
+    return SK_ENOMEM;
+  }
+  if (opts != NULL)
+    r->o = *opts;
+  else
+    sk_csv_opts_init(&r->o);
+  char d = r->o.delimiter;
+  assert(d != '"' && d != '\r' && d != '\n' && d != '\0');
+  assert(r->o.max_record_bytes >= 16 && r->o.max_fields >= 1);
+  (void)d;
+  r->f = f;
+  r->line_no = r->col_no = 1;
+  *out = r;
+  return SK_OK;
+}
+
+sk_status sk_csv_create(sk_csv **out, const char *path, const sk_csv_opts *opts, char *err,
+                        size_t errlen) {
+  assert(out != NULL && path != NULL);
+  *out = NULL;
+  struct stat sb;
+  if (stat(path, &sb) == 0 && S_ISDIR(sb.st_mode)) {
+    sk_errf(err, errlen, "%s: cannot read: %s", path, strerror(EISDIR));
+    return SK_EIO;
+  }
+  FILE *f = fopen(path, "rb");
+  if (f == NULL) {
+    int e = errno;
+    sk_errf(err, errlen, "%s: cannot open: %s", path, strerror(e));
+    return e == ENOENT || e == ENOTDIR ? SK_ENOTFOUND : SK_EIO;
+  }
+  sk_status st = sk_csv_create_stream(out, f, path, opts, err, errlen);
+  if (st != SK_OK) {
+    fclose(f);
+    return st;
+  }
+  (*out)->own_f = 1;
+  return SK_OK;
+}
+
+void sk_csv_destroy(sk_csv *r) {
+  if (r == NULL)
+    return;
+  if (r->own_f)
+    fclose(r->f);
+  free(r->name);
+  free(r->text);
+  free(r->off);
+  free(r->fline);
+  free(r->fcol);
+  free(r->htext);
+  free(r->hoff);
+  free(r);
+}
+
+/* ------------------------------------------------------------------------------------ */
+/* Bytes                                                                                */
+
+static int rd_fill(sk_csv *r) {
+  if (r->eof)
+    return 0;
+  r->len = fread(r->buf, 1, sizeof r->buf, r->f);
+  r->pos = 0;
+  if (r->len == 0) {
+    r->eof = 1;
+    if (ferror(r->f))
+      r->io_errno = errno ? errno : EIO;
+  }
+  return r->len > 0;
+}
+
+static int rd_getc(sk_csv *r) {
+  if (r->pos == r->len && !rd_fill(r))
+    return EOF;
+  int c = (unsigned char)r->buf[r->pos++];
+  if (c == '\n') {
+    r->line_no++;
+    r->col_no = 1;
+  } else {
+    r->col_no++;
+  }
+  return c;
+}
+
+static int rd_peek(sk_csv *r) {
+  if (r->pos == r->len && !rd_fill(r))
+    return EOF;
+  return (unsigned char)r->buf[r->pos];
+}
+
+static void rd_start(sk_csv *r) {
+  if (r->started)
+    return;
+  r->started = 1;
+  if (rd_fill(r) && r->len >= 3 && memcmp(r->buf, "\xEF\xBB\xBF", 3) == 0)
+    r->pos = 3;
+}
+
+static int is_blank(const sk_csv *r, int c) {
+  return (c == ' ' || c == '\t') && c != r->o.delimiter;
+}
+
+/* ------------------------------------------------------------------------------------ */
+/* Messages                                                                             */
+
+static void verrf(const sk_csv *r, size_t field, char *err, size_t errlen, const char *fmt,
+                  va_list ap) {
+  char reason[512], col[80];
+  vsnprintf(reason, sizeof reason, fmt, ap);
+  if (field == SK_CSV_RECORD) {
+    sk_errf(err, errlen, "%s:%zu: %s", r->name, r->line, reason);
+    return;
+  }
+  size_t line = field < r->nf ? r->fline[field] : r->line;
+  if (r->htext != NULL && field < r->nh)
+    snprintf(col, sizeof col, "%s", r->htext + r->hoff[field]);
+  else
+    snprintf(col, sizeof col, "field %zu", field + 1);
+  sk_errf(err, errlen, "%s:%zu: %s: %s", r->name, line, col, reason);
+}
+
+void sk_csv_errf(const sk_csv *r, size_t field, char *err, size_t errlen, const char *fmt, ...) {
+  assert(r != NULL && fmt != NULL);
+  va_list ap;
+  va_start(ap, fmt);
+  verrf(r, field, err, errlen, fmt, ap);
+  va_end(ap);
+}
+
+static sk_status fail(const sk_csv *r, sk_status st, size_t field, char *err, size_t errlen,
+                      const char *fmt, ...) SK_PRINTF_LIKE(6, 7);
+
+static sk_status fail(const sk_csv *r, sk_status st, size_t field, char *err, size_t errlen,
+                      const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  verrf(r, field, err, errlen, fmt, ap);
+  va_end(ap);
+  return st;
+}
+
+static sk_status io_fail(const sk_csv *r, char *err, size_t errlen) {
+  sk_errf(err, errlen, "%s:%zu: read error: %s", r->name, r->line_no, strerror(r->io_errno));
+  return SK_EIO;
+}
+
+static sk_status nomem(const sk_csv *r, char *err, size_t errlen) {
+  sk_errf(err, errlen, "%s: out of memory", r->name);
+  return SK_ENOMEM;
+}
+
+/* ------------------------------------------------------------------------------------ */
+/* Records                                                                              */
+
+/* Appends byte c to the current record's text. */
+static sk_status put(sk_csv *r, char c, char *err, size_t errlen) {
+  if (r->tlen == r->tcap) {
+    if (r->tcap >= r->o.max_record_bytes)
+      return fail(r, SK_EPARSE, r->nf - 1, err, errlen,
+                  "record longer than %zu bytes (a stray quote?)", r->o.max_record_bytes);
+    size_t nc = r->tcap ? r->tcap * 2 : 256;
+    if (nc > r->o.max_record_bytes)
+      nc = r->o.max_record_bytes;
+    char *t = realloc(r->text, nc);
+    if (t == NULL)
+      return nomem(r, err, errlen);
+    r->text = t;
+    r->tcap = nc;
+  }
+  r->text[r->tlen++] = c;
+  return SK_OK;
+}
+
+/* Starts a field at the position of the next unread byte. */
+static sk_status new_field(sk_csv *r, char *err, size_t errlen) {
+  if (r->nf == r->o.max_fields)
+    return fail(r, SK_EPARSE, SK_CSV_RECORD, err, errlen, "more than %zu fields", r->o.max_fields);
+  if (r->nf == r->fcap) {
+    size_t nc = r->fcap ? r->fcap * 2 : 16;
+    size_t *o = realloc(r->off, nc * sizeof *o);
+    if (o != NULL)
+      r->off = o;
+    size_t *l = o ? realloc(r->fline, nc * sizeof *l) : NULL;
+    if (l != NULL)
+      r->fline = l;
+    size_t *c = l ? realloc(r->fcol, nc * sizeof *c) : NULL;
+    if (c == NULL)
+      return nomem(r, err, errlen);
+    r->fcol = c;
+    r->fcap = nc;
+  }
+  r->off[r->nf] = r->tlen;
+  r->fline[r->nf] = r->line_no;
+  r->fcol[r->nf] = r->col_no;
+  r->nf++;
+  return SK_OK;
+}
+
+/* Reads one field whose first byte is the next unread one; *end gets the byte that ended
+ * it: the delimiter, '\n' or EOF. */
+static sk_status read_field(sk_csv *r, int *any_quoted, int *end, char *err, size_t errlen) {
+  size_t field = r->nf - 1, start = r->tlen;
+  int delim = (unsigned char)r->o.delimiter, c = rd_getc(r);
+  sk_status st = SK_OK;
+  if (r->o.trim)
+    while (is_blank(r, c))
+      c = rd_getc(r);
+  if (c == '"') {
+    *any_quoted = 1;
+    for (;;) {
+      c = rd_getc(r);
+      if (c == EOF) {
+        if (r->io_errno)
+          return io_fail(r, err, errlen);
+        return fail(r, SK_EPARSE, field, err, errlen,
+                    "quoted field opened on line %zu is never closed", r->fline[field]);
+      }
+      if (c == '"') {
+        if (rd_peek(r) != '"')
+          break;
+        c = rd_getc(r);
+      } else if (c == '\0') {
+        return fail(r, SK_EPARSE, field, err, errlen, "contains a NUL byte (not a text file?)");
+      }
+      if ((st = put(r, (char)c, err, errlen)) != SK_OK)
+        return st;
+    }
+    c = rd_getc(r);
+    if (r->o.trim)
+      while (is_blank(r, c))
+        c = rd_getc(r);
+    if (c == '\r' && (rd_peek(r) == '\n' || rd_peek(r) == EOF))
+      c = rd_getc(r); /* CRLF, or a CR ending the file */
+    if (c != delim && c != '\n' && c != EOF)
+      return fail(r, SK_EPARSE, field, err, errlen, "unexpected '%c' after a closing quote",
+                  isprint(c) ? c : '?');
+  } else {
+    while (c != delim && c != '\n' && c != EOF) {
+      if (c == '\r' && (rd_peek(r) == '\n' || rd_peek(r) == EOF)) {
+        c = rd_getc(r); /* CRLF, or a CR ending the file */
+        break;
+      }
+      if (c == '\0')
+        return fail(r, SK_EPARSE, field, err, errlen, "contains a NUL byte (not a text file?)");
+      if ((st = put(r, (char)c, err, errlen)) != SK_OK)
+        return st;
+      c = rd_getc(r);
+    }
+    if (r->o.trim)
+      while (r->tlen > start && is_blank(r, r->text[r->tlen - 1]))
+        r->tlen--;
+  }
+  if (c == EOF && r->io_errno)
+    return io_fail(r, err, errlen);
+  *end = c;
+  return put(r, '\0', err, errlen);
+}
+
+sk_status sk_csv_next(sk_csv *r, int *more, char *err, size_t errlen) {
+  assert(r != NULL && more != NULL);
+  rd_start(r);
+  *more = 0;
+  for (;;) {
+    r->tlen = 0;
+    r->nf = 0;
+    if (rd_peek(r) == EOF) {
+      if (r->io_errno)
+        return io_fail(r, err, errlen);
+      r->line = r->last_line;
+      return SK_OK;
+    }
+    r->line = r->line_no;
+    int any_quoted = 0, end = EOF;
+    sk_status st;
+    do {
+      if ((st = new_field(r, err, errlen)) != SK_OK ||
+          (st = read_field(r, &any_quoted, &end, err, errlen)) != SK_OK)
+        return st;
+    } while (end == (unsigned char)r->o.delimiter);
+    if (r->nf == 1 && r->text[0] == '\0' && !any_quoted)
+      continue; /* blank line */
+    if (r->htext != NULL && !r->o.ragged && r->nf != r->nh)
+      return fail(r, SK_EPARSE, SK_CSV_RECORD, err, errlen,
+                  "expected %zu fields as in the header, got %zu", r->nh, r->nf);
+    r->last_line = r->line;
+    *more = 1;
+    return SK_OK;
+  }
+}
+
+/* ------------------------------------------------------------------------------------ */
+/* Header                                                                               */
+
+sk_status sk_csv_read_header(sk_csv *r, char *err, size_t errlen) {
+  assert(r != NULL && r->htext == NULL && r->last_line == 0);
+  int more;
+  sk_status st = sk_csv_next(r, &more, err, errlen);
+  if (st != SK_OK)
+    return st;
+  if (!more) {
+    sk_errf(err, errlen, "%s:1: header: empty file; expected a header line naming the columns",
+            r->name);
+    return SK_EPARSE;
+  }
+  char *t = malloc(r->tlen);
+  size_t *o = malloc(r->nf * sizeof *o);
+  if (t == NULL || o == NULL) {
+    free(t);
+    free(o);
+    return nomem(r, err, errlen);
+  }
+  memcpy(t, r->text, r->tlen);
+  memcpy(o, r->off, r->nf * sizeof *o);
+  r->htext = t;
+  r->hoff = o;
+  r->nh = r->nf;
+  r->hline = r->line;
+  return SK_OK;
+}
+
+size_t sk_csv_header_count(const sk_csv *r) {
+  assert(r != NULL);
+  return r->htext ? r->nh : 0;
+}
+
+const char *sk_csv_header_name(const sk_csv *r, size_t i) {
+  assert(r != NULL && r->htext != NULL && i < r->nh);
+  return r->htext + r->hoff[i];
+}
+
+static int same_nocase(const char *a, const char *b) {
+  for (; *a && *b; a++, b++) {
+    int x = (unsigned char)*a, y = (unsigned char)*b;
+    if (x >= 'A' && x <= 'Z')
+      x += 'a' - 'A';
+    if (y >= 'A' && y <= 'Z')
+      y += 'a' - 'A';
+    if (x != y)
+      return 0;
+  }
+  return *a == *b;
+}
+
+static sk_status find_column(const sk_csv *r, const char *name, int nocase, size_t *idx, char *err,
+                             size_t errlen) {
+  assert(r != NULL && name != NULL && idx != NULL && r->htext != NULL);
+  size_t found = SIZE_MAX;
+  for (size_t k = 0; k < r->nh; k++) {
+    const char *h = r->htext + r->hoff[k];
+    if (!(nocase ? same_nocase(h, name) : strcmp(h, name) == 0))
+      continue;
+    if (found != SIZE_MAX) {
+      sk_errf(err, errlen, "%s:%zu: column \"%s\" appears twice in the header (fields %zu and %zu)",
+              r->name, r->hline, name, found + 1, k + 1);
+      return SK_EPARSE;
+    }
+    found = k;
+  }
+  if (found == SIZE_MAX) {
+    char list[200];
+    sk_csv_header_names(r, list, sizeof list);
+    sk_errf(err, errlen, "%s:%zu: header: no column \"%s\" (it has: %s)", r->name, r->hline, name,
+            list);
+    return SK_ENOTFOUND;
+  }
+  *idx = found;
+  return SK_OK;
+}
+
+sk_status sk_csv_column(const sk_csv *r, const char *name, size_t *idx, char *err, size_t errlen) {
+  return find_column(r, name, 0, idx, err, errlen);
+}
+
+sk_status sk_csv_column_nocase(const sk_csv *r, const char *name, size_t *idx, char *err,
+                               size_t errlen) {
+  return find_column(r, name, 1, idx, err, errlen);
+}
+
+void sk_csv_header_names(const sk_csv *r, char *buf, size_t len) {
+  assert(r != NULL && buf != NULL && len > 0);
+  buf[0] = '\0';
+  for (size_t k = 0; r->htext != NULL && k < r->nh; k++) {
+    const char *h = r->htext + r->hoff[k];
+    size_t l = strlen(buf);
+    if (l + strlen(h) + 8 >= len) {
+      snprintf(buf + l, len - l, "%s...", k ? ", " : "");
+      return;
+    }
+    snprintf(buf + l, len - l, "%s%s", k ? ", " : "", h);
+  }
+}
+
+/* ------------------------------------------------------------------------------------ */
+/* Fields                                                                               */
+
+size_t sk_csv_field_count(const sk_csv *r) {
+  assert(r != NULL);
+  return r->nf;
+}
+
+const char *sk_csv_field(const sk_csv *r, size_t i) {
+  assert(r != NULL && i < r->nf);
+  return r->text + r->off[i];
+}
+
+size_t sk_csv_field_len(const sk_csv *r, size_t i) {
+  assert(r != NULL && i < r->nf);
+  size_t end = i + 1 < r->nf ? r->off[i + 1] : r->tlen;
+  return end - r->off[i] - 1;
+}
+
+size_t sk_csv_line(const sk_csv *r) {
+  assert(r != NULL);
+  return r->line;
+}
+
+void sk_csv_field_pos(const sk_csv *r, size_t i, size_t *line, size_t *col) {
+  assert(r != NULL && i < r->nf);
+  if (line != NULL)
+    *line = r->fline[i];
+  if (col != NULL)
+    *col = r->fcol[i];
+}
+
+const char *sk_csv_name(const sk_csv *r) {
+  assert(r != NULL);
+  return r->name;
+}
+
+static int is_digit(char c) {
+  return c >= '0' && c <= '9';
+}
+
+sk_status sk_csv_number(const char *text, double *out) {
+  assert(text != NULL && out != NULL);
+  const char *p = text;
+  size_t digits = 0;
+  if (*p == '+' || *p == '-')
+    p++;
+  for (; is_digit(*p); p++)
+    digits++;
+  if (*p == '.')
+    for (p++; is_digit(*p); p++)
+      digits++;
+  if (digits == 0)
+    return SK_EPARSE;
+  if (*p == 'e' || *p == 'E') {
+    p++;
+    if (*p == '+' || *p == '-')
+      p++;
+    if (!is_digit(*p))
+      return SK_EPARSE;
+    while (is_digit(*p))
+      p++;
+  }
+  if (*p != '\0')
+    return SK_EPARSE; /* also rules out hex, inf and nan, which strtod would take */
+  char *end;
+  double x = strtod(text, &end);
+  if (end != p || !isfinite(x))
+    return SK_EPARSE;
+  *out = x;
+  return SK_OK;
+}
+
+sk_status sk_csv_field_number(const sk_csv *r, size_t i, double *out, char *err, size_t errlen) {
+  const char *s = sk_csv_field(r, i);
+  if (sk_csv_number(s, out) == SK_OK)
+    return SK_OK;
+  return fail(r, SK_EPARSE, i, err, errlen, "\"%.*s\" is not a number", QUOTE_MAX, s);
+}
