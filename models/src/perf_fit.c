@@ -47,7 +47,6 @@
  */
 #include "skadi/perf.h"
 
-#include <assert.h>
 #include <errno.h>
 #include <math.h>
 #include <stdarg.h>
@@ -56,6 +55,8 @@
 #include <string.h>
 
 #include <gsl/gsl_multifit.h>
+
+#include "skadi/require.h"
 
 #define MAX_LINE 4096
 #define MAX_FIELDS 64
@@ -329,7 +330,7 @@ static int wls(const double *xbuf, const double *y, const double *w, size_t n, s
   gsl_multifit_linear_workspace *ws;
   int rc;
 
-  assert(p >= 1 && p <= 2 && n >= p);
+  SK_REQUIRE(p >= 1 && p <= 2 && n >= p);
   ws = gsl_multifit_linear_alloc(n, p);
   if (ws == NULL)
     return -1;
@@ -389,7 +390,7 @@ static int fit_prefill(const double *gx, const double *gy, const double *gw, siz
   sk_perf_params c = {0}, best;
   double best_ss, coef[2];
 
-  assert(d >= 3);
+  SK_REQUIRE(d >= 3);
   c.prefill_floor_ms = weighted_mean(gy, gw, d);
   c.prefill_a_ms = c.prefill_floor_ms;
   c.prefill_b_ms_per_tok = 0.0;
@@ -469,7 +470,7 @@ sk_status sk_perf_fit_csv(const char *path, const char *model, const char *hardw
   sk_perf_fit_report r;
   sk_status st;
 
-  assert(path != NULL && model != NULL && hardware != NULL && out != NULL);
+  SK_REQUIRE(path != NULL && model != NULL && hardware != NULL && out != NULL);
   st = read_rows(path, model, hardware, tensor_parallel, &rows, &n, err, errlen);
   if (st != SK_OK)
     return st;
