@@ -53,6 +53,7 @@
 #include <unistd.h>
 
 #include "skadi/ims_store.h"
+#include "skadi/require.h"
 
 #define MAX_CANDIDATES (16 + 3 * SK_MAX_ROWS) /* every row's fan (fine, coarse) and supply */
 #define MAX_FORK_THREADS 8
@@ -179,17 +180,56 @@ static void fill_record(sk_controller *c, sk_action_record *r, double ts, const 
   r->realized_saving_pct = NAN;
 }
 
-static void emit(sk_controller *c, sk_action_record *r, const char *decision, const char *reason) {
-  snprintf(r->decision, sizeof r->decision, "%s", decision);
-  snprintf(r->reason, sizeof r->reason, "%s", reason);
-  if (strcmp(decision, "applied") == 0)
+static const char *const DECISION_NAME[SK_DECISION_COUNT] = {
+#define SK_DECISION_FIELD(id, name) name,
+    SK_DECISIONS(SK_DECISION_FIELD)
+#undef SK_DECISION_FIELD
+};
+
+/* every name fits sk_action_record.decision with its NUL */
+#define SK_DECISION_FITS(id, name)                                                         \
+  _Static_assert(sizeof name <= sizeof((sk_action_record *)0)->decision,                  \
+                 "decision name too long for sk_action_record.decision: " name);
+SK_DECISIONS(SK_DECISION_FITS)
+#undef SK_DECISION_FITS
+
+const char *sk_decision_name(sk_decision d) {
+  SK_REQUIRE((unsigned)d < SK_DECISION_COUNT);
+  return DECISION_NAME[d];
+}
+
+sk_status sk_decision_parse(const char *name, sk_decision *out) {
+  for (int d = 0; d < SK_DECISION_COUNT; d++)
+    if (strcmp(name, DECISION_NAME[d]) == 0) {
+      *out = (sk_decision)d;
+      return SK_OK;
+    }
+  return SK_ENOTFOUND;
+}
+
+static void emit(sk_controller *c, sk_action_record *r, sk_decision d, const char *reason) {
+  snprintf(r->decision, sizeof r->decision, "%s", sk_decision_name(d));
+  /* a longer reason is cut to the field (the precision says so to the compiler) */
+  snprintf(r->reason, sizeof r->reason, "%.*s", (int)sizeof r->reason - 1, reason);
+  switch (d) {
+  case SK_DECISION_APPLIED:
     c->stats.applied++;
-  else if (strcmp(decision, "advised") == 0)
+    break;
+  case SK_DECISION_ADVISED:
     c->stats.advised++;
-  else if (strcmp(decision, "rejected") == 0)
+    break;
+  case SK_DECISION_REJECTED:
     c->stats.rejected++;
-  else if (strcmp(decision, "rolled_back") == 0)
+    break;
+  case SK_DECISION_ROLLED_BACK:
     c->stats.rolled_back++;
+    break;
+  case SK_DECISION_REALIZED: /* evaluate() counts the evaluated ones */
+  case SK_DECISION_TRAINED:
+  case SK_DECISION_FAILED:
+  case SK_DECISION_COUNT:
+    break;
+  }
   if (c->sinks.on_action)
     c->sinks.on_action(c->sinks.ud, r);
 }
@@ -205,15 +245,15 @@ static int act(sk_controller *c, sk_twin *opt, sk_action_record *r, const sk_act
   sk_time_ns now = sk_twin_now(opt);
   *applied = 0;
   if (c->mode != SK_MODE_CLOSED_LOOP) {
-    emit(c, r, "advised", why);
+    emit(c, r, SK_DECISION_ADVISED, why);
     return 0;
   }
   if (sk_twin_apply(opt, a, applied) != SK_OK) {
-    emit(c, r, "rejected", "executor refused the target");
+    emit(c, r, SK_DECISION_REJECTED, "executor refused the target");
     return 0;
   }
   c->last_write[device_index(a)] = now;
-  emit(c, r, "applied", why);
+  emit(c, r, SK_DECISION_APPLIED, why);
   return 1;
 }
 
@@ -386,12 +426,12 @@ static void warmup_train(sk_controller *c, double t_s) {
     start_mms(c);
     snprintf(err, sizeof err, "%zu nominal rows, %d features (constant, left out: %s)", c->warm_n,
              d, dropped[0] ? dropped : "none");
-    emit(c, &r, "trained", err);
+    emit(c, &r, SK_DECISION_TRAINED, err);
   } else {
     if (d == 0)
       snprintf(err, sizeof err, "no feature varied during the warm-up");
     c->ims_failed = 1;
-    emit(c, &r, "failed", err);
+    emit(c, &r, SK_DECISION_FAILED, err);
   }
   free(c->warm);
   c->warm = NULL;
@@ -494,7 +534,7 @@ static int guard_write(sk_controller *c, sk_twin *opt, const sk_action *a, const
                      : "rate limit, device written within WRITE_RATE_LIMIT_S (retried)");
       fill_record(c, &rec, t_s, "fast", a);
       c->stats.proposals++;
-      emit(c, &rec, "rejected", reason);
+      emit(c, &rec, SK_DECISION_REJECTED, reason);
     }
     *state = stuck ? 2 : 1;
     return 0;
@@ -911,7 +951,7 @@ static void evaluate(sk_controller *c, sk_twin *opt, sk_twin *cf) {
       else
         snprintf(why, sizeof why, "realized %.2f %% vs counterfactual (predicted %.2f %%)",
                  realized, p->pred_saving_pct);
-      emit(c, &r, "realized", why);
+      emit(c, &r, SK_DECISION_REALIZED, why);
     }
     if (!bad)
       continue;
@@ -929,7 +969,7 @@ static void evaluate(sk_controller *c, sk_twin *opt, sk_twin *cf) {
       r.delta = undo.delta;
       r.realized_saving_pct = p->share[k] > 0 ? realized * p->share[k] : NAN;
       snprintf(why, sizeof why, "rolled back: %s (realized %.2f %%)", bad, realized);
-      emit(c, &r, "rolled_back", why);
+      emit(c, &r, SK_DECISION_ROLLED_BACK, why);
     }
   }
   c->n_pend = 0;
@@ -1263,7 +1303,7 @@ static void slow_loop(sk_controller *c, sk_twin *opt) {
                  best_saving);
       verdict[i] = why[i];
     }
-    emit(c, &recs[i], "rejected", verdict[i]);
+    emit(c, &recs[i], SK_DECISION_REJECTED, verdict[i]);
   }
   char reason[112];
   if (nc >= 2) {
