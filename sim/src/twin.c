@@ -931,79 +931,84 @@ void sk_twin_run_until(sk_twin *tw, sk_time_ns t_ns) {
 
 /* --- levers (executors) -------------------------------------------------------------- */
 
-static const char *const ACTION_NAME[] = {
-#define SK_ACTION_FIELD(id, name, unit, executor) name,
-    SK_ACTION_KINDS(SK_ACTION_FIELD)
-#undef SK_ACTION_FIELD
-};
-static const char *const ACTION_UNIT[] = {
-#define SK_ACTION_FIELD(id, name, unit, executor) unit,
-    SK_ACTION_KINDS(SK_ACTION_FIELD)
-#undef SK_ACTION_FIELD
-};
-static const char *const ACTION_EXECUTOR[] = {
-#define SK_ACTION_FIELD(id, name, unit, executor) executor,
-    SK_ACTION_KINDS(SK_ACTION_FIELD)
-#undef SK_ACTION_FIELD
+/* The lever table (twin.h) as one row per kind, in enum order. */
+typedef struct {
+  const char *name, *unit, *executor;
+  double min, max, step;
+} lever_row;
+
+static const lever_row LEVERS[SK_ACT_KIND_COUNT] = {
+#define SK_ACTION_ROW(id, name, unit, executor, min, max, step) \
+  {name, unit, executor, min, max, step},
+    SK_ACTION_KINDS(SK_ACTION_ROW)
+#undef SK_ACTION_ROW
 };
 
 const char *sk_action_name(sk_action_kind k) {
-  return k < SK_ACT_KIND_COUNT ? ACTION_NAME[k] : "unknown";
+  return k < SK_ACT_KIND_COUNT ? LEVERS[k].name : "unknown";
 }
 const char *sk_action_unit(sk_action_kind k) {
-  return k < SK_ACT_KIND_COUNT ? ACTION_UNIT[k] : "";
+  return k < SK_ACT_KIND_COUNT ? LEVERS[k].unit : "";
 }
 const char *sk_action_executor(sk_action_kind k) {
-  return k < SK_ACT_KIND_COUNT ? ACTION_EXECUTOR[k] : "";
+  return k < SK_ACT_KIND_COUNT ? LEVERS[k].executor : "";
+}
+double sk_action_min(sk_action_kind k) {
+  return k < SK_ACT_KIND_COUNT ? LEVERS[k].min : NAN;
+}
+double sk_action_max(sk_action_kind k) {
+  return k < SK_ACT_KIND_COUNT ? LEVERS[k].max : NAN;
+}
+double sk_action_step(sk_action_kind k) {
+  return k < SK_ACT_KIND_COUNT ? LEVERS[k].step : NAN;
 }
 
 static double clampd(double v, double lo, double hi) {
   return v < lo ? lo : (v > hi ? hi : v);
 }
 
-/* Pointer to a lever's value and its range; NULL for a bad target. */
+/* Pointer to a lever's value and its range (the table's, narrowed where the scenario
+ * floors or caps it, twin.h); NULL for a bad target. */
 static double *lever(sk_twin *tw, sk_action_kind k, int target, double *lo, double *hi) {
+  if (k >= SK_ACT_KIND_COUNT)
+    return NULL;
   int row_ok = target >= 0 && target < tw->n_rows;
+  *lo = LEVERS[k].min;
+  *hi = LEVERS[k].max;
   switch (k) {
   case SK_ACT_BATCH_WINDOW:
-    *lo = 0;
-    *hi = 200;
     return &tw->sc.server.batch_window_ms;
   case SK_ACT_CRAH_FAN:
-    *lo = tw->sc.room.crah_min_speed_pct;
-    *hi = 100;
+    *lo = fmax(*lo, tw->sc.room.crah_min_speed_pct);
     return row_ok ? &tw->crah[target].speed_pct : NULL;
   case SK_ACT_SUPPLY_TEMP:
-    *lo = 14;
-    *hi = 27;
     return row_ok ? &tw->crah[target].setpoint_c : NULL;
   case SK_ACT_PUMP_SPEED:
-    *lo = tw->sc.plant.pump_min_speed_pct;
-    *hi = 100;
+    *lo = fmax(*lo, tw->sc.plant.pump_min_speed_pct);
     return &tw->sc.plant.pump_speed_pct;
   case SK_ACT_CHW_TEMP:
-    *lo = 5;
-    *hi = 18;
     return &tw->sc.plant.chw_supply_c;
   case SK_ACT_REBALANCE:
-    *lo = 0.5;
-    *hi = 1.5;
     return row_ok ? &tw->row_w[target] : NULL;
   case SK_ACT_ROUTE_AWAY:
-    *lo = 0.25;
-    *hi = 1;
     return target >= 0 && target < tw->n_racks ? &tw->rack_avoid[target] : NULL;
   case SK_ACT_GPU_CAP:
     /* Servers read sc.server on every call, so the next prefill sees the new cap.  The
      * floor keeps the cap where the model holds (binding in prefill, never in decode). */
-    *lo = sk_server_decode_ceiling_w(&tw->sc.server);
-    *hi = tw->gpu_cap_hi_w;
+    *lo = fmax(*lo, sk_server_decode_ceiling_w(&tw->sc.server));
+    *hi = fmin(*hi, tw->gpu_cap_hi_w);
     return &tw->sc.server.gpu_power_cap_w;
-  case SK_ACT_ADMISSION:
+  case SK_ACT_ADMISSION: /* an int: sk_twin_apply moves it in whole requests */
   case SK_ACT_KIND_COUNT:
     break;
   }
   return NULL;
+}
+
+/* The admission cap after a change of delta: whole requests, within the table's range. */
+static double admission_after(const sk_twin *tw, double delta) {
+  const lever_row *l = &LEVERS[SK_ACT_ADMISSION];
+  return clampd(round(tw->admit_queue_cap + delta), l->min, l->max);
 }
 
 double sk_twin_lever(const sk_twin *tw, sk_action_kind kind, int target) {
@@ -1015,25 +1020,27 @@ double sk_twin_lever(const sk_twin *tw, sk_action_kind kind, int target) {
 }
 
 int sk_twin_can_move(const sk_twin *tw, const sk_action *a) {
+  if (!isfinite(a->delta))
+    return 0;
   if (a->kind == SK_ACT_ADMISSION)
-    return clampd(round(tw->admit_queue_cap + a->delta), 1, SK_SERVER_QUEUE_CAP) !=
-           tw->admit_queue_cap;
+    return admission_after(tw, a->delta) != tw->admit_queue_cap;
   double lo, hi;
-  const double *v = a->kind < SK_ACT_KIND_COUNT ? lever((sk_twin *)tw, a->kind, a->target, &lo, &hi)
-                                                : NULL;
-  return v && isfinite(a->delta) && clampd(*v + a->delta, lo, hi) != *v;
+  const double *v = lever((sk_twin *)tw, a->kind, a->target, &lo, &hi);
+  return v && clampd(*v + a->delta, lo, hi) != *v;
 }
 
 sk_status sk_twin_apply(sk_twin *tw, const sk_action *a, double *applied) {
   double before, after;
+  if (!isfinite(a->delta))
+    return SK_EINVAL;
   if (a->kind == SK_ACT_ADMISSION) {
     before = tw->admit_queue_cap;
-    after = clampd(round(before + a->delta), 1, SK_SERVER_QUEUE_CAP);
+    after = admission_after(tw, a->delta);
     tw->admit_queue_cap = (int)after;
   } else {
     double lo, hi;
-    double *v = a->kind < SK_ACT_KIND_COUNT ? lever(tw, a->kind, a->target, &lo, &hi) : NULL;
-    if (!v || !isfinite(a->delta))
+    double *v = lever(tw, a->kind, a->target, &lo, &hi);
+    if (!v)
       return SK_EINVAL;
     before = *v;
     after = clampd(before + a->delta, lo, hi);

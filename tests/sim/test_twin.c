@@ -1,8 +1,8 @@
 /*
  * test_twin.c -- the room as a whole: baseline calibration inside the ranges the issue
  * and docs/MODEL.md state, the heat-spike and overcooled scenarios move the rows they
- * should, the twin is a pure function of (scenario, seed), and the GPU power-cap lever
- * trades a little TTFT for energy.
+ * should, the twin is a pure function of (scenario, seed), the GPU power-cap lever
+ * trades a little TTFT for energy, and every lever clamps at the lever table's bounds.
  */
 #define _POSIX_C_SOURCE 200809L /* mkdtemp, fork in testutil.h */
 
@@ -285,6 +285,74 @@ START_TEST(gpu_cap_lever_saves_energy) {
 }
 END_TEST
 
+/* Every lever clamps at its row of the lever table (twin.h): a huge move up lands on the
+ * top, a huge move down on the bottom, neither bound can be passed, and one step moves by
+ * the table's step.  Three ranges are narrowed by the scenario: the CRAH fan and the pumps
+ * by their minimum speeds, the GPU cap by the decode ceiling and max(TDP, the scenario's
+ * cap).  A bad target or a non-finite delta moves nothing. */
+START_TEST(levers_clamp_at_table_bounds) {
+  sk_scenario *sc = malloc(sizeof *sc);
+  load(sc, "baseline.json");
+  sc->duration_s = 60;
+  char err[SK_ERR_LEN];
+  sk_twin *tw = NULL;
+  ck_assert_msg(sk_twin_create(&tw, sc, NULL, err, sizeof err) == SK_OK, "%s", err);
+  int last_row = sk_twin_rows(tw) - 1, last_rack = sk_twin_rows(tw) * sk_twin_racks_per_row(tw) - 1;
+  for (int i = 0; i < SK_ACT_KIND_COUNT; i++) {
+    sk_action_kind k = (sk_action_kind)i;
+    double lo = sk_action_min(k), hi = sk_action_max(k), step = sk_action_step(k);
+    ck_assert_msg(lo < hi && step > 0 && step <= hi - lo, "%s: bad row", sk_action_name(k));
+    int target = -1;
+    switch (k) {
+    case SK_ACT_CRAH_FAN:
+      lo = fmax(lo, sc->room.crah_min_speed_pct);
+      target = last_row;
+      break;
+    case SK_ACT_PUMP_SPEED:
+      lo = fmax(lo, sc->plant.pump_min_speed_pct);
+      break;
+    case SK_ACT_GPU_CAP:
+      lo = fmax(lo, sk_server_decode_ceiling_w(&sc->server));
+      hi = fmin(hi, fmax(SK_GPU_TDP_W, sc->server.gpu_power_cap_w));
+      break;
+    case SK_ACT_SUPPLY_TEMP:
+    case SK_ACT_REBALANCE:
+      target = last_row;
+      break;
+    case SK_ACT_ROUTE_AWAY:
+      target = last_rack;
+      break;
+    default:
+      break;
+    }
+    sk_action up = {k, target, 1e9}, down = {k, target, -1e9}, one = {k, target, step};
+    double applied;
+    ck_assert_int_eq(sk_twin_apply(tw, &up, NULL), SK_OK);
+    ck_assert_msg(sk_twin_lever(tw, k, target) == hi, "%s: %g, top %g", sk_action_name(k),
+                  sk_twin_lever(tw, k, target), hi);
+    ck_assert(!sk_twin_can_move(tw, &up));
+    ck_assert(sk_twin_can_move(tw, &down));
+    ck_assert_int_eq(sk_twin_apply(tw, &down, &applied), SK_OK);
+    ck_assert_msg(sk_twin_lever(tw, k, target) == lo, "%s: %g, bottom %g", sk_action_name(k),
+                  sk_twin_lever(tw, k, target), lo);
+    ck_assert_double_eq(applied, lo - hi);
+    ck_assert(!sk_twin_can_move(tw, &down));
+    ck_assert_int_eq(sk_twin_apply(tw, &one, &applied), SK_OK);
+    ck_assert_double_eq_tol(applied, step, 1e-12);
+    sk_action nan_move = {k, target, NAN};
+    ck_assert_int_eq(sk_twin_apply(tw, &nan_move, &applied), SK_EINVAL);
+    ck_assert(!sk_twin_can_move(tw, &nan_move));
+    if (target >= 0) {
+      sk_action off = {k, target + 1, 1};
+      ck_assert_int_eq(sk_twin_apply(tw, &off, &applied), SK_EINVAL);
+      ck_assert(!sk_twin_can_move(tw, &off));
+    }
+  }
+  sk_twin_destroy(tw);
+  free(sc);
+}
+END_TEST
+
 /* The probe's TTFT p95 (what the forks and the rollback check compare with the SLA) is
  * fine-grained below 2 x SLA and +inf above it, never a finite value that hides a breach. */
 START_TEST(probe_p95_fails_safe) {
@@ -324,6 +392,7 @@ static Suite *suite(void) {
   tcase_add_test(tc, clone_runs_identically);
   tcase_add_test(tc, gpu_cap_lever_saves_energy);
   tcase_add_test(tc, probe_p95_fails_safe);
+  tcase_add_test(tc, levers_clamp_at_table_bounds);
   suite_add_tcase(s, tc);
   return s;
 }
