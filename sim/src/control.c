@@ -707,13 +707,19 @@ static void run_fork(const sk_twin *opt, const plan *p, double horizon_s, foreca
   sk_twin_probe_reset(fk);
   sk_time_ns t0 = sk_twin_now(fk);
   for (int k = 1; f->traj && k <= f->traj_n; k++) { /* the trajectory, then the rest */
-    sk_twin_run_until(fk, t0 + k * f->traj_step);
+    if (sk_twin_run_until(fk, t0 + k * f->traj_step) != SK_OK) {
+      sk_twin_destroy(fk); /* f->ok stays 0: "what-if fork failed" */
+      return;
+    }
     int nk;
     const sk_rack_sample *rk = sk_twin_last_racks(fk, &nk);
     for (int i = 0; i < nk; i++)
       f->traj[(size_t)(k - 1) * (size_t)nk + (size_t)i] = rk[i].inlet_c;
   }
-  sk_twin_run_until(fk, t0 + (sk_time_ns)llround(horizon_s * 1e9));
+  if (sk_twin_run_until(fk, t0 + (sk_time_ns)llround(horizon_s * 1e9)) != SK_OK) {
+    sk_twin_destroy(fk);
+    return;
+  }
   sk_twin_probe pr;
   sk_twin_probe_get(fk, &pr);
   int nr;
@@ -1332,6 +1338,9 @@ static void slow_loop(sk_controller *c, sk_twin *opt) {
 }
 
 sk_status sk_controller_step(sk_controller *c, sk_twin *opt, sk_twin *cf) {
+  sk_status st;
+  if ((st = sk_twin_status(opt)) != SK_OK || (cf && (st = sk_twin_status(cf)) != SK_OK))
+    return st; /* a twin that stopped computing is neither measured nor acted on */
   sk_time_ns now = sk_twin_now(opt);
   monitor(c, opt);
   if (c->sc.settings.global_kill_switch || !c->warm_ready)

@@ -115,6 +115,7 @@ struct sk_twin {
   uint64_t probe_ttft_n;
   double probe_bin_ms;        /* 2 x SLA / PROBE_BINS */
   int timeline_frozen;        /* no effect starts or stops any more (sk_twin_freeze_timeline) */
+  sk_status status;           /* SK_OK, or the first failure to schedule (sticky, schedule()) */
 };
 
 static void probe_ttft_add(sk_twin *tw, double ms) {
@@ -143,6 +144,22 @@ static double hour_of_day(const sk_twin *tw, double t_s) {
   return fmod(tw->sc.start_hour + t_s / 3600.0, 24.0);
 }
 
+/* --- scheduling ----------------------------------------------------------------------- */
+
+/* Every event of the twin is scheduled here.  The first failure (SK_ENOMEM: the queue
+ * could not grow) becomes the twin's sticky status: from then on nothing is scheduled,
+ * every handler returns at once and no sample reaches the sinks, because a twin that lost
+ * an event no longer computes the room.  sk_twin_run_until returns the status. */
+static sk_status schedule(sk_twin *tw, sk_time_ns t_ns, uint32_t handler, uint32_t target,
+                          uint64_t arg, sk_event_id *id_out) {
+  if (tw->status != SK_OK)
+    return tw->status;
+  sk_status st = sk_engine_schedule(tw->eng, t_ns, handler, target, arg, id_out);
+  if (st != SK_OK)
+    tw->status = st;
+  return st;
+}
+
 /* --- server wake bookkeeping ---------------------------------------------------------- */
 
 static void reschedule(sk_twin *tw, int s) {
@@ -152,8 +169,8 @@ static void reschedule(sk_twin *tw, int s) {
   if (tw->wake_at[s] != SK_TIME_MAX)
     sk_engine_cancel(tw->eng, tw->wake_id[s]);
   tw->wake_at[s] = want;
-  if (want != SK_TIME_MAX)
-    sk_engine_schedule(tw->eng, want, EV_WAKE, (uint32_t)s, 0, &tw->wake_id[s]);
+  if (want != SK_TIME_MAX && schedule(tw, want, EV_WAKE, (uint32_t)s, 0, &tw->wake_id[s]) != SK_OK)
+    tw->wake_at[s] = SK_TIME_MAX; /* nothing pending */
 }
 
 static void ttft_sink(void *ud, int server, double ttft_ms) {
@@ -177,6 +194,8 @@ static void set_present(sk_twin *tw, int s, int present) {
 static void on_wake(sk_engine *eng, void *world, uint32_t target, uint64_t arg) {
   (void)arg;
   sk_twin *tw = world;
+  if (tw->status != SK_OK)
+    return;
   int s = (int)target;
   sk_server *sv = &tw->srv[s];
   tw->wake_at[s] = SK_TIME_MAX;
@@ -239,7 +258,7 @@ static void schedule_arrival(sk_twin *tw, int pi) {
     t = now;
   if (t > tw->end_ns)
     return;
-  sk_engine_schedule(tw->eng, t, EV_ARRIVAL, (uint32_t)pi, 0, &p->next_id);
+  schedule(tw, t, EV_ARRIVAL, (uint32_t)pi, 0, &p->next_id);
 }
 
 static int route(sk_twin *tw, pool *p) {
@@ -270,6 +289,8 @@ static int route(sk_twin *tw, pool *p) {
 static void on_arrival(sk_engine *eng, void *world, uint32_t target, uint64_t arg) {
   (void)arg;
   sk_twin *tw = world;
+  if (tw->status != SK_OK)
+    return;
   pool *p = &tw->pools[target];
   sk_time_ns now = sk_engine_now(eng);
   p->next_id = 0;
@@ -464,8 +485,9 @@ static void effect_stop(sk_twin *tw, int ei) {
 
 static void on_effect(sk_engine *eng, void *world, uint32_t target, uint64_t arg) {
   (void)eng;
-  if (((sk_twin *)world)->timeline_frozen)
-    return; /* a what-if fork: the scripted future is not known */
+  const sk_twin *tw = world;
+  if (tw->status != SK_OK || tw->timeline_frozen)
+    return; /* failed; or a what-if fork: the scripted future is not known */
   if (arg == 0)
     effect_start(world, (int)target);
   else
@@ -589,6 +611,8 @@ static void on_tick(sk_engine *eng, void *world, uint32_t target, uint64_t arg) 
   (void)target;
   (void)arg;
   sk_twin *tw = world;
+  if (tw->status != SK_OK)
+    return;
   const sk_scenario *sc = &tw->sc;
   const sk_server_params *sp = &sc->server;
   sk_time_ns now = sk_engine_now(eng);
@@ -667,7 +691,7 @@ static void on_tick(sk_engine *eng, void *world, uint32_t target, uint64_t arg) 
     tw->next_sample_ns += tw->sample_ns;
   }
   if (now + tw->step_ns <= tw->end_ns)
-    sk_engine_schedule(eng, now + tw->step_ns, EV_TICK, 0, 0, NULL);
+    schedule(tw, now + tw->step_ns, EV_TICK, 0, 0, NULL);
 }
 
 /* --- construction ----------------------------------------------------------------------- */
@@ -814,17 +838,18 @@ sk_status sk_twin_create(sk_twin **out, const sk_scenario *sc, const sk_trace *t
   sk_plant_update(&tw->plant, &sc->plant, 0, sk_wetbulb_c(&sc->plant, sc->start_hour));
 
   /* first events: ticks, arrivals, the timeline */
-  if ((st = sk_engine_schedule(tw->eng, tw->step_ns, EV_TICK, 0, 0, NULL)) != SK_OK)
-    goto fail;
+  schedule(tw, tw->step_ns, EV_TICK, 0, 0, NULL);
   schedule_arrival(tw, 0);
   for (int e = 0; e < sc->n_effects; e++) {
     const sk_effect *ef = &sc->effects[e];
     sk_time_ns t0 = s_to_ns(ef->start_s);
     if (t0 <= tw->end_ns)
-      sk_engine_schedule(tw->eng, t0, EV_EFFECT, (uint32_t)e, 0, NULL);
+      schedule(tw, t0, EV_EFFECT, (uint32_t)e, 0, NULL);
     if (isfinite(ef->stop_s) && s_to_ns(ef->stop_s) <= tw->end_ns)
-      sk_engine_schedule(tw->eng, s_to_ns(ef->stop_s), EV_EFFECT, (uint32_t)e, 1, NULL);
+      schedule(tw, s_to_ns(ef->stop_s), EV_EFFECT, (uint32_t)e, 1, NULL);
   }
+  if ((st = tw->status) != SK_OK) /* the first that failed, and nothing after it */
+    goto fail;
   *out = tw;
   return SK_OK;
 
@@ -922,11 +947,16 @@ void sk_twin_set_sinks(sk_twin *tw, const sk_twin_sinks *sinks) {
   tw->sinks = *sinks;
 }
 
-void sk_twin_run_until(sk_twin *tw, sk_time_ns t_ns) {
+sk_status sk_twin_run_until(sk_twin *tw, sk_time_ns t_ns) {
   if (t_ns > tw->end_ns)
     t_ns = tw->end_ns;
-  if (t_ns > sk_engine_now(tw->eng))
+  if (tw->status == SK_OK && t_ns > sk_engine_now(tw->eng))
     sk_engine_run_until(tw->eng, t_ns, tw);
+  return tw->status;
+}
+
+sk_status sk_twin_status(const sk_twin *tw) {
+  return tw->status;
 }
 
 /* --- levers (executors) -------------------------------------------------------------- */

@@ -137,8 +137,8 @@ static void run(const sk_scenario *sc, sk_mode mode, plant_hash *opt_h, plant_ha
   sk_controller_set_sinks(ctl, &cs);
   sk_time_ns step = sk_controller_interval(ctl);
   for (sk_time_ns now = step; now <= sk_twin_end(opt); now += step) {
-    sk_twin_run_until(opt, now);
-    sk_twin_run_until(cf, now);
+    ck_assert_int_eq(sk_twin_run_until(opt, now), SK_OK);
+    ck_assert_int_eq(sk_twin_run_until(cf, now), SK_OK);
     ck_assert_int_eq(sk_controller_step(ctl, opt, cf), SK_OK);
   }
   sk_controller_stats_get(ctl, stats);

@@ -63,7 +63,8 @@ void sk_controller_set_sinks(sk_controller *c, const sk_controller_sinks *s);
 sk_time_ns sk_controller_interval(const sk_controller *c);
 
 /* Called with both twins at the same sim time (a multiple of the interval).  `cf` (the
- * counterfactual) may be NULL: then realized savings are not measured. */
+ * counterfactual) may be NULL: then realized savings are not measured.  Returns SK_OK, or
+ * a twin's sticky error (sk_twin_status) without doing anything. */
 sk_status sk_controller_step(sk_controller *c, sk_twin *opt, sk_twin *cf);
 
 typedef struct {

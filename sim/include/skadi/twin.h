@@ -192,8 +192,15 @@ double sk_twin_coil_floor_c(const sk_twin *tw);
 int sk_twin_rows(const sk_twin *tw);
 int sk_twin_racks_per_row(const sk_twin *tw);
 
-/* Advances to t_ns (clamped to the scenario's end). */
-void sk_twin_run_until(sk_twin *tw, sk_time_ns t_ns);
+/* Advances to t_ns (clamped to the scenario's end).  Returns SK_OK, or the twin's sticky
+ * error (sk_twin_status): the first event the twin could not schedule (SK_ENOMEM when the
+ * engine's queue cannot grow).  From that event on the twin computes nothing -- its
+ * handlers return at once and no sample reaches the sinks -- and every later call returns
+ * the same error without advancing; the caller ends the run and destroys the twin. */
+sk_status sk_twin_run_until(sk_twin *tw, sk_time_ns t_ns);
+/* SK_OK, or the first error that stopped the twin (see sk_twin_run_until).  A clone of a
+ * failed twin carries its error. */
+sk_status sk_twin_status(const sk_twin *tw);
 sk_time_ns sk_twin_now(const sk_twin *tw);
 sk_time_ns sk_twin_end(const sk_twin *tw);
 uint64_t sk_twin_events(const sk_twin *tw);   /* engine events executed */
