@@ -12,9 +12,8 @@
  *   - run_until is not reentrant: a handler may schedule and cancel, not run.
  *
  * Contract breaks (an event in the past, a handler out of range, run_until backwards or
- * from inside a handler) are bugs in the caller: REQUIRE aborts with file:line.  It stays
- * on in release builds (plain assert vanishes under NDEBUG, which RelWithDebInfo sets);
- * it costs one predictable branch per call.
+ * from inside a handler) are bugs in the caller: SK_REQUIRE (require.h) aborts with
+ * file:line.  It stays on in release builds; it costs one predictable branch per call.
  *
  * Rejected: keeping the world pointer in the engine (clone would have to rewrite it);
  * handler function pointers inside events (twice the payload, and a clone could not be
@@ -23,17 +22,10 @@
  */
 #include "skadi/engine.h"
 
-#include <stdio.h>
 #include <stdlib.h>
 
 #include "queue.h"
-
-static void require_failed(const char *expr, const char *file, int line, const char *func) {
-  fprintf(stderr, "%s:%d: %s: contract broken: %s\n", file, line, func, expr);
-  abort();
-}
-
-#define REQUIRE(c) ((c) ? (void)0 : require_failed(#c, __FILE__, __LINE__, __func__))
+#include "skadi/require.h"
 
 struct sk_engine {
   sk__queue *q;
@@ -50,10 +42,10 @@ static sk_engine *engine_alloc(uint32_t n_handlers) {
 
 sk_status sk_engine_create(sk_engine **out, const sk_event_fn *handlers, uint32_t n_handlers,
                            size_t cap_hint) {
-  REQUIRE(out != NULL);
-  REQUIRE(handlers != NULL || n_handlers == 0);
+  SK_REQUIRE(out != NULL);
+  SK_REQUIRE(handlers != NULL || n_handlers == 0);
   for (uint32_t i = 0; i < n_handlers; i++)
-    REQUIRE(handlers[i] != NULL);
+    SK_REQUIRE(handlers[i] != NULL);
 
   *out = NULL;
   sk_engine *eng = engine_alloc(n_handlers);
@@ -79,7 +71,7 @@ void sk_engine_destroy(sk_engine *eng) {
 }
 
 sk_status sk_engine_clone(const sk_engine *src, sk_engine **out) {
-  REQUIRE(src != NULL && out != NULL);
+  SK_REQUIRE(src != NULL && out != NULL);
   *out = NULL;
   sk_engine *eng = engine_alloc(src->n_handlers);
   if (!eng)
@@ -101,22 +93,22 @@ sk_status sk_engine_clone(const sk_engine *src, sk_engine **out) {
 
 sk_status sk_engine_schedule(sk_engine *eng, sk_time_ns t_ns, uint32_t handler, uint32_t target,
                              uint64_t arg, sk_event_id *id_out) {
-  REQUIRE(eng != NULL);
-  REQUIRE(t_ns >= eng->now);
-  REQUIRE(handler < eng->n_handlers);
+  SK_REQUIRE(eng != NULL);
+  SK_REQUIRE(t_ns >= eng->now);
+  SK_REQUIRE(handler < eng->n_handlers);
   sk__qevent ev = {.t_ns = t_ns, .handler = handler, .target = target, .arg = arg};
   return sk__queue_push(eng->q, &ev, id_out);
 }
 
 int sk_engine_cancel(sk_engine *eng, sk_event_id id) {
-  REQUIRE(eng != NULL);
+  SK_REQUIRE(eng != NULL);
   return sk__queue_cancel(eng->q, id);
 }
 
 uint64_t sk_engine_run_until(sk_engine *eng, sk_time_ns t_end, void *world) {
-  REQUIRE(eng != NULL);
-  REQUIRE(t_end >= eng->now);
-  REQUIRE(!eng->running);
+  SK_REQUIRE(eng != NULL);
+  SK_REQUIRE(t_end >= eng->now);
+  SK_REQUIRE(!eng->running);
   eng->running = 1;
   uint64_t ran = 0;
   sk__qevent ev;
@@ -132,16 +124,16 @@ uint64_t sk_engine_run_until(sk_engine *eng, sk_time_ns t_end, void *world) {
 }
 
 sk_time_ns sk_engine_now(const sk_engine *eng) {
-  REQUIRE(eng != NULL);
+  SK_REQUIRE(eng != NULL);
   return eng->now;
 }
 
 size_t sk_engine_pending(const sk_engine *eng) {
-  REQUIRE(eng != NULL);
+  SK_REQUIRE(eng != NULL);
   return sk__queue_size(eng->q);
 }
 
 uint64_t sk_engine_executed(const sk_engine *eng) {
-  REQUIRE(eng != NULL);
+  SK_REQUIRE(eng != NULL);
   return eng->executed;
 }

@@ -30,19 +30,13 @@
 #include "skadi/rng.h"
 
 #include <stddef.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <gsl/gsl_randist.h>
 #include <gsl/gsl_rng.h>
 
-static void require_failed(const char *expr, const char *file, int line, const char *func) {
-  fprintf(stderr, "%s:%d: %s: contract broken: %s\n", file, line, func, expr);
-  abort();
-}
-
-#define REQUIRE(c) ((c) ? (void)0 : require_failed(#c, __FILE__, __LINE__, __func__))
+#include "skadi/require.h"
 
 #define GOLDEN UINT64_C(0x9e3779b97f4a7c15)
 
@@ -106,7 +100,7 @@ static sk_rng *stream_alloc(const gsl_rng_type *t) {
 }
 
 sk_status sk_rng_create(sk_rng **out, uint64_t seed, uint64_t entity_id, uint32_t purpose) {
-  REQUIRE(out != NULL);
+  SK_REQUIRE(out != NULL);
   sk_rng *r = stream_alloc(stream_type());
   *out = r;
   if (!r)
@@ -120,7 +114,7 @@ void sk_rng_destroy(sk_rng *r) {
 }
 
 sk_status sk_rng_clone(const sk_rng *src, sk_rng **out) {
-  REQUIRE(src != NULL && out != NULL);
+  SK_REQUIRE(src != NULL && out != NULL);
   sk_rng *r = stream_alloc(src->g.type);
   *out = r;
   if (!r)
@@ -130,7 +124,7 @@ sk_status sk_rng_clone(const sk_rng *src, sk_rng **out) {
 }
 
 uint64_t sk_rng_id_from_name(const char *name) {
-  REQUIRE(name != NULL);
+  SK_REQUIRE(name != NULL);
   uint64_t h = UINT64_C(0xcbf29ce484222325);
   for (const unsigned char *p = (const unsigned char *)name; *p; p++) {
     h ^= *p;
@@ -148,12 +142,12 @@ double sk_rng_uniform_pos(sk_rng *r) {
 }
 
 uint32_t sk_rng_uniform_int(sk_rng *r, uint32_t n) {
-  REQUIRE(n >= 1);
+  SK_REQUIRE(n >= 1);
   return (uint32_t)gsl_rng_uniform_int(&r->g, n);
 }
 
 double sk_rng_exponential(sk_rng *r, double mean) {
-  REQUIRE(mean > 0);
+  SK_REQUIRE(mean > 0);
   return gsl_ran_exponential(&r->g, mean);
 }
 

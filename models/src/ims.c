@@ -53,13 +53,13 @@
  */
 #include "skadi/ims.h"
 
-#include <assert.h>
 #include <gsl/gsl_sort.h>
 #include <gsl/gsl_statistics_double.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "skadi/require.h"
 #include "skadi/rng.h"
 
 #define WHERE "ims train"
@@ -169,7 +169,7 @@ static sk_status check_params(sk_ims_model *t, const sk_ims_train_params *p, siz
 
 int sk_ims_feature_is_constant(const double *x, size_t n, int d, int j, double *mean_out,
                                double *sd_out) {
-  assert(d >= 1 && j >= 0 && j < d && (x != NULL || n == 0));
+  SK_REQUIRE(d >= 1 && j >= 0 && j < d && (x != NULL || n == 0));
   double sum = 0.0, ss = 0.0;
   int same = 1;
   for (size_t i = 0; i < n; i++) {
@@ -372,12 +372,12 @@ sk_status sk_ims_train(sk_ims_model *m, const sk_ims_train_params *p, const doub
   size_t *count = NULL;
   sk_status st;
 
-  assert(m != NULL && p != NULL && names != NULL);
+  SK_REQUIRE(m != NULL && p != NULL && names != NULL);
   memset(&t, 0, sizeof t);
   st = check_params(&t, p, n, d, names, err, errlen);
   if (st != SK_OK)
     return st;
-  assert(x != NULL);
+  SK_REQUIRE(x != NULL);
   st = fit_scaler(&t, x, n, err, errlen);
   if (st != SK_OK)
     return st;
@@ -434,10 +434,10 @@ double sk_ims_score(const sk_ims_model *m, const double *x, double *contrib, int
   double z[SK_IMS_MAX_FEATURES], d2;
   int d, k;
 
-  assert(m != NULL && x != NULL);
+  SK_REQUIRE(m != NULL && x != NULL);
   d = m->n_features;
-  assert(d >= 1 && d <= SK_IMS_MAX_FEATURES);
-  assert(m->n_clusters >= 1 && m->n_clusters <= SK_IMS_MAX_CLUSTERS);
+  SK_REQUIRE(d >= 1 && d <= SK_IMS_MAX_FEATURES);
+  SK_REQUIRE(m->n_clusters >= 1 && m->n_clusters <= SK_IMS_MAX_CLUSTERS);
   for (int j = 0; j < d; j++)
     z[j] = zscore(m, j, x[j]);
   k = nearest(m, z, &d2);
@@ -481,7 +481,7 @@ int sk_ims_top_feature(const sk_ims_model *m, const double *contrib) {
   int top = -1;
   double best = 0.0;
 
-  assert(m != NULL && contrib != NULL);
+  SK_REQUIRE(m != NULL && contrib != NULL);
   for (int j = 0; j < m->n_features; j++) {
     if (contrib[j] > best) {
       best = contrib[j];
@@ -502,7 +502,7 @@ _Static_assert(RACK_N_FEATURES == SK_IMS_N_RACK_FEATURES,
 
 int sk_ims_nominal_rack(const double *v, double inlet_max_c, double sla_ms, double idle_kw,
                         double rack_kw_cap) {
-  assert(v != NULL);
+  SK_REQUIRE(v != NULL);
   /* Beyond the seed's four conditions: every feature must be finite (latency may also be
    * NaN), since sk_ims_train refuses infinities and NaN.  Comparisons are written so that
    * NaN fails them. */

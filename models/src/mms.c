@@ -25,15 +25,17 @@
  */
 #include "skadi/mms.h"
 
-#include <assert.h>
 #include <float.h>
 #include <math.h>
+#include <stddef.h>
+
+#include "skadi/require.h"
 
 void sk_mms_init(sk_mms *m, double alpha, int persist_ticks, double tau_fast, double tau_persist) {
-  assert(m != NULL);
-  assert(alpha > 0.0 && alpha <= 1.0);
-  assert(persist_ticks >= 1);
-  assert(tau_fast <= tau_persist); /* false for NaN too */
+  SK_REQUIRE(m != NULL);
+  SK_REQUIRE(alpha > 0.0 && alpha <= 1.0);
+  SK_REQUIRE(persist_ticks >= 1);
+  SK_REQUIRE(tau_fast <= tau_persist); /* false for NaN too */
   m->alpha = alpha;
   m->persist_ticks = persist_ticks;
   m->tau_fast = tau_fast;
@@ -45,7 +47,7 @@ void sk_mms_init(sk_mms *m, double alpha, int persist_ticks, double tau_fast, do
 }
 
 sk_mms_state sk_mms_tick(sk_mms *m, double deviation) {
-  assert(m != NULL);
+  SK_REQUIRE(m != NULL);
   /* NaN carries no evidence: the tick changes nothing (sk_ims_score never returns NaN,
    * but a caller may feed a gap in recorded data). */
   if (isnan(deviation))
@@ -89,6 +91,6 @@ const char *sk_mms_state_name(sk_mms_state s) {
   case SK_MMS_PERSISTENT:
     return "persistent";
   }
-  assert(0 && "sk_mms_state out of range");
+  SK_REQUIRE(0 && "sk_mms_state out of range");
   return "unknown";
 }

@@ -5,10 +5,10 @@
  */
 #include "skadi/perf.h"
 
-#include <assert.h>
+#include "skadi/require.h"
 
 void sk_perf_defaults(sk_perf_params *p) {
-  assert(p != NULL);
+  SK_REQUIRE(p != NULL);
   p->prefill_a_ms = SK_PERF_DEFAULT_PREFILL_A_MS;
   p->prefill_b_ms_per_tok = SK_PERF_DEFAULT_PREFILL_B_MS_PER_TOK;
   p->prefill_floor_ms = SK_PERF_DEFAULT_PREFILL_FLOOR_MS;
@@ -17,12 +17,12 @@ void sk_perf_defaults(sk_perf_params *p) {
 }
 
 double sk_perf_prefill_ms(const sk_perf_params *p, double tokens) {
-  assert(p != NULL && tokens >= 0.0);
+  SK_REQUIRE(p != NULL && tokens >= 0.0);
   double line_ms = p->prefill_a_ms + p->prefill_b_ms_per_tok * tokens;
   return line_ms > p->prefill_floor_ms ? line_ms : p->prefill_floor_ms;
 }
 
 double sk_perf_step_ms(const sk_perf_params *p, double batch) {
-  assert(p != NULL && batch >= 0.0);
+  SK_REQUIRE(p != NULL && batch >= 0.0);
   return p->step_a_ms + batch * p->step_b_ms_per_seq;
 }

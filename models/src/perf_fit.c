@@ -47,12 +47,13 @@
  */
 #include "skadi/perf.h"
 
-#include <assert.h>
 #include <limits.h>
 #include <math.h>
 #include <stdlib.h>
 
 #include <gsl/gsl_multifit.h>
+
+#include "skadi/require.h"
 
 typedef struct {
   double x;
@@ -137,7 +138,7 @@ static int wls(const double *xbuf, const double *y, const double *w, size_t n, s
   gsl_multifit_linear_workspace *ws;
   int rc;
 
-  assert(p >= 1 && p <= 2 && n >= p);
+  SK_REQUIRE(p >= 1 && p <= 2 && n >= p);
   ws = gsl_multifit_linear_alloc(n, p);
   if (ws == NULL)
     return -1;
@@ -197,7 +198,7 @@ static int fit_prefill(const double *gx, const double *gy, const double *gw, siz
   sk_perf_params c = {0}, best;
   double best_ss, coef[2];
 
-  assert(d >= 3);
+  SK_REQUIRE(d >= 3);
   c.prefill_floor_ms = weighted_mean(gy, gw, d);
   c.prefill_a_ms = c.prefill_floor_ms;
   c.prefill_b_ms_per_tok = 0.0;
@@ -287,7 +288,7 @@ sk_status sk_perf_fit(const sk_perf_sample *samples, size_t n, sk_perf_params *o
   sk_perf_fit_report r;
   sk_status st = SK_OK;
 
-  assert((samples != NULL || n == 0) && out != NULL);
+  SK_REQUIRE((samples != NULL || n == 0) && out != NULL);
   if (n > INT_MAX) {
     sk_errf(err, errlen, "%zu samples; at most %d", n, INT_MAX);
     return SK_ERANGE;

@@ -17,20 +17,21 @@
  */
 #include "skadi/qsketch.h"
 
-#include <assert.h>
 #include <math.h>
 #include <string.h>
+
+#include "skadi/require.h"
 
 sk_status sk_qsketch_init(sk_qsketch *s, double alpha) {
   double ln_gamma;
   int32_t top;
 
-  assert(s != NULL);
+  SK_REQUIRE(s != NULL);
   if (!(alpha >= SK_QSKETCH_ALPHA_MIN && alpha <= SK_QSKETCH_ALPHA_MAX))
     return SK_EINVAL;
   ln_gamma = log((1.0 + alpha) / (1.0 - alpha));
   top = (int32_t)ceil(log(SK_QSKETCH_MAX_VALUE / SK_QSKETCH_MIN_VALUE) / ln_gamma);
-  assert(top >= 0 && top < SK_QSKETCH_BUCKETS); /* guaranteed by ALPHA_MIN */
+  SK_REQUIRE(top >= 0 && top < SK_QSKETCH_BUCKETS); /* guaranteed by ALPHA_MIN */
   memset(s, 0, sizeof *s);
   s->alpha = alpha;
   s->ln_gamma = ln_gamma;
@@ -44,13 +45,13 @@ sk_status sk_qsketch_init(sk_qsketch *s, double alpha) {
 void sk_qsketch_add(sk_qsketch *s, double value) {
   int32_t k;
 
-  assert(s != NULL && !isnan(value));
+  SK_REQUIRE(s != NULL && !isnan(value));
   if (value < SK_QSKETCH_MIN_VALUE) {
-    assert(s->n_below < UINT32_MAX);
+    SK_REQUIRE(s->n_below < UINT32_MAX);
     s->n_below++;
     k = 0;
   } else if (value > SK_QSKETCH_MAX_VALUE) {
-    assert(s->n_above < UINT32_MAX);
+    SK_REQUIRE(s->n_above < UINT32_MAX);
     s->n_above++;
     k = s->top;
   } else {
@@ -59,7 +60,7 @@ void sk_qsketch_add(sk_qsketch *s, double value) {
     if (k > s->top)
       k = s->top;
   }
-  assert(s->bucket[k] < UINT32_MAX);
+  SK_REQUIRE(s->bucket[k] < UINT32_MAX);
   s->bucket[k]++;
   s->count++;
   if (k < s->lo)
@@ -72,7 +73,7 @@ double sk_qsketch_quantile(const sk_qsketch *s, double q) {
   uint64_t rank, seen = 0;
   int32_t k;
 
-  assert(s != NULL && q >= 0.0 && q <= 1.0);
+  SK_REQUIRE(s != NULL && q >= 0.0 && q <= 1.0);
   if (s->count == 0)
     return NAN;
   /* Lower rank floor(q*(n-1)), 0-based; exact while n < 2^53. */
@@ -88,19 +89,19 @@ double sk_qsketch_quantile(const sk_qsketch *s, double q) {
 }
 
 uint64_t sk_qsketch_count(const sk_qsketch *s) {
-  assert(s != NULL);
+  SK_REQUIRE(s != NULL);
   return s->count;
 }
 
 void sk_qsketch_merge(sk_qsketch *dst, const sk_qsketch *src) {
-  assert(dst != NULL && src != NULL && dst->alpha == src->alpha);
+  SK_REQUIRE(dst != NULL && src != NULL && dst->alpha == src->alpha);
   if (src->count == 0)
     return;
   for (int32_t k = src->lo; k <= src->hi; k++) {
-    assert(dst->bucket[k] <= UINT32_MAX - src->bucket[k]);
+    SK_REQUIRE(dst->bucket[k] <= UINT32_MAX - src->bucket[k]);
     dst->bucket[k] += src->bucket[k];
   }
-  assert(dst->n_below <= UINT32_MAX - src->n_below && dst->n_above <= UINT32_MAX - src->n_above);
+  SK_REQUIRE(dst->n_below <= UINT32_MAX - src->n_below && dst->n_above <= UINT32_MAX - src->n_above);
   dst->n_below += src->n_below;
   dst->n_above += src->n_above;
   dst->count += src->count;
@@ -111,7 +112,7 @@ void sk_qsketch_merge(sk_qsketch *dst, const sk_qsketch *src) {
 }
 
 void sk_qsketch_reset(sk_qsketch *s) {
-  assert(s != NULL);
+  SK_REQUIRE(s != NULL);
   if (s->lo <= s->hi)
     memset(&s->bucket[s->lo], 0, (size_t)(s->hi - s->lo + 1) * sizeof s->bucket[0]);
   s->count = 0;

@@ -39,11 +39,11 @@
  */
 #include "skadi/server.h"
 
-#include <assert.h>
 #include <math.h>
 #include <string.h>
 
 #include "skadi/perf.h"
+#include "skadi/require.h"
 
 void sk_server_init(sk_server *s, int id, int rack, int pool, sk_time_ns now) {
   memset(s, 0, sizeof *s);
@@ -255,7 +255,7 @@ static void start_prefill(sk_server *s, const sk_server_params *sp, const sk_per
 
 void sk_server_wake(sk_server *s, const sk_server_params *sp, const sk_perf_params *pp,
                     sk_time_ns now, sk_ttft_fn ttft, void *ud) {
-  assert(now == s->next_wake_ns);
+  SK_REQUIRE(now == s->next_wake_ns);
   sk_server_account(s, sp, now);
   int64_t step = s->step0;
   if (s->phase == SK_PHASE_PREFILL) {

@@ -53,6 +53,7 @@
 #include <unistd.h>
 
 #include "skadi/ims_store.h"
+#include "skadi/require.h"
 
 #define MAX_CANDIDATES (16 + 3 * SK_MAX_ROWS) /* every row's fan (fine, coarse) and supply */
 #define MAX_FORK_THREADS 8
@@ -70,15 +71,11 @@
 #define PRECOOL_RISE_K 0.25   /* pre-cool only for persistent racks running hot: inlet at
                                  least this much above the rack's own warm-up mean */
 #define PRECOOL_K 0.5         /* pre-cool lowers the row's supply setpoint by this */
-#define CHW_STEP_K 0.5        /* chilled-water setpoint step of the optimizer */
-#define SUPPLY_STEP_K 0.5     /* supply-air setpoint step of the optimizer */
 #define SETPOINT_TOL_K 0.01   /* supply air this far above its setpoint misses it */
 #define COIL_MARGIN_K 0.5     /* the supply-air guardrail lowers the coil floor this much
                                  below the setpoint when it speeds the pumps up */
-#define FAN_STEP_PCT 5.0      /* CRAH fan speed step of the optimizer */
-#define PUMP_STEP_PCT 5.0     /* pump speed step of the optimizer */
-#define COARSE 4              /* the coarse step of a cooling lever, in fine steps */
-#define GPU_CAP_STEP_W 50.0   /* GPU power-cap step of the optimizer */
+#define COARSE 4              /* the coarse step of a cooling lever, in fine steps (the
+                                 fine steps are the lever table's, twin.h) */
 
 /* One candidate: a lead move a[0] and the companion moves that keep it feasible (a
  * chilled-water reset lifts the supply setpoints the warmer water could not reach). */
@@ -181,17 +178,56 @@ static void fill_record(sk_controller *c, sk_action_record *r, double ts, const 
   r->realized_saving_pct = NAN;
 }
 
-static void emit(sk_controller *c, sk_action_record *r, const char *decision, const char *reason) {
-  snprintf(r->decision, sizeof r->decision, "%s", decision);
-  snprintf(r->reason, sizeof r->reason, "%s", reason);
-  if (strcmp(decision, "applied") == 0)
+static const char *const DECISION_NAME[SK_DECISION_COUNT] = {
+#define SK_DECISION_FIELD(id, name) name,
+    SK_DECISIONS(SK_DECISION_FIELD)
+#undef SK_DECISION_FIELD
+};
+
+/* every name fits sk_action_record.decision with its NUL */
+#define SK_DECISION_FITS(id, name)                                                         \
+  _Static_assert(sizeof name <= sizeof((sk_action_record *)0)->decision,                  \
+                 "decision name too long for sk_action_record.decision: " name);
+SK_DECISIONS(SK_DECISION_FITS)
+#undef SK_DECISION_FITS
+
+const char *sk_decision_name(sk_decision d) {
+  SK_REQUIRE((unsigned)d < SK_DECISION_COUNT);
+  return DECISION_NAME[d];
+}
+
+sk_status sk_decision_parse(const char *name, sk_decision *out) {
+  for (int d = 0; d < SK_DECISION_COUNT; d++)
+    if (strcmp(name, DECISION_NAME[d]) == 0) {
+      *out = (sk_decision)d;
+      return SK_OK;
+    }
+  return SK_ENOTFOUND;
+}
+
+static void emit(sk_controller *c, sk_action_record *r, sk_decision d, const char *reason) {
+  snprintf(r->decision, sizeof r->decision, "%s", sk_decision_name(d));
+  /* a longer reason is cut to the field (the precision says so to the compiler) */
+  snprintf(r->reason, sizeof r->reason, "%.*s", (int)sizeof r->reason - 1, reason);
+  switch (d) {
+  case SK_DECISION_APPLIED:
     c->stats.applied++;
-  else if (strcmp(decision, "advised") == 0)
+    break;
+  case SK_DECISION_ADVISED:
     c->stats.advised++;
-  else if (strcmp(decision, "rejected") == 0)
+    break;
+  case SK_DECISION_REJECTED:
     c->stats.rejected++;
-  else if (strcmp(decision, "rolled_back") == 0)
+    break;
+  case SK_DECISION_ROLLED_BACK:
     c->stats.rolled_back++;
+    break;
+  case SK_DECISION_REALIZED: /* evaluate() counts the evaluated ones */
+  case SK_DECISION_TRAINED:
+  case SK_DECISION_FAILED:
+  case SK_DECISION_COUNT:
+    break;
+  }
   if (c->sinks.on_action)
     c->sinks.on_action(c->sinks.ud, r);
 }
@@ -207,15 +243,15 @@ static int act(sk_controller *c, sk_twin *opt, sk_action_record *r, const sk_act
   sk_time_ns now = sk_twin_now(opt);
   *applied = 0;
   if (c->mode != SK_MODE_CLOSED_LOOP) {
-    emit(c, r, "advised", why);
+    emit(c, r, SK_DECISION_ADVISED, why);
     return 0;
   }
   if (sk_twin_apply(opt, a, applied) != SK_OK) {
-    emit(c, r, "rejected", "executor refused the target");
+    emit(c, r, SK_DECISION_REJECTED, "executor refused the target");
     return 0;
   }
   c->last_write[device_index(a)] = now;
-  emit(c, r, "applied", why);
+  emit(c, r, SK_DECISION_APPLIED, why);
   return 1;
 }
 
@@ -416,12 +452,12 @@ static void warmup_train(sk_controller *c, double t_s) {
     start_mms(c);
     snprintf(err, sizeof err, "%zu nominal rows, %d features (constant, left out: %s)", c->warm_n,
              d, dropped[0] ? dropped : "none");
-    emit(c, &r, "trained", err);
+    emit(c, &r, SK_DECISION_TRAINED, err);
   } else {
     if (d == 0)
       snprintf(err, sizeof err, "no feature varied during the warm-up");
     c->ims_failed = 1;
-    emit(c, &r, "failed", err);
+    emit(c, &r, SK_DECISION_FAILED, err);
   }
   free(c->warm);
   c->warm = NULL;
@@ -524,7 +560,7 @@ static int guard_write(sk_controller *c, sk_twin *opt, const sk_action *a, const
                      : "rate limit, device written within WRITE_RATE_LIMIT_S (retried)");
       fill_record(c, &rec, t_s, "fast", a);
       c->stats.proposals++;
-      emit(c, &rec, "rejected", reason);
+      emit(c, &rec, SK_DECISION_REJECTED, reason);
     }
     *state = stuck ? 2 : 1;
     return 0;
@@ -577,16 +613,17 @@ static double row_it_air(const sk_controller *c, const sk_rack_sample *rows, int
 
 /* Airflow matching: when a row's racks pull more air than its CRAH gives (servers were
  * added, or fans run low), raise the fan at once by the shortfall, rounded up to whole
- * FAN_STEP_PCT steps (at most 100 %).
+ * fan steps (the lever table's, twin.h; at most to the fan's top speed).
  * Retried every fast tick while the fan is rate-limited (logged once per shortfall). */
 static void airflow_guard(sk_controller *c, sk_twin *opt, const sk_rack_sample *rows, int r) {
   double need = row_it_air(c, rows, r) / c->sc.room.crah_rated_flow_m3s * 100.0;
   double speed = sk_twin_lever(opt, SK_ACT_CRAH_FAN, r);
-  if (speed >= need - 1e-6 || speed >= 100) {
+  const double step = SK_LEVER_STEP(CRAH_FAN), top = SK_LEVER_MAX(CRAH_FAN);
+  if (speed >= need - 1e-6 || speed >= top) {
     c->airflow_logged[r] = 0;
     return;
   }
-  double up = fmin(ceil((need - speed) / FAN_STEP_PCT - 1e-9) * FAN_STEP_PCT, 100 - speed);
+  double up = fmin(ceil((need - speed) / step - 1e-9) * step, top - speed);
   sk_action a = {SK_ACT_CRAH_FAN, r, up};
   char why[112];
   snprintf(why, sizeof why, "row %c tiles need %.2f m3/s, CRAH gives %.2f: airflow matching",
@@ -616,11 +653,12 @@ static void coil_guard(sk_controller *c, sk_twin *opt) {
   double chw = sk_twin_lever(opt, SK_ACT_CHW_TEMP, -1);
   double excess = sk_twin_coil_floor_c(opt) - chw - c->sc.room.coil_approach_k;
   double pump = sk_twin_lever(opt, SK_ACT_PUMP_SPEED, -1);
+  const double top = SK_LEVER_MAX(PUMP_SPEED);
   sk_action a = {SK_ACT_CHW_TEMP, -1, -ceil(miss * 100.0 - 1e-6) / 100.0};
-  if (excess > miss && pump < 100) { /* CHW dT = design dT x load / speed */
+  if (excess > miss && pump < top) { /* CHW dT = design dT x load / speed */
     double aim = fmin(miss + COIL_MARGIN_K, excess); /* margin: the load may still be rising */
     double need = pump * (pp->chw_design_dt_k + excess) / (pp->chw_design_dt_k + excess - aim);
-    a = (sk_action){SK_ACT_PUMP_SPEED, -1, fmin(ceil(need - pump - 1e-9), 100 - pump)};
+    a = (sk_action){SK_ACT_PUMP_SPEED, -1, fmin(ceil(need - pump - 1e-9), top - pump)};
   }
   char why[112];
   snprintf(why, sizeof why, "row %c supply air %.2f K above its setpoint: %s", 'A' + row, miss,
@@ -638,13 +676,13 @@ static void fast_loop(sk_controller *c, sk_twin *opt) {
       c->avoided[i] = 1;
       snprintf(why, sizeof why, "inlet %.2f C within %.1f K of INLET_MAX_C", rows[i].inlet_c,
                ROUTE_AWAY_ON_K);
-      sk_action a = {SK_ACT_ROUTE_AWAY, i, -0.5};
+      sk_action a = {SK_ACT_ROUTE_AWAY, i, -SK_LEVER_STEP(ROUTE_AWAY)};
       guard(c, opt, &a, why);
     } else if (c->avoided[i] && rows[i].inlet_c < st->inlet_max_c - ROUTE_AWAY_OFF_K) {
       c->avoided[i] = 0;
       snprintf(why, sizeof why, "inlet %.2f C back below INLET_MAX_C - %.1f K", rows[i].inlet_c,
                ROUTE_AWAY_OFF_K);
-      sk_action a = {SK_ACT_ROUTE_AWAY, i, 0.5};
+      sk_action a = {SK_ACT_ROUTE_AWAY, i, SK_LEVER_STEP(ROUTE_AWAY)};
       guard(c, opt, &a, why);
     }
   }
@@ -699,13 +737,19 @@ static void run_fork(const sk_twin *opt, const plan *p, double horizon_s, foreca
   sk_twin_probe_reset(fk);
   sk_time_ns t0 = sk_twin_now(fk);
   for (int k = 1; f->traj && k <= f->traj_n; k++) { /* the trajectory, then the rest */
-    sk_twin_run_until(fk, t0 + k * f->traj_step);
+    if (sk_twin_run_until(fk, t0 + k * f->traj_step) != SK_OK) {
+      sk_twin_destroy(fk); /* f->ok stays 0: "what-if fork failed" */
+      return;
+    }
     int nk;
     const sk_rack_sample *rk = sk_twin_last_racks(fk, &nk);
     for (int i = 0; i < nk; i++)
       f->traj[(size_t)(k - 1) * (size_t)nk + (size_t)i] = rk[i].inlet_c;
   }
-  sk_twin_run_until(fk, t0 + (sk_time_ns)llround(horizon_s * 1e9));
+  if (sk_twin_run_until(fk, t0 + (sk_time_ns)llround(horizon_s * 1e9)) != SK_OK) {
+    sk_twin_destroy(fk);
+    return;
+  }
   sk_twin_probe pr;
   sk_twin_probe_get(fk, &pr);
   int nr;
@@ -788,7 +832,7 @@ static int plan_rate_limited(const sk_controller *c, const plan *p, sk_time_ns n
   return 0;
 }
 
-/* Chilled-water reset: CHW +CHW_STEP_K, lifting the supply setpoint of every row that the
+/* Chilled-water reset: CHW +step, lifting the supply setpoint of every row that the
  * warmer water could no longer reach (setpoint below CHW + coil approach), up to
  * control.supply_max_c.  Not proposed when a row it would lift is under a pre-cool. */
 static int chw_reset(const sk_controller *c, const sk_twin *opt, plan *list, int n, double step) {
@@ -811,21 +855,22 @@ static int chw_reset(const sk_controller *c, const sk_twin *opt, plan *list, int
 
 static int candidates(const sk_controller *c, const sk_twin *opt, plan *list) {
   int n = 0;
-  n = add(list, n, SK_ACT_BATCH_WINDOW, -1, +10);
-  n = add(list, n, SK_ACT_BATCH_WINDOW, -1, -10);
+  n = add(list, n, SK_ACT_BATCH_WINDOW, -1, +SK_LEVER_STEP(BATCH_WINDOW));
+  n = add(list, n, SK_ACT_BATCH_WINDOW, -1, -SK_LEVER_STEP(BATCH_WINDOW));
   /* the cooling levers are tried in a fine and a coarse step; the forks pick */
-  n = chw_reset(c, opt, list, n, CHW_STEP_K);
-  n = add(list, n, SK_ACT_CHW_TEMP, -1, -CHW_STEP_K);
-  n = add(list, n, SK_ACT_PUMP_SPEED, -1, -PUMP_STEP_PCT);
-  n = add(list, n, SK_ACT_PUMP_SPEED, -1, -COARSE * PUMP_STEP_PCT);
-  n = add(list, n, SK_ACT_PUMP_SPEED, -1, +PUMP_STEP_PCT);
+  n = chw_reset(c, opt, list, n, SK_LEVER_STEP(CHW_TEMP));
+  n = add(list, n, SK_ACT_CHW_TEMP, -1, -SK_LEVER_STEP(CHW_TEMP));
+  n = add(list, n, SK_ACT_PUMP_SPEED, -1, -SK_LEVER_STEP(PUMP_SPEED));
+  n = add(list, n, SK_ACT_PUMP_SPEED, -1, -COARSE * SK_LEVER_STEP(PUMP_SPEED));
+  n = add(list, n, SK_ACT_PUMP_SPEED, -1, +SK_LEVER_STEP(PUMP_SPEED));
   /* a cap at or above the prefill draw binds nothing: step from where it starts to bind */
   if (c->sc.control.gpu_cap_lever) {
     double cap = sk_twin_lever(opt, SK_ACT_GPU_CAP, -1);
     double binding = fmin(cap, c->sc.server.gpu_prefill_w);
-    n = add(list, n, SK_ACT_GPU_CAP, -1, binding - GPU_CAP_STEP_W - cap);
+    const double step = SK_LEVER_STEP(GPU_CAP);
+    n = add(list, n, SK_ACT_GPU_CAP, -1, binding - step - cap);
     if (cap < c->sc.server.gpu_prefill_w)
-      n = add(list, n, SK_ACT_GPU_CAP, -1, fmin(GPU_CAP_STEP_W, c->sc.server.gpu_prefill_w - cap));
+      n = add(list, n, SK_ACT_GPU_CAP, -1, fmin(step, c->sc.server.gpu_prefill_w - cap));
   }
   int nr;
   const sk_rack_sample *rows = sk_twin_last_racks(opt, &nr);
@@ -837,16 +882,17 @@ static int candidates(const sk_controller *c, const sk_twin *opt, plan *list) {
     double speed = sk_twin_lever(opt, SK_ACT_CRAH_FAN, r);
     double match = row_it_air(c, rows, r) / c->sc.room.crah_rated_flow_m3s * 100.0;
     double room_down = speed - match; /* % the fan may come down and still match */
-    if (room_down >= FAN_STEP_PCT)
-      n = add(list, n, SK_ACT_CRAH_FAN, r, -FAN_STEP_PCT);
-    double coarse = fmin(COARSE * FAN_STEP_PCT, floor(room_down / FAN_STEP_PCT) * FAN_STEP_PCT);
-    if (coarse > FAN_STEP_PCT)
+    const double fan = SK_LEVER_STEP(CRAH_FAN);
+    if (room_down >= fan)
+      n = add(list, n, SK_ACT_CRAH_FAN, r, -fan);
+    double coarse = fmin(COARSE * fan, floor(room_down / fan) * fan);
+    if (coarse > fan)
       n = add(list, n, SK_ACT_CRAH_FAN, r, -coarse);
     /* back toward the design supply setpoint, for a row set colder (an over-cooled row,
      * an ended pre-cool); higher only within a chilled-water reset */
     double up = c->sc.room.supply_setpoint_c - sk_twin_lever(opt, SK_ACT_SUPPLY_TEMP, r);
     if (up > 1e-9 && !c->row_anomalous[r] && !c->precooled[r])
-      n = add(list, n, SK_ACT_SUPPLY_TEMP, r, fmin(SUPPLY_STEP_K, up));
+      n = add(list, n, SK_ACT_SUPPLY_TEMP, r, fmin(SK_LEVER_STEP(SUPPLY_TEMP), up));
     double mx = -INFINITY;
     for (int k = 0; k < c->rpr; k++)
       mx = fmax(mx, rows[r * c->rpr + k].inlet_c);
@@ -855,7 +901,7 @@ static int candidates(const sk_controller *c, const sk_twin *opt, plan *list) {
       hottest = r;
     }
   }
-  n = add(list, n, SK_ACT_REBALANCE, hottest, -0.1);
+  n = add(list, n, SK_ACT_REBALANCE, hottest, -SK_LEVER_STEP(REBALANCE));
   /* drop candidates that would not move anything (lever at its bound): no fork, no row */
   int m = 0;
   for (int i = 0; i < n; i++)
@@ -940,7 +986,7 @@ static void evaluate(sk_controller *c, sk_twin *opt, sk_twin *cf) {
       else
         snprintf(why, sizeof why, "realized %.2f %% vs counterfactual (predicted %.2f %%)",
                  realized, p->pred_saving_pct);
-      emit(c, &r, "realized", why);
+      emit(c, &r, SK_DECISION_REALIZED, why);
     }
     if (!bad)
       continue;
@@ -958,7 +1004,7 @@ static void evaluate(sk_controller *c, sk_twin *opt, sk_twin *cf) {
       r.delta = undo.delta;
       r.realized_saving_pct = p->share[k] > 0 ? realized * p->share[k] : NAN;
       snprintf(why, sizeof why, "rolled back: %s (realized %.2f %%)", bad, realized);
-      emit(c, &r, "rolled_back", why);
+      emit(c, &r, SK_DECISION_ROLLED_BACK, why);
     }
   }
   c->n_pend = 0;
@@ -1292,7 +1338,7 @@ static void slow_loop(sk_controller *c, sk_twin *opt) {
                  best_saving);
       verdict[i] = why[i];
     }
-    emit(c, &recs[i], "rejected", verdict[i]);
+    emit(c, &recs[i], SK_DECISION_REJECTED, verdict[i]);
   }
   char reason[112];
   if (nc >= 2) {
@@ -1321,6 +1367,9 @@ static void slow_loop(sk_controller *c, sk_twin *opt) {
 }
 
 sk_status sk_controller_step(sk_controller *c, sk_twin *opt, sk_twin *cf) {
+  sk_status st;
+  if ((st = sk_twin_status(opt)) != SK_OK || (cf && (st = sk_twin_status(cf)) != SK_OK))
+    return st; /* a twin that stopped computing is neither measured nor acted on */
   sk_time_ns now = sk_twin_now(opt);
   monitor(c, opt);
   if (c->sc.settings.global_kill_switch || !c->warm_ready)

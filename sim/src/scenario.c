@@ -46,6 +46,7 @@
 #include "jsonutil.h"
 #include "skadi/perf.h"   /* SK_PERF_DEFAULT_*: the perf fit owns its defaults */
 #include "skadi/server.h" /* sk_server_decode_ceiling_w: the power cap's floor */
+#include "skadi/twin.h"   /* the lever table: ranges of the keys that set a lever */
 
 #define MAX_DURATION_S 3.2e7        /* s, about a year of sim time plus margin */
 #define SEED_MAX 9007199254740991.0 /* 2^53 - 1: JSON numbers are doubles */
@@ -97,6 +98,8 @@ static const char *const mode_names[] = {"advisory", "closed_loop", NULL};
   { k, e, KT_DOUBLE, FLD(f), d, NULL, NULL, lo, hi, op, u, h, live }
 #define TW SK_LIVE_TWIN
 #define CT SK_LIVE_CONTROL
+/* a key that sets a lever (or bounds one): its range is the lever table's (twin.h) */
+#define LEVER(k, f, d, lever, u, h) DBL(k, f, d, SK_LEVER_MIN(lever), SK_LEVER_MAX(lever), 0, u, h)
 
 static const setting table[] = {
     STR("name", name, "unnamed", "scenario name, stored in recordings"),
@@ -126,12 +129,12 @@ static const setting table[] = {
         "CRAH airflow at 100 % fan speed, 25,000 CFM (§8.2)"),
     DBL("room.crah_rated_fan_kw", room.crah_rated_fan_kw, 10, 0, 100, 0, "kW",
         "CRAH fan power at 100 % speed, 15 hp motor (§8.2)"),
-    DBL("room.crah_fan_speed_pct", room.crah_fan_speed_pct, 75, 0, 100, 0, "%",
-        "CRAH fan speed, legacy fixed (§8.2); >= crah_min_speed_pct"),
-    DBL("room.crah_min_speed_pct", room.crah_min_speed_pct, 30, 0, 100, 0, "%",
-        "lowest allowed CRAH fan speed (§3.1)"),
-    DBL("room.supply_setpoint_c", room.supply_setpoint_c, 18, 10, 30, 0, "°C",
-        "CRAH supply-air setpoint (§8.2)"),
+    LEVER("room.crah_fan_speed_pct", room.crah_fan_speed_pct, 75, CRAH_FAN, "%",
+          "CRAH fan speed, legacy fixed (§8.2); >= crah_min_speed_pct"),
+    LEVER("room.crah_min_speed_pct", room.crah_min_speed_pct, 30, CRAH_FAN, "%",
+          "lowest allowed CRAH fan speed (§3.1)"),
+    LEVER("room.supply_setpoint_c", room.supply_setpoint_c, 18, SUPPLY_TEMP, "°C",
+          "CRAH supply-air setpoint (§8.2)"),
     DBL("room.coil_approach_k", room.coil_approach_k, 5.6, 0, 20, 0, "K",
         "supply air >= CHW supply + this, 10 °F (§3.1)"),
 
@@ -144,8 +147,8 @@ static const setting table[] = {
         "per GPU in decode at batch 0 (§4)"),
     DBL("server.gpu_decode_w_per_seq", server.gpu_decode_w_per_seq, 1.5625, 0, 50, 0, "W/seq",
         "per GPU per decoding sequence: 200 W + k·B reaches the measured decode ceiling of 300 W at B = 64 (Ma et al. 2026, §4)"),
-    DBL("server.gpu_power_cap_w", server.gpu_power_cap_w, SK_GPU_TDP_W, 1, 1500, 0, "W",
-        "per-GPU power cap, a lever; 700 = H100 SXM TDP, binds nowhere. Binds in prefill only: memory-bound decode never reaches a cap (Ma et al. 2026, §4); >= gpu_decode_base_w + gpu_decode_w_per_seq·max_batch"),
+    LEVER("server.gpu_power_cap_w", server.gpu_power_cap_w, SK_GPU_TDP_W, GPU_CAP, "W",
+          "per-GPU power cap, a lever; 700 = H100 SXM TDP, binds nowhere. Binds in prefill only: memory-bound decode never reaches a cap (Ma et al. 2026, §4); >= gpu_decode_base_w + gpu_decode_w_per_seq·max_batch"),
     DBL("server.cap_latency_exp", server.cap_latency_exp, 0.176, 0, 2, 0, "",
         "prefill time × (gpu_prefill_w/cap)^this when the cap binds: ln(1.065)/ln(250/175), +6.5 % latency at a 250→175 W cap (Samsi et al. 2023, §4)"),
     DBL("server.host_idle_w", server.host_idle_w, 1200, 0, 10000, 0, "W",
@@ -175,8 +178,8 @@ static const setting table[] = {
         "slowdown per K above gpu_throttle_c (estimate)"),
     INT("server.max_batch", server.max_batch, 64, 1, 1024, "seqs",
         "max sequences decoding at once (perf data max batch)"),
-    DBL("server.batch_window_ms", server.batch_window_ms, 10, 0, 10000, 0, "ms",
-        "how long a request may wait for others before prefill"),
+    LEVER("server.batch_window_ms", server.batch_window_ms, 10, BATCH_WINDOW, "ms",
+          "how long a request may wait for others before prefill"),
     INT("server.max_prefill_tokens", server.max_prefill_tokens, 8192, 1, 1048576, "tokens",
         "max prompt tokens in one prefill iteration"),
 
@@ -215,8 +218,8 @@ static const setting table[] = {
     INT("workload.max_tokens", workload.max_tokens, 8192, 1, 1048576, "tokens",
         "cap on prompt and on output tokens"),
 
-    DBL("plant.chw_supply_c", plant.chw_supply_c, 7, 4, 20, 0, "°C",
-        "chilled-water supply setpoint (AHRI 550/590, §8.2)"),
+    LEVER("plant.chw_supply_c", plant.chw_supply_c, 7, CHW_TEMP, "°C",
+          "chilled-water supply setpoint (AHRI 550/590, §8.2)"),
     DBL("plant.chw_design_dt_k", plant.chw_design_dt_k, 6, 0, 20, LO_OPEN, "K",
         "CHW ΔT at design flow and load (§8.2)"),
     DBL("plant.chiller_capacity_kw", plant.chiller_capacity_kw, 600, 0, 1e5, LO_OPEN, "kW",
@@ -234,10 +237,10 @@ static const setting table[] = {
         "cooling-tower fans at design heat rejection (§8.2)"),
     DBL("plant.pump_rated_kw", plant.pump_rated_kw, 16, 0, 1e4, 0, "kW",
         "CHW + CW pumps at 100 % speed (§8.2)"),
-    DBL("plant.pump_speed_pct", plant.pump_speed_pct, 100, 0, 100, 0, "%",
-        "pump speed, constant-speed baseline (§8.2); >= pump_min_speed_pct"),
-    DBL("plant.pump_min_speed_pct", plant.pump_min_speed_pct, 30, 0, 100, 0, "%",
-        "lowest allowed pump speed"),
+    LEVER("plant.pump_speed_pct", plant.pump_speed_pct, 100, PUMP_SPEED, "%",
+          "pump speed, constant-speed baseline (§8.2); >= pump_min_speed_pct"),
+    LEVER("plant.pump_min_speed_pct", plant.pump_min_speed_pct, 30, PUMP_SPEED, "%",
+          "lowest allowed pump speed"),
     DBL("plant.design_load_kw", plant.design_load_kw, 600, 0, 1e5, LO_OPEN, "kW",
         "plant design heat load, sets pump design flow"),
     DBL("plant.ups_eff", plant.ups_eff, 0.95, 0, 1, LO_OPEN, "", "UPS efficiency (§8.2)"),
@@ -285,8 +288,8 @@ static const setting table[] = {
              "smallest predicted Wh/prompt saving worth acting on", CT),
     LIVE_DBL("control.min_move_saving_pct", control.min_move_saving_pct, 0.05, 0, 100, 0, "%",
              "smallest predicted saving of one move that may join a combined move", CT),
-    DBL("control.supply_max_c", control.supply_max_c, 25, 10, 35, 0, "°C",
-        "highest supply setpoint a chilled-water reset may lift a row to (physics §8.2: 18-25)"),
+    LEVER("control.supply_max_c", control.supply_max_c, 25, SUPPLY_TEMP, "°C",
+          "highest supply setpoint a chilled-water reset may lift a row to (physics §8.2: 18-25)"),
     LIVE_DBL("control.max_inlet_c", control.max_inlet_c, 27, 10, 45, 0, "°C",
              "the optimizer may not raise a forecast inlet above this (ASHRAE recommended top, §8.2)",
              CT),
@@ -338,8 +341,10 @@ static const effect_field effect_fields[] = {
     {"nodes_per_rack", K_ADD, KT_INT, EOFF(nodes_per_rack), 1, 4, 0, "servers"},
     {"rate_prompts_s_per_node", K_ADD, KT_DOUBLE, EOFF(rate_prompts_s_per_node), 0, 50, 1,
      "prompts/s"},
-    {"fan_speed_pct", K_CRAH, KT_DOUBLE, EOFF(fan_speed_pct), 0, 100, 0, "%"},
-    {"supply_setpoint_c", K_CRAH, KT_DOUBLE, EOFF(supply_setpoint_c), 10, 30, 0, "°C"},
+    {"fan_speed_pct", K_CRAH, KT_DOUBLE, EOFF(fan_speed_pct), SK_LEVER_MIN(CRAH_FAN),
+     SK_LEVER_MAX(CRAH_FAN), 0, "%"},
+    {"supply_setpoint_c", K_CRAH, KT_DOUBLE, EOFF(supply_setpoint_c), SK_LEVER_MIN(SUPPLY_TEMP),
+     SK_LEVER_MAX(SUPPLY_TEMP), 0, "°C"},
     {"factor", K_LOAD, KT_DOUBLE, EOFF(factor), 0.01, 10, 1, ""},
     {"inlet_offset_k", K_SPIKE, KT_DOUBLE, EOFF(inlet_offset_k), -20, 20, 1, "K"},
 };

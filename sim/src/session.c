@@ -835,7 +835,7 @@ static void *cf_worker(void *arg) {
       break;
     sk_time_ns until = s->cf_until;
     pthread_mutex_unlock(&s->mu);
-    sk_twin_run_until(s->cf, until);
+    sk_twin_run_until(s->cf, until); /* its status: sk_twin_status, read by advance() */
     pthread_mutex_lock(&s->mu);
     s->cf_job = 0;
     pthread_cond_signal(&s->cf_done);
@@ -844,8 +844,10 @@ static void *cf_worker(void *arg) {
   return NULL;
 }
 
-/* Both twins to t: the counterfactual on the worker when there is one. */
+/* Both twins to t: the counterfactual on the worker when there is one.  A twin's failure
+ * (its sticky status) becomes the session's. */
 static void advance(sk_session *s, sk_time_ns t) {
+  sk_status st_tw, st_cf = SK_OK;
   if (s->cf && s->threads >= 2 && !s->cf_thread)
     s->cf_thread = pthread_create(&s->cf_th, NULL, cf_worker, s) == 0;
   if (s->cf && s->cf_thread) {
@@ -854,16 +856,22 @@ static void advance(sk_session *s, sk_time_ns t) {
     s->cf_job = 1;
     pthread_cond_signal(&s->cf_go);
     pthread_mutex_unlock(&s->mu);
-    sk_twin_run_until(s->tw, t);
+    st_tw = sk_twin_run_until(s->tw, t);
     pthread_mutex_lock(&s->mu);
     while (s->cf_job)
       pthread_cond_wait(&s->cf_done, &s->mu);
     pthread_mutex_unlock(&s->mu);
+    st_cf = sk_twin_status(s->cf);
   } else {
-    sk_twin_run_until(s->tw, t);
+    st_tw = sk_twin_run_until(s->tw, t);
     if (s->cf)
-      sk_twin_run_until(s->cf, t);
+      st_cf = sk_twin_run_until(s->cf, t);
   }
+  if (st_tw != SK_OK)
+    fail(s, st_tw, "twin at %.3f s: %s", (double)t * 1e-9, sk_status_message(st_tw));
+  if (st_cf != SK_OK)
+    fail(s, st_cf, "counterfactual twin at %.3f s: %s", (double)t * 1e-9,
+         sk_status_message(st_cf));
 }
 
 sk_status sk_session_step_until(sk_session *s, sk_time_ns t_ns) {

@@ -118,6 +118,7 @@ struct sk_twin {
   unsigned char effect_on[SK_MAX_EFFECTS]; /* the timeline effects running now: a start of a
                                               running effect or a stop of a stopped one (a
                                               command came first) does nothing */
+  sk_status status;           /* SK_OK, or the first failure to schedule (sticky, schedule()) */
 };
 
 static void probe_ttft_add(sk_twin *tw, double ms) {
@@ -146,6 +147,22 @@ static double hour_of_day(const sk_twin *tw, double t_s) {
   return fmod(tw->sc.start_hour + t_s / 3600.0, 24.0);
 }
 
+/* --- scheduling ----------------------------------------------------------------------- */
+
+/* Every event of the twin is scheduled here.  The first failure (SK_ENOMEM: the queue
+ * could not grow) becomes the twin's sticky status: from then on nothing is scheduled,
+ * every handler returns at once and no sample reaches the sinks, because a twin that lost
+ * an event no longer computes the room.  sk_twin_run_until returns the status. */
+static sk_status schedule(sk_twin *tw, sk_time_ns t_ns, uint32_t handler, uint32_t target,
+                          uint64_t arg, sk_event_id *id_out) {
+  if (tw->status != SK_OK)
+    return tw->status;
+  sk_status st = sk_engine_schedule(tw->eng, t_ns, handler, target, arg, id_out);
+  if (st != SK_OK)
+    tw->status = st;
+  return st;
+}
+
 /* --- server wake bookkeeping ---------------------------------------------------------- */
 
 static void reschedule(sk_twin *tw, int s) {
@@ -155,8 +172,8 @@ static void reschedule(sk_twin *tw, int s) {
   if (tw->wake_at[s] != SK_TIME_MAX)
     sk_engine_cancel(tw->eng, tw->wake_id[s]);
   tw->wake_at[s] = want;
-  if (want != SK_TIME_MAX)
-    sk_engine_schedule(tw->eng, want, EV_WAKE, (uint32_t)s, 0, &tw->wake_id[s]);
+  if (want != SK_TIME_MAX && schedule(tw, want, EV_WAKE, (uint32_t)s, 0, &tw->wake_id[s]) != SK_OK)
+    tw->wake_at[s] = SK_TIME_MAX; /* nothing pending */
 }
 
 static void ttft_sink(void *ud, int server, double ttft_ms) {
@@ -180,6 +197,8 @@ static void set_present(sk_twin *tw, int s, int present) {
 static void on_wake(sk_engine *eng, void *world, uint32_t target, uint64_t arg) {
   (void)arg;
   sk_twin *tw = world;
+  if (tw->status != SK_OK)
+    return;
   int s = (int)target;
   sk_server *sv = &tw->srv[s];
   tw->wake_at[s] = SK_TIME_MAX;
@@ -242,7 +261,7 @@ static void schedule_arrival(sk_twin *tw, int pi) {
     t = now;
   if (t > tw->end_ns)
     return;
-  sk_engine_schedule(tw->eng, t, EV_ARRIVAL, (uint32_t)pi, 0, &p->next_id);
+  schedule(tw, t, EV_ARRIVAL, (uint32_t)pi, 0, &p->next_id);
 }
 
 static int route(sk_twin *tw, pool *p) {
@@ -273,6 +292,8 @@ static int route(sk_twin *tw, pool *p) {
 static void on_arrival(sk_engine *eng, void *world, uint32_t target, uint64_t arg) {
   (void)arg;
   sk_twin *tw = world;
+  if (tw->status != SK_OK)
+    return;
   pool *p = &tw->pools[target];
   sk_time_ns now = sk_engine_now(eng);
   p->next_id = 0;
@@ -478,8 +499,9 @@ static void effect_switch(sk_twin *tw, int ei, int on) {
 
 static void on_effect(sk_engine *eng, void *world, uint32_t target, uint64_t arg) {
   (void)eng;
-  if (((sk_twin *)world)->timeline_frozen)
-    return; /* a what-if fork: the scripted future is not known */
+  const sk_twin *tw = world;
+  if (tw->status != SK_OK || tw->timeline_frozen)
+    return; /* failed; or a what-if fork: the scripted future is not known */
   effect_switch(world, (int)target, arg == 0);
 }
 
@@ -600,6 +622,8 @@ static void on_tick(sk_engine *eng, void *world, uint32_t target, uint64_t arg) 
   (void)target;
   (void)arg;
   sk_twin *tw = world;
+  if (tw->status != SK_OK)
+    return;
   const sk_scenario *sc = &tw->sc;
   const sk_server_params *sp = &sc->server;
   sk_time_ns now = sk_engine_now(eng);
@@ -678,7 +702,7 @@ static void on_tick(sk_engine *eng, void *world, uint32_t target, uint64_t arg) 
     tw->next_sample_ns += tw->sample_ns;
   }
   if (now + tw->step_ns <= tw->end_ns)
-    sk_engine_schedule(eng, now + tw->step_ns, EV_TICK, 0, 0, NULL);
+    schedule(tw, now + tw->step_ns, EV_TICK, 0, 0, NULL);
 }
 
 /* --- construction ----------------------------------------------------------------------- */
@@ -824,17 +848,18 @@ sk_status sk_twin_create(sk_twin **out, const sk_scenario *sc, const sk_trace *t
   sk_plant_update(&tw->plant, &sc->plant, 0, sk_wetbulb_c(&sc->plant, sc->start_hour));
 
   /* first events: ticks, arrivals, the timeline */
-  if ((st = sk_engine_schedule(tw->eng, tw->step_ns, EV_TICK, 0, 0, NULL)) != SK_OK)
-    goto fail;
+  schedule(tw, tw->step_ns, EV_TICK, 0, 0, NULL);
   schedule_arrival(tw, 0);
   for (int e = 0; e < sc->n_effects; e++) {
     const sk_effect *ef = &sc->effects[e];
     sk_time_ns t0 = s_to_ns(ef->start_s);
     if (t0 <= tw->end_ns)
-      sk_engine_schedule(tw->eng, t0, EV_EFFECT, (uint32_t)e, 0, NULL);
+      schedule(tw, t0, EV_EFFECT, (uint32_t)e, 0, NULL);
     if (isfinite(ef->stop_s) && s_to_ns(ef->stop_s) <= tw->end_ns)
-      sk_engine_schedule(tw->eng, s_to_ns(ef->stop_s), EV_EFFECT, (uint32_t)e, 1, NULL);
+      schedule(tw, s_to_ns(ef->stop_s), EV_EFFECT, (uint32_t)e, 1, NULL);
   }
+  if ((st = tw->status) != SK_OK) /* the first that failed, and nothing after it */
+    goto fail;
   *out = tw;
   return SK_OK;
 
@@ -932,88 +957,98 @@ void sk_twin_set_sinks(sk_twin *tw, const sk_twin_sinks *sinks) {
   tw->sinks = *sinks;
 }
 
-void sk_twin_run_until(sk_twin *tw, sk_time_ns t_ns) {
+sk_status sk_twin_run_until(sk_twin *tw, sk_time_ns t_ns) {
   if (t_ns > tw->end_ns)
     t_ns = tw->end_ns;
-  if (t_ns > sk_engine_now(tw->eng))
+  if (tw->status == SK_OK && t_ns > sk_engine_now(tw->eng))
     sk_engine_run_until(tw->eng, t_ns, tw);
+  return tw->status;
+}
+
+sk_status sk_twin_status(const sk_twin *tw) {
+  return tw->status;
 }
 
 /* --- levers (executors) -------------------------------------------------------------- */
 
-static const char *const ACTION_NAME[] = {
-#define SK_ACTION_FIELD(id, name, unit, executor) name,
-    SK_ACTION_KINDS(SK_ACTION_FIELD)
-#undef SK_ACTION_FIELD
-};
-static const char *const ACTION_UNIT[] = {
-#define SK_ACTION_FIELD(id, name, unit, executor) unit,
-    SK_ACTION_KINDS(SK_ACTION_FIELD)
-#undef SK_ACTION_FIELD
-};
-static const char *const ACTION_EXECUTOR[] = {
-#define SK_ACTION_FIELD(id, name, unit, executor) executor,
-    SK_ACTION_KINDS(SK_ACTION_FIELD)
-#undef SK_ACTION_FIELD
+/* The lever table (twin.h) as one row per kind, in enum order. */
+typedef struct {
+  const char *name, *unit, *executor;
+  double min, max, step;
+} lever_row;
+
+static const lever_row LEVERS[SK_ACT_KIND_COUNT] = {
+#define SK_ACTION_ROW(id, name, unit, executor, min, max, step) \
+  {name, unit, executor, min, max, step},
+    SK_ACTION_KINDS(SK_ACTION_ROW)
+#undef SK_ACTION_ROW
 };
 
 const char *sk_action_name(sk_action_kind k) {
-  return k < SK_ACT_KIND_COUNT ? ACTION_NAME[k] : "unknown";
+  return k < SK_ACT_KIND_COUNT ? LEVERS[k].name : "unknown";
 }
 const char *sk_action_unit(sk_action_kind k) {
-  return k < SK_ACT_KIND_COUNT ? ACTION_UNIT[k] : "";
+  return k < SK_ACT_KIND_COUNT ? LEVERS[k].unit : "";
 }
 const char *sk_action_executor(sk_action_kind k) {
-  return k < SK_ACT_KIND_COUNT ? ACTION_EXECUTOR[k] : "";
+  return k < SK_ACT_KIND_COUNT ? LEVERS[k].executor : "";
+}
+double sk_action_min(sk_action_kind k) {
+  return k < SK_ACT_KIND_COUNT ? LEVERS[k].min : NAN;
+}
+double sk_action_max(sk_action_kind k) {
+  return k < SK_ACT_KIND_COUNT ? LEVERS[k].max : NAN;
+}
+double sk_action_step(sk_action_kind k) {
+  return k < SK_ACT_KIND_COUNT ? LEVERS[k].step : NAN;
 }
 
 static double clampd(double v, double lo, double hi) {
   return v < lo ? lo : (v > hi ? hi : v);
 }
 
-/* Pointer to a lever's value and its range; NULL for a bad target. */
+/* Pointer to a lever's value and its range (the table's, narrowed where the scenario
+ * floors or caps it, twin.h); NULL for a bad target. */
 static double *lever(sk_twin *tw, sk_action_kind k, int target, double *lo, double *hi) {
+  if (k >= SK_ACT_KIND_COUNT)
+    return NULL;
   int row_ok = target >= 0 && target < tw->n_rows;
+  *lo = LEVERS[k].min;
+  *hi = LEVERS[k].max;
   switch (k) {
   case SK_ACT_BATCH_WINDOW:
-    *lo = 0;
-    *hi = 200;
     return &tw->sc.server.batch_window_ms;
   case SK_ACT_CRAH_FAN:
-    *lo = tw->sc.room.crah_min_speed_pct;
-    *hi = 100;
+    *lo = fmax(*lo, tw->sc.room.crah_min_speed_pct);
     return row_ok ? &tw->crah[target].speed_pct : NULL;
   case SK_ACT_SUPPLY_TEMP:
-    *lo = 14;
-    *hi = 27;
     return row_ok ? &tw->crah[target].setpoint_c : NULL;
   case SK_ACT_PUMP_SPEED:
-    *lo = tw->sc.plant.pump_min_speed_pct;
-    *hi = 100;
+    *lo = fmax(*lo, tw->sc.plant.pump_min_speed_pct);
     return &tw->sc.plant.pump_speed_pct;
   case SK_ACT_CHW_TEMP:
-    *lo = 5;
-    *hi = 18;
     return &tw->sc.plant.chw_supply_c;
   case SK_ACT_REBALANCE:
-    *lo = 0.5;
-    *hi = 1.5;
     return row_ok ? &tw->row_w[target] : NULL;
   case SK_ACT_ROUTE_AWAY:
-    *lo = 0.25;
-    *hi = 1;
     return target >= 0 && target < tw->n_racks ? &tw->rack_avoid[target] : NULL;
   case SK_ACT_GPU_CAP:
     /* Servers read sc.server on every call, so the next prefill sees the new cap.  The
      * floor keeps the cap where the model holds (binding in prefill, never in decode). */
-    *lo = sk_server_decode_ceiling_w(&tw->sc.server);
-    *hi = tw->gpu_cap_hi_w;
+    *lo = fmax(*lo, sk_server_decode_ceiling_w(&tw->sc.server));
+    *hi = fmin(*hi, tw->gpu_cap_hi_w);
     return &tw->sc.server.gpu_power_cap_w;
-  case SK_ACT_ADMISSION:
+  case SK_ACT_ADMISSION: /* an int: sk_twin_apply moves it in whole requests */
   case SK_ACT_KIND_COUNT:
     break;
   }
   return NULL;
+}
+
+/* The admission cap after a change of delta: whole requests, within the table's range. */
+static double admission_after(const sk_twin *tw, double delta) {
+  const lever_row *l = &LEVERS[SK_ACT_ADMISSION];
+  return clampd(round(tw->admit_queue_cap + delta), l->min, l->max);
 }
 
 double sk_twin_lever(const sk_twin *tw, sk_action_kind kind, int target) {
@@ -1025,25 +1060,27 @@ double sk_twin_lever(const sk_twin *tw, sk_action_kind kind, int target) {
 }
 
 int sk_twin_can_move(const sk_twin *tw, const sk_action *a) {
+  if (!isfinite(a->delta))
+    return 0;
   if (a->kind == SK_ACT_ADMISSION)
-    return clampd(round(tw->admit_queue_cap + a->delta), 1, SK_SERVER_QUEUE_CAP) !=
-           tw->admit_queue_cap;
+    return admission_after(tw, a->delta) != tw->admit_queue_cap;
   double lo, hi;
-  const double *v = a->kind < SK_ACT_KIND_COUNT ? lever((sk_twin *)tw, a->kind, a->target, &lo, &hi)
-                                                : NULL;
-  return v && isfinite(a->delta) && clampd(*v + a->delta, lo, hi) != *v;
+  const double *v = lever((sk_twin *)tw, a->kind, a->target, &lo, &hi);
+  return v && clampd(*v + a->delta, lo, hi) != *v;
 }
 
 sk_status sk_twin_apply(sk_twin *tw, const sk_action *a, double *applied) {
   double before, after;
+  if (!isfinite(a->delta))
+    return SK_EINVAL;
   if (a->kind == SK_ACT_ADMISSION) {
     before = tw->admit_queue_cap;
-    after = clampd(round(before + a->delta), 1, SK_SERVER_QUEUE_CAP);
+    after = admission_after(tw, a->delta);
     tw->admit_queue_cap = (int)after;
   } else {
     double lo, hi;
-    double *v = a->kind < SK_ACT_KIND_COUNT ? lever(tw, a->kind, a->target, &lo, &hi) : NULL;
-    if (!v || !isfinite(a->delta))
+    double *v = lever(tw, a->kind, a->target, &lo, &hi);
+    if (!v)
       return SK_EINVAL;
     before = *v;
     after = clampd(before + a->delta, lo, hi);
@@ -1077,7 +1114,7 @@ sk_status sk_twin_effect_start(sk_twin *tw, int e, sk_time_ns stop_ns) {
     return SK_EINVAL;
   effect_switch(tw, e, 1);
   if (stop_ns > sk_engine_now(tw->eng) && stop_ns <= tw->end_ns)
-    return sk_engine_schedule(tw->eng, stop_ns, EV_EFFECT, (uint32_t)e, 1, NULL);
+    return schedule(tw, stop_ns, EV_EFFECT, (uint32_t)e, 1, NULL);
   return SK_OK;
 }
 

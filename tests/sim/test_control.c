@@ -12,6 +12,7 @@
 
 #include <check.h>
 #include <math.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -172,10 +173,15 @@ static void run(const sk_scenario *sc, sk_mode mode, plant_hash *opt_h, plant_ha
   sk_session_destroy(s);
 }
 
-static int count(const trail *t, const char *decision, const char *loop) {
+/* 1 if the recorded row's decision is d. */
+static int is(const sk_action_record *r, sk_decision d) {
+  return strcmp(r->decision, sk_decision_name(d)) == 0;
+}
+
+static int count(const trail *t, sk_decision d, const char *loop) {
   int n = 0;
   for (int i = 0; i < t->n; i++)
-    if (strcmp(t->recs[i].decision, decision) == 0 && (!loop || strcmp(t->recs[i].loop, loop) == 0))
+    if (is(&t->recs[i], d) && (!loop || strcmp(t->recs[i].loop, loop) == 0))
       n++;
   return n;
 }
@@ -204,8 +210,8 @@ START_TEST(advisory_leaves_plant_untouched) {
   run(sc, SK_MODE_ADVISORY, &a, &b, &t, &st);
   ck_assert(a.hash == b.hash);
   ck_assert_int_gt(st.proposals, 0);
-  ck_assert_int_gt(count(&t, "advised", "slow"), 0);
-  ck_assert_int_eq(count(&t, "applied", NULL), 0);
+  ck_assert_int_gt(count(&t, SK_DECISION_ADVISED, "slow"), 0);
+  ck_assert_int_eq(count(&t, SK_DECISION_APPLIED, NULL), 0);
   ck_assert_int_eq(st.ims_trained, 1);
   free(sc);
 }
@@ -222,7 +228,7 @@ START_TEST(kill_switch_stops_everything) {
   ck_assert(a.hash == b.hash);
   ck_assert_int_eq(st.proposals, 0);
   ck_assert_int_eq(st.applied, 0);
-  ck_assert_int_eq(count(&t, "applied", NULL), 0);
+  ck_assert_int_eq(count(&t, SK_DECISION_APPLIED, NULL), 0);
   free(sc);
 }
 END_TEST
@@ -235,12 +241,12 @@ START_TEST(closed_loop_acts_within_rate_limit) {
   sk_controller_stats st;
   run(sc, SK_MODE_CLOSED_LOOP, &a, &b, &t, &st);
   ck_assert(a.hash != b.hash);
-  ck_assert_int_gt(count(&t, "applied", "slow"), 0);
+  ck_assert_int_gt(count(&t, SK_DECISION_APPLIED, "slow"), 0);
   for (int i = 0; i < t.n; i++) {
-    if (strcmp(t.recs[i].decision, "applied") != 0)
+    if (!is(&t.recs[i], SK_DECISION_APPLIED))
       continue;
     for (int j = i + 1; j < t.n; j++)
-      if (strcmp(t.recs[j].decision, "applied") == 0 &&
+      if (is(&t.recs[j], SK_DECISION_APPLIED) &&
           strcmp(t.recs[j].action, t.recs[i].action) == 0 &&
           strcmp(t.recs[j].target, t.recs[i].target) == 0)
         ck_assert_double_ge(t.recs[j].ts - t.recs[i].ts, sc->settings.write_rate_limit_s - 1e-6);
@@ -248,9 +254,9 @@ START_TEST(closed_loop_acts_within_rate_limit) {
   /* every applied slow-loop move carries its prediction, but a supply lift that only keeps
    * a chilled-water reset reachable ("with chw_supply_temp ...": the saving is the lead's) */
   for (int i = 0; i < t.n; i++)
-    if (strcmp(t.recs[i].decision, "applied") == 0 && strcmp(t.recs[i].loop, "slow") == 0)
+    if (is(&t.recs[i], SK_DECISION_APPLIED) && strcmp(t.recs[i].loop, "slow") == 0)
       ck_assert(isfinite(t.recs[i].pred_saving_pct) || strncmp(t.recs[i].reason, "with ", 5) == 0);
-  ck_assert_int_gt(count(&t, "realized", NULL), 0);
+  ck_assert_int_gt(count(&t, SK_DECISION_REALIZED, NULL), 0);
   free(sc);
 }
 END_TEST
@@ -279,8 +285,8 @@ START_TEST(transient_blips_no_action) {
   ck_assert_int_eq(st.ims_trained, 1);
   ck_assert_double_gt(t.max_dev, 5.0); /* the blips are far outside the nominal clusters */
   ck_assert_int_eq(t.max_persistent, 0);
-  ck_assert_int_eq(count(&t, "advised", "fast"), 0);
-  ck_assert_int_eq(count(&t, "rejected", "fast"), 0); /* not even proposed */
+  ck_assert_int_eq(count(&t, SK_DECISION_ADVISED, "fast"), 0);
+  ck_assert_int_eq(count(&t, SK_DECISION_REJECTED, "fast"), 0); /* not even proposed */
   free(sc);
 }
 END_TEST
@@ -294,11 +300,11 @@ START_TEST(harmful_action_rolled_back) {
   static trail t;
   sk_controller_stats st;
   run(sc, SK_MODE_CLOSED_LOOP, &a, &b, &t, &st);
-  ck_assert_int_gt(count(&t, "applied", "slow"), 0);
+  ck_assert_int_gt(count(&t, SK_DECISION_APPLIED, "slow"), 0);
   ck_assert_int_gt(st.rolled_back, 0);
   int found = 0;
   for (int i = 0; i < t.n; i++)
-    if (strcmp(t.recs[i].decision, "rolled_back") == 0) {
+    if (is(&t.recs[i], SK_DECISION_ROLLED_BACK)) {
       found = 1;
       ck_assert(isfinite(t.recs[i].realized_saving_pct));
       ck_assert_ptr_nonnull(strstr(t.recs[i].reason, "realized saving worse than the rollback"));
@@ -333,7 +339,7 @@ START_TEST(heat_spike_turns_row_c_persistent) {
   int precool = 0;
   for (int i = 0; i < t.n; i++)
     if (strcmp(t.recs[i].loop, "fast") == 0 && strcmp(t.recs[i].action, "supply_temp") == 0 &&
-        strcmp(t.recs[i].target, "row C") == 0 && strcmp(t.recs[i].decision, "advised") == 0)
+        strcmp(t.recs[i].target, "row C") == 0 && is(&t.recs[i], SK_DECISION_ADVISED))
       precool++;
   ck_assert_int_ge(precool, 1);
   free(sc);
@@ -388,7 +394,7 @@ START_TEST(heat_spike_closed_loop) {
   int airflow = 0, predicted = 0;
   for (int i = 0; i < t.n; i++) {
     const sk_action_record *r = &t.recs[i];
-    if (strcmp(r->decision, "applied") != 0)
+    if (!is(r, SK_DECISION_APPLIED))
       continue;
     if (strcmp(r->loop, "fast") == 0 && strcmp(r->target, "row C") == 0 &&
         strcmp(r->action, "crah_fan_speed") == 0 && r->ts == onset)
@@ -417,7 +423,7 @@ START_TEST(heat_spike_closed_loop) {
       ck_assert_msg(isnan(t.first_persistent_ts[r]), "row %c turned persistent", 'A' + r);
   int precools = 0;
   for (int i = 0; i < t.n; i++)
-    precools += strcmp(t.recs[i].decision, "applied") == 0 && strcmp(t.recs[i].loop, "fast") == 0 &&
+    precools += is(&t.recs[i], SK_DECISION_APPLIED) && strcmp(t.recs[i].loop, "fast") == 0 &&
                 strcmp(t.recs[i].action, "supply_temp") == 0;
   ck_assert_int_le(precools, 1);
   free(sc);
@@ -446,7 +452,7 @@ START_TEST(overcooled_closed_loop) {
   ck_assert_int_le(a.max_miss_run, 2);
   int supply_e = 0;
   for (int i = 0; i < t.n; i++)
-    supply_e += strcmp(t.recs[i].decision, "applied") == 0 &&
+    supply_e += is(&t.recs[i], SK_DECISION_APPLIED) &&
                 strcmp(t.recs[i].action, "supply_temp") == 0 &&
                 strcmp(t.recs[i].target, "row E") == 0 && t.recs[i].delta > 0;
   ck_assert_int_ge(supply_e, 1);
@@ -468,7 +474,7 @@ START_TEST(latency_budget_holds_overall) {
   run(sc, SK_MODE_CLOSED_LOOP, &a, &b, &t, &st);
   int caps = 0;
   for (int i = 0; i < t.n; i++)
-    caps += strcmp(t.recs[i].decision, "applied") == 0 &&
+    caps += is(&t.recs[i], SK_DECISION_APPLIED) &&
             strcmp(t.recs[i].action, "gpu_power_cap") == 0;
   ck_assert_int_ge(caps, 1);
   ck_assert_double_le(a.sum.ttft_p95_ms,
@@ -492,14 +498,51 @@ START_TEST(largest_room_closed_loop) {
   static trail t;
   sk_controller_stats st;
   run(sc, SK_MODE_CLOSED_LOOP, &a, &b, &t, &st);
-  ck_assert_int_gt(count(&t, "applied", "slow"), SK_MAX_ROWS); /* fans of every row, at least */
+  ck_assert_int_gt(count(&t, SK_DECISION_APPLIED, "slow"), SK_MAX_ROWS); /* fans of every row, at least */
   ck_assert_double_lt(a.sum.wh_per_prompt, b.sum.wh_per_prompt);
   free(sc);
 }
 END_TEST
 
+/* The decision names are the recording's: stable, distinct, each fits the record's field,
+ * and each parses back to its decision. */
+START_TEST(decision_names) {
+  ck_assert_str_eq(sk_decision_name(SK_DECISION_APPLIED), "applied");
+  ck_assert_str_eq(sk_decision_name(SK_DECISION_ADVISED), "advised");
+  ck_assert_str_eq(sk_decision_name(SK_DECISION_REJECTED), "rejected");
+  ck_assert_str_eq(sk_decision_name(SK_DECISION_REALIZED), "realized");
+  ck_assert_str_eq(sk_decision_name(SK_DECISION_ROLLED_BACK), "rolled_back");
+  ck_assert_str_eq(sk_decision_name(SK_DECISION_TRAINED), "trained");
+  ck_assert_str_eq(sk_decision_name(SK_DECISION_FAILED), "failed");
+  sk_action_record r;
+  for (int d = 0; d < SK_DECISION_COUNT; d++) {
+    const char *name = sk_decision_name((sk_decision)d);
+    ck_assert_uint_lt(strlen(name), sizeof r.decision);
+    for (int e = 0; e < d; e++)
+      ck_assert_str_ne(name, sk_decision_name((sk_decision)e));
+    sk_decision back = SK_DECISION_COUNT;
+    ck_assert_int_eq(sk_decision_parse(name, &back), SK_OK);
+    ck_assert_int_eq(back, d);
+  }
+  sk_decision keep = SK_DECISION_TRAINED;
+  ck_assert_int_eq(sk_decision_parse("rolled back", &keep), SK_ENOTFOUND);
+  ck_assert_int_eq(sk_decision_parse("", &keep), SK_ENOTFOUND);
+  ck_assert_int_eq(keep, SK_DECISION_TRAINED);
+}
+END_TEST
+
+/* A decision out of range is a bug: it aborts rather than naming nothing. */
+START_TEST(decision_name_out_of_range_aborts) {
+  sk_decision_name(SK_DECISION_COUNT);
+}
+END_TEST
+
 static Suite *suite(void) {
   Suite *s = suite_create("control");
+  TCase *names = tcase_create("names");
+  tcase_add_test(names, decision_names);
+  tcase_add_test_raise_signal(names, decision_name_out_of_range_aborts, SIGABRT);
+  suite_add_tcase(s, names);
   TCase *tc = tcase_create("loops");
   tcase_set_timeout(tc, 900);
   tcase_add_test(tc, advisory_leaves_plant_untouched);

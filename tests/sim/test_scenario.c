@@ -3,7 +3,8 @@
  *
  * Documented defaults, the shipped scenarios, --set with dotted and seed names, the
  * precedence environment < .env < scenario < --set, the effective scenario as JSON read
- * back to the same values, the key table against docs/SCENARIOS.md, rack ids, and a
+ * back to the same values, the key table against docs/SCENARIOS.md, rack ids, the keys
+ * that set a lever against the lever table (twin.h), and a
  * catalogue of bad inputs: each must fail with a message that names the file (or flag, or
  * variable) and the field, and leave the scenario untouched.  Bad files are written into
  * a fresh temporary directory per test.
@@ -20,6 +21,7 @@
 #include <unistd.h>
 
 #include "skadi/scenario.h"
+#include "skadi/twin.h" /* the lever table */
 #include "testutil.h"
 
 #define SRC(rel) SKADI_SOURCE_DIR "/" rel
@@ -583,6 +585,75 @@ START_TEST(test_power_cap_floor) {
 }
 END_TEST
 
+/* ---- lever keys: ranges from the lever table (twin.h) ------------------------------ */
+
+/* Every key that sets a lever (or bounds one) takes its range from the lever table: its
+ * bounds are accepted, a value just outside is refused with the table's range in the
+ * message, and the scenario is left untouched.  The crah_override effect's fields too. */
+typedef struct {
+  const char *key;
+  sk_action_kind lever;
+} lever_key;
+
+static const lever_key lever_keys[] = {
+    {"room.crah_fan_speed_pct", SK_ACT_CRAH_FAN},  {"room.crah_min_speed_pct", SK_ACT_CRAH_FAN},
+    {"room.supply_setpoint_c", SK_ACT_SUPPLY_TEMP}, {"server.gpu_power_cap_w", SK_ACT_GPU_CAP},
+    {"server.batch_window_ms", SK_ACT_BATCH_WINDOW}, {"plant.chw_supply_c", SK_ACT_CHW_TEMP},
+    {"plant.pump_speed_pct", SK_ACT_PUMP_SPEED},   {"plant.pump_min_speed_pct", SK_ACT_PUMP_SPEED},
+    {"control.supply_max_c", SK_ACT_SUPPLY_TEMP},
+};
+
+START_TEST(test_lever_ranges) {
+  const lever_key *k = &lever_keys[_i];
+  double lo = sk_action_min(k->lever), hi = sk_action_max(k->lever);
+  char err[SK_ERR_LEN] = "", assign[128], range[64];
+  snprintf(range, sizeof range, "out of range [%g, %g]", lo, hi);
+  sk_scenario sc, before;
+  sk_scenario_defaults(&sc);
+  double ok[2] = {lo, hi}, bad[2] = {lo - 0.5, hi + 0.5};
+  for (int j = 0; j < 2; j++) {
+    snprintf(assign, sizeof assign, "%s=%.17g", k->key, ok[j]);
+    ck_assert_msg(sk_scenario_set(&sc, assign, err, sizeof err) == SK_OK, "%s: %s", assign, err);
+  }
+  before = sc;
+  for (int j = 0; j < 2; j++) {
+    snprintf(assign, sizeof assign, "%s=%.17g", k->key, bad[j]);
+    ck_assert_msg(sk_scenario_set(&sc, assign, err, sizeof err) != SK_OK, "%s accepted", assign);
+    ASSERT_HAS(err, k->key);
+    ASSERT_HAS(err, range);
+    ck_assert_int_eq(memcmp(&sc, &before, sizeof sc), 0);
+  }
+}
+END_TEST
+
+/* The ranges the table gives (the physical reasons are in twin.h), and the override
+ * effect's setpoint held to the same range as the supply lever. */
+START_TEST(test_lever_table_values) {
+  ck_assert_double_eq(sk_action_min(SK_ACT_SUPPLY_TEMP), 14);
+  ck_assert_double_eq(sk_action_max(SK_ACT_SUPPLY_TEMP), 27);
+  ck_assert_double_eq(sk_action_min(SK_ACT_CHW_TEMP), 5);
+  ck_assert_double_eq(sk_action_max(SK_ACT_CHW_TEMP), 18);
+  ck_assert_double_eq(sk_action_min(SK_ACT_BATCH_WINDOW), 0);
+  ck_assert_double_eq(sk_action_max(SK_ACT_BATCH_WINDOW), 200);
+  ck_assert_double_eq(SK_LEVER_MAX(SUPPLY_TEMP), sk_action_max(SK_ACT_SUPPLY_TEMP));
+  ck_assert_double_eq(SK_LEVER_STEP(CRAH_FAN), sk_action_step(SK_ACT_CRAH_FAN));
+  ck_assert(isnan(sk_action_min(SK_ACT_KIND_COUNT)));
+  const char *json[2] = {
+      "{\"timeline\": [{\"name\": \"o\", \"effect\": \"crah_override\", \"start_s\": 0, "
+      "\"row\": \"E\", \"supply_setpoint_c\": 13.5}]}",
+      "{\"timeline\": [{\"name\": \"o\", \"effect\": \"crah_override\", \"start_s\": 0, "
+      "\"row\": \"E\", \"supply_setpoint_c\": 14}]}"};
+  sk_scenario sc;
+  char err[SK_ERR_LEN] = "";
+  sk_scenario_defaults(&sc);
+  ck_assert_int_ne(sk_scenario_load(&sc, write_tmp("low.json", json[0]), err, sizeof err), SK_OK);
+  ASSERT_HAS(err, "timeline[0].supply_setpoint_c: 13.5 °C is out of range [14, 27] °C");
+  sk_scenario_defaults(&sc);
+  ck_assert_msg(sk_scenario_load(&sc, write_tmp("at.json", json[1]), err, sizeof err) == SK_OK,
+                "%s", err);
+}
+END_TEST
+
 /* ---- the catalogue of bad scenario files -------------------------------------------- */
 
 typedef struct {
@@ -714,7 +785,7 @@ static const bad_case bad_files[] = {
     {"supply out of range",
      "{\"timeline\": [{\"name\": \"c\", \"effect\": \"crah_override\", \"start_s\": 0, "
      "\"row\": \"E\", \"supply_setpoint_c\": 35}]}",
-     "timeline[0].supply_setpoint_c", "out of range [10, 30] °C"},
+     "timeline[0].supply_setpoint_c", "out of range [14, 27] °C"},
     {"start after the end",
      "{\"duration_s\": 3600, \"timeline\": [{\"name\": \"l\", \"effect\": \"load_scale\", "
      "\"start_s\": 3600, \"factor\": 2}]}",
@@ -927,6 +998,8 @@ static Suite *scenario_suite(void) {
   tcase_add_test(tc, test_racks);
   tcase_add_test(tc, test_relayout);
   tcase_add_test(tc, test_power_cap_floor);
+  tcase_add_loop_test(tc, test_lever_ranges, 0, (int)(sizeof lever_keys / sizeof lever_keys[0]));
+  tcase_add_test(tc, test_lever_table_values);
   tcase_add_loop_test(tc, test_bad_file, 0, (int)(sizeof bad_files / sizeof bad_files[0]));
   tcase_add_loop_test(tc, test_bad_set, 0, (int)(sizeof bad_sets / sizeof bad_sets[0]));
   tcase_add_test(tc, test_set_too_long);

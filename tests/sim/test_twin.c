@@ -1,8 +1,9 @@
 /*
  * test_twin.c -- the room as a whole: baseline calibration inside the ranges the issue
  * and docs/MODEL.md state, the heat-spike and overcooled scenarios move the rows they
- * should, the twin is a pure function of (scenario, seed), and the GPU power-cap lever
- * trades a little TTFT for energy.
+ * should, the twin is a pure function of (scenario, seed), the GPU power-cap lever
+ * trades a little TTFT for energy, every lever clamps at the lever table's bounds, and a
+ * failed schedule stops the twin with a sticky error.
  */
 #define _POSIX_C_SOURCE 200809L /* mkdtemp, fork in testutil.h */
 
@@ -80,6 +81,23 @@ static void load(sk_scenario *sc, const char *name) {
   ck_assert_msg(sk_scenario_load(sc, path, err, sizeof err) == SK_OK, "%s", err);
 }
 
+/* A shipped scenario cut to duration_s; caller frees. */
+static sk_scenario *scenario(const char *name, double duration_s) {
+  sk_scenario *sc = malloc(sizeof *sc);
+  ck_assert_ptr_nonnull(sc);
+  load(sc, name);
+  sc->duration_s = duration_s;
+  return sc;
+}
+
+/* A twin of sc, which must build; caller destroys. */
+static sk_twin *new_twin(const sk_scenario *sc) {
+  char err[SK_ERR_LEN];
+  sk_twin *tw = NULL;
+  ck_assert_msg(sk_twin_create(&tw, sc, NULL, err, sizeof err) == SK_OK, "%s", err);
+  return tw;
+}
+
 static void run(const sk_scenario *sc, collect *c, double from_s, double to_s, sk_summary *sum) {
   char err[SK_ERR_LEN];
   memset(c, 0, sizeof *c);
@@ -91,11 +109,10 @@ static void run(const sk_scenario *sc, collect *c, double from_s, double to_s, s
   c->min_inlet = INFINITY;
   c->hash = 14695981039346656037ULL;
   ck_assert_msg(sk_scenario_validate(sc, err, sizeof err) == SK_OK, "%s", err);
-  sk_twin *tw = NULL;
-  ck_assert_msg(sk_twin_create(&tw, sc, NULL, err, sizeof err) == SK_OK, "%s", err);
+  sk_twin *tw = new_twin(sc);
   sk_twin_sinks sinks = {on_sample, NULL, c};
   sk_twin_set_sinks(tw, &sinks);
-  sk_twin_run_until(tw, sk_twin_end(tw));
+  ck_assert_int_eq(sk_twin_run_until(tw, sk_twin_end(tw)), SK_OK);
   if (sum)
     sk_twin_summary(tw, sum);
   sk_twin_destroy(tw);
@@ -105,9 +122,7 @@ static void run(const sk_scenario *sc, collect *c, double from_s, double to_s, s
 /* Baseline over six hours spanning the daily peak and shoulder (10:00-16:00): every
  * figure inside the calibrated ranges of the issue and docs/MODEL.md. */
 START_TEST(baseline_calibration) {
-  sk_scenario *sc = malloc(sizeof *sc);
-  load(sc, "baseline.json");
-  sc->duration_s = 6 * 3600;
+  sk_scenario *sc = scenario("baseline.json", 6 * 3600);
   sc->start_hour = 10;
   collect c;
   sk_summary s;
@@ -186,9 +201,7 @@ END_TEST
 
 /* Same scenario and seed: byte-identical telemetry; another seed: different. */
 START_TEST(deterministic) {
-  sk_scenario *sc = malloc(sizeof *sc);
-  load(sc, "heat_spike_row_c.json");
-  sc->duration_s = 5400; /* covers the add_ai_nodes start at 1 h */
+  sk_scenario *sc = scenario("heat_spike_row_c.json", 5400); /* covers the nodes' start at 1 h */
   collect a, b, c;
   run(sc, &a, 0, 1e9, NULL);
   run(sc, &b, 0, 1e9, NULL);
@@ -204,13 +217,10 @@ END_TEST
 /* A clone taken mid-run, run to the end alone, emits exactly what the original emits
  * from that point; running the clone leaves the original untouched. */
 START_TEST(clone_runs_identically) {
-  sk_scenario *sc = malloc(sizeof *sc);
-  load(sc, "heat_spike_row_c.json");
-  sc->duration_s = 5400;
-  char err[SK_ERR_LEN];
-  sk_twin *tw = NULL, *cl = NULL;
-  ck_assert_msg(sk_twin_create(&tw, sc, NULL, err, sizeof err) == SK_OK, "%s", err);
-  sk_twin_run_until(tw, (sk_time_ns)3000 * SK_NS_PER_S); /* before the AI nodes arrive */
+  sk_scenario *sc = scenario("heat_spike_row_c.json", 5400);
+  sk_twin *tw = new_twin(sc), *cl = NULL;
+  /* before the AI nodes arrive */
+  ck_assert_int_eq(sk_twin_run_until(tw, (sk_time_ns)3000 * SK_NS_PER_S), SK_OK);
   ck_assert_int_eq(sk_twin_clone(tw, &cl), SK_OK);
   collect a, b;
   memset(&a, 0, sizeof a);
@@ -219,9 +229,9 @@ START_TEST(clone_runs_identically) {
   a.to_s = b.to_s = -1; /* hash only */
   sk_twin_sinks sa = {on_sample, NULL, &a}, sb = {on_sample, NULL, &b};
   sk_twin_set_sinks(cl, &sb);
-  sk_twin_run_until(cl, sk_twin_end(cl));
+  ck_assert_int_eq(sk_twin_run_until(cl, sk_twin_end(cl)), SK_OK);
   sk_twin_set_sinks(tw, &sa);
-  sk_twin_run_until(tw, sk_twin_end(tw));
+  ck_assert_int_eq(sk_twin_run_until(tw, sk_twin_end(tw)), SK_OK);
   ck_assert(a.hash == b.hash);
   ck_assert_uint_eq(sk_twin_events(tw), sk_twin_events(cl));
   sk_summary s1, s2;
@@ -240,13 +250,9 @@ END_TEST
  * (same arrivals: common random numbers), and its TTFT p95 is somewhat higher (prefill
  * (650/500)^0.176 = 4.7 % slower).  The lever clamps to [decode ceiling, TDP]. */
 START_TEST(gpu_cap_lever_saves_energy) {
-  sk_scenario *sc = malloc(sizeof *sc);
-  load(sc, "baseline.json");
-  sc->duration_s = 900;
-  char err[SK_ERR_LEN];
-  sk_twin *tw = NULL, *cl = NULL;
-  ck_assert_msg(sk_twin_create(&tw, sc, NULL, err, sizeof err) == SK_OK, "%s", err);
-  sk_twin_run_until(tw, (sk_time_ns)300 * SK_NS_PER_S);
+  sk_scenario *sc = scenario("baseline.json", 900);
+  sk_twin *tw = new_twin(sc), *cl = NULL;
+  ck_assert_int_eq(sk_twin_run_until(tw, (sk_time_ns)300 * SK_NS_PER_S), SK_OK);
   ck_assert_int_eq(sk_twin_clone(tw, &cl), SK_OK);
   sk_action cap = {SK_ACT_GPU_CAP, -1, -200};
   double applied = 0;
@@ -259,8 +265,8 @@ START_TEST(gpu_cap_lever_saves_energy) {
   ck_assert_str_eq(sk_action_executor(SK_ACT_GPU_CAP), "scheduler");
   sk_twin_probe_reset(tw);
   sk_twin_probe_reset(cl);
-  sk_twin_run_until(tw, sk_twin_end(tw));
-  sk_twin_run_until(cl, sk_twin_end(cl));
+  ck_assert_int_eq(sk_twin_run_until(tw, sk_twin_end(tw)), SK_OK);
+  ck_assert_int_eq(sk_twin_run_until(cl, sk_twin_end(cl)), SK_OK);
   sk_twin_probe p_cap, p_base;
   sk_twin_probe_get(tw, &p_cap);
   sk_twin_probe_get(cl, &p_base);
@@ -285,19 +291,79 @@ START_TEST(gpu_cap_lever_saves_energy) {
 }
 END_TEST
 
+/* Every lever clamps at its row of the lever table (twin.h): a huge move up lands on the
+ * top, a huge move down on the bottom, neither bound can be passed, and one step moves by
+ * the table's step.  Three ranges are narrowed by the scenario: the CRAH fan and the pumps
+ * by their minimum speeds, the GPU cap by the decode ceiling and max(TDP, the scenario's
+ * cap).  A bad target or a non-finite delta moves nothing. */
+START_TEST(levers_clamp_at_table_bounds) {
+  sk_scenario *sc = scenario("baseline.json", 60);
+  sk_twin *tw = new_twin(sc);
+  int last_row = sk_twin_rows(tw) - 1, last_rack = sk_twin_rows(tw) * sk_twin_racks_per_row(tw) - 1;
+  for (int i = 0; i < SK_ACT_KIND_COUNT; i++) {
+    sk_action_kind k = (sk_action_kind)i;
+    double lo = sk_action_min(k), hi = sk_action_max(k), step = sk_action_step(k);
+    ck_assert_msg(lo < hi && step > 0 && step <= hi - lo, "%s: bad row", sk_action_name(k));
+    int target = -1;
+    switch (k) {
+    case SK_ACT_CRAH_FAN:
+      lo = fmax(lo, sc->room.crah_min_speed_pct);
+      target = last_row;
+      break;
+    case SK_ACT_PUMP_SPEED:
+      lo = fmax(lo, sc->plant.pump_min_speed_pct);
+      break;
+    case SK_ACT_GPU_CAP:
+      lo = fmax(lo, sk_server_decode_ceiling_w(&sc->server));
+      hi = fmin(hi, fmax(SK_GPU_TDP_W, sc->server.gpu_power_cap_w));
+      break;
+    case SK_ACT_SUPPLY_TEMP:
+    case SK_ACT_REBALANCE:
+      target = last_row;
+      break;
+    case SK_ACT_ROUTE_AWAY:
+      target = last_rack;
+      break;
+    default:
+      break;
+    }
+    sk_action up = {k, target, 1e9}, down = {k, target, -1e9}, one = {k, target, step};
+    double applied;
+    ck_assert_int_eq(sk_twin_apply(tw, &up, NULL), SK_OK);
+    ck_assert_msg(sk_twin_lever(tw, k, target) == hi, "%s: %g, top %g", sk_action_name(k),
+                  sk_twin_lever(tw, k, target), hi);
+    ck_assert(!sk_twin_can_move(tw, &up));
+    ck_assert(sk_twin_can_move(tw, &down));
+    ck_assert_int_eq(sk_twin_apply(tw, &down, &applied), SK_OK);
+    ck_assert_msg(sk_twin_lever(tw, k, target) == lo, "%s: %g, bottom %g", sk_action_name(k),
+                  sk_twin_lever(tw, k, target), lo);
+    ck_assert_double_eq(applied, lo - hi);
+    ck_assert(!sk_twin_can_move(tw, &down));
+    ck_assert_int_eq(sk_twin_apply(tw, &one, &applied), SK_OK);
+    ck_assert_double_eq_tol(applied, step, 1e-12);
+    sk_action nan_move = {k, target, NAN};
+    ck_assert_int_eq(sk_twin_apply(tw, &nan_move, &applied), SK_EINVAL);
+    ck_assert(!sk_twin_can_move(tw, &nan_move));
+    if (target >= 0) {
+      sk_action off = {k, target + 1, 1};
+      ck_assert_int_eq(sk_twin_apply(tw, &off, &applied), SK_EINVAL);
+      ck_assert(!sk_twin_can_move(tw, &off));
+    }
+  }
+  sk_twin_destroy(tw);
+  free(sc);
+}
+END_TEST
+
 /* The probe's TTFT p95 (what the forks and the rollback check compare with the SLA) is
  * fine-grained below 2 x SLA and +inf above it, never a finite value that hides a breach. */
 START_TEST(probe_p95_fails_safe) {
-  sk_scenario *sc = malloc(sizeof *sc);
-  load(sc, "baseline.json");
-  sc->duration_s = 120;
-  char err[SK_ERR_LEN];
-  sk_twin *ok = NULL, *tight = NULL;
-  ck_assert_msg(sk_twin_create(&ok, sc, NULL, err, sizeof err) == SK_OK, "%s", err);
+  sk_scenario *sc = scenario("baseline.json", 120);
+  sk_twin *ok = new_twin(sc);
   sc->settings.sla_latency_ms = 5; /* every TTFT (tens of ms) lies past 2 x SLA */
-  ck_assert_msg(sk_twin_create(&tight, sc, NULL, err, sizeof err) == SK_OK, "%s", err);
-  sk_twin_run_until(ok, sk_twin_end(ok));
-  sk_twin_run_until(tight, sk_twin_end(tight));
+  sk_twin *tight = new_twin(sc);
+  ck_assert_int_eq(sk_twin_run_until(ok, sk_twin_end(ok)), SK_OK);
+  ck_assert_int_eq(sk_twin_run_until(tight, sk_twin_end(tight)), SK_OK);
   sk_twin_probe a, b;
   sk_twin_probe_get(ok, &a);
   sk_twin_probe_get(tight, &b);
@@ -313,6 +379,96 @@ START_TEST(probe_p95_fails_safe) {
 }
 END_TEST
 
+/* ---- faults: a schedule that fails ----------------------------------------------------
+ * tests/CMakeLists.txt links this suite with -Wl,--wrap=sk_engine_schedule, so every call
+ * the twin makes lands here first: armed, it fails as a queue that cannot grow would. */
+
+sk_status __real_sk_engine_schedule(sk_engine *eng, sk_time_ns t_ns, uint32_t handler,
+                                    uint32_t target, uint64_t arg, sk_event_id *id_out);
+sk_status __wrap_sk_engine_schedule(sk_engine *eng, sk_time_ns t_ns, uint32_t handler,
+                                    uint32_t target, uint64_t arg, sk_event_id *id_out);
+
+static long fail_after = -1; /* schedules that still succeed before all fail; -1 = never */
+static long schedules;       /* calls seen */
+
+sk_status __wrap_sk_engine_schedule(sk_engine *eng, sk_time_ns t_ns, uint32_t handler,
+                                    uint32_t target, uint64_t arg, sk_event_id *id_out) {
+  schedules++;
+  if (fail_after == 0)
+    return SK_ENOMEM;
+  if (fail_after > 0)
+    fail_after--;
+  return __real_sk_engine_schedule(eng, t_ns, handler, target, arg, id_out);
+}
+
+typedef struct {
+  int samples;
+  double last_ts;
+} sample_count;
+
+static void count_sample(void *ud, const sk_rack_sample *racks, int n_racks,
+                         const sk_crah_sample *crahs, int n_rows, const sk_room_sample *room) {
+  (void)racks, (void)n_racks, (void)crahs, (void)n_rows;
+  sample_count *c = ud;
+  c->samples++;
+  c->last_ts = room->ts;
+}
+
+/* Every schedule of sk_twin_create is checked: whichever fails, creation returns
+ * SK_ENOMEM with a message and no twin (the sanitizer build checks nothing leaks). */
+START_TEST(create_fails_cleanly_when_schedule_fails) {
+  /* creation schedules a tick, an arrival and the effect's start and stop */
+  sk_scenario *sc = scenario("heat_spike_row_c.json", 4 * 3600);
+  char err[SK_ERR_LEN];
+  sk_twin *tw = NULL;
+  schedules = 0;
+  ck_assert_int_eq(sk_twin_create(&tw, sc, NULL, err, sizeof err), SK_OK);
+  sk_twin_destroy(tw);
+  long n = schedules;
+  ck_assert_int_ge(n, 4);
+  for (long k = 0; k < n; k++) {
+    fail_after = k;
+    err[0] = '\0';
+    tw = (sk_twin *)1;
+    ck_assert_int_eq(sk_twin_create(&tw, sc, NULL, err, sizeof err), SK_ENOMEM);
+    ck_assert_ptr_null(tw);
+    ck_assert_str_eq(err, "out of memory building the room");
+  }
+  fail_after = -1;
+  free(sc);
+}
+END_TEST
+
+/* A schedule that fails while running stops the twin: sk_twin_run_until returns the error,
+ * no sample follows it, and the error sticks -- later calls return it without advancing,
+ * sk_twin_status reports it, a clone carries it. */
+START_TEST(run_error_is_sticky) {
+  sk_scenario *sc = scenario("baseline.json", 600);
+  sk_twin *tw = new_twin(sc), *cl = NULL;
+  sample_count c = {0, 0};
+  sk_twin_sinks sinks = {count_sample, NULL, &c};
+  sk_twin_set_sinks(tw, &sinks);
+  ck_assert_int_eq(sk_twin_run_until(tw, (sk_time_ns)120 * SK_NS_PER_S), SK_OK);
+  ck_assert_int_eq(sk_twin_status(tw), SK_OK);
+  ck_assert_int_eq(c.samples, 12);
+  fail_after = 0; /* the next event the twin schedules (within ms: an arrival) fails */
+  ck_assert_int_eq(sk_twin_run_until(tw, (sk_time_ns)300 * SK_NS_PER_S), SK_ENOMEM);
+  ck_assert_int_eq(sk_twin_status(tw), SK_ENOMEM);
+  ck_assert_int_eq(c.samples, 12);
+  fail_after = -1; /* the queue could grow again: the twin stays stopped */
+  sk_time_ns at = sk_twin_now(tw);
+  ck_assert_int_eq(sk_twin_run_until(tw, sk_twin_end(tw)), SK_ENOMEM);
+  ck_assert_int_eq(sk_twin_now(tw), at);
+  ck_assert_int_eq(c.samples, 12);
+  ck_assert_int_eq(sk_twin_clone(tw, &cl), SK_OK);
+  ck_assert_int_eq(sk_twin_status(cl), SK_ENOMEM);
+  ck_assert_int_eq(sk_twin_run_until(cl, sk_twin_end(cl)), SK_ENOMEM);
+  sk_twin_destroy(cl);
+  sk_twin_destroy(tw);
+  free(sc);
+}
+END_TEST
+
 static Suite *suite(void) {
   Suite *s = suite_create("twin");
   TCase *tc = tcase_create("scenarios");
@@ -324,7 +480,12 @@ static Suite *suite(void) {
   tcase_add_test(tc, clone_runs_identically);
   tcase_add_test(tc, gpu_cap_lever_saves_energy);
   tcase_add_test(tc, probe_p95_fails_safe);
+  tcase_add_test(tc, levers_clamp_at_table_bounds);
   suite_add_tcase(s, tc);
+  TCase *faults = tcase_create("faults");
+  tcase_add_test(faults, create_fails_cleanly_when_schedule_fails);
+  tcase_add_test(faults, run_error_is_sticky);
+  suite_add_tcase(s, faults);
   return s;
 }
 

@@ -20,6 +20,30 @@
 
 typedef enum { SK_MODE_ADVISORY = 0, SK_MODE_CLOSED_LOOP = 1 } sk_mode;
 
+/* What became of a proposal: the audit trail's `decision` (sk_action_record.decision holds
+ * the name).  Names are stable -- recordings, the audit log and the report read them --
+ * and each fits the record's field (checked at compile time in control.c). */
+#define SK_DECISIONS(X)                                                                    \
+  X(APPLIED, "applied")         /* closed loop: the executor moved the lever */           \
+  X(ADVISED, "advised")         /* advisory: logged for an operator, nothing moved */     \
+  X(REJECTED, "rejected")       /* a guardrail, the rate limit or the executor refused */ \
+  X(REALIZED, "realized")       /* measured effect of an earlier decision */              \
+  X(ROLLED_BACK, "rolled_back") /* an earlier decision undone */                          \
+  X(TRAINED, "trained")         /* the IMS trained on the run's own warm-up */            \
+  X(FAILED, "failed")           /* the IMS could not train on it */
+
+typedef enum {
+#define SK_DECISION_ENUM(id, name) SK_DECISION_##id,
+  SK_DECISIONS(SK_DECISION_ENUM)
+#undef SK_DECISION_ENUM
+      SK_DECISION_COUNT
+} sk_decision;
+
+/* Static name of a decision ("rolled_back"); d out of range is a bug (aborts). */
+const char *sk_decision_name(sk_decision d);
+/* The decision named `name` into *out: SK_OK, or SK_ENOTFOUND (then *out is untouched). */
+sk_status sk_decision_parse(const char *name, sk_decision *out);
+
 typedef struct {
   void (*on_action)(void *ud, const sk_action_record *rec);
   void (*on_monitor)(void *ud, const sk_monitor_record *rows, int n);
@@ -52,7 +76,8 @@ sk_mode sk_controller_mode(const sk_controller *c);
 void sk_controller_settings_changed(sk_controller *c, const sk_scenario *sc, sk_time_ns now);
 
 /* Called with both twins at the same sim time (a multiple of the interval).  `cf` (the
- * counterfactual) may be NULL: then realized savings are not measured. */
+ * counterfactual) may be NULL: then realized savings are not measured.  Returns SK_OK, or
+ * a twin's sticky error (sk_twin_status) without doing anything. */
 sk_status sk_controller_step(sk_controller *c, sk_twin *opt, sk_twin *cf);
 
 typedef struct {
