@@ -15,8 +15,11 @@
 # (it clones HEAD) and it says so.
 #
 # Environment:
-#   SKADI_FRESH_DIR     where the root goes (default: build-fresh/ in the repository,
-#                       git-ignored); removed and made anew on every run
+#   SKADI_FRESH_DIR     where the root and the log go (default /var/tmp/skadi-fresh); the
+#                       root is removed and made anew on every run.  Outside the tree by
+#                       default: while it runs, the root holds the host's /proc, /sys and
+#                       /dev, which a grep -r or find over the repository would walk into
+#                       (build-fresh/ in the repository is git-ignored if you prefer it)
 #   SKADI_FRESH_MIRROR  Debian mirror (default http://deb.debian.org/debian)
 #   SKADI_FRESH_KEEP=1  keep the root after a successful run (a failed one is always kept)
 #
@@ -26,7 +29,7 @@ set -eu
 
 HERE=$(cd "$(dirname "$0")" && pwd)
 TOP=$(git -C "$HERE" rev-parse --show-toplevel)
-FRESH=${SKADI_FRESH_DIR:-$TOP/build-fresh}
+FRESH=${SKADI_FRESH_DIR:-/var/tmp/skadi-fresh}
 ROOT=$FRESH/root
 MIRROR=${SKADI_FRESH_MIRROR:-http://deb.debian.org/debian}
 SUITE=bookworm
