@@ -7,10 +7,10 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "cli.h"
 #include "skadi/ims_store.h"
 #include "skadi/mix.h"
 #include "skadi/report.h"
-#include "cli.h"
 #include "skadi/scenario.h"
 
 #ifndef SKADI_VERSION

@@ -630,6 +630,15 @@ static const bad_case bad_cases[] = {
      "mix.json: grid: ", "no CSV rows to derive grid.start and grid.end from"},
 };
 
+/* No temporary file ("<out>.tmp-XXXXXX") left in the scratch directory. */
+static void assert_no_tmp(const char *what) {
+  DIR *d = opendir(tu_dir);
+  ck_assert_ptr_nonnull(d);
+  for (struct dirent *e; (e = readdir(d)) != NULL;)
+    ck_assert_msg(strstr(e->d_name, ".tmp-") == NULL, "%s: left %s", what, e->d_name);
+  closedir(d);
+}
+
 START_TEST(test_bad) {
   const bad_case *c = &bad_cases[_i];
   put("racks.csv", c->racks ? c->racks : RACKS);
@@ -648,10 +657,11 @@ START_TEST(test_bad) {
                 c->what, err, want);
   ck_assert_msg(strstr(err, c->reason) != NULL, "%s: \"%s\" lacks \"%s\"", c->what, err, c->reason);
 
-  /* The command: exit 2, and an existing --out is left as it was with no temporary file. */
+  /* The command: exit 2, and an existing --out is left as it was with no temporary file,
+   * even with --force (the mapping fails before anything is written). */
   put("out.csv", "old\n");
-  char *argv[] = {"mix", "--config", (char *)mapping, "--out", tu_tmp("out.csv"), NULL};
-  ck_assert_int_eq(sk_mix_main(5, argv), 2);
+  char *argv[] = {"mix", "--config", (char *)mapping, "--out", tu_tmp("out.csv"), "--force", NULL};
+  ck_assert_int_eq(sk_mix_main(6, argv), 2);
   char *old = tu_read_file(tu_tmp("out.csv"));
   ck_assert_str_eq(old, "old\n");
   free(old);
@@ -659,11 +669,7 @@ START_TEST(test_bad) {
   char *argv2[] = {"mix", "--config", (char *)mapping, "--out", tu_tmp("new.csv"), NULL};
   ck_assert_int_eq(sk_mix_main(5, argv2), 2);
   ck_assert_int_eq(access(tu_tmp("new.csv"), F_OK), -1);
-  DIR *d = opendir(tu_dir); /* and no "<out>.tmp-XXXXXX" left behind */
-  ck_assert_ptr_nonnull(d);
-  for (struct dirent *e; (e = readdir(d)) != NULL;)
-    ck_assert_msg(strstr(e->d_name, ".tmp-") == NULL, "%s: left %s", c->what, e->d_name);
-  closedir(d);
+  assert_no_tmp(c->what);
 }
 END_TEST
 
@@ -697,6 +703,73 @@ START_TEST(test_command) {
 }
 END_TEST
 
+/* --out never clobbers: an existing file is refused and left as it was unless --force;
+ * what is not a regular file (a FIFO standing in for /dev/null, a directory, a symbolic
+ * link) is refused even with --force.  Through the real binary, for its messages. */
+START_TEST(test_no_clobber) {
+  const char *bin, *src;
+  tu_skadi_env(&bin, &src);
+  put("x.csv", "t,v\n60,5\n");
+  put("mix.json", "{\"grid\": {\"step_s\": 60}, \"sources\": [{\"file\": \"x.csv\","
+                  " \"time_column\": \"t\", \"time_format\": \"epoch_s\","
+                  " \"columns\": {\"pump_kw\": \"v\"}}]}");
+  const char *want = COLS "\n1970-01-01T00:01:00Z,,,,,,,5,,,,,,,\n";
+  put("out.csv", "old\n");
+  tu_result r;
+  char msg[700];
+  tu_run(&r, (char *const[]){(char *)bin, "mix", "--config", tu_tmp("mix.json"), "--out",
+                             tu_tmp("out.csv"), NULL});
+  ck_assert_int_eq(r.status, 2);
+  snprintf(msg, sizeof msg, "skadi mix: %s: exists; pass --force to replace it\n",
+           tu_tmp("out.csv"));
+  ck_assert_str_eq(r.err, msg);
+  char *got = tu_read_file(tu_tmp("out.csv"));
+  ck_assert_str_eq(got, "old\n");
+  free(got);
+  assert_no_tmp("refused");
+
+  tu_run(&r, (char *const[]){(char *)bin, "mix", "--config", tu_tmp("mix.json"), "--out",
+                             tu_tmp("out.csv"), "--force", "--quiet", NULL});
+  ck_assert_msg(r.status == 0, "%s", r.err);
+  got = tu_read_file(tu_tmp("out.csv"));
+  ck_assert_str_eq(got, want);
+  free(got);
+  assert_no_tmp("--force");
+
+  /* not regular files: refused with and without --force, and still what they were */
+  ck_assert_int_eq(mkfifo(tu_tmp("fifo"), 0600), 0);
+  ck_assert_int_eq(mkdir(tu_tmp("dir"), 0700), 0);
+  ck_assert_int_eq(symlink("out.csv", tu_tmp("link.csv")), 0);
+  const char *targets[] = {"fifo", "dir", "link.csv"};
+  const char *kinds[] = {"a FIFO", "a directory", "a symbolic link"};
+  for (int k = 0; k < 3; k++)
+    for (int force = 0; force < 2; force++) {
+      tu_run(&r, (char *const[]){(char *)bin, "mix", "--config", tu_tmp("mix.json"), "--out",
+                                 tu_tmp(targets[k]), force ? "--force" : "--quiet", NULL});
+      ck_assert_msg(r.status == 2, "%s force %d: exit %d", targets[k], force, r.status);
+      snprintf(msg, sizeof msg,
+               "skadi mix: %s: exists and is %s, not a regular file; not "
+               "replacing it%s\n",
+               tu_tmp(targets[k]), kinds[k], force ? " (even with --force)" : "");
+      ck_assert_str_eq(r.err, msg);
+    }
+  struct stat sb;
+  ck_assert_int_eq(lstat(tu_tmp("fifo"), &sb), 0);
+  ck_assert(S_ISFIFO(sb.st_mode));
+  ck_assert_int_eq(lstat(tu_tmp("dir"), &sb), 0);
+  ck_assert(S_ISDIR(sb.st_mode));
+  ck_assert_int_eq(lstat(tu_tmp("link.csv"), &sb), 0);
+  ck_assert(S_ISLNK(sb.st_mode));
+  assert_no_tmp("not regular");
+
+  /* stdout is not a file: --out - and no --out never refuse */
+  tu_run(&r, (char *const[]){(char *)bin, "mix", "--config", tu_tmp("mix.json"), "--out", "-",
+                             "--quiet", NULL});
+  ck_assert_int_eq(r.status, 0);
+  ck_assert_str_eq(r.out, want);
+}
+END_TEST
+
 static Suite *mix_suite(void) {
   Suite *s = suite_create("mix");
   TCase *tc = tcase_create("mix");
@@ -713,6 +786,7 @@ static Suite *mix_suite(void) {
   tcase_add_test(tc, test_row_cap);
   tcase_add_loop_test(tc, test_bad, 0, (int)(sizeof bad_cases / sizeof bad_cases[0]));
   tcase_add_test(tc, test_command);
+  tcase_add_test(tc, test_no_clobber);
   suite_add_tcase(s, tc);
   return s;
 }
