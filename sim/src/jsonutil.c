@@ -97,8 +97,8 @@ static int fail(checker *c, size_t at, const char *fmt, ...) {
 }
 
 static void skip_blanks(checker *c) {
-  while (c->i < c->len && (c->s[c->i] == ' ' || c->s[c->i] == '\t' || c->s[c->i] == '\n' ||
-                           c->s[c->i] == '\r'))
+  while (c->i < c->len &&
+         (c->s[c->i] == ' ' || c->s[c->i] == '\t' || c->s[c->i] == '\n' || c->s[c->i] == '\r'))
     c->i++;
 }
 
@@ -156,7 +156,8 @@ static int check_string(checker *c, size_t *start, size_t *n) {
         continue;
       }
       if (strchr("\"\\/bfnrt", e) == NULL || e == '\0')
-        return fail(c, c->i, "invalid escape '\\%c' in a string (\\\" \\\\ \\/ \\b \\f \\n \\r \\t \\uXXXX)",
+        return fail(c, c->i,
+                    "invalid escape '\\%c' in a string (\\\" \\\\ \\/ \\b \\f \\n \\r \\t \\uXXXX)",
                     e);
       c->i += 2;
       continue;
@@ -249,7 +250,8 @@ static int check_value(checker *c, int depth) {
     c->i += n;
     return 1;
   }
-  return fail(c, c->i, "expected a value (a string, number, object, array, true, false or null), got %s",
+  return fail(c, c->i,
+              "expected a value (a string, number, object, array, true, false or null), got %s",
               got(c, buf, sizeof buf));
 }
 
