@@ -770,6 +770,53 @@ START_TEST(test_no_clobber) {
 }
 END_TEST
 
+/* The shipped example (scenarios/mix/), by exactly the command docs/MIX.md gives, from a
+ * directory laid out like a fresh clone after the build: ./build/skadi, scenarios/, and
+ * no runs/ yet (the command creates it).  Its output is the one docs/MIX.md prints. */
+START_TEST(test_shipped_example) {
+  const char *bin, *src;
+  tu_skadi_env(&bin, &src);
+  char link[700], cwd[4096];
+  snprintf(link, sizeof link, "%s/scenarios", src);
+  ck_assert_int_eq(symlink(link, tu_tmp("scenarios")), 0);
+  ck_assert_int_eq(symlink(SKADI_BINARY_DIR, tu_tmp("build")), 0);
+  ck_assert_ptr_nonnull(getcwd(cwd, sizeof cwd));
+  ck_assert_int_eq(chdir(tu_dir), 0);
+  char *const cmd[] = {"./build/skadi",  "mix", "--config", "scenarios/mix/example.json", "--out",
+                       "runs/mixed.csv", NULL};
+  tu_result r;
+  tu_run(&r, cmd);
+  ck_assert_msg(r.status == 0, "exit %d: %s", r.status, r.err);
+  ASSERT_HAS(r.err, "9 rows (3 times x (room + 2 racks)) 2023-11-16T18:15:00Z..2023-11-16T18:18:00Z"
+                    " step 60 s -> runs/mixed.csv; 3 sources");
+  static const char want[] = COLS "\n"
+                                  "2023-11-16T18:15:00Z,,,,,42,5.3,,,30.4333333333333,,,,,\n"
+                                  "2023-11-16T18:15:00Z,R-C-03,24.3,,10,,,,,,,,,,\n"
+                                  "2023-11-16T18:15:00Z,R-C-04,23,,8.1,,,,,,,,,,\n"
+                                  "2023-11-16T18:16:00Z,,,,,,,,,1021.38333333333,,,,,\n"
+                                  "2023-11-16T18:16:00Z,R-C-03,,,,,,,,,,,,,\n"
+                                  "2023-11-16T18:16:00Z,R-C-04,23.4,,,,,,,,,,,,\n"
+                                  "2023-11-16T18:17:00Z,,,,,44.5,5.3,,,1268.63333333333,,,,,\n"
+                                  "2023-11-16T18:17:00Z,R-C-03,25,,,,,,,,,,,,\n"
+                                  "2023-11-16T18:17:00Z,R-C-04,,,,,,,,,,,,,\n";
+  char *got = tu_read_file(tu_tmp("runs/mixed.csv"));
+  ck_assert_ptr_nonnull(got);
+  ck_assert_str_eq(got, want);
+  free(got);
+  char *doc = tu_read_file(SRC("docs/MIX.md"));
+  ck_assert_ptr_nonnull(doc);
+  ck_assert_msg(strstr(doc, want) != NULL, "docs/MIX.md does not show the example's output");
+  ck_assert_ptr_nonnull(
+      strstr(doc, "skadi mix --config scenarios/mix/example.json --out runs/mixed.csv"));
+  free(doc);
+  /* the same command again: the output exists now */
+  tu_run(&r, cmd);
+  ck_assert_int_eq(r.status, 2);
+  ck_assert_str_eq(r.err, "skadi mix: runs/mixed.csv: exists; pass --force to replace it\n");
+  ck_assert_int_eq(chdir(cwd), 0);
+}
+END_TEST
+
 static Suite *mix_suite(void) {
   Suite *s = suite_create("mix");
   TCase *tc = tcase_create("mix");
@@ -787,6 +834,7 @@ static Suite *mix_suite(void) {
   tcase_add_loop_test(tc, test_bad, 0, (int)(sizeof bad_cases / sizeof bad_cases[0]));
   tcase_add_test(tc, test_command);
   tcase_add_test(tc, test_no_clobber);
+  tcase_add_test(tc, test_shipped_example);
   suite_add_tcase(s, tc);
   return s;
 }
