@@ -64,9 +64,12 @@ START_TEST(help_command) {
     char *words[3];
     const char *has;
   } cases[] = {
-      {{"run"}, "--speed"},        {{"ims"}, "usage: skadi ims <command>"},
-      {{"ims", "train"}, "--clusters"}, {{"ims", "score"}, "usage: skadi ims score"},
-      {{"mix"}, "usage: skadi mix"}, {{"report"}, "usage: skadi report"},
+      {{"run"}, "--speed"},
+      {{"ims"}, "usage: skadi ims <command>"},
+      {{"ims", "train"}, "--clusters"},
+      {{"ims", "score"}, "usage: skadi ims score"},
+      {{"mix"}, "usage: skadi mix"},
+      {{"report"}, "usage: skadi report"},
       {{"keys"}, "usage: skadi keys"},
   };
   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
@@ -318,6 +321,9 @@ START_TEST(closed_loop_run) {
   tu_run(&r, (char *const[]){"/usr/bin/python3", ws, tu_tmp("cl.h5"), tu_tmp("off.h5"),
                              "--to", "600", NULL});
   ck_assert_msg(r.status == 0, "%s", r.err);
+  /* a header naming the columns and their units, then a line per window */
+  const char *head = "  start_s     end_s  saving %\n        0       120    0.00 %\n";
+  ck_assert_msg(strncmp(r.out, head, strlen(head)) == 0, "%s", r.out);
   ck_assert_ptr_nonnull(strstr(r.out, "windows 5: first two 0.00, 0.00 %, min 0.00 %"));
   tu_run(&r, (char *const[]){"/usr/bin/python3", ws, tu_tmp("cl.h5"), tu_tmp("off.h5"),
                              "--from", "720", NULL});
