@@ -488,16 +488,17 @@ static const bad_case bad_cases[] = {
     {"missing mapping", NULL, NULL, SK_ENOTFOUND, "nothing.json: ", "cannot open: No such file"},
     /* syntax errors: worded as the scenario loader's (jsonutil.c), at the offending token */
     {"JSON syntax", "{\"grid\": {\"step_s\": 60},\n \"sources\": [}", NULL, SK_EPARSE,
-     "mix.json:2:14: ", "invalid JSON: expected a value (a string, number, object, array, true, "
+     "mix.json:2:14: ",
+     "invalid JSON: expected a value (a string, number, object, array, true, "
      "false or null), got '}'"},
-    {"trailing junk", MAP(SRC_R) " }", NULL, SK_EPARSE, "mix.json:1:",
-     "invalid JSON: text after the end of the top-level value"},
+    {"trailing junk", MAP(SRC_R) " }", NULL, SK_EPARSE,
+     "mix.json:1:", "invalid JSON: text after the end of the top-level value"},
     {"trailing comma in an object", "{\"grid\": {\"step_s\": 60,},\n \"sources\": []}", NULL,
      SK_EPARSE, "mix.json:1:23: ", "invalid JSON: trailing comma before '}'"},
     {"trailing comma in an array", "{" GRID ",\n  \"sources\": [" SRC_R ",\n  ]}", NULL, SK_EPARSE,
      "mix.json:2:151: ", "invalid JSON: trailing comma before ']'"},
-    {"missing colon", "{\"grid\" {\"step_s\": 60}}", NULL, SK_EPARSE, "mix.json:1:9: ",
-     "invalid JSON: expected ':' after the key \"grid\", got '{'"},
+    {"missing colon", "{\"grid\" {\"step_s\": 60}}", NULL, SK_EPARSE,
+     "mix.json:1:9: ", "invalid JSON: expected ':' after the key \"grid\", got '{'"},
     {"not an object", "[1]", NULL, SK_EPARSE, "mix.json: ", "top level, got an array"},
     {"unknown top key", "{" GRID ", \"sources\": [" SRC_R "], \"fill\": \"ffill\"}", NULL,
      SK_EPARSE, "mix.json: fill: ", "unknown key"},
