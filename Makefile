@@ -8,12 +8,17 @@ CMAKE_FLAGS ?=
 all: build
 
 setup:
-	./scripts/setup.sh
+	sh scripts/setup.sh
 
-$(BUILD)/CMakeCache.txt:
-	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo $(CMAKE_FLAGS)
-
-build: $(BUILD)/CMakeCache.txt
+# Configures a new build tree; an existing one is configured again only when CMAKE_FLAGS
+# is given, so that `make test CMAKE_FLAGS=-DSKADI_WERROR=ON` is not silently ignored by
+# a tree that was configured without it.
+build:
+	@if [ ! -f $(BUILD)/CMakeCache.txt ]; then \
+	  set -x; cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo $(CMAKE_FLAGS); \
+	elif [ -n "$(CMAKE_FLAGS)" ]; then \
+	  set -x; cmake -S . -B $(BUILD) $(CMAKE_FLAGS); \
+	fi
 	cmake --build $(BUILD) -j $(JOBS)
 
 demo: setup build
@@ -32,4 +37,4 @@ sanitize: setup
 	cd build-asan && ctest --output-on-failure -j $(JOBS)
 
 clean:
-	rm -rf $(BUILD) build-asan
+	rm -rf $(BUILD) build-asan build-ci

@@ -15,10 +15,14 @@
  *    or the environment for a CSV), which are the seed's 95 and 98 unless changed.
  *  - Scoring keeps one output row per input row; a missing value counts as the training
  *    mean (sk_ims_score), so a row with gaps still gets a deviation.
+ *  - Outputs never clobber (outfile.h): an existing --out is refused unless --force, and
+ *    never replaced when it is not a regular file.  The check runs before any work;
+ *    the model is saved through "<out>.tmp" and a rename (sk_ims_save), the scores
+ *    through a temporary file put in place when complete.
  *
  * Exit status: 0 done; 2 bad input (flags, a missing or malformed data or model file, a
- * missing output directory, too few nominal rows); 1 I/O failure (a file that exists but
- * cannot be read, an output that cannot be written, out of memory).
+ * missing output directory, an existing output without --force, too few nominal rows); 1 I/O
+ * failure (a file that exists but cannot be read, an output that cannot be written, out of memory).
  */
 #define _POSIX_C_SOURCE 200809L
 
@@ -34,6 +38,7 @@
 #include "skadi/ims_store.h"
 
 #include "cli.h"
+#include "outfile.h"
 
 #define ERR_LEN 1024
 #define DEFAULT_CLUSTERS 8
@@ -57,14 +62,17 @@ static void usage_ims(FILE *f) {
 }
 
 static void usage_train(FILE *f) {
-  fputs("usage: skadi ims train --data RUN.h5|DATA.csv --out MODEL.h5 [options]\n"
+  fputs("usage: skadi ims train --data RUN.h5|DATA.csv --out MODEL.h5 [--force] [options]\n"
         "\n"
         "Trains an IMS model on the nominal rows of a recording (skadi run --out) or of a\n"
         "CSV file with a header, and writes it to MODEL.h5 (its directory must exist).\n"
         "\n"
         "options:\n"
         "  --data PATH                    recording (.h5) or CSV to train on (required)\n"
-        "  --out PATH                     model file to write (required)\n"
+        "  --out PATH                     model file to write (required); an existing\n"
+        "                                 PATH is an error unless --force\n"
+        "  --force                        replace PATH if it exists and is a regular file\n"
+        "                                 (never a directory, FIFO or device)\n"
         "  --features a,b,c               features, in this order (default: the rack\n"
         "                                 features inlet_c, outlet_c, delta_t_c, pdu_kw,\n"
         "                                 gpu_kw, tokens_ps, latency_p95_ms, queue_depth,\n"
@@ -89,7 +97,8 @@ static void usage_train(FILE *f) {
 }
 
 static void usage_score(FILE *f) {
-  fputs("usage: skadi ims score --model MODEL.h5 --data RUN.h5|DATA.csv [--out SCORES.csv]\n"
+  fputs("usage: skadi ims score --model MODEL.h5 --data RUN.h5|DATA.csv [--out SCORES.csv "
+        "[--force]]\n"
         "\n"
         "Scores every row of a recording or CSV with a model and writes one CSV row per\n"
         "input row: ts and rack_id (when the data have them), deviation (distance in\n"
@@ -101,7 +110,10 @@ static void usage_score(FILE *f) {
         "  --model PATH         model file (skadi ims train) (required)\n"
         "  --data PATH          recording (.h5) or CSV with the model's feature columns\n"
         "                       (required)\n"
-        "  --out PATH           output CSV; - = standard output (default -)\n"
+        "  --out PATH           output CSV; - = standard output (default -); an existing\n"
+        "                       PATH is an error unless --force\n"
+        "  --force              replace PATH if it exists and is a regular file (never a\n"
+        "                       directory, FIFO or device such as /dev/null)\n"
         "  --from S, --to S     score only rows with S_from <= ts <= S_to\n"
         "  -h, --help           this help\n"
         "\n"
@@ -315,6 +327,7 @@ static int cmd_train(int argc, char **argv) {
   const char *data_path = NULL, *out = NULL, *features = NULL, *v;
   long clusters = DEFAULT_CLUSTERS, max_iter = DEFAULT_MAX_ITERATIONS;
   uint64_t seed = DEFAULT_SEED;
+  int force = 0;
   double tau_fast_pct = NAN, tau_persist_pct = NAN;
   sk_ims_data_opts o;
   sk_ims_data_opts_init(&o);
@@ -333,6 +346,10 @@ static int cmd_train(int argc, char **argv) {
                                         "--tau-fast-percentile",
                                         "--tau-persist-percentile",
                                         "--max-iterations"};
+    if (strcmp(argv[i], "--force") == 0) {
+      force = 1;
+      continue;
+    }
     int rc;
     const char *flag = next_flag("train", argc, argv, &i, flags, sizeof flags / sizeof flags[0],
                                  usage_train, &v, &rc);
@@ -374,7 +391,7 @@ static int cmd_train(int argc, char **argv) {
     o.features = names;
     o.n_features = n_names;
   }
-  if (check_out_dir("train", out))
+  if (check_out_dir("train", out) || sk_cli_out_check("skadi ims train", out, force))
     return 2;
 
   char err[ERR_LEN];
@@ -517,10 +534,15 @@ done:
 
 static int cmd_score(int argc, char **argv) {
   const char *model_path = NULL, *data_path = NULL, *out = "-", *v;
+  int force = 0;
   sk_ims_data_opts o;
   sk_ims_data_opts_init(&o);
   for (int i = 1; i < argc; i++) {
     static const char *const flags[] = {"--model", "--data", "--out", "--from", "--to"};
+    if (strcmp(argv[i], "--force") == 0) {
+      force = 1;
+      continue;
+    }
     int rc;
     const char *flag = next_flag("score", argc, argv, &i, flags, sizeof flags / sizeof flags[0],
                                  usage_score, &v, &rc);
@@ -543,7 +565,8 @@ static int cmd_score(int argc, char **argv) {
   if (o.from_s > o.to_s)
     return bad("score", "--from %g is after --to %g", o.from_s, o.to_s);
   int to_stdout = strcmp(out, "-") == 0;
-  if (!to_stdout && check_out_dir("score", out))
+  if (!to_stdout &&
+      (check_out_dir("score", out) || sk_cli_out_check("skadi ims score", out, force)))
     return 2;
 
   char err[ERR_LEN];
@@ -573,11 +596,10 @@ static int cmd_score(int argc, char **argv) {
   }
 
   int rc = 1;
-  FILE *f = to_stdout ? stdout : fopen(out, "w");
-  if (!f) {
-    fprintf(stderr, "skadi ims score: %s: cannot create: %s\n", out, strerror(errno));
+  sk_cli_out file;
+  if (!to_stdout && sk_cli_out_open(&file, "skadi ims score", out, force) != 0)
     goto done;
-  }
+  FILE *f = to_stdout ? stdout : file.f;
   if (d.has_ts)
     fputs("ts,", f);
   if (d.rack_id)
@@ -615,16 +637,13 @@ static int cmd_score(int argc, char **argv) {
       fprintf(f, ",%.6g", share[j]);
     fputc('\n', f);
   }
-  int werr = ferror(f);
-  if (to_stdout)
-    werr |= fflush(f) != 0;
-  else
-    werr |= fclose(f) != 0;
-  if (werr) {
+  int werr = ferror(f) || (to_stdout && fflush(f) != 0);
+  if (werr)
     fprintf(stderr, "skadi ims score: %s: write failed: %s\n", to_stdout ? "stdout" : out,
             strerror(errno));
+  rc = to_stdout ? werr : sk_cli_out_commit(&file, !werr); /* commit flushes the rest */
+  if (rc != 0)
     goto done;
-  }
   FILE *info = to_stdout ? stderr : stdout;
   double pct = d.n_rows ? 100.0 / (double)d.n_rows : 0.0;
   fprintf(info, "skadi ims score: %zu rows of %s (%s) scored with %s -> %s\n", d.n_rows, data_path,

@@ -2,28 +2,28 @@
  * cmd_mix.c -- `skadi mix`: runs the dataset mixer (mix.c) from the command line.
  *
  * All reading and checking happens before the first byte is written, and a file output
- * goes to a temporary file beside --out that is renamed over it only when complete, so a
- * bad mapping or CSV (exit 2) and a failed write (exit 1) both leave --out as it was.
- * The one-line summary goes to stderr so that `--out -` keeps stdout pure CSV.
+ * goes to a temporary file beside --out that is put in place only when complete
+ * (outfile.c), so a bad mapping or CSV (exit 2) and a failed write (exit 1) both leave
+ * --out as it was.  An existing --out is refused unless --force, and never replaced when
+ * it is not a regular file.  A missing runs/-like parent directory is created, so the
+ * README's `--out runs/mixed.csv` works on a fresh clone.  The one-line summary goes to
+ * stderr so that `--out -` keeps stdout pure CSV.
  */
 #define _POSIX_C_SOURCE 200809L
 
-#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "skadi/mix.h"
 
 #include "cli.h"
+#include "outfile.h"
 
 #define ERR_LEN 1024 /* messages name a mapping field and a CSV path; allow for both */
 
 static void usage(FILE *f) {
-  fputs("usage: skadi mix --config MIX.json [--out FILE.csv] [--quiet]\n"
+  fputs("usage: skadi mix --config MIX.json [--out FILE.csv [--force]] [--quiet]\n"
         "\n"
         "Aligns CSV streams (rack temperatures, cooling logs, request traces) onto one time\n"
         "grid in the unified columns\n"
@@ -35,7 +35,11 @@ static void usage(FILE *f) {
         "options:\n"
         "  --config FILE   the mapping (source paths in it are relative to its directory)\n"
         "  --out FILE      write the CSV here (default, or '-': stdout); written to a\n"
-        "                  temporary file first and renamed when complete\n"
+        "                  temporary file first and put in place when complete; an\n"
+        "                  existing FILE is an error unless --force; a missing parent\n"
+        "                  directory is created (one level, like runs/)\n"
+        "  --force         replace FILE if it exists and is a regular file (never a\n"
+        "                  directory, FIFO or device such as /dev/null)\n"
         "  --quiet         no summary line on stderr\n"
         "  -h, --help      this help\n"
         "\n"
@@ -82,57 +86,24 @@ static void summary(const sk_mix_stats *st, const char *out) {
           unmapped == 1 ? "" : "s");
 }
 
-/* Writes m to a temporary file beside `out` and renames it over `out`.  0 or 1. */
-static int write_file(const sk_mix *m, const char *out) {
+/* Writes m to out through a temporary file (outfile.h).  0, 1 or 2. */
+static int write_file(const sk_mix *m, const char *out, int force) {
   char err[ERR_LEN];
-  size_t n = strlen(out);
-  char *tmp = malloc(n + 16);
-  if (tmp == NULL) {
-    fputs("skadi mix: out of memory\n", stderr);
+  sk_cli_out o;
+  if (sk_cli_out_make_parent("skadi mix", out) != 0 ||
+      sk_cli_out_open(&o, "skadi mix", out, force) != 0)
     return 1;
-  }
-  snprintf(tmp, n + 16, "%s.tmp-XXXXXX", out);
-  int fd = mkstemp(tmp);
-  if (fd < 0) {
-    fprintf(stderr, "skadi mix: %s: cannot create a temporary file beside it: %s\n", out,
-            strerror(errno));
-    free(tmp);
-    return 1;
-  }
-  mode_t mask = umask(0); /* mkstemp makes 0600; give the usual 0666 & ~umask */
-  umask(mask);
-  (void)fchmod(fd, 0666 & ~mask); /* a failure only leaves the output more private */
-  FILE *f = fdopen(fd, "w");
-  if (f == NULL) {
-    fprintf(stderr, "skadi mix: %s: %s\n", tmp, strerror(errno));
-    close(fd);
-    unlink(tmp);
-    free(tmp);
-    return 1;
-  }
   static char buf[1 << 16];
-  setvbuf(f, buf, _IOFBF, sizeof buf);
-  sk_status st = sk_mix_write(m, f, err, sizeof err);
-  int closed = fclose(f);
-  if (st != SK_OK || closed != 0) {
-    fprintf(stderr, "skadi mix: %s: %s\n", out, st != SK_OK ? err : strerror(errno));
-    unlink(tmp);
-    free(tmp);
-    return 1;
-  }
-  if (rename(tmp, out) != 0) {
-    fprintf(stderr, "skadi mix: %s: cannot rename %s to it: %s\n", out, tmp, strerror(errno));
-    unlink(tmp);
-    free(tmp);
-    return 1;
-  }
-  free(tmp);
-  return 0;
+  setvbuf(o.f, buf, _IOFBF, sizeof buf);
+  sk_status st = sk_mix_write(m, o.f, err, sizeof err);
+  if (st != SK_OK)
+    fprintf(stderr, "skadi mix: %s: %s\n", out, err);
+  return sk_cli_out_commit(&o, st == SK_OK);
 }
 
 int sk_mix_main(int argc, char **argv) {
   const char *config = NULL, *out = NULL;
-  int quiet = 0;
+  int quiet = 0, force = 0;
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i];
     if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
@@ -147,6 +118,8 @@ int sk_mix_main(int argc, char **argv) {
         out = argv[++i];
     } else if (strcmp(a, "--quiet") == 0 || strcmp(a, "-q") == 0) {
       quiet = 1;
+    } else if (strcmp(a, "--force") == 0) {
+      force = 1;
     } else if (a[0] == '-' && a[1] != '\0') {
       return bad("unknown option '%s' (see skadi mix --help)", a);
     } else {
@@ -157,6 +130,9 @@ int sk_mix_main(int argc, char **argv) {
     return bad("missing --config MIX.json (see skadi mix --help)");
   if (out != NULL && out[0] == '\0')
     return bad("--out: empty path (use '-' for stdout)");
+  int to_stdout = out == NULL || strcmp(out, "-") == 0;
+  if (!to_stdout && sk_cli_out_check("skadi mix", out, force) != 0)
+    return 2;
 
   char err[ERR_LEN];
   sk_mix *m;
@@ -166,14 +142,13 @@ int sk_mix_main(int argc, char **argv) {
     return (st == SK_EIO || st == SK_ENOMEM) ? 1 : 2;
   }
   int rc = 0;
-  int to_stdout = out == NULL || strcmp(out, "-") == 0;
   if (to_stdout) {
     if (sk_mix_write(m, stdout, err, sizeof err) != SK_OK) {
       fprintf(stderr, "skadi mix: stdout: %s\n", err);
       rc = 1;
     }
   } else {
-    rc = write_file(m, out);
+    rc = write_file(m, out, force);
   }
   if (rc == 0 && !quiet) {
     sk_mix_stats stats;

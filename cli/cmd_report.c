@@ -3,13 +3,14 @@
  * recording as JSON (sk_report_build in report.c does the work; fields in docs/REPORT.md).
  *
  * Policy decided here: the report goes to standard output unless --out names a file; a
- * file is written as "<out>.tmp" and renamed over <out>, so a failed write never leaves a
- * half report where a good one was.  Pretty-printed by default (it is read by people as
- * much as by programs); --compact prints one line.
+ * file goes through a temporary file put in place when complete (outfile.c), so a failed
+ * write never leaves a half report where a good one was, and an existing file is refused
+ * unless --force (never replaced when it is not a regular file).  Pretty-printed by
+ * default (it is read by people as much as by programs); --compact prints one line.
  *
  * Exit status: 0 done; 2 bad input (flags, a missing file, a file that is not a
- * recording); 1 I/O failure (a file that exists but cannot be read, an output that cannot
- * be written, out of memory).
+ * recording, an existing --out without --force); 1 I/O failure (a file that exists but cannot be
+ * read, an output that cannot be written, out of memory).
  */
 #define _POSIX_C_SOURCE 200809L
 
@@ -23,11 +24,12 @@
 #include "skadi/report.h"
 
 #include "cli.h"
+#include "outfile.h"
 
 #define ERR_LEN 1024
 
 static void usage(FILE *f) {
-  fputs("usage: skadi report RUN.h5 [--out REPORT.json] [--compact]\n"
+  fputs("usage: skadi report RUN.h5 [--out REPORT.json [--force]] [--compact]\n"
         "\n"
         "Writes the judges' report of a recording (skadi run --out) as JSON: the run, its\n"
         "KPIs and worst sample window, energy by subsystem, savings against the\n"
@@ -37,11 +39,15 @@ static void usage(FILE *f) {
         "Fields: docs/REPORT.md.\n"
         "\n"
         "options:\n"
-        "  --out PATH   write the report to PATH (- = standard output, the default)\n"
+        "  --out PATH   write the report to PATH (- = standard output, the default); an\n"
+        "               existing PATH is an error unless --force\n"
+        "  --force      replace PATH if it exists and is a regular file (never a\n"
+        "               directory, FIFO or device such as /dev/null)\n"
         "  --compact    one line instead of indented JSON\n"
         "  -h, --help   this help\n"
         "\n"
-        "Exit status: 0 done, 1 I/O failure, 2 bad input (a missing file, not a recording).\n"
+        "Exit status: 0 done, 1 I/O failure, 2 bad input (a missing file, not a recording,\n"
+        "an existing PATH without --force).\n"
         "Example: skadi report runs/hs.h5 --out runs/hs-report.json\n",
         f);
 }
@@ -57,41 +63,20 @@ static int bad(const char *fmt, ...) {
   return 2;
 }
 
-/* Writes text to path via "<path>.tmp" and a rename; 0 or -1 with a message printed. */
-static int write_file(const char *path, const char *text) {
-  size_t n = strlen(path) + 5;
-  char *tmp = malloc(n);
-  if (!tmp) {
-    fprintf(stderr, "skadi report: %s: out of memory\n", path);
-    return -1;
-  }
-  snprintf(tmp, n, "%s.tmp", path);
-  FILE *f = fopen(tmp, "w");
-  int ok = f != NULL;
-  int e = errno;
-  if (ok) {
-    ok = fputs(text, f) >= 0 && fputc('\n', f) != EOF;
-    e = errno;
-    if (fclose(f) != 0 && ok) {
-      ok = 0;
-      e = errno;
-    }
-    if (ok && rename(tmp, path) != 0) {
-      ok = 0;
-      e = errno;
-    }
-    if (!ok)
-      remove(tmp);
-  }
+/* Writes text and a newline to path through a temporary file (outfile.h): 0, 1 or 2. */
+static int write_file(const char *path, const char *text, int force) {
+  sk_cli_out o;
+  if (sk_cli_out_open(&o, "skadi report", path, force) != 0)
+    return 1;
+  int ok = fputs(text, o.f) >= 0 && fputc('\n', o.f) != EOF;
   if (!ok)
-    fprintf(stderr, "skadi report: %s: cannot write: %s\n", path, strerror(e));
-  free(tmp);
-  return ok ? 0 : -1;
+    fprintf(stderr, "skadi report: %s: cannot write: %s\n", path, strerror(errno));
+  return sk_cli_out_commit(&o, ok);
 }
 
 int sk_report_main(int argc, char **argv) {
   const char *in = NULL, *out = NULL;
-  int compact = 0;
+  int compact = 0, force = 0;
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i];
     if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
@@ -100,6 +85,8 @@ int sk_report_main(int argc, char **argv) {
     }
     if (strcmp(a, "--compact") == 0) {
       compact = 1;
+    } else if (strcmp(a, "--force") == 0) {
+      force = 1;
     } else if (strcmp(a, "--out") == 0 || strncmp(a, "--out=", 6) == 0) {
       const char *v = a[5] == '=' ? a + 6 : (i + 1 < argc ? argv[++i] : NULL);
       if (!v || !*v)
@@ -117,6 +104,9 @@ int sk_report_main(int argc, char **argv) {
     usage(stderr);
     return 2;
   }
+  int to_stdout = !out || strcmp(out, "-") == 0;
+  if (!to_stdout && sk_cli_out_check("skadi report", out, force) != 0)
+    return 2;
 
   char err[ERR_LEN];
   cJSON *rep = NULL;
@@ -132,13 +122,13 @@ int sk_report_main(int argc, char **argv) {
     return 1;
   }
   int rc = 0;
-  if (!out || strcmp(out, "-") == 0) {
+  if (to_stdout) {
     if (puts(text) == EOF || fflush(stdout) != 0) {
       fprintf(stderr, "skadi report: standard output: %s\n", strerror(errno));
       rc = 1;
     }
-  } else if (write_file(out, text) != 0) {
-    rc = 1;
+  } else {
+    rc = write_file(out, text, force);
   }
   cJSON_free(text);
   return rc;

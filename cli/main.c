@@ -1,13 +1,16 @@
 /*
  * main.c -- the `skadi` command: dispatches to its subcommands.
+ *
+ * `skadi help CMD [SUB]` is `skadi CMD [SUB] --help`: each command owns its help text, and
+ * one table below names the commands both ways reach, so they cannot disagree.
  */
 #include <stdio.h>
 #include <string.h>
 
+#include "cli.h"
 #include "skadi/ims_store.h"
 #include "skadi/mix.h"
 #include "skadi/report.h"
-#include "cli.h"
 #include "skadi/scenario.h"
 
 #ifndef SKADI_VERSION
@@ -29,6 +32,7 @@ static void usage(FILE *f) {
         "                      (skadi mix --help)\n"
         "  report RUN.h5       the judges' report of a recording as JSON (skadi report --help)\n"
         "  keys [--markdown]   list every scenario key: default, range, unit, meaning\n"
+        "  help [CMD [SUB]]    this help, or the help of a command (skadi help ims train)\n"
         "\n"
         "options:\n"
         "  -h, --help          this help\n"
@@ -38,13 +42,83 @@ static void usage(FILE *f) {
         f);
 }
 
+static int keys_main(int argc, char **argv) {
+  if (argc > 1 && (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0)) {
+    puts("usage: skadi keys [--markdown]\n\nLists every scenario key with its default, "
+         "range, unit and meaning\n(--markdown: as the table in docs/SCENARIOS.md).");
+    return 0;
+  }
+  if (argc > 1 && strcmp(argv[1], "--markdown") == 0) {
+    sk_scenario_print_keys_markdown(stdout);
+    return 0;
+  }
+  if (argc > 1) {
+    fprintf(stderr, "skadi keys: unknown option '%s' (see skadi keys --help)\n", argv[1]);
+    return 2;
+  }
+  sk_scenario_print_keys(stdout);
+  return 0;
+}
+
+/* The commands: each takes argv with argv[0] its own name (cli.h). */
+typedef struct {
+  const char *name;
+  int (*main)(int argc, char **argv);
+  int has_subcommands; /* `skadi help CMD SUB` is allowed */
+} command;
+
+static const command commands[] = {
+    {"run", sk_run_main, 0},       {"ims", sk_ims_main, 1}, {"mix", sk_mix_main, 0},
+    {"report", sk_report_main, 0}, {"keys", keys_main, 0},
+};
+#define N_COMMANDS (sizeof commands / sizeof commands[0])
+
+static const command *find_command(const char *name) {
+  for (size_t i = 0; i < N_COMMANDS; i++)
+    if (strcmp(commands[i].name, name) == 0)
+      return &commands[i];
+  return NULL;
+}
+
+static int is_help(const char *a) {
+  return strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0 || strcmp(a, "help") == 0;
+}
+
+/* `skadi help [CMD [SUB]]`: argv[0] is "help". */
+static int help_main(int argc, char **argv) {
+  if (argc < 2 || is_help(argv[1])) {
+    usage(stdout);
+    return 0;
+  }
+  const command *cmd = find_command(argv[1]);
+  if (cmd == NULL) {
+    fprintf(stderr, "skadi help: no command '%s'; the commands are", argv[1]);
+    for (size_t i = 0; i < N_COMMANDS; i++)
+      fprintf(stderr, "%s %s", i ? "," : "", commands[i].name);
+    fputs(" (see skadi --help)\n", stderr);
+    return 2;
+  }
+  if (argc > (cmd->has_subcommands ? 3 : 2)) {
+    fprintf(stderr, "skadi help: '%s' after '%s': %s\n", argv[argc - 1], argv[1],
+            cmd->has_subcommands ? "one subcommand at most (skadi help ims train)"
+                                 : "this command has no subcommands");
+    return 2;
+  }
+  /* CMD [SUB] --help */
+  char help[] = "--help";
+  char *av[] = {argv[1], argc > 2 ? argv[2] : help, argc > 2 ? help : NULL, NULL};
+  return cmd->main(argc, av);
+}
+
 int main(int argc, char **argv) {
   if (argc < 2) {
     usage(stderr);
     return 2;
   }
   const char *cmd = argv[1];
-  if (strcmp(cmd, "-h") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "help") == 0) {
+  if (strcmp(cmd, "help") == 0)
+    return help_main(argc - 1, argv + 1);
+  if (is_help(cmd)) {
     usage(stdout);
     return 0;
   }
@@ -52,31 +126,9 @@ int main(int argc, char **argv) {
     printf("skadi %s\n", SKADI_VERSION);
     return 0;
   }
-  if (strcmp(cmd, "run") == 0)
-    return sk_run_main(argc - 1, argv + 1);
-  if (strcmp(cmd, "ims") == 0)
-    return sk_ims_main(argc - 1, argv + 1);
-  if (strcmp(cmd, "mix") == 0)
-    return sk_mix_main(argc - 1, argv + 1);
-  if (strcmp(cmd, "report") == 0)
-    return sk_report_main(argc - 1, argv + 1);
-  if (strcmp(cmd, "keys") == 0) {
-    if (argc > 2 && (strcmp(argv[2], "-h") == 0 || strcmp(argv[2], "--help") == 0)) {
-      puts("usage: skadi keys [--markdown]\n\nLists every scenario key with its default, "
-           "range, unit and meaning\n(--markdown: as the table in docs/SCENARIOS.md).");
-      return 0;
-    }
-    if (argc > 2 && strcmp(argv[2], "--markdown") == 0) {
-      sk_scenario_print_keys_markdown(stdout);
-      return 0;
-    }
-    if (argc > 2) {
-      fprintf(stderr, "skadi keys: unknown option '%s' (see skadi keys --help)\n", argv[2]);
-      return 2;
-    }
-    sk_scenario_print_keys(stdout);
-    return 0;
-  }
+  const command *c = find_command(cmd);
+  if (c != NULL)
+    return c->main(argc - 1, argv + 1);
   fprintf(stderr, "skadi: unknown command '%s' (see skadi --help)\n", cmd);
   return 2;
 }

@@ -7,8 +7,10 @@ window of simulated time (default 120 s, the slow-loop period).
 OPTIMIZED is a `skadi run --mode closed_loop` recording; COUNTERFACTUAL a plain run
 (`--mode off`) of the same scenario and seed, which is exactly the counterfactual twin the
 closed-loop run measured itself against.  Each window's Wh/prompt is the facility energy
-of the room samples ending in it over the prompts they completed.  Prints one line per
-window (start s, end s, saving %) and a summary (first two windows, min, mean, max).
+of the room samples ending in it over the prompts they completed.  Prints a header line
+naming the columns with their units (start_s, end_s: the window in s of simulated time;
+saving %: of the counterfactual's Wh/prompt), one line per window, and a summary (first
+two windows, min, mean, max).
 Exit status: 0 done, 2 bad input (a missing file, not a recording, different sample
 grids).
 """
@@ -67,6 +69,7 @@ def main():
             continue
         wo, wc = e_o[k] / p_o[k], e_c[k] / p_c[k]
         rows.append((start, end, 100.0 * (wc - wo) / wc))
+    print(f"{'start_s':>9} {'end_s':>9} {'saving':>7} %")
     for start, end, s in rows:
         print(f"{start:9.0f} {end:9.0f} {s:7.2f} %")
     if rows:

@@ -726,21 +726,6 @@ static char *resolve(const char *mapping_path, const char *file) {
   return p;
 }
 
-static void json_syntax_error(const char *text, size_t len, const char *origin, char *err,
-                              size_t errlen) {
-  int line, col;
-  size_t pos = sk__json_error_pos(text, len, cJSON_GetErrorPtr(), &line, &col);
-  size_t a = pos, b = pos; /* cJSON points just past the offending token: show both sides */
-  while (a > 0 && pos - a < 16 && text[a - 1] != '\n')
-    a--;
-  while (a < pos && isspace((unsigned char)text[a]))
-    a++;
-  while (b < len && b - pos < 16 && text[b] != '\n' && text[b] != '\r')
-    b++;
-  sk_errf(err, errlen, "%s:%d:%d: invalid JSON near '%.*s'", origin, line, col, (int)(b - a),
-          text + a);
-}
-
 /* Opens path for reading; the reason (without the path) on failure. */
 static sk_status open_file(const char *path, FILE **f, char *reason, size_t rlen) {
   struct stat stb;
@@ -793,7 +778,7 @@ static sk_status load_mapping(mapping *mp, sk_mix *m, char *err, size_t errlen) 
    * which rejects trailing junk like "{} }" */
   mp->root = cJSON_ParseWithLengthOpts(text, len + 1, NULL, 1);
   if (mp->root == NULL) {
-    json_syntax_error(text, len, origin, err, errlen);
+    sk__json_syntax_error(text, len, cJSON_GetErrorPtr(), origin, err, errlen);
     free(text);
     return SK_EPARSE;
   }

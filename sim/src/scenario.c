@@ -1249,45 +1249,10 @@ static sk_status parse_timeline(sk_scenario *sc, const cJSON *tl, const char *or
   return SK_OK;
 }
 
-/* "<origin>:<line>:<col>: invalid JSON ..." from cJSON's error position. */
-static void json_syntax_error(const char *text, size_t len, const char *at, int trailing,
-                              const char *origin, char *err, size_t errlen) {
-  int line, col;
-  size_t pos = sk__json_error_pos(text, len, at, &line, &col);
-  size_t rest = pos;
-  while (rest < len && isspace((unsigned char)text[rest]))
-    rest++;
-  int only_blank = 1;
-  for (size_t i = 0; i < len && only_blank; i++)
-    only_blank = isspace((unsigned char)text[i]) != 0;
-  if (only_blank) {
-    sk_errf(err, errlen, "%s: invalid JSON: the file is empty", origin);
-  } else if (trailing) {
-    sk_errf(err, errlen, "%s:%d:%d: invalid JSON: text after the end of the top-level object",
-           origin, line, col);
-  } else if (rest >= len || pos + 1 >= len) { /* cJSON points at the last byte when it ran out */
-    sk_errf(err, errlen, "%s:%d:%d: invalid JSON: unexpected end of input (truncated?)", origin,
-           line, col);
-  } else {
-    /* Up to 16 characters either side on the same line: cJSON often stops just past
-     * the culprit ("x",, stops at the end of the line). */
-    size_t a = pos, b = pos;
-    while (a > 0 && pos - a < 16 && text[a - 1] != '\n')
-      a--;
-    while (b < len && b - pos < 16 && text[b] != '\n' && text[b] != '\r')
-      b++;
-    while (a < b && isspace((unsigned char)text[a]))
-      a++;
-    sk_errf(err, errlen, "%s:%d:%d: invalid JSON near '%.*s'", origin, line, col, (int)(b - a),
-           text + a);
-  }
-}
-
 sk_status sk_scenario_parse(sk_scenario *sc, const char *text, size_t len, const char *origin,
                             const char *base_dir, char *err, size_t errlen) {
   assert(sc != NULL && text != NULL && origin != NULL);
   const char *end = NULL;
-  int trailing = 0;
   cJSON *root = cJSON_ParseWithLengthOpts(text, len, &end, 0);
   if (root != NULL) {
     /* Only blanks may follow the value (ParseWithLengthOpts cannot require a NUL when
@@ -1297,11 +1262,10 @@ sk_status sk_scenario_parse(sk_scenario *sc, const char *text, size_t len, const
     if (end < text + len && *end != '\0') {
       cJSON_Delete(root);
       root = NULL;
-      trailing = 1;
     }
   }
   if (root == NULL) {
-    json_syntax_error(text, len, end, trailing, origin, err, errlen);
+    sk__json_syntax_error(text, len, end, origin, err, errlen);
     return SK_EPARSE;
   }
   if (!cJSON_IsObject(root)) {

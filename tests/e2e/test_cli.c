@@ -51,6 +51,54 @@ START_TEST(help_texts) {
 }
 END_TEST
 
+/* `skadi help CMD [SUB]` prints what `skadi CMD [SUB] --help` prints; `skadi help` alone the
+ * top-level help; an unknown command exits 2 naming it. */
+START_TEST(help_command) {
+  tu_result r, want;
+  tu_run(&want, (char *const[]){(char *)bin, "--help", NULL});
+  tu_run(&r, (char *const[]){(char *)bin, "help", NULL});
+  ck_assert_int_eq(r.status, 0);
+  ck_assert_str_eq(r.out, want.out);
+  ASSERT_HAS(r.out, "help [CMD [SUB]]");
+  struct {
+    char *words[3];
+    const char *has;
+  } cases[] = {
+      {{"run"}, "--speed"},
+      {{"ims"}, "usage: skadi ims <command>"},
+      {{"ims", "train"}, "--clusters"},
+      {{"ims", "score"}, "usage: skadi ims score"},
+      {{"mix"}, "usage: skadi mix"},
+      {{"report"}, "usage: skadi report"},
+      {{"keys"}, "usage: skadi keys"},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    char *direct[6] = {(char *)bin}, *via_help[6] = {(char *)bin, "help"};
+    int n = 1;
+    for (int j = 0; j < 3 && cases[i].words[j]; j++, n++) {
+      direct[n] = cases[i].words[j];
+      via_help[n + 1] = cases[i].words[j];
+    }
+    direct[n] = "--help";
+    tu_run(&want, direct);
+    tu_run(&r, via_help);
+    ck_assert_msg(r.status == 0, "help %s: exit %d: %s", cases[i].words[0], r.status, r.err);
+    ASSERT_HAS(r.out, cases[i].has);
+    ck_assert_str_eq(r.out, want.out);
+  }
+  tu_run(&r, (char *const[]){(char *)bin, "help", "nosuch", NULL});
+  ck_assert_int_eq(r.status, 2);
+  ck_assert_str_eq(r.out, "");
+  ASSERT_HAS(r.err, "skadi help: no command 'nosuch'; the commands are run, ims, mix");
+  tu_run(&r, (char *const[]){(char *)bin, "help", "ims", "nosuch", NULL});
+  ck_assert_int_eq(r.status, 2);
+  ASSERT_HAS(r.err, "nosuch");
+  tu_run(&r, (char *const[]){(char *)bin, "help", "run", "extra", NULL});
+  ck_assert_int_eq(r.status, 2);
+  ASSERT_HAS(r.err, "no subcommands");
+}
+END_TEST
+
 /* Every bad input exits 2 with a message that names the file or flag and the field. */
 START_TEST(bad_inputs_exit_2) {
   struct {
@@ -273,6 +321,9 @@ START_TEST(closed_loop_run) {
   tu_run(&r, (char *const[]){"/usr/bin/python3", ws, tu_tmp("cl.h5"), tu_tmp("off.h5"),
                              "--to", "600", NULL});
   ck_assert_msg(r.status == 0, "%s", r.err);
+  /* a header naming the columns and their units, then a line per window */
+  const char *head = "  start_s     end_s  saving %\n        0       120    0.00 %\n";
+  ck_assert_msg(strncmp(r.out, head, strlen(head)) == 0, "%s", r.out);
   ck_assert_ptr_nonnull(strstr(r.out, "windows 5: first two 0.00, 0.00 %, min 0.00 %"));
   tu_run(&r, (char *const[]){"/usr/bin/python3", ws, tu_tmp("cl.h5"), tu_tmp("off.h5"),
                              "--from", "720", NULL});
@@ -339,6 +390,7 @@ static Suite *suite(void) {
   tcase_add_checked_fixture(tc, setup, tu_scratch_teardown);
   tcase_set_timeout(tc, 300);
   tcase_add_test(tc, help_texts);
+  tcase_add_test(tc, help_command);
   tcase_add_test(tc, bad_inputs_exit_2);
   tcase_add_test(tc, json_summary_and_recording);
   tcase_add_test(tc, recordings_deterministic);

@@ -267,11 +267,11 @@ START_TEST(exit_codes_and_messages) {
        2,
        "nodir",
        "does not exist"},
-      /* the output path is a directory: the write fails */
-      {{"score", "--model", tu_tmp("m.h5"), "--data", tu_tmp("t.csv"), "--out", tu_dir},
-       1,
+      /* the output path is a directory: refused before any work, --force or not */
+      {{"score", "--model", tu_tmp("m.h5"), "--data", tu_tmp("t.csv"), "--out", tu_dir, "--force"},
+       2,
        tu_dir,
-       "cannot create"},
+       "exists and is a directory, not a regular file; not replacing it (even with --force)"},
       {{"list", tu_tmp("nodir")}, 2, "nodir", "No such file"},
   };
   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
@@ -296,6 +296,68 @@ START_TEST(exit_codes_and_messages) {
 }
 END_TEST
 
+/* --out never clobbers: an existing model or score file is refused and left as it was
+ * unless --force, which replaces it; a FIFO (standing in for /dev/null) is refused even
+ * with --force; no temporary file is left behind. */
+START_TEST(outputs_never_clobber) {
+  write_csv(tu_tmp("t.csv"), 400);
+  tu_result r;
+  char want[700];
+  tu_run(&r, (char *const[]){(char *)bin, "ims", "train", "--data", tu_tmp("t.csv"), "--features",
+                             "a,b,c", "--clusters", "2", "--out", tu_tmp("m.h5"), NULL});
+  ck_assert_msg(r.status == 0, "%s", r.err);
+
+  const char *subs[] = {"train", "score"};
+  for (int k = 0; k < 2; k++) {
+    const char *out = tu_tmp(k ? "s.csv" : "model.h5");
+    char *train[] = {(char *)bin,  "ims",   "train",      "--data", tu_tmp("t.csv"),
+                     "--features", "a,b,c", "--clusters", "2",      "--out",
+                     (char *)out,  NULL,    NULL};
+    char *score[] = {(char *)bin, "ims",           "score", "--model",   tu_tmp("m.h5"),
+                     "--data",    tu_tmp("t.csv"), "--out", (char *)out, NULL,
+                     NULL};
+    char **argv = k ? score : train;
+    int n_args = k ? 9 : 11; /* where --force goes */
+    tu_write_file(out, "old\n");
+    tu_run(&r, argv);
+    ck_assert_msg(r.status == 2, "%s: exit %d", subs[k], r.status);
+    snprintf(want, sizeof want, "skadi ims %s: %s: exists; pass --force to replace it\n", subs[k],
+             out);
+    ck_assert_str_eq(r.err, want);
+    char text[64];
+    tu_slurp(out, text, sizeof text);
+    ck_assert_str_eq(text, "old\n");
+
+    argv[n_args] = "--force";
+    tu_run(&r, argv);
+    ck_assert_msg(r.status == 0, "%s --force: %s", subs[k], r.err);
+    tu_slurp(out, text, sizeof text);
+    if (k)
+      ck_assert_int_eq(strncmp(text, "ts,rack_id,deviation,", 21), 0);
+    else
+      ck_assert_int_eq(memcmp(text, "\x89HDF", 4), 0);
+
+    ck_assert_int_eq(mkfifo(tu_tmp("fifo"), 0600), 0);
+    argv[n_args - 1] = tu_tmp("fifo");
+    for (int force = 0; force < 2; force++) {
+      argv[n_args] = force ? "--force" : NULL;
+      tu_run(&r, argv);
+      ck_assert_msg(r.status == 2, "%s to a FIFO, force %d: exit %d", subs[k], force, r.status);
+      snprintf(want, sizeof want,
+               "skadi ims %s: %s: exists and is a FIFO, not a regular file; not replacing it%s\n",
+               subs[k], tu_tmp("fifo"), force ? " (even with --force)" : "");
+      ck_assert_str_eq(r.err, want);
+    }
+    struct stat sb;
+    ck_assert_int_eq(lstat(tu_tmp("fifo"), &sb), 0);
+    ck_assert(S_ISFIFO(sb.st_mode));
+    ck_assert_int_eq(unlink(tu_tmp("fifo")), 0);
+  }
+  tu_run(&r, (char *const[]){"sh", "-c", "ls -a \"$0\" | grep -c '[.]tmp'", tu_dir, NULL});
+  ck_assert_msg(strcmp(r.out, "0\n") == 0, "temporary files left: %s", r.out);
+}
+END_TEST
+
 static Suite *suite(void) {
   Suite *s = suite_create("ims_cli");
   TCase *tc = tcase_create("e2e");
@@ -306,6 +368,7 @@ static Suite *suite(void) {
   tcase_add_test(tc, csv_train_score);
   tcase_add_test(tc, train_twice_identical);
   tcase_add_test(tc, exit_codes_and_messages);
+  tcase_add_test(tc, outputs_never_clobber);
   suite_add_tcase(s, tc);
   return s;
 }

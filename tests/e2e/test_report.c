@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -312,6 +313,14 @@ START_TEST(plain_run_has_no_savings) {
 }
 END_TEST
 
+/* No temporary output file ("<out>.tmp-XXXXXX") left in the scratch directory. */
+static void assert_no_tmp_files(void) {
+  result r;
+  run(&r, (char *const[]){"sh", "-c", "ls -a \"$0\" | grep -c '[.]tmp-'", tmpdir, NULL});
+  ck_assert_msg(strcmp(r.out, "0\n") == 0, "temporary files left: %s", r.out);
+  result_free(&r);
+}
+
 /* --out writes the same report as standard output; --compact is one line of it. */
 START_TEST(out_file_and_compact) {
   result a, b, c;
@@ -331,10 +340,58 @@ START_TEST(out_file_and_compact) {
   cJSON_Delete(ja);
   cJSON_Delete(jc);
   free(file);
-  ck_assert_int_ne(access(tmp("report.json.tmp"), F_OK), 0);
+  assert_no_tmp_files();
   result_free(&a);
   result_free(&b);
   result_free(&c);
+}
+END_TEST
+
+/* --out never clobbers: an existing file is refused and left as it was unless --force,
+ * which replaces it; a FIFO (standing in for /dev/null) is refused even with --force. */
+START_TEST(out_never_clobbers) {
+  result r, want;
+  char msg[700];
+  const char *out = tmp("kept.json");
+  FILE *f = fopen(out, "w");
+  ck_assert_ptr_nonnull(f);
+  fputs("old\n", f);
+  fclose(f);
+  run(&r, (char *const[]){(char *)bin, "report", plain_h5, "--out", (char *)out, NULL});
+  ck_assert_int_eq(r.status, 2);
+  snprintf(msg, sizeof msg, "skadi report: %s: exists; pass --force to replace it\n", out);
+  ck_assert_str_eq(r.err, msg);
+  result_free(&r);
+  char *text = slurp(out);
+  ck_assert_str_eq(text, "old\n");
+  free(text);
+
+  run(&want, (char *const[]){(char *)bin, "report", plain_h5, NULL});
+  run(&r, (char *const[]){(char *)bin, "report", plain_h5, "--out", (char *)out, "--force", NULL});
+  ck_assert_msg(r.status == 0, "%s", r.err);
+  text = slurp(out);
+  ck_assert_str_eq(text, want.out);
+  free(text);
+  result_free(&r);
+  result_free(&want);
+
+  const char *fifo = tmp("fifo");
+  ck_assert_int_eq(mkfifo(fifo, 0600), 0);
+  for (int force = 0; force < 2; force++) {
+    run(&r, (char *const[]){(char *)bin, "report", plain_h5, "--out", (char *)fifo,
+                            force ? "--force" : NULL, NULL});
+    ck_assert_int_eq(r.status, 2);
+    snprintf(msg, sizeof msg,
+             "skadi report: %s: exists and is a FIFO, not a regular file; not replacing it%s\n",
+             fifo, force ? " (even with --force)" : "");
+    ck_assert_str_eq(r.err, msg);
+    result_free(&r);
+  }
+  struct stat sb;
+  ck_assert_int_eq(lstat(fifo, &sb), 0);
+  ck_assert(S_ISFIFO(sb.st_mode));
+  ck_assert_int_eq(unlink(fifo), 0);
+  assert_no_tmp_files();
 }
 END_TEST
 
@@ -403,6 +460,7 @@ static Suite *suite(void) {
   tcase_add_test(tc, closed_loop_report);
   tcase_add_test(tc, plain_run_has_no_savings);
   tcase_add_test(tc, out_file_and_compact);
+  tcase_add_test(tc, out_never_clobbers);
   tcase_add_test(tc, exit_codes_and_messages);
   suite_add_tcase(s, tc);
   return s;

@@ -486,9 +486,19 @@ typedef struct {
 
 static const bad_case bad_cases[] = {
     {"missing mapping", NULL, NULL, SK_ENOTFOUND, "nothing.json: ", "cannot open: No such file"},
+    /* syntax errors: worded as the scenario loader's (jsonutil.c), at the offending token */
     {"JSON syntax", "{\"grid\": {\"step_s\": 60},\n \"sources\": [}", NULL, SK_EPARSE,
-     "mix.json:2:14: ", "invalid JSON near '\"sources\": [}'"},
-    {"trailing junk", MAP(SRC_R) " }", NULL, SK_EPARSE, "mix.json:1:", "invalid JSON"},
+     "mix.json:2:14: ",
+     "invalid JSON: expected a value (a string, number, object, array, true, "
+     "false or null), got '}'"},
+    {"trailing junk", MAP(SRC_R) " }", NULL, SK_EPARSE,
+     "mix.json:1:", "invalid JSON: text after the end of the top-level value"},
+    {"trailing comma in an object", "{\"grid\": {\"step_s\": 60,},\n \"sources\": []}", NULL,
+     SK_EPARSE, "mix.json:1:23: ", "invalid JSON: trailing comma before '}'"},
+    {"trailing comma in an array", "{" GRID ",\n  \"sources\": [" SRC_R ",\n  ]}", NULL, SK_EPARSE,
+     "mix.json:2:151: ", "invalid JSON: trailing comma before ']'"},
+    {"missing colon", "{\"grid\" {\"step_s\": 60}}", NULL, SK_EPARSE,
+     "mix.json:1:9: ", "invalid JSON: expected ':' after the key \"grid\", got '{'"},
     {"not an object", "[1]", NULL, SK_EPARSE, "mix.json: ", "top level, got an array"},
     {"unknown top key", "{" GRID ", \"sources\": [" SRC_R "], \"fill\": \"ffill\"}", NULL,
      SK_EPARSE, "mix.json: fill: ", "unknown key"},
@@ -621,6 +631,15 @@ static const bad_case bad_cases[] = {
      "mix.json: grid: ", "no CSV rows to derive grid.start and grid.end from"},
 };
 
+/* No temporary file ("<out>.tmp-XXXXXX") left in the scratch directory. */
+static void assert_no_tmp(const char *what) {
+  DIR *d = opendir(tu_dir);
+  ck_assert_ptr_nonnull(d);
+  for (struct dirent *e; (e = readdir(d)) != NULL;)
+    ck_assert_msg(strstr(e->d_name, ".tmp-") == NULL, "%s: left %s", what, e->d_name);
+  closedir(d);
+}
+
 START_TEST(test_bad) {
   const bad_case *c = &bad_cases[_i];
   put("racks.csv", c->racks ? c->racks : RACKS);
@@ -639,10 +658,11 @@ START_TEST(test_bad) {
                 c->what, err, want);
   ck_assert_msg(strstr(err, c->reason) != NULL, "%s: \"%s\" lacks \"%s\"", c->what, err, c->reason);
 
-  /* The command: exit 2, and an existing --out is left as it was with no temporary file. */
+  /* The command: exit 2, and an existing --out is left as it was with no temporary file,
+   * even with --force (the mapping fails before anything is written). */
   put("out.csv", "old\n");
-  char *argv[] = {"mix", "--config", (char *)mapping, "--out", tu_tmp("out.csv"), NULL};
-  ck_assert_int_eq(sk_mix_main(5, argv), 2);
+  char *argv[] = {"mix", "--config", (char *)mapping, "--out", tu_tmp("out.csv"), "--force", NULL};
+  ck_assert_int_eq(sk_mix_main(6, argv), 2);
   char *old = tu_read_file(tu_tmp("out.csv"));
   ck_assert_str_eq(old, "old\n");
   free(old);
@@ -650,11 +670,7 @@ START_TEST(test_bad) {
   char *argv2[] = {"mix", "--config", (char *)mapping, "--out", tu_tmp("new.csv"), NULL};
   ck_assert_int_eq(sk_mix_main(5, argv2), 2);
   ck_assert_int_eq(access(tu_tmp("new.csv"), F_OK), -1);
-  DIR *d = opendir(tu_dir); /* and no "<out>.tmp-XXXXXX" left behind */
-  ck_assert_ptr_nonnull(d);
-  for (struct dirent *e; (e = readdir(d)) != NULL;)
-    ck_assert_msg(strstr(e->d_name, ".tmp-") == NULL, "%s: left %s", c->what, e->d_name);
-  closedir(d);
+  assert_no_tmp(c->what);
 }
 END_TEST
 
@@ -688,6 +704,120 @@ START_TEST(test_command) {
 }
 END_TEST
 
+/* --out never clobbers: an existing file is refused and left as it was unless --force;
+ * what is not a regular file (a FIFO standing in for /dev/null, a directory, a symbolic
+ * link) is refused even with --force.  Through the real binary, for its messages. */
+START_TEST(test_no_clobber) {
+  const char *bin, *src;
+  tu_skadi_env(&bin, &src);
+  put("x.csv", "t,v\n60,5\n");
+  put("mix.json", "{\"grid\": {\"step_s\": 60}, \"sources\": [{\"file\": \"x.csv\","
+                  " \"time_column\": \"t\", \"time_format\": \"epoch_s\","
+                  " \"columns\": {\"pump_kw\": \"v\"}}]}");
+  const char *want = COLS "\n1970-01-01T00:01:00Z,,,,,,,5,,,,,,,\n";
+  put("out.csv", "old\n");
+  tu_result r;
+  char msg[700];
+  tu_run(&r, (char *const[]){(char *)bin, "mix", "--config", tu_tmp("mix.json"), "--out",
+                             tu_tmp("out.csv"), NULL});
+  ck_assert_int_eq(r.status, 2);
+  snprintf(msg, sizeof msg, "skadi mix: %s: exists; pass --force to replace it\n",
+           tu_tmp("out.csv"));
+  ck_assert_str_eq(r.err, msg);
+  char *got = tu_read_file(tu_tmp("out.csv"));
+  ck_assert_str_eq(got, "old\n");
+  free(got);
+  assert_no_tmp("refused");
+
+  tu_run(&r, (char *const[]){(char *)bin, "mix", "--config", tu_tmp("mix.json"), "--out",
+                             tu_tmp("out.csv"), "--force", "--quiet", NULL});
+  ck_assert_msg(r.status == 0, "%s", r.err);
+  got = tu_read_file(tu_tmp("out.csv"));
+  ck_assert_str_eq(got, want);
+  free(got);
+  assert_no_tmp("--force");
+
+  /* not regular files: refused with and without --force, and still what they were */
+  ck_assert_int_eq(mkfifo(tu_tmp("fifo"), 0600), 0);
+  ck_assert_int_eq(mkdir(tu_tmp("dir"), 0700), 0);
+  ck_assert_int_eq(symlink("out.csv", tu_tmp("link.csv")), 0);
+  const char *targets[] = {"fifo", "dir", "link.csv"};
+  const char *kinds[] = {"a FIFO", "a directory", "a symbolic link"};
+  for (int k = 0; k < 3; k++)
+    for (int force = 0; force < 2; force++) {
+      tu_run(&r, (char *const[]){(char *)bin, "mix", "--config", tu_tmp("mix.json"), "--out",
+                                 tu_tmp(targets[k]), force ? "--force" : "--quiet", NULL});
+      ck_assert_msg(r.status == 2, "%s force %d: exit %d", targets[k], force, r.status);
+      snprintf(msg, sizeof msg,
+               "skadi mix: %s: exists and is %s, not a regular file; not "
+               "replacing it%s\n",
+               tu_tmp(targets[k]), kinds[k], force ? " (even with --force)" : "");
+      ck_assert_str_eq(r.err, msg);
+    }
+  struct stat sb;
+  ck_assert_int_eq(lstat(tu_tmp("fifo"), &sb), 0);
+  ck_assert(S_ISFIFO(sb.st_mode));
+  ck_assert_int_eq(lstat(tu_tmp("dir"), &sb), 0);
+  ck_assert(S_ISDIR(sb.st_mode));
+  ck_assert_int_eq(lstat(tu_tmp("link.csv"), &sb), 0);
+  ck_assert(S_ISLNK(sb.st_mode));
+  assert_no_tmp("not regular");
+
+  /* stdout is not a file: --out - and no --out never refuse */
+  tu_run(&r, (char *const[]){(char *)bin, "mix", "--config", tu_tmp("mix.json"), "--out", "-",
+                             "--quiet", NULL});
+  ck_assert_int_eq(r.status, 0);
+  ck_assert_str_eq(r.out, want);
+}
+END_TEST
+
+/* The shipped example (scenarios/mix/), by exactly the command docs/MIX.md gives, from a
+ * directory laid out like a fresh clone after the build: ./build/skadi, scenarios/, and
+ * no runs/ yet (the command creates it).  Its output is the one docs/MIX.md prints. */
+START_TEST(test_shipped_example) {
+  const char *bin, *src;
+  tu_skadi_env(&bin, &src);
+  char link[700], cwd[4096];
+  snprintf(link, sizeof link, "%s/scenarios", src);
+  ck_assert_int_eq(symlink(link, tu_tmp("scenarios")), 0);
+  ck_assert_int_eq(symlink(SKADI_BINARY_DIR, tu_tmp("build")), 0);
+  ck_assert_ptr_nonnull(getcwd(cwd, sizeof cwd));
+  ck_assert_int_eq(chdir(tu_dir), 0);
+  char *const cmd[] = {"./build/skadi",  "mix", "--config", "scenarios/mix/example.json", "--out",
+                       "runs/mixed.csv", NULL};
+  tu_result r;
+  tu_run(&r, cmd);
+  ck_assert_msg(r.status == 0, "exit %d: %s", r.status, r.err);
+  ASSERT_HAS(r.err, "9 rows (3 times x (room + 2 racks)) 2023-11-16T18:15:00Z..2023-11-16T18:18:00Z"
+                    " step 60 s -> runs/mixed.csv; 3 sources");
+  static const char want[] = COLS "\n"
+                                  "2023-11-16T18:15:00Z,,,,,42,5.3,,,30.4333333333333,,,,,\n"
+                                  "2023-11-16T18:15:00Z,R-C-03,24.3,,10,,,,,,,,,,\n"
+                                  "2023-11-16T18:15:00Z,R-C-04,23,,8.1,,,,,,,,,,\n"
+                                  "2023-11-16T18:16:00Z,,,,,,,,,1021.38333333333,,,,,\n"
+                                  "2023-11-16T18:16:00Z,R-C-03,,,,,,,,,,,,,\n"
+                                  "2023-11-16T18:16:00Z,R-C-04,23.4,,,,,,,,,,,,\n"
+                                  "2023-11-16T18:17:00Z,,,,,44.5,5.3,,,1268.63333333333,,,,,\n"
+                                  "2023-11-16T18:17:00Z,R-C-03,25,,,,,,,,,,,,\n"
+                                  "2023-11-16T18:17:00Z,R-C-04,,,,,,,,,,,,,\n";
+  char *got = tu_read_file(tu_tmp("runs/mixed.csv"));
+  ck_assert_ptr_nonnull(got);
+  ck_assert_str_eq(got, want);
+  free(got);
+  char *doc = tu_read_file(SRC("docs/MIX.md"));
+  ck_assert_ptr_nonnull(doc);
+  ck_assert_msg(strstr(doc, want) != NULL, "docs/MIX.md does not show the example's output");
+  ck_assert_ptr_nonnull(
+      strstr(doc, "skadi mix --config scenarios/mix/example.json --out runs/mixed.csv"));
+  free(doc);
+  /* the same command again: the output exists now */
+  tu_run(&r, cmd);
+  ck_assert_int_eq(r.status, 2);
+  ck_assert_str_eq(r.err, "skadi mix: runs/mixed.csv: exists; pass --force to replace it\n");
+  ck_assert_int_eq(chdir(cwd), 0);
+}
+END_TEST
+
 static Suite *mix_suite(void) {
   Suite *s = suite_create("mix");
   TCase *tc = tcase_create("mix");
@@ -704,6 +834,8 @@ static Suite *mix_suite(void) {
   tcase_add_test(tc, test_row_cap);
   tcase_add_loop_test(tc, test_bad, 0, (int)(sizeof bad_cases / sizeof bad_cases[0]));
   tcase_add_test(tc, test_command);
+  tcase_add_test(tc, test_no_clobber);
+  tcase_add_test(tc, test_shipped_example);
   suite_add_tcase(s, tc);
   return s;
 }
