@@ -3,7 +3,7 @@ BUILD    ?= build
 JOBS     ?= $(shell nproc 2>/dev/null || echo 2)
 CMAKE_FLAGS ?=
 
-.PHONY: all setup build demo test bench sanitize clean
+.PHONY: all setup build demo test tour bench sanitize clean
 
 all: build
 
@@ -21,12 +21,17 @@ build:
 	fi
 	cmake --build $(BUILD) -j $(JOBS)
 
+# The demo's recording is runs/heat_spike_row_c-seed1-off.h5, then -2, -3, ... on later
+# runs: a demo never replaces an earlier one.
 demo: setup build
-	mkdir -p runs
-	./$(BUILD)/skadi run scenarios/heat_spike_row_c.json --out runs/heat_spike_row_c.h5
+	./$(BUILD)/skadi run scenarios/heat_spike_row_c.json
 
+# Every suite but the README tour (label tour: a few minutes of whole runs; `make tour`).
 test: setup build
-	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
+	cd $(BUILD) && ctest --output-on-failure -j $(JOBS) -LE tour
+
+tour: setup build
+	cd $(BUILD) && ctest --output-on-failure -L tour
 
 bench: setup build
 	./tests/bench/run.sh $(BUILD)
@@ -34,7 +39,7 @@ bench: setup build
 sanitize: setup
 	cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSKADI_SANITIZE=ON -DSKADI_WERROR=ON -DSKADI_BENCH=OFF
 	cmake --build build-asan -j $(JOBS)
-	cd build-asan && ctest --output-on-failure -j $(JOBS)
+	cd build-asan && ctest --output-on-failure -j $(JOBS) -LE tour
 
 clean:
 	rm -rf $(BUILD) build-asan build-ci
