@@ -15,6 +15,7 @@
 #include "h5util.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -182,7 +183,8 @@ hid_t sk__h5_row_type(const sk_schema_table *t, int packed, const unsigned char 
   return ct;
 }
 
-sk_status sk__h5_check_readable(const char *path, const char *noun, char *err, size_t errlen) {
+sk_status sk__h5_check_file(const char *path, const char *noun, const char *not_hdf5, char *err,
+                            size_t errlen) {
   struct stat st;
   if (stat(path, &st) != 0) {
     int e = errno;
@@ -197,5 +199,42 @@ sk_status sk__h5_check_readable(const char *path, const char *noun, char *err, s
     sk_errf(err, errlen, "%s: cannot read: %s", path, strerror(errno));
     return SK_EIO;
   }
+  if (not_hdf5 && H5Fis_hdf5(path) <= 0) {
+    sk_errf(err, errlen, "%s: %s", path, not_hdf5);
+    return SK_EPARSE;
+  }
   return SK_OK;
+}
+
+sk_status sk__h5_check_version(long long version, int max, const char *path, const char *what,
+                               char *err, size_t errlen) {
+  if (version >= 1 && version <= max)
+    return SK_OK;
+  char range[32] = "1";
+  if (max > 1)
+    snprintf(range, sizeof range, "1..%d", max);
+  sk_errf(err, errlen, "%s: format_version %lld: this skadi reads %s of version %s%s", path,
+          version, what, range, version > max ? " (the file is newer)" : "");
+  return SK_EPARSE;
+}
+
+int sk__h5_superblock_flags(const char *path) {
+  static const unsigned char sig[8] = {0x89, 'H', 'D', 'F', '\r', '\n', 0x1a, '\n'};
+  int fd = open(path, O_RDONLY);
+  struct stat st;
+  int flags = -1;
+  if (fd < 0)
+    return -1;
+  if (fstat(fd, &st) == 0)
+    for (off_t off = 0; off + 12 <= st.st_size; off = off ? off * 2 : 512) {
+      unsigned char b[12];
+      if (pread(fd, b, sizeof b, off) != (ssize_t)sizeof b)
+        break;
+      if (memcmp(b, sig, sizeof sig) == 0) {
+        flags = b[8] >= 2 ? b[11] : 0;
+        break;
+      }
+    }
+  close(fd);
+  return flags;
 }

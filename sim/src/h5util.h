@@ -85,7 +85,26 @@ hid_t sk__h5_row_type(const sk_schema_table *t, int packed, const unsigned char 
 /* Checks that path can be opened for reading before HDF5 is handed it, whose own words
  * for these are buried in its stack: SK_ENOTFOUND "<path>: No such file or directory",
  * SK_EPARSE "<path>: is a directory, not <noun>" (a wrong path, not a failing disk),
- * SK_EIO "<path>: cannot read: <reason>"; message in err (errlen bytes, may be NULL/0). */
-sk_status sk__h5_check_readable(const char *path, const char *noun, char *err, size_t errlen);
+ * SK_EIO "<path>: cannot read: <reason>"; with not_hdf5 non-NULL, also SK_EPARSE
+ * "<path>: <not_hdf5>" when the file is not HDF5.  Message in err (errlen bytes, may be
+ * NULL/0). */
+sk_status sk__h5_check_file(const char *path, const char *noun, const char *not_hdf5, char *err,
+                            size_t errlen);
+
+/* SK_OK when a file's root format_version is one this build reads (1..max), else
+ * SK_EPARSE with "<path>: format_version <v>: this skadi reads <what> of version 1..<max>
+ * (the file is newer)" in err. */
+sk_status sk__h5_check_version(long long version, int max, const char *path, const char *what,
+                               char *err, size_t errlen);
+
+/* The file-consistency flags of the superblock of the HDF5 file at path (version 2 and
+ * later superblocks hold them; HDF5 looks for the superblock at 0, 512, 1024, ...): 0 for
+ * a file closed cleanly or an older superblock, -1 when there is no superblock to read.
+ * A file whose writer is still going or died keeps SK__H5_SB_WRITE set, and with
+ * SK__H5_SB_SWMR_WRITE it was written in SWMR mode: only such a file may be opened as a
+ * SWMR reader, since a plain open of it fails and a SWMR open of a damaged file can hang. */
+#define SK__H5_SB_WRITE 0x01
+#define SK__H5_SB_SWMR_WRITE 0x04
+int sk__h5_superblock_flags(const char *path);
 
 #endif

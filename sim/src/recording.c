@@ -31,25 +31,18 @@
 #include "skadi/recording.h"
 
 #include <assert.h>
-#include <fcntl.h>
 #include <hdf5.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "h5util.h"
 
 #define MAX_FIELDS 32    /* fields of the widest schema table, rounded up */
 #define SEARCH_BLOCK 256 /* a search reads the last this many values of ts at once */
 #define ERR_LEN 512
-
-/* Superblock file-consistency flags (HDF5 file format spec, superblock version 2+). */
-#define SB_WRITE_ACCESS 0x01
-#define SB_SWMR_WRITE_ACCESS 0x04
 
 typedef struct {
   int present;  /* the file has the dataset */
@@ -388,44 +381,17 @@ static sk_status read_rows(sk_recording *r, sk_table_id id, uint64_t first, size
 
 /* ---- opening ----------------------------------------------------------------------------- */
 
-/* The superblock's file-consistency flags, or -1 when they cannot be read (HDF5 looks for
- * the superblock at 0, 512, 1024, ...; version 0 and 1 superblocks have no such byte and
- * give 0). */
-static int superblock_flags(const char *path) {
-  static const unsigned char sig[8] = {0x89, 'H', 'D', 'F', '\r', '\n', 0x1a, '\n'};
-  int fd = open(path, O_RDONLY);
-  struct stat st;
-  int flags = -1;
-  if (fd < 0)
-    return -1;
-  if (fstat(fd, &st) == 0)
-    for (off_t off = 0; off + 12 <= st.st_size; off = off ? off * 2 : 512) {
-      unsigned char b[12];
-      if (pread(fd, b, sizeof b, off) != (ssize_t)sizeof b)
-        break;
-      if (memcmp(b, sig, sizeof sig) == 0) {
-        flags = b[8] >= 2 ? b[11] : 0;
-        break;
-      }
-    }
-  close(fd);
-  return flags;
-}
-
 static sk_status open_file(sk_recording *r, char *err, size_t errlen) {
   const char *path = r->path;
-  sk_status st = sk__h5_check_readable(path, "a recording", err, errlen);
+  sk_status st = sk__h5_check_file(path, "a recording", "not a skadi recording (not an HDF5 file)",
+                                   err, errlen);
   if (st != SK_OK)
     return st;
-  if (H5Fis_hdf5(path) <= 0) {
-    sk_errf(err, errlen, "%s: not a skadi recording (not an HDF5 file)", path);
-    return SK_EPARSE;
-  }
-  int flags = superblock_flags(path);
-  r->meta.live = flags > 0 && (flags & SB_SWMR_WRITE_ACCESS);
+  int flags = sk__h5_superblock_flags(path);
+  r->meta.live = flags > 0 && (flags & SK__H5_SB_SWMR_WRITE);
   unsigned mode = r->meta.live ? H5F_ACC_RDONLY | H5F_ACC_SWMR_READ : H5F_ACC_RDONLY;
   if ((r->file = H5Fopen(path, mode, H5P_DEFAULT)) < 0) {
-    if (flags > 0 && (flags & SB_WRITE_ACCESS))
+    if (flags > 0 && (flags & SK__H5_SB_WRITE))
       sk_errf(err, errlen,
               "%s: cannot open: the file is marked open for writing, by a writer that is "
               "still going or one that died (`h5clear -s` clears the mark)",
@@ -442,12 +408,9 @@ static sk_status open_file(sk_recording *r, char *err, size_t errlen) {
     sk_errf(err, errlen, "%s: not a skadi recording (no format_version)", path);
     return SK_EPARSE;
   }
-  if (version < 1 || version > SK_RECORDER_FORMAT_VERSION) {
-    sk_errf(err, errlen, "%s: format_version %lld: this skadi reads recordings of version 1..%d%s",
-            path, (long long)version, SK_RECORDER_FORMAT_VERSION,
-            version > SK_RECORDER_FORMAT_VERSION ? " (the file is newer)" : "");
-    return SK_EPARSE;
-  }
+  if ((st = sk__h5_check_version(version, SK_RECORDER_FORMAT_VERSION, path, "recordings", err,
+                                 errlen)) != SK_OK)
+    return st;
   r->meta.format_version = (int)version;
   if (!has_link(r->file, sk_schema_tables[SK_TABLE_ROOM].path)) {
     sk_errf(err, errlen, "%s: not a skadi recording (no %s)", path,
