@@ -455,6 +455,42 @@ START_TEST(range_read_at_ts) {
 }
 END_TEST
 
+/* ts that grows unevenly (long runs of equal values early, wide gaps late): the search's
+ * interpolation guesses badly, and its bisection must still give every boundary. */
+START_TEST(find_on_uneven_ts) {
+  const char *path = tu_tmp("uneven.h5");
+  enum { N = 5000 };
+  sk_recorder *rec = create(path);
+  static double ts[N];
+  for (size_t i = 0; i < N; i++) {
+    sk_room_sample row;
+    memset(&row, 0, sizeof row);
+    row.ts = ts[i] = floor((double)i * (double)i * (double)i / 1e7);
+    ck_assert_int_eq(sk_recorder_add_room(rec, &row), SK_OK);
+  }
+  sk_recorder_close(rec);
+  sk_recording *r = open_ok(path);
+  for (double x = -1; x <= ts[N - 1] + 1; x = x < 50 ? x + 0.5 : x * 1.37) {
+    uint64_t want = 0, first, n;
+    while (want < N && ts[want] < x)
+      want++;
+    ck_assert_int_eq(sk_recording_find(r, SK_TABLE_ROOM, x, INFINITY, &first, &n), SK_OK);
+    ck_assert_msg(first == want, "x %g: row %llu, want %llu", x, (unsigned long long)first,
+                  (unsigned long long)want);
+    ck_assert_uint_eq(n, N - want);
+    if (want < N) { /* all the rows at one ts */
+      uint64_t end = want;
+      while (end < N && ts[end] == ts[want])
+        end++;
+      ck_assert_int_eq(sk_recording_find_at(r, SK_TABLE_ROOM, ts[want], &first, &n), SK_OK);
+      ck_assert_uint_eq(first, want);
+      ck_assert_uint_eq(n, end - want);
+    }
+  }
+  sk_recording_close(r);
+}
+END_TEST
+
 static void expect_open_fails(const char *path, sk_status want, const char *msg) {
   sk_recording *r = (sk_recording *)(void *)&r; /* must be reset to NULL */
   char err[ERRLEN] = "";
@@ -637,6 +673,7 @@ static Suite *suite(void) {
   tcase_add_test(tc, unfinished_run);
   tcase_add_test(tc, killed_run_is_read_live);
   tcase_add_test(tc, range_read_at_ts);
+  tcase_add_test(tc, find_on_uneven_ts);
   tcase_add_test(tc, not_recordings);
   tcase_add_test(tc, missing_and_mistyped_fields);
   tcase_add_test(tc, row_json);
