@@ -164,6 +164,10 @@ static H5_index_t attr_order(hid_t obj) {
 
 /* ---- groups of attributes -------------------------------------------------------------- */
 
+/* H5Aiterate2 callbacks return 1 when out of memory (a positive value stops the iteration
+ * and comes back from H5Aiterate2, which gives negative values for its own failures). */
+#define CB_NOMEM 1
+
 /* H5Aiterate2 callback for /config: every string attribute is a setting. */
 static herr_t config_cb(hid_t loc, const char *name, const H5A_info_t *info, void *data) {
   (void)info;
@@ -178,7 +182,7 @@ static herr_t config_cb(hid_t loc, const char *name, const H5A_info_t *info, voi
       grow((void **)&r->config_values, &r->cap_config, n, sizeof *r->config_values) != 0) {
     free(k);
     free(v);
-    return -1;
+    return CB_NOMEM;
   }
   r->config_keys[n] = k;
   r->config_values[n] = v;
@@ -209,14 +213,15 @@ static herr_t figure_cb(hid_t loc, const char *name, const H5A_info_t *info, voi
   if (!key || !unit || grow((void **)l->figs, l->cap, *l->n, sizeof **l->figs) != 0) {
     free(key);
     free(unit);
-    return -1;
+    return CB_NOMEM;
   }
   (*l->figs)[(*l->n)++] = (sk_recorder_figure){key, v, unit};
   return 0;
 }
 
 /* Runs cb over the attributes of group path when the file has it; *has says whether it
- * does.  Returns -1 when cb ran out of memory. */
+ * does.  Returns -1 when cb ran out of memory; a group HDF5 cannot list gives what was
+ * read of it. */
 static int read_group(sk_recording *r, const char *path, int *has, H5A_operator2_t cb, void *data) {
   *has = has_link(r->file, path);
   hid_t g = *has ? H5Gopen2(r->file, path, H5P_DEFAULT) : H5I_INVALID_HID;
@@ -224,7 +229,7 @@ static int read_group(sk_recording *r, const char *path, int *has, H5A_operator2
     return 0;
   herr_t rc = H5Aiterate2(g, attr_order(g), H5_ITER_INC, NULL, cb, data);
   sk__h5_close(&g);
-  return rc < 0 ? -1 : 0;
+  return rc == CB_NOMEM ? -1 : 0;
 }
 
 /* ---- tables ------------------------------------------------------------------------------ */
