@@ -1,6 +1,6 @@
 /*
- * h5util.h -- HDF5 plumbing shared by the recorder (recorder.c) and the IMS model and
- * data files (ims_store.c).  Private to sim/.
+ * h5util.h -- HDF5 plumbing shared by the recorder (recorder.c), the recording reader
+ * (recording.c) and the IMS model files (ims_model_file.c).  Private to sim/.
  *
  * Conventions: functions returning hid_t give H5I_INVALID_HID (< 0) on failure and the
  * caller closes what they return; herr_t ones give < 0 on failure.  None of them reports
@@ -11,6 +11,9 @@
 
 #include <hdf5.h>
 #include <stddef.h>
+
+#include "skadi/schema.h"
+#include "skadi/status.h"
 
 /* HDF5 prints its error stack by default; we report errors ourselves, so every public
  * entry point that calls HDF5 silences it with begin and restores the caller's handler
@@ -66,5 +69,42 @@ herr_t sk__h5_attr_meta(hid_t obj, const char *name, const char *units, const ch
 /* Reads the open string attribute attr, variable or fixed length, into buf[len] (cut to
  * fit; "" on failure).  Returns 0, or -1 when it cannot be read. */
 int sk__h5_attr_read_str(hid_t attr, char *buf, size_t len);
+
+/* The same, whole, in a new NUL-terminated string the caller frees; NULL when it cannot
+ * be read or memory runs out. */
+char *sk__h5_attr_dup_str(hid_t attr);
+
+/* Compound type of the rows of t.  packed = 0: the memory type, the row struct itself
+ * (its size and offsets, native numbers).  packed = 1: the file type, fields back to back
+ * and little-endian, so no padding byte reaches a file.  keep (NULL = every field) leaves
+ * out the fields with keep[i] == 0: a reader's memory type for a file that lacks some.
+ * Text is fixed-length and NUL-padded in both, so a value that fills the whole array
+ * keeps its last byte. */
+hid_t sk__h5_row_type(const sk_schema_table *t, int packed, const unsigned char *keep);
+
+/* Checks that path can be opened for reading before HDF5 is handed it, whose own words
+ * for these are buried in its stack: SK_ENOTFOUND "<path>: No such file or directory",
+ * SK_EPARSE "<path>: is a directory, not <noun>" (a wrong path, not a failing disk),
+ * SK_EIO "<path>: cannot read: <reason>"; with not_hdf5 non-NULL, also SK_EPARSE
+ * "<path>: <not_hdf5>" when the file is not HDF5.  Message in err (errlen bytes, may be
+ * NULL/0). */
+sk_status sk__h5_check_file(const char *path, const char *noun, const char *not_hdf5, char *err,
+                            size_t errlen);
+
+/* SK_OK when a file's root format_version is one this build reads (1..max), else
+ * SK_EPARSE with "<path>: format_version <v>: this skadi reads <what> of version 1..<max>
+ * (the file is newer)" in err. */
+sk_status sk__h5_check_version(long long version, int max, const char *path, const char *what,
+                               char *err, size_t errlen);
+
+/* The file-consistency flags of the superblock of the HDF5 file at path (version 2 and
+ * later superblocks hold them; HDF5 looks for the superblock at 0, 512, 1024, ...): 0 for
+ * a file closed cleanly or an older superblock, -1 when there is no superblock to read.
+ * A file whose writer is still going or died keeps SK__H5_SB_WRITE set, and with
+ * SK__H5_SB_SWMR_WRITE it was written in SWMR mode: only such a file may be opened as a
+ * SWMR reader, since a plain open of it fails and a SWMR open of a damaged file can hang. */
+#define SK__H5_SB_WRITE 0x01
+#define SK__H5_SB_SWMR_WRITE 0x04
+int sk__h5_superblock_flags(const char *path);
 
 #endif

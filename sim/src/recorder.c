@@ -33,8 +33,9 @@
  *     same rows give files equal under `h5diff --exclude-path /run_info`, however often
  *     each flushed.
  *   - Table rows are stored packed and little-endian (no struct padding, no garbage
- *     bytes); the memory types follow telemetry.h through offsetof, and the static
- *     asserts below trip when a row struct changes size.
+ *     bytes).  Datasets, compound types and per-field attributes all come from the
+ *     public schema (schema.h), whose tables follow telemetry.h through offsetof; only
+ *     the storage policy (chunk sizes, compression) is the recorder's own.
  *   - Memory is O(chunk) per table, whatever the run length.
  *   - A failed write makes the recorder sticky-failed: no further writes, so the file
  *     stays as the last good flush left it.
@@ -68,203 +69,29 @@
  * level 6 19.4 MB in 0.52 s. */
 #define DEFLATE_LEVEL 1
 
-/* ---- field tables ---------------------------------------------------------------- */
-
-/* Checklist: a field added to a row struct in telemetry.h goes into its table here (and
- * into docs/HDF5.md); these asserts catch a struct that changed size. */
-_Static_assert(sizeof(sk_rack_sample) == 88, "update rack_fields[] in recorder.c");
-_Static_assert(sizeof(sk_crah_sample) == 72, "update crah_fields[] in recorder.c");
-_Static_assert(sizeof(sk_room_sample) == 184, "update room_fields[] in recorder.c");
-_Static_assert(sizeof(sk_event_record) == 272, "update event_fields[] in recorder.c");
-
-typedef enum { KIND_F64, KIND_I32, KIND_STR, KIND_I64 } field_kind;
-
-typedef struct {
-  const char *name;
-  size_t offset; /* in the C struct */
-  size_t size;   /* bytes */
-  field_kind kind;
-  const char *units;
-  const char *description;
-} field;
-
-#define FIELD(type, member, kind, units, desc)                                                     \
-  { #member, offsetof(type, member), sizeof(((type *)0)->member), kind, units, desc }
-
-/* Row of the static /racks table. */
-typedef struct {
-  char rack_id[SK_RACK_ID_LEN];
-  int32_t row;
-  int32_t pos;
-} rack_row;
-
-static const field rack_table_fields[] = {
-    FIELD(rack_row, rack_id, KIND_STR, "", "rack id, e.g. R-C-07"),
-    FIELD(rack_row, row, KIND_I32, "1", "row index, 0 = row A"),
-    FIELD(rack_row, pos, KIND_I32, "1", "position in the row, 0 = first"),
-};
-
-static const field rack_fields[] = {
-    FIELD(sk_rack_sample, ts, KIND_F64, "s", "sim time at the end of the sample period"),
-    FIELD(sk_rack_sample, rack_id, KIND_STR, "", "rack id, e.g. R-C-07"),
-    FIELD(sk_rack_sample, inlet_c, KIND_F64, "degC", "rack inlet air temperature at ts"),
-    FIELD(sk_rack_sample, outlet_c, KIND_F64, "degC", "rack exhaust air temperature at ts"),
-    FIELD(sk_rack_sample, pdu_kw, KIND_F64, "kW", "mean rack power at the PDU over the period"),
-    FIELD(sk_rack_sample, gpu_energy_j, KIND_F64, "J", "GPU energy of the rack over the period"),
-    FIELD(sk_rack_sample, tokens_ps, KIND_F64, "tokens/s",
-          "output tokens per second over the period"),
-    FIELD(sk_rack_sample, latency_p95_ms, KIND_F64, "ms",
-          "p95 time to first token of requests of this rack that got their first token in "
-          "the period; NaN when none did"),
-    FIELD(sk_rack_sample, fan_rpm_pct, KIND_F64, "%", "speed of the row's CRAH fan"),
-    FIELD(sk_rack_sample, pump_rpm_pct, KIND_F64, "%", "chilled-water pump speed"),
-    FIELD(sk_rack_sample, queue_depth, KIND_I32, "requests", "requests waiting for prefill at ts"),
-    FIELD(sk_rack_sample, n_servers, KIND_I32, "servers", "servers in the rack at ts"),
-};
-
-static const field crah_fields[] = {
-    FIELD(sk_crah_sample, ts, KIND_F64, "s", "sim time at the end of the sample period"),
-    FIELD(sk_crah_sample, row, KIND_STR, "", "row the CRAH serves, A..F"),
-    FIELD(sk_crah_sample, supply_c, KIND_F64, "degC", "supply air temperature actually delivered"),
-    FIELD(sk_crah_sample, setpoint_c, KIND_F64, "degC", "supply air setpoint"),
-    FIELD(sk_crah_sample, return_c, KIND_F64, "degC", "return air temperature"),
-    FIELD(sk_crah_sample, fan_pct, KIND_F64, "%", "fan speed"),
-    FIELD(sk_crah_sample, fan_kw, KIND_F64, "kW", "fan power"),
-    FIELD(sk_crah_sample, load_kw, KIND_F64, "kW", "heat removed"),
-    FIELD(sk_crah_sample, airflow_m3s, KIND_F64, "m3/s", "air flow"),
-};
-
-static const field room_fields[] = {
-    FIELD(sk_room_sample, ts, KIND_F64, "s", "sim time at the end of the sample period"),
-    FIELD(sk_room_sample, it_kw, KIND_F64, "kW",
-          "IT power at the PDUs (servers incl. PSU losses), mean over the period"),
-    FIELD(sk_room_sample, crah_fan_kw, KIND_F64, "kW",
-          "CRAH fan power, all rows, mean over the period"),
-    FIELD(sk_room_sample, pump_kw, KIND_F64, "kW",
-          "chilled-water pump power, mean over the period"),
-    FIELD(sk_room_sample, chiller_kw, KIND_F64, "kW", "chiller power, mean over the period"),
-    FIELD(sk_room_sample, tower_kw, KIND_F64, "kW",
-          "cooling-tower fan power, mean over the period"),
-    FIELD(sk_room_sample, losses_kw, KIND_F64, "kW", "UPS + PDU losses, mean over the period"),
-    FIELD(sk_room_sample, misc_kw, KIND_F64, "kW",
-          "lighting and miscellaneous, mean over the period"),
-    FIELD(sk_room_sample, facility_kw, KIND_F64, "kW",
-          "facility power, sum of the above, mean over the period"),
-    FIELD(sk_room_sample, pue, KIND_F64, "1",
-          "power usage effectiveness, facility / IT energy over the period"),
-    FIELD(sk_room_sample, wetbulb_c, KIND_F64, "degC", "outdoor wet-bulb temperature"),
-    FIELD(sk_room_sample, chw_supply_c, KIND_F64, "degC", "chilled-water supply temperature"),
-    FIELD(sk_room_sample, chiller_cop, KIND_F64, "1", "chiller coefficient of performance"),
-    FIELD(sk_room_sample, prompts_completed, KIND_F64, "prompts", "prompts finished in the period"),
-    FIELD(sk_room_sample, prompts_arrived, KIND_F64, "prompts", "prompts arrived in the period"),
-    FIELD(sk_room_sample, tokens_ps, KIND_F64, "tokens/s",
-          "output tokens per second, room, over the period"),
-    FIELD(sk_room_sample, j_per_prompt_wh, KIND_F64, "Wh/prompt",
-          "facility energy per completed prompt over the period; NaN if none completed"),
-    FIELD(sk_room_sample, j_per_prompt_wh_cum, KIND_F64, "Wh/prompt",
-          "facility energy per completed prompt since the start of the run"),
-    FIELD(sk_room_sample, latency_p95_ms, KIND_F64, "ms",
-          "p95 time to first token over the period; NaN if none"),
-    FIELD(sk_room_sample, inlet_compliance_pct, KIND_F64, "%",
-          "share of rack inlet samples at or below INLET_MAX_C, this sample"),
-    FIELD(sk_room_sample, max_inlet_c, KIND_F64, "degC", "highest rack inlet temperature at ts"),
-    FIELD(sk_room_sample, energy_kwh_cum, KIND_F64, "kWh",
-          "facility energy since the start of the run"),
-    FIELD(sk_room_sample, queue_depth, KIND_I32, "requests", "requests waiting, room, at ts"),
-    FIELD(sk_room_sample, active_sequences, KIND_I32, "sequences",
-          "sequences decoding, room, at ts"),
-};
-
-static const field event_fields[] = {
-    FIELD(sk_event_record, ts, KIND_F64, "s", "sim time of the event"),
-    FIELD(sk_event_record, name, KIND_STR, "", "timeline entry name"),
-    FIELD(sk_event_record, effect, KIND_STR, "", "effect kind"),
-    FIELD(sk_event_record, phase, KIND_STR, "", "start or stop"),
-    FIELD(sk_event_record, detail, KIND_STR, "", "short JSON of the effect's parameters"),
-};
-
-static const field monitor_fields[] = {
-    FIELD(sk_monitor_record, ts, KIND_F64, "s", "sim time of the fast-loop tick"),
-    FIELD(sk_monitor_record, rack_id, KIND_STR, "", "rack id"),
-    FIELD(sk_monitor_record, deviation, KIND_F64, "1",
-          "IMS deviation D(x): z-space distance to the nearest nominal cluster"),
-    FIELD(sk_monitor_record, ema, KIND_F64, "1", "MMS moving average of D(x)"),
-    FIELD(sk_monitor_record, state, KIND_I32, "1", "MMS state: 0 transient, 1 persistent"),
-    FIELD(sk_monitor_record, top_feature, KIND_STR, "",
-          "feature with the largest share of D(x)^2"),
-};
-
-static const field action_fields[] = {
-    FIELD(sk_action_record, ts, KIND_F64, "s", "sim time of the decision"),
-    FIELD(sk_action_record, id, KIND_I64, "1", "action id; realized/rollback rows repeat it"),
-    FIELD(sk_action_record, loop, KIND_STR, "", "fast (guardrail) or slow (optimizer)"),
-    FIELD(sk_action_record, action, KIND_STR, "", "lever, e.g. crah_fan_speed"),
-    FIELD(sk_action_record, target, KIND_STR, "", "room, row X or a rack id"),
-    FIELD(sk_action_record, executor, KIND_STR, "", "scheduler or bms"),
-    FIELD(sk_action_record, unit, KIND_STR, "", "unit of delta"),
-    FIELD(sk_action_record, delta, KIND_F64, "see unit", "proposed change of the lever"),
-    FIELD(sk_action_record, decision, KIND_STR, "",
-          "applied, advised, rejected, realized, rolled_back (trained/failed: IMS warm-up)"),
-    FIELD(sk_action_record, reason, KIND_STR, "", "why"),
-    FIELD(sk_action_record, pred_saving_pct, KIND_F64, "%",
-          "predicted Wh/prompt saving from the what-if forks"),
-    FIELD(sk_action_record, pred_ttft_p95_ms, KIND_F64, "ms", "predicted TTFT p95"),
-    FIELD(sk_action_record, pred_max_inlet_c, KIND_F64, "degC", "predicted max rack inlet"),
-    FIELD(sk_action_record, realized_saving_pct, KIND_F64, "%",
-          "realized Wh/prompt saving against the counterfactual"),
-};
-
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))
 
-typedef struct {
-  const char *path; /* in the file */
-  const char *description;
-  const field *fields;
-  size_t n_fields;
-  size_t row_size;    /* sizeof the C struct */
-  hsize_t chunk_rows; /* rows per chunk = rows per buffer */
-} table_spec;
+/* ---- tables ------------------------------------------------------------------------- */
 
-static const field command_fields[] = {
-    FIELD(sk_command_record, ts, KIND_F64, "s", "sim time the command was applied"),
-    FIELD(sk_command_record, seq, KIND_I64, "1", "order of application"),
-    FIELD(sk_command_record, kind, KIND_STR, "", "mode, kill_switch, set, effect_start, ..."),
-    FIELD(sk_command_record, key, KIND_STR, "", "setting, effect or lever"),
-    FIELD(sk_command_record, value, KIND_STR, "", "value as text"),
-    FIELD(sk_command_record, source, KIND_STR, "", "who posted it"),
-};
+/* The tables a run appends to come first in sk_table_id; the static rack layout is
+ * written once at creation. */
+#define N_TABLES SK_TABLE_RACK_LAYOUT
 
-enum { T_RACKS, T_CRAH, T_ROOM, T_EVENTS, T_MONITOR, T_ACTIONS, T_COMMANDS, N_TABLES };
-
-/* Chunk sizes: big enough that deflate sees tens of KiB per chunk and the chunk index
- * stays small, small enough that a chunk (= the table's buffer) stays well inside
+/* Rows per chunk, which is also rows per buffer: big enough that deflate sees tens of KiB
+ * per chunk and the chunk index stays small, small enough that a chunk stays well inside
  * HDF5's default 1 MiB chunk cache.  At 72 racks and 6 CRAHs a rack chunk holds 56
- * samples, a CRAH chunk 170, a room chunk 512. */
-static const table_spec table_specs[N_TABLES] = {
-    {"/telemetry/racks", "one row per rack per sample period", rack_fields, COUNT(rack_fields),
-     sizeof(sk_rack_sample), 4096},
-    {"/telemetry/crah", "one row per CRAH (row) per sample period", crah_fields, COUNT(crah_fields),
-     sizeof(sk_crah_sample), 1024},
-    {"/telemetry/room", "one row per sample period", room_fields, COUNT(room_fields),
-     sizeof(sk_room_sample), 512},
-    {"/events", "scenario timeline events, in sim-time order", event_fields, COUNT(event_fields),
-     sizeof(sk_event_record), 128},
-    {"/monitor/racks", "IMS/MMS output per rack per fast-loop tick", monitor_fields,
-     COUNT(monitor_fields), sizeof(sk_monitor_record), 4096},
-    {"/actions", "audit trail: every proposal, decision, prediction and realized effect",
-     action_fields, COUNT(action_fields), sizeof(sk_action_record), 256},
-    {"/commands", "commands applied to the run, in order", command_fields, COUNT(command_fields),
-     sizeof(sk_command_record), 64},
+ * samples, a CRAH chunk 170, a room chunk 512.  docs/HDF5.md lists them. */
+static const hsize_t table_chunk_rows[N_TABLES] = {
+    [SK_TABLE_RACKS] = 4096,   [SK_TABLE_CRAH] = 1024,    [SK_TABLE_ROOM] = 512,
+    [SK_TABLE_EVENTS] = 128,   [SK_TABLE_MONITOR] = 4096, [SK_TABLE_ACTIONS] = 256,
+    [SK_TABLE_COMMANDS] = 256,
 };
-
-static const table_spec racks_spec = {"/racks",          "the racks of the room, static",
-                                      rack_table_fields, COUNT(rack_table_fields),
-                                      sizeof(rack_row),  0};
 
 /* ---- the recorder ------------------------------------------------------------------ */
 
 typedef struct {
-  const table_spec *spec;
+  const sk_schema_table *spec;
+  hsize_t chunk_rows;
   hid_t dset;
   hid_t mtype;
   unsigned char *buf; /* chunk_rows rows */
@@ -299,56 +126,10 @@ static herr_t attr_figure(hid_t obj, const sk_recorder_figure *f) {
   return sk__h5_attr_str(obj, uname, f->unit ? f->unit : "");
 }
 
-/* ---- compound types ---------------------------------------------------------------- */
-
-/* Memory type (file = 0): the C struct.  File type (file = 1): packed, little-endian. */
-static hid_t make_type(const table_spec *s, int file) {
-  size_t packed = 0;
-  for (size_t i = 0; i < s->n_fields; i++)
-    packed += s->fields[i].size;
-  hid_t t = H5Tcreate(H5T_COMPOUND, file ? packed : s->row_size);
-  if (t < 0)
-    return t;
-  size_t off = 0;
-  for (size_t i = 0; i < s->n_fields; i++) {
-    const field *f = &s->fields[i];
-    hid_t mt;
-    int own = 0;
-    switch (f->kind) {
-    case KIND_F64:
-      mt = file ? H5T_IEEE_F64LE : H5T_NATIVE_DOUBLE;
-      break;
-    case KIND_I32:
-      mt = file ? H5T_STD_I32LE : H5T_NATIVE_INT32;
-      break;
-    case KIND_I64:
-      mt = file ? H5T_STD_I64LE : H5T_NATIVE_INT64;
-      break;
-    case KIND_STR:
-    default:
-      /* NULLPAD in memory too: a name that fills the whole array keeps its last byte. */
-      mt = sk__h5_fixed_str(f->size);
-      own = 1;
-      if (mt < 0) {
-        H5Tclose(t);
-        return H5I_INVALID_HID;
-      }
-      break;
-    }
-    herr_t rc = H5Tinsert(t, f->name, file ? off : f->offset, mt);
-    if (own)
-      H5Tclose(mt);
-    if (rc < 0) {
-      H5Tclose(t);
-      return H5I_INVALID_HID;
-    }
-    off += f->size;
-  }
-  return t;
-}
+/* ---- table attributes and rows --------------------------------------------------- */
 
 /* "description" plus "<field>_units" and "<field>_description" for every field. */
-static herr_t table_attrs(hid_t dset, const table_spec *s) {
+static herr_t table_attrs(hid_t dset, const sk_schema_table *s) {
   if (sk__h5_attr_str(dset, "description", s->description) < 0)
     return -1;
   for (size_t i = 0; i < s->n_fields; i++)
@@ -359,11 +140,11 @@ static herr_t table_attrs(hid_t dset, const table_spec *s) {
 
 /* Zero the bytes after the first NUL of each char array of the n rows at p, so stack
  * garbage behind a short name never reaches the file. */
-static void sanitize_rows(const table_spec *s, unsigned char *p, size_t n) {
+static void sanitize_rows(const sk_schema_table *s, unsigned char *p, size_t n) {
   for (size_t r = 0; r < n; r++, p += s->row_size)
     for (size_t i = 0; i < s->n_fields; i++) {
-      const field *f = &s->fields[i];
-      if (f->kind != KIND_STR)
+      const sk_schema_field *f = &s->fields[i];
+      if (f->type != SK_FIELD_STR)
         continue;
       char *c = (char *)p + f->offset;
       size_t len = strnlen(c, f->size);
@@ -392,17 +173,17 @@ static hid_t latest_fapl(void) {
 
 /* Creates the extendible dataset of t->spec with its attributes; allocates the buffer. */
 static sk_status table_create(table *t, hid_t file, const char *fpath, char *err, size_t errlen) {
-  const table_spec *s = t->spec;
+  const sk_schema_table *s = t->spec;
   hid_t ftype = H5I_INVALID_HID, space = H5I_INVALID_HID, dcpl = H5I_INVALID_HID;
-  hsize_t dims = 0, maxdims = H5S_UNLIMITED, chunk = s->chunk_rows;
+  hsize_t dims = 0, maxdims = H5S_UNLIMITED, chunk = t->chunk_rows;
   const char *what = "cannot create dataset";
 
-  t->buf = malloc(s->chunk_rows * s->row_size);
+  t->buf = malloc(t->chunk_rows * s->row_size);
   if (!t->buf) {
     snprintf(err, errlen, "%s: %s: out of memory", fpath, s->path);
     return SK_ENOMEM;
   }
-  if ((t->mtype = make_type(s, 0)) < 0 || (ftype = make_type(s, 1)) < 0)
+  if ((t->mtype = sk__h5_row_type(s, 0, NULL)) < 0 || (ftype = sk__h5_row_type(s, 1, NULL)) < 0)
     goto fail;
   if ((space = H5Screate_simple(1, &dims, &maxdims)) < 0)
     goto fail;
@@ -432,11 +213,12 @@ fail : {
 
 /* The static /racks table. */
 static herr_t write_racks(hid_t file, const sk_recorder_config *cfg) {
+  const sk_schema_table *s = &sk_schema_tables[SK_TABLE_RACK_LAYOUT];
   hid_t mtype = H5I_INVALID_HID, ftype = H5I_INVALID_HID, space = H5I_INVALID_HID;
   hid_t dcpl = H5I_INVALID_HID, dset = H5I_INVALID_HID;
   herr_t rc = -1;
   hsize_t n = cfg->n_racks;
-  rack_row *rows = calloc(n ? n : 1, sizeof *rows);
+  sk_rack_entry *rows = calloc(n ? n : 1, sizeof *rows);
   if (!rows)
     return -1;
   for (size_t i = 0; i < n; i++) {
@@ -446,14 +228,14 @@ static herr_t write_racks(hid_t file, const sk_recorder_config *cfg) {
     rows[i].row = cfg->rack_row[i];
     rows[i].pos = cfg->rack_pos[i];
   }
-  if ((mtype = make_type(&racks_spec, 0)) < 0 || (ftype = make_type(&racks_spec, 1)) < 0 ||
+  if ((mtype = sk__h5_row_type(s, 0, NULL)) < 0 || (ftype = sk__h5_row_type(s, 1, NULL)) < 0 ||
       (space = H5Screate_simple(1, &n, NULL)) < 0 || (dcpl = sk__h5_ocpl(H5P_DATASET_CREATE)) < 0)
     goto done;
-  if ((dset = H5Dcreate2(file, racks_spec.path, ftype, space, H5P_DEFAULT, dcpl, H5P_DEFAULT)) < 0)
+  if ((dset = H5Dcreate2(file, s->path, ftype, space, H5P_DEFAULT, dcpl, H5P_DEFAULT)) < 0)
     goto done;
   if (n && H5Dwrite(dset, mtype, H5S_ALL, H5S_ALL, H5P_DEFAULT, rows) < 0)
     goto done;
-  rc = table_attrs(dset, &racks_spec);
+  rc = table_attrs(dset, s);
 done:
   sk__h5_close(&dset);
   sk__h5_close(&dcpl);
@@ -532,7 +314,8 @@ static sk_status create(sk_recorder **out, const sk_recorder_config *cfg, char *
   }
   rec->file = H5I_INVALID_HID;
   for (int i = 0; i < N_TABLES; i++) {
-    rec->tables[i].spec = &table_specs[i];
+    rec->tables[i].spec = &sk_schema_tables[i];
+    rec->tables[i].chunk_rows = table_chunk_rows[i];
     rec->tables[i].dset = H5I_INVALID_HID;
     rec->tables[i].mtype = H5I_INVALID_HID;
   }
@@ -644,7 +427,7 @@ sk_status sk_recorder_create(sk_recorder **out, const sk_recorder_config *cfg, c
 
 /* ---- appending --------------------------------------------------------------------- */
 
-static sk_status set_failed(sk_recorder *rec, const char *what, const table_spec *s) {
+static sk_status set_failed(sk_recorder *rec, const char *what, const sk_schema_table *s) {
   char w[160];
   snprintf(w, sizeof w, "%s%s%s", what, s ? " " : "", s ? s->path : "");
   sk__h5_fail(rec->err, sizeof rec->err, rec->path, w);
@@ -680,17 +463,17 @@ fail:
 
 /* Rows wanted before the next write: up to the next chunk boundary. */
 static size_t table_room(const table *t) {
-  return (size_t)(t->spec->chunk_rows - t->n_written % t->spec->chunk_rows);
+  return (size_t)(t->chunk_rows - t->n_written % t->chunk_rows);
 }
 
-static sk_status append(sk_recorder *rec, int which, const void *rows, size_t n) {
+static sk_status append(sk_recorder *rec, sk_table_id which, const void *rows, size_t n) {
   assert(rec && (rows || n == 0));
   assert(rec->state != REC_FINISHED && "rows added after sk_recorder_finish");
   if (rec->state == REC_FAILED)
     return SK_EIO;
   rec->err[0] = '\0';
   table *t = &rec->tables[which];
-  const table_spec *s = t->spec;
+  const sk_schema_table *s = t->spec;
   const unsigned char *src = rows;
   sk__h5_quiet q;
   sk__h5_quiet_begin(&q);
@@ -712,31 +495,31 @@ static sk_status append(sk_recorder *rec, int which, const void *rows, size_t n)
 }
 
 sk_status sk_recorder_add_racks(sk_recorder *rec, const sk_rack_sample *rows, size_t n) {
-  return append(rec, T_RACKS, rows, n);
+  return append(rec, SK_TABLE_RACKS, rows, n);
 }
 
 sk_status sk_recorder_add_crahs(sk_recorder *rec, const sk_crah_sample *rows, size_t n) {
-  return append(rec, T_CRAH, rows, n);
+  return append(rec, SK_TABLE_CRAH, rows, n);
 }
 
 sk_status sk_recorder_add_room(sk_recorder *rec, const sk_room_sample *row) {
-  return append(rec, T_ROOM, row, 1);
+  return append(rec, SK_TABLE_ROOM, row, 1);
 }
 
 sk_status sk_recorder_add_event(sk_recorder *rec, const sk_event_record *ev) {
-  return append(rec, T_EVENTS, ev, 1);
+  return append(rec, SK_TABLE_EVENTS, ev, 1);
 }
 
 sk_status sk_recorder_add_monitor(sk_recorder *rec, const sk_monitor_record *rows, size_t n) {
-  return append(rec, T_MONITOR, rows, n);
-}
-
-sk_status sk_recorder_add_command(sk_recorder *rec, const sk_command_record *c) {
-  return append(rec, T_COMMANDS, c, 1);
+  return append(rec, SK_TABLE_MONITOR, rows, n);
 }
 
 sk_status sk_recorder_add_action(sk_recorder *rec, const sk_action_record *a) {
-  return append(rec, T_ACTIONS, a, 1);
+  return append(rec, SK_TABLE_ACTIONS, a, 1);
+}
+
+sk_status sk_recorder_add_command(sk_recorder *rec, const sk_command_record *c) {
+  return append(rec, SK_TABLE_COMMANDS, c, 1);
 }
 
 static sk_status write_all(sk_recorder *rec) {
@@ -931,12 +714,12 @@ static sk_status compact(const char *path, const char *tmp, const figures *f, ch
   for (size_t i = 0; i < COUNT(groups); i++)
     if (copy_group(src, dst, groups[i]) < 0)
       goto fail;
-  if (copy_dataset(src, dst, racks_spec.path, 4096, 0, detail) < 0) {
+  if (copy_dataset(src, dst, sk_schema_tables[SK_TABLE_RACK_LAYOUT].path, 4096, 0, detail) < 0) {
     sk__h5_fail_detail(err, errlen, tmp, "cannot copy /racks into compressed copy", detail);
     goto cleanup;
   }
   for (int i = 0; i < N_TABLES; i++)
-    if (copy_dataset(src, dst, table_specs[i].path, table_specs[i].chunk_rows, 1, detail) < 0) {
+    if (copy_dataset(src, dst, sk_schema_tables[i].path, table_chunk_rows[i], 1, detail) < 0) {
       sk__h5_fail_detail(err, errlen, tmp, "cannot copy rows into compressed copy", detail);
       goto cleanup;
     }

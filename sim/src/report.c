@@ -13,8 +13,10 @@
  *  - Tables are read in blocks of BLOCK_ROWS, and only the action rows the log needs
  *    (applied, rolled back, realized, IMS training) are kept, so memory stays flat in the
  *    run length: a simulated day has ~600k monitor rows.
- *  - Fields are read by name through a memory compound type, as docs/HDF5.md asks of
- *    readers, so a field added at the end of a table does not break the report.
+ *  - The file is read through the recording reader (recording.h), fields by name into
+ *    the row structs of telemetry.h, so a field added at the end of a table does not
+ *    break the report.  Text fields that fill their array have no NUL: the report reads
+ *    them with their size (cstr, IS).
  *  - /telemetry/room is what makes a file a recording; a problem with it is an error.
  *    The other tables and groups are optional: when one is missing or unreadable its
  *    section is null (or, for savings, absent) and "notes" says why.
@@ -27,18 +29,13 @@
  * stays in the recording); inferring the run's --mode (not recorded; a report says what
  * the file holds); a share of the saving per subsystem from the optimized run alone (that
  * would need the counterfactual's breakdown).
- *
- * HDF5 plumbing (quiet error printing, failure messages, closing ids, string types) is
- * h5util.h's; the attribute readers here are the report's own (absent = null, never an
- * error).
  */
 #define _POSIX_C_SOURCE 200809L
 
 #include "skadi/report.h"
 
+#include <assert.h>
 #include <cjson/cJSON.h>
-#include <errno.h>
-#include <hdf5.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -46,20 +43,19 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
-#include "h5util.h"
+#include "skadi/recording.h"
 
-#define BLOCK_ROWS 8192 /* rows per H5Dread */
-#define TEXT_LEN 256    /* attribute strings the report keeps (names, versions, settings) */
+#define BLOCK_ROWS 8192 /* rows per read */
 #define NOTE_LEN 320
+#define COUNT(a) (sizeof(a) / sizeof((a)[0]))
 
 /* ---- the report under construction ---------------------------------------------------- */
 
 typedef struct {
   const char *path;
-  hid_t file;
+  sk_recording *rec;
+  const sk_recording_meta *meta;
   char *err;
   size_t errlen;
   cJSON *notes; /* array of strings */
@@ -101,6 +97,23 @@ static cJSON *jstr(const char *s) {
   return s ? cJSON_CreateString(s) : cJSON_CreateNull();
 }
 
+/* A char array of a row (size bytes, no NUL when the text fills it) as a C string in
+ * dst; CSTR for arrays on both sides. */
+static void cstr(char *dst, size_t dstlen, const char *field, size_t size) {
+  snprintf(dst, dstlen, "%.*s", (int)strnlen(field, size), field);
+}
+#define CSTR(dst, field) cstr((dst), sizeof(dst), (field), sizeof(field))
+
+/* Whether the char array field holds the text lit (shorter than the array). */
+#define IS(field, lit) (strncmp((field), (lit), sizeof(field)) == 0)
+
+static cJSON *jtext(const char *field, size_t size) {
+  char buf[SK_DETAIL_LEN + 1];
+  cstr(buf, sizeof buf, field, size);
+  return cJSON_CreateString(buf);
+}
+#define JTEXT(field) jtext((field), sizeof(field))
+
 /* Adds item to obj (takes it); any failure (including a NULL item or obj, the mark of an
  * earlier failure) sets nomem and frees item.  Returns item or NULL. */
 static cJSON *put(report *r, cJSON *obj, const char *key, cJSON *item) {
@@ -121,229 +134,57 @@ static cJSON *append(report *r, cJSON *arr, cJSON *item) {
   return item;
 }
 
-/* ---- reading attributes: absent or unreadable = 0, never an error ---------------------- */
-
-static int has_link(hid_t file, const char *path) {
-  char buf[128];
-  size_t n = strlen(path);
-  if (n >= sizeof buf)
-    return 0;
-  memcpy(buf, path, n + 1);
-  /* H5Lexists fails, rather than saying no, when a parent group is missing. */
-  for (size_t i = 1; i <= n; i++) {
-    if (buf[i] != '/' && buf[i] != '\0')
-      continue;
-    char c = buf[i];
-    buf[i] = '\0';
-    if (H5Lexists(file, buf, H5P_DEFAULT) <= 0)
-      return 0;
-    buf[i] = c;
-  }
-  return 1;
-}
-
-static hid_t open_group(hid_t file, const char *path) {
-  return has_link(file, path) ? H5Gopen2(file, path, H5P_DEFAULT) : H5I_INVALID_HID;
-}
-
-/* Scalar attribute name of obj of type class cls, or an invalid id. */
-static hid_t attr_open(hid_t obj, const char *name, H5T_class_t cls) {
-  if (obj < 0 || H5Aexists(obj, name) <= 0)
-    return H5I_INVALID_HID;
-  hid_t a = H5Aopen(obj, name, H5P_DEFAULT);
-  hid_t t = a < 0 ? H5I_INVALID_HID : H5Aget_type(a);
-  hid_t s = a < 0 ? H5I_INVALID_HID : H5Aget_space(a);
-  int ok = t >= 0 && s >= 0 && H5Sget_simple_extent_type(s) == H5S_SCALAR &&
-           (H5Tget_class(t) == cls ||
-            (cls == H5T_FLOAT && H5Tget_class(t) == H5T_INTEGER)); /* HDF5 converts */
-  sk__h5_close(&t);
-  sk__h5_close(&s);
-  if (!ok)
-    sk__h5_close(&a);
-  return a;
-}
-
-/* A numeric attribute as double; NaN when absent.  Returns 1 when present. */
-static int attr_f64(hid_t obj, const char *name, double *v) {
-  *v = NAN;
-  hid_t a = attr_open(obj, name, H5T_FLOAT);
-  int ok = a >= 0 && H5Aread(a, H5T_NATIVE_DOUBLE, v) >= 0;
-  sk__h5_close(&a);
-  if (!ok)
-    *v = NAN;
-  return ok;
-}
-
-static int attr_u64(hid_t obj, const char *name, uint64_t *v) {
-  hid_t a = attr_open(obj, name, H5T_INTEGER);
-  int ok = a >= 0 && H5Aread(a, H5T_NATIVE_UINT64, v) >= 0;
-  sk__h5_close(&a);
-  return ok;
-}
-
-/* A string attribute (variable or fixed length) into buf[len], cut to fit. */
-static int attr_text(hid_t obj, const char *name, char *buf, size_t len) {
-  hid_t a = attr_open(obj, name, H5T_STRING);
-  buf[0] = '\0';
-  int ok = a >= 0 && sk__h5_attr_read_str(a, buf, len) == 0;
-  sk__h5_close(&a);
-  return ok;
-}
+/* ---- reading ------------------------------------------------------------------------- */
 
 /* A setting of /config (stored as text) as a number; NaN when absent or not a number. */
-static double config_num(hid_t file, const char *key) {
-  char buf[64], *end;
-  hid_t g = open_group(file, "/config");
-  int ok = attr_text(g, key, buf, sizeof buf);
-  sk__h5_close(&g);
-  if (!ok)
-    return NAN;
-  errno = 0;
-  double v = strtod(buf, &end);
-  return end != buf && *end == '\0' && errno == 0 && isfinite(v) ? v : NAN;
+static double config_num(report *r, const char *key) {
+  double v;
+  sk_recording_config_f64(r->rec, key, &v);
+  return v;
 }
 
-/* ---- reading tables ----------------------------------------------------------------- */
-
-typedef enum { K_F64, K_I32, K_I64, K_STR } kind;
-
-typedef struct {
-  const char *name;
-  kind k;
-  size_t off;
-  size_t size;
-} field;
-
-#define FLD(type, member, k)                                                                       \
-  { #member, k, offsetof(type, member), sizeof(((type *)0)->member) }
-#define COUNT(a) (sizeof(a) / sizeof((a)[0]))
+/* Rows of a table; 0 when the file lacks it or it cannot be read. */
+static uint64_t table_rows(report *r, sk_table_id id) {
+  uint64_t n;
+  return sk_recording_count(r->rec, id, &n) == SK_OK ? n : 0;
+}
 
 /* Called per row; returns 0 to go on, nonzero when out of memory. */
 typedef int (*row_fn)(void *ud, const void *row);
 
-/* Checks that dataset ds (a 1-D compound table) has every field with a compatible type
- * and builds the memory type.  SK_EPARSE with "<path>: <dset>: field <name> ..." if not. */
-static sk_status table_type(report *r, hid_t ds, const char *dset, const field *f, size_t nf,
-                            size_t row_size, hid_t *mtype) {
-  hid_t ft = H5Dget_type(ds), mt = H5I_INVALID_HID;
-  sk_status st = SK_OK;
-  *mtype = H5I_INVALID_HID;
-  if (ft < 0 || H5Tget_class(ft) != H5T_COMPOUND) {
-    sk_errf(r->err, r->errlen, "%s: %s: not a table (compound dataset)", r->path, dset);
-    st = SK_EPARSE;
-    goto out;
-  }
-  if ((mt = H5Tcreate(H5T_COMPOUND, row_size)) < 0) {
-    sk__h5_fail(r->err, r->errlen, r->path, "cannot create a memory type");
-    st = SK_EIO;
-    goto out;
-  }
-  for (size_t i = 0; i < nf; i++) {
-    int idx = H5Tget_member_index(ft, f[i].name);
-    if (idx < 0) {
-      sk_errf(r->err, r->errlen, "%s: %s: field %s missing", r->path, dset, f[i].name);
-      st = SK_EPARSE;
-      goto out;
-    }
-    H5T_class_t cls = H5Tget_member_class(ft, (unsigned)idx);
-    int fits = f[i].k == K_STR   ? cls == H5T_STRING
-               : f[i].k == K_F64 ? cls == H5T_FLOAT || cls == H5T_INTEGER
-                                 : cls == H5T_INTEGER;
-    if (!fits) {
-      sk_errf(r->err, r->errlen, "%s: %s: field %s is not %s", r->path, dset, f[i].name,
-              f[i].k == K_STR ? "a string" : "a number");
-      st = SK_EPARSE;
-      goto out;
-    }
-    hid_t m = f[i].k == K_F64   ? H5Tcopy(H5T_NATIVE_DOUBLE)
-              : f[i].k == K_I32 ? H5Tcopy(H5T_NATIVE_INT32)
-              : f[i].k == K_I64 ? H5Tcopy(H5T_NATIVE_INT64)
-                                : sk__h5_fixed_str(f[i].size);
-    herr_t rc = m < 0 ? -1 : H5Tinsert(mt, f[i].name, f[i].off, m);
-    sk__h5_close(&m);
-    if (rc < 0) {
-      sk__h5_fail(r->err, r->errlen, r->path, "cannot create a memory type");
-      st = SK_EIO;
-      goto out;
-    }
-  }
-  *mtype = mt;
-  mt = H5I_INVALID_HID;
-out:
-  sk__h5_close(&mt);
-  sk__h5_close(&ft);
+typedef struct {
+  row_fn fn;
+  void *ud;
+  size_t row_size;
+} row_scan;
+
+static sk_status scan_block(void *ud, const void *rows, size_t n) {
+  const row_scan *c = ud;
+  for (size_t i = 0; i < n; i++)
+    if (c->fn(c->ud, (const unsigned char *)rows + i * c->row_size) != 0)
+      return SK_ENOMEM;
+  return SK_OK;
+}
+
+/* Reads every row of table id in blocks and calls fn on each; errors name the path. */
+static sk_status scan(report *r, sk_table_id id, row_fn fn, void *ud) {
+  row_scan c = {fn, ud, sk_schema_tables[id].row_size};
+  sk_status st = sk_recording_scan(r->rec, id, BLOCK_ROWS, scan_block, &c);
+  const char *why = sk_recording_error(r->rec);
+  if (st != SK_OK && why[0])
+    sk_errf(r->err, r->errlen, "%s", why);
+  else if (st != SK_OK) /* fn's own failure */
+    sk_errf(r->err, r->errlen, "%s: %s: out of memory", r->path, sk_schema_tables[id].path);
   return st;
 }
 
-/* Reads every row of dset in blocks and calls fn on each; *nrows gets the row count.
- * Strings are cut to their field's size and always NUL-terminated. */
-static sk_status scan(report *r, const char *dset, const field *f, size_t nf, size_t row_size,
-                      row_fn fn, void *ud, hsize_t *nrows) {
-  hid_t ds = H5Dopen2(r->file, dset, H5P_DEFAULT), mt = H5I_INVALID_HID;
-  hid_t fs = H5I_INVALID_HID, ms = H5I_INVALID_HID;
-  unsigned char *buf = NULL;
-  sk_status st = SK_OK;
-  hsize_t n = 0;
-  char what[128];
-  snprintf(what, sizeof what, "%s: cannot read", dset);
-  if (ds < 0) {
-    sk__h5_fail(r->err, r->errlen, r->path, what);
-    st = SK_EIO;
-    goto out;
-  }
-  if ((st = table_type(r, ds, dset, f, nf, row_size, &mt)) != SK_OK)
-    goto out;
-  if ((fs = H5Dget_space(ds)) < 0 || H5Sget_simple_extent_ndims(fs) != 1 ||
-      H5Sget_simple_extent_dims(fs, &n, NULL) < 0) {
-    sk_errf(r->err, r->errlen, "%s: %s: not a 1-D table", r->path, dset);
-    st = SK_EPARSE;
-    goto out;
-  }
-  if (n > 0 && !(buf = malloc(row_size * (n < BLOCK_ROWS ? (size_t)n : BLOCK_ROWS)))) {
-    st = SK_ENOMEM;
-    sk_errf(r->err, r->errlen, "%s: %s: out of memory", r->path, dset);
-    goto out;
-  }
-  for (hsize_t start = 0; start < n; start += BLOCK_ROWS) {
-    hsize_t cnt = n - start < BLOCK_ROWS ? n - start : BLOCK_ROWS;
-    if (H5Sselect_hyperslab(fs, H5S_SELECT_SET, &start, NULL, &cnt, NULL) < 0 ||
-        (ms = H5Screate_simple(1, &cnt, NULL)) < 0 ||
-        H5Dread(ds, mt, ms, fs, H5P_DEFAULT, buf) < 0) {
-      sk__h5_fail(r->err, r->errlen, r->path, what);
-      st = SK_EIO;
-      goto out;
-    }
-    sk__h5_close(&ms);
-    for (hsize_t i = 0; i < cnt; i++) {
-      unsigned char *row = buf + (size_t)i * row_size;
-      for (size_t k = 0; k < nf; k++)
-        if (f[k].k == K_STR)
-          row[f[k].off + f[k].size - 1] = '\0';
-      if (fn(ud, row) != 0) {
-        sk_errf(r->err, r->errlen, "%s: %s: out of memory", r->path, dset);
-        st = SK_ENOMEM;
-        goto out;
-      }
-    }
-  }
-out:
-  if (nrows)
-    *nrows = n;
-  free(buf);
-  sk__h5_close(&ms);
-  sk__h5_close(&fs);
-  sk__h5_close(&mt);
-  sk__h5_close(&ds);
-  return st;
-}
-
-/* For an optional table: runs scan if dset exists.  Returns 1 when read, 0 when absent or
- * unreadable (with a note; a failure other than out-of-memory is not fatal), -1 on
- * SK_ENOMEM. */
-static int scan_optional(report *r, const char *dset, const field *f, size_t nf, size_t row_size,
-                         row_fn fn, void *ud, hsize_t *nrows) {
+/* For an optional table: runs scan if the file has it.  Returns 1 when read, 0 when
+ * absent or unreadable (with a note; a failure other than out-of-memory is not fatal), -1
+ * on SK_ENOMEM. */
+static int scan_optional(report *r, sk_table_id id, row_fn fn, void *ud, uint64_t *nrows) {
+  const char *dset = sk_schema_tables[id].path;
   *nrows = 0;
-  if (!has_link(r->file, dset)) {
+  if (!sk_recording_has_table(r->rec, id)) {
     note(r, "%s missing: its section is null", dset);
     return 0;
   }
@@ -352,7 +193,11 @@ static int scan_optional(report *r, const char *dset, const field *f, size_t nf,
   size_t save_len = r->errlen;
   r->err = msg;
   r->errlen = sizeof msg;
-  sk_status st = scan(r, dset, f, nf, row_size, fn, ud, nrows);
+  sk_status st = sk_recording_count(r->rec, id, nrows);
+  if (st != SK_OK)
+    sk_errf(msg, sizeof msg, "%s", sk_recording_error(r->rec));
+  else
+    st = scan(r, id, fn, ud);
   r->err = save;
   r->errlen = save_len;
   if (st == SK_ENOMEM) {
@@ -367,34 +212,10 @@ static int scan_optional(report *r, const char *dset, const field *f, size_t nf,
   return 1;
 }
 
-static int has_field(hid_t file, const char *dset, const char *name) {
-  if (!has_link(file, dset))
-    return 0;
-  hid_t ds = H5Dopen2(file, dset, H5P_DEFAULT);
-  hid_t t = ds < 0 ? H5I_INVALID_HID : H5Dget_type(ds);
-  int ok = t >= 0 && H5Tget_class(t) == H5T_COMPOUND && H5Tget_member_index(t, name) >= 0;
-  sk__h5_close(&t);
-  sk__h5_close(&ds);
-  return ok;
-}
-
-static hsize_t table_rows(hid_t file, const char *dset) {
-  hsize_t n = 0;
-  if (!has_link(file, dset))
-    return 0;
-  hid_t ds = H5Dopen2(file, dset, H5P_DEFAULT);
-  hid_t s = ds < 0 ? H5I_INVALID_HID : H5Dget_space(ds);
-  if (s < 0 || H5Sget_simple_extent_ndims(s) != 1 || H5Sget_simple_extent_dims(s, &n, NULL) < 0)
-    n = 0;
-  sk__h5_close(&s);
-  sk__h5_close(&ds);
-  return n;
-}
-
 /* ---- energy subsystems ------------------------------------------------------------- */
 
 /* Checklist: a subsystem added here needs its /summary key and its /telemetry/room field
- * (room_row and room_fields below), and a line in docs/REPORT.md. */
+ * (a field of the schema: room_needs_fields asserts it), and a line in docs/REPORT.md. */
 enum { E_IT, E_FANS, E_PUMPS, E_CHILLER, E_TOWER, E_LOSSES, E_MISC, E_FACILITY, E_COUNT };
 static const struct {
   const char *key;         /* report field */
@@ -414,39 +235,33 @@ static const struct {
 /* ---- /telemetry/room --------------------------------------------------------------- */
 
 typedef struct {
-  double ts;
-  double kw[E_COUNT];
-  double prompts_completed;
-  double latency_p95_ms;
-  double inlet_compliance_pct;
-  double max_inlet_c;
-} room_row;
-
-typedef struct {
-  double sla_ms; /* NaN when /config has no SLA */
-  hsize_t n;
+  double sla_ms;          /* NaN when /config has no SLA */
+  size_t kw_off[E_COUNT]; /* offset of each subsystem's kW in sk_room_sample */
+  uint64_t n;
   double prev_ts;
   double kwh[E_COUNT]; /* integrated kW x period */
   double prompts;
   double compliance_sum;
-  hsize_t compliance_n;
+  uint64_t compliance_n;
   double max_inlet_c, max_inlet_ts;
   double worst_p95_ms, worst_p95_ts;
-  hsize_t p95_n, above_sla;
+  uint64_t p95_n, above_sla;
   double worst_comp_pct, worst_comp_ts;
 } room_acc;
 
 static int room_row_fn(void *ud, const void *p) {
   room_acc *a = ud;
-  const room_row *x = p;
+  const sk_room_sample *x = p;
   /* A sample's ts is the end of its period; the first period starts at 0. */
   double dt = x->ts - a->prev_ts;
   a->prev_ts = x->ts;
   a->n++;
-  if (dt > 0)
-    for (int e = 0; e < E_COUNT; e++)
-      if (isfinite(x->kw[e]))
-        a->kwh[e] += x->kw[e] * dt / 3600.0;
+  for (int e = 0; dt > 0 && e < E_COUNT; e++) {
+    double kw;
+    memcpy(&kw, (const unsigned char *)p + a->kw_off[e], sizeof kw);
+    if (isfinite(kw))
+      a->kwh[e] += kw * dt / 3600.0;
+  }
   if (isfinite(x->prompts_completed))
     a->prompts += x->prompts_completed;
   if (isfinite(x->inlet_compliance_pct)) {
@@ -473,57 +288,27 @@ static int room_row_fn(void *ud, const void *p) {
   return 0;
 }
 
-static const field room_fields[] = {
-    FLD(room_row, ts, K_F64),
-    {"it_kw", K_F64, offsetof(room_row, kw) + E_IT * sizeof(double), sizeof(double)},
-    {"crah_fan_kw", K_F64, offsetof(room_row, kw) + E_FANS * sizeof(double), sizeof(double)},
-    {"pump_kw", K_F64, offsetof(room_row, kw) + E_PUMPS * sizeof(double), sizeof(double)},
-    {"chiller_kw", K_F64, offsetof(room_row, kw) + E_CHILLER * sizeof(double), sizeof(double)},
-    {"tower_kw", K_F64, offsetof(room_row, kw) + E_TOWER * sizeof(double), sizeof(double)},
-    {"losses_kw", K_F64, offsetof(room_row, kw) + E_LOSSES * sizeof(double), sizeof(double)},
-    {"misc_kw", K_F64, offsetof(room_row, kw) + E_MISC * sizeof(double), sizeof(double)},
-    {"facility_kw", K_F64, offsetof(room_row, kw) + E_FACILITY * sizeof(double), sizeof(double)},
-    FLD(room_row, prompts_completed, K_F64),
-    FLD(room_row, latency_p95_ms, K_F64),
-    FLD(room_row, inlet_compliance_pct, K_F64),
-    FLD(room_row, max_inlet_c, K_F64),
-};
+/* The /telemetry/room fields room_row_fn reads: SK_EPARSE naming the first the file
+ * lacks.  Sets the subsystems' offsets in a. */
+static sk_status room_needs_fields(report *r, room_acc *a) {
+  static const char *const direct[] = {"ts", "prompts_completed", "latency_p95_ms",
+                                       "inlet_compliance_pct", "max_inlet_c"};
+  const sk_schema_table *t = &sk_schema_tables[SK_TABLE_ROOM];
+  for (size_t i = 0; i < COUNT(direct) + E_COUNT; i++) {
+    const char *name = i < COUNT(direct) ? direct[i] : subsystems[i - COUNT(direct)].room_field;
+    const sk_schema_field *f = sk_schema_field_find(t, name);
+    assert(f && f->type == SK_FIELD_F64 && "report.c reads a field the schema lacks");
+    if (i >= COUNT(direct))
+      a->kw_off[i - COUNT(direct)] = f->offset;
+    if (!sk_recording_has_field(r->rec, SK_TABLE_ROOM, name)) {
+      sk_errf(r->err, r->errlen, "%s: %s: field %s missing", r->path, t->path, name);
+      return SK_EPARSE;
+    }
+  }
+  return SK_OK;
+}
 
 /* ---- /actions ----------------------------------------------------------------------- */
-
-typedef struct {
-  double ts;
-  int64_t id;
-  char loop[16];
-  char action[40];
-  char target[24];
-  char executor[16];
-  char unit[16];
-  double delta;
-  char decision[24];
-  char reason[128];
-  double pred_saving_pct;
-  double pred_ttft_p95_ms;
-  double pred_max_inlet_c;
-  double realized_saving_pct;
-} action_row;
-
-static const field action_fields[] = {
-    FLD(action_row, ts, K_F64),
-    FLD(action_row, id, K_I64),
-    FLD(action_row, loop, K_STR),
-    FLD(action_row, action, K_STR),
-    FLD(action_row, target, K_STR),
-    FLD(action_row, executor, K_STR),
-    FLD(action_row, unit, K_STR),
-    FLD(action_row, delta, K_F64),
-    FLD(action_row, decision, K_STR),
-    FLD(action_row, reason, K_STR),
-    FLD(action_row, pred_saving_pct, K_F64),
-    FLD(action_row, pred_ttft_p95_ms, K_F64),
-    FLD(action_row, pred_max_inlet_c, K_F64),
-    FLD(action_row, realized_saving_pct, K_F64),
-};
 
 typedef struct {
   int64_t id;
@@ -540,8 +325,8 @@ typedef struct {
 } action_total;
 
 typedef struct {
-  hsize_t cap;      /* table rows: no array grows past it */
-  action_row *kept; /* applied, rolled_back, trained, failed: in table order */
+  uint64_t cap;           /* table rows: no array grows past it */
+  sk_action_record *kept; /* applied, rolled_back, trained, failed: in table order */
   size_t n_kept, cap_kept;
   realized_row *real;
   size_t n_real, cap_real;
@@ -549,11 +334,11 @@ typedef struct {
 } action_acc;
 
 /* Grows *p (elements of size sz, *cap of them) to hold one more, never past limit. */
-static int grow(void **p, size_t *cap, size_t n, size_t sz, hsize_t limit) {
+static int grow(void **p, size_t *cap, size_t n, size_t sz, uint64_t limit) {
   if (n < *cap)
     return 0;
   size_t want = *cap ? *cap * 2 : 16;
-  if ((hsize_t)want > limit)
+  if ((uint64_t)want > limit)
     want = (size_t)limit;
   if (want <= n)
     return -1; /* more rows than the table holds: cannot happen */
@@ -567,8 +352,9 @@ static int grow(void **p, size_t *cap, size_t n, size_t sz, hsize_t limit) {
 
 static int action_row_fn(void *ud, const void *p) {
   action_acc *a = ud;
-  const action_row *x = p;
-  const char *d = x->decision;
+  const sk_action_record *x = p;
+  char d[sizeof x->decision + 1];
+  CSTR(d, x->decision);
   if (strcmp(d, "realized") == 0) {
     a->realized++;
     if (grow((void **)&a->real, &a->cap_real, a->n_real, sizeof *a->real, a->cap) != 0)
@@ -645,39 +431,15 @@ static int cmp_total(const void *pa, const void *pb) {
 
 typedef struct {
   char rack_id[16];
-  int32_t row;
-} layout_row;
-
-static const field layout_fields[] = {
-    FLD(layout_row, rack_id, K_STR),
-    FLD(layout_row, row, K_I32),
-};
-
-typedef struct {
-  double ts;
-  char rack_id[16];
-  double deviation;
-  int32_t state;
-  char top_feature[32];
-} monitor_row;
-
-static const field monitor_fields[] = {
-    FLD(monitor_row, ts, K_F64),          FLD(monitor_row, rack_id, K_STR),
-    FLD(monitor_row, deviation, K_F64),   FLD(monitor_row, state, K_I32),
-    FLD(monitor_row, top_feature, K_STR),
-};
-
-typedef struct {
-  char rack_id[16];
   int row;         /* 0 = row A; -1 unknown */
   double first_ts; /* first persistent tick; NaN if never */
 } rack_state;
 
 typedef struct {
-  hsize_t cap;       /* rows of /racks plus /monitor/racks: the racks cannot outnumber them */
+  uint64_t cap;      /* rows of /racks plus /monitor/racks: the racks cannot outnumber them */
   rack_state *racks; /* sorted by rack_id */
   size_t n, cap_racks;
-  hsize_t rows;
+  uint64_t rows;
   double max_dev, max_dev_ts;
   char max_dev_rack[16], max_dev_feature[32];
 } monitor_acc;
@@ -707,8 +469,10 @@ static rack_state *rack_get(monitor_acc *m, const char *id) {
 }
 
 static int layout_row_fn(void *ud, const void *p) {
-  const layout_row *x = p;
-  rack_state *e = rack_get(ud, x->rack_id);
+  const sk_rack_entry *x = p;
+  char id[sizeof x->rack_id + 1];
+  CSTR(id, x->rack_id);
+  rack_state *e = rack_get(ud, id);
   if (!e)
     return -1;
   e->row = x->row;
@@ -717,15 +481,17 @@ static int layout_row_fn(void *ud, const void *p) {
 
 static int monitor_row_fn(void *ud, const void *p) {
   monitor_acc *m = ud;
-  const monitor_row *x = p;
+  const sk_monitor_record *x = p;
+  char id[sizeof x->rack_id + 1];
+  CSTR(id, x->rack_id);
   m->rows++;
   if (isfinite(x->deviation) && !(x->deviation <= m->max_dev)) {
     m->max_dev = x->deviation;
     m->max_dev_ts = x->ts;
-    snprintf(m->max_dev_rack, sizeof m->max_dev_rack, "%s", x->rack_id);
-    snprintf(m->max_dev_feature, sizeof m->max_dev_feature, "%s", x->top_feature);
+    CSTR(m->max_dev_rack, id);
+    CSTR(m->max_dev_feature, x->top_feature);
   }
-  rack_state *e = rack_get(m, x->rack_id);
+  rack_state *e = rack_get(m, id);
   if (!e)
     return -1;
   if (x->state == 1 && !isfinite(e->first_ts))
@@ -736,7 +502,7 @@ static int monitor_row_fn(void *ud, const void *p) {
 /* ---- sections ------------------------------------------------------------------------ */
 
 typedef struct {
-  hid_t summary; /* /summary, or invalid */
+  const sk_recording_meta *meta;
   double sample_period_s;
   room_acc room;
   action_acc act;
@@ -745,49 +511,38 @@ typedef struct {
   int kwh_from_summary;
 } facts;
 
-static void section_run(report *r, cJSON *root, facts *fx) {
-  cJSON *o = put(r, root, "run", cJSON_CreateObject());
-  char text[TEXT_LEN];
-  uint64_t seed;
-  double v;
-  put(r, o, "scenario",
-      attr_text(r->file, "scenario_name", text, sizeof text) ? jstr(text) : jstr(NULL));
-  if (!attr_u64(r->file, "seed", &seed)) {
-    put(r, o, "seed", jstr(NULL));
-  } else if (seed <= (UINT64_C(1) << 53)) { /* a JSON number is a double: exact to 2^53 */
-    put(r, o, "seed", jcount((double)seed));
-  } else {
-    snprintf(text, sizeof text, "%llu", (unsigned long long)seed);
-    put(r, o, "seed", jstr(text));
-  }
-  attr_f64(r->file, "duration_s", &v);
-  put(r, o, "duration_s", jts(v));
-  put(r, o, "sample_period_s", jts(fx->sample_period_s));
-  attr_f64(fx->summary, "sim_time_s", &v);
-  put(r, o, "sim_time_s", jts(v));
-  put(r, o, "skadi_version",
-      attr_text(r->file, "skadi_version", text, sizeof text) ? jstr(text) : jstr(NULL));
-  put(r, o, "format_version", attr_f64(r->file, "format_version", &v) ? jcount(v) : jstr(NULL));
-  hid_t g = open_group(r->file, "/run_info");
-  if (attr_text(g, "status", text, sizeof text)) {
-    put(r, o, "status", jstr(text));
-  } else {
-    put(r, o, "status", jstr(NULL));
-    note(r, "/run_info has no status: the run never finished (killed, or closed on an "
-            "error), so /summary may be empty");
-  }
-  sk__h5_close(&g);
-}
-
 /* A /summary figure, or NaN. */
 static double summary(const facts *fx, const char *key) {
-  double v;
-  attr_f64(fx->summary, key, &v);
-  return v;
+  const sk_recorder_figure *f = sk_recording_figure(fx->meta->summary, fx->meta->n_summary, key);
+  return f ? f->value : NAN;
 }
 
 static int summary_has(const facts *fx, const char *key) {
-  return fx->summary >= 0 && H5Aexists(fx->summary, key) > 0;
+  return sk_recording_figure(fx->meta->summary, fx->meta->n_summary, key) != NULL;
+}
+
+static void section_run(report *r, cJSON *root, facts *fx) {
+  const sk_recording_meta *m = fx->meta;
+  cJSON *o = put(r, root, "run", cJSON_CreateObject());
+  put(r, o, "scenario", jstr(m->scenario_name));
+  if (!m->has_seed) {
+    put(r, o, "seed", jstr(NULL));
+  } else if (m->seed <= (UINT64_C(1) << 53)) { /* a JSON number is a double: exact to 2^53 */
+    put(r, o, "seed", jcount((double)m->seed));
+  } else {
+    char text[32];
+    snprintf(text, sizeof text, "%llu", (unsigned long long)m->seed);
+    put(r, o, "seed", jstr(text));
+  }
+  put(r, o, "duration_s", jts(m->duration_s));
+  put(r, o, "sample_period_s", jts(fx->sample_period_s));
+  put(r, o, "sim_time_s", jts(summary(fx, "sim_time_s")));
+  put(r, o, "skadi_version", jstr(m->skadi_version));
+  put(r, o, "format_version", jcount(m->format_version));
+  put(r, o, "status", jstr(m->status));
+  if (!m->status)
+    note(r, "/run_info has no status: the run never finished (killed, or closed on an "
+            "error), so /summary may be empty");
 }
 
 static void section_kpis(report *r, cJSON *root, facts *fx, double inlet_max_c) {
@@ -883,11 +638,13 @@ static void by_action(report *r, cJSON *sav, facts *fx) {
   action_total *t = NULL;
   size_t n = 0, cap = 0;
   for (size_t i = 0; i < a->n_kept; i++) {
-    const action_row *x = &a->kept[i];
-    int applied = strcmp(x->decision, "applied") == 0;
-    if (!applied && strcmp(x->decision, "rolled_back") != 0)
+    const sk_action_record *x = &a->kept[i];
+    int applied = IS(x->decision, "applied");
+    if (!applied && !IS(x->decision, "rolled_back"))
       continue;
-    action_total *e = total_for(&t, &n, &cap, x->action);
+    char name[sizeof x->action + 1];
+    CSTR(name, x->action);
+    action_total *e = total_for(&t, &n, &cap, name);
     if (!e) {
       r->nomem = 1;
       free(t);
@@ -948,8 +705,9 @@ static void section_savings(report *r, cJSON *root, facts *fx) {
   double n_opt = summary(fx, "prompts_served"), n_cf = summary(fx, "cf_prompts_served");
   if (!have_cf || !(n_opt > 0) || !(n_cf > 0)) {
     put(r, s, "counterfactual_kwh", cJSON_CreateNull());
-    put(r, s, "note", jstr("the recording has no counterfactual breakdown (written by an older "
-                           "skadi): the saving cannot be split by subsystem"));
+    put(r, s, "note",
+        jstr("the recording has no counterfactual breakdown (written by an older "
+             "skadi): the saving cannot be split by subsystem"));
     return;
   }
   energy_object(r, put(r, s, "counterfactual_kwh", cJSON_CreateObject()), cf_kwh);
@@ -962,23 +720,24 @@ static void section_savings(report *r, cJSON *root, facts *fx) {
     put(r, w, subsystems[e].key, jnum(d));
     put(r, p, subsystems[e].key, jnum(cf_fac > 0 ? 100.0 * d / cf_fac : NAN));
   }
-  put(r, s, "note", jstr("saved_wh_per_prompt: counterfactual minus optimized energy per "
-                         "served prompt, by subsystem; the parts add up to the facility "
-                         "saving, and saved_pct_of_counterfactual.facility is energy_saved_pct"));
+  put(r, s, "note",
+      jstr("saved_wh_per_prompt: counterfactual minus optimized energy per "
+           "served prompt, by subsystem; the parts add up to the facility "
+           "saving, and saved_pct_of_counterfactual.facility is energy_saved_pct"));
 }
 
-static void log_entry(report *r, cJSON *log, const action_row *x, const realized_row *z) {
+static void log_entry(report *r, cJSON *log, const sk_action_record *x, const realized_row *z) {
   cJSON *e = append(r, log, cJSON_CreateObject());
   put(r, e, "ts", jts(x->ts));
   put(r, e, "id", jcount((double)x->id));
-  put(r, e, "loop", jstr(x->loop));
-  put(r, e, "action", jstr(x->action));
-  put(r, e, "target", jstr(x->target));
-  put(r, e, "executor", jstr(x->executor));
+  put(r, e, "loop", JTEXT(x->loop));
+  put(r, e, "action", JTEXT(x->action));
+  put(r, e, "target", JTEXT(x->target));
+  put(r, e, "executor", JTEXT(x->executor));
   put(r, e, "delta", jnum(x->delta));
-  put(r, e, "unit", jstr(x->unit));
-  put(r, e, "decision", jstr(x->decision));
-  put(r, e, "reason", jstr(x->reason));
+  put(r, e, "unit", JTEXT(x->unit));
+  put(r, e, "decision", JTEXT(x->decision));
+  put(r, e, "reason", JTEXT(x->reason));
   put(r, e, "pred_saving_pct", jnum(x->pred_saving_pct));
   put(r, e, "pred_ttft_p95_ms", jnum(x->pred_ttft_p95_ms));
   put(r, e, "pred_max_inlet_c", jnum(x->pred_max_inlet_c));
@@ -1009,16 +768,16 @@ static void section_actions(report *r, cJSON *root, facts *fx) {
   double err_sum = 0, bias_sum = 0;
   long n_eval = 0;
   for (size_t i = 0; i < a->n_kept; i++) {
-    const action_row *x = &a->kept[i];
-    if (strcmp(x->decision, "trained") == 0 || strcmp(x->decision, "failed") == 0) {
+    const sk_action_record *x = &a->kept[i];
+    if (IS(x->decision, "trained") || IS(x->decision, "failed")) {
       cJSON *e = append(r, ims, cJSON_CreateObject());
       put(r, e, "ts", jts(x->ts));
-      put(r, e, "decision", jstr(x->decision));
-      put(r, e, "reason", jstr(x->reason));
+      put(r, e, "decision", JTEXT(x->decision));
+      put(r, e, "reason", JTEXT(x->reason));
       continue;
     }
     realized_row *z = NULL;
-    if (strcmp(x->decision, "applied") == 0 && (z = find_realized(a, x->id)) != NULL) {
+    if (IS(x->decision, "applied") && (z = find_realized(a, x->id)) != NULL) {
       z->matched = 1;
       if (isfinite(z->realized_pct) && isfinite(x->pred_saving_pct)) {
         err_sum += fabs(x->pred_saving_pct - z->realized_pct);
@@ -1048,16 +807,14 @@ static int section_monitor(report *r, cJSON *root) {
   memset(&m, 0, sizeof m);
   m.max_dev = -INFINITY;
   m.max_dev_ts = NAN;
-  m.cap = table_rows(r->file, "/racks") + table_rows(r->file, "/monitor/racks");
-  hsize_t n;
-  int rc = scan_optional(r, "/monitor/racks", monitor_fields, COUNT(monitor_fields),
-                         sizeof(monitor_row), monitor_row_fn, &m, &n);
+  m.cap = table_rows(r, SK_TABLE_RACK_LAYOUT) + table_rows(r, SK_TABLE_MONITOR);
+  uint64_t n;
+  int rc = scan_optional(r, SK_TABLE_MONITOR, monitor_row_fn, &m, &n);
   /* /racks gives each rack its row; read after the monitor rows so a missing /racks only
    * costs the per-row breakdown. */
-  if (rc == 1 && n > 0 && has_link(r->file, "/racks")) {
-    hsize_t nl;
-    if (scan_optional(r, "/racks", layout_fields, COUNT(layout_fields), sizeof(layout_row),
-                      layout_row_fn, &m, &nl) < 0)
+  if (rc == 1 && n > 0 && sk_recording_has_table(r->rec, SK_TABLE_RACK_LAYOUT)) {
+    uint64_t nl;
+    if (scan_optional(r, SK_TABLE_RACK_LAYOUT, layout_row_fn, &m, &nl) < 0)
       rc = -1;
   }
   if (rc < 0) {
@@ -1120,8 +877,8 @@ static int section_monitor(report *r, cJSON *root) {
 
 static void section_performance(report *r, cJSON *root) {
   static const char *const keys[] = {"wall_time_s", "speedup", "events", "peak_rss_mb"};
-  hid_t g = open_group(r->file, "/run_info");
-  if (g < 0) {
+  const sk_recording_meta *m = r->meta;
+  if (!m->has_run_info) {
     note(r, "/run_info missing: performance is null");
     put(r, root, "performance", cJSON_CreateNull());
     return;
@@ -1129,22 +886,22 @@ static void section_performance(report *r, cJSON *root) {
   cJSON *o = put(r, root, "performance", cJSON_CreateObject());
   int missing = 0;
   for (size_t i = 0; i < COUNT(keys); i++) {
-    double v;
-    missing |= !attr_f64(g, keys[i], &v);
+    const sk_recorder_figure *f = sk_recording_figure(m->run_info, m->n_run_info, keys[i]);
+    double v = f ? f->value : NAN;
+    missing |= !f;
     put(r, o, keys[i], strcmp(keys[i], "events") == 0 ? jcount(v) : jnum(v));
   }
   if (missing)
     note(r, "/run_info lacks some wall-clock figures (written when a run finishes): they are "
             "null in performance");
-  sk__h5_close(&g);
 }
 
 /* Adds "name": "<dset>:<field>" when the recording has that field. */
-static void chart_ref(report *r, cJSON *o, const char *name, const char *dset, const char *fld) {
+static void chart_ref(report *r, cJSON *o, const char *name, sk_table_id id, const char *fld) {
   char ref[128];
-  if (!has_field(r->file, dset, fld))
+  if (!sk_recording_has_field(r->rec, id, fld))
     return;
-  snprintf(ref, sizeof ref, "%s:%s", dset, fld);
+  snprintf(ref, sizeof ref, "%s:%s", sk_schema_tables[id].path, fld);
   put(r, o, name, jstr(ref));
 }
 
@@ -1174,30 +931,30 @@ static void section_charts(report *r, cJSON *root, double sla_ms, double inlet_m
   put(r, o, "time_field", jstr("ts"));
   cJSON *s = put(r, o, "room", cJSON_CreateObject());
   for (size_t i = 0; i < COUNT(room); i++)
-    chart_ref(r, s, room[i], "/telemetry/room", room[i]);
+    chart_ref(r, s, room[i], SK_TABLE_ROOM, room[i]);
 
   cJSON *pr = put(r, o, "per_rack", cJSON_CreateObject());
   put(r, pr, "key_field", jstr("rack_id"));
   s = put(r, pr, "series", cJSON_CreateObject());
   for (size_t i = 0; i < COUNT(racks); i++)
-    chart_ref(r, s, racks[i], "/telemetry/racks", racks[i]);
-  if (table_rows(r->file, "/monitor/racks") > 0) {
-    chart_ref(r, s, "deviation", "/monitor/racks", "deviation");
-    chart_ref(r, s, "mms_ema", "/monitor/racks", "ema");
-    chart_ref(r, s, "mms_state", "/monitor/racks", "state");
+    chart_ref(r, s, racks[i], SK_TABLE_RACKS, racks[i]);
+  if (table_rows(r, SK_TABLE_MONITOR) > 0) {
+    chart_ref(r, s, "deviation", SK_TABLE_MONITOR, "deviation");
+    chart_ref(r, s, "mms_ema", SK_TABLE_MONITOR, "ema");
+    chart_ref(r, s, "mms_state", SK_TABLE_MONITOR, "state");
   }
 
   cJSON *pc = put(r, o, "per_crah", cJSON_CreateObject());
   put(r, pc, "key_field", jstr("row"));
   s = put(r, pc, "series", cJSON_CreateObject());
   for (size_t i = 0; i < COUNT(crah); i++)
-    chart_ref(r, s, crah[i], "/telemetry/crah", crah[i]);
+    chart_ref(r, s, crah[i], SK_TABLE_CRAH, crah[i]);
 
   cJSON *mk = put(r, o, "markers", cJSON_CreateObject());
-  if (has_link(r->file, "/events"))
-    put(r, mk, "events", jstr("/events"));
-  if (table_rows(r->file, "/actions") > 0)
-    put(r, mk, "actions", jstr("/actions"));
+  if (sk_recording_has_table(r->rec, SK_TABLE_EVENTS))
+    put(r, mk, "events", jstr(sk_schema_tables[SK_TABLE_EVENTS].path));
+  if (table_rows(r, SK_TABLE_ACTIONS) > 0)
+    put(r, mk, "actions", jstr(sk_schema_tables[SK_TABLE_ACTIONS].path));
 
   cJSON *ref = put(r, o, "reference_lines", cJSON_CreateObject());
   put(r, ref, "latency_p95_ms", jnum(sla_ms));
@@ -1206,52 +963,18 @@ static void section_charts(report *r, cJSON *root, double sla_ms, double inlet_m
 
 /* ---- the build ----------------------------------------------------------------------- */
 
-static sk_status open_recording(report *r) {
-  struct stat st;
-  if (stat(r->path, &st) != 0) {
-    int e = errno;
-    sk_errf(r->err, r->errlen, "%s: %s", r->path, strerror(e));
-    return e == ENOENT || e == ENOTDIR ? SK_ENOTFOUND : SK_EIO;
-  }
-  if (S_ISDIR(st.st_mode)) {
-    sk_errf(r->err, r->errlen, "%s: is a directory, not a recording", r->path);
-    return SK_EPARSE;
-  }
-  if (access(r->path, R_OK) != 0) {
-    sk_errf(r->err, r->errlen, "%s: cannot read: %s", r->path, strerror(errno));
-    return SK_EIO;
-  }
-  if (H5Fis_hdf5(r->path) <= 0) {
-    sk_errf(r->err, r->errlen, "%s: not a skadi recording (not an HDF5 file)", r->path);
-    return SK_EPARSE;
-  }
-  r->file = H5Fopen(r->path, H5F_ACC_RDONLY, H5P_DEFAULT);
-  if (r->file < 0) /* a killed run leaves the file marked open for SWMR writing */
-    r->file = H5Fopen(r->path, H5F_ACC_RDONLY | H5F_ACC_SWMR_READ, H5P_DEFAULT);
-  if (r->file < 0) {
-    sk__h5_fail(r->err, r->errlen, r->path, "cannot open");
-    return SK_EIO;
-  }
-  if (!has_link(r->file, "/telemetry/room")) {
-    sk_errf(r->err, r->errlen, "%s: not a skadi recording (no /telemetry/room)", r->path);
-    return SK_EPARSE;
-  }
-  return SK_OK;
-}
-
 static sk_status build(report *r, cJSON *root) {
   facts fx;
   memset(&fx, 0, sizeof fx);
-  fx.summary = H5I_INVALID_HID;
-  sk_status st = open_recording(r);
+  sk_status st = sk_recording_open(&r->rec, r->path, r->err, r->errlen);
   if (st != SK_OK)
     return st;
+  fx.meta = r->meta = sk_recording_metadata(r->rec);
 
-  attr_f64(r->file, "sample_period_s", &fx.sample_period_s);
-  double sla_ms = config_num(r->file, "settings.sla_latency_ms");
-  double inlet_max_c = config_num(r->file, "settings.inlet_max_c");
-  fx.summary = open_group(r->file, "/summary");
-  if (fx.summary < 0)
+  fx.sample_period_s = r->meta->sample_period_s;
+  double sla_ms = config_num(r, "settings.sla_latency_ms");
+  double inlet_max_c = config_num(r, "settings.inlet_max_c");
+  if (!r->meta->has_summary)
     note(r, "/summary missing: whole-run figures come from /telemetry/room where possible");
 
   room_acc *a = &fx.room;
@@ -1259,8 +982,14 @@ static sk_status build(report *r, cJSON *root) {
   a->max_inlet_c = a->worst_p95_ms = -INFINITY;
   a->worst_comp_pct = INFINITY;
   a->max_inlet_ts = a->worst_p95_ts = a->worst_comp_ts = NAN;
-  if ((st = scan(r, "/telemetry/room", room_fields, COUNT(room_fields), sizeof(room_row),
-                 room_row_fn, a, NULL)) != SK_OK)
+  /* /telemetry/room is what makes a recording: a problem with it is an error */
+  uint64_t n_room;
+  if ((st = sk_recording_count(r->rec, SK_TABLE_ROOM, &n_room)) != SK_OK) {
+    sk_errf(r->err, r->errlen, "%s", sk_recording_error(r->rec));
+    goto out;
+  }
+  if ((st = room_needs_fields(r, a)) != SK_OK ||
+      (st = scan(r, SK_TABLE_ROOM, room_row_fn, a)) != SK_OK)
     goto out;
   if (a->n == 0)
     note(r, "/telemetry/room is empty: the run recorded no sample");
@@ -1275,10 +1004,9 @@ static sk_status build(report *r, cJSON *root) {
   }
 
   action_acc *act = &fx.act;
-  act->cap = table_rows(r->file, "/actions");
-  hsize_t n_actions;
-  int rc = scan_optional(r, "/actions", action_fields, COUNT(action_fields), sizeof(action_row),
-                         action_row_fn, act, &n_actions);
+  act->cap = table_rows(r, SK_TABLE_ACTIONS);
+  uint64_t n_actions;
+  int rc = scan_optional(r, SK_TABLE_ACTIONS, action_row_fn, act, &n_actions);
   if (rc < 0) {
     st = SK_ENOMEM;
     goto out;
@@ -1310,7 +1038,6 @@ static sk_status build(report *r, cJSON *root) {
 out:
   free(fx.act.kept);
   free(fx.act.real);
-  sk__h5_close(&fx.summary);
   return st;
 }
 
@@ -1319,18 +1046,15 @@ sk_status sk_report_build(const char *path, cJSON **out, char *err, size_t errle
   if (err && errlen)
     err[0] = '\0';
   cJSON *root = cJSON_CreateObject();
-  report r = {path, H5I_INVALID_HID, err, errlen, cJSON_CreateArray(), 0};
+  report r = {path, NULL, NULL, err, errlen, cJSON_CreateArray(), 0};
   if (!root || !r.notes) {
     cJSON_Delete(root);
     cJSON_Delete(r.notes);
     sk_errf(err, errlen, "%s: out of memory", path);
     return SK_ENOMEM;
   }
-  sk__h5_quiet q;
-  sk__h5_quiet_begin(&q);
   sk_status st = build(&r, root);
-  sk__h5_close(&r.file);
-  sk__h5_quiet_end(&q);
+  sk_recording_close(r.rec);
   /* notes last: every section has had its say */
   if (st == SK_OK && !cJSON_AddItemToObject(root, "notes", r.notes)) {
     sk_errf(err, errlen, "%s: out of memory", path);

@@ -31,9 +31,9 @@
 
 #include <cjson/cJSON.h>
 
-#include "h5util.h"
 #include "skadi/ims_store.h"
 #include "skadi/recorder.h"
+#include "skadi/recording.h"
 #include "skadi/trace.h"
 
 #ifndef SKADI_VERSION
@@ -749,70 +749,29 @@ static int is_hdf5(const char *path) {
   return yes;
 }
 
-/* A recording's /commands table.  TODO(schema): through the public recording reader. */
+/* A recording's /commands table, through the recording reader. */
 static sk_status load_recorded_log(sk_session *s, const char *path, char *err, size_t errlen) {
-  sk__h5_quiet q;
-  sk__h5_quiet_begin(&q);
-  sk_status st = SK_EINVAL;
-  hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT), d = H5I_INVALID_HID, t = H5I_INVALID_HID,
-        sp = H5I_INVALID_HID;
-  if (f < 0) {
-    sk__h5_fail(err, errlen, path, "cannot open the recording");
-    goto out;
-  }
-  if ((d = H5Dopen2(f, "/commands", H5P_DEFAULT)) < 0) {
-    sk_errf(err, errlen, "%s: no /commands table (not a Skadi recording, or older than it)",
+  sk_recording *rec = NULL;
+  sk_status st = sk_recording_open(&rec, path, err, errlen);
+  if (st != SK_OK)
+    return st == SK_ENOMEM ? st : SK_EINVAL;
+  uint64_t n = 0;
+  if (!sk_recording_has_table(rec, SK_TABLE_COMMANDS)) {
+    sk_errf(err, errlen, "%s: no /commands table (a recording older than the command log)",
             path);
-    goto out;
+    st = SK_EINVAL;
+  } else if ((st = sk_recording_count(rec, SK_TABLE_COMMANDS, &n)) != SK_OK) {
+    sk_errf(err, errlen, "%s", sk_recording_error(rec));
+  } else if (n > 0 && !(s->log = calloc((size_t)n, sizeof *s->log))) {
+    sk_errf(err, errlen, "%s: out of memory", path);
+    st = SK_ENOMEM;
+  } else if (n > 0 && (st = sk_recording_read(rec, SK_TABLE_COMMANDS, 0, (size_t)n, s->log)) != SK_OK) {
+    sk_errf(err, errlen, "%s", sk_recording_error(rec));
+  } else {
+    s->log_n = (size_t)n;
   }
-  sp = H5Dget_space(d);
-  hssize_t n = sp >= 0 ? H5Sget_simple_extent_npoints(sp) : -1;
-  t = H5Tcreate(H5T_COMPOUND, sizeof(sk_command_record));
-  hid_t s_kind = H5Tcopy(H5T_C_S1), s_key = H5Tcopy(H5T_C_S1), s_val = H5Tcopy(H5T_C_S1),
-        s_src = H5Tcopy(H5T_C_S1);
-  H5Tset_size(s_kind, SK_CMD_KIND_LEN);
-  H5Tset_size(s_key, SK_CMD_KEY_LEN);
-  H5Tset_size(s_val, SK_CMD_VALUE_LEN);
-  H5Tset_size(s_src, sizeof ((sk_command_record *)0)->source);
-  H5Tinsert(t, "ts", offsetof(sk_command_record, ts), H5T_NATIVE_DOUBLE);
-  H5Tinsert(t, "seq", offsetof(sk_command_record, seq), H5T_NATIVE_INT64);
-  H5Tinsert(t, "kind", offsetof(sk_command_record, kind), s_kind);
-  H5Tinsert(t, "key", offsetof(sk_command_record, key), s_key);
-  H5Tinsert(t, "value", offsetof(sk_command_record, value), s_val);
-  H5Tinsert(t, "source", offsetof(sk_command_record, source), s_src);
-  H5Tclose(s_kind);
-  H5Tclose(s_key);
-  H5Tclose(s_val);
-  H5Tclose(s_src);
-  if (n < 0) {
-    sk__h5_fail(err, errlen, path, "/commands");
-    goto out;
-  }
-  if (n > 0) {
-    s->log = calloc((size_t)n, sizeof *s->log);
-    if (!s->log) {
-      st = SK_ENOMEM;
-      sk_errf(err, errlen, "%s: out of memory", path);
-      goto out;
-    }
-    if (H5Dread(d, t, H5S_ALL, H5S_ALL, H5P_DEFAULT, s->log) < 0) {
-      sk__h5_fail(err, errlen, path, "cannot read /commands");
-      goto out;
-    }
-    for (hssize_t i = 0; i < n; i++) {
-      s->log[i].kind[SK_CMD_KIND_LEN - 1] = s->log[i].key[SK_CMD_KEY_LEN - 1] = 0;
-      s->log[i].value[SK_CMD_VALUE_LEN - 1] = s->log[i].source[sizeof s->log[i].source - 1] = 0;
-    }
-  }
-  s->log_n = (size_t)n;
-  st = SK_OK;
-out:
-  sk__h5_close(&t);
-  sk__h5_close(&sp);
-  sk__h5_close(&d);
-  sk__h5_close(&f);
-  sk__h5_quiet_end(&q);
-  return st;
+  sk_recording_close(rec);
+  return st == SK_OK || st == SK_ENOMEM ? st : SK_EINVAL;
 }
 
 static sk_status load_log(sk_session *s, const char *path, char *err, size_t errlen) {

@@ -1,19 +1,22 @@
 /*
- * test_ims_store.c -- IMS model files and IMS data loading (sim/src/ims_store.c).
+ * test_ims_store.c -- IMS rack vectors, model files and data loading (sim/src/ims_features.c,
+ * ims_model_file.c, ims_data.c).
  *
  * A saved model loads back memcmp-identical and scores identically; broken model files
  * (missing, not HDF5, a recording, no kind, newer format, missing dataset, bad shape,
  * zero scale) give a status and a message naming the path and the fault; the registry
  * lists models sorted and skips the rest with a note; CSV data load with missing values,
  * ISO times, BOM and CRLF, and bad CSVs name file:line:column; a real recording (made by
- * the skadi binary, SKADI_BIN from CTest) gives the ten rack features and a model; too
- * few nominal rows are refused.  Files live in one mkdtemp directory per test.
+ * the skadi binary, SKADI_BIN from CTest) gives the ten rack features and a model, and a
+ * killed run's recording reads as data and is refused as a model; too few nominal rows
+ * are refused.  Files live in one mkdtemp directory per test.
  */
 #define _POSIX_C_SOURCE 200809L
 
 #include <check.h>
 #include <hdf5.h>
 #include <math.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,6 +26,7 @@
 
 #include "skadi/ims.h"
 #include "skadi/ims_store.h"
+#include "skadi/recorder.h"
 #include "testutil.h"
 
 #define ERRLEN 1024
@@ -637,7 +641,7 @@ START_TEST(bad_recordings) {
   H5Gclose(H5Gcreate2(f, "/telemetry", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT));
   H5Fclose(f);
   ck_assert_int_eq(sk_ims_data_load(&d, tu_tmp("notrec.h5"), NULL, err, sizeof err), SK_EPARSE);
-  ASSERT_HAS(err, "notrec.h5: not a skadi recording: no /telemetry/racks");
+  ASSERT_HAS(err, "notrec.h5: not a skadi recording (no format_version)");
   sk_ims_data_fini(&d);
 
   sk_ims_model m;
@@ -669,6 +673,79 @@ START_TEST(bad_recordings) {
   ck_assert_int_eq(sk_ims_data_load(&d, rec, NULL, err, sizeof err), SK_EPARSE);
   ASSERT_HAS(err, "b.h5: /config: attribute settings.rack_kw_cap missing");
   sk_ims_data_fini(&d);
+}
+END_TEST
+
+/* A recording whose writer was SIGKILLed after a flush (still marked open for SWMR
+ * writing): data for the IMS, read through the recording reader, and named as a
+ * recording when handed over as a model. */
+START_TEST(killed_recording) {
+  static const char *const keys[] = {"settings.inlet_max_c",
+                                     "settings.sla_latency_ms",
+                                     "settings.rack_kw_cap",
+                                     "settings.ims_tau_fast_percentile",
+                                     "settings.ims_tau_persist_percentile",
+                                     "server.gpus",
+                                     "server.gpu_idle_w",
+                                     "server.host_idle_w",
+                                     "server.fan_base_w",
+                                     "server.psu_eff"};
+  static const char *const vals[] = {"28", "250", "12", "95", "98", "8", "60", "150", "40", "0.94"};
+  static const char *const ids[] = {"R-A-01", "R-A-02"};
+  static const int zero[] = {0, 0}, pos[] = {0, 1};
+  const char *rec = tu_tmp("killed.h5");
+  pid_t pid = fork();
+  ck_assert_int_ge(pid, 0);
+  if (pid == 0) {
+    sk_recorder_config cfg = {.path = rec,
+                              .sample_period_s = 10,
+                              .n_config = 10,
+                              .config_keys = keys,
+                              .config_values = vals,
+                              .n_racks = 2,
+                              .rack_ids = ids,
+                              .rack_row = zero,
+                              .rack_pos = pos};
+    sk_recorder *r = NULL;
+    if (sk_recorder_create(&r, &cfg, NULL, 0) != SK_OK)
+      _exit(1);
+    for (int i = 0; i < 100; i++) {
+      sk_rack_sample row = {.ts = 10.0 * (i / 2 + 1),
+                            .inlet_c = 22,
+                            .outlet_c = 34,
+                            .pdu_kw = 30 + i % 7,
+                            .gpu_energy_j = 2e5,
+                            .tokens_ps = 900,
+                            .latency_p95_ms = 120,
+                            .fan_rpm_pct = 75,
+                            .pump_rpm_pct = 100,
+                            .queue_depth = i % 3,
+                            .n_servers = 4};
+      snprintf(row.rack_id, sizeof row.rack_id, "%s", ids[i % 2]);
+      if (sk_recorder_add_racks(r, &row, 1) != SK_OK)
+        _exit(1);
+    }
+    if (sk_recorder_flush(r) != SK_OK)
+      _exit(1);
+    kill(getpid(), SIGKILL);
+    _exit(2);
+  }
+  ck_assert_int_eq(tu_wait(pid), 128 + SIGKILL);
+
+  sk_ims_data d;
+  char err[ERRLEN];
+  ck_assert_msg(sk_ims_data_load(&d, rec, NULL, err, sizeof err) == SK_OK, "%s", err);
+  ck_assert_int_eq(d.kind, SK_IMS_DATA_RECORDING);
+  ck_assert_uint_eq(d.n_rows, 100);
+  ck_assert_str_eq(d.rack_id[1], "R-A-02");
+  ck_assert_double_eq(d.ts[99], 500);
+  ck_assert_double_eq(d.x[sk_ims_rack_feature_index("gpu_kw")], 20); /* 2e5 J / 10 s */
+  ck_assert_double_eq(d.inlet_max_c, 28);
+  sk_ims_data_fini(&d);
+
+  sk_ims_model m;
+  ck_assert_int_eq(sk_ims_load(&m, rec, NULL, 0, err, sizeof err), SK_EPARSE);
+  ASSERT_HAS(err, "killed.h5: is a skadi recording");
 }
 END_TEST
 
@@ -708,6 +785,7 @@ static Suite *suite(void) {
   tcase_add_test(tc, too_few_nominal_rows);
   tcase_add_test(tc, train_from_recording);
   tcase_add_test(tc, bad_recordings);
+  tcase_add_test(tc, killed_recording);
   tcase_add_test(tc, drop_features_in_place);
   suite_add_tcase(s, tc);
   return s;

@@ -122,6 +122,17 @@ static void event_at(size_t i, sk_event_record *e, int garbage) {
   snprintf(e->detail, sizeof e->detail, "{\"row\":\"C\",\"i\":%zu}", i);
 }
 
+static void command_at(size_t i, sk_command_record *c, int garbage) {
+  memset(c, garbage ? 0xAB : 0, sizeof *c);
+  c->ts = (double)(i / 3) * 30.0;
+  c->seq = (int64_t)i;
+  snprintf(c->kind, sizeof c->kind, "%s", i % 3 == 0 ? "mode" : "set");
+  snprintf(c->key, sizeof c->key, "%s", i % 3 == 0 ? "" : "settings.inlet_max_c");
+  snprintf(c->value, sizeof c->value, "%zu", 20 + i % 9);
+  /* Exactly 16 bytes, no NUL: NULLPAD keeps all of them. */
+  memcpy(c->source, i % 2 ? "api\0\0\0\0\0\0\0\0\0\0\0\0\0" : "sixteen-bytes-xx", sizeof c->source);
+}
+
 /* ---- recorder set-up ---------------------------------------------------------------- */
 
 static const char *const rack_ids[] = {"R-A-00", "R-A-01", "R-B-00", "R-B-01", "R-C-07"};
@@ -208,7 +219,15 @@ static void add_events(sk_recorder *rec, size_t from, size_t to) {
   }
 }
 
-enum { N_RACK = 10000, N_CRAH = 2500, N_ROOM = 1300, N_EVENT = 300 };
+static void add_commands(sk_recorder *rec, size_t from, size_t to) {
+  for (size_t i = from; i < to; i++) {
+    sk_command_record c;
+    command_at(i, &c, 1);
+    ck_assert_int_eq(sk_recorder_add_command(rec, &c), SK_OK);
+  }
+}
+
+enum { N_RACK = 10000, N_CRAH = 2500, N_ROOM = 1300, N_EVENT = 300, N_COMMAND = 300 };
 
 /* The standard recording: every table crosses several chunk boundaries, with flushes
  * at odd row counts in between; flush_every = 0 never flushes. */
@@ -219,6 +238,7 @@ static void record_standard(sk_recorder *rec, size_t rack_batch, size_t flush_ev
     add_crahs(rec, N_CRAH * s / steps, N_CRAH * (s + 1) / steps);
     add_rooms(rec, N_ROOM * s / steps, N_ROOM * (s + 1) / steps);
     add_events(rec, N_EVENT * s / steps, N_EVENT * (s + 1) / steps);
+    add_commands(rec, N_COMMAND * s / steps, N_COMMAND * (s + 1) / steps);
     if (flush_every && s % flush_every == 0)
       ck_assert_int_eq(sk_recorder_flush(rec), SK_OK);
   }
@@ -316,6 +336,17 @@ static hid_t event_mtype(void) {
   INS_STR(t, sk_event_record, effect);
   INS_STR(t, sk_event_record, phase);
   INS_STR(t, sk_event_record, detail);
+  return t;
+}
+
+static hid_t command_mtype(void) {
+  hid_t t = H5Tcreate(H5T_COMPOUND, sizeof(sk_command_record));
+  INS(t, sk_command_record, ts, H5T_NATIVE_DOUBLE);
+  INS(t, sk_command_record, seq, H5T_NATIVE_INT64);
+  INS_STR(t, sk_command_record, kind);
+  INS_STR(t, sk_command_record, key);
+  INS_STR(t, sk_command_record, value);
+  INS_STR(t, sk_command_record, source);
   return t;
 }
 
@@ -479,6 +510,7 @@ START_TEST(test_round_trip) {
   CHECK_ROWS(f, "/telemetry/crah", sk_crah_sample, crah_mtype, crah_at, N_CRAH);
   CHECK_ROWS(f, "/telemetry/room", sk_room_sample, room_mtype, room_at, N_ROOM);
   CHECK_ROWS(f, "/events", sk_event_record, event_mtype, event_at, N_EVENT);
+  CHECK_ROWS(f, "/commands", sk_command_record, command_mtype, command_at, N_COMMAND);
 
   /* Typed spot checks, so a failure shows values. */
   {
@@ -541,6 +573,7 @@ START_TEST(test_round_trip) {
   ck_assert_int_eq(check_field_attrs(f, "/telemetry/crah"), 9);
   ck_assert_int_eq(check_field_attrs(f, "/telemetry/room"), 24);
   ck_assert_int_eq(check_field_attrs(f, "/events"), 5);
+  ck_assert_int_eq(check_field_attrs(f, "/commands"), 6);
   ck_assert_int_eq(check_field_attrs(f, "/racks"), 3);
   check_units(f, "/telemetry/racks", "ts", "s");
   check_units(f, "/telemetry/racks", "inlet_c", "degC");
@@ -560,6 +593,7 @@ START_TEST(test_round_trip) {
                                      "/telemetry/crah",
                                      "/telemetry/room",
                                      "/events",
+                                     "/commands",
                                      "/summary",
                                      "/run_info"};
   for (size_t i = 0; i < sizeof objs / sizeof objs[0]; i++) {
@@ -574,6 +608,7 @@ START_TEST(test_round_trip) {
   ck_assert(is_deflated(f, "/telemetry/crah"));
   ck_assert(is_deflated(f, "/telemetry/room"));
   ck_assert(is_deflated(f, "/events"));
+  ck_assert(is_deflated(f, "/commands"));
 
   /* /summary and /run_info. */
   g = H5Gopen2(f, "/summary", H5P_DEFAULT);
@@ -643,6 +678,8 @@ START_TEST(test_empty_run) {
   ck_assert_uint_eq(n_rows(f, "/telemetry/racks"), 0);
   ck_assert_uint_eq(n_rows(f, "/telemetry/room"), 0);
   ck_assert_uint_eq(n_rows(f, "/events"), 0);
+  ck_assert_uint_eq(n_rows(f, "/actions"), 0);
+  ck_assert_uint_eq(n_rows(f, "/commands"), 0); /* created always, like /actions */
   char buf[64];
   str_attr(f, "scenario_json", buf, sizeof buf);
   ck_assert_str_eq(buf, "");

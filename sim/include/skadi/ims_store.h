@@ -1,11 +1,14 @@
 /*
- * ims_store.h -- IMS models on disk and the data they are trained on and score.
+ * ims_store.h -- the IMS's rack feature vectors, its models on disk, and the data they
+ * are trained on and score.  Three source files, one per job: ims_features.c (the
+ * vector of a telemetry row, which the twin scores live), ims_model_file.c (model files)
+ * and ims_data.c (data from recordings, read through recording.h, and CSV files).
  *
  * A model (models/ims.h) lives in its own small HDF5 file (layout in docs/IMS.md);
  * sk_ims_save and sk_ims_load round-trip it bit for bit.  Data come from a recording of
  * `skadi run` (/telemetry/racks, one vector per rack row) or from a CSV file with a
  * header; sk_ims_data_load reads either into one row-major matrix with per-row ts,
- * rack_id and the seed's nominal flag.  `skadi ims` (sk_ims_main) is the command on top.
+ * rack_id and the seed's nominal flag.  `skadi ims` (cli/cmd_ims.c) is the command on top.
  *
  * Not thread-safe: the HDF5 calls save, clear and restore HDF5's automatic error printing,
  * which is process-wide in HDF5 1.10.
@@ -65,8 +68,9 @@ sk_status sk_ims_save(const sk_ims_model *m, const char *path, const char *sourc
 
 /* Reads the model at path into *m (zeroed first, so unused slots and padding are 0).
  * source (may be NULL) receives the training data's path, source_len bytes.  Errors name
- * the path and what is wrong: SK_ENOTFOUND the file does not exist; SK_EIO cannot read it;
- * SK_EPARSE a directory, not HDF5, not an IMS model (a recording, say), a newer
+ * the path and what is wrong: SK_ENOTFOUND the file does not exist; SK_EIO cannot read or
+ * open it (a file marked open for writing, such as a killed run's recording, is not
+ * opened); SK_EPARSE a directory, not HDF5, not an IMS model (a recording, say), a newer
  * format_version, or a missing or malformed dataset/attribute (named); SK_ERANGE a value out of its
  * range (a scale <= 0, τ_persist < τ_fast, ...). */
 sk_status sk_ims_load(sk_ims_model *m, const char *path, char *source, size_t source_len, char *err,
@@ -138,8 +142,9 @@ typedef struct {
  * "<path>:<line>:<column>: <column name>: <reason>" for a bad CSV value or a row with the
  * wrong number of fields, "<path>:<line>: header: ..." for a missing column (and with a
  * column for a duplicated or empty one), "<path>: ..." for a directory, an empty file, an
- * IMS model file, a recording without /telemetry/racks or without a /config setting;
- * SK_EINVAL bad options (unknown rack feature, a window without ts); SK_ERANGE more rows
+ * IMS model file, a file that is not a recording (sk_recording_open's message), a
+ * recording without /telemetry/racks, without one of its fields or without a /config
+ * setting; SK_EINVAL bad options (unknown rack feature, a window without ts); SK_ERANGE more rows
  * than the cap; SK_ENOMEM. */
 sk_status sk_ims_data_load(sk_ims_data *d, const char *path, const sk_ims_data_opts *o, char *err,
                            size_t errlen);

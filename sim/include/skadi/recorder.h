@@ -1,5 +1,6 @@
 /*
- * recorder.h -- one HDF5 file per run (layout in docs/HDF5.md).
+ * recorder.h -- one HDF5 file per run (layout in docs/HDF5.md; its tables and fields are
+ * the public schema, schema.h; recording.h reads the file back).
  *
  * Rows are buffered and appended to chunked, extendible compound datasets, so memory
  * stays flat in run length.  The file is opened in SWMR-write mode after its structure
@@ -17,6 +18,7 @@
 
 #include <stddef.h>
 
+#include "skadi/schema.h"
 #include "skadi/status.h"
 #include "skadi/telemetry.h"
 
@@ -65,6 +67,8 @@ sk_status sk_recorder_add_event(sk_recorder *rec, const sk_event_record *ev);
 /* Monitor rows (IMS/MMS per rack per fast tick) and audit-trail rows (control.h). */
 sk_status sk_recorder_add_monitor(sk_recorder *rec, const sk_monitor_record *rows, size_t n);
 sk_status sk_recorder_add_action(sk_recorder *rec, const sk_action_record *a);
+/* A command posted to the run session, as it was applied (the /commands table, created
+ * empty with the file and filled in the order of these calls). */
 sk_status sk_recorder_add_command(sk_recorder *rec, const sk_command_record *c);
 
 /* Writes buffered rows and flushes the file (to the OS, no fsync): after it returns, a

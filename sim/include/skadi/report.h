@@ -28,10 +28,12 @@ struct cJSON;
  * NULL/0) holds a message that names path:
  *   SK_ENOTFOUND  path does not exist;
  *   SK_EPARSE     path is a directory, not an HDF5 file, not a Skadi recording
- *                 ("<path>: not a skadi recording (no /telemetry/room)"), or its
+ *                 ("<path>: not a skadi recording (no format_version)", "... (no
+ *                 /telemetry/room)"), a recording of a newer format_version, or its
  *                 /telemetry/room lacks a field the report needs;
  *   SK_EIO        the file exists but cannot be opened or read;
  *   SK_ENOMEM     out of memory.
+ * The file is read through recording.h (sk_recording_open's checks and messages).
  * Memory is bounded by the action rows kept for the log (applied, rolled back, realized)
  * plus one read block per table, whatever the run length.  Silences HDF5's automatic
  * error printing during the call and restores it (process-wide in HDF5 1.10); not
