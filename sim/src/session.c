@@ -34,6 +34,7 @@
 #include "skadi/ims_store.h"
 #include "skadi/recorder.h"
 #include "skadi/recording.h"
+#include "skadi/schema.h"
 #include "skadi/trace.h"
 
 #ifndef SKADI_VERSION
@@ -542,39 +543,14 @@ static void event_sink(void *ud, const sk_event_record *ev) {
     s->obs.on_event(s->obs.ud, ev);
 }
 
-static void json_num(FILE *f, const char *key, double v) {
-  if (isfinite(v))
-    fprintf(f, ",\"%s\":%.6g", key, v);
-  else
-    fprintf(f, ",\"%s\":null", key);
-}
-
-static void json_str(FILE *f, const char *key, const char *v) {
-  fprintf(f, ",\"%s\":\"", key);
-  for (const char *p = v; *p; p++) {
-    if (*p == '"' || *p == '\\')
-      fputc('\\', f);
-    if ((unsigned char)*p >= 0x20)
-      fputc(*p, f);
-  }
-  fputc('"', f);
-}
-
-static void audit_line(FILE *f, const sk_action_record *a) {
-  fprintf(f, "{\"ts\":%.3f,\"id\":%lld", a->ts, (long long)a->id);
-  json_str(f, "loop", a->loop);
-  json_str(f, "action", a->action);
-  json_str(f, "target", a->target);
-  json_str(f, "executor", a->executor);
-  json_num(f, "delta", a->delta);
-  json_str(f, "unit", a->unit);
-  json_str(f, "decision", a->decision);
-  json_str(f, "reason", a->reason);
-  json_num(f, "pred_saving_pct", a->pred_saving_pct);
-  json_num(f, "pred_ttft_p95_ms", a->pred_ttft_p95_ms);
-  json_num(f, "pred_max_inlet_c", a->pred_max_inlet_c);
-  json_num(f, "realized_saving_pct", a->realized_saving_pct);
-  fputs("}\n", f);
+/* One audit line: the /actions row as JSON, by the one schema. */
+static void audit_line(sk_session *s, const sk_action_record *a) {
+  cJSON *o = sk_schema_row_json(&sk_schema_tables[SK_TABLE_ACTIONS], a);
+  char *text = o ? cJSON_PrintUnformatted(o) : NULL;
+  if (!text || fprintf(s->audit, "%s\n", text) < 0)
+    fail(s, text ? SK_EIO : SK_ENOMEM, "audit trail: %s", text ? strerror(errno) : "out of memory");
+  free(text);
+  cJSON_Delete(o);
 }
 
 static void action_sink(void *ud, const sk_action_record *a) {
@@ -585,7 +561,7 @@ static void action_sink(void *ud, const sk_action_record *a) {
       fail(s, st, "recording: %s", sk_recorder_error(s->rec));
   }
   if (s->audit)
-    audit_line(s->audit, a);
+    audit_line(s, a);
   s->last_action = *a;
   s->have_action = 1;
   if (s->obs.on_action)
