@@ -493,6 +493,9 @@ int sk_run_main(int argc, char **argv) {
   int rc = stop_signal ? 128 + (int)stop_signal : 0;
   if (sk_session_status(s) != SK_OK) {
     fprintf(stderr, "skadi run: %s\n", sk_session_error(s));
+    if (sk_session_recording(s))
+      fprintf(stderr, "skadi run: what was recorded up to the last flush is in %s\n",
+              sk_session_recording(s));
     sk_session_destroy(s);
     return 1;
   }
