@@ -543,7 +543,7 @@ static Suite *suite(void) {
   tcase_add_test(names, decision_names);
   tcase_add_test_raise_signal(names, decision_name_out_of_range_aborts, SIGABRT);
   suite_add_tcase(s, names);
-  /* three cases of about equal cost, which CTest runs side by side (tests/CMakeLists.txt,
+  /* cases of about equal cost, which CTest runs side by side (tests/CMakeLists.txt,
    * CK_RUN_CASE) */
   TCase *tc = tcase_create("loops");
   tcase_set_timeout(tc, 900);
@@ -560,11 +560,14 @@ static Suite *suite(void) {
   tcase_add_test(more, latency_budget_holds_overall);
   tcase_add_test(more, largest_room_closed_loop);
   suite_add_tcase(s, more);
-  TCase *shipped = tcase_create("shipped");
-  tcase_set_timeout(shipped, 900);
-  tcase_add_test(shipped, heat_spike_closed_loop);
-  tcase_add_test(shipped, overcooled_closed_loop);
-  suite_add_tcase(s, shipped);
+  TCase *heat = tcase_create("shipped_heat");
+  tcase_set_timeout(heat, 900);
+  tcase_add_test(heat, heat_spike_closed_loop);
+  suite_add_tcase(s, heat);
+  TCase *cold = tcase_create("shipped_cold");
+  tcase_set_timeout(cold, 900);
+  tcase_add_test(cold, overcooled_closed_loop);
+  suite_add_tcase(s, cold);
   return s;
 }
 
