@@ -33,7 +33,6 @@
 
 #include "skadi/ims_store.h"
 
-#include <assert.h>
 #include <hdf5.h>
 #include <math.h>
 #include <stdarg.h>
@@ -47,6 +46,7 @@
 #include "ims_int.h"
 #include "skadi/csv.h"
 #include "skadi/recording.h"
+#include "skadi/require.h"
 #include "skadi/scenario.h"
 #include "skadi/timestamp.h"
 
@@ -533,7 +533,7 @@ static sk_status load_csv(sk_ims_data *d, const char *path, const sk_ims_data_op
 
 sk_status sk_ims_data_load(sk_ims_data *d, const char *path, const sk_ims_data_opts *o, char *err,
                            size_t errlen) {
-  assert(d && path);
+  SK_REQUIRE(d && path);
   sk_ims_data_opts def;
   if (!o) {
     sk_ims_data_opts_init(&def);
@@ -561,7 +561,7 @@ sk_status sk_ims_data_load(sk_ims_data *d, const char *path, const sk_ims_data_o
 }
 
 sk_status sk_ims_data_select_training(const sk_ims_data *d, double **x, sk_ims_selection *s) {
-  assert(d && x && s);
+  SK_REQUIRE(d && x && s);
   const size_t dd = (size_t)d->n_features;
   memset(s, 0, sizeof *s);
   s->n_rows = d->n_rows;
@@ -610,7 +610,7 @@ sk_status sk_ims_data_select_training(const sk_ims_data *d, double **x, sk_ims_s
 
 /* sk_ims_train's own rule, so a column passed here is never refused there. */
 int sk_ims_constant_features(const double *x, size_t n, int d, int *constant) {
-  assert(d >= 0 && (x || n == 0) && constant);
+  SK_REQUIRE(d >= 0 && (x || n == 0) && constant);
   int count = 0;
   for (int j = 0; j < d; j++) {
     constant[j] = sk_ims_feature_is_constant(x, n, d, j, NULL, NULL);

@@ -19,9 +19,9 @@
  * Rejected: lower-case 't' and 'z' (RFC 3339 allows them): no file we read writes them, and
  * each leniency is one more thing a wrong mapping can slip through.
  */
-#include <assert.h>
 #include <stdio.h>
 
+#include "skadi/require.h"
 #include "skadi/timestamp.h"
 
 #define NS_PER_S 1000000000LL
@@ -78,7 +78,7 @@ static int read_digits(const char **p, const char *end, int n, int *out) {
 /* Parsing                                                                              */
 
 void sk_time_opts_init(sk_time_opts *o) {
-  assert(o != NULL);
+  SK_REQUIRE(o != NULL);
   o->forms = SK_TIME_ANY;
   o->max_frac_digits = 0;
   o->min_ns = INT64_MIN;
@@ -260,9 +260,10 @@ sk_status sk_time_parse(const char *text, size_t len, const sk_time_opts *opts, 
   }
   unsigned civil_forms = opts->forms & (SK_TIME_ISO_T | SK_TIME_ISO_SPACE);
   unsigned unix_forms = opts->forms & (SK_TIME_UNIX_S | SK_TIME_UNIX_MS);
-  assert((text != NULL || len == 0) && t_ns != NULL);
-  assert((civil_forms || unix_forms) && unix_forms != (SK_TIME_UNIX_S | SK_TIME_UNIX_MS));
-  assert(opts->max_frac_digits >= 0 && opts->max_frac_digits <= 9 && opts->min_ns < opts->max_ns);
+  SK_REQUIRE((text != NULL || len == 0) && t_ns != NULL);
+  SK_REQUIRE((civil_forms || unix_forms) && unix_forms != (SK_TIME_UNIX_S | SK_TIME_UNIX_MS));
+  SK_REQUIRE(opts->max_frac_digits >= 0 && opts->max_frac_digits <= 9 &&
+             opts->min_ns < opts->max_ns);
   if (len == 0)
     text = ""; /* NULL is fine then, and the messages quote "" */
   const char *end = text + len;
@@ -296,7 +297,7 @@ sk_status sk_time_parse(const char *text, size_t len, const sk_time_opts *opts, 
 /* Formatting                                                                           */
 
 void sk_time_format(int64_t t_ns, int frac_digits, char *buf, size_t len) {
-  assert(frac_digits >= 0 && frac_digits <= 9 && buf != NULL);
+  SK_REQUIRE(frac_digits >= 0 && frac_digits <= 9 && buf != NULL);
   /* seconds first: days * NS_PER_DAY would overflow near INT64_MIN */
   int64_t secs = t_ns / NS_PER_S, ns = t_ns % NS_PER_S;
   if (ns < 0) {
