@@ -43,10 +43,10 @@
 
 #include "fileutil.h"
 #include "jsonutil.h"
+#include "skadi/levers.h" /* the lever table: ranges of the keys that set a lever */
 #include "skadi/perf.h"   /* SK_PERF_DEFAULT_*: the perf fit owns its defaults */
 #include "skadi/require.h"
 #include "skadi/server.h" /* sk_server_decode_ceiling_w: the power cap's floor */
-#include "skadi/twin.h"   /* the lever table: ranges of the keys that set a lever */
 
 #define MAX_DURATION_S 3.2e7        /* s, about a year of sim time plus margin */
 #define SEED_MAX 9007199254740991.0 /* 2^53 - 1: JSON numbers are doubles */
@@ -98,7 +98,7 @@ static const char *const mode_names[] = {"advisory", "closed_loop", NULL};
   { k, e, KT_DOUBLE, FLD(f), d, NULL, NULL, lo, hi, op, u, h, live }
 #define TW SK_LIVE_TWIN
 #define CT SK_LIVE_CONTROL
-/* a key that sets a lever (or bounds one): its range is the lever table's (twin.h) */
+/* a key that sets a lever (or bounds one): its range is the lever table's (levers.h) */
 #define LEVER(k, f, d, lever, u, h) DBL(k, f, d, SK_LEVER_MIN(lever), SK_LEVER_MAX(lever), 0, u, h)
 
 static const setting table[] = {
