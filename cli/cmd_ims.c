@@ -1,7 +1,9 @@
 /*
  * cmd_ims.c -- `skadi ims`: train an IMS model on a recording or a CSV, score data with
- * it, list the models of a directory.  The work is in models/ims.c (the model) and
- * sim/ims_store.c (files and data); this file is flags, policy and what the user reads.
+ * it, list the models of a directory.  The work is in models/ims.c (the model) and behind
+ * sim/include/skadi/ims_store.h: sim/src/ims_model_file.c (model files), ims_data.c (data
+ * from recordings and CSV) and ims_features.c (rack vectors); this file is flags, policy
+ * and what the user reads.
  *
  * Policy decided here:
  *  - Training uses the complete rows (no missing value) that pass the seed's nominal

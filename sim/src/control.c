@@ -75,7 +75,7 @@
 #define COIL_MARGIN_K 0.5     /* the supply-air guardrail lowers the coil floor this much
                                  below the setpoint when it speeds the pumps up */
 #define COARSE 4              /* the coarse step of a cooling lever, in fine steps (the
-                                 fine steps are the lever table's, twin.h) */
+                                 fine steps are the lever table's, levers.h) */
 
 /* One candidate: a lead move a[0] and the companion moves that keep it feasible (a
  * chilled-water reset lifts the supply setpoints the warmer water could not reach). */
@@ -613,7 +613,7 @@ static double row_it_air(const sk_controller *c, const sk_rack_sample *rows, int
 
 /* Airflow matching: when a row's racks pull more air than its CRAH gives (servers were
  * added, or fans run low), raise the fan at once by the shortfall, rounded up to whole
- * fan steps (the lever table's, twin.h; at most to the fan's top speed).
+ * fan steps (the lever table's, levers.h; at most to the fan's top speed).
  * Retried every fast tick while the fan is rate-limited (logged once per shortfall). */
 static void airflow_guard(sk_controller *c, sk_twin *opt, const sk_rack_sample *rows, int r) {
   double need = row_it_air(c, rows, r) / c->sc.room.crah_rated_flow_m3s * 100.0;

@@ -25,7 +25,6 @@
 
 #include "skadi/csv.h"
 
-#include <assert.h>
 #include <ctype.h>
 #include <errno.h>
 #include <math.h>
@@ -34,6 +33,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+
+#include "skadi/require.h"
 
 #define QUOTE_MAX 40 /* bytes of a field quoted in a message */
 
@@ -58,7 +59,7 @@ struct sk_csv {
 };
 
 void sk_csv_opts_init(sk_csv_opts *o) {
-  assert(o != NULL);
+  SK_REQUIRE(o != NULL);
   o->delimiter = ',';
   o->trim = 1;
   o->ragged = 0;
@@ -68,7 +69,7 @@ void sk_csv_opts_init(sk_csv_opts *o) {
 
 sk_status sk_csv_create_stream(sk_csv **out, FILE *f, const char *name, const sk_csv_opts *opts,
                                char *err, size_t errlen) {
-  assert(out != NULL && f != NULL && name != NULL);
+  SK_REQUIRE(out != NULL && f != NULL && name != NULL);
   *out = NULL;
   sk_csv *r = calloc(1, sizeof *r);
   if (r == NULL || (r->name = strdup(name)) == NULL) {
@@ -81,9 +82,8 @@ sk_status sk_csv_create_stream(sk_csv **out, FILE *f, const char *name, const sk
   else
     sk_csv_opts_init(&r->o);
   char d = r->o.delimiter;
-  assert(d != '"' && d != '\r' && d != '\n' && d != '\0');
-  assert(r->o.max_record_bytes >= 16 && r->o.max_fields >= 1);
-  (void)d;
+  SK_REQUIRE(d != '"' && d != '\r' && d != '\n' && d != '\0');
+  SK_REQUIRE(r->o.max_record_bytes >= 16 && r->o.max_fields >= 1);
   r->f = f;
   r->line_no = r->col_no = 1;
   *out = r;
@@ -92,7 +92,7 @@ sk_status sk_csv_create_stream(sk_csv **out, FILE *f, const char *name, const sk
 
 sk_status sk_csv_create(sk_csv **out, const char *path, const sk_csv_opts *opts, char *err,
                         size_t errlen) {
-  assert(out != NULL && path != NULL);
+  SK_REQUIRE(out != NULL && path != NULL);
   *out = NULL;
   struct stat sb;
   if (stat(path, &sb) == 0 && S_ISDIR(sb.st_mode)) {
@@ -196,7 +196,7 @@ static void verrf(const sk_csv *r, size_t field, char *err, size_t errlen, const
 }
 
 void sk_csv_errf(const sk_csv *r, size_t field, char *err, size_t errlen, const char *fmt, ...) {
-  assert(r != NULL && fmt != NULL);
+  SK_REQUIRE(r != NULL && fmt != NULL);
   va_list ap;
   va_start(ap, fmt);
   verrf(r, field, err, errlen, fmt, ap);
@@ -333,7 +333,7 @@ static sk_status read_field(sk_csv *r, int *any_quoted, int *end, char *err, siz
 }
 
 sk_status sk_csv_next(sk_csv *r, int *more, char *err, size_t errlen) {
-  assert(r != NULL && more != NULL);
+  SK_REQUIRE(r != NULL && more != NULL);
   rd_start(r);
   *more = 0;
   for (;;) {
@@ -368,7 +368,7 @@ sk_status sk_csv_next(sk_csv *r, int *more, char *err, size_t errlen) {
 /* Header                                                                               */
 
 sk_status sk_csv_read_header(sk_csv *r, char *err, size_t errlen) {
-  assert(r != NULL && r->htext == NULL && r->last_line == 0);
+  SK_REQUIRE(r != NULL && r->htext == NULL && r->last_line == 0);
   int more;
   sk_status st = sk_csv_next(r, &more, err, errlen);
   if (st != SK_OK)
@@ -395,12 +395,12 @@ sk_status sk_csv_read_header(sk_csv *r, char *err, size_t errlen) {
 }
 
 size_t sk_csv_header_count(const sk_csv *r) {
-  assert(r != NULL);
+  SK_REQUIRE(r != NULL);
   return r->htext ? r->nh : 0;
 }
 
 const char *sk_csv_header_name(const sk_csv *r, size_t i) {
-  assert(r != NULL && r->htext != NULL && i < r->nh);
+  SK_REQUIRE(r != NULL && r->htext != NULL && i < r->nh);
   return r->htext + r->hoff[i];
 }
 
@@ -419,7 +419,7 @@ static int same_nocase(const char *a, const char *b) {
 
 static sk_status find_column(const sk_csv *r, const char *name, int nocase, size_t *idx, char *err,
                              size_t errlen) {
-  assert(r != NULL && name != NULL && idx != NULL && r->htext != NULL);
+  SK_REQUIRE(r != NULL && name != NULL && idx != NULL && r->htext != NULL);
   size_t found = SIZE_MAX;
   for (size_t k = 0; k < r->nh; k++) {
     const char *h = r->htext + r->hoff[k];
@@ -453,7 +453,7 @@ sk_status sk_csv_column_nocase(const sk_csv *r, const char *name, size_t *idx, c
 }
 
 void sk_csv_header_names(const sk_csv *r, char *buf, size_t len) {
-  assert(r != NULL && buf != NULL && len > 0);
+  SK_REQUIRE(r != NULL && buf != NULL && len > 0);
   buf[0] = '\0';
   for (size_t k = 0; r->htext != NULL && k < r->nh; k++) {
     const char *h = r->htext + r->hoff[k];
@@ -470,28 +470,28 @@ void sk_csv_header_names(const sk_csv *r, char *buf, size_t len) {
 /* Fields                                                                               */
 
 size_t sk_csv_field_count(const sk_csv *r) {
-  assert(r != NULL);
+  SK_REQUIRE(r != NULL);
   return r->nf;
 }
 
 const char *sk_csv_field(const sk_csv *r, size_t i) {
-  assert(r != NULL && i < r->nf);
+  SK_REQUIRE(r != NULL && i < r->nf);
   return r->text + r->off[i];
 }
 
 size_t sk_csv_field_len(const sk_csv *r, size_t i) {
-  assert(r != NULL && i < r->nf);
+  SK_REQUIRE(r != NULL && i < r->nf);
   size_t end = i + 1 < r->nf ? r->off[i + 1] : r->tlen;
   return end - r->off[i] - 1;
 }
 
 size_t sk_csv_line(const sk_csv *r) {
-  assert(r != NULL);
+  SK_REQUIRE(r != NULL);
   return r->line;
 }
 
 void sk_csv_field_pos(const sk_csv *r, size_t i, size_t *line, size_t *col) {
-  assert(r != NULL && i < r->nf);
+  SK_REQUIRE(r != NULL && i < r->nf);
   if (line != NULL)
     *line = r->fline[i];
   if (col != NULL)
@@ -499,7 +499,7 @@ void sk_csv_field_pos(const sk_csv *r, size_t i, size_t *line, size_t *col) {
 }
 
 const char *sk_csv_name(const sk_csv *r) {
-  assert(r != NULL);
+  SK_REQUIRE(r != NULL);
   return r->name;
 }
 
@@ -508,7 +508,7 @@ static int is_digit(char c) {
 }
 
 sk_status sk_csv_number(const char *text, double *out) {
-  assert(text != NULL && out != NULL);
+  SK_REQUIRE(text != NULL && out != NULL);
   const char *p = text;
   size_t digits = 0;
   if (*p == '+' || *p == '-')

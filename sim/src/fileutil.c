@@ -3,9 +3,9 @@
  *
  * The buffer starts at 64 KiB and doubles, so a file costs at most twice its size and the
  * cap is met exactly.  The reason comes back in pieces (the failing step, the system's
- * words) rather than as one message: the loaders word theirs differently ("cannot read"
- * for every I/O failure of a scenario, the step for a trace), and tests hold each to its
- * own.
+ * words) rather than as one message, so a loader words its own: scenario.c says "cannot
+ * read" for every I/O failure, and its tests hold it to that (no caller asks for the step
+ * now: the trace loader that did streams its CSV through csv.c).
  */
 #define _POSIX_C_SOURCE 200809L
 

@@ -12,30 +12,43 @@
  * (recording.h) in blocks of BLOCK_ROWS rows, so memory is the kept rows plus one block;
  * each rack row becomes its vector by ims_features.c, as the twin's live rows do.
  *
+ * CSV files are streamed through the shared reader (skadi/csv.h: RFC 4180 quoting, LF or
+ * CRLF, a byte-order mark, blank lines), so memory is the kept rows plus one record, and
+ * their civil times go through the shared time-stamp parser (skadi/timestamp.h), the
+ * mixer's and the trace loader's, so the three cannot disagree about a date.  The time
+ * column is `ts`, or `timestamp` when there is no `ts`.  A number there is taken as
+ * seconds as written, in any origin (the seed and `skadi ims score` write seconds since
+ * the run's start), so it is read as a value (sk_csv_number: a sign and an exponent are
+ * fine), not as a Unix time; a civil time -- 'T' or a space, Z, an offset or no zone (UTC)
+ * -- becomes seconds since 1970-01-01T00:00:00Z.  Messages keep this loader's own form,
+ * "<path>:<line>:<column>: <name>: <reason>" with the byte column (docs/IMS.md shows
+ * them); the reader's own syntax errors (a quote never closed, a NUL byte) read as the
+ * reader words them.
+ *
  * Considered and rejected: CSV columns derived on the fly (delta_t_c from inlet/outlet,
  * gpu_kw from gpu_energy_j): a CSV has no sample period to turn energy into power, and
- * silent derivations hide a misnamed column; quoted CSV fields with embedded commas (the
- * data are numbers and rack ids; a surrounding pair of quotes is stripped, that is all).
+ * silent derivations hide a misnamed column.
  */
 #define _POSIX_C_SOURCE 200809L
 
 #include "skadi/ims_store.h"
 
-#include <assert.h>
-#include <ctype.h>
-#include <errno.h>
 #include <hdf5.h>
 #include <math.h>
+#include <stdarg.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/types.h>
+#include <strings.h>
 
 #include "h5util.h"
 #include "ims_int.h"
+#include "skadi/csv.h"
 #include "skadi/recording.h"
+#include "skadi/require.h"
 #include "skadi/scenario.h"
-#include "timeparse.h"
+#include "skadi/timestamp.h"
 
 #define BLOCK_ROWS 65536 /* recording rows read at a time */
 
@@ -284,107 +297,175 @@ done:
 
 /* ---- data: CSV ------------------------------------------------------------------------- */
 
-/* "YYYY-MM-DDTHH:MM:SS[.fff][Z]" (or a space for T) as Unix seconds, UTC; the seed's
- * telemetry time stamps.  Returns 0 if s is not one.  No C library time functions: they
- * read the time zone. */
-static int parse_iso(const char *s, double *out) {
-  int y, mo, dd, h, mi, sec, n = 0;
-  if (sscanf(s, "%4d-%2d-%2d%*1[T ]%2d:%2d:%2d%n", &y, &mo, &dd, &h, &mi, &sec, &n) != 6 || n != 19)
-    return 0;
-  if (mo < 1 || mo > 12 || dd < 1 || dd > 31 || h > 23 || mi > 59 || sec > 60 || h < 0 || mi < 0 ||
-      sec < 0)
-    return 0;
-  const char *p = s + n;
-  double frac = 0;
-  if (*p == '.') {
-    double scale = 0.1;
-    p++;
-    if (!isdigit((unsigned char)*p))
-      return 0;
-    while (isdigit((unsigned char)*p)) {
-      frac += (*p - '0') * scale;
-      scale /= 10;
-      p++;
-    }
-  }
-  if (*p == 'Z')
-    p++;
-  if (*p)
-    return 0;
-  *out = (double)(sk__days_from_civil(y, mo, dd) * 86400LL + h * 3600LL + mi * 60LL + sec) + frac;
-  return 1;
-}
+#define NS_PER_S 1000000000LL
 
-/* A field of the current line: [start, end) of the line buffer, 1-based column. */
+/* The time column's names; the first the header has is the time column. */
+static const char *const time_columns[] = {"ts", "timestamp"};
+
+/* Where the columns of a CSV are: index in the header, or -1. */
 typedef struct {
-  char *s;
-  size_t col;
-} csv_field;
+  size_t n_cols;                    /* fields per row, as in the header */
+  int ts, rack_id;                  /* the time and rack id columns, or -1 */
+  int feature[SK_IMS_MAX_FEATURES]; /* of each requested feature */
+  int rack[SK_IMS_N_RACK_FEATURES]; /* of each rack feature (the nominal filter's inputs) */
+  int have_rack;                    /* every rack feature is a column */
+} csv_columns;
 
-/* Splits line (NUL-terminated, no newline) at commas in place, trims blanks and one pair
- * of surrounding double quotes.  Fills up to cap fields; returns how many there are. */
-static size_t split(char *line, csv_field *f, size_t cap) {
-  size_t n = 0;
-  char *p = line;
-  for (;;) {
-    char *start = p;
-    while (*p && *p != ',')
-      p++;
-    char end_ch = *p;
-    *p = '\0';
-    char *b = start, *e = p;
-    while (b < e && isspace((unsigned char)*b))
-      b++;
-    while (e > b && isspace((unsigned char)e[-1]))
-      *--e = '\0';
-    if (e - b >= 2 && *b == '"' && e[-1] == '"') {
-      b++;
-      *--e = '\0';
-    }
-    if (n < cap) {
-      f[n].s = b;
-      f[n].col = (size_t)(start - line) + 1;
-    }
-    n++;
-    if (!end_ch)
-      break;
-    p++;
-  }
-  return n;
+static sk_status fail_at(const sk_csv *r, size_t i, size_t past, char *err, size_t errlen,
+                         const char *fmt, ...) SK_PRINTF_LIKE(6, 7);
+
+/* "<path>:<line>:<column>: <reason>" into err, where field i of r's current record
+ * starts, moved right by `past` bytes (a short row points just past its last field);
+ * <column> is the byte position in the line.  Returns SK_EPARSE. */
+static sk_status fail_at(const sk_csv *r, size_t i, size_t past, char *err, size_t errlen,
+                         const char *fmt, ...) {
+  char reason[512];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(reason, sizeof reason, fmt, ap);
+  va_end(ap);
+  size_t line, col;
+  sk_csv_field_pos(r, i, &line, &col);
+  sk_errf(err, errlen, "%s:%zu:%zu: %s", sk_csv_name(r), line, col + past, reason);
+  return SK_EPARSE;
 }
 
-/* Trailing \n / \r\n removed; returns the new length. */
-static size_t chomp(char *line, size_t len) {
-  while (len && (line[len - 1] == '\n' || line[len - 1] == '\r'))
-    line[--len] = '\0';
-  return len;
-}
-
-static int blank(const char *s) {
-  while (*s && isspace((unsigned char)*s))
-    s++;
-  return *s == '\0';
-}
-
-/* A value: "" / NaN = missing (NaN); else a finite number.  0 on junk. */
+/* A value: empty or NaN (any case, signed or not) is missing (NaN); otherwise a finite
+ * decimal number as sk_csv_number reads it.  0 on anything else. */
 static int parse_value(const char *s, double *v) {
-  if (!*s) {
+  const char *digits = s + (*s == '+' || *s == '-');
+  if (*s == '\0' || strcasecmp(digits, "nan") == 0) {
     *v = NAN;
     return 1;
   }
-  char *end;
-  errno = 0;
-  double x = strtod(s, &end);
-  if (end == s || *end)
-    return 0;
-  if (isnan(x)) {
-    *v = NAN;
+  return sk_csv_number(s, v) == SK_OK;
+}
+
+/* The time column's field s (len bytes) into *t_s: a number is seconds as written (any
+ * origin: relative times are fine), a civil time becomes s since 1970-01-01T00:00:00Z,
+ * empty or NaN is NaN.  0 with the reason (naming the text) otherwise. */
+static int parse_time(const char *s, size_t len, double *t_s, char *reason, size_t rlen) {
+  if (parse_value(s, t_s))
+    return 1;
+  sk_time_opts o;
+  sk_time_opts_init(&o);
+  o.forms = SK_TIME_ISO_T | SK_TIME_ISO_SPACE | SK_TIME_ZONE;
+  int64_t t_ns;
+  if (sk_time_parse(s, len, &o, &t_ns, reason, rlen) == SK_OK) {
+    /* whole seconds are exact in a double; the fraction is rounded once */
+    *t_s = (double)(t_ns / NS_PER_S) + (double)(t_ns % NS_PER_S) / 1e9;
     return 1;
   }
-  if (!isfinite(x) || errno == ERANGE)
-    return 0;
-  *v = x;
-  return 1;
+  /* the parser's reason says what is wrong with a date; anything else is not a time */
+  int date_like = len >= 5 && s[4] == '-';
+  for (size_t k = 0; k < 4 && date_like; k++)
+    date_like = s[k] >= '0' && s[k] <= '9';
+  if (!date_like)
+    snprintf(reason, rlen,
+             "'%s' is neither a number of seconds nor an ISO 8601 time (2025-10-18T23:11:10Z)", s);
+  return 0;
+}
+
+/* Every header name must be non-empty and unique, also in columns nobody asks for: a
+ * duplicate is a broken export, and which copy is meant cannot be told.  The header is r's
+ * current record. */
+static sk_status check_header(const sk_csv *r, char *err, size_t errlen) {
+  size_t n = sk_csv_header_count(r);
+  for (size_t c = 0; c < n; c++) {
+    const char *h = sk_csv_header_name(r, c);
+    if (h[0] == '\0')
+      return fail_at(r, c, 0, err, errlen, "header: column %zu has no name", c + 1);
+    for (size_t j = 0; j < c; j++)
+      if (strcmp(h, sk_csv_header_name(r, j)) == 0)
+        return fail_at(r, c, 0, err, errlen, "header: column '%s' appears twice", h);
+  }
+  return SK_OK;
+}
+
+/* The header column called name, or -1 (names are unique: check_header). */
+static int column(const sk_csv *r, const char *name) {
+  size_t idx;
+  return sk_csv_column(r, name, &idx, NULL, 0) == SK_OK ? (int)idx : -1;
+}
+
+static sk_status find_columns(const sk_ims_data *d, const sk_csv *r, csv_columns *c, char *err,
+                              size_t errlen) {
+  c->n_cols = sk_csv_header_count(r);
+  c->ts = -1;
+  for (size_t i = 0; i < sizeof time_columns / sizeof time_columns[0] && c->ts < 0; i++)
+    c->ts = column(r, time_columns[i]);
+  c->rack_id = column(r, "rack_id");
+  for (int i = 0; i < d->n_features; i++)
+    if ((c->feature[i] = column(r, d->feature[i])) < 0) {
+      char list[256];
+      sk_csv_header_names(r, list, sizeof list);
+      sk_errf(err, errlen, "%s:%zu: header: no column '%s' (the columns are: %s)", sk_csv_name(r),
+              sk_csv_line(r), d->feature[i], list);
+      return SK_EPARSE;
+    }
+  c->have_rack = 1;
+  for (int i = 0; i < SK_IMS_N_RACK_FEATURES; i++)
+    if ((c->rack[i] = column(r, sk_ims_rack_feature_name(i))) < 0)
+      c->have_rack = 0;
+  return SK_OK;
+}
+
+/* Field col of the current record as a value (parse_value), or an error naming it. */
+static sk_status csv_value(const sk_csv *r, int col, double *v, char *err, size_t errlen) {
+  const char *s = sk_csv_field(r, (size_t)col);
+  if (parse_value(s, v))
+    return SK_OK;
+  return fail_at(r, (size_t)col, 0, err, errlen, "%s: '%s' is not a number",
+                 sk_csv_header_name(r, (size_t)col), s);
+}
+
+/* The current record of r becomes row d->n_rows, unless its time is outside the window. */
+static sk_status csv_row(sk_ims_data *d, const sk_csv *r, const csv_columns *c,
+                         const sk_ims_data_opts *o, grow_state *gs, char *err, size_t errlen) {
+  size_t nf = sk_csv_field_count(r); /* >= 1 */
+  if (nf != c->n_cols) {
+    /* the first extra field, or just past the short row's last one */
+    size_t at = nf > c->n_cols ? c->n_cols : nf - 1;
+    size_t past = nf > c->n_cols ? 0 : sk_csv_field_len(r, nf - 1);
+    return fail_at(r, at, past, err, errlen, "expected %zu fields as in the header, found %zu",
+                   c->n_cols, nf);
+  }
+  d->n_read++;
+  double t = NAN;
+  if (c->ts >= 0) {
+    size_t i = (size_t)c->ts;
+    char reason[256];
+    if (!parse_time(sk_csv_field(r, i), sk_csv_field_len(r, i), &t, reason, sizeof reason))
+      return fail_at(r, i, 0, err, errlen, "%s: %s", sk_csv_header_name(r, i), reason);
+  }
+  if (!in_window(o, t) && (isfinite(o->from_s) || isfinite(o->to_s)))
+    return SK_OK;
+  double v[SK_IMS_MAX_FEATURES], rv[SK_IMS_N_RACK_FEATURES];
+  sk_status st = SK_OK;
+  for (int i = 0; i < d->n_features && st == SK_OK; i++)
+    st = csv_value(r, c->feature[i], &v[i], err, errlen);
+  for (int i = 0; i < SK_IMS_N_RACK_FEATURES && c->have_rack && st == SK_OK; i++)
+    st = csv_value(r, c->rack[i], &rv[i], err, errlen);
+  if (st != SK_OK)
+    return st;
+  const char *id = c->rack_id >= 0 ? sk_csv_field(r, (size_t)c->rack_id) : NULL;
+  size_t id_len = id ? sk_csv_field_len(r, (size_t)c->rack_id) : 0;
+  if (id_len >= SK_IMS_ID_LEN)
+    return fail_at(r, (size_t)c->rack_id, 0, err, errlen,
+                   "rack_id: '%s' is longer than %d characters", id, SK_IMS_ID_LEN - 1);
+  if ((st = reserve(d, gs, d->n_rows + 1)) != SK_OK)
+    return grow_fail(st, sk_csv_name(r), gs->max_rows, err, errlen);
+  size_t k = d->n_rows++;
+  memcpy(&d->x[k * (size_t)d->n_features], v, (size_t)d->n_features * sizeof(double));
+  d->ts[k] = t;
+  if (id) {
+    memset(d->rack_id[k], 0, SK_IMS_ID_LEN);
+    memcpy(d->rack_id[k], id, id_len);
+  }
+  if (c->have_rack) /* a missing filter input other than latency fails the filter */
+    d->nominal[k] = (signed char)(sk_ims_nominal_rack(rv, d->inlet_max_c, d->sla_latency_ms,
+                                                      d->idle_kw_per_server, d->rack_kw_cap) != 0);
+  return SK_OK;
 }
 
 /* Nominal settings for data without its own: environment over the seed's defaults. */
@@ -414,186 +495,45 @@ static sk_status load_csv(sk_ims_data *d, const char *path, const sk_ims_data_op
                           size_t errlen) {
   d->kind = SK_IMS_DATA_CSV;
   d->sample_period_s = NAN;
-  FILE *fp = fopen(path, "r");
-  if (!fp) {
-    int e = errno;
-    sk_errf(err, errlen, "%s: cannot open: %s", path, strerror(e));
-    return e == ENOENT ? SK_ENOTFOUND : SK_EIO;
-  }
-  char *line = NULL, **hdr = NULL;
-  size_t linecap = 0, n_cols = 0;
-  csv_field *fields = NULL;
-  sk_status st = SK_EPARSE;
-  ssize_t got;
-  size_t lineno = 0;
-
-  /* header */
-  while ((got = getline(&line, &linecap, fp)) >= 0) {
-    lineno++;
-    chomp(line, (size_t)got);
-    if (!blank(line))
-      break;
-  }
-  if (got < 0) {
-    sk_errf(err, errlen, "%s: empty file (expected a header line naming the columns)", path);
-    goto done;
-  }
-  char *h = line;
-  if ((unsigned char)h[0] == 0xEF && (unsigned char)h[1] == 0xBB && (unsigned char)h[2] == 0xBF)
-    h += 3; /* UTF-8 byte-order mark */
-  n_cols = 1;
-  for (const char *p = h; *p; p++)
-    n_cols += *p == ',';
-  /* one spare slot: a data row with too many fields reports where the first extra one
-   * starts */
-  if (!(fields = malloc((n_cols + 1) * sizeof *fields)) || !(hdr = calloc(n_cols, sizeof *hdr))) {
-    st = SK_ENOMEM;
-    sk_errf(err, errlen, "%s: out of memory", path);
-    goto done;
-  }
-  split(h, fields, n_cols);
-  for (size_t c = 0; c < n_cols; c++)
-    if (!(hdr[c] = strdup(fields[c].s))) {
-      st = SK_ENOMEM;
-      sk_errf(err, errlen, "%s: out of memory", path);
-      goto done;
-    }
-  for (size_t c = 0; c < n_cols; c++) {
-    if (!hdr[c][0]) {
-      sk_errf(err, errlen, "%s:%zu:%zu: header: column %zu has no name", path, lineno,
-              fields[c].col, c + 1);
-      goto done;
-    }
-    for (size_t j = 0; j < c; j++)
-      if (strcmp(hdr[c], hdr[j]) == 0) {
-        sk_errf(err, errlen, "%s:%zu:%zu: header: column '%s' appears twice", path, lineno,
-                fields[c].col, hdr[c]);
-        goto done;
-      }
-  }
-  int fcol[SK_IMS_MAX_FEATURES], rcol[SK_IMS_N_RACK_FEATURES], ts_col = -1, id_col = -1;
-  int have_rack = 1;
-  for (size_t c = 0; c < n_cols; c++) {
-    if (strcmp(hdr[c], "ts") == 0)
-      ts_col = (int)c;
-    if (strcmp(hdr[c], "rack_id") == 0)
-      id_col = (int)c;
-  }
-  for (int i = 0; i < d->n_features; i++) {
-    fcol[i] = -1;
-    for (size_t c = 0; c < n_cols; c++)
-      if (strcmp(hdr[c], d->feature[i]) == 0)
-        fcol[i] = (int)c;
-    if (fcol[i] < 0) {
-      char list[256] = "";
-      for (size_t c = 0; c < n_cols && strlen(list) < sizeof list - 1; c++)
-        snprintf(list + strlen(list), sizeof list - strlen(list), "%s%s", c ? ", " : "", hdr[c]);
-      sk_errf(err, errlen, "%s:%zu: header: no column '%s' (the columns are: %s)", path, lineno,
-              d->feature[i], list);
-      goto done;
-    }
-  }
-  for (int i = 0; i < SK_IMS_N_RACK_FEATURES; i++) {
-    rcol[i] = -1;
-    for (size_t c = 0; c < n_cols; c++)
-      if (strcmp(hdr[c], sk_ims_rack_feature_name(i)) == 0)
-        rcol[i] = (int)c;
-    if (rcol[i] < 0)
-      have_rack = 0;
-  }
-  d->has_ts = ts_col >= 0;
-  if (!d->has_ts && (isfinite(o->from_s) || isfinite(o->to_s))) {
-    sk_errf(err, errlen, "%s: a time window (--from/--to) needs a ts column; the header has none",
-            path);
-    st = SK_EINVAL;
-    goto done;
-  }
-  if ((st = env_settings(d, err, errlen)) != SK_OK)
-    goto done;
-  st = SK_EPARSE;
-
-  /* nominal stays NULL without every rack feature: the filter does not apply */
-  grow_state gs = {0, o->max_rows ? o->max_rows : SK_IMS_DEFAULT_MAX_ROWS, id_col >= 0, have_rack};
-  while ((got = getline(&line, &linecap, fp)) >= 0) {
-    lineno++;
-    size_t len = chomp(line, (size_t)got);
-    if (blank(line))
-      continue;
-    size_t nf = split(line, fields, n_cols + 1);
-    if (nf != n_cols) {
-      /* the first extra field, or the end of the short line */
-      size_t col = nf > n_cols ? fields[n_cols].col : len + 1;
-      sk_errf(err, errlen, "%s:%zu:%zu: expected %zu fields as in the header, found %zu", path,
-              lineno, col, n_cols, nf);
-      goto done;
-    }
-    d->n_read++;
-    double tsv = NAN;
-    if (ts_col >= 0 && !parse_value(fields[ts_col].s, &tsv) && !parse_iso(fields[ts_col].s, &tsv)) {
+  sk_csv_opts co;
+  sk_csv_opts_init(&co);
+  co.ragged = 1; /* csv_row reports a row of the wrong length with its column */
+  sk_csv *r;
+  sk_status st = sk_csv_create(&r, path, &co, err, errlen);
+  if (st != SK_OK)
+    return st;
+  csv_columns c;
+  if ((st = sk_csv_read_header(r, err, errlen)) == SK_OK &&
+      (st = check_header(r, err, errlen)) == SK_OK)
+    st = find_columns(d, r, &c, err, errlen);
+  if (st == SK_OK) {
+    d->has_ts = c.ts >= 0;
+    if (!d->has_ts && (isfinite(o->from_s) || isfinite(o->to_s))) {
       sk_errf(err, errlen,
-              "%s:%zu:%zu: ts: '%s' is neither a number of seconds nor an ISO 8601 "
-              "time (2025-10-18T23:11:10Z)",
-              path, lineno, fields[ts_col].col, fields[ts_col].s);
-      goto done;
+              "%s: a time window (--from/--to) needs a ts column (or one named timestamp); the "
+              "header has none",
+              path);
+      st = SK_EINVAL;
     }
-    if (!in_window(o, tsv) && (isfinite(o->from_s) || isfinite(o->to_s)))
-      continue;
-    double v[SK_IMS_MAX_FEATURES], rv[SK_IMS_N_RACK_FEATURES];
-    for (int i = 0; i < d->n_features; i++)
-      if (!parse_value(fields[fcol[i]].s, &v[i])) {
-        sk_errf(err, errlen, "%s:%zu:%zu: %s: '%s' is not a number", path, lineno,
-                fields[fcol[i]].col, d->feature[i], fields[fcol[i]].s);
-        goto done;
-      }
-    if (have_rack)
-      for (int i = 0; i < SK_IMS_N_RACK_FEATURES; i++)
-        if (!parse_value(fields[rcol[i]].s, &rv[i])) {
-          sk_errf(err, errlen, "%s:%zu:%zu: %s: '%s' is not a number", path, lineno,
-                  fields[rcol[i]].col, sk_ims_rack_feature_name(i), fields[rcol[i]].s);
-          goto done;
-        }
-    if (id_col >= 0 && strlen(fields[id_col].s) >= SK_IMS_ID_LEN) {
-      sk_errf(err, errlen, "%s:%zu:%zu: rack_id: '%s' is longer than %d characters", path, lineno,
-              fields[id_col].col, fields[id_col].s, SK_IMS_ID_LEN - 1);
-      goto done;
-    }
-    sk_status gst = reserve(d, &gs, d->n_rows + 1);
-    if (gst != SK_OK) {
-      st = grow_fail(gst, path, gs.max_rows, err, errlen);
-      goto done;
-    }
-    size_t r = d->n_rows++;
-    memcpy(&d->x[r * (size_t)d->n_features], v, (size_t)d->n_features * sizeof(double));
-    d->ts[r] = tsv;
-    if (id_col >= 0) {
-      memset(d->rack_id[r], 0, SK_IMS_ID_LEN);
-      memcpy(d->rack_id[r], fields[id_col].s, strlen(fields[id_col].s));
-    }
-    if (have_rack) /* a missing filter input other than latency fails the filter */
-      d->nominal[r] =
-          (signed char)(sk_ims_nominal_rack(rv, d->inlet_max_c, d->sla_latency_ms,
-                                            d->idle_kw_per_server, d->rack_kw_cap) != 0);
   }
-  if (ferror(fp)) {
-    sk_errf(err, errlen, "%s:%zu: read error: %s", path, lineno + 1, strerror(errno));
-    st = SK_EIO;
-    goto done;
+  if (st == SK_OK)
+    st = env_settings(d, err, errlen);
+  if (st == SK_OK) {
+    /* nominal stays NULL without every rack feature: the filter does not apply */
+    grow_state gs = {0, o->max_rows ? o->max_rows : SK_IMS_DEFAULT_MAX_ROWS, c.rack_id >= 0,
+                     c.have_rack};
+    int more = 0;
+    while ((st = sk_csv_next(r, &more, err, errlen)) == SK_OK && more)
+      if ((st = csv_row(d, r, &c, o, &gs, err, errlen)) != SK_OK)
+        break;
   }
-  st = SK_OK;
-done:
-  if (hdr)
-    for (size_t c = 0; c < n_cols; c++)
-      free(hdr[c]);
-  free(hdr);
-  free(fields);
-  free(line);
-  fclose(fp);
+  sk_csv_destroy(r);
   return st;
 }
 
 sk_status sk_ims_data_load(sk_ims_data *d, const char *path, const sk_ims_data_opts *o, char *err,
                            size_t errlen) {
-  assert(d && path);
+  SK_REQUIRE(d && path);
   sk_ims_data_opts def;
   if (!o) {
     sk_ims_data_opts_init(&def);
@@ -621,7 +561,7 @@ sk_status sk_ims_data_load(sk_ims_data *d, const char *path, const sk_ims_data_o
 }
 
 sk_status sk_ims_data_select_training(const sk_ims_data *d, double **x, sk_ims_selection *s) {
-  assert(d && x && s);
+  SK_REQUIRE(d && x && s);
   const size_t dd = (size_t)d->n_features;
   memset(s, 0, sizeof *s);
   s->n_rows = d->n_rows;
@@ -670,7 +610,7 @@ sk_status sk_ims_data_select_training(const sk_ims_data *d, double **x, sk_ims_s
 
 /* sk_ims_train's own rule, so a column passed here is never refused there. */
 int sk_ims_constant_features(const double *x, size_t n, int d, int *constant) {
-  assert(d >= 0 && (x || n == 0) && constant);
+  SK_REQUIRE(d >= 0 && (x || n == 0) && constant);
   int count = 0;
   for (int j = 0; j < d; j++) {
     constant[j] = sk_ims_feature_is_constant(x, n, d, j, NULL, NULL);

@@ -10,8 +10,9 @@
  */
 #include "skadi/ims_store.h"
 
-#include <assert.h>
 #include <string.h>
+
+#include "skadi/require.h"
 
 /* ---- rack vectors ------------------------------------------------------------------- */
 
@@ -41,7 +42,7 @@ static const char *const rack_units[SK_IMS_N_RACK_FEATURES] = {
 
 void sk_ims_rack_vector(const sk_rack_sample *r, double sample_period_s,
                         double out[SK_IMS_N_RACK_FEATURES]) {
-  assert(r && out && sample_period_s > 0);
+  SK_REQUIRE(r && out && sample_period_s > 0);
   out[RF_inlet_c] = r->inlet_c;
   out[RF_outlet_c] = r->outlet_c;
   out[RF_delta_t_c] = r->outlet_c - r->inlet_c;
@@ -55,12 +56,12 @@ void sk_ims_rack_vector(const sk_rack_sample *r, double sample_period_s,
 }
 
 const char *sk_ims_rack_feature_name(int i) {
-  assert(i >= 0 && i < SK_IMS_N_RACK_FEATURES);
+  SK_REQUIRE(i >= 0 && i < SK_IMS_N_RACK_FEATURES);
   return rack_names[i];
 }
 
 const char *sk_ims_rack_feature_unit(int i) {
-  assert(i >= 0 && i < SK_IMS_N_RACK_FEATURES);
+  SK_REQUIRE(i >= 0 && i < SK_IMS_N_RACK_FEATURES);
   return rack_units[i];
 }
 

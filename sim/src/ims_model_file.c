@@ -21,7 +21,6 @@
 
 #include "skadi/ims_store.h"
 
-#include <assert.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -33,6 +32,7 @@
 
 #include "h5util.h"
 #include "ims_int.h"
+#include "skadi/require.h"
 
 #ifndef SKADI_VERSION
 #define SKADI_VERSION "0.0.0"
@@ -303,7 +303,7 @@ h5fail:
 
 sk_status sk_ims_save(const sk_ims_model *m, const char *path, const char *source, char *err,
                       size_t errlen) {
-  assert(m && path);
+  SK_REQUIRE(m && path);
   sk_errf(err, errlen, "%s", "");
   sk__h5_quiet q;
   sk__h5_quiet_begin(&q);
@@ -537,7 +537,7 @@ done:
 
 sk_status sk_ims_load(sk_ims_model *m, const char *path, char *source, size_t source_len, char *err,
                       size_t errlen) {
-  assert(m && path);
+  SK_REQUIRE(m && path);
   sk_errf(err, errlen, "%s", "");
   if (source && source_len)
     source[0] = '\0';
@@ -563,7 +563,7 @@ static int has_h5_suffix(const char *name) {
 }
 
 sk_status sk_ims_list(const char *dir, FILE *out, char *err, size_t errlen) {
-  assert(dir && out);
+  SK_REQUIRE(dir && out);
   sk_errf(err, errlen, "%s", "");
   DIR *dp = opendir(dir);
   if (!dp) {

@@ -45,7 +45,6 @@
 
 #include "skadi/mix.h"
 
-#include <assert.h>
 #include <ctype.h>
 #include <errno.h>
 #include <math.h>
@@ -58,6 +57,7 @@
 
 #include "jsonutil.h"
 #include "skadi/csv.h"
+#include "skadi/require.h"
 #include "skadi/timestamp.h"
 
 #define NS_PER_S 1000000000LL
@@ -1045,7 +1045,7 @@ static sk_status finish(mapping *mp, sk_mix *m, int64_t lo_bin, int64_t hi_bin, 
 }
 
 sk_status sk_mix_create(sk_mix **out, const char *mapping_path, char *err, size_t errlen) {
-  assert(out != NULL && mapping_path != NULL);
+  SK_REQUIRE(out != NULL && mapping_path != NULL);
   *out = NULL;
   sk_mix *m = calloc(1, sizeof *m);
   if (m == NULL) {
@@ -1085,7 +1085,7 @@ sk_status sk_mix_create(sk_mix **out, const char *mapping_path, char *err, size_
 }
 
 void sk_mix_get_stats(const sk_mix *m, sk_mix_stats *stats) {
-  assert(m != NULL && stats != NULL);
+  SK_REQUIRE(m != NULL && stats != NULL);
   *stats = m->stats;
 }
 
@@ -1118,7 +1118,7 @@ static void write_field(FILE *f, const char *s) {
 }
 
 sk_status sk_mix_write(const sk_mix *m, FILE *out, char *err, size_t errlen) {
-  assert(m != NULL && out != NULL);
+  SK_REQUIRE(m != NULL && out != NULL);
   for (int c = 0; c < N_COLS; c++) {
     fputs(col_names[c], out);
     fputc(c + 1 < N_COLS ? ',' : '\n', out);

@@ -13,12 +13,12 @@
 
 #include "skadi/perf_csv.h"
 
-#include <assert.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "skadi/csv.h"
+#include "skadi/require.h"
 
 #define MAX_RECORD_BYTES 4096
 #define MAX_FIELDS 64
@@ -140,7 +140,7 @@ static sk_status read_rows(const char *path, const char *model, const char *hard
 sk_status sk_perf_fit_csv(const char *path, const char *model, const char *hardware,
                           int tensor_parallel, sk_perf_params *out, sk_perf_fit_report *rep,
                           char *err, size_t errlen) {
-  assert(path != NULL && model != NULL && hardware != NULL && out != NULL);
+  SK_REQUIRE(path != NULL && model != NULL && hardware != NULL && out != NULL);
   sk_perf_sample *rows;
   size_t n;
   sk_status st = read_rows(path, model, hardware, tensor_parallel, &rows, &n, err, errlen);

@@ -51,7 +51,6 @@
 
 #include "skadi/recorder.h"
 
-#include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <hdf5.h>
@@ -63,6 +62,7 @@
 #include <unistd.h>
 
 #include "h5util.h"
+#include "skadi/require.h"
 
 /* Deflate level of the finished file; chunk sizes are per table below.  Measured on a
  * simulated day of 72 racks: level 1 gives 19.9 MB in 0.37 s, level 4 19.6 MB in 0.46 s,
@@ -256,7 +256,7 @@ static void utc_now(char *buf, size_t len) {
 /* Bad input is checked before the file is touched, so it never leaves a partial file. */
 static sk_status validate(const sk_recorder_config *cfg, char *err, size_t errlen) {
   for (size_t i = 0; i < cfg->n_racks; i++) {
-    assert(cfg->rack_ids && cfg->rack_ids[i] && cfg->rack_row && cfg->rack_pos);
+    SK_REQUIRE(cfg->rack_ids && cfg->rack_ids[i] && cfg->rack_row && cfg->rack_pos);
     if (strlen(cfg->rack_ids[i]) > SK_RACK_ID_LEN) {
       snprintf(err, errlen, "%s: rack_ids[%zu] '%s' is longer than %d bytes", cfg->path, i,
                cfg->rack_ids[i], SK_RACK_ID_LEN);
@@ -265,7 +265,7 @@ static sk_status validate(const sk_recorder_config *cfg, char *err, size_t errle
   }
   for (size_t i = 0; i < cfg->n_config; i++) {
     const char *k = cfg->config_keys[i];
-    assert(k && cfg->config_values);
+    SK_REQUIRE(k && cfg->config_values);
     if (!k[0] || strchr(k, '/') || strcmp(k, ".") == 0) {
       snprintf(err, errlen, "%s: config key %zu '%s' is not a valid attribute name", cfg->path, i,
                k);
@@ -409,7 +409,7 @@ fail:
 
 sk_status sk_recorder_create(sk_recorder **out, const sk_recorder_config *cfg, char *err,
                              size_t errlen) {
-  assert(out && cfg && cfg->path);
+  SK_REQUIRE(out && cfg && cfg->path);
   *out = NULL;
   if (err && errlen)
     err[0] = '\0';
@@ -467,8 +467,8 @@ static size_t table_room(const table *t) {
 }
 
 static sk_status append(sk_recorder *rec, sk_table_id which, const void *rows, size_t n) {
-  assert(rec && (rows || n == 0));
-  assert(rec->state != REC_FINISHED && "rows added after sk_recorder_finish");
+  SK_REQUIRE(rec && (rows || n == 0));
+  SK_REQUIRE(rec->state != REC_FINISHED && "rows added after sk_recorder_finish");
   if (rec->state == REC_FAILED)
     return SK_EIO;
   rec->err[0] = '\0';
@@ -532,8 +532,8 @@ static sk_status write_all(sk_recorder *rec) {
 }
 
 sk_status sk_recorder_flush(sk_recorder *rec) {
-  assert(rec);
-  assert(rec->state != REC_FINISHED && "flush after sk_recorder_finish");
+  SK_REQUIRE(rec);
+  SK_REQUIRE(rec->state != REC_FINISHED && "flush after sk_recorder_finish");
   if (rec->state == REC_FAILED)
     return SK_EIO;
   rec->err[0] = '\0';
@@ -569,7 +569,7 @@ static herr_t write_figures(hid_t file, const char *group, const sk_recorder_fig
     return -1;
   herr_t rc = 0;
   for (size_t i = 0; i < n && rc >= 0; i++) {
-    assert(figs[i].key);
+    SK_REQUIRE(figs[i].key);
     rc = attr_figure(g, &figs[i]);
   }
   if (rc >= 0 && status_text) {
@@ -817,7 +817,7 @@ static sk_status check_figures(sk_recorder *rec, const char *group, const sk_rec
                                size_t n) {
   for (size_t i = 0; i < n; i++) {
     const char *k = figs[i].key;
-    assert(k);
+    SK_REQUIRE(k);
     if (!k[0] || strchr(k, '/') || strlen(k) > 200 || figure_name_taken(figs, n, i, k)) {
       snprintf(rec->err, sizeof rec->err,
                "%s: %s key '%s' is empty, too long, has a '/' or "
@@ -832,8 +832,8 @@ static sk_status check_figures(sk_recorder *rec, const char *group, const sk_rec
 sk_status sk_recorder_finish(sk_recorder *rec, const sk_recorder_figure *summary, size_t n_summary,
                              const sk_recorder_figure *run_info, size_t n_run_info,
                              const char *status_text) {
-  assert(rec && (summary || !n_summary) && (run_info || !n_run_info));
-  assert(rec->state != REC_FINISHED && "sk_recorder_finish called twice");
+  SK_REQUIRE(rec && (summary || !n_summary) && (run_info || !n_run_info));
+  SK_REQUIRE(rec->state != REC_FINISHED && "sk_recorder_finish called twice");
   if (rec->state == REC_FAILED)
     return SK_EIO;
   rec->err[0] = '\0';
@@ -852,7 +852,7 @@ sk_status sk_recorder_finish(sk_recorder *rec, const sk_recorder_figure *summary
 }
 
 const char *sk_recorder_error(const sk_recorder *rec) {
-  assert(rec);
+  SK_REQUIRE(rec);
   return rec->err;
 }
 

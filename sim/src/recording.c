@@ -33,7 +33,6 @@
 
 #include "skadi/recording.h"
 
-#include <assert.h>
 #include <hdf5.h>
 #include <math.h>
 #include <stdarg.h>
@@ -42,6 +41,7 @@
 #include <string.h>
 
 #include "h5util.h"
+#include "skadi/require.h"
 
 #define MAX_FIELDS 32       /* fields of the widest schema table, rounded up */
 #define SEARCH_BLOCK 256    /* a search reads the last this many values of ts at once */
@@ -267,7 +267,7 @@ static int converts(sk_field_type type, H5T_class_t cls, hid_t member) {
 static void table_open(sk_recording *r, sk_table_id id) {
   const sk_schema_table *s = &sk_schema_tables[id];
   table *t = &r->tables[id];
-  assert(s->n_fields <= MAX_FIELDS);
+  SK_REQUIRE(s->n_fields <= MAX_FIELDS);
   if (!has_link(r->file, s->path))
     return;
   t->present = 1;
@@ -337,7 +337,7 @@ out:
 
 /* Ready to read: the table's status, and for a live file its rows refreshed. */
 static sk_status table_ready(sk_recording *r, sk_table_id id) {
-  assert((int)id >= 0 && id < SK_TABLE_COUNT);
+  SK_REQUIRE((int)id >= 0 && id < SK_TABLE_COUNT);
   table *t = &r->tables[id];
   if (t->st != SK_OK) {
     snprintf(r->err, sizeof r->err, "%s", t->msg);
@@ -502,7 +502,7 @@ static sk_status read_meta(sk_recording *r) {
 }
 
 sk_status sk_recording_open(sk_recording **out, const char *path, char *err, size_t errlen) {
-  assert(out && path);
+  SK_REQUIRE(out && path);
   *out = NULL;
   sk_errf(err, errlen, "%s", "");
   sk_recording *r = calloc(1, sizeof *r);
@@ -575,12 +575,12 @@ void sk_recording_close(sk_recording *r) {
 /* ---- metadata ---------------------------------------------------------------------------- */
 
 const sk_recording_meta *sk_recording_metadata(const sk_recording *r) {
-  assert(r);
+  SK_REQUIRE(r);
   return &r->meta;
 }
 
 const char *sk_recording_config(const sk_recording *r, const char *key) {
-  assert(r && key);
+  SK_REQUIRE(r && key);
   for (size_t i = 0; i < r->meta.n_config; i++)
     if (strcmp(r->config_keys[i], key) == 0)
       return r->config_values[i];
@@ -588,7 +588,7 @@ const char *sk_recording_config(const sk_recording *r, const char *key) {
 }
 
 sk_status sk_recording_config_f64(sk_recording *r, const char *key, double *v) {
-  assert(r && key && v);
+  SK_REQUIRE(r && key && v);
   r->err[0] = '\0';
   *v = NAN;
   const char *text = sk_recording_config(r, key);
@@ -608,7 +608,7 @@ sk_status sk_recording_config_f64(sk_recording *r, const char *key, double *v) {
 
 const sk_recorder_figure *sk_recording_figure(const sk_recorder_figure *figs, size_t n,
                                               const char *key) {
-  assert((figs || !n) && key);
+  SK_REQUIRE((figs || !n) && key);
   for (size_t i = 0; i < n; i++)
     if (strcmp(figs[i].key, key) == 0)
       return &figs[i];
@@ -618,19 +618,19 @@ const sk_recorder_figure *sk_recording_figure(const sk_recorder_figure *figs, si
 /* ---- rows -------------------------------------------------------------------------------- */
 
 int sk_recording_has_table(const sk_recording *r, sk_table_id id) {
-  assert(r && (int)id >= 0 && id < SK_TABLE_COUNT);
+  SK_REQUIRE(r && (int)id >= 0 && id < SK_TABLE_COUNT);
   return r->tables[id].present;
 }
 
 int sk_recording_has_field(const sk_recording *r, sk_table_id id, const char *name) {
-  assert(r && (int)id >= 0 && id < SK_TABLE_COUNT && name);
+  SK_REQUIRE(r && (int)id >= 0 && id < SK_TABLE_COUNT && name);
   const table *t = &r->tables[id];
   const sk_schema_field *f = sk_schema_field_find(&sk_schema_tables[id], name);
   return t->present && t->st == SK_OK && f && t->keep[f - sk_schema_tables[id].fields];
 }
 
 sk_status sk_recording_count(sk_recording *r, sk_table_id id, uint64_t *n) {
-  assert(r && n);
+  SK_REQUIRE(r && n);
   r->err[0] = '\0';
   sk__h5_quiet q;
   sk__h5_quiet_begin(&q);
@@ -641,7 +641,7 @@ sk_status sk_recording_count(sk_recording *r, sk_table_id id, uint64_t *n) {
 }
 
 sk_status sk_recording_read(sk_recording *r, sk_table_id id, uint64_t first, size_t n, void *rows) {
-  assert(r && (rows || n == 0));
+  SK_REQUIRE(r && (rows || n == 0));
   r->err[0] = '\0';
   sk__h5_quiet q;
   sk__h5_quiet_begin(&q);
@@ -676,7 +676,7 @@ static sk_status scan(sk_recording *r, sk_table_id id, size_t block_rows, sk_rec
 
 sk_status sk_recording_scan(sk_recording *r, sk_table_id id, size_t block_rows,
                             sk_recording_rows_fn fn, void *ud) {
-  assert(r && block_rows >= 1 && fn);
+  SK_REQUIRE(r && block_rows >= 1 && fn);
   r->err[0] = '\0';
   sk__h5_quiet q;
   sk__h5_quiet_begin(&q);
@@ -760,8 +760,8 @@ static sk_status find(sk_recording *r, sk_table_id id, double from_s, double to_
 
 sk_status sk_recording_find(sk_recording *r, sk_table_id id, double from_s, double to_s,
                             uint64_t *first, uint64_t *n) {
-  assert(r && first && n && (int)id >= 0 && id < SK_TABLE_COUNT);
-  assert(sk_schema_field_find(&sk_schema_tables[id], "ts") && "table without ts");
+  SK_REQUIRE(r && first && n && (int)id >= 0 && id < SK_TABLE_COUNT);
+  SK_REQUIRE(sk_schema_field_find(&sk_schema_tables[id], "ts") && "table without ts");
   r->err[0] = '\0';
   *first = *n = 0;
   sk__h5_quiet q;
@@ -779,6 +779,6 @@ sk_status sk_recording_find_at(sk_recording *r, sk_table_id id, double ts_s, uin
 }
 
 const char *sk_recording_error(const sk_recording *r) {
-  assert(r);
+  SK_REQUIRE(r);
   return r->err;
 }

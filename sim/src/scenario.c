@@ -30,7 +30,6 @@
 
 #include "skadi/scenario.h"
 
-#include <assert.h>
 #include <cJSON.h>
 #include <ctype.h>
 #include <errno.h>
@@ -44,9 +43,10 @@
 
 #include "fileutil.h"
 #include "jsonutil.h"
+#include "skadi/levers.h" /* the lever table: ranges of the keys that set a lever */
 #include "skadi/perf.h"   /* SK_PERF_DEFAULT_*: the perf fit owns its defaults */
+#include "skadi/require.h"
 #include "skadi/server.h" /* sk_server_decode_ceiling_w: the power cap's floor */
-#include "skadi/twin.h"   /* the lever table: ranges of the keys that set a lever */
 
 #define MAX_DURATION_S 3.2e7        /* s, about a year of sim time plus margin */
 #define SEED_MAX 9007199254740991.0 /* 2^53 - 1: JSON numbers are doubles */
@@ -98,7 +98,7 @@ static const char *const mode_names[] = {"advisory", "closed_loop", NULL};
   { k, e, KT_DOUBLE, FLD(f), d, NULL, NULL, lo, hi, op, u, h, live }
 #define TW SK_LIVE_TWIN
 #define CT SK_LIVE_CONTROL
-/* a key that sets a lever (or bounds one): its range is the lever table's (twin.h) */
+/* a key that sets a lever (or bounds one): its range is the lever table's (levers.h) */
 #define LEVER(k, f, d, lever, u, h) DBL(k, f, d, SK_LEVER_MIN(lever), SK_LEVER_MAX(lever), 0, u, h)
 
 static const setting table[] = {
@@ -515,7 +515,7 @@ static void store_number(sk_scenario *sc, const setting *s, double v) {
     *(unsigned long long *)field_at(sc, s) = (unsigned long long)v;
     break;
   default:
-    assert(!"not a numeric setting");
+    SK_REQUIRE(!"not a numeric setting");
   }
 }
 
@@ -532,7 +532,7 @@ static double load_number(const sk_scenario *sc, const setting *s) {
   case KT_STRING:
     break;
   }
-  assert(!"not a numeric setting");
+  SK_REQUIRE(!"not a numeric setting");
   return 0;
 }
 
@@ -741,7 +741,7 @@ static sk_status read_file(const char *path, char **out, size_t *len, char *reas
 /* Defaults, racks, effects                                                             */
 
 void sk_scenario_defaults(sk_scenario *sc) {
-  assert(sc != NULL);
+  SK_REQUIRE(sc != NULL);
   memset(sc, 0, sizeof *sc);
   for (size_t i = 0; i < N_SETTINGS; i++) {
     const setting *s = &table[i];
@@ -757,15 +757,13 @@ void sk_scenario_defaults(sk_scenario *sc) {
     case KT_STRING: {
       char reason[128];
       sk_status st = store_string(sc, s, s->def_str, reason, sizeof reason);
-      assert(st == SK_OK);
-      (void)st;
+      SK_REQUIRE(st == SK_OK);
       break;
     }
     case KT_ENUM: {
       char reason[128];
       sk_status st = store_enum(sc, s, s->def_str, reason, sizeof reason);
-      assert(st == SK_OK);
-      (void)st;
+      SK_REQUIRE(st == SK_OK);
       break;
     }
     }
@@ -777,7 +775,7 @@ const char *sk_effect_kind_name(sk_effect_kind kind) {
 }
 
 int sk_scenario_rack_index(const sk_scenario *sc, const char *rack_id) {
-  assert(sc != NULL);
+  SK_REQUIRE(sc != NULL);
   if (rack_id == NULL || strlen(rack_id) != 6 || rack_id[0] != 'R' || rack_id[1] != '-' ||
       rack_id[3] != '-' || !isdigit((unsigned char)rack_id[4]) ||
       !isdigit((unsigned char)rack_id[5]))
@@ -792,8 +790,8 @@ int sk_scenario_rack_index(const sk_scenario *sc, const char *rack_id) {
 }
 
 void sk_scenario_rack_id(const sk_scenario *sc, int rack_index, char out[8]) {
-  assert(sc != NULL && sc->racks_per_row > 0);
-  assert(rack_index >= 0 && rack_index < sc->n_rows * sc->racks_per_row);
+  SK_REQUIRE(sc != NULL && sc->racks_per_row > 0);
+  SK_REQUIRE(rack_index >= 0 && rack_index < sc->n_rows * sc->racks_per_row);
   int row = rack_index / sc->racks_per_row, pos = rack_index % sc->racks_per_row;
   /* Built by hand: nn is at most 64 (SK_MAX_RACKS_PER_ROW), always two digits. */
   out[0] = 'R';
@@ -1251,7 +1249,7 @@ static sk_status parse_timeline(sk_scenario *sc, const cJSON *tl, const char *or
 
 sk_status sk_scenario_parse(sk_scenario *sc, const char *text, size_t len, const char *origin,
                             const char *base_dir, char *err, size_t errlen) {
-  assert(sc != NULL && text != NULL && origin != NULL);
+  SK_REQUIRE(sc != NULL && text != NULL && origin != NULL);
   const char *end = NULL;
   cJSON *root = cJSON_ParseWithLengthOpts(text, len, &end, 0);
   if (root != NULL) {
@@ -1317,7 +1315,7 @@ sk_status sk_scenario_parse(sk_scenario *sc, const char *text, size_t len, const
 }
 
 sk_status sk_scenario_load(sk_scenario *sc, const char *path, char *err, size_t errlen) {
-  assert(sc != NULL && path != NULL);
+  SK_REQUIRE(sc != NULL && path != NULL);
   char *text;
   size_t len;
   char reason[256];
@@ -1353,7 +1351,7 @@ static const setting *lookup_any(const char *key) {
 }
 
 sk_status sk_scenario_set(sk_scenario *sc, const char *assignment, char *err, size_t errlen) {
-  assert(sc != NULL && assignment != NULL);
+  SK_REQUIRE(sc != NULL && assignment != NULL);
   const char *eq = strchr(assignment, '=');
   char key[128], reason[256];
   if (eq == NULL) {
@@ -1406,7 +1404,7 @@ sk_status sk_scenario_set(sk_scenario *sc, const char *assignment, char *err, si
 }
 
 sk_status sk_scenario_apply_env(sk_scenario *sc, char *err, size_t errlen) {
-  assert(sc != NULL);
+  SK_REQUIRE(sc != NULL);
   sk_scenario *tmp = malloc(sizeof *tmp);
   if (tmp == NULL) {
     sk_errf(err, errlen, "environment: out of memory");
@@ -1509,7 +1507,7 @@ static int parse_dotenv_line(char *line, char **key, char **value, char *reason,
 }
 
 sk_status sk_scenario_apply_dotenv(sk_scenario *sc, const char *path, char *err, size_t errlen) {
-  assert(sc != NULL);
+  SK_REQUIRE(sc != NULL);
   if (path == NULL)
     return SK_OK;
   char *text;
@@ -1577,7 +1575,7 @@ sk_status sk_scenario_apply_dotenv(sk_scenario *sc, const char *path, char *err,
 /* Validation                                                                           */
 
 sk_status sk_scenario_validate(const sk_scenario *sc, char *err, size_t errlen) {
-  assert(sc != NULL);
+  SK_REQUIRE(sc != NULL);
   const char *where = sc->source[0] ? sc->source : "scenario";
   char reason[SK_PATH_LEN + 128], a[32], b[32];
   for (size_t i = 0; i < N_SETTINGS; i++) {
@@ -1777,7 +1775,7 @@ fail:
 }
 
 char *sk_scenario_to_json(const sk_scenario *sc) {
-  assert(sc != NULL);
+  SK_REQUIRE(sc != NULL);
   cJSON *root = scenario_json(sc);
   if (root == NULL)
     return NULL;
@@ -1787,7 +1785,7 @@ char *sk_scenario_to_json(const sk_scenario *sc) {
 }
 
 sk_status sk_scenario_kv(const sk_scenario *sc, char ***keys, char ***values, size_t *n) {
-  assert(sc != NULL && keys != NULL && values != NULL && n != NULL);
+  SK_REQUIRE(sc != NULL && keys != NULL && values != NULL && n != NULL);
   size_t total = N_SETTINGS + 1;
   char **k = calloc(total, sizeof *k), **v = calloc(total, sizeof *v);
   if (k == NULL || v == NULL)
@@ -1972,7 +1970,7 @@ void sk_scenario_print_keys_markdown(FILE *out) {
 /* --duration                                                                           */
 
 sk_status sk_parse_duration(const char *text, double *out_s, char *err, size_t errlen) {
-  assert(out_s != NULL);
+  SK_REQUIRE(out_s != NULL);
   static const char hint[] =
       "expected a positive number of seconds with an optional unit s, m, h or d "
       "(90, 90s, 15m, 1.5h, 1d)";

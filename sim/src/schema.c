@@ -16,11 +16,12 @@
 
 #include "skadi/schema.h"
 
-#include <assert.h>
 #include <cjson/cJSON.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "skadi/require.h"
 
 /* Checklist: a struct that changed size needs its table below brought up to date (and
  * docs/HDF5.md). */
@@ -183,7 +184,7 @@ const sk_schema_table sk_schema_tables[SK_TABLE_COUNT] = {
 };
 
 const sk_schema_table *sk_schema_table_find(const char *path) {
-  assert(path);
+  SK_REQUIRE(path);
   for (int i = 0; i < SK_TABLE_COUNT; i++)
     if (strcmp(sk_schema_tables[i].path, path) == 0)
       return &sk_schema_tables[i];
@@ -191,7 +192,7 @@ const sk_schema_table *sk_schema_table_find(const char *path) {
 }
 
 const sk_schema_field *sk_schema_field_find(const sk_schema_table *t, const char *name) {
-  assert(t && name);
+  SK_REQUIRE(t && name);
   for (size_t i = 0; i < t->n_fields; i++)
     if (strcmp(t->fields[i].name, name) == 0)
       return &t->fields[i];
@@ -237,7 +238,7 @@ static cJSON *json_field(const sk_schema_field *f, const unsigned char *row) {
 }
 
 cJSON *sk_schema_row_json(const sk_schema_table *t, const void *row) {
-  assert(t && row);
+  SK_REQUIRE(t && row);
   cJSON *o = cJSON_CreateObject();
   for (size_t i = 0; o && i < t->n_fields; i++) {
     cJSON *v = json_field(&t->fields[i], row);

@@ -1,29 +1,27 @@
 /*
  * timeparse.c -- the time-stamp parser and formatter (skadi/timestamp.h) and the calendar
- * arithmetic under them (timeparse.h).  The day-number conversions are Howard Hinnant's
- * "chrono-compatible low-level date algorithms": exact for every date int64 days can hold,
- * no tables, no loops.  One copy, so the mixer, the trace reader and the IMS CSV reader
- * cannot come to disagree about a date.
+ * arithmetic under them, private to this file.  The day-number conversions are Howard
+ * Hinnant's "chrono-compatible low-level date algorithms": exact for every date int64 days
+ * can hold, no tables, no loops.  One copy, so the mixer (mix.c), the trace reader
+ * (trace.c) and the IMS CSV reader (ims_data.c) cannot come to disagree about a date.
  *
  * The parser reads the text once, left to right, and says what went wrong at the first
  * place it goes wrong: a shape that is not a time at all ("expected ..." naming the forms
  * the caller accepts), too many fractional digits, a zone where none is allowed, junk
  * after the time, a date that does not exist, or a time outside the caller's range.  Each
  * caller chooses its forms, digits and range (sk_time_opts), so one grammar serves the
- * mixer's declared time_format, the trace's zone-less 100 ns stamps and, later, files that
- * mix forms.  All arithmetic is on int64 with explicit overflow checks; no double is
- * involved, so a fraction is exact to the ns.
+ * mixer's declared time_format, the trace's zone-less 100 ns stamps and the IMS CSV's
+ * civil times with or without a zone.  All arithmetic is on int64 with explicit overflow
+ * checks; no double is involved, so a fraction is exact to the ns.
  *
  * Rejected: guessing the unit of a Unix time from its size (s vs ms) -- a 2001 time in ms
  * is a 2286 time in s, so the guess would be silently wrong; the caller says which.
  * Rejected: lower-case 't' and 'z' (RFC 3339 allows them): no file we read writes them, and
  * each leniency is one more thing a wrong mapping can slip through.
  */
-#include "timeparse.h"
-
-#include <assert.h>
 #include <stdio.h>
 
+#include "skadi/require.h"
 #include "skadi/timestamp.h"
 
 #define NS_PER_S 1000000000LL
@@ -31,7 +29,9 @@
 #define NS_PER_DAY (86400LL * NS_PER_S)
 #define QUOTE_MAX 40 /* bytes of the text quoted in a reason */
 
-int64_t sk__days_from_civil(int64_t y, int m, int d) {
+/* Days since 1970-01-01 of the proleptic Gregorian date y-m-d (m 1..12; d is not checked
+ * against the month: see days_in_month), negative before 1970. */
+static int64_t days_from_civil(int64_t y, int m, int d) {
   y -= m <= 2;
   int64_t era = (y >= 0 ? y : y - 399) / 400;
   int64_t yoe = y - era * 400;                                   /* [0, 399] */
@@ -40,7 +40,8 @@ int64_t sk__days_from_civil(int64_t y, int m, int d) {
   return era * 146097 + doe - 719468;
 }
 
-void sk__civil_from_days(int64_t z, int *y, int *m, int *d) {
+/* The inverse: the date of day z since 1970-01-01. */
+static void civil_from_days(int64_t z, int *y, int *m, int *d) {
   z += 719468;
   int64_t era = (z >= 0 ? z : z - 146096) / 146097;
   int64_t doe = z - era * 146097;
@@ -52,13 +53,16 @@ void sk__civil_from_days(int64_t z, int *y, int *m, int *d) {
   *y = (int)(yoe + era * 400 + (*m <= 2));
 }
 
-int sk__days_in_month(int y, int m) {
+/* Days in month m (1..12) of year y. */
+static int days_in_month(int y, int m) {
   static const int dm[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
   int leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
   return m == 2 ? 28 + leap : dm[m - 1];
 }
 
-int sk__read_digits(const char **p, const char *end, int n, int *out) {
+/* Reads exactly n decimal digits at *p, not reading at or past end, into *out and
+ * advances *p past them.  Returns 0 (*p then somewhere in between) when fewer are there. */
+static int read_digits(const char **p, const char *end, int n, int *out) {
   int v = 0;
   for (int i = 0; i < n; i++) {
     if (*p >= end || **p < '0' || **p > '9')
@@ -74,7 +78,7 @@ int sk__read_digits(const char **p, const char *end, int n, int *out) {
 /* Parsing                                                                              */
 
 void sk_time_opts_init(sk_time_opts *o) {
-  assert(o != NULL);
+  SK_REQUIRE(o != NULL);
   o->forms = SK_TIME_ANY;
   o->max_frac_digits = 0;
   o->min_ns = INT64_MIN;
@@ -88,7 +92,7 @@ static int64_t floor_div(int64_t a, int64_t b) {
 
 static int year_of(int64_t t_ns) {
   int y, m, d;
-  sk__civil_from_days(floor_div(t_ns, NS_PER_DAY), &y, &m, &d);
+  civil_from_days(floor_div(t_ns, NS_PER_DAY), &y, &m, &d);
   return y;
 }
 
@@ -157,17 +161,15 @@ static sk_status parse_civil(const char *s, const char *end, const sk_time_opts 
   const char *p = s;
   int y, mo, d, h, mi, sec;
   int sep_ok = 0;
-  int ok = sk__read_digits(&p, end, 4, &y) && p < end && *p++ == '-' &&
-           sk__read_digits(&p, end, 2, &mo) && p < end && *p++ == '-' &&
-           sk__read_digits(&p, end, 2, &d) && p < end;
+  int ok = read_digits(&p, end, 4, &y) && p < end && *p++ == '-' && read_digits(&p, end, 2, &mo) &&
+           p < end && *p++ == '-' && read_digits(&p, end, 2, &d) && p < end;
   if (ok) {
     sep_ok =
         (*p == 'T' && (o->forms & SK_TIME_ISO_T)) || (*p == ' ' && (o->forms & SK_TIME_ISO_SPACE));
     p++;
   }
-  ok = ok && sep_ok && sk__read_digits(&p, end, 2, &h) && p < end && *p++ == ':' &&
-       sk__read_digits(&p, end, 2, &mi) && p < end && *p++ == ':' &&
-       sk__read_digits(&p, end, 2, &sec);
+  ok = ok && sep_ok && read_digits(&p, end, 2, &h) && p < end && *p++ == ':' &&
+       read_digits(&p, end, 2, &mi) && p < end && *p++ == ':' && read_digits(&p, end, 2, &sec);
   if (!ok)
     return syntax_error(o, s, end, reason, rlen);
   *frac = 0;
@@ -191,8 +193,8 @@ static sk_status parse_civil(const char *s, const char *end, const sk_time_opts 
       p++;
     } else {
       int sign = *p++ == '-' ? -1 : 1, oh, om;
-      if (!(sk__read_digits(&p, end, 2, &oh) && p < end && *p++ == ':' &&
-            sk__read_digits(&p, end, 2, &om) && oh <= 23 && om <= 59)) {
+      if (!(read_digits(&p, end, 2, &oh) && p < end && *p++ == ':' &&
+            read_digits(&p, end, 2, &om) && oh <= 23 && om <= 59)) {
         sk_errf(reason, rlen,
                 "expected a time zone Z, +hh:mm or -hh:mm after the time, got \"%.*s\"",
                 quote_len(z, end), z);
@@ -205,11 +207,11 @@ static sk_status parse_civil(const char *s, const char *end, const sk_time_opts 
     sk_errf(reason, rlen, "unexpected \"%.*s\" after the time", quote_len(p, end), p);
     return SK_EPARSE;
   }
-  if (mo < 1 || mo > 12 || d < 1 || d > sk__days_in_month(y, mo) || h > 23 || mi > 59 || sec > 60) {
+  if (mo < 1 || mo > 12 || d < 1 || d > days_in_month(y, mo) || h > 23 || mi > 59 || sec > 60) {
     sk_errf(reason, rlen, "not a valid date and time: \"%.*s\"", quote_len(s, end), s);
     return SK_EPARSE;
   }
-  *secs = sk__days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec - offset_s;
+  *secs = days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec - offset_s;
   return SK_OK;
 }
 
@@ -258,9 +260,10 @@ sk_status sk_time_parse(const char *text, size_t len, const sk_time_opts *opts, 
   }
   unsigned civil_forms = opts->forms & (SK_TIME_ISO_T | SK_TIME_ISO_SPACE);
   unsigned unix_forms = opts->forms & (SK_TIME_UNIX_S | SK_TIME_UNIX_MS);
-  assert((text != NULL || len == 0) && t_ns != NULL);
-  assert((civil_forms || unix_forms) && unix_forms != (SK_TIME_UNIX_S | SK_TIME_UNIX_MS));
-  assert(opts->max_frac_digits >= 0 && opts->max_frac_digits <= 9 && opts->min_ns < opts->max_ns);
+  SK_REQUIRE((text != NULL || len == 0) && t_ns != NULL);
+  SK_REQUIRE((civil_forms || unix_forms) && unix_forms != (SK_TIME_UNIX_S | SK_TIME_UNIX_MS));
+  SK_REQUIRE(opts->max_frac_digits >= 0 && opts->max_frac_digits <= 9 &&
+             opts->min_ns < opts->max_ns);
   if (len == 0)
     text = ""; /* NULL is fine then, and the messages quote "" */
   const char *end = text + len;
@@ -294,7 +297,7 @@ sk_status sk_time_parse(const char *text, size_t len, const sk_time_opts *opts, 
 /* Formatting                                                                           */
 
 void sk_time_format(int64_t t_ns, int frac_digits, char *buf, size_t len) {
-  assert(frac_digits >= 0 && frac_digits <= 9 && buf != NULL);
+  SK_REQUIRE(frac_digits >= 0 && frac_digits <= 9 && buf != NULL);
   /* seconds first: days * NS_PER_DAY would overflow near INT64_MIN */
   int64_t secs = t_ns / NS_PER_S, ns = t_ns % NS_PER_S;
   if (ns < 0) {
@@ -304,7 +307,7 @@ void sk_time_format(int64_t t_ns, int frac_digits, char *buf, size_t len) {
   int64_t days = floor_div(secs, 86400);
   int64_t s = secs - days * 86400; /* [0, 86400) */
   int y, mo, d;
-  sk__civil_from_days(days, &y, &mo, &d);
+  civil_from_days(days, &y, &mo, &d);
   int n = snprintf(buf, len, "%04d-%02d-%02dT%02d:%02d:%02d", y, mo, d, (int)(s / 3600),
                    (int)(s / 60 % 60), (int)(s % 60));
   if (n < 0 || (size_t)n >= len)

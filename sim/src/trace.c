@@ -25,12 +25,12 @@
 
 #include "skadi/trace.h"
 
-#include <assert.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "skadi/csv.h"
+#include "skadi/require.h"
 #include "skadi/timestamp.h"
 
 #define MAX_TRACE_ROWS                                                                             \
@@ -152,7 +152,7 @@ static sk_status read_row(const sk_csv *r, long long *ticks, int32_t *in_tok, in
 }
 
 sk_status sk_trace_load(sk_trace *tr, const char *path, char *err, size_t errlen) {
-  assert(tr != NULL && path != NULL);
+  SK_REQUIRE(tr != NULL && path != NULL);
   memset(tr, 0, sizeof *tr);
   sk_csv_opts o;
   sk_csv_opts_init(&o);

@@ -971,7 +971,7 @@ sk_status sk_twin_status(const sk_twin *tw) {
 
 /* --- levers (executors) -------------------------------------------------------------- */
 
-/* The lever table (twin.h) as one row per kind, in enum order. */
+/* The lever table (levers.h) as one row per kind, in enum order. */
 typedef struct {
   const char *name, *unit, *executor;
   double min, max, step;
@@ -1008,7 +1008,7 @@ static double clampd(double v, double lo, double hi) {
 }
 
 /* Pointer to a lever's value and its range (the table's, narrowed where the scenario
- * floors or caps it, twin.h); NULL for a bad target. */
+ * floors or caps it, levers.h); NULL for a bad target. */
 static double *lever(sk_twin *tw, sk_action_kind k, int target, double *lo, double *hi) {
   if (k >= SK_ACT_KIND_COUNT)
     return NULL;

@@ -6,7 +6,8 @@
  * (missing, not HDF5, a recording, no kind, newer format, missing dataset, bad shape,
  * zero scale) give a status and a message naming the path and the fault; the registry
  * lists models sorted and skips the rest with a note; CSV data load with missing values,
- * ISO times, BOM and CRLF, and bad CSVs name file:line:column; a real recording (made by
+ * ISO times (Z, offsets, a timestamp column), RFC 4180 quoting, BOM and CRLF through the
+ * shared reader, and bad CSVs name file:line:column; a real recording (made by
  * the skadi binary, SKADI_BIN from CTest) gives the ten rack features and a model, and a
  * killed run's recording reads as data and is refused as a model; too few nominal rows
  * are refused.  Files live in one mkdtemp directory per test.
@@ -483,7 +484,7 @@ START_TEST(bad_csvs) {
        "bad.csv:3:4: expected 3 fields as in the header, found 2"},
       {"ts,a,a\n", "a", SK_EPARSE, "bad.csv:1:6: header: column 'a' appears twice"},
       {"ts,,b\n", "b", SK_EPARSE, "bad.csv:1:4: header: column 2 has no name"},
-      {"", "a", SK_EPARSE, "bad.csv: empty file"},
+      {"", "a", SK_EPARSE, "bad.csv:1: header: empty file"},
       {"ts,a\nmonday,1\n", "a", SK_EPARSE, "bad.csv:2:1: ts: 'monday' is neither"},
       {"a,rack_id\n1,R-A-0123456789012345678901234567890\n", "a", SK_EPARSE,
        "bad.csv:2:3: rack_id: 'R-A-0123456789012345678901234567890' is longer than 31"},
@@ -517,6 +518,102 @@ START_TEST(bad_csvs) {
   ck_assert_int_eq(sk_ims_data_load(&d, tu_tmp("many.csv"), &o, err, sizeof err), SK_ERANGE);
   ASSERT_HAS(err, "more than 3 rows");
   sk_ims_data_fini(&d);
+}
+END_TEST
+
+/* The shared reader's syntax (skadi/csv.h): RFC 4180 quoting -- a delimiter, a doubled
+ * quote and a line break inside quotes --, quoted header names, a BOM, CRLF and no final
+ * newline.  Lines stay physical: the row after a two-line field reports its own line. */
+START_TEST(csv_quoting_crlf_bom) {
+  sk_ims_data d;
+  char err[ERRLEN];
+  const char *text = "\xEF\xBB\xBF\"ts\",\"rack_id\",a\r\n"
+                     "1,\"R-A-01, left\",\"2.5\"\r\n"
+                     "2,\"say \"\"hi\"\"\", 3 \r\n"
+                     "3,\"two\r\nlines\",4\r\n"
+                     "4,R-A-04,5";
+  ck_assert_msg(load_csv(&d, "q.csv", text, "a", err) == SK_OK, "%s", err);
+  ck_assert_int_eq((int)d.n_rows, 4);
+  ck_assert(d.has_ts);
+  ck_assert_str_eq(d.rack_id[0], "R-A-01, left");
+  ck_assert_str_eq(d.rack_id[1], "say \"hi\"");
+  ck_assert_str_eq(d.rack_id[2], "two\r\nlines");
+  ck_assert_str_eq(d.rack_id[3], "R-A-04");
+  const double want[] = {2.5, 3, 4, 5};
+  for (int i = 0; i < 4; i++) {
+    ck_assert_double_eq(d.x[i], want[i]);
+    ck_assert_double_eq(d.ts[i], i + 1);
+  }
+  sk_ims_data_fini(&d);
+
+  /* a bad number names its physical line and byte column, past a two-line field */
+  ck_assert_int_eq(
+      load_csv(&d, "q.csv", "ts,rack_id,a\r\n1,\"x\r\ny\",2\r\n2,R-A-02, 0x10\r\n", "a", err),
+      SK_EPARSE);
+  ASSERT_HAS(err, "q.csv:4:10: a: '0x10' is not a number");
+  sk_ims_data_fini(&d);
+  /* junk after a closing quote is the reader's error */
+  ck_assert_int_eq(load_csv(&d, "q.csv", "ts,a\n1,\"2\"x\n", "a", err), SK_EPARSE);
+  ASSERT_HAS(err, "q.csv:2: a: unexpected 'x' after a closing quote");
+  sk_ims_data_fini(&d);
+}
+END_TEST
+
+/* The time column through the shared time-stamp parser: Z, offsets, a space, fractions,
+ * no zone (UTC), signed and exponent seconds; a column named timestamp when there is no
+ * ts; dates that do not exist are refused. */
+START_TEST(csv_times) {
+  sk_ims_data d;
+  char err[ERRLEN];
+  const char *text = "timestamp,a\n"
+                     "2025-10-18T23:11:10Z,1\n"
+                     "2025-10-19T01:11:10+02:00,2\n"
+                     "2025-10-18T18:11:10.25-05:00,3\n"
+                     "2025-10-18 23:11:10,4\n"
+                     "2024-02-29T00:00:00.000000000001Z,5\n"
+                     "-1.5e1,6\n"
+                     "NaN,7\n";
+  ck_assert_msg(load_csv(&d, "t.csv", text, "a", err) == SK_OK, "%s", err);
+  ck_assert(d.has_ts);
+  ck_assert_int_eq((int)d.n_rows, 7);
+  const double want[] = {1760829070, 1760829070, 1760829070.25, 1760829070, 1709164800, -15};
+  for (int i = 0; i < 6; i++)
+    ck_assert_msg(d.ts[i] == want[i], "row %d: ts %.17g", i, d.ts[i]);
+  ck_assert(isnan(d.ts[6]));
+  sk_ims_data_fini(&d);
+  /* a window works on a timestamp column */
+  sk_ims_data_opts o;
+  opts_feature_a(&o);
+  o.from_s = 1760829070;
+  o.to_s = 1760829070;
+  ck_assert_msg(sk_ims_data_load(&d, tu_tmp("t.csv"), &o, err, sizeof err) == SK_OK, "%s", err);
+  ck_assert_int_eq((int)d.n_rows, 3);
+  ck_assert_int_eq((int)d.n_read, 7);
+  sk_ims_data_fini(&d);
+
+  /* ts wins over timestamp */
+  ck_assert_int_eq(load_csv(&d, "t.csv", "timestamp,ts,a\nx,5,1\n", "a", err), SK_OK);
+  ck_assert_double_eq(d.ts[0], 5);
+  sk_ims_data_fini(&d);
+
+  struct {
+    const char *text, *what;
+  } cases[] = {
+      {"ts,a\n2024-02-31T00:00:00Z,1\n",
+       "bad.csv:2:1: ts: not a valid date and time: \"2024-02-31T00:00:00Z\""},
+      {"timestamp,a\n1,1\n2023-02-29 12:00:00,1\n",
+       "bad.csv:3:1: timestamp: not a valid date and time"},
+      {"ts,a\n2025-10-18T23:11:10+2,1\n", "bad.csv:2:1: ts: expected a time zone"},
+      {"ts,a\n2025-10-18T23:11,1\n", "bad.csv:2:1: ts: expected a time like"},
+      {"ts,a\n0x10,1\n", "bad.csv:2:1: ts: '0x10' is neither a number of seconds"},
+      {"a,ts\n1, tuesday\n", "bad.csv:2:3: ts: 'tuesday' is neither"},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    ck_assert_msg(load_csv(&d, "bad.csv", cases[i].text, "a", err) == SK_EPARSE, "case %zu: %s", i,
+                  err);
+    ASSERT_HAS(err, cases[i].what);
+    sk_ims_data_fini(&d);
+  }
 }
 END_TEST
 
@@ -782,6 +879,8 @@ static Suite *suite(void) {
   tcase_add_test(tc, csv_values_missing_iso);
   tcase_add_test(tc, csv_nominal_filter_with_rack_features);
   tcase_add_test(tc, bad_csvs);
+  tcase_add_test(tc, csv_quoting_crlf_bom);
+  tcase_add_test(tc, csv_times);
   tcase_add_test(tc, too_few_nominal_rows);
   tcase_add_test(tc, train_from_recording);
   tcase_add_test(tc, bad_recordings);

@@ -4,7 +4,7 @@
  * Documented defaults, the shipped scenarios, --set with dotted and seed names, the
  * precedence environment < .env < scenario < --set, the effective scenario as JSON read
  * back to the same values, the key table against docs/SCENARIOS.md, rack ids, the keys
- * that set a lever against the lever table (twin.h), and a
+ * that set a lever against the lever table (levers.h), and a
  * catalogue of bad inputs: each must fail with a message that names the file (or flag, or
  * variable) and the field, and leave the scenario untouched.  Bad files are written into
  * a fresh temporary directory per test.
@@ -20,8 +20,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "skadi/levers.h" /* the lever table */
 #include "skadi/scenario.h"
-#include "skadi/twin.h" /* the lever table */
 #include "testutil.h"
 
 #define SRC(rel) SKADI_SOURCE_DIR "/" rel
@@ -585,7 +585,7 @@ START_TEST(test_power_cap_floor) {
 }
 END_TEST
 
-/* ---- lever keys: ranges from the lever table (twin.h) ------------------------------ */
+/* ---- lever keys: ranges from the lever table (levers.h) ---------------------------- */
 
 /* Every key that sets a lever (or bounds one) takes its range from the lever table: its
  * bounds are accepted, a value just outside is refused with the table's range in the
@@ -626,7 +626,7 @@ START_TEST(test_lever_ranges) {
 }
 END_TEST
 
-/* The ranges the table gives (the physical reasons are in twin.h), and the override
+/* The ranges the table gives (the physical reasons are in levers.h), and the override
  * effect's setpoint held to the same range as the supply lever. */
 START_TEST(test_lever_table_values) {
   ck_assert_double_eq(sk_action_min(SK_ACT_SUPPLY_TEMP), 14);

@@ -291,7 +291,7 @@ START_TEST(gpu_cap_lever_saves_energy) {
 }
 END_TEST
 
-/* Every lever clamps at its row of the lever table (twin.h): a huge move up lands on the
+/* Every lever clamps at its row of the lever table (levers.h): a huge move up lands on the
  * top, a huge move down on the bottom, neither bound can be passed, and one step moves by
  * the table's step.  Three ranges are narrowed by the scenario: the CRAH fan and the pumps
  * by their minimum speeds, the GPU cap by the decode ceiling and max(TDP, the scenario's

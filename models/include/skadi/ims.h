@@ -7,7 +7,8 @@
  * D(x) is the Euclidean distance, in z-space, from x to the nearest centroid.  τ_fast and
  * τ_persist are percentiles of the training deviations.  Each feature's share of D(x)^2
  * tells an operator which sensor drives the deviation.  The model is a plain struct (no
- * pointers): memcpy-cloneable, storable as arrays (sim/ims_store.c writes it to HDF5).
+ * pointers): memcpy-cloneable, storable as arrays (sim/src/ims_model_file.c writes it to
+ * HDF5).
  */
 #ifndef SKADI_IMS_H
 #define SKADI_IMS_H

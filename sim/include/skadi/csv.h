@@ -1,7 +1,7 @@
 /*
  * csv.h -- the one CSV reader: streams a file record by record, so memory is one record
- * however long the file.  Used by the dataset mixer, the request trace loader and the
- * inference-timing fit (perf_csv.c); the IMS CSV reader is meant to follow.
+ * however long the file.  Used by the dataset mixer (mix.c), the request trace loader
+ * (trace.c), the inference-timing fit (perf_csv.c) and the IMS data loader (ims_data.c).
  *
  * Syntax: RFC 4180 with the usual leniencies.
  *   - Fields are separated by a delimiter (',' by default; '\t', ';' ...).  A field may be

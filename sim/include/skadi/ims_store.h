@@ -107,11 +107,11 @@ typedef struct {
   size_t n_rows;                                      /* rows kept (inside the window) */
   size_t n_read;                  /* data rows in the source, before the window */
   double *x;                      /* n_rows * d, row-major; NaN = missing (empty, NaN) */
-  double *ts;                     /* n_rows, s; NaN when there is no ts column */
+  double *ts;                     /* n_rows, s; NaN when there is no time column */
   char (*rack_id)[SK_IMS_ID_LEN]; /* n_rows, NUL-padded; NULL without a rack_id column */
   signed char *nominal;           /* n_rows: 1 passes the nominal filter, 0 not; NULL when the
                                      filter does not apply (a CSV without every rack feature) */
-  int has_ts;                     /* the source has a ts column */
+  int has_ts;                     /* the source has a time column (ts or timestamp) */
   double sample_period_s;         /* s, recordings; NaN for CSV */
   /* Nominal filter settings (meaningful when nominal != NULL). */
   double inlet_max_c;            /* °C */
@@ -130,22 +130,26 @@ typedef struct {
  * the recording's own settings from /config (settings.inlet_max_c, settings.sla_latency_ms,
  * settings.rack_kw_cap) and idle = sk_ims_server_idle_kw(server.*) x n_servers.
  *
- * CSV: a header line names the columns; every requested feature must be one.  Optional
- * columns ts (seconds, or ISO 8601 UTC "2025-10-18T23:11:10Z" converted to Unix seconds)
- * and rack_id are kept.  An empty field or NaN is a missing value (NaN in x); blank lines
- * are skipped.  When the header holds all ten rack features the nominal flag is computed
- * with the settings of the environment (INLET_MAX_C, SLA_LATENCY_MS, RACK_KW_CAP over the
- * seed's defaults 28 °C, 250 ms, 12 kW) and one server's default idle power (2.78 kW);
- * a row missing a filter input other than latency is not nominal.
+ * CSV (read by skadi/csv.h: RFC 4180 quoting, LF or CRLF, a byte-order mark): a header
+ * line names the columns; every requested feature must be one.  Optional columns are
+ * kept: the time column ts (or timestamp when there is no ts) -- a decimal number of
+ * seconds, or an ISO 8601 time read by skadi/timestamp.h ("2025-10-18T23:11:10Z",
+ * "...+02:00", or without a zone = UTC) converted to Unix seconds -- and rack_id.  A value
+ * is a decimal number (sk_csv_number: no hex, inf); an empty field or NaN is a missing
+ * value (NaN in x); blank lines are skipped.  When the header holds all ten rack features the
+ * nominal flag is computed with the settings of the environment (INLET_MAX_C, SLA_LATENCY_MS,
+ * RACK_KW_CAP over the seed's defaults 28 °C, 250 ms, 12 kW) and one server's default idle power
+ * (2.78 kW); a row missing a filter input other than latency is not nominal.
  *
  * Errors, message in err: SK_ENOTFOUND no such file; SK_EIO cannot read; SK_EPARSE
  * "<path>:<line>:<column>: <column name>: <reason>" for a bad CSV value or a row with the
- * wrong number of fields, "<path>:<line>: header: ..." for a missing column (and with a
- * column for a duplicated or empty one), "<path>: ..." for a directory, an empty file, an
- * IMS model file, a file that is not a recording (sk_recording_open's message), a
- * recording without /telemetry/racks, without one of its fields or without a /config
- * setting; SK_EINVAL bad options (unknown rack feature, a window without ts); SK_ERANGE more rows
- * than the cap; SK_ENOMEM. */
+ * wrong number of fields, "<path>:<line>: header: ..." for a missing column or an empty
+ * file (and with a column for a duplicated or empty name), the CSV reader's
+ * "<path>:<line>: <column name>: <reason>" for bad syntax (a quote never closed),
+ * "<path>: ..." for a directory, an IMS model file, a file that is not a recording
+ * (sk_recording_open's message), a recording without /telemetry/racks, without one of its
+ * fields or without a /config setting; SK_EINVAL bad options (unknown rack feature, a
+ * window without a time column); SK_ERANGE more rows than the cap; SK_ENOMEM. */
 sk_status sk_ims_data_load(sk_ims_data *d, const char *path, const sk_ims_data_opts *o, char *err,
                            size_t errlen);
 

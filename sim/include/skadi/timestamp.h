@@ -1,7 +1,7 @@
 /*
  * timestamp.h -- the one parser of time stamps written in input files (CSV columns, mapping
- * strings), and its formatter.  Used by the dataset mixer (mix.c) and the request trace
- * loader (trace.c); the IMS CSV reader is meant to follow.
+ * strings), and its formatter.  Used by the dataset mixer (mix.c), the request trace
+ * loader (trace.c) and the IMS data loader (ims_data.c).
  *
  * Times are int64 ns since 1970-01-01T00:00:00Z, which holds 1677-09-21 .. 2262-04-11.
  * They are computed from the civil date with integer arithmetic, never with mktime(),
