@@ -382,6 +382,8 @@ static const char *PY_CONTROL =
     "assert len(lines) == len(acts), (len(lines), len(acts))\n"
     "assert all(l['decision'] in ('applied','advised','rejected','realized','rolled_back',\n"
     "                             'trained','failed') for l in lines)\n"
+    "proposed = sum(l['decision'] in ('applied','advised','rejected') for l in lines)\n"
+    "assert proposed == int(sys.argv[3]), (proposed, sys.argv[3])\n"
     "print(len(acts))\n";
 
 /* --mode closed_loop: the summary carries the counterfactual and the saving against it;
@@ -401,12 +403,18 @@ START_TEST(closed_loop_run) {
   double opt = cJSON_GetObjectItem(o, "j_per_prompt_wh")->valuedouble;
   double base = cJSON_GetObjectItem(cf, "j_per_prompt_wh")->valuedouble;
   ck_assert_double_eq_tol(saved, 100.0 * (base - opt) / base, 1e-9);
-  ck_assert_double_gt(cJSON_GetObjectItem(cJSON_GetObjectItem(o, "actions"), "applied")->valuedouble,
-                      0);
+  cJSON *acts = cJSON_GetObjectItem(o, "actions");
+  ck_assert_double_gt(jnum(acts, "applied"), 0);
+  /* the counts add up as docs/REPORT.md says */
+  ck_assert_double_eq(jnum(acts, "proposed"),
+                      jnum(acts, "applied") + jnum(acts, "advised") + jnum(acts, "rejected"));
+  double proposed = jnum(acts, "proposed");
   cJSON_Delete(o);
   tu_write_file(tu_tmp("ctl.py"), PY_CONTROL);
+  char proposed_text[32];
+  snprintf(proposed_text, sizeof proposed_text, "%.0f", proposed);
   tu_run(&r, (char *const[]){"/usr/bin/python3", tu_tmp("ctl.py"), tu_tmp("cl.h5"),
-                             tu_tmp("cl.h5.actions.jsonl"), NULL});
+                             tu_tmp("cl.h5.actions.jsonl"), proposed_text, NULL});
   ck_assert_msg(r.status == 0, "python: %s", r.err);
   ck_assert_int_gt(atoi(r.out), 0);
   /* scripts/window_savings.py against the plain run (the counterfactual): nothing saved
