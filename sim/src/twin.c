@@ -1201,9 +1201,10 @@ static void add_pending(void *ud, int server, double wait_ms) {
  * without one at its wait so far; hi: the same with those waits at +inf instead.  The true
  * quantile lies between the two, so where they fall in the same bucket it is known to the
  * sketch's accuracy, and otherwise only lo is known: a lower bound, flagged censored.
+ * No request at all: NaN, not censored.
  * Rejected: leaving the waiting requests out (an overloaded run's worst waits would never
- * count), and counting them at their wait as if it were their TTFT (a bound is not a
- * measurement). */
+ * count), and counting them at their wait unflagged, as if it were their TTFT (a bound is
+ * not a measurement). */
 static void ttft_quantiles(const sk_twin *tw, sk_summary *o) {
   sk_qsketch lo = tw->tot_ttft, hi = tw->tot_ttft;
   sk_time_ns now = sk_engine_now(tw->eng);
@@ -1219,7 +1220,7 @@ static void ttft_quantiles(const sk_twin *tw, sk_summary *o) {
   for (int i = 0; i < 3; i++) {
     *v[i] = sk_qsketch_quantile(&lo, q[i]);
     int above = sk_qsketch_quantile_above_range(&lo, q[i]);
-    *censored[i] = above || sk_qsketch_quantile(&hi, q[i]) != *v[i];
+    *censored[i] = above || (!isnan(*v[i]) && sk_qsketch_quantile(&hi, q[i]) != *v[i]);
     if (above)
       *v[i] = SK_QSKETCH_MAX_VALUE; /* all that is known: more than the range */
   }

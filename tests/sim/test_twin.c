@@ -492,6 +492,18 @@ START_TEST(waiting_requests_count_as_lower_bounds) {
 }
 END_TEST
 
+/* A run shorter than the first arrival has no TTFT: NaN, and nothing to flag. */
+START_TEST(no_request_no_ttft) {
+  sk_summary sum;
+  sk_scenario *sc = slow_room(2);
+  sc->workload.rate_scale = 1e-6; /* one arrival in about 80 minutes */
+  summary_of(sc, &sum);
+  ck_assert_double_eq(sum.prompts_arrived, 0);
+  ck_assert(isnan(sum.ttft_p95_ms) && !sum.ttft_p95_censored && !sum.ttft_p50_censored);
+  ck_assert_double_eq(sum.prompts_queued_at_end, 0);
+}
+END_TEST
+
 /* 20 minutes of the same room: requests waiting longer than the sketch's range (1e6 ms)
  * put the p95 at its ceiling, which is reported as the bound (1e6 ms) and flagged. */
 START_TEST(ttft_at_the_ceiling_is_a_bound) {
@@ -644,6 +656,7 @@ static Suite *suite(void) {
   tcase_add_test(fig, compliance_floor_never_rounds_up);
   tcase_add_test(fig, summary_counts_inlet_breaches);
   tcase_add_test(fig, waiting_requests_count_as_lower_bounds);
+  tcase_add_test(fig, no_request_no_ttft);
   tcase_add_test(fig, ttft_at_the_ceiling_is_a_bound);
   tcase_add_test(fig, measured_ttft_not_flagged);
   tcase_add_test(fig, prompts_beyond_timing_data_counted);
