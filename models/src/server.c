@@ -103,8 +103,10 @@ double sk_server_slowdown(const sk_server_params *sp, double gpu_w, double t_in_
 void sk_server_pending_ttft(const sk_server *s, sk_time_ns now, sk_ttft_fn fn, void *ud) {
   for (int i = 0; i < s->prefill_n; i++)
     fn(ud, s->id, (double)(now - s->prefill_arr[i]) * 1e-6);
-  for (int i = 0; i < s->q_len; i++)
-    fn(ud, s->id, (double)(now - s->queue[(s->q_head + i) % SK_SERVER_QUEUE_CAP].t_arrival_ns) * 1e-6);
+  for (int i = 0; i < s->q_len; i++) {
+    const sk_request *rq = &s->queue[(s->q_head + i) % SK_SERVER_QUEUE_CAP];
+    fn(ud, s->id, (double)(now - rq->t_arrival_ns) * 1e-6);
+  }
 }
 
 int sk_server_load(const sk_server *s) {
