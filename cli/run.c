@@ -28,6 +28,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "skadi/perf.h" /* SK_PERF_MEASURED_*: the timing data's range */
 #include "skadi/scenario.h"
 #include "skadi/session.h"
 
@@ -123,7 +124,15 @@ static double saved_pct(const sk_summary *s, const sk_summary *cf) {
   return 100.0 * (cf->wh_per_prompt - s->wh_per_prompt) / cf->wh_per_prompt;
 }
 
+/* A TTFT quantile as the table shows it: "129.7", or ">= 129.7" when it is only a lower
+ * bound (sk_summary: at the sketch's ceiling, or held up by requests still waiting). */
+static const char *ttft_text(char *buf, size_t len, double ms, int censored) {
+  snprintf(buf, len, "%s%.1f", censored ? ">= " : "", ms);
+  return buf;
+}
+
 static void print_table(FILE *f, const sk_scenario *sc, const sk_summary *s, const run_info *ri) {
+  char p50[32], p95[32], p99[32];
   fprintf(f, "\nskadi run: %s (seed %llu) -- %s\n", sc->name, sc->seed, ri->status);
   fprintf(f, "  %-28s %12.0f s  (%.2f h)\n", "simulated time", s->sim_s, s->sim_s / 3600.0);
   fprintf(f, "  %-28s %12.2f s\n", "wall time", ri->wall_s);
@@ -131,12 +140,25 @@ static void print_table(FILE *f, const sk_scenario *sc, const sk_summary *s, con
           ri->speedup, (double)ri->events, ri->peak_rss_mb);
   fprintf(f, "  %-28s %12.0f\n", "prompts served", s->prompts_completed);
   fprintf(f, "  %-28s %12.0f\n", "prompts rejected (queue)", s->prompts_rejected);
+  fprintf(f, "  %-28s %12.0f  (no first token: in TTFT as lower bounds)\n",
+          "prompts still queued at end", s->prompts_queued_at_end);
+  fprintf(f, "  %-28s %12.0f  (> %d tokens: prefill time extrapolated)\n",
+          "prompts beyond timing data", s->prompts_extrapolated,
+          SK_PERF_MEASURED_PROMPT_MAX_TOKENS);
+  if (s->prefills_extrapolated > 0)
+    fprintf(f, "  %-28s %12.0f  (> %d tokens in one prefill: extrapolated)\n",
+            "prefills beyond timing data", s->prefills_extrapolated,
+            SK_PERF_MEASURED_PREFILL_MAX_TOKENS);
   fprintf(f, "  %-28s %12.3f Wh/prompt\n", "energy per prompt", s->wh_per_prompt);
   fprintf(f, "  %-28s %12.3f\n", "PUE", s->pue);
-  fprintf(f, "  %-28s %12.1f ms  (p50 %.1f, p99 %.1f)\n", "TTFT p95", s->ttft_p95_ms,
-          s->ttft_p50_ms, s->ttft_p99_ms);
-  fprintf(f, "  %-28s %12.2f %%  (inlet <= %.1f C)\n", "inlet compliance",
-          s->inlet_compliance_pct, sc->settings.inlet_max_c);
+  fprintf(f, "  %-28s %12s ms  (p50 %s, p99 %s)\n", "TTFT p95",
+          ttft_text(p95, sizeof p95, s->ttft_p95_ms, s->ttft_p95_censored),
+          ttft_text(p50, sizeof p50, s->ttft_p50_ms, s->ttft_p50_censored),
+          ttft_text(p99, sizeof p99, s->ttft_p99_ms, s->ttft_p99_censored));
+  /* rounded down from the counts: a run with a breach never reads 100.00 % */
+  fprintf(f, "  %-28s %12.2f %%  (inlet <= %.1f C; %.0f of %.0f samples above)\n",
+          "inlet compliance", sk_summary_compliance_floor(s, 2), sc->settings.inlet_max_c,
+          s->inlet_breach_samples, s->inlet_samples);
   fprintf(f, "  energy breakdown            %12s\n", "kWh     share");
   double tot = s->facility_kwh > 0 ? s->facility_kwh : 1.0;
   const struct {
@@ -162,7 +184,9 @@ static void print_table(FILE *f, const sk_scenario *sc, const sk_summary *s, con
     fprintf(f, "    %-26s %9.4f   %9.4f   saved %.2f %%\n", "Wh/prompt", s->wh_per_prompt,
             ri->cf->wh_per_prompt, saved_pct(s, ri->cf));
     fprintf(f, "    %-26s %9.3f   %9.3f\n", "PUE", s->pue, ri->cf->pue);
-    fprintf(f, "    %-26s %9.1f   %9.1f\n", "TTFT p95 (ms)", s->ttft_p95_ms, ri->cf->ttft_p95_ms);
+    char cf95[32];
+    fprintf(f, "    %-26s %9s   %9s\n", "TTFT p95 (ms)", p95,
+            ttft_text(cf95, sizeof cf95, ri->cf->ttft_p95_ms, ri->cf->ttft_p95_censored));
     fprintf(f, "    %-26s %9.2f   %9.2f\n", "max inlet (degC)", s->max_inlet_c, ri->cf->max_inlet_c);
     fprintf(f, "    %-26s %9.1f   %9.1f\n", "facility kWh", s->facility_kwh, ri->cf->facility_kwh);
     const sk_controller_stats *c = ri->ctl;
@@ -190,13 +214,21 @@ static cJSON *summary_json(const sk_scenario *sc, const sk_summary *s, const run
   cJSON_AddNumberToObject(o, "prompts_served", s->prompts_completed);
   cJSON_AddNumberToObject(o, "prompts_arrived", s->prompts_arrived);
   cJSON_AddNumberToObject(o, "prompts_rejected", s->prompts_rejected);
+  cJSON_AddNumberToObject(o, "prompts_queued_at_end", s->prompts_queued_at_end);
+  cJSON_AddNumberToObject(o, "prompts_extrapolated", s->prompts_extrapolated);
+  cJSON_AddNumberToObject(o, "prefills_extrapolated", s->prefills_extrapolated);
   cJSON_AddNumberToObject(o, "tokens_out", s->tokens_out);
   cJSON_AddNumberToObject(o, "j_per_prompt_wh", s->wh_per_prompt);
   cJSON_AddNumberToObject(o, "pue", s->pue);
   cJSON_AddNumberToObject(o, "latency_p50_ms", s->ttft_p50_ms);
+  cJSON_AddBoolToObject(o, "latency_p50_censored", s->ttft_p50_censored);
   cJSON_AddNumberToObject(o, "latency_p95_ms", s->ttft_p95_ms);
+  cJSON_AddBoolToObject(o, "latency_p95_censored", s->ttft_p95_censored);
   cJSON_AddNumberToObject(o, "latency_p99_ms", s->ttft_p99_ms);
+  cJSON_AddBoolToObject(o, "latency_p99_censored", s->ttft_p99_censored);
   cJSON_AddNumberToObject(o, "inlet_compliance_pct", s->inlet_compliance_pct);
+  cJSON_AddNumberToObject(o, "inlet_breach_samples", s->inlet_breach_samples);
+  cJSON_AddNumberToObject(o, "inlet_samples", s->inlet_samples);
   cJSON_AddNumberToObject(o, "min_inlet_c", s->min_inlet_c);
   cJSON_AddNumberToObject(o, "max_inlet_c", s->max_inlet_c);
   cJSON *e = cJSON_AddObjectToObject(o, "energy_kwh");
@@ -223,6 +255,7 @@ static cJSON *summary_json(const sk_scenario *sc, const sk_summary *s, const run
     cJSON_AddNumberToObject(cf, "j_per_prompt_wh", ri->cf->wh_per_prompt);
     cJSON_AddNumberToObject(cf, "pue", ri->cf->pue);
     cJSON_AddNumberToObject(cf, "latency_p95_ms", ri->cf->ttft_p95_ms);
+    cJSON_AddBoolToObject(cf, "latency_p95_censored", ri->cf->ttft_p95_censored);
     cJSON_AddNumberToObject(cf, "max_inlet_c", ri->cf->max_inlet_c);
     cJSON_AddNumberToObject(cf, "facility_kwh", ri->cf->facility_kwh);
     cJSON_AddNumberToObject(cf, "prompts_served", ri->cf->prompts_completed);

@@ -69,6 +69,12 @@ void sk_qsketch_add(sk_qsketch *s, double value) {
     s->hi = k;
 }
 
+/* The rank definition (qsketch.h): k = floor(q*(n-1)), 0-based, for a sketch with n >= 1
+ * values; exact while n < 2^53. */
+static uint64_t rank_of(const sk_qsketch *s, double q) {
+  return (uint64_t)floor(q * (double)(s->count - 1));
+}
+
 double sk_qsketch_quantile(const sk_qsketch *s, double q) {
   uint64_t rank, seen = 0;
   int32_t k;
@@ -76,8 +82,7 @@ double sk_qsketch_quantile(const sk_qsketch *s, double q) {
   SK_REQUIRE(s != NULL && q >= 0.0 && q <= 1.0);
   if (s->count == 0)
     return NAN;
-  /* Lower rank floor(q*(n-1)), 0-based; exact while n < 2^53. */
-  rank = (uint64_t)floor(q * (double)(s->count - 1));
+  rank = rank_of(s, q);
   for (k = s->lo; k < s->hi; k++) {
     seen += s->bucket[k];
     if (seen > rank)
@@ -86,6 +91,14 @@ double sk_qsketch_quantile(const sk_qsketch *s, double q) {
   /* Bucket k spans (MIN*g^(k-1), MIN*g^k]; 2*MIN*g^k/(g+1) is within alpha of all of it. */
   return 2.0 * SK_QSKETCH_MIN_VALUE * exp((double)k * s->ln_gamma) /
          (1.0 + (1.0 + s->alpha) / (1.0 - s->alpha));
+}
+
+int sk_qsketch_quantile_above_range(const sk_qsketch *s, double q) {
+  SK_REQUIRE(s != NULL && q >= 0.0 && q <= 1.0);
+  if (s->count == 0 || s->n_above == 0)
+    return 0;
+  /* the clamped values are the n_above largest: ranks count - n_above .. count - 1 */
+  return rank_of(s, q) >= s->count - s->n_above;
 }
 
 uint64_t sk_qsketch_count(const sk_qsketch *s) {

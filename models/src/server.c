@@ -32,6 +32,10 @@
  * validated to stay at or above the decode ceiling, so min(decode, cap) never binds
  * and decode timing ignores the cap.  A prefill keeps the power and duration it began
  * with; a moved cap applies from the next prefill.
+ * Timing beyond the data: a prompt longer than the longest the perf fit measured, or a
+ * prefill iteration larger than its largest, is still timed by the fit (there is nothing
+ * better), but counted (prompts_extrapolated, prefills_extrapolated) so that no summary
+ * passes it off as measured.
  * Rejected: capping decode below its ceiling with a slowdown -- no cited figure for how
  * memory-bound steps slow under a cap that binds.
  * Rejected: simulating every decode iteration (tens of events per request) and a
@@ -94,6 +98,15 @@ double sk_server_slowdown(const sk_server_params *sp, double gpu_w, double t_in_
   if (f < 0.3)
     f = 0.3; /* clocks bottom out; the GPU keeps working at its lowest clock */
   return 1.0 / f;
+}
+
+void sk_server_pending_ttft(const sk_server *s, sk_time_ns now, sk_ttft_fn fn, void *ud) {
+  for (int i = 0; i < s->prefill_n; i++)
+    fn(ud, s->id, (double)(now - s->prefill_arr[i]) * 1e-6);
+  for (int i = 0; i < s->q_len; i++) {
+    const sk_request *rq = &s->queue[(s->q_head + i) % SK_SERVER_QUEUE_CAP];
+    fn(ud, s->id, (double)(now - rq->t_arrival_ns) * 1e-6);
+  }
 }
 
 int sk_server_load(const sk_server *s) {
@@ -235,6 +248,8 @@ static void start_prefill(sk_server *s, const sk_server_params *sp, const sk_per
     if (n > 0 && tokens + rq->in_tokens > sp->max_prefill_tokens)
       break;
     tokens += rq->in_tokens;
+    if (rq->in_tokens > SK_PERF_MEASURED_PROMPT_MAX_TOKENS)
+      s->prompts_extrapolated += 1;
     s->prefill_out[n] = rq->out_tokens;
     s->prefill_arr[n] = rq->t_arrival_ns;
     n++;
@@ -243,6 +258,8 @@ static void start_prefill(sk_server *s, const sk_server_params *sp, const sk_per
   }
   s->prefill_n = n;
   s->prefill_tokens = tokens;
+  if (tokens > SK_PERF_MEASURED_PREFILL_MAX_TOKENS)
+    s->prefills_extrapolated += 1;
   s->phase = SK_PHASE_PREFILL;
   double ms = sk_perf_prefill_ms(pp, tokens) * s->slowdown;
   s->prefill_w = sp->gpu_prefill_w;

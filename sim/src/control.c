@@ -205,18 +205,27 @@ sk_status sk_decision_parse(const char *name, sk_decision *out) {
   return SK_ENOTFOUND;
 }
 
+/* Logs a decision and counts it.  A proposal is one action put to a decision, so it is
+ * counted here, with the decision it got, and nowhere else: proposals = applied + advised
+ * + rejected holds by construction (docs/REPORT.md; it counts the /actions rows the same
+ * way).  One audit row each: a slow-tick candidate, every move of a chosen plan (the
+ * supply lift that comes with a chilled-water reset is a move of its own), a guardrail
+ * write. */
 static void emit(sk_controller *c, sk_action_record *r, sk_decision d, const char *reason) {
   snprintf(r->decision, sizeof r->decision, "%s", sk_decision_name(d));
   /* a longer reason is cut to the field (the precision says so to the compiler) */
   snprintf(r->reason, sizeof r->reason, "%.*s", (int)sizeof r->reason - 1, reason);
   switch (d) {
   case SK_DECISION_APPLIED:
+    c->stats.proposals++;
     c->stats.applied++;
     break;
   case SK_DECISION_ADVISED:
+    c->stats.proposals++;
     c->stats.advised++;
     break;
   case SK_DECISION_REJECTED:
+    c->stats.proposals++;
     c->stats.rejected++;
     break;
   case SK_DECISION_ROLLED_BACK:
@@ -534,7 +543,6 @@ static void guard(sk_controller *c, sk_twin *opt, const sk_action *a, const char
   double t_s = (double)sk_twin_now(opt) * 1e-9, applied;
   sk_action_record r;
   fill_record(c, &r, t_s, "fast", a);
-  c->stats.proposals++;
   act(c, opt, &r, a, why, &applied); /* scheduler levers: no setpoint, no rate limit */
 }
 
@@ -559,7 +567,6 @@ static int guard_write(sk_controller *c, sk_twin *opt, const sk_action *a, const
                stuck ? "the lever is at its bound"
                      : "rate limit, device written within WRITE_RATE_LIMIT_S (retried)");
       fill_record(c, &rec, t_s, "fast", a);
-      c->stats.proposals++;
       emit(c, &rec, SK_DECISION_REJECTED, reason);
     }
     *state = stuck ? 2 : 1;
@@ -567,7 +574,6 @@ static int guard_write(sk_controller *c, sk_twin *opt, const sk_action *a, const
   }
   sk_action_record rec;
   fill_record(c, &rec, t_s, "fast", a);
-  c->stats.proposals++;
   if (c->mode == SK_MODE_CLOSED_LOOP) /* nominal follows, from the state it changes */
     follow_levers(c, opt, &(plan){1, {*a}});
   act(c, opt, &rec, a, why, &applied);
@@ -1273,7 +1279,6 @@ static void slow_loop(sk_controller *c, sk_twin *opt) {
   int passed[MAX_CANDIDATES];
   for (int i = 0; i < n; i++) {
     fill_record(c, &recs[i], t_s, "slow", &list[i].a[0]);
-    c->stats.proposals++;
     verdict[i] = NULL;
     passed[i] = 0;
     saving[i] = NAN;

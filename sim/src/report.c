@@ -22,7 +22,9 @@
  *    section is null (or, for savings, absent) and "notes" says why.
  *  - Numbers: counts and ids exact, ts rounded to the millisecond, every other quantity to
  *    6 significant digits (the recording keeps full precision; a judge reads 0.626982, not
- *    0.62698213598327341).  NaN and infinities become null.
+ *    0.62698213598327341).  NaN and infinities become null.  Figures cannot flatter:
+ *    inlet compliance is rounded down (99.99996 % reads 99.9999, not 100) beside its
+ *    breach count, and a TTFT p95 that is only a lower bound carries a flag.
  *
  * Considered and rejected: emitting the whole /actions table (mostly "rejected" candidate
  * rows: 822 of 854 rows in two hours of heat_spike_row_c; they are counted, and the table
@@ -44,6 +46,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "skadi/qsketch.h" /* the TTFT sketch's ceiling */
 #include "skadi/recording.h"
 
 #define BLOCK_ROWS 8192 /* rows per read */
@@ -86,6 +89,16 @@ static double round6(double v) {
 /* JSON values: a quantity (6 significant digits), a time stamp (ms), a count (exact). */
 static cJSON *jnum(double v) {
   return isfinite(v) ? cJSON_CreateNumber(round6(v)) : cJSON_CreateNull();
+}
+/* A share that must never round up to a better figure (inlet compliance): 6 significant
+ * digits, rounded toward zero, so 99.99996 % is 99.9999, never 100. */
+static cJSON *jfloor6(double v) {
+  if (!isfinite(v))
+    return cJSON_CreateNull();
+  double r = round6(v);
+  if (v > 0 && r > v) /* rounded up: one step of the 6th digit down */
+    r = round6(r - pow(10.0, floor(log10(v)) - 5));
+  return cJSON_CreateNumber(r);
 }
 static cJSON *jts(double v) {
   return isfinite(v) ? cJSON_CreateNumber(round(v * 1000.0) / 1000.0) : cJSON_CreateNull();
@@ -247,6 +260,9 @@ typedef struct {
   double worst_p95_ms, worst_p95_ts;
   uint64_t p95_n, above_sla;
   double worst_comp_pct, worst_comp_ts;
+  double racks;         /* room.rows x room.racks_per_row from /config; NaN if absent */
+  double breaches;      /* rack-inlet samples above the limit, from per-sample compliance */
+  double ttft_ceiling;  /* ms, what a TTFT quantile at the sketch's ceiling reads */
 } room_acc;
 
 static int room_row_fn(void *ud, const void *p) {
@@ -267,6 +283,8 @@ static int room_row_fn(void *ud, const void *p) {
   if (isfinite(x->inlet_compliance_pct)) {
     a->compliance_sum += x->inlet_compliance_pct;
     a->compliance_n++;
+    /* a sample covers every rack: its compliance is 100 x (racks - breaches) / racks */
+    a->breaches += (double)llround(a->racks * (100.0 - x->inlet_compliance_pct) / 100.0);
     if (!(x->inlet_compliance_pct >= a->worst_comp_pct)) { /* first of the lowest */
       a->worst_comp_pct = x->inlet_compliance_pct;
       a->worst_comp_ts = x->ts;
@@ -545,12 +563,19 @@ static void section_run(report *r, cJSON *root, facts *fx) {
             "error), so /summary may be empty");
 }
 
+/* A /summary flag (0/1) as a JSON boolean; null when absent (an older or killed run). */
+static cJSON *jflag(const facts *fx, const char *key) {
+  double v = summary(fx, key);
+  return isfinite(v) ? cJSON_CreateBool(v != 0) : cJSON_CreateNull();
+}
+
 static void section_kpis(report *r, cJSON *root, facts *fx, double inlet_max_c) {
   const room_acc *a = &fx->room;
   cJSON *o = put(r, root, "kpis", cJSON_CreateObject());
   double wh = summary(fx, "j_per_prompt_wh"), pue = summary(fx, "pue");
   double p95 = summary(fx, "latency_p95_ms"), comp = summary(fx, "inlet_compliance_pct");
   double max_in = summary(fx, "max_inlet_c"), served = summary(fx, "prompts_served");
+  double breaches = summary(fx, "inlet_breach_samples"), samples = summary(fx, "inlet_samples");
   int fallback = 0;
   /* A figure absent from /summary (a killed run) is computed from the room rows when that
    * is exact: sums, maxima, and compliance as the mean of per-sample compliance (every
@@ -572,6 +597,12 @@ static void section_kpis(report *r, cJSON *root, facts *fx, double inlet_max_c) 
     comp = a->compliance_sum / (double)a->compliance_n;
     fallback = 1;
   }
+  if (!summary_has(fx, "inlet_breach_samples") && !summary_has(fx, "inlet_compliance_pct") &&
+      a->compliance_n > 0 && isfinite(a->racks)) { /* counted as compliance is, above */
+    breaches = a->breaches;
+    samples = a->racks * (double)a->compliance_n;
+    fallback = 1;
+  }
   if (!summary_has(fx, "max_inlet_c") && a->n > 0) {
     max_in = a->max_inlet_c;
     fallback = 1;
@@ -585,11 +616,17 @@ static void section_kpis(report *r, cJSON *root, facts *fx, double inlet_max_c) 
   put(r, o, "j_per_prompt_wh", jnum(wh));
   put(r, o, "pue", jnum(pue));
   put(r, o, "latency_p95_ms", jnum(p95));
-  put(r, o, "inlet_compliance_pct", jnum(comp));
+  put(r, o, "latency_p95_censored", isfinite(p95) ? jflag(fx, "latency_p95_censored") : jstr(NULL));
+  put(r, o, "prompts_queued_at_end", jcount(summary(fx, "prompts_queued_at_end")));
+  put(r, o, "inlet_compliance_pct", jfloor6(comp));
+  put(r, o, "inlet_breach_samples", jcount(breaches));
+  put(r, o, "inlet_samples", jcount(samples));
   put(r, o, "inlet_limit_c", jnum(inlet_max_c));
   put(r, o, "max_inlet_c", jnum(max_in));
   put(r, o, "prompts_served", jcount(served));
   put(r, o, "prompts_rejected", jcount(summary(fx, "prompts_rejected")));
+  put(r, o, "prompts_extrapolated", jcount(summary(fx, "prompts_extrapolated")));
+  put(r, o, "prefills_extrapolated", jcount(summary(fx, "prefills_extrapolated")));
 
   cJSON *w = put(r, o, "worst_window", cJSON_CreateObject());
   put(r, w, "window_s", jts(fx->sample_period_s));
@@ -598,12 +635,14 @@ static void section_kpis(report *r, cJSON *root, facts *fx, double inlet_max_c) 
   if (a->p95_n) {
     put(r, l, "ts", jts(a->worst_p95_ts));
     put(r, l, "latency_p95_ms", jnum(a->worst_p95_ms));
+    /* at the sketch's ceiling the window's p95 is no measurement, only a lower bound */
+    put(r, l, "censored", cJSON_CreateBool(a->worst_p95_ms >= a->ttft_ceiling));
   }
   cJSON *c =
       put(r, w, "inlet_compliance", a->compliance_n ? cJSON_CreateObject() : cJSON_CreateNull());
   if (a->compliance_n) {
     put(r, c, "ts", jts(a->worst_comp_ts));
-    put(r, c, "inlet_compliance_pct", jnum(a->worst_comp_pct));
+    put(r, c, "inlet_compliance_pct", jfloor6(a->worst_comp_pct));
   }
   put(r, w, "sla_latency_ms", jnum(a->sla_ms));
   put(r, w, "windows_with_latency", jcount((double)a->p95_n));
@@ -979,6 +1018,11 @@ static sk_status build(report *r, cJSON *root) {
 
   room_acc *a = &fx.room;
   a->sla_ms = sla_ms;
+  a->racks = config_num(r, "room.rows") * config_num(r, "room.racks_per_row");
+  sk_qsketch top; /* the value the sketch reports for anything at its ceiling */
+  sk_qsketch_init(&top, SK_QSKETCH_DEFAULT_ALPHA);
+  sk_qsketch_add(&top, SK_QSKETCH_MAX_VALUE);
+  a->ttft_ceiling = sk_qsketch_quantile(&top, 1.0);
   a->max_inlet_c = a->worst_p95_ms = -INFINITY;
   a->worst_comp_pct = INFINITY;
   a->max_inlet_ts = a->worst_p95_ts = a->worst_comp_ts = NAN;

@@ -355,10 +355,16 @@ void sk_session_snapshot_get(const sk_session *s, sk_session_snapshot *out) {
   X("sim_time_s", "s", r->sim_s)                                                             \
   X("prompts_served", "prompts", r->prompts_completed)                                       \
   X("prompts_rejected", "prompts", r->prompts_rejected)                                      \
+  X("prompts_extrapolated", "prompts", r->prompts_extrapolated)                              \
+  X("prefills_extrapolated", "prefills", r->prefills_extrapolated)                           \
   X("j_per_prompt_wh", "Wh/prompt", r->wh_per_prompt)                                        \
   X("pue", "1", r->pue)                                                                      \
   X("latency_p95_ms", "ms", r->ttft_p95_ms)                                                  \
+  X("latency_p95_censored", "1", (double)r->ttft_p95_censored)                               \
+  X("prompts_queued_at_end", "prompts", r->prompts_queued_at_end)                            \
   X("inlet_compliance_pct", "%", r->inlet_compliance_pct)                                    \
+  X("inlet_breach_samples", "samples", r->inlet_breach_samples)                              \
+  X("inlet_samples", "samples", r->inlet_samples)                                            \
   X("max_inlet_c", "degC", r->max_inlet_c)                                                   \
   X("it_kwh", "kWh", r->it_kwh)                                                              \
   X("crah_fan_kwh", "kWh", r->crah_fan_kwh)                                                  \

@@ -26,6 +26,7 @@
 
 #include "skadi/plant.h"
 #include "skadi/qsketch.h"
+#include "skadi/require.h"
 #include "skadi/rng.h"
 #include "skadi/server.h"
 #include "skadi/thermal.h"
@@ -90,6 +91,7 @@ struct sk_twin {
   energy win, tot;
   double win_prompts_done, win_prompts_in, win_tokens;
   double tot_prompts_done, tot_prompts_in, tot_prompts_rej, tot_tokens;
+  double tot_prompts_extrap, tot_prefills_extrap; /* timed beyond the perf data (perf.h) */
   sk_qsketch win_ttft, tot_ttft;
   double inlet_ok, inlet_n, min_inlet, max_inlet;
   double row_max_inlet[SK_MAX_ROWS], row_sum_inlet[SK_MAX_ROWS], row_sum_kw[SK_MAX_ROWS];
@@ -634,6 +636,9 @@ static void on_tick(sk_engine *eng, void *world, uint32_t target, uint64_t arg) 
   double done = 0, tokens = 0;
   for (int s = 0; s < tw->n_servers; s++) {
     sk_server *sv = &tw->srv[s];
+    tw->tot_prompts_extrap += sv->prompts_extrapolated; /* before a gone server is skipped */
+    tw->tot_prefills_extrap += sv->prefills_extrapolated;
+    sv->prompts_extrapolated = sv->prefills_extrapolated = 0;
     if (sv->present)
       sk_server_account(sv, sp, now);
     if (!sv->present && sv->gpu_energy_j == 0 && sv->host_energy_j == 0 && sv->prompts_done == 0)
@@ -1187,6 +1192,58 @@ const sk_scenario *sk_twin_scenario(const sk_twin *tw) {
   return &tw->sc;
 }
 
+static void add_pending(void *ud, int server, double wait_ms) {
+  (void)server;
+  sk_qsketch_add(ud, wait_ms);
+}
+
+/* The run's TTFT quantiles (twin.h).  lo: every first token so far plus each request still
+ * without one at its wait so far; hi: the same with those waits at +inf instead.  The true
+ * quantile lies between the two, so where they fall in the same bucket it is known to the
+ * sketch's accuracy, and otherwise only lo is known: a lower bound, flagged censored.
+ * No request at all: NaN, not censored.
+ * Rejected: leaving the waiting requests out (an overloaded run's worst waits would never
+ * count), and counting them at their wait unflagged, as if it were their TTFT (a bound is
+ * not a measurement). */
+static void ttft_quantiles(const sk_twin *tw, sk_summary *o) {
+  sk_qsketch lo = tw->tot_ttft, hi = tw->tot_ttft;
+  sk_time_ns now = sk_engine_now(tw->eng);
+  for (int s = 0; s < tw->n_servers; s++)
+    sk_server_pending_ttft(&tw->srv[s], now, add_pending, &lo);
+  uint64_t pending = sk_qsketch_count(&lo) - sk_qsketch_count(&hi);
+  for (uint64_t i = 0; i < pending; i++)
+    sk_qsketch_add(&hi, INFINITY);
+  o->prompts_queued_at_end = (double)pending;
+  const double q[3] = {0.50, 0.95, 0.99};
+  double *v[3] = {&o->ttft_p50_ms, &o->ttft_p95_ms, &o->ttft_p99_ms};
+  int *censored[3] = {&o->ttft_p50_censored, &o->ttft_p95_censored, &o->ttft_p99_censored};
+  for (int i = 0; i < 3; i++) {
+    *v[i] = sk_qsketch_quantile(&lo, q[i]);
+    int above = sk_qsketch_quantile_above_range(&lo, q[i]);
+    *censored[i] = above || (!isnan(*v[i]) && sk_qsketch_quantile(&hi, q[i]) != *v[i]);
+    if (above)
+      *v[i] = SK_QSKETCH_MAX_VALUE; /* all that is known: more than the range */
+  }
+}
+
+double sk_summary_compliance_floor(const sk_summary *s, int decimals) {
+  SK_REQUIRE(decimals >= 0 && decimals <= 9);
+  if (!(s->inlet_samples > 0))
+    return NAN;
+  /* Long division of the whole counts (< 2^53), digit by digit: the floor is exact and
+   * nothing overflows, so a breach can never round up. */
+  uint64_t n = (uint64_t)s->inlet_samples, ok = n - (uint64_t)s->inlet_breach_samples;
+  uint64_t q = ok / n, r = ok % n;
+  for (int i = 0; i < decimals + 2; i++) { /* + 2: a percentage */
+    q = q * 10 + r * 10 / n;
+    r = r * 10 % n;
+  }
+  double unit = 1; /* 10^decimals, exact */
+  for (int i = 0; i < decimals; i++)
+    unit *= 10;
+  return (double)q / unit;
+}
+
 void sk_twin_summary(const sk_twin *tw, sk_summary *o) {
   memset(o, 0, sizeof *o);
   const energy *t = &tw->tot;
@@ -1206,10 +1263,12 @@ void sk_twin_summary(const sk_twin *tw, sk_summary *o) {
                     o->losses_kwh + o->misc_kwh;
   o->wh_per_prompt = o->prompts_completed > 0 ? o->facility_kwh * 1000.0 / o->prompts_completed : NAN;
   o->pue = o->it_kwh > 0 ? o->facility_kwh / o->it_kwh : NAN;
-  o->ttft_p50_ms = sk_qsketch_quantile(&tw->tot_ttft, 0.50);
-  o->ttft_p95_ms = sk_qsketch_quantile(&tw->tot_ttft, 0.95);
-  o->ttft_p99_ms = sk_qsketch_quantile(&tw->tot_ttft, 0.99);
+  ttft_quantiles(tw, o);
+  o->prompts_extrapolated = tw->tot_prompts_extrap;
+  o->prefills_extrapolated = tw->tot_prefills_extrap;
   o->inlet_compliance_pct = tw->inlet_n > 0 ? 100.0 * tw->inlet_ok / tw->inlet_n : NAN;
+  o->inlet_samples = tw->inlet_n;
+  o->inlet_breach_samples = tw->inlet_n - tw->inlet_ok;
   o->min_inlet_c = tw->samples > 0 ? tw->min_inlet : NAN;
   o->max_inlet_c = tw->samples > 0 ? tw->max_inlet : NAN;
   o->n_rows = tw->n_rows;

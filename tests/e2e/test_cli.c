@@ -195,6 +195,105 @@ START_TEST(json_summary_and_recording) {
 }
 END_TEST
 
+/* `skadi run ... --json ARGS` (baseline, no recording) parsed; the caller deletes it. */
+static cJSON *run_json(char *const args[], int n) {
+  char *argv[32] = {(char *)bin, "run", scen("baseline.json"), "--no-record", "--json"};
+  ck_assert_int_lt(n + 6, 32);
+  for (int i = 0; i < n; i++)
+    argv[5 + i] = args[i];
+  argv[5 + n] = NULL;
+  tu_result r;
+  tu_run(&r, argv);
+  ck_assert_msg(r.status == 0, "%s", r.err);
+  cJSON *o = cJSON_Parse(r.out);
+  ck_assert_ptr_nonnull(o);
+  return o;
+}
+
+/* The same run as a table (args without --json). */
+static void run_table(tu_result *r, char *const args[], int n) {
+  char *argv[32] = {(char *)bin, "run", scen("baseline.json"), "--no-record"};
+  ck_assert_int_lt(n + 5, 32);
+  for (int i = 0; i < n; i++)
+    argv[4 + i] = args[i];
+  argv[4 + n] = NULL;
+  tu_run(r, argv);
+  ck_assert_msg(r->status == 0, "%s", r->err);
+}
+
+static double jnum(const cJSON *o, const char *key) {
+  const cJSON *j = cJSON_GetObjectItem(o, key);
+  ck_assert_msg(cJSON_IsNumber(j), "%s is not a number", key);
+  return j->valuedouble;
+}
+
+/* The figures of the summary cannot flatter (docs/REPORT.md, issue "Honest physics and
+ * honest figures"), in the table and in the JSON:
+ *  - an inlet limit just under the run's warmest inlet sample: a handful of the 43,200
+ *    samples breach, 99.99x %, which the table must not round up to 100.00; it shows the
+ *    percentage rounded down and the count beside it;
+ *  - a room that needs 10 s per prefill and long prompts: requests still waiting at the
+ *    end (counted, and in TTFT at their wait so far), a TTFT p95 at the sketch's ceiling
+ *    (">= 1000000.0" and latency_p95_censored), prompts and prefills beyond the timing
+ *    data counted. */
+START_TEST(summary_figures_cannot_flatter) {
+  char *fine[] = {"--duration", "10m", "--set", "sample_period_s=1", "--set", NULL};
+  cJSON *o = run_json(fine, 4);
+  double warmest = jnum(o, "max_inlet_c");
+  ck_assert_double_eq(jnum(o, "inlet_breach_samples"), 0);
+  cJSON_Delete(o);
+  char limit[64];
+  snprintf(limit, sizeof limit, "INLET_MAX_C=%.12f", warmest - 1e-9);
+  fine[5] = limit;
+  o = run_json(fine, 6);
+  double n = jnum(o, "inlet_samples"), b = jnum(o, "inlet_breach_samples");
+  ck_assert_double_eq(n, 72 * 600);
+  ck_assert(b >= 1 && b <= 4); /* 99.99 %, once shown as 100.00 */
+  ck_assert_double_eq_tol(jnum(o, "inlet_compliance_pct"), 100.0 * (n - b) / n, 1e-12);
+  ck_assert_double_lt(jnum(o, "inlet_compliance_pct"), 100);
+  cJSON_Delete(o);
+  tu_result r;
+  run_table(&r, fine, 6);
+  char want[128];
+  snprintf(want, sizeof want, "99.99 %%  (inlet <= %.1f C; %.0f of %.0f samples above)",
+           warmest - 1e-9, b, n);
+  ASSERT_HAS(r.out, want);
+  ck_assert_ptr_null(strstr(r.out, "100.00 %"));
+
+  char *slow[] = {"--duration", "20m", "--set", "perf.prefill_floor_ms=10000", "--set",
+                  "perf.step_a_ms=10000", "--set", "workload.prompt_tokens_mean=4000", "--set",
+                  "workload.prompt_tokens_sd=3000", "--set", "workload.max_tokens=16384",
+                  "--set", "server.max_prefill_tokens=65536"};
+  int ns = (int)(sizeof slow / sizeof slow[0]);
+  o = run_json(slow, ns);
+  ck_assert(cJSON_IsTrue(cJSON_GetObjectItem(o, "latency_p95_censored")));
+  ck_assert(cJSON_IsTrue(cJSON_GetObjectItem(o, "latency_p99_censored")));
+  ck_assert_double_eq(jnum(o, "latency_p95_ms"), 1e6);
+  double queued = jnum(o, "prompts_queued_at_end"), extra = jnum(o, "prompts_extrapolated");
+  double prefills = jnum(o, "prefills_extrapolated");
+  ck_assert(queued > 1000 && extra > 0 && prefills > 0);
+  cJSON_Delete(o);
+  run_table(&r, slow, ns);
+  ASSERT_HAS(r.out, ">= 1000000.0 ms");
+  snprintf(want, sizeof want, "%-28s %12.0f  (no first token", "prompts still queued at end",
+           queued);
+  ASSERT_HAS(r.out, want);
+  snprintf(want, sizeof want, "%-28s %12.0f  (> 8192 tokens", "prompts beyond timing data", extra);
+  ASSERT_HAS(r.out, want);
+  snprintf(want, sizeof want, "%-28s %12.0f  (> 32768 tokens", "prefills beyond timing data",
+           prefills);
+  ASSERT_HAS(r.out, want);
+
+  /* a room that keeps up: no bound in the table, nothing beyond the timing data */
+  char *plain[] = {"--duration", "5m"};
+  run_table(&r, plain, 2);
+  ck_assert_ptr_null(strstr(r.out, ">="));
+  snprintf(want, sizeof want, "%-28s %12d  (> 8192 tokens", "prompts beyond timing data", 0);
+  ASSERT_HAS(r.out, want);
+  ck_assert_ptr_null(strstr(r.out, "prefills beyond timing data"));
+}
+END_TEST
+
 /* Same scenario and seed: identical datasets (h5diff); another seed: different. */
 START_TEST(recordings_deterministic) {
   tu_result r;
@@ -283,6 +382,8 @@ static const char *PY_CONTROL =
     "assert len(lines) == len(acts), (len(lines), len(acts))\n"
     "assert all(l['decision'] in ('applied','advised','rejected','realized','rolled_back',\n"
     "                             'trained','failed') for l in lines)\n"
+    "proposed = sum(l['decision'] in ('applied','advised','rejected') for l in lines)\n"
+    "assert proposed == int(sys.argv[3]), (proposed, sys.argv[3])\n"
     "print(len(acts))\n";
 
 /* --mode closed_loop: the summary carries the counterfactual and the saving against it;
@@ -302,12 +403,18 @@ START_TEST(closed_loop_run) {
   double opt = cJSON_GetObjectItem(o, "j_per_prompt_wh")->valuedouble;
   double base = cJSON_GetObjectItem(cf, "j_per_prompt_wh")->valuedouble;
   ck_assert_double_eq_tol(saved, 100.0 * (base - opt) / base, 1e-9);
-  ck_assert_double_gt(cJSON_GetObjectItem(cJSON_GetObjectItem(o, "actions"), "applied")->valuedouble,
-                      0);
+  cJSON *acts = cJSON_GetObjectItem(o, "actions");
+  ck_assert_double_gt(jnum(acts, "applied"), 0);
+  /* the counts add up as docs/REPORT.md says */
+  ck_assert_double_eq(jnum(acts, "proposed"),
+                      jnum(acts, "applied") + jnum(acts, "advised") + jnum(acts, "rejected"));
+  double proposed = jnum(acts, "proposed");
   cJSON_Delete(o);
   tu_write_file(tu_tmp("ctl.py"), PY_CONTROL);
+  char proposed_text[32];
+  snprintf(proposed_text, sizeof proposed_text, "%.0f", proposed);
   tu_run(&r, (char *const[]){"/usr/bin/python3", tu_tmp("ctl.py"), tu_tmp("cl.h5"),
-                             tu_tmp("cl.h5.actions.jsonl"), NULL});
+                             tu_tmp("cl.h5.actions.jsonl"), proposed_text, NULL});
   ck_assert_msg(r.status == 0, "python: %s", r.err);
   ck_assert_int_gt(atoi(r.out), 0);
   /* scripts/window_savings.py against the plain run (the counterfactual): nothing saved
@@ -393,6 +500,7 @@ static Suite *suite(void) {
   tcase_add_test(tc, help_command);
   tcase_add_test(tc, bad_inputs_exit_2);
   tcase_add_test(tc, json_summary_and_recording);
+  tcase_add_test(tc, summary_figures_cannot_flatter);
   tcase_add_test(tc, recordings_deterministic);
   tcase_add_test(tc, h5py_and_pandas_read_it);
   tcase_add_test(tc, sigkill_leaves_readable_file);

@@ -171,6 +171,15 @@ static void check_common(const cJSON *j, const char *h5, double duration_s) {
   ck_assert(pue > 1.0 && pue < 3.0);
   ck_assert(num(j, "kpis.latency_p95_ms") > 0);
   ck_assert_double_eq_tol(num(j, "kpis.inlet_compliance_pct"), 100, 1e-9);
+  /* the figures beside the percentage and the p95 (docs/REPORT.md) */
+  ck_assert_double_eq(num(j, "kpis.inlet_breach_samples"), 0);
+  ck_assert_double_eq(num(j, "kpis.inlet_samples"), 72 * duration_s / 10);
+  ck_assert(cJSON_IsFalse(at(j, "kpis.latency_p95_censored")));
+  double queued = num(j, "kpis.prompts_queued_at_end");
+  ck_assert(queued >= 0 && queued < 1000);
+  ck_assert_double_eq(num(j, "kpis.prompts_extrapolated"), 0);
+  ck_assert_double_eq(num(j, "kpis.prefills_extrapolated"), 0);
+  ck_assert(cJSON_IsFalse(at(j, "kpis.worst_window.latency_p95.censored")));
   ck_assert(num(j, "kpis.max_inlet_c") < num(j, "kpis.inlet_limit_c"));
   double served = num(j, "kpis.prompts_served");
   ck_assert(served > 1000 && served == floor(served));

@@ -1,10 +1,13 @@
 /*
  * test_perf.c -- models/src/perf.c and perf_fit.c, and their CSV front end
- * sim/src/perf_csv.c: the compiled-in coefficients are the fit of the reference CSV, the
- * fit stays within the error bounds docs/MODEL.md states, the formulas are monotone, the
- * fit from arrays checks its samples, and bad input gives a status and a message naming
- * the file (and the line and column).
+ * sim/src/perf_csv.c: the compiled-in coefficients are the fit of the reference CSV and
+ * the measured range (SK_PERF_MEASURED_*) is that CSV's, the fit stays within the error
+ * bounds docs/MODEL.md states, the formulas are monotone, the fit from arrays checks its
+ * samples, and bad input gives a status and a message naming the file (and the line and
+ * column).
  */
+#define _POSIX_C_SOURCE 200809L /* strtok_r */
+
 #include <check.h>
 #include <math.h>
 #include <stdio.h>
@@ -45,6 +48,55 @@ START_TEST(refit_matches_defaults) {
   assert_rounded(p.prefill_floor_ms, SK_PERF_DEFAULT_PREFILL_FLOOR_MS);
   assert_rounded(p.step_a_ms, SK_PERF_DEFAULT_STEP_A_MS);
   assert_rounded(p.step_b_ms_per_seq, SK_PERF_DEFAULT_STEP_B_MS_PER_SEQ);
+}
+END_TEST
+
+/* The comma-separated fields of line (cut in place) into field[0..max); returns how many. */
+static int split(char *line, char **field, int max) {
+  int k = 0;
+  for (char *save = NULL, *t = strtok_r(line, ",\r\n", &save); t && k < max;
+       t = strtok_r(NULL, ",\r\n", &save))
+    field[k++] = t;
+  return k;
+}
+
+/* SK_PERF_MEASURED_*: the longest prompt and the largest prefill iteration of the rows the
+ * defaults are fitted to (read here with a plain split: the reference file has no quotes). */
+START_TEST(measured_range_matches_csv) {
+  FILE *f = fopen(PERF_CSV, "r");
+  ck_assert_ptr_nonnull(f);
+  char line[1024];
+  ck_assert_ptr_nonnull(fgets(line, sizeof line, f));
+  int col[5] = {-1, -1, -1, -1, -1}; /* model, hardware, prompt_size, batch_size, tp */
+  static const char *const names[5] = {"model", "hardware", "prompt_size", "batch_size",
+                                       "tensor_parallel"};
+  char *field[16];
+  int k = split(line, field, 16);
+  for (int j = 0; j < k; j++)
+    for (int i = 0; i < 5; i++)
+      if (strcmp(field[j], names[i]) == 0)
+        col[i] = j;
+  int last = 0;
+  for (int i = 0; i < 5; i++) {
+    ck_assert_msg(col[i] >= 0, "no column %s", names[i]);
+    last = col[i] > last ? col[i] : last;
+  }
+  double max_prompt = 0, max_n = 0;
+  int rows = 0;
+  while (fgets(line, sizeof line, f)) {
+    k = split(line, field, 16);
+    if (k <= last || strcmp(field[col[0]], "llama2-70b") != 0 ||
+        strcmp(field[col[1]], "h100-80gb") != 0 || atoi(field[col[4]]) != 8)
+      continue;
+    double prompt = atof(field[col[2]]), n = prompt * atof(field[col[3]]);
+    max_prompt = fmax(max_prompt, prompt);
+    max_n = fmax(max_n, n);
+    rows++;
+  }
+  fclose(f);
+  ck_assert_int_eq(rows, 105);
+  ck_assert_double_eq(max_prompt, SK_PERF_MEASURED_PROMPT_MAX_TOKENS);
+  ck_assert_double_eq(max_n, SK_PERF_MEASURED_PREFILL_MAX_TOKENS);
 }
 END_TEST
 
@@ -309,6 +361,7 @@ static Suite *perf_suite(void) {
   TCase *tc = tcase_create("core");
   tcase_add_test(tc, refit_matches_defaults);
   tcase_add_test(tc, fit_error_within_bounds);
+  tcase_add_test(tc, measured_range_matches_csv);
   tcase_add_test(tc, defaults_and_formulas);
   tcase_add_test(tc, prefill_nondecreasing_in_tokens);
   tcase_add_test(tc, step_increasing_in_batch);

@@ -1,7 +1,8 @@
 /*
  * test_qsketch.c -- models/src/qsketch.c: the documented bound |v - x_q| <= alpha * x_q
  * against exact sorted-array quantiles (same rank definition, floor(q*(n-1))), merge equal
- * to adding everything, cheap reset, clamping, empty sketch, memcpy cloning.
+ * to adding everything, cheap reset, clamping (and the flag for a quantile above the
+ * range), empty sketch, memcpy cloning.
  */
 #include <check.h>
 #include <gsl/gsl_randist.h>
@@ -206,6 +207,38 @@ START_TEST(clamping_counted) {
 }
 END_TEST
 
+/* A quantile whose rank falls on a value clamped at the ceiling is flagged: only
+ * x_q > MAX is known.  One rank below the clamped values is a measurement again. */
+START_TEST(quantile_above_range_flagged) {
+  sk_qsketch s;
+  ck_assert_int_eq(sk_qsketch_init(&s, SK_QSKETCH_DEFAULT_ALPHA), SK_OK);
+  ck_assert_int_eq(sk_qsketch_quantile_above_range(&s, 0.95), 0); /* empty */
+  for (int i = 1; i <= 95; i++)
+    sk_qsketch_add(&s, (double)i);
+  sk_qsketch_add(&s, SK_QSKETCH_MAX_VALUE); /* the bound itself is in range */
+  for (int i = 0; i < 4; i++)
+    sk_qsketch_add(&s, 5e6);
+  /* 100 values: ranks 96..99 are clamped; q = 0.95 is rank 94 (95), q = 0.96 rank 95 (the
+   * bound), q = 0.97 rank 96 */
+  ck_assert_int_eq(sk_qsketch_quantile_above_range(&s, 0.95), 0);
+  ck_assert_int_eq(sk_qsketch_quantile_above_range(&s, 0.96), 0);
+  ck_assert_int_eq(sk_qsketch_quantile_above_range(&s, 0.97), 1);
+  ck_assert_int_eq(sk_qsketch_quantile_above_range(&s, 1.0), 1);
+  ck_assert_int_eq(sk_qsketch_quantile_above_range(&s, 0.0), 0);
+  /* both the bound and a clamped value report the ceiling's bucket: the flag is what
+   * tells them apart */
+  ck_assert_double_eq(sk_qsketch_quantile(&s, 0.96), sk_qsketch_quantile(&s, 0.97));
+  /* all clamped: every quantile is */
+  sk_qsketch_reset(&s);
+  sk_qsketch_add(&s, INFINITY);
+  ck_assert_int_eq(sk_qsketch_quantile_above_range(&s, 0.0), 1);
+  /* values below the range are not "above" */
+  sk_qsketch_reset(&s);
+  sk_qsketch_add(&s, -1.0);
+  ck_assert_int_eq(sk_qsketch_quantile_above_range(&s, 0.5), 0);
+}
+END_TEST
+
 START_TEST(empty_is_nan) {
   sk_qsketch s;
   ck_assert_int_eq(sk_qsketch_init(&s, SK_QSKETCH_DEFAULT_ALPHA), SK_OK);
@@ -256,6 +289,7 @@ static Suite *qsketch_suite(void) {
   tcase_add_test(tc, merge_equals_adding_all);
   tcase_add_test(tc, reset_clears);
   tcase_add_test(tc, clamping_counted);
+  tcase_add_test(tc, quantile_above_range_flagged);
   tcase_add_test(tc, empty_is_nan);
   tcase_add_test(tc, init_validates_alpha);
   tcase_add_test(tc, memcpy_clone_is_independent);

@@ -2,7 +2,9 @@
  * test_server.c -- models/src/server.c: the GPU power cap.  At the default cap (the TDP)
  * a prefill is bit-for-bit what it is uncapped; a cap below gpu_prefill_w makes the
  * prefill (gpu_prefill_w/cap)^cap_latency_exp times longer at the cap's power; a prefill
- * keeps the cap it began with; decode is never capped above its ceiling.
+ * keeps the cap it began with; decode is never capped above its ceiling.  Prompts and
+ * prefills beyond the timing data are counted; the requests without a first token are
+ * reported with their wait so far.
  * (The scenario rule cap >= decode ceiling is tested in tests/sim/test_scenario.c.)
  */
 #define _POSIX_C_SOURCE 200809L /* mkdtemp, fork in testutil.h */
@@ -127,6 +129,82 @@ START_TEST(decode_not_capped_at_ceiling) {
 }
 END_TEST
 
+/* Prompts beyond the timing data's longest (8192 tokens) and prefill iterations beyond its
+ * largest (32768 tokens) are counted when their prefill starts; the bounds themselves are
+ * measured. */
+START_TEST(extrapolated_prefills_counted) {
+  sk_server_params sp;
+  sk_perf_params pp;
+  defaults(&sp, &pp);
+  sp.max_prefill_tokens = 100000;
+  static const int32_t sizes[2][4] = {{8192, 8193, 16384, 1},   /* 32770 tokens */
+                                      {8192, 8192, 8192, 8192}}; /* 32768: all measured */
+  for (int k = 0; k < 2; k++) {
+    sk_server *s = malloc(sizeof *s);
+    ck_assert_ptr_nonnull(s);
+    sk_server_init(s, 0, 0, 0, 0);
+    for (int i = 0; i < 4; i++) {
+      sk_request rq = {0, sizes[k][i], 2};
+      ck_assert_int_eq(sk_server_enqueue(s, &sp, &pp, &rq, 0), 1);
+    }
+    sk_server_wake(s, &sp, &pp, s->next_wake_ns, NULL, NULL);
+    ck_assert_int_eq(s->prefill_n, 4);
+    ck_assert_double_eq(s->prompts_extrapolated, k == 0 ? 2 : 0);
+    ck_assert_double_eq(s->prefills_extrapolated, k == 0 ? 1 : 0);
+    free(s);
+  }
+  ck_assert_int_eq(SK_PERF_MEASURED_PROMPT_MAX_TOKENS, 8192);
+  ck_assert_int_eq(SK_PERF_MEASURED_PREFILL_MAX_TOKENS, 32768);
+}
+END_TEST
+
+typedef struct {
+  int n;
+  double wait_ms[8];
+} waits;
+
+static void add_wait(void *ud, int server, double ms) {
+  (void)server;
+  waits *w = ud;
+  ck_assert_int_lt(w->n, 8);
+  w->wait_ms[w->n++] = ms;
+}
+
+/* Every request without a first token, queued or in the prefill in progress, is reported
+ * once with its wait so far; a request that got its first token no longer is. */
+START_TEST(pending_ttft_reports_every_waiting_request) {
+  sk_server_params sp;
+  sk_perf_params pp;
+  defaults(&sp, &pp);
+  sk_server *s = malloc(sizeof *s);
+  ck_assert_ptr_nonnull(s);
+  sk_server_init(s, 0, 0, 0, 0);
+  for (int i = 0; i < 3; i++) { /* 5000 tokens each: one prefill holds one of them */
+    sk_request rq = {(sk_time_ns)i * 1000000, 5000, 2};
+    ck_assert_int_eq(sk_server_enqueue(s, &sp, &pp, &rq, rq.t_arrival_ns), 1);
+  }
+  waits w = {0};
+  sk_server_pending_ttft(s, 5000000, add_wait, &w); /* at 5 ms, all queued */
+  ck_assert_int_eq(w.n, 3);
+  ck_assert_double_eq_tol(w.wait_ms[0], 5, 1e-9);
+  ck_assert_double_eq_tol(w.wait_ms[2], 3, 1e-9);
+  sk_server_wake(s, &sp, &pp, s->next_wake_ns, NULL, NULL); /* first prefill starts */
+  ck_assert_int_eq(s->prefill_n, 1);
+  sk_time_ns end = s->next_wake_ns;
+  w.n = 0;
+  sk_server_pending_ttft(s, end, add_wait, &w); /* one prefilling, two queued */
+  ck_assert_int_eq(w.n, 3);
+  ck_assert_double_eq_tol(w.wait_ms[0], (double)end * 1e-6, 1e-9);
+  waits got = {0};
+  sk_server_wake(s, &sp, &pp, end, add_wait, &got); /* first token of the first */
+  ck_assert_int_eq(got.n, 1);
+  w.n = 0;
+  sk_server_pending_ttft(s, end, add_wait, &w);
+  ck_assert_int_eq(w.n, 2);
+  free(s);
+}
+END_TEST
+
 static Suite *suite(void) {
   Suite *s = suite_create("server");
   TCase *tc = tcase_create("power_cap");
@@ -135,6 +213,10 @@ static Suite *suite(void) {
   tcase_add_test(tc, prefill_keeps_the_cap_it_began_with);
   tcase_add_test(tc, decode_not_capped_at_ceiling);
   suite_add_tcase(s, tc);
+  TCase *tt = tcase_create("ttft_and_timing_range");
+  tcase_add_test(tt, extrapolated_prefills_counted);
+  tcase_add_test(tt, pending_ttft_reports_every_waiting_request);
+  suite_add_tcase(s, tt);
   return s;
 }
 

@@ -2,8 +2,11 @@
  * test_twin.c -- the room as a whole: baseline calibration inside the ranges the issue
  * and docs/MODEL.md state, the heat-spike and overcooled scenarios move the rows they
  * should, the twin is a pure function of (scenario, seed), the GPU power-cap lever
- * trades a little TTFT for energy, every lever clamps at the lever table's bounds, and a
- * failed schedule stops the twin with a sticky error.
+ * trades a little TTFT for energy, every lever clamps at the lever table's bounds, the
+ * summary's figures cannot flatter (compliance never rounds up to 100, requests still
+ * waiting count in TTFT as lower bounds, a TTFT at the sketch's ceiling is a bound,
+ * prompts beyond the timing data are counted), and a failed schedule stops the twin with
+ * a sticky error.
  */
 #define _POSIX_C_SOURCE 200809L /* mkdtemp, fork in testutil.h */
 
@@ -12,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "skadi/qsketch.h"
 #include "skadi/scenario.h"
 #include "skadi/twin.h"
 
@@ -379,6 +383,172 @@ START_TEST(probe_p95_fails_safe) {
 }
 END_TEST
 
+/* ---- figures that cannot flatter --------------------------------------------------------- */
+
+/* A twin of sc, which must be valid (the keys changed here stay in their ranges). */
+static sk_twin *checked_twin(const sk_scenario *sc) {
+  char err[SK_ERR_LEN];
+  ck_assert_msg(sk_scenario_validate(sc, err, sizeof err) == SK_OK, "%s", err);
+  return new_twin(sc);
+}
+
+/* The summary of sc run to its end (sc must be valid); frees sc. */
+static void summary_of(sk_scenario *sc, sk_summary *sum) {
+  sk_twin *tw = checked_twin(sc);
+  ck_assert_int_eq(sk_twin_run_until(tw, sk_twin_end(tw)), SK_OK);
+  sk_twin_summary(tw, sum);
+  sk_twin_destroy(tw);
+  free(sc);
+}
+
+/* Compliance is rounded down from the counts: one breach in 50,000 samples (99.998 %) reads
+ * 99.99 at two places, never 100.00; no breach reads 100.00; no sample, NaN. */
+START_TEST(compliance_floor_never_rounds_up) {
+  sk_summary s;
+  memset(&s, 0, sizeof s);
+  char text[32];
+  s.inlet_samples = 50000;
+  s.inlet_breach_samples = 1;
+  snprintf(text, sizeof text, "%.2f", sk_summary_compliance_floor(&s, 2));
+  ck_assert_str_eq(text, "99.99");
+  snprintf(text, sizeof text, "%.4f", sk_summary_compliance_floor(&s, 4));
+  ck_assert_str_eq(text, "99.9980");
+  s.inlet_samples = 3; /* 66.666... is 66.66, not 66.67 */
+  snprintf(text, sizeof text, "%.2f", sk_summary_compliance_floor(&s, 2));
+  ck_assert_str_eq(text, "66.66");
+  s.inlet_samples = 4e15; /* a breach in a huge run still shows at nine places */
+  snprintf(text, sizeof text, "%.9f", sk_summary_compliance_floor(&s, 9));
+  ck_assert_str_eq(text, "99.999999999");
+  snprintf(text, sizeof text, "%.2f", sk_summary_compliance_floor(&s, 2));
+  ck_assert_str_eq(text, "99.99");
+  s.inlet_breach_samples = 0;
+  snprintf(text, sizeof text, "%.2f", sk_summary_compliance_floor(&s, 2));
+  ck_assert_str_eq(text, "100.00");
+  s.inlet_breach_samples = s.inlet_samples;
+  ck_assert_double_eq(sk_summary_compliance_floor(&s, 2), 0);
+  s.inlet_samples = s.inlet_breach_samples = 0;
+  ck_assert(isnan(sk_summary_compliance_floor(&s, 2)));
+}
+END_TEST
+
+typedef struct {
+  double limit_c, samples, breaches;
+} breach_count;
+
+static void count_breaches(void *ud, const sk_rack_sample *racks, int n_racks,
+                           const sk_crah_sample *crahs, int n_rows, const sk_room_sample *room) {
+  (void)crahs, (void)n_rows, (void)room;
+  breach_count *b = ud;
+  for (int i = 0; i < n_racks; i++) /* no sensor spike here: reported = true inlet */
+    b->breaches += racks[i].inlet_c > b->limit_c;
+  b->samples += n_racks;
+}
+
+/* The summary counts every rack-inlet sample and the breaching ones, and the percentage
+ * is the share of the rest. */
+START_TEST(summary_counts_inlet_breaches) {
+  sk_scenario *sc = scenario("baseline.json", 120);
+  sc->settings.inlet_max_c = 18.2; /* between the baseline's coolest and warmest racks */
+  sk_twin *tw = checked_twin(sc);
+  breach_count b = {sc->settings.inlet_max_c, 0, 0};
+  sk_twin_sinks sinks = {count_breaches, NULL, &b};
+  sk_twin_set_sinks(tw, &sinks);
+  ck_assert_int_eq(sk_twin_run_until(tw, sk_twin_end(tw)), SK_OK);
+  sk_summary sum;
+  sk_twin_summary(tw, &sum);
+  ck_assert_double_eq(sum.inlet_samples, 72 * 12);
+  ck_assert_double_eq(sum.inlet_samples, b.samples);
+  ck_assert_double_eq(sum.inlet_breach_samples, b.breaches);
+  ck_assert(b.breaches > 0 && b.breaches < b.samples);
+  ck_assert_double_eq(sum.inlet_compliance_pct,
+                      100.0 * (b.samples - b.breaches) / b.samples);
+  sk_twin_destroy(tw);
+  free(sc);
+}
+END_TEST
+
+/* A room whose servers take 10 s per prefill (the longest the key allows), so a run can
+ * end with every request still waiting. */
+static sk_scenario *slow_room(double duration_s) {
+  sk_scenario *sc = scenario("baseline.json", duration_s);
+  sc->sample_period_s = 1;
+  sc->perf.prefill_floor_ms = 10000;
+  sc->perf.step_a_ms = 10000;
+  return sc;
+}
+
+/* 8 s of a room that needs 10 s for a first token: nobody has one at the end.  Every
+ * request still waits and counts in the quantiles at its wait so far (arrivals over 8 s:
+ * the median wait is about 4 s), flagged as a lower bound. */
+START_TEST(waiting_requests_count_as_lower_bounds) {
+  sk_summary sum;
+  summary_of(slow_room(8), &sum);
+  ck_assert_double_eq(sum.prompts_completed, 0);
+  ck_assert_double_gt(sum.prompts_arrived, 1000);
+  ck_assert_double_eq(sum.prompts_queued_at_end, sum.prompts_arrived - sum.prompts_rejected);
+  ck_assert_double_eq_tol(sum.ttft_p50_ms, 4000, 400);
+  ck_assert_double_eq_tol(sum.ttft_p95_ms, 7600, 400);
+  ck_assert(sum.ttft_p50_censored && sum.ttft_p95_censored && sum.ttft_p99_censored);
+}
+END_TEST
+
+/* A run shorter than the first arrival has no TTFT: NaN, and nothing to flag. */
+START_TEST(no_request_no_ttft) {
+  sk_summary sum;
+  sk_scenario *sc = slow_room(2);
+  sc->workload.rate_scale = 1e-6; /* one arrival in about 80 minutes */
+  summary_of(sc, &sum);
+  ck_assert_double_eq(sum.prompts_arrived, 0);
+  ck_assert(isnan(sum.ttft_p95_ms) && !sum.ttft_p95_censored && !sum.ttft_p50_censored);
+  ck_assert_double_eq(sum.prompts_queued_at_end, 0);
+}
+END_TEST
+
+/* 20 minutes of the same room: requests waiting longer than the sketch's range (1e6 ms)
+ * put the p95 at its ceiling, which is reported as the bound (1e6 ms) and flagged. */
+START_TEST(ttft_at_the_ceiling_is_a_bound) {
+  sk_summary sum;
+  summary_of(slow_room(1200), &sum);
+  ck_assert_double_gt(sum.prompts_completed, 0);
+  ck_assert_double_gt(sum.prompts_queued_at_end, 0);
+  ck_assert_double_eq(sum.ttft_p95_ms, SK_QSKETCH_MAX_VALUE);
+  ck_assert_double_eq(sum.ttft_p99_ms, SK_QSKETCH_MAX_VALUE);
+  ck_assert(sum.ttft_p95_censored && sum.ttft_p99_censored);
+}
+END_TEST
+
+/* A room that keeps up: the few requests waiting at the end do not move the quantiles,
+ * which are measurements; no prompt is beyond the timing data (the default workload caps
+ * prompts at its longest). */
+START_TEST(measured_ttft_not_flagged) {
+  sk_summary sum;
+  summary_of(scenario("baseline.json", 120), &sum);
+  ck_assert_double_gt(sum.prompts_queued_at_end, 0);
+  ck_assert_double_lt(sum.prompts_queued_at_end, 100);
+  ck_assert(!sum.ttft_p50_censored && !sum.ttft_p95_censored && !sum.ttft_p99_censored);
+  ck_assert_double_lt(sum.ttft_p95_ms, 250);
+  ck_assert_double_eq(sum.prompts_extrapolated, 0);
+  ck_assert_double_eq(sum.prefills_extrapolated, 0);
+}
+END_TEST
+
+/* Prompts longer than the timing data's longest, and prefills larger than its largest,
+ * are counted in the summary. */
+START_TEST(prompts_beyond_timing_data_counted) {
+  sk_scenario *sc = scenario("baseline.json", 120);
+  sc->workload.prompt_tokens_mean = 4000;
+  sc->workload.prompt_tokens_sd = 3000;
+  sc->workload.max_tokens = 16384;
+  sc->server.max_prefill_tokens = 65536;
+  sk_summary sum;
+  summary_of(sc, &sum);
+  /* lognormal(4000, 3000): about 7 % of prompts are above 8192 tokens */
+  ck_assert_double_gt(sum.prompts_extrapolated, 0.02 * sum.prompts_arrived);
+  ck_assert_double_lt(sum.prompts_extrapolated, 0.15 * sum.prompts_arrived);
+  ck_assert_double_gt(sum.prefills_extrapolated, 0);
+}
+END_TEST
+
 /* ---- faults: a schedule that fails ----------------------------------------------------
  * tests/CMakeLists.txt links this suite with -Wl,--wrap=sk_engine_schedule, so every call
  * the twin makes lands here first: armed, it fails as a queue that cannot grow would. */
@@ -482,6 +652,15 @@ static Suite *suite(void) {
   tcase_add_test(tc, probe_p95_fails_safe);
   tcase_add_test(tc, levers_clamp_at_table_bounds);
   suite_add_tcase(s, tc);
+  TCase *fig = tcase_create("figures");
+  tcase_add_test(fig, compliance_floor_never_rounds_up);
+  tcase_add_test(fig, summary_counts_inlet_breaches);
+  tcase_add_test(fig, waiting_requests_count_as_lower_bounds);
+  tcase_add_test(fig, no_request_no_ttft);
+  tcase_add_test(fig, ttft_at_the_ceiling_is_a_bound);
+  tcase_add_test(fig, measured_ttft_not_flagged);
+  tcase_add_test(fig, prompts_beyond_timing_data_counted);
+  suite_add_tcase(s, fig);
   TCase *faults = tcase_create("faults");
   tcase_add_test(faults, create_fails_cleanly_when_schedule_fails);
   tcase_add_test(faults, run_error_is_sticky);

@@ -42,6 +42,15 @@ extern "C" {
 #define SK_PERF_DEFAULT_STEP_A_MS 29.868
 #define SK_PERF_DEFAULT_STEP_B_MS_PER_SEQ 0.30214
 
+/* The measured range of the default fit's data (SplitwiseSim's perf_model.csv, the rows
+ * above): the longest single prompt (prompt_size 8192 at batch 1) and the most prompt
+ * tokens in one prefill iteration (512 x 64 = 32768).  A prompt longer than the first, or
+ * an iteration larger than the second, is timed by extrapolating the fit: the server
+ * counts them (sk_server.prompts_extrapolated, prefills_extrapolated) and every summary
+ * reports them.  Checklist: tests/models/test_perf.c checks both against the CSV. */
+#define SK_PERF_MEASURED_PROMPT_MAX_TOKENS 8192
+#define SK_PERF_MEASURED_PREFILL_MAX_TOKENS 32768
+
 /* One measured configuration for sk_perf_fit (a row of SplitwiseSim's perf_model.csv). */
 typedef struct {
   double prefill_tokens; /* tokens in one prefill iteration (prompt_size * batch_size), > 0 */

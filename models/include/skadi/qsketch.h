@@ -84,6 +84,12 @@ void sk_qsketch_add(sk_qsketch *s, double value);
  * empty. */
 double sk_qsketch_quantile(const sk_qsketch *s, double q);
 
+/* 1 if the q-quantile (0 <= q <= 1, asserted) is a value that was clamped at the ceiling:
+ * its rank falls among the n_above values added above SK_QSKETCH_MAX_VALUE.  Then the
+ * quantile is no measurement: all that is known is x_q > SK_QSKETCH_MAX_VALUE, and
+ * sk_qsketch_quantile reports the ceiling's bucket.  0 otherwise (and when empty). */
+int sk_qsketch_quantile_above_range(const sk_qsketch *s, double q);
+
 /* Number of values added since init or the last reset. */
 uint64_t sk_qsketch_count(const sk_qsketch *s);
 

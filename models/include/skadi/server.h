@@ -66,6 +66,11 @@ typedef struct {
   double prompts_done;        /* prompts completed, accumulated */
   double prompts_rejected;    /* arrivals dropped because the queue was full */
   double prompts_in;          /* arrivals accepted */
+  double prompts_extrapolated;  /* prompts prefilled that are longer than the timing data's
+                                 * longest (SK_PERF_MEASURED_PROMPT_MAX_TOKENS), accumulated
+                                 * (caller reads and resets) */
+  double prefills_extrapolated; /* prefill iterations of more tokens than the timing data's
+                                 * largest (SK_PERF_MEASURED_PREFILL_MAX_TOKENS), accumulated */
 } sk_server;
 
 void sk_server_init(sk_server *s, int id, int rack, int pool, sk_time_ns now);
@@ -83,6 +88,11 @@ int sk_server_enqueue(sk_server *s, const sk_server_params *sp, const sk_perf_pa
  * TTFTs of requests whose first token is produced now go to ttft(ud, ...). */
 void sk_server_wake(sk_server *s, const sk_server_params *sp, const sk_perf_params *pp,
                     sk_time_ns now, sk_ttft_fn ttft, void *ud);
+
+/* Calls fn(ud, s->id, wait_ms) for every request that has no first token yet -- waiting in
+ * the queue or in the prefill in progress -- with how long it has waited by `now` (ms,
+ * >= 0): a lower bound of its TTFT.  Changes nothing. */
+void sk_server_pending_ttft(const sk_server *s, sk_time_ns now, sk_ttft_fn fn, void *ud);
 
 /* Outstanding work (waiting + prefilling + decoding), the router's load measure. */
 int sk_server_load(const sk_server *s);

@@ -81,6 +81,9 @@ void sk_controller_settings_changed(sk_controller *c, const sk_scenario *sc, sk_
 sk_status sk_controller_step(sk_controller *c, sk_twin *opt, sk_twin *cf);
 
 typedef struct {
+  /* Audit rows by decision.  proposals = applied + advised + rejected, always: every action
+   * put to a decision (a candidate, each move of a chosen plan, a guardrail write) is one
+   * row with one of the three.  rolled_back rows undo applied ones and are not proposals. */
   int proposals, applied, advised, rejected, rolled_back;
   double pred_abs_err_sum;  /* sum |predicted - realized| saving over evaluated actions */
   int evaluated;

@@ -48,8 +48,24 @@ typedef struct {
   double facility_kwh;
   double wh_per_prompt;           /* facility Wh / prompts completed */
   double pue;                     /* facility / IT energy */
-  double ttft_p50_ms, ttft_p95_ms, ttft_p99_ms; /* over every request of the run */
-  double inlet_compliance_pct;    /* % of rack-inlet samples <= INLET_MAX_C */
+  /* TTFT quantiles, ms, over every request of the run: those that got a first token, and
+   * those still without one at the end (queued or in prefill, prompts_queued_at_end) at
+   * their wait so far, a lower bound of their TTFT.  A quantile that is no measurement is
+   * flagged censored (1) and is then a lower bound: its rank falls on a TTFT above the
+   * quantile sketch's range (the figure is then SK_QSKETCH_MAX_VALUE, 1e6 ms), or it
+   * would move if the waiting requests' first tokens came later than now. */
+  double ttft_p50_ms, ttft_p95_ms, ttft_p99_ms;
+  int ttft_p50_censored, ttft_p95_censored, ttft_p99_censored;
+  double prompts_queued_at_end;   /* requests without a first token now (queued or in
+                                     prefill): in the TTFT quantiles as lower bounds */
+  double prompts_extrapolated;    /* prompts longer than the timing data's longest
+                                     (SK_PERF_MEASURED_PROMPT_MAX_TOKENS): prefill extrapolated */
+  double prefills_extrapolated;   /* prefill iterations larger than the timing data's largest
+                                     (SK_PERF_MEASURED_PREFILL_MAX_TOKENS) */
+  double inlet_compliance_pct;    /* % of rack-inlet samples <= INLET_MAX_C (full precision:
+                                     print it with sk_summary_compliance_floor) */
+  double inlet_samples;           /* rack-inlet samples: racks x sample periods */
+  double inlet_breach_samples;    /* of them above INLET_MAX_C */
   double min_inlet_c, max_inlet_c;
   int n_rows;
   double max_inlet_row_c[SK_MAX_ROWS]; /* °C, highest sampled inlet per row */
@@ -131,6 +147,11 @@ sk_time_ns sk_twin_end(const sk_twin *tw);
 uint64_t sk_twin_events(const sk_twin *tw);   /* engine events executed */
 
 void sk_twin_summary(const sk_twin *tw, sk_summary *out);
+
+/* s->inlet_compliance_pct rounded down to `decimals` decimal places (0..9), computed from
+ * the sample counts: a run with any breaching sample never shows 100 (99.998 % is 99.99 at
+ * two places, not 100.00).  Print it with exactly `decimals` places.  NaN without samples. */
+double sk_summary_compliance_floor(const sk_summary *s, int decimals);
 
 const sk_scenario *sk_twin_scenario(const sk_twin *tw);
 
