@@ -36,7 +36,6 @@
 
 #include "skadi/report.h"
 
-#include <assert.h>
 #include <cjson/cJSON.h>
 #include <math.h>
 #include <stdarg.h>
@@ -46,8 +45,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "skadi/control.h" /* decision names */
 #include "skadi/qsketch.h" /* the TTFT sketch's ceiling */
 #include "skadi/recording.h"
+#include "skadi/require.h"
 
 #define BLOCK_ROWS 8192 /* rows per read */
 #define NOTE_LEN 320
@@ -118,7 +119,6 @@ static void cstr(char *dst, size_t dstlen, const char *field, size_t size) {
 #define CSTR(dst, field) cstr((dst), sizeof(dst), (field), sizeof(field))
 
 /* Whether the char array field holds the text lit (shorter than the array). */
-#define IS(field, lit) (strncmp((field), (lit), sizeof(field)) == 0)
 
 static cJSON *jtext(const char *field, size_t size) {
   char buf[SK_DETAIL_LEN + 1];
@@ -315,7 +315,7 @@ static sk_status room_needs_fields(report *r, room_acc *a) {
   for (size_t i = 0; i < COUNT(direct) + E_COUNT; i++) {
     const char *name = i < COUNT(direct) ? direct[i] : subsystems[i - COUNT(direct)].room_field;
     const sk_schema_field *f = sk_schema_field_find(t, name);
-    assert(f && f->type == SK_FIELD_F64 && "report.c reads a field the schema lacks");
+    SK_REQUIRE(f && f->type == SK_FIELD_F64 && "report.c reads a field the schema lacks");
     if (i >= COUNT(direct))
       a->kw_off[i - COUNT(direct)] = f->offset;
     if (!sk_recording_has_field(r->rec, SK_TABLE_ROOM, name)) {
@@ -368,34 +368,46 @@ static int grow(void **p, size_t *cap, size_t n, size_t sz, uint64_t limit) {
   return 0;
 }
 
+/* The decision of a recorded row; SK_DECISION_COUNT for a name this build does not know. */
+static sk_decision decision_of(const sk_action_record *x) {
+  char d[sizeof x->decision + 1];
+  CSTR(d, x->decision);
+  sk_decision dec;
+  return sk_decision_parse(d, &dec) == SK_OK ? dec : SK_DECISION_COUNT;
+}
+
 static int action_row_fn(void *ud, const void *p) {
   action_acc *a = ud;
   const sk_action_record *x = p;
-  char d[sizeof x->decision + 1];
-  CSTR(d, x->decision);
-  if (strcmp(d, "realized") == 0) {
+  sk_decision dec = decision_of(x);
+  if (dec == SK_DECISION_COUNT) {
+    a->other++; /* a decision this build does not know (a newer recording) */
+    return 0;
+  }
+  switch (dec) {
+  case SK_DECISION_REALIZED:
     a->realized++;
     if (grow((void **)&a->real, &a->cap_real, a->n_real, sizeof *a->real, a->cap) != 0)
       return -1;
     a->real[a->n_real] = (realized_row){x->id, a->n_real, x->ts, x->realized_saving_pct, 0};
     a->n_real++;
     return 0;
-  }
-  if (strcmp(d, "advised") == 0) {
+  case SK_DECISION_ADVISED:
     a->advised++;
     return 0;
-  }
-  if (strcmp(d, "rejected") == 0) {
+  case SK_DECISION_REJECTED:
     a->rejected++;
     return 0;
-  }
-  if (strcmp(d, "applied") == 0)
+  case SK_DECISION_APPLIED:
     a->applied++;
-  else if (strcmp(d, "rolled_back") == 0)
+    break;
+  case SK_DECISION_ROLLED_BACK:
     a->rolled_back++;
-  else if (strcmp(d, "trained") != 0 && strcmp(d, "failed") != 0) {
-    a->other++;
-    return 0;
+    break;
+  case SK_DECISION_TRAINED:
+  case SK_DECISION_FAILED:
+  case SK_DECISION_COUNT:
+    break;
   }
   if (grow((void **)&a->kept, &a->cap_kept, a->n_kept, sizeof *a->kept, a->cap) != 0)
     return -1;
@@ -678,8 +690,8 @@ static void by_action(report *r, cJSON *sav, facts *fx) {
   size_t n = 0, cap = 0;
   for (size_t i = 0; i < a->n_kept; i++) {
     const sk_action_record *x = &a->kept[i];
-    int applied = IS(x->decision, "applied");
-    if (!applied && !IS(x->decision, "rolled_back"))
+    int applied = decision_of(x) == SK_DECISION_APPLIED;
+    if (!applied && decision_of(x) != SK_DECISION_ROLLED_BACK)
       continue;
     char name[sizeof x->action + 1];
     CSTR(name, x->action);
@@ -808,7 +820,7 @@ static void section_actions(report *r, cJSON *root, facts *fx) {
   long n_eval = 0;
   for (size_t i = 0; i < a->n_kept; i++) {
     const sk_action_record *x = &a->kept[i];
-    if (IS(x->decision, "trained") || IS(x->decision, "failed")) {
+    if (decision_of(x) == SK_DECISION_TRAINED || decision_of(x) == SK_DECISION_FAILED) {
       cJSON *e = append(r, ims, cJSON_CreateObject());
       put(r, e, "ts", jts(x->ts));
       put(r, e, "decision", JTEXT(x->decision));
@@ -816,7 +828,7 @@ static void section_actions(report *r, cJSON *root, facts *fx) {
       continue;
     }
     realized_row *z = NULL;
-    if (IS(x->decision, "applied") && (z = find_realized(a, x->id)) != NULL) {
+    if (decision_of(x) == SK_DECISION_APPLIED && (z = find_realized(a, x->id)) != NULL) {
       z->matched = 1;
       if (isfinite(z->realized_pct) && isfinite(x->pred_saving_pct)) {
         err_sum += fabs(x->pred_saving_pct - z->realized_pct);
