@@ -118,8 +118,6 @@ static void cstr(char *dst, size_t dstlen, const char *field, size_t size) {
 }
 #define CSTR(dst, field) cstr((dst), sizeof(dst), (field), sizeof(field))
 
-/* Whether the char array field holds the text lit (shorter than the array). */
-
 static cJSON *jtext(const char *field, size_t size) {
   char buf[SK_DETAIL_LEN + 1];
   cstr(buf, sizeof buf, field, size);
