@@ -14,7 +14,11 @@
  *                 solved exactly for constant P, T_in over the step (stable for any dt);
  *                 steady state T_out = T_in + P/(m_dot cp) (physics.md §1.1).
  * The CRAH removes the row's heat plus its own fan heat; its return air is
- * T_s + load / (rho_cp V).  Fan power follows the affinity law P = P_rated s^3.
+ * T_s + load / (rho_cp V).  Fan power follows ASHRAE 90.1 Appendix G's part-load curve
+ * for variable-speed fans (physics.md §3.1), P = P_rated f(s) / f(1),
+ * f(s) = 0.0013 + 0.1470 s + 0.9506 s^2 - 0.0998 s^3, not the pure cube: a real fan
+ * also works against fixed pressure drops (coil, filters, floor tiles) and loses motor and
+ * drive efficiency at part load, so at 40 % speed it draws 20.6 % of rated, not 6.4 %.
  * Rejected: a full Tang cross-interference matrix (needs CFD-derived coefficients we do
  * not have); per-server nodes (a rack's servers share inlet and aisle).
  */
@@ -22,11 +26,25 @@
 
 #include <math.h>
 
+/* ASHRAE 90.1 Appendix G, VSD fan part-load curve (physics.md §3.1, [M]).  The
+ * coefficients sum to 0.9991 at full speed; dividing by that keeps crah_rated_fan_kw
+ * the power at 100 % speed. */
+static const double FAN_CURVE[4] = {0.0013, 0.1470, 0.9506, -0.0998};
+
+static double fan_cubic(double x) {
+  return FAN_CURVE[0] + x * (FAN_CURVE[1] + x * (FAN_CURVE[2] + x * FAN_CURVE[3]));
+}
+
+double sk_crah_fan_part_load(double speed_frac) {
+  double x = speed_frac < 0 ? 0 : (speed_frac > 1 ? 1 : speed_frac);
+  return fan_cubic(x) / fan_cubic(1.0);
+}
+
 void sk_crah_prepare(sk_crah *c, const sk_room_params *rp, double chw_supply_c,
                      double chw_excess_k) {
   double s = c->speed_pct / 100.0;
   c->flow_m3s = rp->crah_rated_flow_m3s * s;
-  c->fan_w = rp->crah_rated_fan_kw * 1000.0 * s * s * s;
+  c->fan_w = rp->crah_rated_fan_kw * 1000.0 * sk_crah_fan_part_load(s);
   double floor_c = chw_supply_c + rp->coil_approach_k + (chw_excess_k > 0 ? chw_excess_k : 0);
   c->supply_c = c->setpoint_c > floor_c ? c->setpoint_c : floor_c;
 }

@@ -590,7 +590,7 @@ static void emit_sample(sk_twin *tw, sk_time_ns now) {
   room.facility_kw = fac_j * k;
   room.pue = e->it_j > 0 ? fac_j / e->it_j : NAN;
   room.wetbulb_c = sk_wetbulb_c(&sc->plant, hour_of_day(tw, ts));
-  room.chw_supply_c = sc->plant.chw_supply_c;
+  room.chw_supply_c = tw->plant.chw_supply_c;
   room.chiller_cop = tw->plant.cop;
   room.prompts_completed = tw->win_prompts_done;
   room.prompts_arrived = tw->win_prompts_in;
@@ -661,7 +661,7 @@ static void on_tick(sk_engine *eng, void *world, uint32_t target, uint64_t arg) 
   double it_w = 0, fan_w = 0, crah_load = 0;
   for (int row = 0; row < tw->n_rows; row++) {
     sk_crah *c = &tw->crah[row];
-    sk_crah_prepare(c, &sc->room, sc->plant.chw_supply_c, tw->plant.chw_excess_k);
+    sk_crah_prepare(c, &sc->room, tw->plant.chw_supply_c, tw->plant.chw_excess_k);
     sk_row_thermal_step(&tw->rt[row * tw->rpr], tw->rpr, c, &sc->room, sp, dt);
     fan_w += c->fan_w;
     crah_load += c->load_w;
@@ -670,7 +670,10 @@ static void on_tick(sk_engine *eng, void *world, uint32_t target, uint64_t arg) 
   for (int i = 0; i < tw->n_racks; i++)
     it_w += tw->rt[i].power_w;
   double wb = sk_wetbulb_c(&sc->plant, hour_of_day(tw, (double)now * 1e-9));
-  sk_plant_update(&tw->plant, &sc->plant, crah_load + tw->plant.pump_w, wb);
+  /* heat into the chilled water: the CRAHs' coils, the pumps' work, and the electrical
+   * losses and lighting released in the room (their air-side warming is not modelled) */
+  double chw_load = crah_load + tw->plant.pump_w + sk_plant_room_heat_w(&sc->plant, it_w);
+  sk_plant_update(&tw->plant, &sc->plant, chw_load, wb, dt);
 
   energy d = {it_w * dt,
               fan_w * dt,
@@ -850,7 +853,7 @@ sk_status sk_twin_create(sk_twin **out, const sk_scenario *sc, const sk_trace *t
   sk_qsketch_init(&tw->tot_ttft, SK_QSKETCH_DEFAULT_ALPHA);
   for (int i = 0; i < tw->n_racks; i++)
     sk_qsketch_init(&tw->rw[i].ttft, SK_QSKETCH_DEFAULT_ALPHA);
-  sk_plant_update(&tw->plant, &sc->plant, 0, sk_wetbulb_c(&sc->plant, sc->start_hour));
+  sk_plant_init(&tw->plant, &sc->plant, sk_wetbulb_c(&sc->plant, sc->start_hour));
 
   /* first events: ticks, arrivals, the timeline */
   schedule(tw, tw->step_ns, EV_TICK, 0, 0, NULL);
@@ -1165,7 +1168,7 @@ const sk_crah_sample *sk_twin_last_crahs(const sk_twin *tw, int *n_rows) {
 
 double sk_twin_coil_floor_c(const sk_twin *tw) {
   double excess = tw->plant.chw_excess_k > 0 ? tw->plant.chw_excess_k : 0;
-  return tw->sc.plant.chw_supply_c + tw->sc.room.coil_approach_k + excess;
+  return tw->plant.chw_supply_c + tw->sc.room.coil_approach_k + excess;
 }
 
 int sk_twin_rows(const sk_twin *tw) {

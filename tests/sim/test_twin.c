@@ -2,11 +2,12 @@
  * test_twin.c -- the room as a whole: baseline calibration inside the ranges the issue
  * and docs/MODEL.md state, the heat-spike and overcooled scenarios move the rows they
  * should, the twin is a pure function of (scenario, seed), the GPU power-cap lever
- * trades a little TTFT for energy, every lever clamps at the lever table's bounds, the
- * summary's figures cannot flatter (compliance never rounds up to 100, requests still
- * waiting count in TTFT as lower bounds, a TTFT at the sketch's ceiling is a bound,
- * prompts beyond the timing data are counted), and a failed schedule stops the twin with
- * a sticky error.
+ * trades a little TTFT for energy, the room's losses reach the chiller, chillers too
+ * small warm the chilled water and the supply air, every lever clamps at the lever
+ * table's bounds, the summary's figures cannot flatter (compliance never rounds up to
+ * 100, requests still waiting count in TTFT as lower bounds, a TTFT at the sketch's
+ * ceiling is a bound, prompts beyond the timing data are counted), and a failed schedule
+ * stops the twin with a sticky error.
  */
 #define _POSIX_C_SOURCE 200809L /* mkdtemp, fork in testutil.h */
 
@@ -31,6 +32,8 @@ typedef struct {
   double max_inlet, min_inlet;
   double p95_max;     /* worst room TTFT p95 over the window's samples */
   double wh_sum, wh_n;
+  double chw_first_c, chw_last_c;              /* CHW supply at the window's ends */
+  double crah_supply_last_c[SK_MAX_ROWS];      /* CRAH supply air at the window's end */
   /* determinism: a running hash of every byte of every row */
   unsigned long long hash;
 } collect;
@@ -51,6 +54,11 @@ static void on_sample(void *ud, const sk_rack_sample *racks, int n_racks,
   hash_bytes(c, room, sizeof *room);
   if (room->ts < c->from_s || room->ts > c->to_s)
     return;
+  if (c->n == 0)
+    c->chw_first_c = room->chw_supply_c;
+  c->chw_last_c = room->chw_supply_c;
+  for (int r = 0; r < n_rows; r++)
+    c->crah_supply_last_c[r] = crahs[r].supply_c;
   c->n += 1;
   for (int i = 0; i < n_racks; i++) {
     int row = i / c->rpr;
@@ -146,6 +154,54 @@ START_TEST(baseline_calibration) {
   ck_assert_double_eq_tol(parts, s.facility_kwh, 1e-6 * s.facility_kwh);
   /* served roughly the offered load (270/s mean, ±40 % daily swing) */
   ck_assert_double_gt(s.prompts_completed, 0.95 * s.prompts_arrived);
+  free(sc);
+}
+END_TEST
+
+/* The UPS/PDU losses released in the room reach the chiller: with all of them in the
+ * room the chiller draws the extra heat over its COP (incremental 4..8 here) more than
+ * with none of them (docs/MODEL.md, Plant). */
+START_TEST(room_losses_reach_the_chiller) {
+  sk_scenario *in = scenario("baseline.json", 600), *out = malloc(sizeof *out);
+  in->start_hour = 10;
+  *out = *in;
+  in->plant.losses_in_room_frac = 1;
+  out->plant.losses_in_room_frac = 0;
+  collect c;
+  sk_summary a, b;
+  run(in, &c, 0, 600, &a);
+  run(out, &c, 0, 600, &b);
+  ck_assert_double_eq_tol(a.losses_kwh, b.losses_kwh, 1e-9 * a.losses_kwh);
+  ck_assert_double_gt(a.losses_kwh, 0.06 * a.it_kwh); /* 6.8 % of IT (§8.2) */
+  double d_chiller = a.chiller_kwh - b.chiller_kwh;
+  ck_assert_double_gt(d_chiller, a.losses_kwh / 8.0);
+  ck_assert_double_lt(d_chiller, a.losses_kwh / 4.0);
+  free(in);
+  free(out);
+}
+END_TEST
+
+/* Chillers too small for the room (2 x 150 kW against a load of about 470 kW): the
+ * chilled-water supply warms at (load - capacity) / C, C = 54 MJ/K -- between 2 and 4.7 K
+ * in 20 minutes for a shortfall of 90..210 kW (measured: 2.8 K, about 140 kW) -- and once
+ * it is warmer than the CRAHs' setpoint less the coil approach, the supply air follows
+ * it. */
+START_TEST(chw_over_capacity_warms_supply) {
+  sk_scenario *sc = scenario("baseline.json", 3600);
+  sc->start_hour = 10;
+  sc->plant.chiller_capacity_kw = 150;
+  collect c;
+  run(sc, &c, 2400, 3600, NULL); /* the last 20 minutes of an hour */
+  double c_j_per_k = sc->plant.chw_loop_m3 * 4.19e6;
+  double d_t = c.chw_last_c - c.chw_first_c;
+  ck_assert_double_gt(c.chw_first_c, sc->plant.chw_supply_c + 1.0);
+  ck_assert_double_gt(d_t, 90e3 * 1200 / c_j_per_k);
+  ck_assert_double_lt(d_t, 210e3 * 1200 / c_j_per_k);
+  double floor_c = c.chw_last_c + sc->room.coil_approach_k;
+  ck_assert_double_gt(floor_c, sc->room.supply_setpoint_c + 0.5);
+  /* the CRAHs see the water of the step before: 1 s of warming, 0.003 K, behind */
+  for (int r = 0; r < sc->n_rows; r++)
+    ck_assert_double_eq_tol(c.crah_supply_last_c[r], floor_c, 0.01);
   free(sc);
 }
 END_TEST
@@ -644,6 +700,8 @@ static Suite *suite(void) {
   TCase *tc = tcase_create("scenarios");
   tcase_set_timeout(tc, 600);
   tcase_add_test(tc, baseline_calibration);
+  tcase_add_test(tc, room_losses_reach_the_chiller);
+  tcase_add_test(tc, chw_over_capacity_warms_supply);
   tcase_add_test(tc, heat_spike_moves_row_c);
   tcase_add_test(tc, overcooled_row_e);
   tcase_add_test(tc, deterministic);

@@ -93,7 +93,10 @@ typedef struct {
   double design_load_kw;          /* kW, plant design heat load (pump design flow) */
   double ups_eff;                 /* -, UPS efficiency */
   double pdu_loss_frac;           /* -, PDU/distribution loss as a fraction of IT */
-  double misc_kw;                 /* kW, lighting and misc */
+  double misc_kw;                 /* kW, lighting and misc, all of it heat inside the room */
+  double losses_in_room_frac;     /* -, share of UPS + PDU losses released inside the room
+                                   * and so removed by the chilled water (0..1) */
+  double chw_loop_m3;             /* m³, water in the chilled-water loop (its thermal mass) */
   double wetbulb_mean_c;          /* °C, outdoor wet-bulb daily mean */
   double wetbulb_amplitude_k;     /* K, half the daily swing */
   double wetbulb_peak_hour;       /* h of day of the warmest wet bulb */

@@ -28,6 +28,10 @@ typedef struct {
   double load_w;        /* W, heat removed from the row (racks + fan) */
 } sk_crah;
 
+/* Fan power as a fraction of rated at speed_frac (0..1, clamped): ASHRAE 90.1 Appendix G
+ * variable-speed fan curve, normalised to 1 at full speed. */
+double sk_crah_fan_part_load(double speed_frac);
+
 /* Sets the CRAH's delivered supply temperature, airflow and fan power for the chilled
  * water it gets: supply = max(setpoint, chw_supply + approach + chw_excess_k), where
  * chw_excess_k is how far the CHW ΔT exceeds its design (too little pump flow). */
