@@ -163,6 +163,7 @@ static sk_status check_command(sk_scenario *sc, const sk_command *c, char *err, 
     return SK_OK;
   }
   case SK_CMD_APPLY:
+  case SK_CMD_RECOMMEND:
     return parse_apply(sc, c, &a, err, errlen);
   case SK_CMD_PAUSE:
     if (!parse_bool(c->value, &b)) {
@@ -272,6 +273,11 @@ static void apply_command(sk_session *s, const sk_command *c) {
     sk_action a;
     if ((st = parse_apply(s->sc, c, &a, err, sizeof err)) == SK_OK)
       st = sk_twin_apply(s->tw, &a, NULL);
+    break;
+  }
+  case SK_CMD_RECOMMEND: { /* an operator's recommendation: checked, recorded, not acted on */
+    sk_action a;
+    st = parse_apply(s->sc, c, &a, err, sizeof err);
     break;
   }
   case SK_CMD_PAUSE:

@@ -85,7 +85,7 @@ static void post(poster_ctx *p, sk_command_kind kind, const char *key, const cha
  * boundaries however the two threads are scheduled. */
 static const struct {
   int chunk, posted;
-} marks[] = {{3, 1}, {40, 3}, {60, 4}, {80, 5}, {95, 7}};
+} marks[] = {{3, 1}, {40, 3}, {60, 4}, {80, 5}, {95, 8}};
 #define N_MARKS (sizeof marks / sizeof marks[0])
 
 static void *poster(void *arg) {
@@ -102,6 +102,7 @@ static void *poster(void *arg) {
   wait_chunks(p, marks[4].chunk);
   post(p, SK_CMD_KILL_SWITCH, "", "false");
   post(p, SK_CMD_APPLY, "crah_fan_speed", "A -5");
+  post(p, SK_CMD_RECOMMEND, "supply_temp", "B 0.5");
   return NULL;
 }
 
@@ -143,7 +144,7 @@ START_TEST(steered_run_replays_bit_identical) {
   ck_assert_msg(p.failures == 0, "%s", p.err);
   sk_session_summary sum;
   sk_session_summary_get(s, &sum);
-  ck_assert_int_eq(sum.commands_applied, 7);
+  ck_assert_int_eq(sum.commands_applied, 8);
   ck_assert_int_eq(sum.mode, SK_RUN_CLOSED_LOOP);
   ck_assert(sum.have_control && sum.control.applied > 0);
   ck_assert_double_eq(sk_session_scenario(s)->settings.inlet_max_c, 27);
@@ -158,7 +159,7 @@ START_TEST(steered_run_replays_bit_identical) {
   step_all(s, NULL);
   sk_session_summary sum2;
   sk_session_summary_get(s, &sum2);
-  ck_assert_int_eq(sum2.commands_applied, 7);
+  ck_assert_int_eq(sum2.commands_applied, 8);
   ck_assert_int_eq(sk_session_finish(s, NULL, "completed"), SK_OK);
   sk_session_destroy(s);
   ck_assert_msg(h5_same(out1, out2), "the replayed recording differs from the steered one");
@@ -200,6 +201,7 @@ START_TEST(bad_commands_change_nothing) {
   expect_bad(s, SK_CMD_EFFECT_START, "add_ai_nodes_row_c", "-5", "add_ai_nodes_row_c");
   expect_bad(s, SK_CMD_APPLY, "warp_drive", "room 1", "warp_drive");
   expect_bad(s, SK_CMD_APPLY, "crah_fan_speed", "R-A-01 -5", "row letter");
+  expect_bad(s, SK_CMD_RECOMMEND, "supply_temp", "room 1", "row letter");
   expect_bad(s, SK_CMD_SPEED, "", "-3", "-3");
   ck_assert_int_eq(sk_session_step_until(s, 120 * 1000000000LL), SK_OK);
   ck_assert(memcmp(&before, sk_session_scenario(s), sizeof before) == 0);

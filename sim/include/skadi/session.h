@@ -128,6 +128,7 @@ const char *sk_session_error(const sk_session *s); /* "" when none */
   X(EFFECT_START, "effect_start") /* key: a timeline effect; value: duration s or "" */ \
   X(EFFECT_STOP, "effect_stop")   /* key: a timeline effect */                          \
   X(APPLY, "apply")               /* key: lever (sk_action_name), value: "target delta" */ \
+  X(RECOMMEND, "recommend")       /* as apply, but only recorded: the plant is untouched */ \
   X(PAUSE, "pause")               /* value: true | false; pacing only */                \
   X(SPEED, "speed")               /* value: max | N (x real time); pacing only */
 
