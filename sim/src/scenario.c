@@ -633,6 +633,8 @@ static int parse_number_text(const char *text, double *out) {
     p++;
   if (*p == '\0')
     return 0;
+  if (strpbrk(p, "xX") != NULL)
+    return 0; /* strtod's hex floats ("0x10"): decimal only, as --duration and the CSVs */
   char *end;
   errno = 0;
   double v = strtod(p, &end);

@@ -869,6 +869,7 @@ static const bad_set bad_sets[] = {
     {"duration_s=inf", "--set duration_s: ", "expected a finite number, got inf"},
     {"INLET_MAX_C=-inf", "--set INLET_MAX_C: ", "finite"},
     {"duration_s=1h", "--set duration_s: ", "expected a number, got \"1h\""},
+    {"workload.rate_scale=0x10", "--set workload.rate_scale: ", "expected a number, got \"0x10\""},
     {"duration_s=", "--set duration_s: ", "expected a number"},
     {"duration_s=-1", "--set duration_s: ", "out of range"},
     {"seed=1.5", "--set seed: ", "expected an integer, got 1.5"},
