@@ -258,6 +258,10 @@ static void schedule_arrival(sk_twin *tw, int pi) {
       return;
     t_s = now_s + dt;
   }
+  /* past the end (and past int64 ns: a tiny rate draws arrivals 1e10 s away, which
+   * llround cannot hold) there is nothing to schedule */
+  if (!(t_s * 1e9 < (double)tw->end_ns + 1.0))
+    return;
   sk_time_ns t = (sk_time_ns)llround(t_s * 1e9);
   if (t < now)
     t = now;

@@ -260,6 +260,23 @@ START_TEST(overcooled_row_e) {
 END_TEST
 
 /* Same scenario and seed: byte-identical telemetry; another seed: different. */
+/* A rate far below one prompt per run (allowed: rate_scale > 0) draws its first arrival
+ * ~1e10 s away, past what int64 ns holds: the run ends on time with no prompt instead of
+ * repeating "now" for ever. */
+START_TEST(tiny_rate_ends) {
+  sk_scenario *sc = scenario("baseline.json", 600);
+  sc->workload.rate_scale = 1e-20;
+  sk_twin *tw = new_twin(sc);
+  ck_assert_int_eq(sk_twin_run_until(tw, sk_twin_end(tw)), SK_OK);
+  ck_assert(sk_twin_now(tw) == sk_twin_end(tw));
+  sk_summary sum;
+  sk_twin_summary(tw, &sum);
+  ck_assert_double_eq(sum.prompts_arrived, 0);
+  sk_twin_destroy(tw);
+  free(sc);
+}
+END_TEST
+
 START_TEST(deterministic) {
   sk_scenario *sc = scenario("heat_spike_row_c.json", 5400); /* covers the nodes' start at 1 h */
   collect a, b, c;
@@ -705,6 +722,7 @@ static Suite *suite(void) {
   tcase_add_test(tc, heat_spike_moves_row_c);
   tcase_add_test(tc, overcooled_row_e);
   tcase_add_test(tc, deterministic);
+  tcase_add_test(tc, tiny_rate_ends);
   tcase_add_test(tc, clone_runs_identically);
   tcase_add_test(tc, gpu_cap_lever_saves_energy);
   tcase_add_test(tc, probe_p95_fails_safe);
