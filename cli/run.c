@@ -117,12 +117,9 @@ typedef struct {
   const char *out;     /* recording path or NULL */
   const char *mode;    /* "off", "advisory", "closed_loop" */
   const sk_summary *cf; /* counterfactual summary or NULL */
+  double saved_pct;     /* % less Wh/prompt than the counterfactual (the session's figure) */
   const sk_controller_stats *ctl;
 } run_info;
-
-static double saved_pct(const sk_summary *s, const sk_summary *cf) {
-  return 100.0 * (cf->wh_per_prompt - s->wh_per_prompt) / cf->wh_per_prompt;
-}
 
 /* A TTFT quantile as the table shows it: "129.7", or ">= 129.7" when it is only a lower
  * bound (sk_summary: at the sketch's ceiling, or held up by requests still waiting). */
@@ -182,7 +179,7 @@ static void print_table(FILE *f, const sk_scenario *sc, const sk_summary *s, con
   if (ri->cf) {
     fprintf(f, "  mode %-23s optimized   counterfactual (optimizer off)\n", ri->mode);
     fprintf(f, "    %-26s %9.4f   %9.4f   saved %.2f %%\n", "Wh/prompt", s->wh_per_prompt,
-            ri->cf->wh_per_prompt, saved_pct(s, ri->cf));
+            ri->cf->wh_per_prompt, ri->saved_pct);
     fprintf(f, "    %-26s %9.3f   %9.3f\n", "PUE", s->pue, ri->cf->pue);
     char cf95[32];
     fprintf(f, "    %-26s %9s   %9s\n", "TTFT p95 (ms)", p95,
@@ -259,7 +256,7 @@ static cJSON *summary_json(const sk_scenario *sc, const sk_summary *s, const run
     cJSON_AddNumberToObject(cf, "max_inlet_c", ri->cf->max_inlet_c);
     cJSON_AddNumberToObject(cf, "facility_kwh", ri->cf->facility_kwh);
     cJSON_AddNumberToObject(cf, "prompts_served", ri->cf->prompts_completed);
-    cJSON_AddNumberToObject(o, "energy_saved_pct", saved_pct(s, ri->cf));
+    cJSON_AddNumberToObject(o, "energy_saved_pct", ri->saved_pct);
     cJSON *a = cJSON_AddObjectToObject(o, "actions");
     cJSON_AddNumberToObject(a, "proposed", ri->ctl->proposals);
     cJSON_AddNumberToObject(a, "applied", ri->ctl->applied);
@@ -551,6 +548,7 @@ int sk_run_main(int argc, char **argv) {
                  sk_session_recording(s),
                  sk_run_mode_name(sum.mode),
                  sum.have_cf ? &sum.cf : NULL,
+                 sum.energy_saved_pct,
                  &sum.control};
   if (stop_signal && ri.out && out && strcmp(ri.out, out) != 0)
     fprintf(stderr, "skadi run: interrupted: %s exists, so the partial recording is %s\n", out,

@@ -154,15 +154,6 @@ static int device_index(const sk_action *a) {
   return (int)a->kind * SK_MAX_ROWS * SK_MAX_RACKS_PER_ROW + t;
 }
 
-static void target_name(const sk_controller *c, const sk_action *a, char *out, size_t n) {
-  if (a->kind == SK_ACT_ROUTE_AWAY)
-    sk_scenario_rack_id(&c->sc, a->target, out);
-  else if (a->target >= 0)
-    snprintf(out, n, "row %c", 'A' + a->target);
-  else
-    snprintf(out, n, "room");
-}
-
 static void fill_record(sk_controller *c, sk_action_record *r, double ts, const char *loop,
                         const sk_action *a) {
   memset(r, 0, sizeof *r);
@@ -170,7 +161,7 @@ static void fill_record(sk_controller *c, sk_action_record *r, double ts, const 
   r->id = c->next_id++;
   snprintf(r->loop, sizeof r->loop, "%s", loop);
   snprintf(r->action, sizeof r->action, "%s", sk_action_name(a->kind));
-  target_name(c, a, r->target, sizeof r->target);
+  sk_action_target_name(&c->sc, a, r->target, sizeof r->target);
   snprintf(r->executor, sizeof r->executor, "%s", sk_action_executor(a->kind));
   snprintf(r->unit, sizeof r->unit, "%s", sk_action_unit(a->kind));
   r->delta = a->delta;

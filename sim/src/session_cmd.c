@@ -93,23 +93,11 @@ static sk_status parse_apply(const sk_scenario *sc, const sk_command *c, sk_acti
             c->value);
     return SK_EINVAL;
   }
+  static const char *const takes[] = {"room", "a row letter", "a rack id"};
   int t;
-  if (strcmp(target, "room") == 0)
-    t = -1;
-  else if (target[0] >= 'A' && target[0] < 'A' + sc->n_rows && target[1] == 0)
-    t = target[0] - 'A';
-  else if ((t = sk_scenario_rack_index(sc, target)) < 0) {
-    sk_errf(err, errlen, "apply %s: target '%s' is not room, a row letter A-%c or a rack id",
-            c->key, target, 'A' + sc->n_rows - 1);
-    return SK_EINVAL;
-  }
-  int per_row = kind == SK_ACT_CRAH_FAN || kind == SK_ACT_SUPPLY_TEMP || kind == SK_ACT_REBALANCE;
-  int per_rack = kind == SK_ACT_ROUTE_AWAY;
-  int is_rack = strcmp(target, "room") != 0 && target[1] != 0;
-  int is_row = strcmp(target, "room") != 0 && target[1] == 0;
-  if ((per_row && !is_row) || (per_rack && !is_rack) || (!per_row && !per_rack && t != -1)) {
-    sk_errf(err, errlen, "apply %s: target '%s' does not fit: the lever takes %s", c->key, target,
-            per_row ? "a row letter" : per_rack ? "a rack id" : "room");
+  if (sk_action_target_parse(sc, (sk_action_kind)kind, target, &t) != SK_OK) {
+    sk_errf(err, errlen, "apply %s: target '%s' does not fit: the lever takes %s", c->key,
+            target, takes[sk_action_scope((sk_action_kind)kind)]);
     return SK_EINVAL;
   }
   *a = (sk_action){(sk_action_kind)kind, t, delta};

@@ -987,11 +987,12 @@ sk_status sk_twin_status(const sk_twin *tw) {
 typedef struct {
   const char *name, *unit, *executor;
   double min, max, step;
+  sk_lever_scope scope;
 } lever_row;
 
 static const lever_row LEVERS[SK_ACT_KIND_COUNT] = {
-#define SK_ACTION_ROW(id, name, unit, executor, min, max, step) \
-  {name, unit, executor, min, max, step},
+#define SK_ACTION_ROW(id, name, unit, executor, min, max, step, scope) \
+  {name, unit, executor, min, max, step, scope},
     SK_ACTION_KINDS(SK_ACTION_ROW)
 #undef SK_ACTION_ROW
 };
@@ -1013,6 +1014,52 @@ double sk_action_max(sk_action_kind k) {
 }
 double sk_action_step(sk_action_kind k) {
   return k < SK_ACT_KIND_COUNT ? LEVERS[k].step : NAN;
+}
+sk_lever_scope sk_action_scope(sk_action_kind k) {
+  return k < SK_ACT_KIND_COUNT ? LEVERS[k].scope : SK_SCOPE_ROOM;
+}
+
+void sk_action_target_name(const sk_scenario *sc, const sk_action *a, char *out, size_t n) {
+  switch (sk_action_scope(a->kind)) {
+  case SK_SCOPE_RACK:
+    if (n >= 8) {
+      sk_scenario_rack_id(sc, a->target, out);
+      return;
+    }
+    break;
+  case SK_SCOPE_ROW:
+    snprintf(out, n, "row %c", 'A' + a->target);
+    return;
+  case SK_SCOPE_ROOM:
+    break;
+  }
+  snprintf(out, n, "room");
+}
+
+sk_status sk_action_target_parse(const sk_scenario *sc, sk_action_kind k, const char *text,
+                                 int *target) {
+  switch (sk_action_scope(k)) {
+  case SK_SCOPE_ROOM:
+    if (strcmp(text, "room") != 0)
+      return SK_EINVAL;
+    *target = -1;
+    return SK_OK;
+  case SK_SCOPE_ROW: {
+    const char *l = strncmp(text, "row ", 4) == 0 ? text + 4 : text;
+    if (l[0] < 'A' || l[0] >= 'A' + sc->n_rows || l[1] != 0)
+      return SK_EINVAL;
+    *target = l[0] - 'A';
+    return SK_OK;
+  }
+  case SK_SCOPE_RACK: {
+    int i = sk_scenario_rack_index(sc, text);
+    if (i < 0)
+      return SK_EINVAL;
+    *target = i;
+    return SK_OK;
+  }
+  }
+  return SK_EINVAL;
 }
 
 static double clampd(double v, double lo, double hi) {

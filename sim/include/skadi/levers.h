@@ -15,7 +15,7 @@
  * are stable (recordings and the audit log use them); never reorder the rows (the enum
  * numbers device indices).
  *
- * One row per lever, X(id, name, unit, executor, min, max, step):
+ * One row per lever, X(id, name, unit, executor, min, max, step, scope):
  *   min, max  the lever's range, in its unit.  sk_twin_apply clamps to it; the scenario keys
  *             that set a lever (room.supply_setpoint_c, plant.chw_supply_c, ... and the
  *             crah_override effect) are validated against it, so a scenario never starts a
@@ -24,6 +24,7 @@
  *             of the two: CRAH fan >= room.crah_min_speed_pct, pump >= plant.pump_min_speed_pct,
  *             GPU cap within [decode ceiling, max(TDP, the scenario's cap)].
  *   step      the optimizer's fine step (control.c; the coarse step is a multiple of it).
+ *   scope     what an action's target names: the room (target -1), a row or a rack.
  * Why these ranges (../shared/reference/physics.md, "§"):
  *   batch_window  0-200 ms: every ms of window is waiting charged to TTFT, and the TTFT
  *                 p95 SLA is 250 ms (§8.3); past 200 ms the window alone leaves no room for
@@ -46,17 +47,20 @@
  *   gpu_cap       1-1500 W per GPU, the scenario's range (the twin narrows it, above).
  * Checklist: a new lever gets its SK_LEVER_<ID> row and its place in SK_ACTION_KINDS (at
  * the end), a case in twin.c's lever(), and its range and step in docs/CONTROL.md. */
+/* What the target of an action on a lever names. */
+typedef enum { SK_SCOPE_ROOM = 0, SK_SCOPE_ROW, SK_SCOPE_RACK } sk_lever_scope;
+
 #define SK_LEVER_BATCH_WINDOW(X)                                                           \
-  X(BATCH_WINDOW, "batch_window", "ms", "scheduler", 0.0, 200.0, 10.0)
-#define SK_LEVER_CRAH_FAN(X) X(CRAH_FAN, "crah_fan_speed", "%", "bms", 0.0, 100.0, 5.0)
-#define SK_LEVER_SUPPLY_TEMP(X) X(SUPPLY_TEMP, "supply_temp", "degC", "bms", 14.0, 27.0, 0.5)
-#define SK_LEVER_PUMP_SPEED(X) X(PUMP_SPEED, "pump_speed", "%", "bms", 0.0, 100.0, 5.0)
-#define SK_LEVER_CHW_TEMP(X) X(CHW_TEMP, "chw_supply_temp", "degC", "bms", 5.0, 18.0, 0.5)
-#define SK_LEVER_REBALANCE(X) X(REBALANCE, "rebalance_row", "x", "scheduler", 0.5, 1.5, 0.1)
-#define SK_LEVER_ROUTE_AWAY(X) X(ROUTE_AWAY, "route_away_rack", "x", "scheduler", 0.25, 1.0, 0.5)
+  X(BATCH_WINDOW, "batch_window", "ms", "scheduler", 0.0, 200.0, 10.0, SK_SCOPE_ROOM)
+#define SK_LEVER_CRAH_FAN(X) X(CRAH_FAN, "crah_fan_speed", "%", "bms", 0.0, 100.0, 5.0, SK_SCOPE_ROW)
+#define SK_LEVER_SUPPLY_TEMP(X) X(SUPPLY_TEMP, "supply_temp", "degC", "bms", 14.0, 27.0, 0.5, SK_SCOPE_ROW)
+#define SK_LEVER_PUMP_SPEED(X) X(PUMP_SPEED, "pump_speed", "%", "bms", 0.0, 100.0, 5.0, SK_SCOPE_ROOM)
+#define SK_LEVER_CHW_TEMP(X) X(CHW_TEMP, "chw_supply_temp", "degC", "bms", 5.0, 18.0, 0.5, SK_SCOPE_ROOM)
+#define SK_LEVER_REBALANCE(X) X(REBALANCE, "rebalance_row", "x", "scheduler", 0.5, 1.5, 0.1, SK_SCOPE_ROW)
+#define SK_LEVER_ROUTE_AWAY(X) X(ROUTE_AWAY, "route_away_rack", "x", "scheduler", 0.25, 1.0, 0.5, SK_SCOPE_RACK)
 #define SK_LEVER_ADMISSION(X)                                                              \
-  X(ADMISSION, "admission_queue_cap", "requests", "scheduler", 1.0, SK_SERVER_QUEUE_CAP, 1.0)
-#define SK_LEVER_GPU_CAP(X) X(GPU_CAP, "gpu_power_cap", "W", "scheduler", 1.0, 1500.0, 50.0)
+  X(ADMISSION, "admission_queue_cap", "requests", "scheduler", 1.0, SK_SERVER_QUEUE_CAP, 1.0, SK_SCOPE_ROOM)
+#define SK_LEVER_GPU_CAP(X) X(GPU_CAP, "gpu_power_cap", "W", "scheduler", 1.0, 1500.0, 50.0, SK_SCOPE_ROOM)
 
 #define SK_ACTION_KINDS(X)                                                                 \
   SK_LEVER_BATCH_WINDOW(X) /* server.batch_window_ms */                                    \
@@ -71,15 +75,15 @@
 
 /* One lever's figures as constant expressions (static initializers may use them):
  * SK_LEVER_MIN(SUPPLY_TEMP) is 14.0. */
-#define SK__LEVER_MIN(id, name, unit, executor, min, max, step) (min)
-#define SK__LEVER_MAX(id, name, unit, executor, min, max, step) (max)
-#define SK__LEVER_STEP(id, name, unit, executor, min, max, step) (step)
+#define SK__LEVER_MIN(id, name, unit, executor, min, max, step, scope) (min)
+#define SK__LEVER_MAX(id, name, unit, executor, min, max, step, scope) (max)
+#define SK__LEVER_STEP(id, name, unit, executor, min, max, step, scope) (step)
 #define SK_LEVER_MIN(id) SK_LEVER_##id(SK__LEVER_MIN)
 #define SK_LEVER_MAX(id) SK_LEVER_##id(SK__LEVER_MAX)
 #define SK_LEVER_STEP(id) SK_LEVER_##id(SK__LEVER_STEP)
 
 typedef enum {
-#define SK_ACTION_ENUM(id, name, unit, executor, min, max, step) SK_ACT_##id,
+#define SK_ACTION_ENUM(id, name, unit, executor, min, max, step, scope) SK_ACT_##id,
   SK_ACTION_KINDS(SK_ACTION_ENUM)
 #undef SK_ACTION_ENUM
       SK_ACT_KIND_COUNT
@@ -87,7 +91,7 @@ typedef enum {
 
 typedef struct {
   sk_action_kind kind;
-  int target;   /* row index (CRAH_FAN, SUPPLY_TEMP, REBALANCE), rack (ROUTE_AWAY), or -1 */
+  int target;   /* by the lever's scope: a row index, a rack index, or -1 for the room */
   double delta; /* change in the lever's unit */
 } sk_action;
 
@@ -99,5 +103,7 @@ const char *sk_action_executor(sk_action_kind k); /* "scheduler" or "bms" */
 double sk_action_min(sk_action_kind k);
 double sk_action_max(sk_action_kind k);
 double sk_action_step(sk_action_kind k);
+/* What a target of the lever names (SK_SCOPE_ROOM for a kind out of range). */
+sk_lever_scope sk_action_scope(sk_action_kind k);
 
 #endif

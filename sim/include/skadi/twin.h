@@ -19,6 +19,14 @@
 
 typedef struct sk_twin sk_twin;
 
+/* An action's target as the audit trail writes it: "room", "row C" or "R-C-07" (by the
+ * lever's scope; out holds n bytes, at least 8). */
+void sk_action_target_name(const sk_scenario *sc, const sk_action *a, char *out, size_t n);
+/* The inverse, for the lever k: "room"; a row as "C" or "row C"; a rack id.  SK_EINVAL
+ * when text names no target of that scope in sc's room. */
+sk_status sk_action_target_parse(const sk_scenario *sc, sk_action_kind k, const char *text,
+                                 int *target);
+
 /* Figures accumulated since sk_twin_probe_reset. */
 typedef struct {
   double facility_j, it_j, cooling_j;
