@@ -18,6 +18,7 @@
 #include <cjson/cJSON.h>
 
 #include "session_int.h"
+#include "skadi/csv.h"
 #include "skadi/recorder.h"
 #include "skadi/recording.h"
 
@@ -85,10 +86,10 @@ static sk_status parse_apply(const sk_scenario *sc, const sk_command *c, sk_acti
     sk_errf(err, errlen, "apply: unknown lever '%s'", c->key);
     return SK_EINVAL;
   }
-  char target[16];
+  char target[16], num[SK_CMD_VALUE_LEN], tail;
   double delta;
-  char tail;
-  if (sscanf(c->value, "%15s %lf %c", target, &delta, &tail) != 2 || !isfinite(delta)) {
+  if (sscanf(c->value, "%15s %95s %c", target, num, &tail) != 2 ||
+      sk_csv_number(num, &delta) != SK_OK) { /* the one strict number reader: no hex, no nan */
     sk_errf(err, errlen, "apply %s: value '%s' is not \"TARGET DELTA\" (e.g. \"C -5\")", c->key,
             c->value);
     return SK_EINVAL;

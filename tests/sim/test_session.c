@@ -202,6 +202,8 @@ START_TEST(bad_commands_change_nothing) {
   expect_bad(s, SK_CMD_APPLY, "warp_drive", "room 1", "warp_drive");
   expect_bad(s, SK_CMD_APPLY, "crah_fan_speed", "R-A-01 -5", "row letter");
   expect_bad(s, SK_CMD_RECOMMEND, "supply_temp", "room 1", "row letter");
+  expect_bad(s, SK_CMD_APPLY, "crah_fan_speed", "A 0x10", "TARGET DELTA");
+  expect_bad(s, SK_CMD_APPLY, "crah_fan_speed", "A nan", "TARGET DELTA");
   expect_bad(s, SK_CMD_SPEED, "", "-3", "-3");
   ck_assert_int_eq(sk_session_step_until(s, 120 * 1000000000LL), SK_OK);
   ck_assert(memcmp(&before, sk_session_scenario(s), sizeof before) == 0);
