@@ -433,7 +433,8 @@ int sk_run_main(int argc, char **argv) {
   cfg.commands_path = commands_path;
   cfg.source = "cli";
 
-  /* The default names need the effective scenario. */
+  /* The default names need the effective scenario; the session then starts from it (every
+   * layer applied once, the file read once). */
   char out_buf[SK_PATH_LEN], audit_buf[SK_PATH_LEN + 32];
   sk_scenario *eff = malloc(sizeof *eff);
   if (!eff) {
@@ -448,8 +449,8 @@ int sk_run_main(int argc, char **argv) {
     default_out(out_buf, sizeof out_buf, eff, sk_run_mode_name(mode));
     out = out_buf;
   }
-  free(eff);
   if (st != SK_OK) {
+    free(eff);
     fprintf(stderr, "skadi run: %s\n", err);
     return exit_for(st);
   }
@@ -459,8 +460,14 @@ int sk_run_main(int argc, char **argv) {
   }
   cfg.record_path = record ? out : NULL;
   cfg.audit_path = audit_path;
+  cfg.scenario = eff;
+  cfg.n_sets = 0;
+  cfg.have_seed = 0;
+  cfg.duration_s = NAN;
   sk_session *s = NULL;
-  if ((st = sk_session_create(&s, &cfg, err, sizeof err)) != SK_OK) {
+  st = sk_session_create(&s, &cfg, err, sizeof err);
+  free(eff);
+  if (st != SK_OK) {
     fprintf(stderr, "skadi run: %s\n", err);
     return exit_for(st);
   }
