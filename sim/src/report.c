@@ -737,9 +737,18 @@ static void section_savings(report *r, cJSON *root, facts *fx) {
     return;
   }
   cJSON *o = put(r, root, "savings", cJSON_CreateObject());
+  put(r, o, "counterfactual", jstr("the scenario's settings, optimizer off"));
   put(r, o, "counterfactual_j_per_prompt_wh", jnum(cf));
   put(r, o, "optimized_j_per_prompt_wh", jnum(summary(fx, "j_per_prompt_wh")));
   put(r, o, "energy_saved_pct", jnum(summary(fx, "energy_saved_pct")));
+  /* NaN (null) in recordings made before the stored-cold figures */
+  put(r, o, "energy_saved_net_pct", jnum(summary(fx, "energy_saved_net_pct")));
+  put(r, o, "stored_cold_kwh", jnum(summary(fx, "stored_cold_kwh")));
+  put(r, o, "counterfactual_stored_cold_kwh", jnum(summary(fx, "cf_stored_cold_kwh")));
+  put(r, o, "stored_cold_note",
+      jstr("energy_saved_net_pct charges each run the cold it borrowed from the chilled-water "
+           "loop (stored_cold_kwh: its warming over the run at the chillers' mean COP); "
+           "energy_saved_pct does not"));
   by_action(r, o, fx);
   cJSON *s = put(r, o, "by_subsystem", cJSON_CreateObject());
   energy_object(r, put(r, s, "optimized_kwh", cJSON_CreateObject()), fx->kwh);
