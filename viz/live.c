@@ -190,12 +190,12 @@ int sk_viz_live_create(sk_viz_live **out, const sk_session_config *cfg, double s
   l->front = malloc(sizeof *l->front);
   if (!l->back || !l->mid || !l->front) {
     snprintf(err, errlen, "out of memory");
-    sk_viz_live_destroy(l, NULL, 0);
+    sk_viz_live_destroy(l, NULL, 0, NULL, 0);
     return 1;
   }
   sk_status st = sk_session_create(&l->s, cfg, err, errlen);
   if (st != SK_OK) {
-    sk_viz_live_destroy(l, NULL, 0);
+    sk_viz_live_destroy(l, NULL, 0, NULL, 0);
     return st == SK_EINVAL ? 2 : 1;
   }
   sk_session_set_initial_speed(l->s, speed);
@@ -448,11 +448,9 @@ void sk_viz_live_pace(sk_viz_live *l, double *wall_s, double *sim_s) {
   pthread_mutex_unlock(&l->mu);
 }
 
-const char *sk_viz_live_recording(sk_viz_live *l) {
-  return l->s ? sk_session_recording(l->s) : NULL;
-}
-
-int sk_viz_live_destroy(sk_viz_live *l, char *err, size_t errlen) {
+int sk_viz_live_destroy(sk_viz_live *l, char *err, size_t errlen, char *rec, size_t reclen) {
+  if (rec && reclen)
+    rec[0] = '\0';
   if (!l)
     return 0;
   int rc = 0;
@@ -473,6 +471,8 @@ int sk_viz_live_destroy(sk_viz_live *l, char *err, size_t errlen) {
         snprintf(err, errlen, "%s", sk_session_error(l->s));
       rc = 1;
     }
+    if (rec && reclen && sk_session_recording(l->s))
+      snprintf(rec, reclen, "%s", sk_session_recording(l->s));
     sk_session_destroy(l->s);
   }
   for (int i = 0; i < SK_VIZ_CHART_COUNT; i++) {

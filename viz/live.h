@@ -50,11 +50,11 @@ const char *sk_viz_live_error(sk_viz_live *l); /* "" when none */
 void sk_viz_live_pace(sk_viz_live *l, double *wall_s, double *sim_s);
 
 /* Stops the thread, finishes the recording if there is one ("completed" when the run
- * reached its end, else "interrupted"), frees everything.  Returns 0, or 1 when the
+ * reached its end, else "interrupted"), frees everything.  rec (may be NULL) receives
+ * where the recording went ("" without one): an interrupted run never replaces an
+ * existing file and lands beside it as <stem>.interrupted.h5.  Returns 0, or 1 when the
  * session failed or its recording could not be finished (message in err).  NULL: 0. */
-int sk_viz_live_destroy(sk_viz_live *l, char *err, size_t errlen);
+int sk_viz_live_destroy(sk_viz_live *l, char *err, size_t errlen, char *rec, size_t reclen);
 
-/* The recording's path when there is one (valid until destroy), else NULL. */
-const char *sk_viz_live_recording(sk_viz_live *l);
 
 #endif

@@ -64,6 +64,9 @@ static void usage(FILE *f) {
       "  --headless         scenario: run to the end drawing frames offscreen, then print\n"
       "                     the run's pace and the frames drawn (a pacing check)\n"
       "  --frame-delay-ms N with --headless: make each frame N ms slower (a slow window)\n"
+      "  --keys LIST        press these keys, one a frame (tests, demos), and print the\n"
+      "                     view's state at exit: m space plus minus 0 left right home end\n"
+      "                     o k h q, wait (a frame), size=WxH (resize the window)\n"
       "scenario options (as skadi run's):\n"
       "  --mode MODE        off (default), on, advisory, closed_loop\n"
       "  --duration S       simulated seconds (default: the scenario's)\n"
@@ -250,6 +253,7 @@ typedef struct {
   double speed;
   int have_speed;
   int software, headless, frame_delay_ms, force;
+  const char *keys; /* --keys: a scripted key per frame (tests, demos) */
   double duration_s;
   int have_seed;
   unsigned long long seed;
@@ -304,11 +308,17 @@ static int open_source(const options *o, source *src, char *err, size_t errlen) 
   return rc;
 }
 
-static void close_source(source *src) {
+/* Returns 1 when the live run's end failed (its message printed), else 0. */
+static int close_source(source *src) {
   sk_viz_replay_close(src->rp);
-  char err[ERR_LEN];
-  if (src->lv && sk_viz_live_destroy(src->lv, err, sizeof err) != 0)
-    fail("%s", err);
+  if (!src->lv)
+    return 0;
+  char err[ERR_LEN], rec[4096];
+  if (sk_viz_live_destroy(src->lv, err, sizeof err, rec, sizeof rec) != 0)
+    return fail("%s", err);
+  if (rec[0])
+    fprintf(stderr, "skadi-viz: recording: %s\n", rec);
+  return 0;
 }
 
 static int fill(source *src, sk_viz_view *v, char *err, size_t errlen) {
@@ -481,6 +491,47 @@ static int on_key(source *src, sk_viz_view *v, SDL_Keycode key, Uint16 mod) {
   return 0;
 }
 
+/* Pushes the key (or resize) named by item as an SDL event: 0, or -1 for an unknown
+ * name.  "wait" pushes nothing (a frame goes by). */
+static int scripted_key(SDL_Window *win, const char *item) {
+  static const struct {
+    const char *name;
+    SDL_Keycode key;
+  } keys[] = {{"m", SDLK_m},         {"space", SDLK_SPACE}, {"plus", SDLK_PLUS},
+              {"minus", SDLK_MINUS}, {"0", SDLK_0},         {"left", SDLK_LEFT},
+              {"right", SDLK_RIGHT}, {"home", SDLK_HOME},   {"end", SDLK_END},
+              {"o", SDLK_o},         {"k", SDLK_k},         {"h", SDLK_h},
+              {"q", SDLK_q}};
+  if (strcmp(item, "wait") == 0)
+    return 0;
+  int w, h;
+  if (strncmp(item, "size=", 5) == 0 && parse_size(item + 5, &w, &h)) {
+    if (win)
+      SDL_SetWindowSize(win, w, h);
+    return 0;
+  }
+  for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
+    if (strcmp(item, keys[i].name) == 0) {
+      SDL_Event e;
+      memset(&e, 0, sizeof e);
+      e.type = SDL_KEYDOWN;
+      e.key.keysym.sym = keys[i].key;
+      SDL_PushEvent(&e);
+      return 0;
+    }
+  return -1;
+}
+
+/* The view's state in one line (after a --keys script). */
+static void report_view(const source *src, const sk_viz_view *v) {
+  printf("view: t %.0f s, metric %s, speed %g, paused %d, mode %s, kill switch %d, help %d, "
+         "%s\n",
+         v->t_s, sk_viz_metric_name(v->metric), src->rp ? src->speed : v->speed,
+         src->rp ? src->paused : v->paused, v->mode, v->kill_switch, v->help,
+         src->rp ? "replay" : "live");
+  fflush(stdout);
+}
+
 /* Draws frames until the window closes (or, headless, until the run ends). */
 static int run_window(const options *o, source *src, sk_viz_view *v) {
   char err[ERR_LEN];
@@ -521,10 +572,25 @@ static int run_window(const options *o, source *src, sk_viz_view *v) {
     goto out;
   }
   v->metric = o->metric;
+  if (fill(src, v, err, sizeof err) != 0) { /* keys act on what is shown: fill first */
+    rc = fail("%s", err);
+    goto out;
+  }
   double last = wall_now();
   long frames = 0;
   int quit = 0;
+  const char *script = o->keys;
   while (!quit) {
+    if (script && *script) {
+      char item[32];
+      size_t len = strcspn(script, ",");
+      snprintf(item, sizeof item, "%.*s", (int)(len < 31 ? len : 31), script);
+      script += len + (script[len] == ',');
+      if (scripted_key(win, item) != 0) {
+        rc = bad("--keys: '%s' is not a key this script knows", item);
+        break;
+      }
+    }
     SDL_Event e;
     while (SDL_PollEvent(&e)) {
       if (e.type == SDL_QUIT)
@@ -552,7 +618,7 @@ static int run_window(const options *o, source *src, sk_viz_view *v) {
       snprintf(v->status, sizeof v->status, "%s", status);
     int w = o->w, h = o->h;
     if (!o->headless)
-      SDL_GetRendererOutputSize(r, &w, &h);
+      SDL_GetRendererOutputSize(r, &w, &h); /* follows resizes */
     sk_viz_render(g, v, w, h, NULL);
     SDL_RenderPresent(r);
     frames++;
@@ -567,6 +633,8 @@ static int run_window(const options *o, source *src, sk_viz_view *v) {
     if (spent < 1.0 / 30)
       SDL_Delay((Uint32)((1.0 / 30 - spent) * 1000));
   }
+  if (o->keys)
+    report_view(src, v);
   if (o->headless && src->lv) {
     double wall_s, sim_s;
     sk_viz_live_pace(src->lv, &wall_s, &sim_s);
@@ -620,7 +688,8 @@ int main(int argc, char **argv) {
     }
     static const char *const with_value[] = {
         "--at",  "--snapshot", "--dump", "--size", "--metric", "--speed",          "--font",
-        "--mode", "--duration", "--seed", "--set", "--out",    "--frame-delay-ms", "--connect"};
+        "--mode", "--duration", "--seed", "--set", "--out",    "--frame-delay-ms", "--connect",
+        "--keys"};
     int known = 0;
     for (size_t k = 0; k < sizeof with_value / sizeof with_value[0]; k++)
       known |= strcmp(a, with_value[k]) == 0;
@@ -674,6 +743,8 @@ int main(int argc, char **argv) {
       o.frame_delay_ms = (int)d;
     } else if (strcmp(a, "--connect") == 0) {
       o.connect = val;
+    } else if (strcmp(a, "--keys") == 0) {
+      o.keys = val;
     }
   }
   if (o.connect) {
@@ -715,7 +786,8 @@ int main(int argc, char **argv) {
     fprintf(stderr, "skadi-viz: %s\n", err);
   } else {
     rc = o.snapshot ? snapshot(&o, &src, v) : run_window(&o, &src, v);
-    close_source(&src);
+    if (close_source(&src) != 0 && rc == 0)
+      rc = 1;
   }
   free(v);
   SDL_Quit();

@@ -337,7 +337,7 @@ START_TEST(live_mode_change_shows) {
   ck_assert_msg(seen, "mode still %s at %.0f s", v.mode, v.t_s);
   ck_assert_int_eq(v.live, 1);
   ck_assert_int_eq(v.n_racks, 72);
-  ck_assert_int_eq(sk_viz_live_destroy(l, err, sizeof err), 0);
+  ck_assert_int_eq(sk_viz_live_destroy(l, err, sizeof err, NULL, 0), 0);
 }
 END_TEST
 
@@ -362,6 +362,58 @@ START_TEST(live_snapshot_at) {
 }
 END_TEST
 
+/* ---- the window, on SDL's dummy video driver, driven by --keys ------------------------- */
+
+START_TEST(window_replay_keys) {
+  setenv("SDL_VIDEODRIVER", "dummy", 1);
+  tu_result r;
+  tu_run(&r, (char *const[]){(char *)viz_bin(), hs_h5, "--size", "900x600", "--keys",
+                             "space,m,m,right,right,plus,h,size=1100x700,wait,minus,minus,q",
+                             NULL});
+  ck_assert_msg(r.status == 0, "skadi-viz: %s", r.err);
+  /* paused at the first sample (10 s), two minutes on, 60x doubled then halved twice */
+  ASSERT_HAS(r.out, "view: t 130 s, metric power, speed 30, paused 1, mode off, kill switch 0, "
+                    "help 1, replay");
+}
+END_TEST
+
+/* The keys reach the viz's own session as commands: its recording's /commands says so. */
+START_TEST(window_live_keys_post_commands) {
+  setenv("SDL_VIDEODRIVER", "dummy", 1);
+  const char *skadi, *src;
+  tu_skadi_env(&skadi, &src);
+  char scen[512];
+  snprintf(scen, sizeof scen, "%s/scenarios/baseline.json", src);
+  char *rec = tu_tmp("live.h5");
+  char keys[512] = "o,wait,plus,wait,space,wait,space,k";
+  for (int i = 0; i < 30; i++)
+    strcat(keys, ",wait");
+  strcat(keys, ",q");
+  tu_result r;
+  tu_run(&r, (char *const[]){(char *)viz_bin(), scen, "--duration", "1200", "--out", rec,
+                             "--speed", "120x", "--keys", keys, NULL});
+  ck_assert_msg(r.status == 0, "skadi-viz: %s", r.err);
+  ASSERT_HAS(r.out, "mode advisory, kill switch 1");
+  ASSERT_HAS(r.err, "recording:");
+  sk_recording *h;
+  char err[512];
+  ck_assert_msg(sk_recording_open(&h, rec, err, sizeof err) == SK_OK, "%s", err);
+  uint64_t n = 0;
+  ck_assert_int_eq(sk_recording_count(h, SK_TABLE_COMMANDS, &n), SK_OK);
+  ck_assert_uint_eq(n, 5);
+  sk_command_record c[5];
+  ck_assert_int_eq(sk_recording_read(h, SK_TABLE_COMMANDS, 0, 5, c), SK_OK);
+  const char *want[5][2] = {{"mode", "advisory"}, {"speed", "240"}, {"pause", "true"},
+                            {"pause", "false"},   {"kill_switch", "true"}};
+  for (int i = 0; i < 5; i++) {
+    ck_assert_str_eq(c[i].kind, want[i][0]);
+    ck_assert_str_eq(c[i].value, want[i][1]);
+    ck_assert_str_eq(c[i].source, "viz");
+  }
+  sk_recording_close(h);
+}
+END_TEST
+
 static Suite *viz_suite(void) {
   Suite *s = suite_create("viz");
   TCase *tc = tcase_create("viz");
@@ -373,6 +425,8 @@ static Suite *viz_suite(void) {
   tcase_add_test(tc, live_slow_frames_keep_pace);
   tcase_add_test(tc, live_mode_change_shows);
   tcase_add_test(tc, live_snapshot_at);
+  tcase_add_test(tc, window_replay_keys);
+  tcase_add_test(tc, window_live_keys_post_commands);
   suite_add_tcase(s, tc);
   return s;
 }
