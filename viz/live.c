@@ -149,10 +149,12 @@ static void on_action(void *ud, const sk_action_record *a) {
   pthread_mutex_lock(&l->mu);
   if (k)
     marker_push(l, a->ts, k);
-  l->actions[l->head] = *a;
-  l->head = (l->head + 1) % SK_VIZ_MAX_ACTIONS;
-  if (l->n_actions < SK_VIZ_MAX_ACTIONS)
-    l->n_actions++;
+  if (sk_viz_action_listed(a)) {
+    l->actions[l->head] = *a;
+    l->head = (l->head + 1) % SK_VIZ_MAX_ACTIONS;
+    if (l->n_actions < SK_VIZ_MAX_ACTIONS)
+      l->n_actions++;
+  }
   pthread_mutex_unlock(&l->mu);
 }
 

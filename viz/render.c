@@ -30,6 +30,7 @@
 typedef struct {
   SDL_Texture *atlas; /* white glyphs on transparent, one row */
   int w, h;           /* advance and line height, px */
+  int cell_h;         /* atlas cell height (>= h), px */
 } font;
 
 struct sk_viz_gfx {
@@ -57,23 +58,32 @@ static int font_load(font *f, SDL_Renderer *r, const char *path, int px, char *e
   if (TTF_GlyphMetrics(tf, 'M', NULL, NULL, NULL, NULL, &adv) != 0 || adv <= 0)
     adv = px / 2 + 1;
   int lh = TTF_FontHeight(tf);
-  SDL_Surface *atlas = SDL_CreateRGBSurfaceWithFormat(0, adv * N_GLYPHS, lh, 32,
+  /* Glyph surfaces can be taller than the line (the underscore sits below the descent in
+   * DejaVu): the atlas cells take the tallest, the line advance stays lh. */
+  SDL_Surface *gs[N_GLYPHS] = {0};
+  SDL_Color white = {255, 255, 255, 255};
+  int cell_h = lh;
+  for (int c = FIRST_GLYPH + 1; c <= LAST_GLYPH; c++) {
+    gs[c - FIRST_GLYPH] = TTF_RenderGlyph_Blended(tf, (Uint16)c, white);
+    if (gs[c - FIRST_GLYPH] && gs[c - FIRST_GLYPH]->h > cell_h)
+      cell_h = gs[c - FIRST_GLYPH]->h;
+  }
+  SDL_Surface *atlas = SDL_CreateRGBSurfaceWithFormat(0, adv * N_GLYPHS, cell_h, 32,
                                                       SDL_PIXELFORMAT_ARGB8888);
   if (!atlas) {
     snprintf(err, errlen, "font atlas: %s", SDL_GetError());
+    for (int i = 0; i < N_GLYPHS; i++)
+      SDL_FreeSurface(gs[i]);
     TTF_CloseFont(tf);
     return -1;
   }
   SDL_FillRect(atlas, NULL, SDL_MapRGBA(atlas->format, 255, 255, 255, 0));
-  SDL_Color white = {255, 255, 255, 255};
-  for (int c = FIRST_GLYPH; c <= LAST_GLYPH; c++) {
-    if (c == ' ')
-      continue;
-    SDL_Surface *g = TTF_RenderGlyph_Blended(tf, (Uint16)c, white);
+  for (int i = 0; i < N_GLYPHS; i++) {
+    SDL_Surface *g = gs[i];
     if (!g)
       continue;
     SDL_SetSurfaceBlendMode(g, SDL_BLENDMODE_NONE);
-    SDL_Rect dst = {(c - FIRST_GLYPH) * adv, 0, g->w < adv ? g->w : adv, g->h < lh ? g->h : lh};
+    SDL_Rect dst = {i * adv, 0, g->w < adv ? g->w : adv, g->h};
     SDL_Rect src = {0, 0, dst.w, dst.h};
     SDL_BlitSurface(g, &src, atlas, &dst);
     SDL_FreeSurface(g);
@@ -88,6 +98,7 @@ static int font_load(font *f, SDL_Renderer *r, const char *path, int px, char *e
   SDL_SetTextureBlendMode(f->atlas, SDL_BLENDMODE_BLEND);
   f->w = adv;
   f->h = lh;
+  f->cell_h = cell_h;
   return 0;
 }
 
@@ -138,14 +149,27 @@ static int text(sk_viz_gfx *g, const font *f, int x, int y, SDL_Color c, const c
     int ch = (*p >= FIRST_GLYPH && *p <= LAST_GLYPH) ? *p : '?';
     if (ch == ' ')
       continue;
-    SDL_Rect src = {(ch - FIRST_GLYPH) * f->w, 0, f->w, f->h};
-    SDL_Rect dst = {x, y, f->w, f->h};
+    SDL_Rect src = {(ch - FIRST_GLYPH) * f->w, 0, f->w, f->cell_h};
+    SDL_Rect dst = {x, y, f->w, f->cell_h};
     SDL_RenderCopy(g->r, f->atlas, &src, &dst);
   }
   return x - x0;
 }
 
 static int text_w(const font *f, const char *s) { return (int)strlen(s) * f->w; }
+
+/* text() cut to at most max_w pixels. */
+static void text_clip(sk_viz_gfx *g, const font *f, int x, int y, SDL_Color c, const char *s,
+                      int max_w) {
+  char buf[256];
+  int maxc = f->w > 0 ? max_w / f->w : 0;
+  if (maxc <= 0)
+    return;
+  snprintf(buf, sizeof buf, "%s", s);
+  if ((int)strlen(buf) > maxc)
+    buf[maxc] = '\0';
+  text(g, f, x, y, c, buf);
+}
 
 static void set(SDL_Renderer *r, SDL_Color c) { SDL_SetRenderDrawColor(r, c.r, c.g, c.b, c.a); }
 
@@ -250,14 +274,15 @@ static void fmt_speed(char *out, size_t n, double speed) {
 static void draw_header(sk_viz_gfx *g, const sk_viz_view *v, int w) {
   fill(g->r, 0, 0, w, 26, PANEL);
   char buf[256];
-  snprintf(buf, sizeof buf, "SKADI  %s  %s", v->title, v->scenario);
-  text(g, &g->small, 8, 6, FG, buf);
   char sp[24];
   fmt_speed(sp, sizeof sp, v->speed);
   snprintf(buf, sizeof buf, "metric %s  |  mode %s%s  |  %s%s", sk_viz_metric_name(v->metric),
            v->mode[0] ? v->mode : "-", v->kill_switch ? " (KILL SWITCH)" : "", sp,
            v->paused ? "  PAUSED" : "");
-  text(g, &g->small, w - 8 - text_w(&g->small, buf), 6, v->paused ? WARN : DIM, buf);
+  int right = w - 8 - text_w(&g->small, buf);
+  text(g, &g->small, right, 6, v->paused ? WARN : DIM, buf);
+  snprintf(buf, sizeof buf, "SKADI  %s  %s", v->title, v->scenario);
+  text_clip(g, &g->small, 8, 6, FG, buf, right - 24);
 }
 
 static void draw_legend(sk_viz_gfx *g, const sk_viz_view *v, int x, int y, int w, double lo,
@@ -326,7 +351,7 @@ static void draw_grid(sk_viz_gfx *g, const sk_viz_view *v, int x, int y, int w, 
   int cell_w = (w - (gx - x) - cell_gap * (per - 1)) / per;
   if (cell_w < 2)
     cell_w = 2;
-  int cell_text = cell_w >= 6 * g->small.w && row_h >= 2 * fh + 8;
+  int cell_text = cell_w >= 4 * g->small.w + 8 && row_h >= 2 * fh + 8;
 
   for (int r = 0; r < v->n_rows; r++) {
     int ry = y + r * (row_h + row_gap);
@@ -410,10 +435,10 @@ static void tile(sk_viz_gfx *g, int x, int y, int w, int h, const char *label,
                  const char *value, SDL_Color vc, const char *sub, sk_viz_drawn_tile *dt,
                  const char *name) {
   fill(g->r, x, y, w, h, PANEL);
-  text(g, &g->small, x + 8, y + 4, DIM, label);
-  text(g, &g->big, x + 8, y + 4 + g->small.h, vc, value);
+  text_clip(g, &g->small, x + 8, y + 4, DIM, label, w - 16);
+  text_clip(g, &g->big, x + 8, y + 4 + g->small.h, vc, value, w - 16);
   if (h >= g->small.h * 2 + g->big.h + 8)
-    text(g, &g->small, x + 8, y + 6 + g->small.h + g->big.h, DIM, sub);
+    text_clip(g, &g->small, x + 8, y + 6 + g->small.h + g->big.h, DIM, sub, w - 16);
   if (dt) {
     snprintf(dt->name, sizeof dt->name, "%s", name);
     snprintf(dt->value, sizeof dt->value, "%s", value);
@@ -479,7 +504,8 @@ static void draw_tiles(sk_viz_gfx *g, const sk_viz_view *v, int x, int y, int w,
 
 static void draw_actions(sk_viz_gfx *g, const sk_viz_view *v, int x, int y, int w, int h) {
   fill(g->r, x, y, w, h, PANEL);
-  text(g, &g->small, x + 8, y + 4, DIM, "Latest actions (pred / realized saving)");
+  text_clip(g, &g->small, x + 8, y + 4, DIM,
+            "Latest actions (saving predicted/realized; rejected: chart ticks)", w - 16);
   int fh = g->small.h, ly = y + 6 + fh;
   if (v->n_actions == 0)
     text(g, &g->small, x + 8, ly, DIM, v->mode[0] && strcmp(v->mode, "off") != 0
@@ -553,7 +579,8 @@ static void draw_chart(sk_viz_gfx *g, const sk_viz_view *v, sk_viz_chart which, 
   fill(g->r, x, y, w, h, PANEL);
   int fh = g->small.h;
   text(g, &g->small, x + 6, y + 3, DIM, title[which]);
-  int px = x + 6 + 7 * g->small.w, py = y + fh + 8, pw = w - (px - x) - 8, ph = h - fh - 14;
+  int px = x + 6 + 7 * g->small.w, py = y + fh + 8, pw = w - (px - x) - 8,
+      ph = h - 2 * fh - 12;
   if (pw < 8 || ph < 8)
     return;
   fill(g->r, px, py, pw, ph, BG);
@@ -566,7 +593,9 @@ static void draw_chart(sk_viz_gfx *g, const sk_viz_view *v, sk_viz_chart which, 
     hi = v->sla_ms; /* the SLA in view when it is near */
   char buf[32];
   if (lo > hi) {
-    text(g, &g->small, px + 6, py + ph / 2 - fh / 2, DIM, "no data yet");
+    text(g, &g->small, px + 6, py + ph / 2 - fh / 2, DIM,
+         which == SK_VIZ_CHART_IMS && strcmp(v->mode, "off") == 0 ? "no monitor: mode off"
+                                                                    : "no data yet");
   } else {
     if (hi - lo < 1e-9 * (fabs(hi) + 1)) {
       lo -= 0.5 * (fabs(lo) * 0.05 + 1e-3);

@@ -420,13 +420,14 @@ int sk_viz_replay_fill(sk_viz_replay *r, double t_s, sk_viz_view *v, char *err, 
     }
   }
 
-  /* the latest actions, newest first */
+  /* the latest actions that changed something or were advised, newest first */
   v->n_actions = 0;
   long a = (long)r->n_act - 1;
   while (a >= 0 && r->act[a].ts > ts)
     a--;
   for (; a >= 0 && v->n_actions < SK_VIZ_MAX_ACTIONS; a--)
-    v->actions[v->n_actions++] = r->act[a];
+    if (sk_viz_action_listed(&r->act[a]))
+      v->actions[v->n_actions++] = r->act[a];
 
   v->series[SK_VIZ_CHART_WH] = (sk_viz_series){r->t, r->wh, (int)r->n_room};
   v->series[SK_VIZ_CHART_TTFT] = (sk_viz_series){r->t, r->ttft, (int)r->n_room};

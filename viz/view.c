@@ -46,3 +46,8 @@ double sk_viz_rack_value(const sk_viz_rack *r, sk_viz_metric m) {
     return NAN;
   }
 }
+
+int sk_viz_action_listed(const sk_action_record *a) {
+  return strcmp(a->decision, "applied") == 0 || strcmp(a->decision, "advised") == 0 ||
+         strcmp(a->decision, "realized") == 0 || strcmp(a->decision, "rolled_back") == 0;
+}

@@ -119,6 +119,11 @@ typedef struct {
 /* Clears v to "nothing known": NaNs, empty strings, metric inlet. */
 void sk_viz_view_init(sk_viz_view *v);
 
+/* 1 when the action stream lists a: applied, advised, realized and rolled-back rows.
+ * Rejected proposals (dozens per slow tick) are left to the charts' ticks, and the IMS's
+ * own training rows to the audit trail. */
+int sk_viz_action_listed(const sk_action_record *a);
+
 /* The value of r for metric m (NaN when unknown). */
 double sk_viz_rack_value(const sk_viz_rack *r, sk_viz_metric m);
 
