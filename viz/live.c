@@ -434,6 +434,8 @@ int sk_viz_live_post(sk_viz_live *l, sk_command_kind kind, const char *value, ch
   return sk_session_post(l->s, &c, err, errlen) == SK_OK ? 0 : -1;
 }
 
+double sk_viz_live_end_s(const sk_viz_live *l) { return (double)sk_session_end(l->s) * 1e-9; }
+
 int sk_viz_live_done(sk_viz_live *l) {
   pthread_mutex_lock(&l->mu);
   int d = l->done || l->error[0];

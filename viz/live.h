@@ -42,6 +42,9 @@ void sk_viz_live_fill(sk_viz_live *l, sk_viz_view *v);
 int sk_viz_live_post(sk_viz_live *l, sk_command_kind kind, const char *value, char *err,
                      size_t errlen);
 
+/* The run's end, s of sim time. */
+double sk_viz_live_end_s(const sk_viz_live *l);
+
 /* 1 once the run reached its end or failed (then sk_viz_live_error says why). */
 int sk_viz_live_done(sk_viz_live *l);
 const char *sk_viz_live_error(sk_viz_live *l); /* "" when none */

@@ -345,6 +345,9 @@ static int snapshot(const options *o, source *src, sk_viz_view *v) {
                  o->at_s, last, first);
     src->play_t = o->have_at ? o->at_s : last;
   } else {
+    if (o->have_at && o->at_s > sk_viz_live_end_s(src->lv) + 1e-9)
+      return bad("--at: %.0f s is past the run's end (%.0f s)", o->at_s,
+                 sk_viz_live_end_s(src->lv));
     double t = o->have_at ? o->at_s : INFINITY;
     if (sk_viz_live_run_to(src->lv, t, err, sizeof err) != 0)
       return fail("%s", err);

@@ -518,7 +518,7 @@ static void draw_actions(sk_viz_gfx *g, const sk_viz_view *v, int x, int y, int 
     fmt_hms(t, sizeof t, a->ts);
     fmt_num(p, sizeof p, a->pred_saving_pct, 1, 1, "%");
     fmt_num(rz, sizeof rz, a->realized_saving_pct, 1, 1, "%");
-    snprintf(buf, sizeof buf, "%s %-8.8s %s %s %+g%s %s/%s", t, a->decision, a->action,
+    snprintf(buf, sizeof buf, "%s %-8s %s %s %+g%s %s/%s", t, a->decision, a->action,
              a->target, a->delta, a->unit, p, rz);
     if ((int)strlen(buf) > maxc && maxc > 0)
       buf[maxc] = '\0';

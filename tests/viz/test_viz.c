@@ -275,6 +275,12 @@ START_TEST(bad_input) {
   char *scen = tu_tmp("bad.json");
   tu_write_file(scen, "{\"duration_s\": -5}");
   expect_bad((char *const[]){v, scen, "--snapshot", png, NULL}, "duration_s");
+  const char *skadi, *src;
+  tu_skadi_env(&skadi, &src);
+  char base[512];
+  snprintf(base, sizeof base, "%s/scenarios/baseline.json", src);
+  expect_bad((char *const[]){v, base, "--duration", "60", "--at", "2m", "--snapshot", png, NULL},
+             "past the run's end");
   /* nothing was written for any of them */
   ck_assert_int_ne(access(png, F_OK), 0);
 }
