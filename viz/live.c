@@ -352,8 +352,7 @@ void sk_viz_live_fill(sk_viz_live *l, sk_viz_view *v) {
     memcpy(l->markers_copy, l->markers, (size_t)nm * sizeof *l->markers);
   v->n_actions = l->n_actions;
   for (int i = 0; i < l->n_actions; i++)
-    v->actions[i] =
-        l->actions[(l->head - 1 - i + 2 * SK_VIZ_MAX_ACTIONS) % SK_VIZ_MAX_ACTIONS];
+    v->actions[i] = l->actions[(l->head - 1 - i + 2 * SK_VIZ_MAX_ACTIONS) % SK_VIZ_MAX_ACTIONS];
   int done = l->done;
   char error[512];
   snprintf(error, sizeof error, "%s", l->error);
@@ -434,7 +433,9 @@ int sk_viz_live_post(sk_viz_live *l, sk_command_kind kind, const char *value, ch
   return sk_session_post(l->s, &c, err, errlen) == SK_OK ? 0 : -1;
 }
 
-double sk_viz_live_end_s(const sk_viz_live *l) { return (double)sk_session_end(l->s) * 1e-9; }
+double sk_viz_live_end_s(const sk_viz_live *l) {
+  return (double)sk_session_end(l->s) * 1e-9;
+}
 
 int sk_viz_live_done(sk_viz_live *l) {
   pthread_mutex_lock(&l->mu);
@@ -443,7 +444,9 @@ int sk_viz_live_done(sk_viz_live *l) {
   return d;
 }
 
-const char *sk_viz_live_error(sk_viz_live *l) { return l->error; }
+const char *sk_viz_live_error(sk_viz_live *l) {
+  return l->error;
+}
 
 void sk_viz_live_pace(sk_viz_live *l, double *wall_s, double *sim_s) {
   pthread_mutex_lock(&l->mu);
@@ -469,8 +472,8 @@ int sk_viz_live_destroy(sk_viz_live *l, char *err, size_t errlen, char *rec, siz
       if (err)
         snprintf(err, errlen, "%s", sk_session_error(l->s));
       rc = 1;
-    } else if (sk_session_finish(l->s, NULL,
-                                 sk_session_done(l->s) ? "completed" : "interrupted") != SK_OK) {
+    } else if (sk_session_finish(l->s, NULL, sk_session_done(l->s) ? "completed" : "interrupted") !=
+               SK_OK) {
       if (err)
         snprintf(err, errlen, "%s", sk_session_error(l->s));
       rc = 1;

@@ -59,5 +59,4 @@ void sk_viz_live_pace(sk_viz_live *l, double *wall_s, double *sim_s);
  * session failed or its recording could not be finished (message in err).  NULL: 0. */
 int sk_viz_live_destroy(sk_viz_live *l, char *err, size_t errlen, char *rec, size_t reclen);
 
-
 #endif

@@ -40,45 +40,44 @@
 #define ERR_LEN 1024
 
 static void usage(FILE *f) {
-  fputs(
-      "usage: skadi-viz RUN.h5 [options]          replay a recording\n"
-      "       skadi-viz SCENARIO.json [options]   run a scenario in a session of its own\n"
-      "       skadi-viz --connect tcp://HOST:PORT attach to a live `skadi serve` (not yet)\n"
-      "\n"
-      "Shows the room (rows x racks coloured by a metric, each row's CRAH), the KPIs, the\n"
-      "charts and the latest actions.  With --snapshot it draws one picture headless (no\n"
-      "window, no display needed) and exits.  Keys in the window: h.  Docs: docs/VIZ.md.\n"
-      "\n"
-      "options:\n"
-      "  --at TIME          sim time to show: HH:MM:SS, MM:SS, or seconds (750, 750s, 12.5m,\n"
-      "                     2h); replay: the latest sample at or before it; scenario: the\n"
-      "                     run is stepped to it (snapshot) (default: the end)\n"
-      "  --snapshot PNG     draw headless to PNG and exit\n"
-      "  --dump PATH        with --snapshot: what was drawn (KPI tiles' text, each cell's\n"
-      "                     rectangle, value and colour, the colour scale) as JSON; - = stdout\n"
-      "  --size WxH         picture or window size in pixels (default 1280x800)\n"
-      "  --metric NAME      grid colour: inlet (default), outlet, power, ims\n"
-      "  --speed max|Nx     replay speed (default 60x) or the run's pacing (default 60x)\n"
-      "  --font PATH        a monospace TTF (default " SK_VIZ_DEFAULT_FONT ")\n"
-      "  --software         window: use SDL's software renderer\n"
-      "  --headless         scenario: run to the end drawing frames offscreen, then print\n"
-      "                     the run's pace and the frames drawn (a pacing check)\n"
-      "  --frame-delay-ms N with --headless: make each frame N ms slower (a slow window)\n"
-      "  --keys LIST        press these keys, one a frame (tests, demos), and print the\n"
-      "                     view's state at exit: m space plus minus 0 left right home end\n"
-      "                     o k h q, wait (a frame), size=WxH (resize the window)\n"
-      "scenario options (as skadi run's):\n"
-      "  --mode MODE        off (default), on, advisory, closed_loop\n"
-      "  --duration S       simulated seconds (default: the scenario's)\n"
-      "  --seed N           run seed\n"
-      "  --set KEY=VALUE    override a setting (repeatable)\n"
-      "  --out PATH         record the run to PATH (default: no recording); --force\n"
-      "  -h, --help         this help\n"
-      "\n"
-      "Exit status: 0 done, 1 failure (SDL, font, output), 2 bad input (flags, a missing\n"
-      "file, a file that is not a Skadi recording, a bad scenario, an unreachable endpoint).\n"
-      "Example: skadi-viz runs/hs.h5 --at 01:05:00 --metric power --snapshot hs.png\n",
-      f);
+  fputs("usage: skadi-viz RUN.h5 [options]          replay a recording\n"
+        "       skadi-viz SCENARIO.json [options]   run a scenario in a session of its own\n"
+        "       skadi-viz --connect tcp://HOST:PORT attach to a live `skadi serve` (not yet)\n"
+        "\n"
+        "Shows the room (rows x racks coloured by a metric, each row's CRAH), the KPIs, the\n"
+        "charts and the latest actions.  With --snapshot it draws one picture headless (no\n"
+        "window, no display needed) and exits.  Keys in the window: h.  Docs: docs/VIZ.md.\n"
+        "\n"
+        "options:\n"
+        "  --at TIME          sim time to show: HH:MM:SS, MM:SS, or seconds (750, 750s, 12.5m,\n"
+        "                     2h); replay: the latest sample at or before it; scenario: the\n"
+        "                     run is stepped to it (snapshot) (default: the end)\n"
+        "  --snapshot PNG     draw headless to PNG and exit\n"
+        "  --dump PATH        with --snapshot: what was drawn (KPI tiles' text, each cell's\n"
+        "                     rectangle, value and colour, the colour scale) as JSON; - = stdout\n"
+        "  --size WxH         picture or window size in pixels (default 1280x800)\n"
+        "  --metric NAME      grid colour: inlet (default), outlet, power, ims\n"
+        "  --speed max|Nx     replay speed (default 60x) or the run's pacing (default 60x)\n"
+        "  --font PATH        a monospace TTF (default " SK_VIZ_DEFAULT_FONT ")\n"
+        "  --software         window: use SDL's software renderer\n"
+        "  --headless         scenario: run to the end drawing frames offscreen, then print\n"
+        "                     the run's pace and the frames drawn (a pacing check)\n"
+        "  --frame-delay-ms N with --headless: make each frame N ms slower (a slow window)\n"
+        "  --keys LIST        press these keys, one a frame (tests, demos), and print the\n"
+        "                     view's state at exit: m space plus minus 0 left right home end\n"
+        "                     o k h q, wait (a frame), size=WxH (resize the window)\n"
+        "scenario options (as skadi run's):\n"
+        "  --mode MODE        off (default), on, advisory, closed_loop\n"
+        "  --duration S       simulated seconds (default: the scenario's)\n"
+        "  --seed N           run seed\n"
+        "  --set KEY=VALUE    override a setting (repeatable)\n"
+        "  --out PATH         record the run to PATH (default: no recording); --force\n"
+        "  -h, --help         this help\n"
+        "\n"
+        "Exit status: 0 done, 1 failure (SDL, font, output), 2 bad input (flags, a missing\n"
+        "file, a file that is not a Skadi recording, a bad scenario, an unreachable endpoint).\n"
+        "Example: skadi-viz runs/hs.h5 --at 01:05:00 --metric power --snapshot hs.png\n",
+        f);
 }
 
 static int bad(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -297,8 +296,7 @@ static int open_source(const options *o, source *src, char *err, size_t errlen) 
     const char *slash = strrchr(o->source, '/');
     char title[96];
     snprintf(title, sizeof title, "live %s", slash ? slash + 1 : o->source);
-    return sk_viz_live_create(&src->lv, &cfg, o->have_speed ? o->speed : 60, title, err,
-                              errlen);
+    return sk_viz_live_create(&src->lv, &cfg, o->have_speed ? o->speed : 60, title, err, errlen);
   }
   int rc = sk_viz_replay_open(&src->rp, o->source, err, errlen);
   if (rc == 0) {
@@ -402,7 +400,9 @@ static void post(source *src, sk_viz_view *v, sk_command_kind kind, const char *
     snprintf(v->status, sizeof v->status, "%.120s", err);
 }
 
-static double clamp_speed(double s) { return s < 0.25 ? 0.25 : s > 65536 ? 65536 : s; }
+static double clamp_speed(double s) {
+  return s < 0.25 ? 0.25 : s > 65536 ? 65536 : s;
+}
 
 /* Applies a key; returns 1 to quit. */
 static int on_key(source *src, sk_viz_view *v, SDL_Keycode key, Uint16 mod) {
@@ -643,8 +643,7 @@ static int run_window(const options *o, source *src, sk_viz_view *v) {
     sk_viz_live_pace(src->lv, &wall_s, &sim_s);
     printf("run: %.0f s of sim time in %.3f s of wall time (%.0fx real time, asked %gx); "
            "%ld frames drawn\n",
-           sim_s, wall_s, wall_s > 0 ? sim_s / wall_s : 0, o->have_speed ? o->speed : 60,
-           frames);
+           sim_s, wall_s, wall_s > 0 ? sim_s / wall_s : 0, o->have_speed ? o->speed : 60, frames);
     if (sk_viz_live_error(src->lv)[0])
       rc = fail("%s", sk_viz_live_error(src->lv));
   }
@@ -678,8 +677,8 @@ int main(int argc, char **argv) {
       o.source = a;
       continue;
     }
-    int flag_only = strcmp(a, "--software") == 0 || strcmp(a, "--headless") == 0 ||
-                    strcmp(a, "--force") == 0;
+    int flag_only =
+        strcmp(a, "--software") == 0 || strcmp(a, "--headless") == 0 || strcmp(a, "--force") == 0;
     if (flag_only) {
       if (strcmp(a, "--software") == 0)
         o.software = 1;
@@ -690,9 +689,9 @@ int main(int argc, char **argv) {
       continue;
     }
     static const char *const with_value[] = {
-        "--at",  "--snapshot", "--dump", "--size", "--metric", "--speed",          "--font",
-        "--mode", "--duration", "--seed", "--set", "--out",    "--frame-delay-ms", "--connect",
-        "--keys"};
+        "--at",    "--snapshot", "--dump",           "--size",     "--metric",
+        "--speed", "--font",     "--mode",           "--duration", "--seed",
+        "--set",   "--out",      "--frame-delay-ms", "--connect",  "--keys"};
     int known = 0;
     for (size_t k = 0; k < sizeof with_value / sizeof with_value[0]; k++)
       known |= strcmp(a, with_value[k]) == 0;
@@ -703,8 +702,7 @@ int main(int argc, char **argv) {
     const char *val = argv[++i];
     if (strcmp(a, "--at") == 0) {
       if (!sk_viz_parse_time(val, &o.at_s))
-        return bad("--at: '%s' is not a time (HH:MM:SS, MM:SS or seconds like 750, 12.5m)",
-                   val);
+        return bad("--at: '%s' is not a time (HH:MM:SS, MM:SS or seconds like 750, 12.5m)", val);
       o.have_at = 1;
     } else if (strcmp(a, "--snapshot") == 0) {
       o.snapshot = val;

@@ -39,13 +39,11 @@ struct sk_viz_gfx {
   int ttf_inited;
 };
 
-static const SDL_Color BG = {18, 20, 26, 255}, PANEL = {30, 33, 42, 255},
-                       FG = {225, 228, 235, 255}, DIM = {140, 146, 160, 255},
-                       WARN = {255, 90, 90, 255},
+static const SDL_Color BG = {18, 20, 26, 255}, PANEL = {30, 33, 42, 255}, FG = {225, 228, 235, 255},
+                       DIM = {140, 146, 160, 255}, WARN = {255, 90, 90, 255},
                        GOOD = {110, 220, 130, 255}, ACCENT = {120, 180, 255, 255};
 
-static int font_load(font *f, SDL_Renderer *r, const char *path, int px, char *err,
-                     size_t errlen) {
+static int font_load(font *f, SDL_Renderer *r, const char *path, int px, char *err, size_t errlen) {
   TTF_Font *tf = TTF_OpenFont(path, px);
   if (!tf) {
     snprintf(err, errlen,
@@ -68,8 +66,8 @@ static int font_load(font *f, SDL_Renderer *r, const char *path, int px, char *e
     if (gs[c - FIRST_GLYPH] && gs[c - FIRST_GLYPH]->h > cell_h)
       cell_h = gs[c - FIRST_GLYPH]->h;
   }
-  SDL_Surface *atlas = SDL_CreateRGBSurfaceWithFormat(0, adv * N_GLYPHS, cell_h, 32,
-                                                      SDL_PIXELFORMAT_ARGB8888);
+  SDL_Surface *atlas =
+      SDL_CreateRGBSurfaceWithFormat(0, adv * N_GLYPHS, cell_h, 32, SDL_PIXELFORMAT_ARGB8888);
   if (!atlas) {
     snprintf(err, errlen, "font atlas: %s", SDL_GetError());
     for (int i = 0; i < N_GLYPHS; i++)
@@ -156,7 +154,9 @@ static int text(sk_viz_gfx *g, const font *f, int x, int y, SDL_Color c, const c
   return x - x0;
 }
 
-static int text_w(const font *f, const char *s) { return (int)strlen(s) * f->w; }
+static int text_w(const font *f, const char *s) {
+  return (int)strlen(s) * f->w;
+}
 
 /* text() cut to at most max_w pixels. */
 static void text_clip(sk_viz_gfx *g, const font *f, int x, int y, SDL_Color c, const char *s,
@@ -171,7 +171,9 @@ static void text_clip(sk_viz_gfx *g, const font *f, int x, int y, SDL_Color c, c
   text(g, f, x, y, c, buf);
 }
 
-static void set(SDL_Renderer *r, SDL_Color c) { SDL_SetRenderDrawColor(r, c.r, c.g, c.b, c.a); }
+static void set(SDL_Renderer *r, SDL_Color c) {
+  SDL_SetRenderDrawColor(r, c.r, c.g, c.b, c.a);
+}
 
 static void fill(SDL_Renderer *r, int x, int y, int w, int h, SDL_Color c) {
   if (w <= 0 || h <= 0)
@@ -195,9 +197,8 @@ static void frame(SDL_Renderer *r, int x, int y, int w, int h, int thick, SDL_Co
 static const struct {
   double at;
   unsigned char r, g, b;
-} STOPS[] = {{0.0, 20, 30, 110},  {0.15, 40, 90, 200}, {0.3, 40, 180, 210},
-             {0.45, 70, 190, 90}, {0.6, 235, 215, 50}, {0.8, 240, 120, 30},
-             {1.0, 175, 20, 25}};
+} STOPS[] = {{0.0, 20, 30, 110},  {0.15, 40, 90, 200}, {0.3, 40, 180, 210}, {0.45, 70, 190, 90},
+             {0.6, 235, 215, 50}, {0.8, 240, 120, 30}, {1.0, 175, 20, 25}};
 
 SDL_Color sk_viz_color(double frac) {
   SDL_Color c = {90, 90, 96, 255};
@@ -431,9 +432,8 @@ static void draw_grid(sk_viz_gfx *g, const sk_viz_view *v, int x, int y, int w, 
   draw_legend(g, v, x, y + h - legend_h + 8, w, lo, hi);
 }
 
-static void tile(sk_viz_gfx *g, int x, int y, int w, int h, const char *label,
-                 const char *value, SDL_Color vc, const char *sub, sk_viz_drawn_tile *dt,
-                 const char *name) {
+static void tile(sk_viz_gfx *g, int x, int y, int w, int h, const char *label, const char *value,
+                 SDL_Color vc, const char *sub, sk_viz_drawn_tile *dt, const char *name) {
   fill(g->r, x, y, w, h, PANEL);
   text_clip(g, &g->small, x + 8, y + 4, DIM, label, w - 16);
   text_clip(g, &g->big, x + 8, y + 4 + g->small.h, vc, value, w - 16);
@@ -508,9 +508,8 @@ static void draw_actions(sk_viz_gfx *g, const sk_viz_view *v, int x, int y, int 
             "Latest actions (saving predicted/realized; rejected: chart ticks)", w - 16);
   int fh = g->small.h, ly = y + 6 + fh;
   if (v->n_actions == 0)
-    text(g, &g->small, x + 8, ly, DIM, v->mode[0] && strcmp(v->mode, "off") != 0
-                                           ? "none yet"
-                                           : "none: the controller is off");
+    text(g, &g->small, x + 8, ly, DIM,
+         v->mode[0] && strcmp(v->mode, "off") != 0 ? "none yet" : "none: the controller is off");
   int maxc = (w - 16) / g->small.w;
   for (int i = 0; i < v->n_actions && ly + fh <= y + h; i++, ly += fh) {
     const sk_action_record *a = &v->actions[i];
@@ -518,8 +517,8 @@ static void draw_actions(sk_viz_gfx *g, const sk_viz_view *v, int x, int y, int 
     fmt_hms(t, sizeof t, a->ts);
     fmt_num(p, sizeof p, a->pred_saving_pct, 1, 1, "%");
     fmt_num(rz, sizeof rz, a->realized_saving_pct, 1, 1, "%");
-    snprintf(buf, sizeof buf, "%s %-8s %s %s %+g%s %s/%s", t, a->decision, a->action,
-             a->target, a->delta, a->unit, p, rz);
+    snprintf(buf, sizeof buf, "%s %-8s %s %s %+g%s %s/%s", t, a->decision, a->action, a->target,
+             a->delta, a->unit, p, rz);
     if ((int)strlen(buf) > maxc && maxc > 0)
       buf[maxc] = '\0';
     SDL_Color c = FG;
@@ -572,15 +571,14 @@ static void robust_range(const sk_viz_series *s, double *lo, double *hi) {
   *hi = pick[(n - 1) - (n - 1) / 100];
 }
 
-static void draw_chart(sk_viz_gfx *g, const sk_viz_view *v, sk_viz_chart which, int x, int y,
-                       int w, int h) {
+static void draw_chart(sk_viz_gfx *g, const sk_viz_view *v, sk_viz_chart which, int x, int y, int w,
+                       int h) {
   static const char *title[SK_VIZ_CHART_COUNT] = {"Wh/prompt (sample)", "TTFT p95 ms (sample)",
                                                   "IMS deviation, highest rack"};
   fill(g->r, x, y, w, h, PANEL);
   int fh = g->small.h;
   text(g, &g->small, x + 6, y + 3, DIM, title[which]);
-  int px = x + 6 + 7 * g->small.w, py = y + fh + 8, pw = w - (px - x) - 8,
-      ph = h - 2 * fh - 12;
+  int px = x + 6 + 7 * g->small.w, py = y + fh + 8, pw = w - (px - x) - 8, ph = h - 2 * fh - 12;
   if (pw < 8 || ph < 8)
     return;
   fill(g->r, px, py, pw, ph, BG);
@@ -595,7 +593,7 @@ static void draw_chart(sk_viz_gfx *g, const sk_viz_view *v, sk_viz_chart which, 
   if (lo > hi) {
     text(g, &g->small, px + 6, py + ph / 2 - fh / 2, DIM,
          which == SK_VIZ_CHART_IMS && strcmp(v->mode, "off") == 0 ? "no monitor: mode off"
-                                                                    : "no data yet");
+                                                                  : "no data yet");
   } else {
     if (hi - lo < 1e-9 * (fabs(hi) + 1)) {
       lo -= 0.5 * (fabs(lo) * 0.05 + 1e-3);

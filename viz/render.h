@@ -47,7 +47,7 @@ typedef struct {
   int probe_x, probe_y; /* a pixel of the cell nothing else is drawn on */
   double value;         /* of the view's metric (NaN: grey) */
   SDL_Color color;
-  int over_limit;       /* inlet above inlet_max_c: outlined */
+  int over_limit; /* inlet above inlet_max_c: outlined */
 } sk_viz_drawn_cell;
 
 typedef struct {

@@ -36,7 +36,7 @@ struct sk_viz_replay {
   /* room rows and what the KPIs need of them */
   size_t n_room;
   double *t, *wh, *ttft, *wh_cum, *pue_cum;
-  double *ok_cum;       /* rack samples at or below the limit, samples 0..i */
+  double *ok_cum; /* rack samples at or below the limit, samples 0..i */
   double cf_wh, saved_pct;
   /* one point per fast tick: the highest deviation */
   size_t n_mon, cap_mon;
@@ -54,8 +54,8 @@ struct sk_viz_replay {
   sk_crah_sample cbuf[SK_MAX_ROWS];
 };
 
-static int read_table(sk_recording *rec, sk_table_id id, size_t row_size, void **rows,
-                      size_t *n, char *err, size_t errlen) {
+static int read_table(sk_recording *rec, sk_table_id id, size_t row_size, void **rows, size_t *n,
+                      char *err, size_t errlen) {
   uint64_t cnt = 0;
   *rows = NULL;
   *n = 0;
@@ -152,14 +152,13 @@ int sk_viz_replay_open(sk_viz_replay **out, const char *path, char *err, size_t 
   }
   r->meta = sk_recording_metadata(r->rec);
   if (r->meta->n_racks == 0) {
-    snprintf(err, errlen, "%s: not a skadi recording that can be shown (no /racks layout)",
-             path);
+    snprintf(err, errlen, "%s: not a skadi recording that can be shown (no /racks layout)", path);
     rc = 2;
     goto fail;
   }
   if (r->meta->n_racks > SK_VIZ_MAX_RACKS) {
-    snprintf(err, errlen, "%s: /racks: %zu racks, more than the %d shown", path,
-             r->meta->n_racks, SK_VIZ_MAX_RACKS);
+    snprintf(err, errlen, "%s: /racks: %zu racks, more than the %d shown", path, r->meta->n_racks,
+             SK_VIZ_MAX_RACKS);
     rc = 2;
     goto fail;
   }
@@ -177,8 +176,7 @@ int sk_viz_replay_open(sk_viz_replay **out, const char *path, char *err, size_t 
   r->saved_pct = summary_num(r->meta, "energy_saved_pct");
 
   sk_room_sample *room = NULL;
-  if (read_table(r->rec, SK_TABLE_ROOM, sizeof *room, (void **)&room, &r->n_room, err,
-                 errlen) != 0)
+  if (read_table(r->rec, SK_TABLE_ROOM, sizeof *room, (void **)&room, &r->n_room, err, errlen) != 0)
     goto fail;
   if (r->n_room == 0) {
     snprintf(err, errlen, "%s: /telemetry/room: no samples (the run recorded nothing)", path);
@@ -217,8 +215,8 @@ int sk_viz_replay_open(sk_viz_replay **out, const char *path, char *err, size_t 
   free(room);
 
   if (sk_recording_scan(r->rec, SK_TABLE_MONITOR, 4096, on_monitor_rows, r) != SK_OK) {
-    snprintf(err, errlen, "%s", sk_recording_error(r->rec)[0] ? sk_recording_error(r->rec)
-                                                               : "out of memory");
+    snprintf(err, errlen, "%s",
+             sk_recording_error(r->rec)[0] ? sk_recording_error(r->rec) : "out of memory");
     goto fail;
   }
   if (read_table(r->rec, SK_TABLE_ACTIONS, sizeof *r->act, (void **)&r->act, &r->n_act, err,
@@ -272,8 +270,12 @@ void sk_viz_replay_close(sk_viz_replay *r) {
   free(r);
 }
 
-double sk_viz_replay_first_s(const sk_viz_replay *r) { return r->t[0]; }
-double sk_viz_replay_last_s(const sk_viz_replay *r) { return r->t[r->n_room - 1]; }
+double sk_viz_replay_first_s(const sk_viz_replay *r) {
+  return r->t[0];
+}
+double sk_viz_replay_last_s(const sk_viz_replay *r) {
+  return r->t[r->n_room - 1];
+}
 
 /* Index of the last ts[i] <= t in ts[0..n), or -1 when t < ts[0]. */
 static long last_at_or_before(const double *ts, size_t n, double t) {
@@ -383,8 +385,7 @@ int sk_viz_replay_fill(sk_viz_replay *r, double t_s, sk_viz_view *v, char *err, 
       goto io;
     if (cnt > SK_VIZ_MAX_RACKS)
       cnt = SK_VIZ_MAX_RACKS;
-    if (cnt &&
-        sk_recording_read(r->rec, SK_TABLE_MONITOR, first, (size_t)cnt, r->mbuf) != SK_OK)
+    if (cnt && sk_recording_read(r->rec, SK_TABLE_MONITOR, first, (size_t)cnt, r->mbuf) != SK_OK)
       goto io;
     for (size_t i = 0; i < cnt; i++) {
       int j = rack_index(m, r->mbuf[i].rack_id, i);

@@ -6,8 +6,7 @@
 #include <math.h>
 #include <string.h>
 
-static const char *const METRIC_NAMES[SK_VIZ_METRIC_COUNT] = {"inlet", "outlet", "power",
-                                                              "ims"};
+static const char *const METRIC_NAMES[SK_VIZ_METRIC_COUNT] = {"inlet", "outlet", "power", "ims"};
 
 const char *sk_viz_metric_name(sk_viz_metric m) {
   return (unsigned)m < SK_VIZ_METRIC_COUNT ? METRIC_NAMES[m] : "?";

@@ -32,25 +32,25 @@ int sk_viz_metric_parse(const char *name, sk_viz_metric *out);
 
 typedef struct {
   char id[SK_RACK_ID_LEN];
-  int row, pos;      /* row 0 = A; position in the row from 0 */
-  double inlet_c;    /* °C */
-  double outlet_c;   /* °C */
-  double pdu_kw;     /* kW */
-  double deviation;  /* IMS D(x), NaN without a monitor */
-  int mms_state;     /* -1 no monitor, 0 transient, 1 persistent */
+  int row, pos;     /* row 0 = A; position in the row from 0 */
+  double inlet_c;   /* °C */
+  double outlet_c;  /* °C */
+  double pdu_kw;    /* kW */
+  double deviation; /* IMS D(x), NaN without a monitor */
+  int mms_state;    /* -1 no monitor, 0 transient, 1 persistent */
   int n_servers;
 } sk_viz_rack;
 
 typedef struct {
-  char row[4];       /* "A" */
-  double fan_pct;    /* % */
-  double supply_c;   /* °C delivered */
+  char row[4];     /* "A" */
+  double fan_pct;  /* % */
+  double supply_c; /* °C delivered */
 } sk_viz_crah;
 
 /* A time series borrowed from the source: t[i] ascending, in s of sim time. */
 typedef struct {
   const double *t;
-  const double *v;   /* NaN: a gap */
+  const double *v; /* NaN: a gap */
   int n;
 } sk_viz_series;
 
@@ -73,16 +73,16 @@ typedef struct {
 
 typedef struct {
   /* where it comes from */
-  char title[96];    /* "replay runs/hs.h5", "live scenarios/x.json" */
+  char title[96]; /* "replay runs/hs.h5", "live scenarios/x.json" */
   char scenario[64];
-  int live;          /* 1: a session (keys steer it), 0: a recording */
+  int live; /* 1: a session (keys steer it), 0: a recording */
   sk_viz_metric metric;
-  int help;          /* draw the help overlay */
+  int help; /* draw the help overlay */
 
   /* time */
-  double t_s;        /* s, sim time shown */
-  double end_s;      /* s, end of the run (charts' time axis) */
-  double speed;      /* x real time; 0 = as fast as possible */
+  double t_s;   /* s, sim time shown */
+  double end_s; /* s, end of the run (charts' time axis) */
+  double speed; /* x real time; 0 = as fast as possible */
   int paused;
   double start_hour; /* clock time of t = 0, h (NaN: not shown) */
 
@@ -90,7 +90,7 @@ typedef struct {
   int n_rows, racks_per_row, n_racks;
   sk_viz_rack racks[SK_VIZ_MAX_RACKS];
   sk_viz_crah crahs[SK_MAX_ROWS];
-  double inlet_max_c;      /* °C, settings.inlet_max_c */
+  double inlet_max_c; /* °C, settings.inlet_max_c */
   int have_monitor;
 
   /* KPI tiles */
@@ -110,10 +110,10 @@ typedef struct {
   sk_viz_series series[SK_VIZ_CHART_COUNT];
   const sk_viz_marker *markers;
   int n_markers;
-  int n_actions;                       /* latest first */
+  int n_actions; /* latest first */
   sk_action_record actions[SK_VIZ_MAX_ACTIONS];
 
-  char status[128];        /* a line for the footer ("" none) */
+  char status[128]; /* a line for the footer ("" none) */
 } sk_viz_view;
 
 /* Clears v to "nothing known": NaNs, empty strings, metric inlet. */

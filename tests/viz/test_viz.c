@@ -52,15 +52,17 @@ static void suite_setup(void) {
   ck_assert_msg(r.status == 0, "skadi run: %s", r.err);
 }
 
-static void suite_teardown(void) { tu_scratch_teardown(); }
+static void suite_teardown(void) {
+  tu_scratch_teardown();
+}
 
 static cJSON *render_dump(const char *at, const char *metric, const char *png) {
   char dump[512];
   snprintf(dump, sizeof dump, "%s.json", png);
   tu_result r;
-  tu_run(&r, (char *const[]){(char *)viz_bin(), hs_h5, "--at", (char *)at, "--metric",
-                             (char *)metric, "--size", "1280x800", "--snapshot", (char *)png,
-                             "--dump", dump, NULL});
+  tu_run(&r,
+         (char *const[]){(char *)viz_bin(), hs_h5, "--at", (char *)at, "--metric", (char *)metric,
+                         "--size", "1280x800", "--snapshot", (char *)png, "--dump", dump, NULL});
   ck_assert_msg(r.status == 0, "skadi-viz: %s", r.err);
   char *text = tu_read_file(dump);
   ck_assert_ptr_nonnull(text);
@@ -119,13 +121,11 @@ static void read_recorded(double ts, recorded *rd) {
   uint64_t first, n;
   /* the dump's t_s is printed to 15 digits: a sample's ts (a sum of periods) may sit an
    * ulp or two off it, so the sample is searched for in a microsecond around it */
-  ck_assert_int_eq(sk_recording_find(rec, SK_TABLE_RACKS, ts - 1e-6, ts + 1e-6, &first, &n),
-                   SK_OK);
+  ck_assert_int_eq(sk_recording_find(rec, SK_TABLE_RACKS, ts - 1e-6, ts + 1e-6, &first, &n), SK_OK);
   ck_assert_uint_eq(n, rd->n_layout);
   ck_assert_int_eq(sk_recording_read(rec, SK_TABLE_RACKS, first, (size_t)n, rd->racks), SK_OK);
   rd->n_racks = (size_t)n;
-  ck_assert_int_eq(sk_recording_find(rec, SK_TABLE_ROOM, ts - 1e-6, ts + 1e-6, &first, &n),
-                   SK_OK);
+  ck_assert_int_eq(sk_recording_find(rec, SK_TABLE_ROOM, ts - 1e-6, ts + 1e-6, &first, &n), SK_OK);
   ck_assert_uint_eq(n, 1);
   rd->k = (size_t)first;
   rd->room = malloc((rd->k + 1) * sizeof *rd->room);
@@ -166,8 +166,8 @@ static void check_cells(const cJSON *j, const recorded *rd, const char *metric, 
     ck_assert(py >= jnum(c, "y") && py < jnum(c, "y") + jnum(c, "h"));
     const unsigned char *p = rgb + ((size_t)py * (size_t)w + (size_t)px) * 3;
     ck_assert_msg(abs(p[0] - want.r) <= 1 && abs(p[1] - want.g) <= 1 && abs(p[2] - want.b) <= 1,
-                  "%s (%s %.3f, frac %.3f): pixel (%d,%d) is %d,%d,%d, the scale says %d,%d,%d",
-                  id, metric, v, frac, px, py, p[0], p[1], p[2], want.r, want.g, want.b);
+                  "%s (%s %.3f, frac %.3f): pixel (%d,%d) is %d,%d,%d, the scale says %d,%d,%d", id,
+                  metric, v, frac, px, py, p[0], p[1], p[2], want.r, want.g, want.b);
   }
   free(rgb);
 }
@@ -296,9 +296,8 @@ START_TEST(live_slow_frames_keep_pace) {
   char scen[512];
   snprintf(scen, sizeof scen, "%s/scenarios/baseline.json", src);
   tu_result r;
-  tu_run(&r, (char *const[]){(char *)viz_bin(), scen, "--headless", "--duration", "300",
-                             "--speed", "300x", "--frame-delay-ms", "250", "--size",
-                             "800x500", NULL});
+  tu_run(&r, (char *const[]){(char *)viz_bin(), scen, "--headless", "--duration", "300", "--speed",
+                             "300x", "--frame-delay-ms", "250", "--size", "800x500", NULL});
   ck_assert_msg(r.status == 0, "skadi-viz: %s", r.err);
   double sim = 0, wall = 0;
   long frames = 0;
@@ -373,9 +372,9 @@ END_TEST
 START_TEST(window_replay_keys) {
   setenv("SDL_VIDEODRIVER", "dummy", 1);
   tu_result r;
-  tu_run(&r, (char *const[]){(char *)viz_bin(), hs_h5, "--size", "900x600", "--keys",
-                             "space,m,m,right,right,plus,h,size=1100x700,wait,minus,minus,q",
-                             NULL});
+  tu_run(&r,
+         (char *const[]){(char *)viz_bin(), hs_h5, "--size", "900x600", "--keys",
+                         "space,m,m,right,right,plus,h,size=1100x700,wait,minus,minus,q", NULL});
   ck_assert_msg(r.status == 0, "skadi-viz: %s", r.err);
   /* paused at the first sample (10 s), two minutes on, 60x doubled then halved twice */
   ASSERT_HAS(r.out, "view: t 130 s, metric power, speed 30, paused 1, mode off, kill switch 0, "
@@ -396,8 +395,8 @@ START_TEST(window_live_keys_post_commands) {
     strcat(keys, ",wait");
   strcat(keys, ",q");
   tu_result r;
-  tu_run(&r, (char *const[]){(char *)viz_bin(), scen, "--duration", "1200", "--out", rec,
-                             "--speed", "120x", "--keys", keys, NULL});
+  tu_run(&r, (char *const[]){(char *)viz_bin(), scen, "--duration", "1200", "--out", rec, "--speed",
+                             "120x", "--keys", keys, NULL});
   ck_assert_msg(r.status == 0, "skadi-viz: %s", r.err);
   ASSERT_HAS(r.out, "mode advisory, kill switch 1");
   ASSERT_HAS(r.err, "recording:");
@@ -409,8 +408,11 @@ START_TEST(window_live_keys_post_commands) {
   ck_assert_uint_eq(n, 5);
   sk_command_record c[5];
   ck_assert_int_eq(sk_recording_read(h, SK_TABLE_COMMANDS, 0, 5, c), SK_OK);
-  const char *want[5][2] = {{"mode", "advisory"}, {"speed", "240"}, {"pause", "true"},
-                            {"pause", "false"},   {"kill_switch", "true"}};
+  const char *want[5][2] = {{"mode", "advisory"},
+                            {"speed", "240"},
+                            {"pause", "true"},
+                            {"pause", "false"},
+                            {"kill_switch", "true"}};
   for (int i = 0; i < 5; i++) {
     ck_assert_str_eq(c[i].kind, want[i][0]);
     ck_assert_str_eq(c[i].value, want[i][1]);
@@ -437,4 +439,6 @@ static Suite *viz_suite(void) {
   return s;
 }
 
-int main(void) { return tu_run_suite(viz_suite()); }
+int main(void) {
+  return tu_run_suite(viz_suite());
+}
