@@ -535,6 +535,14 @@ static void report_view(const source *src, const sk_viz_view *v) {
   fflush(stdout);
 }
 
+/* "max" for 0, else "60x". */
+static void fmt_speed_arg(char *out, size_t n, double speed) {
+  if (speed > 0)
+    snprintf(out, n, "%gx", speed);
+  else
+    snprintf(out, n, "max");
+}
+
 /* Draws frames until the window closes (or, headless, until the run ends). */
 static int run_window(const options *o, source *src, sk_viz_view *v) {
   char err[ERR_LEN];
@@ -641,9 +649,11 @@ static int run_window(const options *o, source *src, sk_viz_view *v) {
   if (o->headless && src->lv) {
     double wall_s, sim_s;
     sk_viz_live_pace(src->lv, &wall_s, &sim_s);
-    printf("run: %.0f s of sim time in %.3f s of wall time (%.0fx real time, asked %gx); "
+    char asked[32];
+    fmt_speed_arg(asked, sizeof asked, o->have_speed ? o->speed : 60);
+    printf("run: %.0f s of sim time in %.3f s of wall time (%.0fx real time, asked %s); "
            "%ld frames drawn\n",
-           sim_s, wall_s, wall_s > 0 ? sim_s / wall_s : 0, o->have_speed ? o->speed : 60, frames);
+           sim_s, wall_s, wall_s > 0 ? sim_s / wall_s : 0, asked, frames);
     if (sk_viz_live_error(src->lv)[0])
       rc = fail("%s", sk_viz_live_error(src->lv));
   }
