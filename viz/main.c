@@ -33,6 +33,7 @@
 
 #include "image.h"
 #include "live.h"
+#include "remote.h"
 #include "render.h"
 #include "replay.h"
 #include "view.h"
@@ -42,7 +43,8 @@
 static void usage(FILE *f) {
   fputs("usage: skadi-viz RUN.h5 [options]          replay a recording\n"
         "       skadi-viz SCENARIO.json [options]   run a scenario in a session of its own\n"
-        "       skadi-viz --connect tcp://HOST:PORT attach to a live `skadi serve` (not yet)\n"
+        "       skadi-viz --connect tcp://HOST:PORT show a twin served elsewhere (skadi serve\n"
+        "                                           --engine-only; its command endpoint)\n"
         "\n"
         "Shows the room (rows x racks coloured by a metric, each row's CRAH), the KPIs, the\n"
         "charts and the latest actions.  With --snapshot it draws one picture headless (no\n"
@@ -66,6 +68,8 @@ static void usage(FILE *f) {
         "  --keys LIST        press these keys, one a frame (tests, demos), and print the\n"
         "                     view's state at exit: m space plus minus 0 left right home end\n"
         "                     o k h q, wait (a frame), size=WxH (resize the window)\n"
+        "  --pub ENDPOINT     with --connect: the twin's frame endpoint (default: port + 1)\n"
+        "  --timeout S        with --connect: wait this long for the twin (default 3)\n"
         "scenario options (as skadi run's):\n"
         "  --mode MODE        off (default), on, advisory, closed_loop\n"
         "  --duration S       simulated seconds (default: the scenario's)\n"
@@ -253,6 +257,8 @@ typedef struct {
   int have_speed;
   int software, headless, frame_delay_ms, force;
   const char *keys; /* --keys: a scripted key per frame (tests, demos) */
+  const char *pub;  /* --pub: the twin's frame endpoint */
+  double timeout_s; /* --timeout: for the twin's hello and first frames */
   double duration_s;
   int have_seed;
   unsigned long long seed;
@@ -263,6 +269,7 @@ typedef struct {
 typedef struct {
   sk_viz_replay *rp;
   sk_viz_live *lv;
+  sk_viz_remote *rm;
   double play_t; /* replay position, s */
   double speed;  /* replay speed */
   int paused;    /* replay */
@@ -270,6 +277,8 @@ typedef struct {
 
 static int open_source(const options *o, source *src, char *err, size_t errlen) {
   memset(src, 0, sizeof *src);
+  if (o->connect)
+    return sk_viz_remote_connect(&src->rm, o->connect, o->pub, o->timeout_s, err, errlen);
   struct stat st;
   if (stat(o->source, &st) != 0) {
     snprintf(err, errlen, "%s: no such file", o->source);
@@ -309,6 +318,7 @@ static int open_source(const options *o, source *src, char *err, size_t errlen) 
 /* Returns 1 when the live run's end failed (its message printed), else 0. */
 static int close_source(source *src) {
   sk_viz_replay_close(src->rp);
+  sk_viz_remote_close(src->rm);
   if (!src->lv)
     return 0;
   char err[ERR_LEN], rec[4096];
@@ -327,7 +337,32 @@ static int fill(source *src, sk_viz_view *v, char *err, size_t errlen) {
     v->paused = src->paused;
     return 0;
   }
+  if (src->rm) {
+    sk_viz_remote_poll(src->rm);
+    sk_viz_remote_fill(src->rm, v);
+    return 0;
+  }
   sk_viz_live_fill(src->lv, v);
+  return 0;
+}
+
+static double wall_now(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+/* Waits for a twin's first frames and overview, at most the timeout: 0, or 1 with a
+ * message. */
+static int wait_remote(const options *o, source *src) {
+  double t0 = wall_now();
+  while (sk_viz_remote_poll(src->rm), !sk_viz_remote_ready(src->rm)) {
+    if (wall_now() - t0 > o->timeout_s)
+      return fail("--connect %s: the twin answered but sent no frames within %g s (is it "
+                  "paused, or --pub wrong?)",
+                  o->connect, o->timeout_s);
+    SDL_Delay(10);
+  }
   return 0;
 }
 
@@ -342,6 +377,9 @@ static int snapshot(const options *o, source *src, sk_viz_view *v) {
                  "%.0f s)",
                  o->at_s, last, first);
     src->play_t = o->have_at ? o->at_s : last;
+  } else if (src->rm) {
+    if (wait_remote(o, src) != 0)
+      return 1;
   } else {
     if (o->have_at && o->at_s > sk_viz_live_end_s(src->lv) + 1e-9)
       return bad("--at: %.0f s is past the run's end (%.0f s)", o->at_s,
@@ -388,14 +426,34 @@ static int snapshot(const options *o, source *src, sk_viz_view *v) {
 
 /* ---- the window ------------------------------------------------------------------------- */
 
-static double wall_now(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
+/* Steers the run: a command to the viz's own session, or the protocol's op to a twin
+ * elsewhere (pause and speed through `pace`, docs/PROTOCOL.md). */
 static void post(source *src, sk_viz_view *v, sk_command_kind kind, const char *value) {
   char err[ERR_LEN];
+  if (src->rm) {
+    char args[160];
+    const char *op = "pace";
+    switch (kind) {
+    case SK_CMD_PAUSE:
+      snprintf(args, sizeof args, "{\"paused\": %s}", value);
+      break;
+    case SK_CMD_SPEED:
+      snprintf(args, sizeof args, "{\"speed\": \"%s\"}", value);
+      break;
+    case SK_CMD_MODE:
+      op = "mode_set";
+      snprintf(args, sizeof args, "{\"mode\": \"%s\"}", value);
+      break;
+    case SK_CMD_KILL_SWITCH:
+      op = "kill_switch";
+      snprintf(args, sizeof args, "{\"enabled\": %s}", value);
+      break;
+    default:
+      return;
+    }
+    sk_viz_remote_request(src->rm, op, args);
+    return;
+  }
   if (sk_viz_live_post(src->lv, kind, value, err, sizeof err) != 0)
     snprintf(v->status, sizeof v->status, "%.120s", err);
 }
@@ -469,12 +527,19 @@ static int on_key(source *src, sk_viz_view *v, SDL_Keycode key, Uint16 mod) {
         src->play_t = first;
       if (src->play_t > last)
         src->play_t = last;
+    } else if (src->rm && strcmp(sk_viz_remote_kind(src->rm), "replay") == 0) {
+      double t = key == SDLK_HOME  ? 0
+                 : key == SDLK_END ? v->end_s
+                                   : v->t_s + (key == SDLK_LEFT ? -step : step);
+      char args[64];
+      snprintf(args, sizeof args, "{\"seek\": %.3f}", t < 0 ? 0 : t);
+      sk_viz_remote_request(src->rm, "pace", args);
     } else {
       snprintf(v->status, sizeof v->status, "seeking is for replays: a live run only goes on");
     }
     break;
   case SDLK_o:
-    if (src->lv) {
+    if (src->lv || (src->rm && v->live)) {
       const char *next = strcmp(v->mode, "off") == 0        ? "advisory"
                          : strcmp(v->mode, "advisory") == 0 ? "closed_loop"
                                                             : "off";
@@ -485,7 +550,7 @@ static int on_key(source *src, sk_viz_view *v, SDL_Keycode key, Uint16 mod) {
     }
     break;
   case SDLK_k:
-    if (src->lv)
+    if (src->lv || (src->rm && v->live))
       post(src, v, SK_CMD_KILL_SWITCH, v->kill_switch ? "false" : "true");
     break;
   default:
@@ -531,7 +596,9 @@ static void report_view(const source *src, const sk_viz_view *v) {
          "%s\n",
          v->t_s, sk_viz_metric_name(v->metric), src->rp ? src->speed : v->speed,
          src->rp ? src->paused : v->paused, v->mode, v->kill_switch, v->help,
-         src->rp ? "replay" : "live");
+         src->rp   ? "replay"
+         : src->rm ? "remote"
+                   : "live");
   fflush(stdout);
 }
 
@@ -583,6 +650,10 @@ static int run_window(const options *o, source *src, sk_viz_view *v) {
     goto out;
   }
   v->metric = o->metric;
+  if (src->rm && wait_remote(o, src) != 0) {
+    rc = 1;
+    goto out;
+  }
   if (fill(src, v, err, sizeof err) != 0) { /* keys act on what is shown: fill first */
     rc = fail("%s", err);
     goto out;
@@ -699,9 +770,9 @@ int main(int argc, char **argv) {
       continue;
     }
     static const char *const with_value[] = {
-        "--at",    "--snapshot", "--dump",           "--size",     "--metric",
-        "--speed", "--font",     "--mode",           "--duration", "--seed",
-        "--set",   "--out",      "--frame-delay-ms", "--connect",  "--keys"};
+        "--at",   "--snapshot", "--dump",   "--size", "--metric", "--speed",          "--font",
+        "--mode", "--duration", "--seed",   "--set",  "--out",    "--frame-delay-ms", "--connect",
+        "--keys", "--pub",      "--timeout"};
     int known = 0;
     for (size_t k = 0; k < sizeof with_value / sizeof with_value[0]; k++)
       known |= strcmp(a, with_value[k]) == 0;
@@ -756,27 +827,37 @@ int main(int argc, char **argv) {
       o.connect = val;
     } else if (strcmp(a, "--keys") == 0) {
       o.keys = val;
+    } else if (strcmp(a, "--pub") == 0) {
+      o.pub = val;
+    } else if (strcmp(a, "--timeout") == 0) {
+      if (!sk_viz_parse_time(val, &o.timeout_s) || !(o.timeout_s > 0) || o.timeout_s > 3600)
+        return bad("--timeout: '%s' is not a time in s up to 3600", val);
     }
   }
   if (o.connect) {
     if (o.source)
       return bad("--connect and a source file ('%s'): one or the other", o.source);
-    if (strncmp(o.connect, "tcp://", 6) != 0 || !strchr(o.connect + 6, ':'))
-      return bad("--connect: '%s' is not tcp://HOST:PORT", o.connect);
-    fprintf(stderr,
-            "skadi-viz: --connect %s: live attach is not in this build yet (it waits for the "
-            "API's frame protocol; docs/VIZ.md)\n",
-            o.connect);
-    return 2;
+    if (!((strncmp(o.connect, "tcp://", 6) == 0 && strchr(o.connect + 6, ':')) ||
+          strncmp(o.connect, "ipc://", 6) == 0))
+      return bad("--connect: '%s' is not tcp://HOST:PORT (or ipc://PATH)", o.connect);
+    if (o.mode || o.out || o.n_sets || o.have_seed || !isnan(o.duration_s) || o.headless ||
+        o.have_speed || o.have_at)
+      return bad("--connect shows the twin as it runs: --mode, --out, --set, --seed, "
+                 "--duration, --speed, --at and --headless are not for it (keys steer it)");
+  } else if (o.pub) {
+    return bad("--pub goes with --connect");
   }
-  if (!o.source)
+  if (!o.source && !o.connect)
     return bad("no recording or scenario given");
-  int is_scenario = ends_with(o.source, ".json");
+  if (o.timeout_s == 0)
+    o.timeout_s = 3;
+  int is_scenario = o.source && ends_with(o.source, ".json");
   if (o.dump && !o.snapshot)
     return bad("--dump goes with --snapshot");
   if (o.headless && (!is_scenario || o.snapshot))
     return bad("--headless runs a scenario (a .json file) without --snapshot");
-  if (!is_scenario && (o.mode || o.out || o.n_sets || o.have_seed || !isnan(o.duration_s)))
+  if (o.source && !is_scenario &&
+      (o.mode || o.out || o.n_sets || o.have_seed || !isnan(o.duration_s)))
     return bad("--mode, --out, --set, --seed and --duration are for a scenario, not a "
                "recording");
   if (o.have_at && is_scenario && !o.snapshot)

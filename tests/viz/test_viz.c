@@ -21,7 +21,10 @@
 
 #include <cjson/cJSON.h>
 #include <math.h>
+#include <pthread.h>
+#include <signal.h>
 #include <time.h>
+#include <zmq.h>
 
 #include "testutil.h"
 
@@ -268,7 +271,9 @@ START_TEST(bad_input) {
   expect_bad((char *const[]){v, hs_h5, "--metric", "heat", "--snapshot", png, NULL},
              "--metric: 'heat'");
   expect_bad((char *const[]){v, hs_h5, "--bogus", NULL}, "unknown option '--bogus'");
-  expect_bad((char *const[]){v, "--connect", "tcp://127.0.0.1:1", NULL}, "--connect");
+  expect_bad((char *const[]){v, "--connect", "tcp://127.0.0.1:1", "--timeout", "0.3", "--snapshot",
+                             png, NULL},
+             "no Skadi twin answered within 0.3 s");
   expect_bad((char *const[]){v, "--connect", "localhost", NULL}, "not tcp://HOST:PORT");
   expect_bad((char *const[]){v, NULL}, "no recording or scenario");
   /* a bad scenario: the session's own message, naming the file and field */
@@ -422,6 +427,222 @@ START_TEST(window_live_keys_post_commands) {
 }
 END_TEST
 
+/* ---- a twin elsewhere: a stand-in that speaks docs/PROTOCOL.md (of the API) ---------- */
+
+/* The stand-in twin: a ROUTER answering hello, overview and mode_set, and a PUB on the
+ * next port publishing the heat spike's recorded sample at 3660 s as `racks` frames
+ * every 20 ms, rows encoded by the library's schema as the real twin does. */
+typedef struct {
+  void *ctx, *router, *pub;
+  int port;
+  volatile int stop;
+  char mode[16];
+  int mode_sets;
+  char *racks_frame;
+  double wh_cum;
+  pthread_t th;
+} fake_twin;
+
+static void reply(fake_twin *f, zmq_msg_t *ident, const char *json) {
+  zmq_msg_send(ident, f->router, ZMQ_SNDMORE);
+  zmq_send(f->router, json, strlen(json), 0);
+}
+
+static void *fake_loop(void *arg) {
+  fake_twin *f = arg;
+  double last_pub = 0;
+  while (!f->stop) {
+    zmq_pollitem_t it = {f->router, 0, ZMQ_POLLIN, 0};
+    if (zmq_poll(&it, 1, 5) > 0) {
+      zmq_msg_t ident, body;
+      zmq_msg_init(&ident);
+      zmq_msg_init(&body);
+      zmq_msg_recv(&ident, f->router, 0);
+      zmq_msg_recv(&body, f->router, 0);
+      cJSON *q = cJSON_ParseWithLength(zmq_msg_data(&body), zmq_msg_size(&body));
+      const char *op = cJSON_GetStringValue(cJSON_GetObjectItem(q, "op"));
+      char *id = cJSON_PrintUnformatted(cJSON_GetObjectItem(q, "id"));
+      char out[1024];
+      if (op && strcmp(op, "hello") == 0) {
+        snprintf(out, sizeof out,
+                 "{\"v\":1,\"id\":%s,\"ok\":true,\"result\":{\"kind\":\"live\","
+                 "\"protocol\":1,\"scenario\":\"fake_twin\",\"end_sim_time_s\":3720,"
+                 "\"start_hour\":10,\"sample_period_s\":10}}",
+                 id);
+      } else if (op && strcmp(op, "overview") == 0) {
+        snprintf(out, sizeof out,
+                 "{\"v\":1,\"id\":%s,\"ok\":true,\"result\":{\"j_per_prompt_wh\":%.17g,"
+                 "\"cf_j_per_prompt_wh\":0.7,\"energy_saved_pct\":4.5,"
+                 "\"inlet_compliance_pct\":99.987,\"pue\":1.4,\"sla_latency_ms\":250,"
+                 "\"inlet_max_c\":28,\"mode\":\"%s\",\"kill_switch\":false,"
+                 "\"paused\":false,\"speed\":60,\"done\":false,\"end_sim_time_s\":3720}}",
+                 id, f->wh_cum, f->mode);
+      } else if (op && strcmp(op, "mode_set") == 0) {
+        const char *m =
+            cJSON_GetStringValue(cJSON_GetObjectItem(cJSON_GetObjectItem(q, "args"), "mode"));
+        snprintf(f->mode, sizeof f->mode, "%s", m ? m : "?");
+        f->mode_sets++;
+        snprintf(out, sizeof out, "{\"v\":1,\"id\":%s,\"ok\":true,\"result\":{}}", id);
+      } else {
+        snprintf(out, sizeof out,
+                 "{\"v\":1,\"id\":%s,\"ok\":false,\"error\":{\"code\":\"unknown_op\","
+                 "\"message\":\"op: no such op\",\"field\":\"op\"}}",
+                 id);
+      }
+      reply(f, &ident, out);
+      free(id);
+      cJSON_Delete(q);
+      zmq_msg_close(&ident);
+      zmq_msg_close(&body);
+    }
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    double now = (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+    if (now - last_pub > 0.02) {
+      zmq_send(f->pub, "racks", 5, ZMQ_SNDMORE);
+      zmq_send(f->pub, f->racks_frame, strlen(f->racks_frame), 0);
+      last_pub = now;
+    }
+  }
+  return NULL;
+}
+
+static void fake_start(fake_twin *f, const recorded *rd) {
+  memset(f, 0, sizeof *f);
+  snprintf(f->mode, sizeof f->mode, "advisory");
+  f->wh_cum = rd->room[rd->k].j_per_prompt_wh_cum;
+  cJSON *o = cJSON_CreateObject();
+  cJSON_AddNumberToObject(o, "v", 1);
+  cJSON_AddStringToObject(o, "topic", "racks");
+  cJSON_AddNumberToObject(o, "sim_time_s", rd->room[rd->k].ts);
+  cJSON *racks = cJSON_AddArrayToObject(o, "racks");
+  for (size_t i = 0; i < rd->n_racks; i++)
+    cJSON_AddItemToArray(racks,
+                         sk_schema_row_json(&sk_schema_tables[SK_TABLE_RACKS], &rd->racks[i]));
+  cJSON_AddArrayToObject(o, "crah");
+  cJSON_AddItemToObject(o, "room",
+                        sk_schema_row_json(&sk_schema_tables[SK_TABLE_ROOM], &rd->room[rd->k]));
+  cJSON_AddArrayToObject(o, "monitor");
+  f->racks_frame = cJSON_PrintUnformatted(o);
+  cJSON_Delete(o);
+  f->ctx = zmq_ctx_new();
+  f->router = zmq_socket(f->ctx, ZMQ_ROUTER);
+  f->pub = zmq_socket(f->ctx, ZMQ_PUB);
+  int zero = 0;
+  zmq_setsockopt(f->router, ZMQ_LINGER, &zero, sizeof zero);
+  zmq_setsockopt(f->pub, ZMQ_LINGER, &zero, sizeof zero);
+  /* a free pair of ports: the command port and the next one */
+  for (int k = 0; k < 200 && !f->port; k++) {
+    int p = 20000 + (int)((getpid() * 7 + k * 31) % 40000);
+    char ep[64];
+    snprintf(ep, sizeof ep, "tcp://127.0.0.1:%d", p);
+    if (zmq_bind(f->router, ep) != 0)
+      continue;
+    snprintf(ep, sizeof ep, "tcp://127.0.0.1:%d", p + 1);
+    if (zmq_bind(f->pub, ep) != 0) {
+      snprintf(ep, sizeof ep, "tcp://127.0.0.1:%d", p);
+      zmq_unbind(f->router, ep);
+      continue;
+    }
+    f->port = p;
+  }
+  ck_assert_int_ne(f->port, 0);
+  ck_assert_int_eq(pthread_create(&f->th, NULL, fake_loop, f), 0);
+}
+
+static void fake_stop(fake_twin *f) {
+  f->stop = 1;
+  pthread_join(f->th, NULL);
+  zmq_close(f->router);
+  zmq_close(f->pub);
+  zmq_ctx_term(f->ctx);
+  free(f->racks_frame);
+}
+
+/* The picture of a twin elsewhere is its frames' rows; keys steer it through the
+ * protocol's ops. */
+START_TEST(connect_to_a_twin) {
+  static recorded rd;
+  read_recorded(3660, &rd);
+  static fake_twin f;
+  fake_start(&f, &rd);
+  char ep[64];
+  snprintf(ep, sizeof ep, "tcp://127.0.0.1:%d", f.port);
+  char *png = tu_tmp("remote.png"), *dump = tu_tmp("remote.json");
+  tu_result r;
+  tu_run(&r, (char *const[]){(char *)viz_bin(), "--connect", ep, "--metric", "power", "--snapshot",
+                             png, "--dump", dump, NULL});
+  ck_assert_msg(r.status == 0, "skadi-viz: %s", r.err);
+  char *text = tu_read_file(dump);
+  cJSON *j = cJSON_Parse(text);
+  free(text);
+  ck_assert_ptr_nonnull(j);
+  double frac[SK_VIZ_MAX_RACKS];
+  check_cells(j, &rd, "power", png, frac);
+  char want[64];
+  snprintf(want, sizeof want, "%.4f", rd.room[rd.k].j_per_prompt_wh_cum);
+  ck_assert_str_eq(jstr(tile(j, "wh_per_prompt"), "value"), want);
+  ck_assert_str_eq(jstr(tile(j, "wh_per_prompt"), "sub"), "cf 0.7000 saved +4.50%");
+  ck_assert_str_eq(jstr(tile(j, "compliance"), "value"), "99.98 %");
+  ck_assert_str_eq(jstr(tile(j, "time"), "value"), "01:01:00");
+  cJSON_Delete(j);
+
+  /* o: advisory -> closed_loop, posted as mode_set; the view follows the twin's overview */
+  setenv("SDL_VIDEODRIVER", "dummy", 1);
+  char keys[512] = "o";
+  for (int i = 0; i < 25; i++)
+    strcat(keys, ",wait");
+  strcat(keys, ",q");
+  tu_run(&r, (char *const[]){(char *)viz_bin(), "--connect", ep, "--keys", keys, NULL});
+  ck_assert_msg(r.status == 0, "skadi-viz: %s", r.err);
+  ck_assert_int_eq(f.mode_sets, 1);
+  ck_assert_str_eq(f.mode, "closed_loop");
+  ASSERT_HAS(r.out, "mode closed_loop");
+  ASSERT_HAS(r.out, "remote");
+  fake_stop(&f);
+  free(rd.room);
+}
+END_TEST
+
+/* The real `skadi serve --engine-only` (once the API is in this build): the viz receives
+ * its frames and a mode change shows. */
+START_TEST(connect_to_skadi_serve) {
+  const char *skadi, *src;
+  tu_skadi_env(&skadi, &src);
+  tu_result r;
+  tu_run(&r, (char *const[]){(char *)skadi, "serve", "--help", NULL});
+  if (r.status != 0) {
+    printf("test_viz: connect_to_skadi_serve skipped: this skadi has no serve command\n");
+    return;
+  }
+  char scen[512], ep[64];
+  snprintf(scen, sizeof scen, "%s/scenarios/baseline.json", src);
+  int port = 20000 + (int)(getpid() % 20000) * 2 + 1;
+  snprintf(ep, sizeof ep, "tcp://127.0.0.1:%d", port);
+  pid_t serve = fork();
+  ck_assert_int_ge(serve, 0);
+  if (serve == 0) {
+    int null = open("/dev/null", O_WRONLY);
+    dup2(null, 1);
+    dup2(null, 2);
+    execl(skadi, skadi, "serve", scen, "--engine-only", "--bind", ep, "--speed", "600x", "--mode",
+          "advisory", "--no-record", (char *)NULL);
+    _exit(127);
+  }
+  setenv("SDL_VIDEODRIVER", "dummy", 1);
+  char keys[1024] = "o";
+  for (int i = 0; i < 60; i++)
+    strcat(keys, ",wait");
+  strcat(keys, ",q");
+  tu_run(&r, (char *const[]){(char *)viz_bin(), "--connect", ep, "--timeout", "10", "--keys", keys,
+                             NULL});
+  kill(serve, SIGTERM);
+  tu_wait(serve);
+  ck_assert_msg(r.status == 0, "skadi-viz: %s", r.err);
+  ASSERT_HAS(r.out, "mode closed_loop");
+}
+END_TEST
+
 static Suite *viz_suite(void) {
   Suite *s = suite_create("viz");
   TCase *tc = tcase_create("viz");
@@ -435,6 +656,8 @@ static Suite *viz_suite(void) {
   tcase_add_test(tc, live_snapshot_at);
   tcase_add_test(tc, window_replay_keys);
   tcase_add_test(tc, window_live_keys_post_commands);
+  tcase_add_test(tc, connect_to_a_twin);
+  tcase_add_test(tc, connect_to_skadi_serve);
   suite_add_tcase(s, tc);
   return s;
 }
