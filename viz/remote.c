@@ -94,6 +94,34 @@ static void series_push(series *s, double t, double v) {
   s->n++;
 }
 
+/* Puts the points of h (ascending) that come before s's first point in front of s. */
+static void series_prepend(series *s, const series *h) {
+  int k = 0;
+  while (k < h->n && (s->n == 0 || h->t[k] < s->t[0]))
+    k++;
+  if (k == 0)
+    return;
+  int n = s->n + k, cap = s->cap >= n ? s->cap : n;
+  double *t = malloc((size_t)cap * sizeof *t), *v = malloc((size_t)cap * sizeof *v);
+  if (!t || !v) {
+    free(t);
+    free(v);
+    return;
+  }
+  memcpy(t, h->t, (size_t)k * sizeof *t);
+  memcpy(v, h->v, (size_t)k * sizeof *v);
+  if (s->n) {
+    memcpy(t + k, s->t, (size_t)s->n * sizeof *t);
+    memcpy(v + k, s->v, (size_t)s->n * sizeof *v);
+  }
+  free(s->t);
+  free(s->v);
+  s->t = t;
+  s->v = v;
+  s->n = n;
+  s->cap = cap;
+}
+
 static void marker_push(sk_viz_remote *r, double t, char kind) {
   if (r->n_markers == r->cap_markers) {
     int cap = r->cap_markers ? 2 * r->cap_markers : 256;
@@ -192,6 +220,14 @@ static void on_racks(sk_viz_remote *r, const cJSON *f) {
   r->have_racks = 1;
 }
 
+static char decision_kind(const char *d) {
+  return strcmp(d, "applied") == 0       ? 'a'
+         : strcmp(d, "advised") == 0     ? 'd'
+         : strcmp(d, "rolled_back") == 0 ? 'r'
+         : strcmp(d, "rejected") == 0    ? 'x'
+                                         : 0;
+}
+
 static void on_action(sk_viz_remote *r, const cJSON *a) {
   sk_action_record rec;
   memset(&rec, 0, sizeof rec);
@@ -209,11 +245,7 @@ static void on_action(sk_viz_remote *r, const cJSON *a) {
   rec.pred_ttft_p95_ms = num(a, "pred_ttft_p95_ms");
   rec.pred_max_inlet_c = num(a, "pred_max_inlet_c");
   rec.realized_saving_pct = num(a, "realized_saving_pct");
-  char k = strcmp(rec.decision, "applied") == 0       ? 'a'
-           : strcmp(rec.decision, "advised") == 0     ? 'd'
-           : strcmp(rec.decision, "rolled_back") == 0 ? 'r'
-           : strcmp(rec.decision, "rejected") == 0    ? 'x'
-                                                      : 0;
+  char k = decision_kind(rec.decision);
   if (k)
     marker_push(r, rec.ts, k);
   if (sk_viz_action_listed(&rec)) {
@@ -301,6 +333,47 @@ static int recv_last(void *sock, char *first, size_t first_len, char **body, siz
   }
 }
 
+/* The run before the viz attached: the `timeline` op's room points (every stride-th
+ * sample) and its action and event annotations go in front of what frames brought. */
+static void on_timeline(sk_viz_remote *r, const cJSON *res) {
+  series h[SK_VIZ_CHART_COUNT];
+  memset(h, 0, sizeof h);
+  const cJSON *x;
+  cJSON_ArrayForEach(x, cJSON_GetObjectItemCaseSensitive(res, "series")) {
+    double t = num(x, "sim_time_s");
+    if (isnan(t))
+      continue;
+    series_push(&h[SK_VIZ_CHART_WH], t, num(x, "j_per_prompt_wh_window"));
+    series_push(&h[SK_VIZ_CHART_TTFT], t, num(x, "latency_p95_ms"));
+    double d = num(x, "ims_deviation");
+    if (!isnan(d))
+      series_push(&h[SK_VIZ_CHART_IMS], t, d);
+  }
+  double first = r->s[SK_VIZ_CHART_WH].n ? r->s[SK_VIZ_CHART_WH].t[0] : INFINITY;
+  for (int i = 0; i < SK_VIZ_CHART_COUNT; i++) {
+    series_prepend(&r->s[i], &h[i]);
+    free(h[i].t);
+    free(h[i].v);
+  }
+  cJSON_ArrayForEach(x, cJSON_GetObjectItemCaseSensitive(res, "annotations")) {
+    char kind[16], dec[16];
+    str(x, "kind", kind, sizeof kind);
+    double t = num(x, "sim_time_s");
+    if (isnan(t))
+      t = num(x, "ts");
+    if (isnan(t) || t >= first)
+      continue; /* frames bring the rest */
+    if (strcmp(kind, "event") == 0) {
+      marker_push(r, t, 'e');
+    } else if (strcmp(kind, "action") == 0) {
+      str(x, "decision", dec, sizeof dec);
+      char k = decision_kind(dec);
+      if (k)
+        marker_push(r, t, k);
+    }
+  }
+}
+
 static void on_reply(sk_viz_remote *r, const char *body, size_t n) {
   cJSON *j = cJSON_ParseWithLength(body, n);
   if (!j)
@@ -315,6 +388,9 @@ static void on_reply(sk_viz_remote *r, const char *body, size_t n) {
     r->overview_at = wall_now();
     if (ok && cJSON_IsObject(res))
       on_overview(r, res);
+  } else if (strcmp(id, "timeline") == 0) {
+    if (ok && cJSON_IsObject(res))
+      on_timeline(r, res); /* an older twin without the op: the charts start now */
   } else if (!ok) {
     char msg[96] = "";
     const cJSON *e = cJSON_GetObjectItemCaseSensitive(j, "error");
@@ -519,6 +595,7 @@ int sk_viz_remote_connect(sk_viz_remote **out, const char *endpoint, const char 
   r->end_s = num(res, "end_sim_time_s");
   r->start_hour = num(res, "start_hour");
   cJSON_Delete(j);
+  send_json(r, "timeline", "timeline", "{\"max_points\": 4000}");
   *out = r;
   return 0;
 fail:
