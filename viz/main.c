@@ -590,15 +590,16 @@ static int scripted_key(SDL_Window *win, const char *item) {
   return -1;
 }
 
-/* The view's state in one line (after a --keys script). */
-static void report_view(const source *src, const sk_viz_view *v) {
+/* The view's state in one line (after a --keys script); w x h as last drawn. */
+static void report_view(const source *src, const sk_viz_view *v, int w, int h) {
   printf("view: t %.0f s, metric %s, speed %g, paused %d, mode %s, kill switch %d, help %d, "
-         "%s\n",
+         "%s, size %dx%d\n",
          v->t_s, sk_viz_metric_name(v->metric), src->rp ? src->speed : v->speed,
          src->rp ? src->paused : v->paused, v->mode, v->kill_switch, v->help,
          src->rp   ? "replay"
          : src->rm ? "remote"
-                   : "live");
+                   : "live",
+         w, h);
   fflush(stdout);
 }
 
@@ -660,6 +661,7 @@ static int run_window(const options *o, source *src, sk_viz_view *v) {
   }
   double last = wall_now();
   long frames = 0;
+  int drawn_w = o->w, drawn_h = o->h;
   int quit = 0;
   const char *script = o->keys;
   while (!quit) {
@@ -702,6 +704,8 @@ static int run_window(const options *o, source *src, sk_viz_view *v) {
     if (!o->headless)
       SDL_GetRendererOutputSize(r, &w, &h); /* follows resizes */
     sk_viz_render(g, v, w, h, NULL);
+    drawn_w = w;
+    drawn_h = h;
     SDL_RenderPresent(r);
     frames++;
     if (o->headless) {
@@ -716,7 +720,7 @@ static int run_window(const options *o, source *src, sk_viz_view *v) {
       SDL_Delay((Uint32)((1.0 / 30 - spent) * 1000));
   }
   if (o->keys)
-    report_view(src, v);
+    report_view(src, v, drawn_w, drawn_h);
   if (o->headless && src->lv) {
     double wall_s, sim_s;
     sk_viz_live_pace(src->lv, &wall_s, &sim_s);

@@ -242,6 +242,46 @@ START_TEST(heat_spike_inlet_snapshot) {
 }
 END_TEST
 
+/* Racks above the inlet limit are outlined, the others not: a recording made with the
+ * limit at its lowest (15 °C, under any supply air) so that the outline is exercised. */
+START_TEST(over_limit_outlined) {
+  const char *skadi, *src;
+  tu_skadi_env(&skadi, &src);
+  char scen[512];
+  snprintf(scen, sizeof scen, "%s/scenarios/baseline.json", src);
+  char *h5 = tu_tmp("low-limit.h5"), *png = tu_tmp("low.png"), *dump = tu_tmp("low.json");
+  tu_result r;
+  tu_run(&r, (char *const[]){(char *)skadi, "run", scen, "--duration", "60", "--set",
+                             "INLET_MAX_C=15", "--out", h5, "--no-progress", NULL});
+  ck_assert_msg(r.status == 0, "skadi run: %s", r.err);
+  tu_run(&r, (char *const[]){(char *)viz_bin(), h5, "--snapshot", png, "--dump", dump, NULL});
+  ck_assert_msg(r.status == 0, "skadi-viz: %s", r.err);
+  char *text = tu_read_file(dump);
+  cJSON *j = cJSON_Parse(text);
+  free(text);
+  ck_assert_ptr_nonnull(j);
+  unsigned char *rgb;
+  int w, h;
+  char err[512];
+  ck_assert_msg(sk_viz_png_read(png, &rgb, &w, &h, err, sizeof err) == 0, "%s", err);
+  int over = 0;
+  const cJSON *c;
+  cJSON_ArrayForEach(c, cJSON_GetObjectItemCaseSensitive(j, "cells")) {
+    int x = (int)jnum(c, "x") + 1, y = (int)jnum(c, "y") + 1;
+    const unsigned char *p = rgb + ((size_t)y * (size_t)w + (size_t)x) * 3;
+    int outlined = p[0] == 255 && p[1] == 255 && p[2] == 255;
+    int is_over = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(c, "over_limit"));
+    ck_assert_int_eq(is_over, jnum(c, "value") > 15); /* the inlet metric, limit 15 */
+    ck_assert_msg(outlined == is_over, "%s: over %d, outline pixel %d,%d,%d", jstr(c, "rack_id"),
+                  is_over, p[0], p[1], p[2]);
+    over += is_over;
+  }
+  ck_assert_int_gt(over, 0);
+  free(rgb);
+  cJSON_Delete(j);
+}
+END_TEST
+
 /* ---- bad input ------------------------------------------------------------------------- */
 
 static void expect_bad(char *const argv[], const char *needle) {
@@ -383,7 +423,7 @@ START_TEST(window_replay_keys) {
   ck_assert_msg(r.status == 0, "skadi-viz: %s", r.err);
   /* paused at the first sample (10 s), two minutes on, 60x doubled then halved twice */
   ASSERT_HAS(r.out, "view: t 130 s, metric power, speed 30, paused 1, mode off, kill switch 0, "
-                    "help 1, replay");
+                    "help 1, replay, size 1100x700");
 }
 END_TEST
 
@@ -650,6 +690,7 @@ static Suite *viz_suite(void) {
   tcase_set_timeout(tc, 60);
   tcase_add_test(tc, heat_spike_power_snapshot);
   tcase_add_test(tc, heat_spike_inlet_snapshot);
+  tcase_add_test(tc, over_limit_outlined);
   tcase_add_test(tc, bad_input);
   tcase_add_test(tc, live_slow_frames_keep_pace);
   tcase_add_test(tc, live_mode_change_shows);
