@@ -745,6 +745,22 @@ static void section_savings(report *r, cJSON *root, facts *fx) {
   put(r, o, "energy_saved_net_pct", jnum(summary(fx, "energy_saved_net_pct")));
   put(r, o, "stored_cold_kwh", jnum(summary(fx, "stored_cold_kwh")));
   put(r, o, "counterfactual_stored_cold_kwh", jnum(summary(fx, "cf_stored_cold_kwh")));
+  cJSON *set = put(r, o, "settings", cJSON_CreateObject());
+  static const char *const lever_keys[] = {"crah_fan_pct_mean", "supply_setpoint_c_mean",
+                                           "pump_pct", "chw_setpoint_c", "batch_window_ms"};
+  cJSON *end = put(r, set, "optimized_end", cJSON_CreateObject());
+  cJSON *cfs = put(r, set, "counterfactual_end", cJSON_CreateObject());
+  for (size_t i = 0; i < sizeof lever_keys / sizeof lever_keys[0]; i++) {
+    char k[64];
+    snprintf(k, sizeof k, "end_%s", lever_keys[i]);
+    put(r, end, lever_keys[i], jnum(summary(fx, k)));
+    snprintf(k, sizeof k, "cf_end_%s", lever_keys[i]);
+    put(r, cfs, lever_keys[i], jnum(summary(fx, k)));
+  }
+  put(r, set, "note",
+      jstr("plant settings at the end of the run (row means for fans and supply air; null in "
+           "recordings made before them); the counterfactual's are the scenario's, with its "
+           "timeline's overrides"));
   put(r, o, "stored_cold_note",
       jstr("energy_saved_net_pct charges each run the cold it borrowed from the chilled-water "
            "loop (stored_cold_kwh: its warming over the run at the chillers' mean COP); "

@@ -415,8 +415,28 @@ void sk_session_snapshot_get(const sk_session *s, sk_session_snapshot *out) {
   X("cf_stored_cold_kwh", "kWh", CF(c->stored_cold_kwh))                                     \
   X("energy_saved_pct", "%", sum->energy_saved_pct)                                          \
   X("energy_saved_net_pct", "%", sum->energy_saved_net_pct)                                  \
+  X("end_crah_fan_pct_mean", "%", row_mean(sum->levers.crah_fan_pct, sum->levers.n_rows))    \
+  X("end_supply_setpoint_c_mean", "degC",                                                    \
+    row_mean(sum->levers.supply_setpoint_c, sum->levers.n_rows))                             \
+  X("end_pump_pct", "%", sum->levers.pump_pct)                                               \
+  X("end_chw_setpoint_c", "degC", sum->levers.chw_setpoint_c)                                \
+  X("end_batch_window_ms", "ms", sum->levers.batch_window_ms)                                \
+  X("cf_end_crah_fan_pct_mean", "%",                                                         \
+    CF(row_mean(sum->cf_levers.crah_fan_pct, sum->cf_levers.n_rows)))                        \
+  X("cf_end_supply_setpoint_c_mean", "degC",                                                 \
+    CF(row_mean(sum->cf_levers.supply_setpoint_c, sum->cf_levers.n_rows)))                   \
+  X("cf_end_pump_pct", "%", CF(sum->cf_levers.pump_pct))                                     \
+  X("cf_end_chw_setpoint_c", "degC", CF(sum->cf_levers.chw_setpoint_c))                      \
+  X("cf_end_batch_window_ms", "ms", CF(sum->cf_levers.batch_window_ms))                      \
   X("actions_applied", "actions", (double)k->applied)                                        \
   X("actions_rolled_back", "actions", (double)k->rolled_back)
+
+static double row_mean(const double *x, int n) {
+  double s = 0;
+  for (int r = 0; r < n; r++)
+    s += x[r];
+  return n > 0 ? s / n : NAN;
+}
 
 size_t sk_session_figures(const sk_session_summary *sum, sk_session_figure *out, size_t max) {
   const sk_summary *r = &sum->run, *c = &sum->cf;
