@@ -82,8 +82,16 @@ static void usage_train(FILE *f) {
         "                                 constant in the training rows)\n"
         "  --clusters K                   k-means clusters, 1..64 (default 8)\n"
         "  --seed N                       k-means++ seed (default 1)\n"
-        "  --from S, --to S               keep rows with S_from <= ts <= S_to; seconds, or\n"
-        "                                 with a unit: 90s, 15m, 2h, 1d\n"
+        "  --from T, --to T               keep rows with T_from <= ts <= T_to: a time\n"
+        "                                 (2024-05-01T06:20:00Z, 2024-05-01 06:20:00 in\n"
+        "                                 --tz, Unix s or ms), or seconds as the data's ts\n"
+        "                                 column writes them, with a unit: 90s, 15m, 2h, 1d\n"
+        "  --tz ZONE                      zone of the CSV's times written without one, and\n"
+        "                                 of --from/--to: UTC (default), +02:00,\n"
+        "                                 Europe/Berlin, America/New_York, ... or a POSIX\n"
+        "                                 rule like CET-1CEST,M3.5.0,M10.5.0/3 (DST applied)\n"
+        "  --strict                       refuse trailing non-data lines (default: skipped\n"
+        "                                 and counted, as SQL Server's '(N rows affected)')\n"
         "  --tau-fast-percentile P        tau_fast percentile (default: the data's\n"
         "                                 IMS_TAU_FAST_PERCENTILE, 95)\n"
         "  --tau-persist-percentile P     tau_persist percentile (default: the data's\n"
@@ -91,6 +99,8 @@ static void usage_train(FILE *f) {
         "  --max-iterations N             cap on Lloyd iterations (default 100)\n"
         "  -h, --help                     this help\n"
         "\n"
+        "CSV: header line; delimiter ',', ';' or tab (sniffed); time column ts,\n"
+        "timestamp, time or datetime (any case); rows in any order (sorted by time).\n"
         "Nominal rows: inlet <= INLET_MAX_C, TTFT p95 <= SLA_LATENCY_MS (or no request),\n"
         "outlet above inlet, PDU power between the rack's idle power and 95 % of RACK_KW_CAP;\n"
         "a recording is judged by its own settings, a CSV by the environment's.\n"
@@ -116,7 +126,9 @@ static void usage_score(FILE *f) {
         "                       PATH is an error unless --force\n"
         "  --force              replace PATH if it exists and is a regular file (never a\n"
         "                       directory, FIFO or device such as /dev/null)\n"
-        "  --from S, --to S     score only rows with S_from <= ts <= S_to\n"
+        "  --from T, --to T     score only rows with T_from <= ts <= T_to (as in train)\n"
+        "  --tz ZONE            zone of times written without one (as in train)\n"
+        "  --strict             refuse trailing non-data lines (as in train)\n"
         "  -h, --help           this help\n"
         "\n"
         "Example: skadi ims score --model models/ims-baseline.h5 --data runs/hs.h5 --out hs.csv\n",
@@ -226,8 +238,32 @@ static int parse_pct(const char *s, double *out) {
   return 1;
 }
 
-/* Seconds with an optional unit s, m, h or d; any finite value (0 and negatives too). */
-static int parse_time(const char *s, double *out) {
+/* A --from/--to value: a civil time (in zone when it has none) or a Unix time of 1e9 s
+ * or more (ms from 1e11), as Unix seconds; else seconds with an optional unit s, m, h or
+ * d, any finite value (0 and negatives too), as the data's own ts column counts them.
+ * 0 with the reason in reason. */
+static int parse_time(const char *s, const sk_time_zone *zone, double *out, char *reason,
+                      size_t rlen) {
+  size_t len = strlen(s);
+  sk_time_opts to;
+  sk_time_opts_init(&to);
+  to.zone = zone;
+  int64_t t_ns;
+  if (len >= 5 && s[4] == '-') {
+    to.forms = SK_TIME_ISO_T | SK_TIME_ISO_SPACE | SK_TIME_ZONE;
+    if (sk_time_parse(s, len, &to, &t_ns, reason, rlen) != SK_OK)
+      return 0;
+    *out = (double)(t_ns / 1000000000LL) + (double)(t_ns % 1000000000LL) / 1e9;
+    return 1;
+  }
+  to.forms = SK_TIME_UNIX_AUTO;
+  if (sk_time_parse(s, len, &to, &t_ns, NULL, 0) == SK_OK && t_ns >= 1000000000000000000LL) {
+    *out = (double)(t_ns / 1000000000LL) + (double)(t_ns % 1000000000LL) / 1e9;
+    return 1;
+  }
+  snprintf(reason, rlen,
+           "not a time (2024-05-01T06:20:00Z, 2024-05-01 06:20:00, Unix s or ms) nor seconds "
+           "(90, 90s, 15m, 2h, 1d)");
   char *end;
   errno = 0;
   double v = strtod(s, &end);
@@ -246,6 +282,53 @@ static int parse_time(const char *s, double *out) {
     return 0;
   *out = v * mult;
   return 1;
+}
+
+/* The window flags, read after every flag (--tz may follow --from): 0, or 2 with the
+ * message. */
+static int read_window(const char *sub, const char *from, const char *to, const char *tz,
+                       sk_time_zone *zone, sk_ims_data_opts *o) {
+  char reason[1024];
+  if (tz) {
+    if (sk_time_zone_parse(tz, zone, reason, sizeof reason) != SK_OK)
+      return bad(sub, "--tz: %s", reason);
+    o->zone = zone;
+  }
+  if (from && !parse_time(from, o->zone, &o->from_s, reason, sizeof reason))
+    return bad(sub, "--from: '%s': %s", from, reason);
+  if (to && !parse_time(to, o->zone, &o->to_s, reason, sizeof reason))
+    return bad(sub, "--to: '%s': %s", to, reason);
+  if (o->from_s > o->to_s)
+    return bad(sub, "--from %s is after --to %s", from, to);
+  return 0;
+}
+
+/* t as ISO 8601 UTC when epoch (ms digits only when it has a fraction), else "%g s". */
+static void fmt_time(char *buf, size_t len, double t, int epoch) {
+  if (!epoch || !isfinite(t)) {
+    snprintf(buf, len, "%g s", t);
+    return;
+  }
+  double ms = floor(t * 1000.0 + 0.5);
+  int64_t t_ns = (int64_t)ms * 1000000LL;
+  sk_time_format(t_ns, fmod(ms, 1000.0) != 0 ? 3 : 0, buf, len);
+}
+
+/* Notes on stderr about what the CSV reader fixed up: sorted rows, a trailer. */
+static void csv_notes(const char *sub, const char *path, const sk_ims_data *d) {
+  if (d->kind != SK_IMS_DATA_CSV)
+    return;
+  if (d->n_unsorted)
+    fprintf(stderr,
+            "skadi ims %s: note: %s: rows are not in time order (%zu earlier than the row "
+            "before); sorted by %s\n",
+            sub, path, d->n_unsorted, d->time_column);
+  if (d->n_trailer)
+    fprintf(stderr,
+            "skadi ims %s: note: %s: skipped %zu trailing non-data line%s from line %zu "
+            "(\"%s\"); --strict refuses them\n",
+            sub, path, d->n_trailer, d->n_trailer == 1 ? "" : "s", d->trailer_line,
+            d->trailer_text);
 }
 
 /* Splits "a,b,c" into names[] (pointers into buf, a copy the caller owns). */
@@ -318,15 +401,20 @@ static const char *kind_name(const sk_ims_data *d) {
 
 /* ---- train --------------------------------------------------------------------------- */
 
-static void print_window(FILE *f, double from, double to) {
+static void print_window(FILE *f, double from, double to, int epoch) {
+  char a[48], b[48];
+  fmt_time(a, sizeof a, from, epoch);
+  fmt_time(b, sizeof b, to, epoch);
   if (isnan(from))
-    fputs("  (no ts column)", f);
+    fputs("  (no time column)", f);
   else
-    fprintf(f, "  (ts %g .. %g s)", from, to);
+    fprintf(f, "  (ts %s .. %s)", a, b);
 }
 
 static int cmd_train(int argc, char **argv) {
   const char *data_path = NULL, *out = NULL, *features = NULL, *v;
+  const char *from = NULL, *to = NULL, *tz = NULL;
+  sk_time_zone zone;
   long clusters = DEFAULT_CLUSTERS, max_iter = DEFAULT_MAX_ITERATIONS;
   uint64_t seed = DEFAULT_SEED;
   int force = 0;
@@ -347,9 +435,14 @@ static int cmd_train(int argc, char **argv) {
                                         "--to",
                                         "--tau-fast-percentile",
                                         "--tau-persist-percentile",
-                                        "--max-iterations"};
+                                        "--max-iterations",
+                                        "--tz"};
     if (strcmp(argv[i], "--force") == 0) {
       force = 1;
+      continue;
+    }
+    if (strcmp(argv[i], "--strict") == 0) {
+      o.strict = 1;
       continue;
     }
     int rc;
@@ -369,9 +462,12 @@ static int cmd_train(int argc, char **argv) {
     } else if (strcmp(flag, "--seed") == 0) {
       if (!parse_u64(v, &seed))
         return bad("train", "--seed: '%s' is not a non-negative integer", v);
-    } else if (strcmp(flag, "--from") == 0 || strcmp(flag, "--to") == 0) {
-      if (!parse_time(v, flag[2] == 'f' ? &o.from_s : &o.to_s))
-        return bad("train", "%s: '%s' is not a time (seconds, or 90s, 15m, 2h, 1d)", flag, v);
+    } else if (strcmp(flag, "--from") == 0) {
+      from = v;
+    } else if (strcmp(flag, "--to") == 0) {
+      to = v;
+    } else if (strcmp(flag, "--tz") == 0) {
+      tz = v;
     } else if (strcmp(flag, "--tau-fast-percentile") == 0 ||
                strcmp(flag, "--tau-persist-percentile") == 0) {
       if (!parse_pct(v, flag[6] == 'f' ? &tau_fast_pct : &tau_persist_pct))
@@ -385,8 +481,8 @@ static int cmd_train(int argc, char **argv) {
     return bad("train", "--data is required (see skadi ims train --help)");
   if (!out)
     return bad("train", "--out is required (see skadi ims train --help)");
-  if (o.from_s > o.to_s)
-    return bad("train", "--from %g is after --to %g", o.from_s, o.to_s);
+  if (read_window("train", from, to, tz, &zone, &o))
+    return 2;
   if (features) {
     if (parse_features("train", features, feat_buf, sizeof feat_buf, names, &n_names))
       return 2;
@@ -404,16 +500,22 @@ static int cmd_train(int argc, char **argv) {
     fprintf(stderr, "skadi ims train: %s\n", err);
     return exit_for(st);
   }
+  csv_notes("train", data_path, &d);
   int rc = 2;
   double *x = NULL;
   sk_ims_selection sel;
   if (d.n_rows == 0) {
-    if (d.n_read == 0)
+    if (d.n_read == 0) {
       fprintf(stderr, "skadi ims train: %s: no data rows\n", data_path);
-    else
-      fprintf(stderr,
-              "skadi ims train: %s: none of the %zu rows has %g <= ts <= %g (--from/--to)\n",
-              data_path, d.n_read, o.from_s, o.to_s);
+    } else {
+      char a[48], b[48];
+      fmt_time(a, sizeof a, o.from_s, d.ts_epoch);
+      fmt_time(b, sizeof b, o.to_s, d.ts_epoch);
+      fprintf(stderr, "skadi ims train: %s: none of the %zu rows has %s <= ts <= %s (--from/--to)%s\n",
+              data_path, d.n_read, a, b,
+              d.ts_epoch ? ""
+                         : "; the data's ts are seconds as written, not calendar times");
+    }
     goto done;
   }
   if (sk_ims_data_select_training(&d, &x, &sel) != SK_OK) {
@@ -499,8 +601,17 @@ static int cmd_train(int argc, char **argv) {
   printf(") -> %s\n", out);
   printf("  %-26s %10zu\n", "rows read", d.n_read);
   printf("  %-26s %10zu", "rows in window", d.n_rows);
-  if (isfinite(o.from_s) || isfinite(o.to_s))
-    printf("  (%g <= ts <= %g s)", o.from_s, o.to_s);
+  if (isfinite(o.from_s) || isfinite(o.to_s)) {
+    char a[48], b[48];
+    fmt_time(a, sizeof a, o.from_s, d.ts_epoch);
+    fmt_time(b, sizeof b, o.to_s, d.ts_epoch);
+    if (!isfinite(o.from_s))
+      printf("  (ts <= %s)", b);
+    else if (!isfinite(o.to_s))
+      printf("  (ts >= %s)", a);
+    else
+      printf("  (%s <= ts <= %s)", a, b);
+  }
   printf("\n");
   printf("  %-26s %10zu  (empty or NaN in a feature)\n", "skipped: missing value", sel.n_missing);
   if (d.nominal)
@@ -512,7 +623,7 @@ static int cmd_train(int argc, char **argv) {
     printf("  %-26s %10s  (the CSV lacks some rack features: trained on every complete row)\n",
            "nominal filter", "not applied");
   printf("  %-26s %10zu", "training rows", sel.n_kept);
-  print_window(stdout, sel.from_s, sel.to_s);
+  print_window(stdout, sel.from_s, sel.to_s, d.ts_epoch);
   printf("\n  %-26s %10d  ", "features", m->n_features);
   for (int j = 0; j < m->n_features; j++)
     printf("%s%s", j ? "," : "", m->feature[j]);
@@ -536,13 +647,19 @@ done:
 
 static int cmd_score(int argc, char **argv) {
   const char *model_path = NULL, *data_path = NULL, *out = "-", *v;
+  const char *from = NULL, *to = NULL, *tz = NULL;
+  sk_time_zone zone;
   int force = 0;
   sk_ims_data_opts o;
   sk_ims_data_opts_init(&o);
   for (int i = 1; i < argc; i++) {
-    static const char *const flags[] = {"--model", "--data", "--out", "--from", "--to"};
+    static const char *const flags[] = {"--model", "--data", "--out", "--from", "--to", "--tz"};
     if (strcmp(argv[i], "--force") == 0) {
       force = 1;
+      continue;
+    }
+    if (strcmp(argv[i], "--strict") == 0) {
+      o.strict = 1;
       continue;
     }
     int rc;
@@ -556,16 +673,20 @@ static int cmd_score(int argc, char **argv) {
       data_path = v;
     } else if (strcmp(flag, "--out") == 0) {
       out = v;
-    } else if (!parse_time(v, flag[2] == 'f' ? &o.from_s : &o.to_s)) {
-      return bad("score", "%s: '%s' is not a time (seconds, or 90s, 15m, 2h, 1d)", flag, v);
+    } else if (strcmp(flag, "--from") == 0) {
+      from = v;
+    } else if (strcmp(flag, "--to") == 0) {
+      to = v;
+    } else {
+      tz = v;
     }
   }
   if (!model_path)
     return bad("score", "--model is required (see skadi ims score --help)");
   if (!data_path)
     return bad("score", "--data is required (see skadi ims score --help)");
-  if (o.from_s > o.to_s)
-    return bad("score", "--from %g is after --to %g", o.from_s, o.to_s);
+  if (read_window("score", from, to, tz, &zone, &o))
+    return 2;
   int to_stdout = strcmp(out, "-") == 0;
   if (!to_stdout &&
       (check_out_dir("score", out) || sk_cli_out_check("skadi ims score", out, force)))
@@ -596,6 +717,7 @@ static int cmd_score(int argc, char **argv) {
     free(m);
     return exit_for(st);
   }
+  csv_notes("score", data_path, &d);
 
   int rc = 1;
   sk_cli_out file;
@@ -650,6 +772,11 @@ static int cmd_score(int argc, char **argv) {
   double pct = d.n_rows ? 100.0 / (double)d.n_rows : 0.0;
   fprintf(info, "skadi ims score: %zu rows of %s (%s) scored with %s -> %s\n", d.n_rows, data_path,
           kind_name(&d), model_path, to_stdout ? "stdout" : out);
+  if (d.has_ts && d.n_rows > 0) {
+    fprintf(info, "  %-36s", "time span");
+    print_window(info, d.ts[0], d.ts[d.n_rows - 1], d.ts_epoch);
+    fputc('\n', info);
+  }
   fprintf(info, "  %-36s %10zu\n", "rows with a missing value (as mean)", n_missing);
   fprintf(info, "  deviation > tau_fast    (%8.4f) %10zu  (%.2f %%)\n", m->tau_fast, n_fast,
           (double)n_fast * pct);

@@ -527,6 +527,8 @@ sk_status sk_time_zone_parse(const char *spec, sk_time_zone *z, char *reason, si
       return zone_error(spec, reason, rlen, "not in the built-in table of zone names");
     return zone_error(spec, reason, rlen, "unknown time zone");
   }
+  if (strpbrk(rule, "0123456789") == NULL)
+    return zone_error(spec, reason, rlen, "unknown time zone");
   if (!posix_hms(&p, &off) || off > 24 * 3600 || off < -24 * 3600)
     return zone_error(spec, reason, rlen, "expected a UTC offset after the zone's name");
   out.std_off_s = out.dst_off_s = -off; /* POSIX offsets are west-positive */

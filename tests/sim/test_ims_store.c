@@ -506,7 +506,7 @@ START_TEST(bad_csvs) {
   o.from_s = 0;
   tu_write_file(tu_tmp("nots.csv"), "a\n1\n");
   ck_assert_int_eq(sk_ims_data_load(&d, tu_tmp("nots.csv"), &o, err, sizeof err), SK_EINVAL);
-  ASSERT_HAS(err, "nots.csv: a time window (--from/--to) needs a ts column");
+  ASSERT_HAS(err, "nots.csv: a time window (--from/--to) needs a time column (ts, timestamp");
   sk_ims_data_fini(&d);
   ck_assert_int_eq(sk_ims_data_load(&d, tu_tmp("none.csv"), &o, err, sizeof err), SK_ENOTFOUND);
   ASSERT_HAS(err, "none.csv");
@@ -576,10 +576,17 @@ START_TEST(csv_times) {
   ck_assert_msg(load_csv(&d, "t.csv", text, "a", err) == SK_OK, "%s", err);
   ck_assert(d.has_ts);
   ck_assert_int_eq((int)d.n_rows, 7);
-  const double want[] = {1760829070, 1760829070, 1760829070.25, 1760829070, 1709164800, -15};
+  /* rows out of order are sorted by time, stably, a missing time last */
+  const double want[] = {-15, 1709164800, 1760829070, 1760829070, 1760829070, 1760829070.25};
+  const double want_a[] = {6, 5, 1, 2, 4, 3, 7};
   for (int i = 0; i < 6; i++)
     ck_assert_msg(d.ts[i] == want[i], "row %d: ts %.17g", i, d.ts[i]);
+  for (int i = 0; i < 7; i++)
+    ck_assert_double_eq(d.x[i], want_a[i]);
   ck_assert(isnan(d.ts[6]));
+  ck_assert_uint_eq(d.n_unsorted, 3);
+  ck_assert_int_eq(d.ts_epoch, 0); /* calendar times and relative seconds mixed */
+  ck_assert_str_eq(d.time_column, "timestamp");
   sk_ims_data_fini(&d);
   /* a window works on a timestamp column */
   sk_ims_data_opts o;
