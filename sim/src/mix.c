@@ -877,6 +877,8 @@ static sk_status open_source(mapping *mp, int i, source_file *sf, char *err, siz
   sk_csv_opts_init(&o);
   o.max_record_bytes = MAX_RECORD_BYTES;
   o.max_fields = MAX_RECORD_BYTES; /* no cap of its own: each field costs a byte */
+  o.delimiter = SK_CSV_SNIFF;
+  o.skip_trailer = 1;
   st = sk_csv_create_stream(&sf->csv, sf->f, s->path, &o, err, errlen);
   if (st == SK_OK)
     st = sk_csv_read_header(sf->csv, err, errlen);
