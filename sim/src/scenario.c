@@ -1603,8 +1603,11 @@ sk_status sk_scenario_validate(const sk_scenario *sc, char *err, size_t errlen) 
         return st;
       }
     } else if (s->type == KT_BOOL || s->type == KT_ENUM) {
-      int v = *(const int *)cfield_at(sc, s);
-      if (v != 0 && v != 1) {
+      int v = *(const int *)cfield_at(sc, s), count = 2;
+      if (s->type == KT_ENUM)
+        for (count = 0; s->names[count] != NULL;)
+          count++;
+      if (v < 0 || v >= count) {
         sk_errf(err, errlen, "%s: %s: invalid value %d", where, s->key, v);
         return SK_ERANGE;
       }

@@ -284,6 +284,10 @@ const sk_scenario *sk_session_scenario(const sk_session *s) {
   return s->sc;
 }
 
+const sk_trace *sk_session_trace(const sk_session *s) {
+  return s->sc->trace_csv[0] ? &s->trace : NULL;
+}
+
 sk_status sk_session_flush(sk_session *s) {
   if (s->rec && s->st == SK_OK) {
     sk_status st = sk_recorder_flush(s->rec);

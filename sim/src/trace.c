@@ -456,6 +456,7 @@ size_t sk_trace_clamp(sk_trace *tr, int32_t max_tokens) {
       tr->out_tokens[i] = max_tokens;
     n += (size_t)cut;
   }
+  tr->n_clamped += n;
   return n;
 }
 

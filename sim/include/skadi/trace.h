@@ -40,6 +40,7 @@ typedef struct {
   size_t n_skipped;       /* rows left out: BurstGPT's failed requests (0 response tokens) */
   size_t n_unsorted;      /* rows earlier than the row before them (the arrays are sorted) */
   size_t n_trailer;       /* trailing non-data lines skipped (CSV formats) */
+  size_t n_clamped;       /* requests cut to max_tokens by sk_trace_clamp */
 } sk_trace;
 
 /* "auto", "azure", "mooncake", "burstgpt"; NULL outside the enum. */
@@ -61,7 +62,8 @@ sk_status sk_trace_load_format(sk_trace *tr, const char *path, sk_trace_format f
 sk_status sk_trace_load(sk_trace *tr, const char *path, char *err, size_t errlen);
 
 /* Caps every prompt and output at max_tokens (>= 1), as the Poisson workload's draws are
- * (workload.max_tokens); returns how many requests had a count cut. */
+ * (workload.max_tokens); returns how many requests had a count cut (also added to
+ * n_clamped). */
 size_t sk_trace_clamp(sk_trace *tr, int32_t max_tokens);
 
 void sk_trace_fini(sk_trace *tr);
