@@ -518,6 +518,22 @@ static int cmd_train(int argc, char **argv) {
     }
     goto done;
   }
+  /* With the default features, a column with no value at all (a mix that maps no such
+   * sensor) is left out, as a constant one is: it would make every row incomplete. */
+  int empty[SK_IMS_MAX_FEATURES], n_empty = 0;
+  char empty_names[512] = "";
+  for (int j = 0; j < d.n_features && !features; j++) {
+    empty[j] = 1;
+    for (size_t i = 0; i < d.n_rows && empty[j]; i++)
+      empty[j] = isnan(d.x[i * (size_t)d.n_features + (size_t)j]);
+    if (empty[j]) {
+      n_empty++;
+      snprintf(empty_names + strlen(empty_names), sizeof empty_names - strlen(empty_names),
+               "%s%s", empty_names[0] ? "," : "", d.feature[j]);
+    }
+  }
+  if (n_empty > 0 && n_empty < d.n_features)
+    sk_ims_drop_features(d.x, d.n_rows, &d.n_features, d.feature, empty);
   if (sk_ims_data_select_training(&d, &x, &sel) != SK_OK) {
     fprintf(stderr, "skadi ims train: %s: out of memory\n", data_path);
     rc = 1;
@@ -622,6 +638,9 @@ static int cmd_train(int argc, char **argv) {
   else
     printf("  %-26s %10s  (the CSV lacks some rack features: trained on every complete row)\n",
            "nominal filter", "not applied");
+  if (d.nominal && d.nominal_empty_columns)
+    printf("  %-26s %10s  (some rack columns have no value: the seed's four conditions only)\n",
+           "nominal filter", "reduced");
   printf("  %-26s %10zu", "training rows", sel.n_kept);
   print_window(stdout, sel.from_s, sel.to_s, d.ts_epoch);
   printf("\n  %-26s %10d  ", "features", m->n_features);
@@ -630,6 +649,8 @@ static int cmd_train(int argc, char **argv) {
   printf("\n");
   if (n_const)
     printf("  %-26s %10d  %s\n", "left out (constant)", n_const, dropped);
+  if (n_empty)
+    printf("  %-26s %10d  %s\n", "left out (no values)", n_empty, empty_names);
   printf("  %-26s %10d\n", "clusters", m->n_clusters);
   printf("  %-26s %10d  (cap %d)\n", "iterations", m->iterations, p.max_iterations);
   printf("  %-26s %10.4f  (p%g of the training deviations)\n", "tau_fast", m->tau_fast,

@@ -315,6 +315,7 @@ typedef struct {
   int rack[SK_IMS_N_RACK_FEATURES]; /* of each rack feature (the nominal filter's inputs) */
   int have_rack;                    /* every rack feature is a column */
   int epoch; /* kind of the times read: -1 none yet, 0 all s as written, 1 all epoch, 2 both */
+  int rack_seen[SK_IMS_N_RACK_FEATURES]; /* some row has a value in that rack column */
 } csv_columns;
 
 static sk_status fail_at(const sk_csv *r, size_t i, size_t past, char *err, size_t errlen,
@@ -418,6 +419,7 @@ static sk_status find_columns(const sk_ims_data *d, const sk_csv *r, csv_columns
       c->ts = (int)idx;
   }
   c->epoch = -1;
+  memset(c->rack_seen, 0, sizeof c->rack_seen);
   c->rack_id = column(r, "rack_id");
   for (int i = 0; i < d->n_features; i++)
     if ((c->feature[i] = column(r, d->feature[i])) < 0) {
@@ -494,9 +496,25 @@ static sk_status csv_row(sk_ims_data *d, const sk_csv *r, csv_columns *c,
     memset(d->rack_id[k], 0, SK_IMS_ID_LEN);
     memcpy(d->rack_id[k], id, id_len);
   }
-  if (c->have_rack) /* a missing filter input other than latency fails the filter */
-    d->nominal[k] = (signed char)(sk_ims_nominal_rack(rv, d->inlet_max_c, d->sla_latency_ms,
-                                                      d->idle_kw_per_server, d->rack_kw_cap) != 0);
+  if (c->have_rack) {
+    /* bit 0: the filter on the whole rack vector (a missing input other than latency fails
+     * it); bit 1: on the seed's four conditions alone, with the columns no filter condition
+     * reads filled in -- used when such a column is empty in every row (a mix that maps no
+     * GPU power), where the whole-vector filter would refuse every row */
+    double fv[SK_IMS_N_RACK_FEATURES];
+    for (int i = 0; i < SK_IMS_N_RACK_FEATURES; i++) {
+      c->rack_seen[i] |= !isnan(rv[i]);
+      const char *n = sk_ims_rack_feature_name(i);
+      int read = strcmp(n, "inlet_c") == 0 || strcmp(n, "delta_t_c") == 0 ||
+                 strcmp(n, "pdu_kw") == 0 || strcmp(n, "latency_p95_ms") == 0;
+      fv[i] = read || !isnan(rv[i]) ? rv[i] : 0.0;
+    }
+    int whole = sk_ims_nominal_rack(rv, d->inlet_max_c, d->sla_latency_ms, d->idle_kw_per_server,
+                                    d->rack_kw_cap) != 0;
+    int seed4 = sk_ims_nominal_rack(fv, d->inlet_max_c, d->sla_latency_ms, d->idle_kw_per_server,
+                                    d->rack_kw_cap) != 0;
+    d->nominal[k] = (signed char)(whole | seed4 << 1);
+  }
   return SK_OK;
 }
 
@@ -628,6 +646,14 @@ static sk_status load_csv(sk_ims_data *d, const char *path, const sk_ims_data_op
       d->n_trailer = sk_csv_trailer(r, &d->trailer_line, &text);
       snprintf(d->trailer_text, sizeof d->trailer_text, "%s", text);
       d->delimiter = sk_csv_delimiter(r);
+      if (c.have_rack) { /* the nominal flag's variant: bit 1 when a rack column is empty */
+        int all_seen = 1;
+        for (int i = 0; i < SK_IMS_N_RACK_FEATURES; i++)
+          all_seen &= c.rack_seen[i];
+        d->nominal_empty_columns = !all_seen;
+        for (size_t i = 0; i < d->n_rows; i++)
+          d->nominal[i] = (signed char)((d->nominal[i] >> (all_seen ? 0 : 1)) & 1);
+      }
       d->ts_epoch = c.epoch == 1;
       if (c.ts >= 0)
         snprintf(d->time_column, sizeof d->time_column, "%s",

@@ -28,7 +28,7 @@
 #define SRC(rel) SKADI_SOURCE_DIR "/" rel
 #define COLS                                                                                       \
   "ts,rack_id,inlet_c,outlet_c,pdu_kw,chiller_kw,fan_kw,pump_kw,gpu_energy_j,tokens_ps,"           \
-  "latency_p95_ms,queue_depth,fan_rpm_pct,pump_rpm_pct,j_per_prompt_wh"
+  "latency_p95_ms,queue_depth,fan_rpm_pct,pump_rpm_pct,j_per_prompt_wh,delta_t_c,gpu_kw"
 
 static void setup(void) {
   tu_scratch_setup("skadi_test_mix_");
@@ -263,8 +263,8 @@ START_TEST(test_rack_rows) {
   char *csv = mix_ok("mix.json", &st);
   ck_assert_int_eq(st.room, 0);
   ck_assert_uint_eq(st.racks, 4);
-  ck_assert_str_eq(csv, COLS "\n" T0 ",\" R5\",5,,,,,,,,,,,,\n" T0 ",R10,2,,,,,,,,,,,,\n" T0
-                             ",R2,2.5,,,,,,,,,,,,\n" T0 ",\"row A, rack 1\",3,,,,,,,,,,,,\n");
+  ck_assert_str_eq(csv, COLS "\n" T0 ",\" R5\",5,,,,,,,,,,,,,,\n" T0 ",R10,2,,,,,,,,,,,,,,\n" T0
+                             ",R2,2.5,,,,,,,,,,,,,,\n" T0 ",\"row A, rack 1\",3,,,,,,,,,,,,,,\n");
   free(csv);
 }
 END_TEST
@@ -683,7 +683,7 @@ START_TEST(test_command) {
   ck_assert_int_eq(sk_mix_main(6, argv), 0);
   char *got = tu_read_file(tu_tmp("o.csv")), *want = mix_ok("mix.json", NULL);
   ck_assert_str_eq(got, want);
-  ck_assert_str_eq(got, COLS "\n1970-01-01T00:01:00Z,,,,,,,5,,,,,,,\n");
+  ck_assert_str_eq(got, COLS "\n1970-01-01T00:01:00Z,,,,,,,5,,,,,,,,,\n");
   free(got);
   free(want);
   struct stat sb;
@@ -714,7 +714,7 @@ START_TEST(test_no_clobber) {
   put("mix.json", "{\"grid\": {\"step_s\": 60}, \"sources\": [{\"file\": \"x.csv\","
                   " \"time_column\": \"t\", \"time_format\": \"epoch_s\","
                   " \"columns\": {\"pump_kw\": \"v\"}}]}");
-  const char *want = COLS "\n1970-01-01T00:01:00Z,,,,,,,5,,,,,,,\n";
+  const char *want = COLS "\n1970-01-01T00:01:00Z,,,,,,,5,,,,,,,,,\n";
   put("out.csv", "old\n");
   tu_result r;
   char msg[700];
@@ -791,15 +791,15 @@ START_TEST(test_shipped_example) {
   ASSERT_HAS(r.err, "9 rows (3 times x (room + 2 racks)) 2023-11-16T18:15:00Z..2023-11-16T18:18:00Z"
                     " step 60 s -> runs/mixed.csv; 3 sources");
   static const char want[] = COLS "\n"
-                                  "2023-11-16T18:15:00Z,,,,,42,5.3,,,30.4333333333333,,,,,\n"
-                                  "2023-11-16T18:15:00Z,R-C-03,24.3,,10,,,,,,,,,,\n"
-                                  "2023-11-16T18:15:00Z,R-C-04,23,,8.1,,,,,,,,,,\n"
-                                  "2023-11-16T18:16:00Z,,,,,,,,,1021.38333333333,,,,,\n"
-                                  "2023-11-16T18:16:00Z,R-C-03,,,,,,,,,,,,,\n"
-                                  "2023-11-16T18:16:00Z,R-C-04,23.4,,,,,,,,,,,,\n"
-                                  "2023-11-16T18:17:00Z,,,,,44.5,5.3,,,1268.63333333333,,,,,\n"
-                                  "2023-11-16T18:17:00Z,R-C-03,25,,,,,,,,,,,,\n"
-                                  "2023-11-16T18:17:00Z,R-C-04,,,,,,,,,,,,,\n";
+                                  "2023-11-16T18:15:00Z,,,,,42,5.3,,,30.4333333333333,,,,,,,\n"
+                                  "2023-11-16T18:15:00Z,R-C-03,24.3,,10,,,,,,,,,,,,\n"
+                                  "2023-11-16T18:15:00Z,R-C-04,23,,8.1,,,,,,,,,,,,\n"
+                                  "2023-11-16T18:16:00Z,,,,,,,,,1021.38333333333,,,,,,,\n"
+                                  "2023-11-16T18:16:00Z,R-C-03,,,,,,,,,,,,,,,\n"
+                                  "2023-11-16T18:16:00Z,R-C-04,23.4,,,,,,,,,,,,,,\n"
+                                  "2023-11-16T18:17:00Z,,,,,44.5,5.3,,,1268.63333333333,,,,,,,\n"
+                                  "2023-11-16T18:17:00Z,R-C-03,25,,,,,,,,,,,,,,\n"
+                                  "2023-11-16T18:17:00Z,R-C-04,,,,,,,,,,,,,,,\n";
   char *got = tu_read_file(tu_tmp("runs/mixed.csv"));
   ck_assert_ptr_nonnull(got);
   ck_assert_str_eq(got, want);

@@ -121,6 +121,9 @@ typedef struct {
                                      column), not relative seconds as a recording's */
   char time_column[SK_IMS_NAME_LEN]; /* the CSV's time column as named ("" without) */
   char delimiter;                 /* the CSV's delimiter, as sniffed */
+  int nominal_empty_columns;      /* CSV: some rack column has no value in any row, so the
+                                     nominal flag checks the seed's four conditions only
+                                     (inlet, TTFT p95, outlet above inlet, PDU range) */
   size_t n_unsorted;              /* CSV rows earlier than the row before them (then sorted) */
   size_t n_trailer;               /* CSV trailing non-data lines skipped */
   size_t trailer_line;            /* the first one's line */
