@@ -61,11 +61,63 @@ START_TEST(trace_formats) {
 }
 END_TEST
 
+/* skadi mix with --tz over racks in local time and a plant log in UTC, then skadi ims
+ * train on its output with the default features: the chain needs no --features. */
+START_TEST(mix_into_ims) {
+  FILE *f = fopen(tu_tmp("racks.csv"), "w");
+  ck_assert_ptr_nonnull(f);
+  fputs("time;rack;t_in;t_out;kw\n", f);
+  for (int i = 0; i < 120; i++)
+    for (int r = 1; r <= 2; r++) /* 2024-05-01 08:00 .. 09:59 CEST = 06:00 .. 07:59Z */
+      fprintf(f, "2024-05-01 %02d:%02d:00;R-A-0%d;%.2f;%.2f;%.2f\n", 8 + i / 60, i % 60, r,
+              20 + (i % 7) * 0.3, 31 + (i % 5) * 0.2, 6 + (i % 3) * 0.5);
+  fputs("\n(240 rows affected)\n", f);
+  fclose(f);
+  f = fopen(tu_tmp("plant.csv"), "w");
+  ck_assert_ptr_nonnull(f);
+  fputs("t,chiller_kw\n", f);
+  for (int i = 0; i < 120; i++)
+    fprintf(f, "2024-05-01T%02d:%02d:00Z,%d\n", 6 + i / 60, i % 60, 40 + i % 7);
+  fclose(f);
+  tu_write_file(tu_tmp("mix.json"),
+                "{\"grid\": {\"step_s\": 60}, \"sources\": [{\"file\": \"racks.csv\", "
+                "\"time_column\": \"time\", \"time_format\": \"azure\", \"rack_column\": \"rack\", "
+                "\"columns\": {\"inlet_c\": \"t_in\", \"outlet_c\": \"t_out\", \"pdu_kw\": \"kw\"}},"
+                " {\"file\": \"plant.csv\", \"time_column\": \"t\", \"time_format\": \"iso8601\", "
+                "\"columns\": {\"chiller_kw\": \"chiller_kw\"}}]}");
+  tu_result r;
+  /* without --tz the racks' local times are read as UTC, two hours off the plant's */
+  tu_run(&r, (char *const[]){(char *)bin, "mix", "--config", tu_tmp("mix.json"), "--out",
+                             tu_tmp("mixed.csv"), NULL});
+  ck_assert_msg(r.status == 0, "%s", r.err);
+  ASSERT_HAS(r.err, "warning: sources[0] (racks.csv, 2024-05-01T08:00:00Z .. "
+                    "2024-05-01T09:59:00Z) and sources[1]");
+  tu_run(&r, (char *const[]){(char *)bin, "mix", "--config", tu_tmp("mix.json"), "--out",
+                             tu_tmp("mixed.csv"), "--force", "--tz", "Europe/Berlin", NULL});
+  ck_assert_msg(r.status == 0, "%s", r.err);
+  ck_assert_ptr_null(strstr(r.err, "warning"));
+  ASSERT_HAS(r.err, "delta_t_c derived as outlet_c - inlet_c");
+  ASSERT_HAS(r.err, "skipped 1 trailing non-data line");
+  tu_run(&r, (char *const[]){(char *)bin, "ims", "train", "--data", tu_tmp("mixed.csv"), "--out",
+                             tu_tmp("m.h5"), NULL});
+  ck_assert_msg(r.status == 0, "%s", r.err);
+  ASSERT_HAS(r.out, "inlet_c,outlet_c,delta_t_c,pdu_kw");
+  ASSERT_HAS(r.out, "left out (no values)");
+  ASSERT_HAS(r.out, "nominal filter                reduced");
+  ASSERT_HAS(r.out, "(ts 2024-05-01T06:00:00Z .. 2024-05-01T07:59:00Z)");
+  tu_run(&r, (char *const[]){(char *)bin, "mix", "--config", tu_tmp("mix.json"), "--tz", "Mars",
+                             NULL});
+  ck_assert_int_eq(r.status, 2);
+  ASSERT_HAS(r.err, "skadi mix: --tz: time zone \"Mars\"");
+}
+END_TEST
+
 static Suite *suite(void) {
   Suite *s = suite_create("realdata");
   TCase *tc = tcase_create("realdata");
   tcase_add_checked_fixture(tc, setup, tu_scratch_teardown);
   tcase_add_test(tc, trace_formats);
+  tcase_add_test(tc, mix_into_ims);
   suite_add_tcase(s, tc);
   return s;
 }
