@@ -38,6 +38,8 @@
 
 #include "skadi/ims.h"
 #include "skadi/ims_store.h"
+#include "skadi/mms.h"
+#include "skadi/scenario.h"
 
 #include "cli.h"
 #include "outfile.h"
@@ -148,7 +150,8 @@ static int bad(const char *sub, const char *fmt, ...) __attribute__((format(prin
 static int bad(const char *sub, const char *fmt, ...) {
   va_list ap;
   va_start(ap, fmt);
-  fprintf(stderr, "skadi ims %s: ", sub);
+  /* `skadi monitor` shares these helpers but is a command of its own */
+  fprintf(stderr, strcmp(sub, "monitor") == 0 ? "skadi %s: " : "skadi ims %s: ", sub);
   vfprintf(stderr, fmt, ap);
   va_end(ap);
   fputc('\n', stderr);
@@ -200,7 +203,8 @@ static const char *next_flag(const char *sub, int argc, char **argv, int *i,
   }
   const char *flag = match_flag(argc, argv, i, flags, n, val);
   if (!flag)
-    *rc = bad(sub, "unknown option '%s' (see skadi ims %s --help)", argv[*i], sub);
+    *rc = bad(sub, "unknown option '%s' (see skadi %s%s --help)", argv[*i],
+              strcmp(sub, "monitor") == 0 ? "" : "ims ", sub);
   else if (!*val)
     *rc = bad(sub, "%s needs a value", flag);
   return flag && *val ? flag : NULL;
@@ -833,6 +837,353 @@ static int cmd_list(int argc, char **argv) {
     return exit_for(st);
   }
   return fflush(stdout) == 0 ? 0 : 1;
+}
+
+/* ---- monitor ------------------------------------------------------------------------- */
+
+static void usage_monitor(FILE *f) {
+  fputs("usage: skadi monitor --model MODEL.h5 --data RUN.h5|DATA.csv [--out STATE.csv]\n"
+        "                     [--episodes EPISODES.csv] [--force] [options]\n"
+        "\n"
+        "Runs the IMS and the MMS together over a recording or CSV, per entity (rack_id; one\n"
+        "entity when the data have none), as the twin's monitors do: each row is scored\n"
+        "(sk_ims_score) and fed to its entity's MMS (sk_mms_tick).  Writes one row per input\n"
+        "row -- ts, rack_id, deviation, top_feature, missing (features without a value; the\n"
+        "deviation then uses the training mean for them and the MMS skips the row),\n"
+        "over_tau_fast, over_tau_persist, state (transient/persistent) -- and a table of\n"
+        "alarm episodes (a run of persistent state): entity, start, end, duration_s,\n"
+        "peak_deviation, top_feature (at the peak), open (still persistent at the end).\n"
+        "\n"
+        "options:\n"
+        "  --model PATH          IMS model (skadi ims train) (required)\n"
+        "  --data PATH           recording or CSV with the model's features (required)\n"
+        "  --out PATH            per-row CSV; - = standard output (default: none)\n"
+        "  --episodes PATH       episodes CSV; - = standard output (default: the summary\n"
+        "                        lists them)\n"
+        "  --force               replace existing output files\n"
+        "  --alpha A             MMS EMA smoothing, (0, 1] (default MMS_EMA_ALPHA, 0.3)\n"
+        "  --persist-ticks N     rows above tau_persist before persistent (default\n"
+        "                        MMS_PERSIST_TICKS, 6)\n"
+        "  --from T, --to T, --tz ZONE, --strict   as in skadi ims train\n"
+        "  -h, --help            this help\n"
+        "\n"
+        "Example: skadi monitor --model models/ims-baseline.h5 --data runs/hs.h5 --episodes -\n",
+        f);
+}
+
+typedef struct {
+  char id[SK_IMS_ID_LEN];
+  sk_mms mms;
+  int in_episode;
+  double start, end, peak;
+  int top;
+} entity;
+
+typedef struct {
+  char id[SK_IMS_ID_LEN];
+  double start, end, peak;
+  int top, open;
+} episode;
+
+static int entity_of(entity **ents, size_t *n, size_t *cap, const char *id, const sk_mms *proto) {
+  for (size_t k = 0; k < *n; k++)
+    if (strncmp((*ents)[k].id, id, SK_IMS_ID_LEN) == 0)
+      return (int)k;
+  if (*n == *cap) {
+    size_t nc = *cap ? *cap * 2 : 64;
+    entity *e = realloc(*ents, nc * sizeof *e);
+    if (!e)
+      return -1;
+    *ents = e;
+    *cap = nc;
+  }
+  entity *e = &(*ents)[*n];
+  memset(e, 0, sizeof *e);
+  memcpy(e->id, id, strnlen(id, SK_IMS_ID_LEN - 1));
+  e->mms = *proto;
+  return (int)(*n)++;
+}
+
+static int push_episode(episode **eps, size_t *n, size_t *cap, const entity *e, int open) {
+  if (*n == *cap) {
+    size_t nc = *cap ? *cap * 2 : 64;
+    episode *p = realloc(*eps, nc * sizeof *p);
+    if (!p)
+      return 0;
+    *eps = p;
+    *cap = nc;
+  }
+  episode *p = &(*eps)[(*n)++];
+  memcpy(p->id, e->id, SK_IMS_ID_LEN);
+  p->start = e->start;
+  p->end = e->end;
+  p->peak = e->peak;
+  p->top = e->top;
+  p->open = open;
+  return 1;
+}
+
+/* A time for a CSV field: ISO 8601 for calendar times, else the shortest number. */
+static void csv_time(char *buf, size_t len, double t, int epoch) {
+  if (epoch && isfinite(t))
+    fmt_time(buf, len, t, 1);
+  else
+    fmt_num(buf, len, t);
+}
+
+int sk_monitor_main(int argc, char **argv) {
+  const char *model_path = NULL, *data_path = NULL, *out = NULL, *ep_out = NULL, *v;
+  const char *from = NULL, *to = NULL, *tz = NULL;
+  int force = 0;
+  long persist_ticks = 0;
+  double alpha = NAN;
+  sk_time_zone zone;
+  sk_ims_data_opts o;
+  sk_ims_data_opts_init(&o);
+  for (int i = 1; i < argc; i++) {
+    static const char *const flags[] = {"--model", "--data", "--out",          "--episodes",
+                                        "--from",  "--to",   "--tz",           "--alpha",
+                                        "--persist-ticks"};
+    if (strcmp(argv[i], "--force") == 0) {
+      force = 1;
+      continue;
+    }
+    if (strcmp(argv[i], "--strict") == 0) {
+      o.strict = 1;
+      continue;
+    }
+    int rc;
+    const char *flag = next_flag("monitor", argc, argv, &i, flags, sizeof flags / sizeof flags[0],
+                                 usage_monitor, &v, &rc);
+    if (!flag)
+      return rc;
+    if (strcmp(flag, "--model") == 0)
+      model_path = v;
+    else if (strcmp(flag, "--data") == 0)
+      data_path = v;
+    else if (strcmp(flag, "--out") == 0)
+      out = v;
+    else if (strcmp(flag, "--episodes") == 0)
+      ep_out = v;
+    else if (strcmp(flag, "--from") == 0)
+      from = v;
+    else if (strcmp(flag, "--to") == 0)
+      to = v;
+    else if (strcmp(flag, "--tz") == 0)
+      tz = v;
+    else if (strcmp(flag, "--alpha") == 0) {
+      char *end;
+      alpha = strtod(v, &end);
+      if (end == v || *end || !(alpha > 0 && alpha <= 1))
+        return bad("monitor", "--alpha: '%s' is not a number in (0, 1]", v);
+    } else if (!parse_long(v, 1, 1000000, &persist_ticks)) {
+      return bad("monitor", "--persist-ticks: '%s' is not an integer in 1..1000000", v);
+    }
+  }
+  if (!model_path)
+    return bad("monitor", "--model is required (see skadi monitor --help)");
+  if (!data_path)
+    return bad("monitor", "--data is required (see skadi monitor --help)");
+  if (read_window("monitor", from, to, tz, &zone, &o))
+    return 2;
+  if (out && ep_out && strcmp(out, "-") == 0 && strcmp(ep_out, "-") == 0)
+    return bad("monitor", "--out and --episodes cannot both be standard output");
+  const char *outs[2] = {out, ep_out};
+  for (int k = 0; k < 2; k++)
+    if (outs[k] && strcmp(outs[k], "-") != 0 &&
+        (check_out_dir("monitor", outs[k]) || sk_cli_out_check("skadi monitor", outs[k], force)))
+      return 2;
+
+  /* MMS settings: flags over the environment over the seed's defaults */
+  char err[ERR_LEN];
+  sk_scenario *sc = malloc(sizeof *sc);
+  sk_ims_model *m = calloc(1, sizeof *m);
+  if (!sc || !m) {
+    free(sc);
+    free(m);
+    fputs("skadi monitor: out of memory\n", stderr);
+    return 1;
+  }
+  sk_scenario_defaults(sc);
+  sk_status st = sk_scenario_apply_env(sc, err, sizeof err);
+  if (isnan(alpha))
+    alpha = sc->settings.mms_ema_alpha;
+  if (persist_ticks == 0)
+    persist_ticks = sc->settings.mms_persist_ticks;
+  free(sc);
+  if (st != SK_OK) {
+    free(m);
+    return bad("monitor", "%s", err);
+  }
+  if ((st = sk_ims_load(m, model_path, NULL, 0, err, sizeof err)) != SK_OK) {
+    fprintf(stderr, "skadi monitor: %s\n", err);
+    free(m);
+    return exit_for(st);
+  }
+  const char *names[SK_IMS_MAX_FEATURES];
+  for (int j = 0; j < m->n_features; j++)
+    names[j] = m->feature[j];
+  o.features = names;
+  o.n_features = m->n_features;
+  sk_ims_data d;
+  if ((st = sk_ims_data_load(&d, data_path, &o, err, sizeof err)) != SK_OK) {
+    fprintf(stderr, "skadi monitor: %s (model %s)\n", err, model_path);
+    sk_ims_data_fini(&d);
+    free(m);
+    return exit_for(st);
+  }
+  csv_notes("monitor", data_path, &d);
+
+  sk_mms proto;
+  sk_mms_init(&proto, alpha, (int)persist_ticks, m->tau_fast, m->tau_persist);
+  entity *ents = NULL;
+  episode *eps = NULL;
+  size_t n_ent = 0, ent_cap = 0, n_ep = 0, ep_cap = 0, n_missing = 0, n_fast = 0, n_persist = 0,
+         n_persistent_rows = 0;
+  int rc = 1;
+  sk_cli_out files[2];
+  FILE *fs[2] = {NULL, NULL};
+  int opened[2] = {0, 0};
+  for (int k = 0; k < 2; k++) {
+    if (!outs[k])
+      continue;
+    if (strcmp(outs[k], "-") == 0) {
+      fs[k] = stdout;
+    } else {
+      if (sk_cli_out_open(&files[k], "skadi monitor", outs[k], force) != 0)
+        goto done;
+      opened[k] = 1;
+      fs[k] = files[k].f;
+    }
+  }
+  if (fs[0]) {
+    fprintf(fs[0], "%s%sdeviation,top_feature,missing,over_tau_fast,over_tau_persist,state\n",
+            d.has_ts ? "ts," : "", d.rack_id ? "rack_id," : "");
+  }
+  const size_t dd = (size_t)m->n_features;
+  for (size_t i = 0; i < d.n_rows; i++) {
+    const double *x = &d.x[i * dd];
+    double share[SK_IMS_MAX_FEATURES];
+    int miss = 0;
+    for (size_t j = 0; j < dd; j++)
+      miss += isnan(x[j]);
+    double dev = sk_ims_score(m, x, share, NULL);
+    int top = sk_ims_top_feature(m, share);
+    int k = entity_of(&ents, &n_ent, &ent_cap, d.rack_id ? d.rack_id[i] : "", &proto);
+    if (k < 0) {
+      fputs("skadi monitor: out of memory\n", stderr);
+      goto done;
+    }
+    entity *e = &ents[k];
+    sk_mms_state state = sk_mms_tick(&e->mms, miss ? NAN : dev);
+    double t = d.has_ts ? d.ts[i] : (double)i;
+    n_missing += miss > 0;
+    n_fast += dev > m->tau_fast;
+    n_persist += dev > m->tau_persist;
+    n_persistent_rows += state == SK_MMS_PERSISTENT;
+    if (state == SK_MMS_PERSISTENT) {
+      if (!e->in_episode) {
+        e->in_episode = 1;
+        e->start = t;
+        e->peak = -INFINITY;
+      }
+      e->end = t;
+      if (!miss && dev > e->peak) {
+        e->peak = dev;
+        e->top = top;
+      }
+    } else if (e->in_episode) {
+      e->in_episode = 0;
+      if (!push_episode(&eps, &n_ep, &ep_cap, e, 0)) {
+        fputs("skadi monitor: out of memory\n", stderr);
+        goto done;
+      }
+    }
+    if (fs[0]) {
+      char ts[48], num[40];
+      if (d.has_ts) {
+        csv_time(ts, sizeof ts, d.ts[i], d.ts_epoch);
+        fprintf(fs[0], "%s,", ts);
+      }
+      if (d.rack_id)
+        fprintf(fs[0], "%.*s,", SK_IMS_ID_LEN, d.rack_id[i]);
+      fmt_num(num, sizeof num, dev);
+      fprintf(fs[0], "%s,%s,%d,%d,%d,%s\n", num, top >= 0 ? m->feature[top] : "", miss,
+              dev > m->tau_fast, dev > m->tau_persist, sk_mms_state_name(state));
+    }
+  }
+  for (size_t k = 0; k < n_ent; k++)
+    if (ents[k].in_episode && !push_episode(&eps, &n_ep, &ep_cap, &ents[k], 1)) {
+      fputs("skadi monitor: out of memory\n", stderr);
+      goto done;
+    }
+  if (fs[1]) {
+    fputs("entity,start,end,duration_s,peak_deviation,top_feature,open\n", fs[1]);
+    for (size_t k = 0; k < n_ep; k++) {
+      char a[48], b[48], num[40];
+      csv_time(a, sizeof a, eps[k].start, d.ts_epoch);
+      csv_time(b, sizeof b, eps[k].end, d.ts_epoch);
+      fmt_num(num, sizeof num, eps[k].peak);
+      fprintf(fs[1], "%.*s,%s,%s,%g,%s,%s,%d\n", SK_IMS_ID_LEN, eps[k].id, a, b,
+              eps[k].end - eps[k].start, num,
+              eps[k].top >= 0 && isfinite(eps[k].peak) ? m->feature[eps[k].top] : "",
+              eps[k].open);
+    }
+  }
+  rc = 0;
+  for (int k = 0; k < 2; k++) {
+    if (!fs[k])
+      continue;
+    int werr = ferror(fs[k]) || (fs[k] == stdout && fflush(stdout) != 0);
+    if (werr)
+      fprintf(stderr, "skadi monitor: %s: write failed: %s\n", outs[k], strerror(errno));
+    int r = opened[k] ? sk_cli_out_commit(&files[k], !werr) : werr;
+    opened[k] = 0;
+    if (r)
+      rc = 1;
+  }
+  if (rc == 0) {
+    FILE *info = (fs[0] == stdout || fs[1] == stdout) ? stderr : stdout;
+    double pct = d.n_rows ? 100.0 / (double)d.n_rows : 0.0;
+    fprintf(info, "skadi monitor: %zu rows of %s (%s), %zu entit%s, model %s (MMS alpha %g, %ld "
+                  "ticks)\n",
+            d.n_rows, data_path, kind_name(&d), n_ent, n_ent == 1 ? "y" : "ies", model_path, alpha,
+            persist_ticks);
+    if (d.has_ts && d.n_rows > 0) {
+      fprintf(info, "  %-34s", "time span");
+      print_window(info, d.ts[0], d.ts[d.n_rows - 1], d.ts_epoch);
+      fputc('\n', info);
+    }
+    fprintf(info, "  %-34s %10zu\n", "rows with a missing value", n_missing);
+    fprintf(info, "  %-34s %10zu  (%.2f %%)\n", "deviation > tau_fast", n_fast,
+            (double)n_fast * pct);
+    fprintf(info, "  %-34s %10zu  (%.2f %%)\n", "deviation > tau_persist", n_persist,
+            (double)n_persist * pct);
+    fprintf(info, "  %-34s %10zu  (%.2f %%)\n", "rows in persistent state", n_persistent_rows,
+            (double)n_persistent_rows * pct);
+    fprintf(info, "  %-34s %10zu\n", "alarm episodes", n_ep);
+    if (!fs[1])
+      for (size_t k = 0; k < n_ep && k < 20; k++) {
+        char a[48], b[48];
+        fmt_time(a, sizeof a, eps[k].start, d.ts_epoch);
+        fmt_time(b, sizeof b, eps[k].end, d.ts_epoch);
+        fprintf(info, "    %-12.*s %s .. %s  peak %.3f  %s%s\n", SK_IMS_ID_LEN,
+                eps[k].id[0] ? eps[k].id : "-", a, b, eps[k].peak,
+                eps[k].top >= 0 && isfinite(eps[k].peak) ? m->feature[eps[k].top] : "",
+                eps[k].open ? "  (open)" : "");
+      }
+    if (!fs[1] && n_ep > 20)
+      fprintf(info, "    ... %zu more (--episodes FILE lists them all)\n", n_ep - 20);
+  }
+done:
+  for (int k = 0; k < 2; k++)
+    if (opened[k])
+      sk_cli_out_commit(&files[k], 0);
+  free(ents);
+  free(eps);
+  sk_ims_data_fini(&d);
+  free(m);
+  return rc;
 }
 
 int sk_ims_main(int argc, char **argv) {
