@@ -515,10 +515,10 @@ static int cmd_train(int argc, char **argv) {
       char a[48], b[48];
       fmt_time(a, sizeof a, o.from_s, d.ts_epoch);
       fmt_time(b, sizeof b, o.to_s, d.ts_epoch);
-      fprintf(stderr, "skadi ims train: %s: none of the %zu rows has %s <= ts <= %s (--from/--to)%s\n",
+      fprintf(stderr,
+              "skadi ims train: %s: none of the %zu rows has %s <= ts <= %s (--from/--to)%s\n",
               data_path, d.n_read, a, b,
-              d.ts_epoch ? ""
-                         : "; the data's ts are seconds as written, not calendar times");
+              d.ts_epoch ? "" : "; the data's ts are seconds as written, not calendar times");
     }
     goto done;
   }
@@ -532,8 +532,8 @@ static int cmd_train(int argc, char **argv) {
       empty[j] = isnan(d.x[i * (size_t)d.n_features + (size_t)j]);
     if (empty[j]) {
       n_empty++;
-      snprintf(empty_names + strlen(empty_names), sizeof empty_names - strlen(empty_names),
-               "%s%s", empty_names[0] ? "," : "", d.feature[j]);
+      snprintf(empty_names + strlen(empty_names), sizeof empty_names - strlen(empty_names), "%s%s",
+               empty_names[0] ? "," : "", d.feature[j]);
     }
   }
   if (n_empty > 0 && n_empty < d.n_features)
@@ -941,9 +941,8 @@ int sk_monitor_main(int argc, char **argv) {
   sk_ims_data_opts o;
   sk_ims_data_opts_init(&o);
   for (int i = 1; i < argc; i++) {
-    static const char *const flags[] = {"--model", "--data", "--out",          "--episodes",
-                                        "--from",  "--to",   "--tz",           "--alpha",
-                                        "--persist-ticks"};
+    static const char *const flags[] = {"--model", "--data", "--out",   "--episodes",     "--from",
+                                        "--to",    "--tz",   "--alpha", "--persist-ticks"};
     if (strcmp(argv[i], "--force") == 0) {
       force = 1;
       continue;
@@ -1126,8 +1125,7 @@ int sk_monitor_main(int argc, char **argv) {
       fmt_num(num, sizeof num, eps[k].peak);
       fprintf(fs[1], "%.*s,%s,%s,%g,%s,%s,%d\n", SK_IMS_ID_LEN, eps[k].id, a, b,
               eps[k].end - eps[k].start, num,
-              eps[k].top >= 0 && isfinite(eps[k].peak) ? m->feature[eps[k].top] : "",
-              eps[k].open);
+              eps[k].top >= 0 && isfinite(eps[k].peak) ? m->feature[eps[k].top] : "", eps[k].open);
     }
   }
   rc = 0;
@@ -1145,8 +1143,9 @@ int sk_monitor_main(int argc, char **argv) {
   if (rc == 0) {
     FILE *info = (fs[0] == stdout || fs[1] == stdout) ? stderr : stdout;
     double pct = d.n_rows ? 100.0 / (double)d.n_rows : 0.0;
-    fprintf(info, "skadi monitor: %zu rows of %s (%s), %zu entit%s, model %s (MMS alpha %g, %ld "
-                  "ticks)\n",
+    fprintf(info,
+            "skadi monitor: %zu rows of %s (%s), %zu entit%s, model %s (MMS alpha %g, %ld "
+            "ticks)\n",
             d.n_rows, data_path, kind_name(&d), n_ent, n_ent == 1 ? "y" : "ies", model_path, alpha,
             persist_ticks);
     if (d.has_ts && d.n_rows > 0) {

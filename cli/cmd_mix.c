@@ -153,7 +153,8 @@ int sk_mix_main(int argc, char **argv) {
   sk_mix *m;
   sk_status st = sk_mix_create_tz(&m, config, tz, err, sizeof err);
   if (st != SK_OK) {
-    fprintf(stderr, "skadi mix: %s%s\n", st == SK_EINVAL && tz && strncmp(err, "tz:", 3) == 0 ? "--" : "", err);
+    fprintf(stderr, "skadi mix: %s%s\n",
+            st == SK_EINVAL && tz && strncmp(err, "tz:", 3) == 0 ? "--" : "", err);
     return (st == SK_EIO || st == SK_ENOMEM) ? 1 : 2;
   }
   sk_mix_stats pre;

@@ -71,8 +71,7 @@ typedef struct {
 
 static const command commands[] = {
     {"run", sk_run_main, 0},       {"ims", sk_ims_main, 1}, {"mix", sk_mix_main, 0},
-    {"report", sk_report_main, 0}, {"keys", keys_main, 0},
-    {"monitor", sk_monitor_main, 0},
+    {"report", sk_report_main, 0}, {"keys", keys_main, 0},  {"monitor", sk_monitor_main, 0},
 };
 #define N_COMMANDS (sizeof commands / sizeof commands[0])
 

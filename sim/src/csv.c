@@ -59,10 +59,10 @@ struct sk_csv {
   size_t last_line; /* first line of the last record handed out */
   char *htext;      /* header names, each NUL-terminated; NULL before the header */
   size_t *hoff, nh, hline;
-  int sniffed;                /* the delimiter sniff is done */
+  int sniffed;                    /* the delimiter sniff is done */
   size_t trailer_n, trailer_line; /* trailing non-data lines so far, the first's line */
-  char trailer_text[84];      /* the first one's text */
-  char trailer_err[512];      /* the error it becomes if data follows */
+  char trailer_text[84];          /* the first one's text */
+  char trailer_err[512];          /* the error it becomes if data follows */
   char buf[1 << 16];
 };
 

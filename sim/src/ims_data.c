@@ -25,7 +25,8 @@
  * seed and `skadi ims score` write seconds since the run's start), read as a value
  * (sk_csv_number: a sign and an exponent are fine).  Summaries print a column of
  * calendar times only as ISO 8601 (ts_epoch).  Rows out of time
- * order are sorted stably after reading (exports are often newest first).  Messages keep this loader's own form,
+ * order are sorted stably after reading (exports are often newest first).  Messages keep this
+ * loader's own form,
  * "<path>:<line>:<column>: <name>: <reason>" with the byte column (docs/IMS.md shows
  * them); the reader's own syntax errors (a quote never closed, a NUL byte) read as the
  * reader words them.
@@ -351,8 +352,8 @@ static int parse_value(const char *s, double *v) {
 /* The time column's field s (len bytes) into *t_s and its kind into *epoch (1: s since
  * the epoch, from a civil or a large Unix time; 0: a number of seconds as written);
  * empty or NaN is NaN (kind -1).  0 with the reason (naming the text) otherwise. */
-static int parse_time(const char *s, size_t len, const sk_time_zone *zone, double *t_s,
-                      int *epoch, char *reason, size_t rlen) {
+static int parse_time(const char *s, size_t len, const sk_time_zone *zone, double *t_s, int *epoch,
+                      char *reason, size_t rlen) {
   int date_like = len >= 5 && s[4] == '-';
   for (size_t k = 0; k < 4 && date_like; k++)
     date_like = s[k] >= '0' && s[k] <= '9';
@@ -446,8 +447,8 @@ static sk_status csv_value(const sk_csv *r, int col, double *v, char *err, size_
 }
 
 /* The current record of r becomes row d->n_rows, unless its time is outside the window. */
-static sk_status csv_row(sk_ims_data *d, const sk_csv *r, csv_columns *c,
-                         const sk_ims_data_opts *o, grow_state *gs, char *err, size_t errlen) {
+static sk_status csv_row(sk_ims_data *d, const sk_csv *r, csv_columns *c, const sk_ims_data_opts *o,
+                         grow_state *gs, char *err, size_t errlen) {
   size_t nf = sk_csv_field_count(r); /* >= 1 */
   if (nf != c->n_cols) {
     /* the first extra field, or just past the short row's last one */
@@ -553,8 +554,8 @@ static sk_status sort_rows(sk_ims_data *d) {
     return SK_OK;
   size_t *idx = malloc(n * sizeof *idx), *tmp = malloc(n * sizeof *tmp);
   size_t dd = (size_t)d->n_features;
-  void *scratch = malloc(n * (dd * sizeof(double) > SK_IMS_ID_LEN ? dd * sizeof(double)
-                                                                    : SK_IMS_ID_LEN));
+  void *scratch =
+      malloc(n * (dd * sizeof(double) > SK_IMS_ID_LEN ? dd * sizeof(double) : SK_IMS_ID_LEN));
   if (!idx || !tmp || !scratch) {
     free(idx);
     free(tmp);
@@ -656,8 +657,7 @@ static sk_status load_csv(sk_ims_data *d, const char *path, const sk_ims_data_op
       }
       d->ts_epoch = c.epoch == 1;
       if (c.ts >= 0)
-        snprintf(d->time_column, sizeof d->time_column, "%s",
-                 sk_csv_header_name(r, (size_t)c.ts));
+        snprintf(d->time_column, sizeof d->time_column, "%s", sk_csv_header_name(r, (size_t)c.ts));
       st = sort_rows(d);
       if (st == SK_ENOMEM)
         sk_errf(err, errlen, "%s: out of memory", path);

@@ -69,8 +69,8 @@
 #define N_COLS (SK_MIX_NVALUES + 2)
 
 static const char *const col_names[N_COLS] = {
-    "ts",          "rack_id",      "inlet_c",        "outlet_c",  "pdu_kw",         "chiller_kw",
-    "fan_kw",      "pump_kw",      "gpu_energy_j",   "tokens_ps", "latency_p95_ms", "queue_depth",
+    "ts",          "rack_id",      "inlet_c",         "outlet_c",  "pdu_kw",         "chiller_kw",
+    "fan_kw",      "pump_kw",      "gpu_energy_j",    "tokens_ps", "latency_p95_ms", "queue_depth",
     "fan_rpm_pct", "pump_rpm_pct", "j_per_prompt_wh", "delta_t_c", "gpu_kw"};
 enum { COL_INLET = 0, COL_OUTLET = 1, COL_DELTA = 13 }; /* value column indices */
 
@@ -347,8 +347,8 @@ typedef struct {
   char *path;       /* resolved against the mapping's directory (owned) */
   const char *time_column, *rack_column;
   time_format tf;
-  sk_time_zone zone; /* for civil times without a zone */
-  int has_zone;      /* zone set (the source's "tz", else the caller's default) */
+  sk_time_zone zone;         /* for civil times without a zone */
+  int has_zone;              /* zone set (the source's "tz", else the caller's default) */
   int64_t first_ns, last_ns; /* earliest and latest time read (first > last: none) */
   map_col col[SK_MIX_NVALUES];
   int n_col;
@@ -362,7 +362,7 @@ typedef struct {
   int n_src;
   int have_start, have_end;
   int64_t start_ns, end_ns;
-  int rule_src[SK_MIX_NVALUES]; /* which source first set the column's rule */
+  int rule_src[SK_MIX_NVALUES];     /* which source first set the column's rule */
   const sk_time_zone *default_zone; /* the caller's --tz, or NULL (UTC) */
 } mapping;
 
@@ -596,10 +596,9 @@ static sk_status add_col(mapping *mp, sk_mix *m, int i, const char *kind, const 
 
 static sk_status parse_source(mapping *mp, sk_mix *m, int i, const cJSON *j, char *err,
                               size_t errlen) {
-  static const char *const keys[] = {"file",        "time_column", "time_format",
-                                     "rack_column", "columns",     "resample",
-                                     "scale",       "derive",      "tz",
-                                     NULL};
+  static const char *const keys[] = {"file",    "time_column", "time_format", "rack_column",
+                                     "columns", "resample",    "scale",       "derive",
+                                     "tz",      NULL};
   static const char *const derive_keys[] = {"column", "rule", NULL};
   const char *origin = mp->origin;
   source *s = &mp->src[i];

@@ -204,9 +204,10 @@ static const setting table[] = {
         1000, 0, "ms/seq", "decode step time per decoding sequence (perf fit)"),
 
     STR("workload.trace_csv", trace_csv, "",
-        "trace to replay (Azure 2023/2024 CSV, Mooncake JSONL, BurstGPT CSV); \"\" = Poisson arrivals"),
-    {"workload.trace_format", NULL, KT_ENUM, FLD(trace_format), 0, "auto", trace_format_names, 0,
-     0, 0, "", "format of workload.trace_csv: auto (sniffed), azure, mooncake or burstgpt", 0},
+        "trace to replay (Azure 2023/2024 CSV, Mooncake JSONL, BurstGPT CSV); \"\" = Poisson "
+        "arrivals"),
+    {"workload.trace_format", NULL, KT_ENUM, FLD(trace_format), 0, "auto", trace_format_names, 0, 0,
+     0, "", "format of workload.trace_csv: auto (sniffed), azure, mooncake or burstgpt", 0},
     DBL("workload.rate_prompts_s", workload.rate_prompts_s, 216, 0, 1e6, 0, "prompts/s",
         "room mean arrival rate: 72 servers × 3.0/s, ~86 % of a server's measured capacity (docs/MODEL.md)"),
     DBL("workload.rate_scale", workload.rate_scale, 1, 0, 1000, LO_OPEN, "",

@@ -111,8 +111,8 @@ static size_t sort_rows(rows *b, row *tmp) {
 /* ---- fields ---------------------------------------------------------------------------- */
 
 /* A token count: decimal digits only, 0..INT32_MAX (0 only with allow_zero). */
-static int parse_tokens(const char *s, const char *end, int allow_zero, int32_t *out,
-                        char *reason, size_t rlen) {
+static int parse_tokens(const char *s, const char *end, int allow_zero, int32_t *out, char *reason,
+                        size_t rlen) {
   long long v = 0;
   const char *p = s;
   if (p == end) {
@@ -277,8 +277,9 @@ static int json_int(const cJSON *obj, const char *key, double lo, double hi, dou
                     char *reason, size_t rlen) {
   const cJSON *j = cJSON_GetObjectItemCaseSensitive(obj, key);
   if (j == NULL) {
-    snprintf(reason, rlen, "%s: missing (a Mooncake line has timestamp, input_length, "
-                           "output_length, hash_ids)",
+    snprintf(reason, rlen,
+             "%s: missing (a Mooncake line has timestamp, input_length, "
+             "output_length, hash_ids)",
              key);
     return 0;
   }
@@ -323,8 +324,9 @@ static sk_status load_mooncake(sk_trace *tr, const char *path, rows *b, size_t *
     }
     cJSON *j = cJSON_ParseWithLength(line, n);
     if (j == NULL || !cJSON_IsObject(j)) {
-      sk_errf(err, errlen, "%s:%zu: expected a JSON object per line (Mooncake JSON Lines), got "
-                           "\"%.40s\"",
+      sk_errf(err, errlen,
+              "%s:%zu: expected a JSON object per line (Mooncake JSON Lines), got "
+              "\"%.40s\"",
               path, line_no, line);
       cJSON_Delete(j);
       st = SK_EPARSE;
@@ -340,8 +342,9 @@ static sk_status load_mooncake(sk_trace *tr, const char *path, rows *b, size_t *
       for (const cJSON *e = h ? h->child : NULL; ok && e; e = e->next)
         ok = cJSON_IsNumber(e) && e->valuedouble == floor(e->valuedouble);
       if (!ok)
-        snprintf(reason, sizeof reason, "hash_ids: expected an array of whole numbers (the "
-                                        "prompt's KV-cache block hashes)");
+        snprintf(reason, sizeof reason,
+                 "hash_ids: expected an array of whole numbers (the "
+                 "prompt's KV-cache block hashes)");
     }
     cJSON_Delete(j);
     if (!ok) {
@@ -410,8 +413,8 @@ sk_status sk_trace_load_format(sk_trace *tr, const char *path, sk_trace_format f
       st = SK_EPARSE;
     } else if (b.r[b.n - 1].t_ns == b.r[0].t_ns) {
       sk_errf(err, errlen,
-              "%s:%zu: %s: every request has the same time; a trace must span more than 0 s",
-              path, last_line, time_col);
+              "%s:%zu: %s: every request has the same time; a trace must span more than 0 s", path,
+              last_line, time_col);
       st = SK_EPARSE;
     }
   }

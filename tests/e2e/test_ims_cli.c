@@ -194,10 +194,9 @@ START_TEST(csv_as_exported) {
   fputs("\r\n(40 rows affected)\r\n\r\nCompletion time: 2024-05-01T08:40:00.1-04:00\r\n", f);
   fclose(f);
   tu_result r;
-  tu_run(&r, (char *const[]){(char *)bin, "ims", "train", "--data", tu_tmp("sql.csv"),
-                             "--features", "value", "--clusters", "1", "--from",
-                             "2024-05-01 08:10:00", "--tz", "America/New_York", "--out",
-                             tu_tmp("m.h5"), NULL});
+  tu_run(&r, (char *const[]){(char *)bin, "ims", "train", "--data", tu_tmp("sql.csv"), "--features",
+                             "value", "--clusters", "1", "--from", "2024-05-01 08:10:00", "--tz",
+                             "America/New_York", "--out", tu_tmp("m.h5"), NULL});
   ck_assert_msg(r.status == 0, "%s", r.err);
   ck_assert_int_eq(figure(r.out, "rows read"), 40);
   ck_assert_int_eq(figure(r.out, "training rows"), 30);

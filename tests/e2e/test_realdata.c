@@ -82,12 +82,13 @@ START_TEST(mix_into_ims) {
   for (int i = 0; i < 120; i++)
     fprintf(f, "2024-05-01T%02d:%02d:00Z,%d\n", 6 + i / 60, i % 60, 40 + i % 7);
   fclose(f);
-  tu_write_file(tu_tmp("mix.json"),
-                "{\"grid\": {\"step_s\": 60}, \"sources\": [{\"file\": \"racks.csv\", "
-                "\"time_column\": \"time\", \"time_format\": \"azure\", \"rack_column\": \"rack\", "
-                "\"columns\": {\"inlet_c\": \"t_in\", \"outlet_c\": \"t_out\", \"pdu_kw\": \"kw\"}},"
-                " {\"file\": \"plant.csv\", \"time_column\": \"t\", \"time_format\": \"iso8601\", "
-                "\"columns\": {\"chiller_kw\": \"chiller_kw\"}}]}");
+  tu_write_file(
+      tu_tmp("mix.json"),
+      "{\"grid\": {\"step_s\": 60}, \"sources\": [{\"file\": \"racks.csv\", "
+      "\"time_column\": \"time\", \"time_format\": \"azure\", \"rack_column\": \"rack\", "
+      "\"columns\": {\"inlet_c\": \"t_in\", \"outlet_c\": \"t_out\", \"pdu_kw\": \"kw\"}},"
+      " {\"file\": \"plant.csv\", \"time_column\": \"t\", \"time_format\": \"iso8601\", "
+      "\"columns\": {\"chiller_kw\": \"chiller_kw\"}}]}");
   tu_result r;
   /* without --tz the racks' local times are read as UTC, two hours off the plant's */
   tu_run(&r, (char *const[]){(char *)bin, "mix", "--config", tu_tmp("mix.json"), "--out",
@@ -108,8 +109,8 @@ START_TEST(mix_into_ims) {
   ASSERT_HAS(r.out, "left out (no values)");
   ASSERT_HAS(r.out, "nominal filter                reduced");
   ASSERT_HAS(r.out, "(ts 2024-05-01T06:00:00Z .. 2024-05-01T07:59:00Z)");
-  tu_run(&r, (char *const[]){(char *)bin, "mix", "--config", tu_tmp("mix.json"), "--tz", "Mars",
-                             NULL});
+  tu_run(&r,
+         (char *const[]){(char *)bin, "mix", "--config", tu_tmp("mix.json"), "--tz", "Mars", NULL});
   ck_assert_int_eq(r.status, 2);
   ASSERT_HAS(r.err, "skadi mix: --tz: time zone \"Mars\"");
 }
@@ -137,8 +138,8 @@ START_TEST(monitor_episodes) {
   fclose(f);
   tu_result r;
   tu_run(&r, (char *const[]){(char *)bin, "ims", "train", "--data", tu_tmp("stream.csv"),
-                             "--features", "a,b", "--clusters", "4", "--to",
-                             "2024-05-01T08:50:00Z", "--out", tu_tmp("m.h5"), NULL});
+                             "--features", "a,b", "--clusters", "4", "--to", "2024-05-01T08:50:00Z",
+                             "--out", tu_tmp("m.h5"), NULL});
   ck_assert_msg(r.status == 0, "%s", r.err);
   tu_run(&r, (char *const[]){(char *)bin, "monitor", "--model", tu_tmp("m.h5"), "--data",
                              tu_tmp("stream.csv"), "--out", tu_tmp("state.csv"), "--episodes",
@@ -163,8 +164,8 @@ START_TEST(monitor_episodes) {
   free(ep);
   char *st = tu_read_file(tu_tmp("state.csv"));
   ck_assert_ptr_nonnull(st);
-  ck_assert_ptr_nonnull(
-      strstr(st, "ts,rack_id,deviation,top_feature,missing,over_tau_fast,over_tau_persist,state\n"));
+  ck_assert_ptr_nonnull(strstr(
+      st, "ts,rack_id,deviation,top_feature,missing,over_tau_fast,over_tau_persist,state\n"));
   const char *miss = strstr(st, "2024-05-01T09:23:20Z,R2,");
   ck_assert_ptr_nonnull(miss);
   ck_assert_ptr_nonnull(strstr(miss, ",2,")); /* both features missing */

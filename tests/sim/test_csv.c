@@ -496,8 +496,8 @@ START_TEST(test_trailer) {
   bad_file("a,b,c\n1,2,3\n1,2\n", &o, SK_EPARSE, ":3: ", "expected 3 fields as in the header");
   /* without skip_trailer the line is an ordinary error */
   o.skip_trailer = 0;
-  bad_file("a,b\n1,2\n(1 rows affected)\n", &o, SK_EPARSE, ":3: ",
-           "expected 2 fields as in the header, got 1");
+  bad_file("a,b\n1,2\n(1 rows affected)\n", &o, SK_EPARSE,
+           ":3: ", "expected 2 fields as in the header, got 1");
 }
 END_TEST
 

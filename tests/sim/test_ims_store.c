@@ -594,8 +594,7 @@ START_TEST(csv_as_exported) {
   ck_assert_int_eq(sk_time_zone_parse("America/New_York", &ny, err, sizeof err), SK_OK);
   o.zone = &ny;
   tu_write_file(tu_tmp("sql.csv"), sql);
-  ck_assert_msg(sk_ims_data_load(&d, tu_tmp("sql.csv"), &o, err, sizeof err) == SK_OK, "%s",
-                err);
+  ck_assert_msg(sk_ims_data_load(&d, tu_tmp("sql.csv"), &o, err, sizeof err) == SK_OK, "%s", err);
   ck_assert_int_eq(d.delimiter, '\t');
   ck_assert_str_eq(d.time_column, "Time");
   ck_assert_uint_eq(d.n_rows, 3);

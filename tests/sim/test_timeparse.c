@@ -230,7 +230,7 @@ START_TEST(test_unix_auto) {
   ck_assert_int_eq(ok("1700157600000", &o), T_2023_11_16_18 * NS);
   ck_assert_int_eq(ok("1700157600000.5", &o), T_2023_11_16_18 * NS + 500000);
   ck_assert_int_eq(ok("7000000000", &o), 7000000000LL * NS); /* below 1e11: s */
-  bad("99999999999", &o, SK_ERANGE, "outside"); /* s, year 5138: past int64 ns */
+  bad("99999999999", &o, SK_ERANGE, "outside");              /* s, year 5138: past int64 ns */
   ck_assert_int_eq(ok("100000000000", &o), 100000000000LL * 1000000); /* 1e11: ms */
   ck_assert_int_eq(ok("0", &o), 0);
   ck_assert_int_eq(ok("2023-11-16T18:00:00Z", &o), T_2023_11_16_18 * NS);
@@ -300,8 +300,7 @@ START_TEST(test_zones) {
   ck_assert_int_eq(sk_time_zone_parse("+25:00", &z, reason, sizeof reason), SK_EPARSE);
   ck_assert_int_eq(sk_time_zone_parse("CET-1CEST", &z, reason, sizeof reason), SK_EPARSE);
   ASSERT_HAS(reason, "daylight rule");
-  ck_assert_int_eq(sk_time_zone_parse("CET-1CEST,J60,J300", &z, reason, sizeof reason),
-                   SK_EPARSE);
+  ck_assert_int_eq(sk_time_zone_parse("CET-1CEST,J60,J300", &z, reason, sizeof reason), SK_EPARSE);
   ck_assert_int_eq(sk_time_zone_parse("", &z, reason, sizeof reason), SK_EPARSE);
 }
 END_TEST

@@ -223,8 +223,8 @@ START_TEST(test_formats) {
       sk_trace tr;
       char err[512] = "", path[1024];
       snprintf(path, sizeof path, "%s/%s", SKADI_SOURCE_DIR, cases[i].file);
-      sk_status st = sk_trace_load_format(&tr, path, sniff ? SK_TRACE_AUTO : cases[i].fmt, err,
-                                          sizeof err);
+      sk_status st =
+          sk_trace_load_format(&tr, path, sniff ? SK_TRACE_AUTO : cases[i].fmt, err, sizeof err);
       ck_assert_msg(st == SK_OK, "%s", err);
       ck_assert_int_eq(tr.format, cases[i].fmt);
       ck_assert_uint_eq(tr.n, cases[i].n);

@@ -22,8 +22,8 @@
 
 #include "skadi/ims.h"
 #include "skadi/status.h"
-#include "skadi/timestamp.h"
 #include "skadi/telemetry.h"
+#include "skadi/timestamp.h"
 
 /* Root attribute format_version of a model file; bumped on any incompatible change. */
 #define SK_IMS_FORMAT_VERSION 1
@@ -109,26 +109,26 @@ typedef struct {
   int n_features;                                     /* d */
   char feature[SK_IMS_MAX_FEATURES][SK_IMS_NAME_LEN]; /* column order of x */
   size_t n_rows;                                      /* rows kept (inside the window) */
-  size_t n_read;                  /* data rows in the source, before the window */
-  double *x;                      /* n_rows * d, row-major; NaN = missing (empty, NaN) */
-  double *ts;                     /* n_rows, s; NaN when there is no time column */
-  char (*rack_id)[SK_IMS_ID_LEN]; /* n_rows, NUL-padded; NULL without a rack_id column */
-  signed char *nominal;           /* n_rows: 1 passes the nominal filter, 0 not; NULL when the
-                                     filter does not apply (a CSV without every rack feature) */
-  int has_ts;                     /* the source has a time column (ts, timestamp, time or
-                                     datetime) */
-  int ts_epoch;                   /* ts are s since 1970-01-01T00:00:00Z (a civil or Unix time
-                                     column), not relative seconds as a recording's */
+  size_t n_read;                     /* data rows in the source, before the window */
+  double *x;                         /* n_rows * d, row-major; NaN = missing (empty, NaN) */
+  double *ts;                        /* n_rows, s; NaN when there is no time column */
+  char (*rack_id)[SK_IMS_ID_LEN];    /* n_rows, NUL-padded; NULL without a rack_id column */
+  signed char *nominal;              /* n_rows: 1 passes the nominal filter, 0 not; NULL when the
+                                        filter does not apply (a CSV without every rack feature) */
+  int has_ts;                        /* the source has a time column (ts, timestamp, time or
+                                        datetime) */
+  int ts_epoch;                      /* ts are s since 1970-01-01T00:00:00Z (a civil or Unix time
+                                        column), not relative seconds as a recording's */
   char time_column[SK_IMS_NAME_LEN]; /* the CSV's time column as named ("" without) */
-  char delimiter;                 /* the CSV's delimiter, as sniffed */
-  int nominal_empty_columns;      /* CSV: some rack column has no value in any row, so the
-                                     nominal flag checks the seed's four conditions only
-                                     (inlet, TTFT p95, outlet above inlet, PDU range) */
-  size_t n_unsorted;              /* CSV rows earlier than the row before them (then sorted) */
-  size_t n_trailer;               /* CSV trailing non-data lines skipped */
-  size_t trailer_line;            /* the first one's line */
-  char trailer_text[84];          /* and its text */
-  double sample_period_s;         /* s, recordings; NaN for CSV */
+  char delimiter;                    /* the CSV's delimiter, as sniffed */
+  int nominal_empty_columns;         /* CSV: some rack column has no value in any row, so the
+                                        nominal flag checks the seed's four conditions only
+                                        (inlet, TTFT p95, outlet above inlet, PDU range) */
+  size_t n_unsorted;                 /* CSV rows earlier than the row before them (then sorted) */
+  size_t n_trailer;                  /* CSV trailing non-data lines skipped */
+  size_t trailer_line;               /* the first one's line */
+  char trailer_text[84];             /* and its text */
+  double sample_period_s;            /* s, recordings; NaN for CSV */
   /* Nominal filter settings (meaningful when nominal != NULL). */
   double inlet_max_c;            /* °C */
   double sla_latency_ms;         /* ms */

@@ -35,8 +35,8 @@
 
 #include "skadi/control.h"
 #include "skadi/scenario.h"
-#include "skadi/trace.h"
 #include "skadi/telemetry.h"
+#include "skadi/trace.h"
 #include "skadi/twin.h"
 
 typedef struct sk_session sk_session;

@@ -69,20 +69,20 @@ typedef struct {
 
 /* A time zone (see the top of this file).  Plain value; fill it with sk_time_zone_parse. */
 typedef struct {
-  char name[64];     /* as given, for messages */
-  int32_t std_off_s; /* local standard time minus UTC, s (east positive: Berlin 3600) */
-  int32_t dst_off_s; /* local daylight time minus UTC, s (Berlin 7200) */
-  int has_dst;       /* 0: std_off_s all year */
+  char name[64];      /* as given, for messages */
+  int32_t std_off_s;  /* local standard time minus UTC, s (east positive: Berlin 3600) */
+  int32_t dst_off_s;  /* local daylight time minus UTC, s (Berlin 7200) */
+  int has_dst;        /* 0: std_off_s all year */
   sk_time_rule start; /* daylight time starts (local standard time) */
   sk_time_rule end;   /* and ends (local daylight time) */
 } sk_time_zone;
 
 typedef struct {
-  unsigned forms;      /* SK_TIME_* bits: at least one form, not both UNIX_S and UNIX_MS */
-  int max_frac_digits; /* 1..9: more fractional digits are an error; 0: any number, the
-                          ones past ns dropped (truncated toward the past) */
-  int64_t min_ns;      /* ns since the epoch, earliest accepted time (inclusive) */
-  int64_t max_ns;      /* ns since the epoch, latest accepted time (exclusive), > min_ns */
+  unsigned forms;           /* SK_TIME_* bits: at least one form, not both UNIX_S and UNIX_MS */
+  int max_frac_digits;      /* 1..9: more fractional digits are an error; 0: any number, the
+                               ones past ns dropped (truncated toward the past) */
+  int64_t min_ns;           /* ns since the epoch, earliest accepted time (inclusive) */
+  int64_t max_ns;           /* ns since the epoch, latest accepted time (exclusive), > min_ns */
   const sk_time_zone *zone; /* civil times without a zone are local times here; NULL: UTC.
                                A local time the clocks skip (spring forward) is an error;
                                one they pass twice (fall back) is its first occurrence */
