@@ -367,6 +367,7 @@ static const struct {
 } zone_table[] = {
     {"UTC", "UTC0"},
     {"Etc/UTC", "UTC0"},
+    {"GMT", "GMT0"},
     {"Europe/London", "GMT0BST,M3.5.0/1,M10.5.0"},
     {"Europe/Dublin", "IST-1GMT0,M10.5.0,M3.5.0/1"},
     {"Europe/Lisbon", "WET0WEST,M3.5.0/1,M10.5.0"},
@@ -400,7 +401,7 @@ static const struct {
 };
 
 const char *sk_time_zone_names(void) {
-  return "UTC, Europe/London, Europe/Dublin, Europe/Lisbon, Europe/Berlin, Europe/Paris, "
+  return "UTC, GMT, Europe/London, Europe/Dublin, Europe/Lisbon, Europe/Berlin, Europe/Paris, "
          "Europe/Amsterdam, Europe/Madrid, Europe/Rome, Europe/Stockholm, Europe/Oslo, "
          "Europe/Zurich, Europe/Warsaw, Europe/Helsinki, Europe/Athens, Europe/Moscow, "
          "America/New_York, America/Toronto, America/Chicago, America/Denver, "
