@@ -38,6 +38,8 @@
 
 #include "skadi/ims.h"
 #include "skadi/ims_store.h"
+#include "skadi/mms.h"
+#include "skadi/scenario.h"
 
 #include "cli.h"
 #include "outfile.h"
@@ -82,8 +84,16 @@ static void usage_train(FILE *f) {
         "                                 constant in the training rows)\n"
         "  --clusters K                   k-means clusters, 1..64 (default 8)\n"
         "  --seed N                       k-means++ seed (default 1)\n"
-        "  --from S, --to S               keep rows with S_from <= ts <= S_to; seconds, or\n"
-        "                                 with a unit: 90s, 15m, 2h, 1d\n"
+        "  --from T, --to T               keep rows with T_from <= ts <= T_to: a time\n"
+        "                                 (2024-05-01T06:20:00Z, 2024-05-01 06:20:00 in\n"
+        "                                 --tz, Unix s or ms), or seconds as the data's ts\n"
+        "                                 column writes them, with a unit: 90s, 15m, 2h, 1d\n"
+        "  --tz ZONE                      zone of the CSV's times written without one, and\n"
+        "                                 of --from/--to: UTC (default), +02:00,\n"
+        "                                 Europe/Berlin, America/New_York, ... or a POSIX\n"
+        "                                 rule like CET-1CEST,M3.5.0,M10.5.0/3 (DST applied)\n"
+        "  --strict                       refuse trailing non-data lines (default: skipped\n"
+        "                                 and counted, as SQL Server's '(N rows affected)')\n"
         "  --tau-fast-percentile P        tau_fast percentile (default: the data's\n"
         "                                 IMS_TAU_FAST_PERCENTILE, 95)\n"
         "  --tau-persist-percentile P     tau_persist percentile (default: the data's\n"
@@ -91,6 +101,8 @@ static void usage_train(FILE *f) {
         "  --max-iterations N             cap on Lloyd iterations (default 100)\n"
         "  -h, --help                     this help\n"
         "\n"
+        "CSV: header line; delimiter ',', ';' or tab (sniffed); time column ts,\n"
+        "timestamp, time or datetime (any case); rows in any order (sorted by time).\n"
         "Nominal rows: inlet <= INLET_MAX_C, TTFT p95 <= SLA_LATENCY_MS (or no request),\n"
         "outlet above inlet, PDU power between the rack's idle power and 95 % of RACK_KW_CAP;\n"
         "a recording is judged by its own settings, a CSV by the environment's.\n"
@@ -116,7 +128,9 @@ static void usage_score(FILE *f) {
         "                       PATH is an error unless --force\n"
         "  --force              replace PATH if it exists and is a regular file (never a\n"
         "                       directory, FIFO or device such as /dev/null)\n"
-        "  --from S, --to S     score only rows with S_from <= ts <= S_to\n"
+        "  --from T, --to T     score only rows with T_from <= ts <= T_to (as in train)\n"
+        "  --tz ZONE            zone of times written without one (as in train)\n"
+        "  --strict             refuse trailing non-data lines (as in train)\n"
         "  -h, --help           this help\n"
         "\n"
         "Example: skadi ims score --model models/ims-baseline.h5 --data runs/hs.h5 --out hs.csv\n",
@@ -136,7 +150,8 @@ static int bad(const char *sub, const char *fmt, ...) __attribute__((format(prin
 static int bad(const char *sub, const char *fmt, ...) {
   va_list ap;
   va_start(ap, fmt);
-  fprintf(stderr, "skadi ims %s: ", sub);
+  /* `skadi monitor` shares these helpers but is a command of its own */
+  fprintf(stderr, strcmp(sub, "monitor") == 0 ? "skadi %s: " : "skadi ims %s: ", sub);
   vfprintf(stderr, fmt, ap);
   va_end(ap);
   fputc('\n', stderr);
@@ -188,7 +203,8 @@ static const char *next_flag(const char *sub, int argc, char **argv, int *i,
   }
   const char *flag = match_flag(argc, argv, i, flags, n, val);
   if (!flag)
-    *rc = bad(sub, "unknown option '%s' (see skadi ims %s --help)", argv[*i], sub);
+    *rc = bad(sub, "unknown option '%s' (see skadi %s%s --help)", argv[*i],
+              strcmp(sub, "monitor") == 0 ? "" : "ims ", sub);
   else if (!*val)
     *rc = bad(sub, "%s needs a value", flag);
   return flag && *val ? flag : NULL;
@@ -226,8 +242,32 @@ static int parse_pct(const char *s, double *out) {
   return 1;
 }
 
-/* Seconds with an optional unit s, m, h or d; any finite value (0 and negatives too). */
-static int parse_time(const char *s, double *out) {
+/* A --from/--to value: a civil time (in zone when it has none) or a Unix time of 1e9 s
+ * or more (ms from 1e11), as Unix seconds; else seconds with an optional unit s, m, h or
+ * d, any finite value (0 and negatives too), as the data's own ts column counts them.
+ * 0 with the reason in reason. */
+static int parse_time(const char *s, const sk_time_zone *zone, double *out, char *reason,
+                      size_t rlen) {
+  size_t len = strlen(s);
+  sk_time_opts to;
+  sk_time_opts_init(&to);
+  to.zone = zone;
+  int64_t t_ns;
+  if (len >= 5 && s[4] == '-') {
+    to.forms = SK_TIME_ISO_T | SK_TIME_ISO_SPACE | SK_TIME_ZONE;
+    if (sk_time_parse(s, len, &to, &t_ns, reason, rlen) != SK_OK)
+      return 0;
+    *out = (double)(t_ns / 1000000000LL) + (double)(t_ns % 1000000000LL) / 1e9;
+    return 1;
+  }
+  to.forms = SK_TIME_UNIX_AUTO;
+  if (sk_time_parse(s, len, &to, &t_ns, NULL, 0) == SK_OK && t_ns >= 1000000000000000000LL) {
+    *out = (double)(t_ns / 1000000000LL) + (double)(t_ns % 1000000000LL) / 1e9;
+    return 1;
+  }
+  snprintf(reason, rlen,
+           "not a time (2024-05-01T06:20:00Z, 2024-05-01 06:20:00, Unix s or ms) nor seconds "
+           "(90, 90s, 15m, 2h, 1d)");
   char *end;
   errno = 0;
   double v = strtod(s, &end);
@@ -246,6 +286,53 @@ static int parse_time(const char *s, double *out) {
     return 0;
   *out = v * mult;
   return 1;
+}
+
+/* The window flags, read after every flag (--tz may follow --from): 0, or 2 with the
+ * message. */
+static int read_window(const char *sub, const char *from, const char *to, const char *tz,
+                       sk_time_zone *zone, sk_ims_data_opts *o) {
+  char reason[1024];
+  if (tz) {
+    if (sk_time_zone_parse(tz, zone, reason, sizeof reason) != SK_OK)
+      return bad(sub, "--tz: %s", reason);
+    o->zone = zone;
+  }
+  if (from && !parse_time(from, o->zone, &o->from_s, reason, sizeof reason))
+    return bad(sub, "--from: '%s': %s", from, reason);
+  if (to && !parse_time(to, o->zone, &o->to_s, reason, sizeof reason))
+    return bad(sub, "--to: '%s': %s", to, reason);
+  if (o->from_s > o->to_s)
+    return bad(sub, "--from %s is after --to %s", from, to);
+  return 0;
+}
+
+/* t as ISO 8601 UTC when epoch (ms digits only when it has a fraction), else "%g s". */
+static void fmt_time(char *buf, size_t len, double t, int epoch) {
+  if (!epoch || !isfinite(t)) {
+    snprintf(buf, len, "%g s", t);
+    return;
+  }
+  double ms = floor(t * 1000.0 + 0.5);
+  int64_t t_ns = (int64_t)ms * 1000000LL;
+  sk_time_format(t_ns, fmod(ms, 1000.0) != 0 ? 3 : 0, buf, len);
+}
+
+/* Notes on stderr about what the CSV reader fixed up: sorted rows, a trailer. */
+static void csv_notes(const char *sub, const char *path, const sk_ims_data *d) {
+  if (d->kind != SK_IMS_DATA_CSV)
+    return;
+  if (d->n_unsorted)
+    fprintf(stderr,
+            "skadi ims %s: note: %s: rows are not in time order (%zu earlier than the row "
+            "before); sorted by %s\n",
+            sub, path, d->n_unsorted, d->time_column);
+  if (d->n_trailer)
+    fprintf(stderr,
+            "skadi ims %s: note: %s: skipped %zu trailing non-data line%s from line %zu "
+            "(\"%s\"); --strict refuses them\n",
+            sub, path, d->n_trailer, d->n_trailer == 1 ? "" : "s", d->trailer_line,
+            d->trailer_text);
 }
 
 /* Splits "a,b,c" into names[] (pointers into buf, a copy the caller owns). */
@@ -318,15 +405,20 @@ static const char *kind_name(const sk_ims_data *d) {
 
 /* ---- train --------------------------------------------------------------------------- */
 
-static void print_window(FILE *f, double from, double to) {
+static void print_window(FILE *f, double from, double to, int epoch) {
+  char a[48], b[48];
+  fmt_time(a, sizeof a, from, epoch);
+  fmt_time(b, sizeof b, to, epoch);
   if (isnan(from))
-    fputs("  (no ts column)", f);
+    fputs("  (no time column)", f);
   else
-    fprintf(f, "  (ts %g .. %g s)", from, to);
+    fprintf(f, "  (ts %s .. %s)", a, b);
 }
 
 static int cmd_train(int argc, char **argv) {
   const char *data_path = NULL, *out = NULL, *features = NULL, *v;
+  const char *from = NULL, *to = NULL, *tz = NULL;
+  sk_time_zone zone;
   long clusters = DEFAULT_CLUSTERS, max_iter = DEFAULT_MAX_ITERATIONS;
   uint64_t seed = DEFAULT_SEED;
   int force = 0;
@@ -347,9 +439,14 @@ static int cmd_train(int argc, char **argv) {
                                         "--to",
                                         "--tau-fast-percentile",
                                         "--tau-persist-percentile",
-                                        "--max-iterations"};
+                                        "--max-iterations",
+                                        "--tz"};
     if (strcmp(argv[i], "--force") == 0) {
       force = 1;
+      continue;
+    }
+    if (strcmp(argv[i], "--strict") == 0) {
+      o.strict = 1;
       continue;
     }
     int rc;
@@ -369,9 +466,12 @@ static int cmd_train(int argc, char **argv) {
     } else if (strcmp(flag, "--seed") == 0) {
       if (!parse_u64(v, &seed))
         return bad("train", "--seed: '%s' is not a non-negative integer", v);
-    } else if (strcmp(flag, "--from") == 0 || strcmp(flag, "--to") == 0) {
-      if (!parse_time(v, flag[2] == 'f' ? &o.from_s : &o.to_s))
-        return bad("train", "%s: '%s' is not a time (seconds, or 90s, 15m, 2h, 1d)", flag, v);
+    } else if (strcmp(flag, "--from") == 0) {
+      from = v;
+    } else if (strcmp(flag, "--to") == 0) {
+      to = v;
+    } else if (strcmp(flag, "--tz") == 0) {
+      tz = v;
     } else if (strcmp(flag, "--tau-fast-percentile") == 0 ||
                strcmp(flag, "--tau-persist-percentile") == 0) {
       if (!parse_pct(v, flag[6] == 'f' ? &tau_fast_pct : &tau_persist_pct))
@@ -385,8 +485,8 @@ static int cmd_train(int argc, char **argv) {
     return bad("train", "--data is required (see skadi ims train --help)");
   if (!out)
     return bad("train", "--out is required (see skadi ims train --help)");
-  if (o.from_s > o.to_s)
-    return bad("train", "--from %g is after --to %g", o.from_s, o.to_s);
+  if (read_window("train", from, to, tz, &zone, &o))
+    return 2;
   if (features) {
     if (parse_features("train", features, feat_buf, sizeof feat_buf, names, &n_names))
       return 2;
@@ -404,18 +504,40 @@ static int cmd_train(int argc, char **argv) {
     fprintf(stderr, "skadi ims train: %s\n", err);
     return exit_for(st);
   }
+  csv_notes("train", data_path, &d);
   int rc = 2;
   double *x = NULL;
   sk_ims_selection sel;
   if (d.n_rows == 0) {
-    if (d.n_read == 0)
+    if (d.n_read == 0) {
       fprintf(stderr, "skadi ims train: %s: no data rows\n", data_path);
-    else
+    } else {
+      char a[48], b[48];
+      fmt_time(a, sizeof a, o.from_s, d.ts_epoch);
+      fmt_time(b, sizeof b, o.to_s, d.ts_epoch);
       fprintf(stderr,
-              "skadi ims train: %s: none of the %zu rows has %g <= ts <= %g (--from/--to)\n",
-              data_path, d.n_read, o.from_s, o.to_s);
+              "skadi ims train: %s: none of the %zu rows has %s <= ts <= %s (--from/--to)%s\n",
+              data_path, d.n_read, a, b,
+              d.ts_epoch ? "" : "; the data's ts are seconds as written, not calendar times");
+    }
     goto done;
   }
+  /* With the default features, a column with no value at all (a mix that maps no such
+   * sensor) is left out, as a constant one is: it would make every row incomplete. */
+  int empty[SK_IMS_MAX_FEATURES], n_empty = 0;
+  char empty_names[512] = "";
+  for (int j = 0; j < d.n_features && !features; j++) {
+    empty[j] = 1;
+    for (size_t i = 0; i < d.n_rows && empty[j]; i++)
+      empty[j] = isnan(d.x[i * (size_t)d.n_features + (size_t)j]);
+    if (empty[j]) {
+      n_empty++;
+      snprintf(empty_names + strlen(empty_names), sizeof empty_names - strlen(empty_names), "%s%s",
+               empty_names[0] ? "," : "", d.feature[j]);
+    }
+  }
+  if (n_empty > 0 && n_empty < d.n_features)
+    sk_ims_drop_features(d.x, d.n_rows, &d.n_features, d.feature, empty);
   if (sk_ims_data_select_training(&d, &x, &sel) != SK_OK) {
     fprintf(stderr, "skadi ims train: %s: out of memory\n", data_path);
     rc = 1;
@@ -499,8 +621,17 @@ static int cmd_train(int argc, char **argv) {
   printf(") -> %s\n", out);
   printf("  %-26s %10zu\n", "rows read", d.n_read);
   printf("  %-26s %10zu", "rows in window", d.n_rows);
-  if (isfinite(o.from_s) || isfinite(o.to_s))
-    printf("  (%g <= ts <= %g s)", o.from_s, o.to_s);
+  if (isfinite(o.from_s) || isfinite(o.to_s)) {
+    char a[48], b[48];
+    fmt_time(a, sizeof a, o.from_s, d.ts_epoch);
+    fmt_time(b, sizeof b, o.to_s, d.ts_epoch);
+    if (!isfinite(o.from_s))
+      printf("  (ts <= %s)", b);
+    else if (!isfinite(o.to_s))
+      printf("  (ts >= %s)", a);
+    else
+      printf("  (%s <= ts <= %s)", a, b);
+  }
   printf("\n");
   printf("  %-26s %10zu  (empty or NaN in a feature)\n", "skipped: missing value", sel.n_missing);
   if (d.nominal)
@@ -511,14 +642,19 @@ static int cmd_train(int argc, char **argv) {
   else
     printf("  %-26s %10s  (the CSV lacks some rack features: trained on every complete row)\n",
            "nominal filter", "not applied");
+  if (d.nominal && d.nominal_empty_columns)
+    printf("  %-26s %10s  (some rack columns have no value: the seed's four conditions only)\n",
+           "nominal filter", "reduced");
   printf("  %-26s %10zu", "training rows", sel.n_kept);
-  print_window(stdout, sel.from_s, sel.to_s);
+  print_window(stdout, sel.from_s, sel.to_s, d.ts_epoch);
   printf("\n  %-26s %10d  ", "features", m->n_features);
   for (int j = 0; j < m->n_features; j++)
     printf("%s%s", j ? "," : "", m->feature[j]);
   printf("\n");
   if (n_const)
     printf("  %-26s %10d  %s\n", "left out (constant)", n_const, dropped);
+  if (n_empty)
+    printf("  %-26s %10d  %s\n", "left out (no values)", n_empty, empty_names);
   printf("  %-26s %10d\n", "clusters", m->n_clusters);
   printf("  %-26s %10d  (cap %d)\n", "iterations", m->iterations, p.max_iterations);
   printf("  %-26s %10.4f  (p%g of the training deviations)\n", "tau_fast", m->tau_fast,
@@ -536,13 +672,19 @@ done:
 
 static int cmd_score(int argc, char **argv) {
   const char *model_path = NULL, *data_path = NULL, *out = "-", *v;
+  const char *from = NULL, *to = NULL, *tz = NULL;
+  sk_time_zone zone;
   int force = 0;
   sk_ims_data_opts o;
   sk_ims_data_opts_init(&o);
   for (int i = 1; i < argc; i++) {
-    static const char *const flags[] = {"--model", "--data", "--out", "--from", "--to"};
+    static const char *const flags[] = {"--model", "--data", "--out", "--from", "--to", "--tz"};
     if (strcmp(argv[i], "--force") == 0) {
       force = 1;
+      continue;
+    }
+    if (strcmp(argv[i], "--strict") == 0) {
+      o.strict = 1;
       continue;
     }
     int rc;
@@ -556,16 +698,20 @@ static int cmd_score(int argc, char **argv) {
       data_path = v;
     } else if (strcmp(flag, "--out") == 0) {
       out = v;
-    } else if (!parse_time(v, flag[2] == 'f' ? &o.from_s : &o.to_s)) {
-      return bad("score", "%s: '%s' is not a time (seconds, or 90s, 15m, 2h, 1d)", flag, v);
+    } else if (strcmp(flag, "--from") == 0) {
+      from = v;
+    } else if (strcmp(flag, "--to") == 0) {
+      to = v;
+    } else {
+      tz = v;
     }
   }
   if (!model_path)
     return bad("score", "--model is required (see skadi ims score --help)");
   if (!data_path)
     return bad("score", "--data is required (see skadi ims score --help)");
-  if (o.from_s > o.to_s)
-    return bad("score", "--from %g is after --to %g", o.from_s, o.to_s);
+  if (read_window("score", from, to, tz, &zone, &o))
+    return 2;
   int to_stdout = strcmp(out, "-") == 0;
   if (!to_stdout &&
       (check_out_dir("score", out) || sk_cli_out_check("skadi ims score", out, force)))
@@ -596,6 +742,7 @@ static int cmd_score(int argc, char **argv) {
     free(m);
     return exit_for(st);
   }
+  csv_notes("score", data_path, &d);
 
   int rc = 1;
   sk_cli_out file;
@@ -650,6 +797,11 @@ static int cmd_score(int argc, char **argv) {
   double pct = d.n_rows ? 100.0 / (double)d.n_rows : 0.0;
   fprintf(info, "skadi ims score: %zu rows of %s (%s) scored with %s -> %s\n", d.n_rows, data_path,
           kind_name(&d), model_path, to_stdout ? "stdout" : out);
+  if (d.has_ts && d.n_rows > 0) {
+    fprintf(info, "  %-36s", "time span");
+    print_window(info, d.ts[0], d.ts[d.n_rows - 1], d.ts_epoch);
+    fputc('\n', info);
+  }
   fprintf(info, "  %-36s %10zu\n", "rows with a missing value (as mean)", n_missing);
   fprintf(info, "  deviation > tau_fast    (%8.4f) %10zu  (%.2f %%)\n", m->tau_fast, n_fast,
           (double)n_fast * pct);
@@ -685,6 +837,352 @@ static int cmd_list(int argc, char **argv) {
     return exit_for(st);
   }
   return fflush(stdout) == 0 ? 0 : 1;
+}
+
+/* ---- monitor ------------------------------------------------------------------------- */
+
+static void usage_monitor(FILE *f) {
+  fputs("usage: skadi monitor --model MODEL.h5 --data RUN.h5|DATA.csv [--out STATE.csv]\n"
+        "                     [--episodes EPISODES.csv] [--force] [options]\n"
+        "\n"
+        "Runs the IMS and the MMS together over a recording or CSV, per entity (rack_id; one\n"
+        "entity when the data have none), as the twin's monitors do: each row is scored\n"
+        "(sk_ims_score) and fed to its entity's MMS (sk_mms_tick).  Writes one row per input\n"
+        "row -- ts, rack_id, deviation, top_feature, missing (features without a value; the\n"
+        "deviation then uses the training mean for them and the MMS skips the row),\n"
+        "over_tau_fast, over_tau_persist, state (transient/persistent) -- and a table of\n"
+        "alarm episodes (a run of persistent state): entity, start, end, duration_s,\n"
+        "peak_deviation, top_feature (at the peak), open (still persistent at the end).\n"
+        "\n"
+        "options:\n"
+        "  --model PATH          IMS model (skadi ims train) (required)\n"
+        "  --data PATH           recording or CSV with the model's features (required)\n"
+        "  --out PATH            per-row CSV; - = standard output (default: none)\n"
+        "  --episodes PATH       episodes CSV; - = standard output (default: the summary\n"
+        "                        lists them)\n"
+        "  --force               replace existing output files\n"
+        "  --alpha A             MMS EMA smoothing, (0, 1] (default MMS_EMA_ALPHA, 0.3)\n"
+        "  --persist-ticks N     rows above tau_persist before persistent (default\n"
+        "                        MMS_PERSIST_TICKS, 6)\n"
+        "  --from T, --to T, --tz ZONE, --strict   as in skadi ims train\n"
+        "  -h, --help            this help\n"
+        "\n"
+        "Example: skadi monitor --model models/ims-baseline.h5 --data runs/hs.h5 --episodes -\n",
+        f);
+}
+
+typedef struct {
+  char id[SK_IMS_ID_LEN];
+  sk_mms mms;
+  int in_episode;
+  double start, end, peak;
+  int top;
+} entity;
+
+typedef struct {
+  char id[SK_IMS_ID_LEN];
+  double start, end, peak;
+  int top, open;
+} episode;
+
+static int entity_of(entity **ents, size_t *n, size_t *cap, const char *id, const sk_mms *proto) {
+  for (size_t k = 0; k < *n; k++)
+    if (strncmp((*ents)[k].id, id, SK_IMS_ID_LEN) == 0)
+      return (int)k;
+  if (*n == *cap) {
+    size_t nc = *cap ? *cap * 2 : 64;
+    entity *e = realloc(*ents, nc * sizeof *e);
+    if (!e)
+      return -1;
+    *ents = e;
+    *cap = nc;
+  }
+  entity *e = &(*ents)[*n];
+  memset(e, 0, sizeof *e);
+  memcpy(e->id, id, strnlen(id, SK_IMS_ID_LEN - 1));
+  e->mms = *proto;
+  return (int)(*n)++;
+}
+
+static int push_episode(episode **eps, size_t *n, size_t *cap, const entity *e, int open) {
+  if (*n == *cap) {
+    size_t nc = *cap ? *cap * 2 : 64;
+    episode *p = realloc(*eps, nc * sizeof *p);
+    if (!p)
+      return 0;
+    *eps = p;
+    *cap = nc;
+  }
+  episode *p = &(*eps)[(*n)++];
+  memcpy(p->id, e->id, SK_IMS_ID_LEN);
+  p->start = e->start;
+  p->end = e->end;
+  p->peak = e->peak;
+  p->top = e->top;
+  p->open = open;
+  return 1;
+}
+
+/* A time for a CSV field: ISO 8601 for calendar times, else the shortest number. */
+static void csv_time(char *buf, size_t len, double t, int epoch) {
+  if (epoch && isfinite(t))
+    fmt_time(buf, len, t, 1);
+  else
+    fmt_num(buf, len, t);
+}
+
+int sk_monitor_main(int argc, char **argv) {
+  const char *model_path = NULL, *data_path = NULL, *out = NULL, *ep_out = NULL, *v;
+  const char *from = NULL, *to = NULL, *tz = NULL;
+  int force = 0;
+  long persist_ticks = 0;
+  double alpha = NAN;
+  sk_time_zone zone;
+  sk_ims_data_opts o;
+  sk_ims_data_opts_init(&o);
+  for (int i = 1; i < argc; i++) {
+    static const char *const flags[] = {"--model", "--data", "--out",   "--episodes",     "--from",
+                                        "--to",    "--tz",   "--alpha", "--persist-ticks"};
+    if (strcmp(argv[i], "--force") == 0) {
+      force = 1;
+      continue;
+    }
+    if (strcmp(argv[i], "--strict") == 0) {
+      o.strict = 1;
+      continue;
+    }
+    int rc;
+    const char *flag = next_flag("monitor", argc, argv, &i, flags, sizeof flags / sizeof flags[0],
+                                 usage_monitor, &v, &rc);
+    if (!flag)
+      return rc;
+    if (strcmp(flag, "--model") == 0)
+      model_path = v;
+    else if (strcmp(flag, "--data") == 0)
+      data_path = v;
+    else if (strcmp(flag, "--out") == 0)
+      out = v;
+    else if (strcmp(flag, "--episodes") == 0)
+      ep_out = v;
+    else if (strcmp(flag, "--from") == 0)
+      from = v;
+    else if (strcmp(flag, "--to") == 0)
+      to = v;
+    else if (strcmp(flag, "--tz") == 0)
+      tz = v;
+    else if (strcmp(flag, "--alpha") == 0) {
+      char *end;
+      alpha = strtod(v, &end);
+      if (end == v || *end || !(alpha > 0 && alpha <= 1))
+        return bad("monitor", "--alpha: '%s' is not a number in (0, 1]", v);
+    } else if (!parse_long(v, 1, 1000000, &persist_ticks)) {
+      return bad("monitor", "--persist-ticks: '%s' is not an integer in 1..1000000", v);
+    }
+  }
+  if (!model_path)
+    return bad("monitor", "--model is required (see skadi monitor --help)");
+  if (!data_path)
+    return bad("monitor", "--data is required (see skadi monitor --help)");
+  if (read_window("monitor", from, to, tz, &zone, &o))
+    return 2;
+  if (out && ep_out && strcmp(out, "-") == 0 && strcmp(ep_out, "-") == 0)
+    return bad("monitor", "--out and --episodes cannot both be standard output");
+  const char *outs[2] = {out, ep_out};
+  for (int k = 0; k < 2; k++)
+    if (outs[k] && strcmp(outs[k], "-") != 0 &&
+        (check_out_dir("monitor", outs[k]) || sk_cli_out_check("skadi monitor", outs[k], force)))
+      return 2;
+
+  /* MMS settings: flags over the environment over the seed's defaults */
+  char err[ERR_LEN];
+  sk_scenario *sc = malloc(sizeof *sc);
+  sk_ims_model *m = calloc(1, sizeof *m);
+  if (!sc || !m) {
+    free(sc);
+    free(m);
+    fputs("skadi monitor: out of memory\n", stderr);
+    return 1;
+  }
+  sk_scenario_defaults(sc);
+  sk_status st = sk_scenario_apply_env(sc, err, sizeof err);
+  if (isnan(alpha))
+    alpha = sc->settings.mms_ema_alpha;
+  if (persist_ticks == 0)
+    persist_ticks = sc->settings.mms_persist_ticks;
+  free(sc);
+  if (st != SK_OK) {
+    free(m);
+    return bad("monitor", "%s", err);
+  }
+  if ((st = sk_ims_load(m, model_path, NULL, 0, err, sizeof err)) != SK_OK) {
+    fprintf(stderr, "skadi monitor: %s\n", err);
+    free(m);
+    return exit_for(st);
+  }
+  const char *names[SK_IMS_MAX_FEATURES];
+  for (int j = 0; j < m->n_features; j++)
+    names[j] = m->feature[j];
+  o.features = names;
+  o.n_features = m->n_features;
+  sk_ims_data d;
+  if ((st = sk_ims_data_load(&d, data_path, &o, err, sizeof err)) != SK_OK) {
+    fprintf(stderr, "skadi monitor: %s (model %s)\n", err, model_path);
+    sk_ims_data_fini(&d);
+    free(m);
+    return exit_for(st);
+  }
+  csv_notes("monitor", data_path, &d);
+
+  sk_mms proto;
+  sk_mms_init(&proto, alpha, (int)persist_ticks, m->tau_fast, m->tau_persist);
+  entity *ents = NULL;
+  episode *eps = NULL;
+  size_t n_ent = 0, ent_cap = 0, n_ep = 0, ep_cap = 0, n_missing = 0, n_fast = 0, n_persist = 0,
+         n_persistent_rows = 0;
+  int rc = 1;
+  sk_cli_out files[2];
+  FILE *fs[2] = {NULL, NULL};
+  int opened[2] = {0, 0};
+  for (int k = 0; k < 2; k++) {
+    if (!outs[k])
+      continue;
+    if (strcmp(outs[k], "-") == 0) {
+      fs[k] = stdout;
+    } else {
+      if (sk_cli_out_open(&files[k], "skadi monitor", outs[k], force) != 0)
+        goto done;
+      opened[k] = 1;
+      fs[k] = files[k].f;
+    }
+  }
+  if (fs[0]) {
+    fprintf(fs[0], "%s%sdeviation,top_feature,missing,over_tau_fast,over_tau_persist,state\n",
+            d.has_ts ? "ts," : "", d.rack_id ? "rack_id," : "");
+  }
+  const size_t dd = (size_t)m->n_features;
+  for (size_t i = 0; i < d.n_rows; i++) {
+    const double *x = &d.x[i * dd];
+    double share[SK_IMS_MAX_FEATURES];
+    int miss = 0;
+    for (size_t j = 0; j < dd; j++)
+      miss += isnan(x[j]);
+    double dev = sk_ims_score(m, x, share, NULL);
+    int top = sk_ims_top_feature(m, share);
+    int k = entity_of(&ents, &n_ent, &ent_cap, d.rack_id ? d.rack_id[i] : "", &proto);
+    if (k < 0) {
+      fputs("skadi monitor: out of memory\n", stderr);
+      goto done;
+    }
+    entity *e = &ents[k];
+    sk_mms_state state = sk_mms_tick(&e->mms, miss ? NAN : dev);
+    double t = d.has_ts ? d.ts[i] : (double)i;
+    n_missing += miss > 0;
+    n_fast += dev > m->tau_fast;
+    n_persist += dev > m->tau_persist;
+    n_persistent_rows += state == SK_MMS_PERSISTENT;
+    if (state == SK_MMS_PERSISTENT) {
+      if (!e->in_episode) {
+        e->in_episode = 1;
+        e->start = t;
+        e->peak = -INFINITY;
+      }
+      e->end = t;
+      if (!miss && dev > e->peak) {
+        e->peak = dev;
+        e->top = top;
+      }
+    } else if (e->in_episode) {
+      e->in_episode = 0;
+      if (!push_episode(&eps, &n_ep, &ep_cap, e, 0)) {
+        fputs("skadi monitor: out of memory\n", stderr);
+        goto done;
+      }
+    }
+    if (fs[0]) {
+      char ts[48], num[40];
+      if (d.has_ts) {
+        csv_time(ts, sizeof ts, d.ts[i], d.ts_epoch);
+        fprintf(fs[0], "%s,", ts);
+      }
+      if (d.rack_id)
+        fprintf(fs[0], "%.*s,", SK_IMS_ID_LEN, d.rack_id[i]);
+      fmt_num(num, sizeof num, dev);
+      fprintf(fs[0], "%s,%s,%d,%d,%d,%s\n", num, top >= 0 ? m->feature[top] : "", miss,
+              dev > m->tau_fast, dev > m->tau_persist, sk_mms_state_name(state));
+    }
+  }
+  for (size_t k = 0; k < n_ent; k++)
+    if (ents[k].in_episode && !push_episode(&eps, &n_ep, &ep_cap, &ents[k], 1)) {
+      fputs("skadi monitor: out of memory\n", stderr);
+      goto done;
+    }
+  if (fs[1]) {
+    fputs("entity,start,end,duration_s,peak_deviation,top_feature,open\n", fs[1]);
+    for (size_t k = 0; k < n_ep; k++) {
+      char a[48], b[48], num[40];
+      csv_time(a, sizeof a, eps[k].start, d.ts_epoch);
+      csv_time(b, sizeof b, eps[k].end, d.ts_epoch);
+      fmt_num(num, sizeof num, eps[k].peak);
+      fprintf(fs[1], "%.*s,%s,%s,%g,%s,%s,%d\n", SK_IMS_ID_LEN, eps[k].id, a, b,
+              eps[k].end - eps[k].start, num,
+              eps[k].top >= 0 && isfinite(eps[k].peak) ? m->feature[eps[k].top] : "", eps[k].open);
+    }
+  }
+  rc = 0;
+  for (int k = 0; k < 2; k++) {
+    if (!fs[k])
+      continue;
+    int werr = ferror(fs[k]) || (fs[k] == stdout && fflush(stdout) != 0);
+    if (werr)
+      fprintf(stderr, "skadi monitor: %s: write failed: %s\n", outs[k], strerror(errno));
+    int r = opened[k] ? sk_cli_out_commit(&files[k], !werr) : werr;
+    opened[k] = 0;
+    if (r)
+      rc = 1;
+  }
+  if (rc == 0) {
+    FILE *info = (fs[0] == stdout || fs[1] == stdout) ? stderr : stdout;
+    double pct = d.n_rows ? 100.0 / (double)d.n_rows : 0.0;
+    fprintf(info,
+            "skadi monitor: %zu rows of %s (%s), %zu entit%s, model %s (MMS alpha %g, %ld "
+            "ticks)\n",
+            d.n_rows, data_path, kind_name(&d), n_ent, n_ent == 1 ? "y" : "ies", model_path, alpha,
+            persist_ticks);
+    if (d.has_ts && d.n_rows > 0) {
+      fprintf(info, "  %-34s", "time span");
+      print_window(info, d.ts[0], d.ts[d.n_rows - 1], d.ts_epoch);
+      fputc('\n', info);
+    }
+    fprintf(info, "  %-34s %10zu\n", "rows with a missing value", n_missing);
+    fprintf(info, "  %-34s %10zu  (%.2f %%)\n", "deviation > tau_fast", n_fast,
+            (double)n_fast * pct);
+    fprintf(info, "  %-34s %10zu  (%.2f %%)\n", "deviation > tau_persist", n_persist,
+            (double)n_persist * pct);
+    fprintf(info, "  %-34s %10zu  (%.2f %%)\n", "rows in persistent state", n_persistent_rows,
+            (double)n_persistent_rows * pct);
+    fprintf(info, "  %-34s %10zu\n", "alarm episodes", n_ep);
+    if (!fs[1])
+      for (size_t k = 0; k < n_ep && k < 20; k++) {
+        char a[48], b[48];
+        fmt_time(a, sizeof a, eps[k].start, d.ts_epoch);
+        fmt_time(b, sizeof b, eps[k].end, d.ts_epoch);
+        fprintf(info, "    %-12.*s %s .. %s  peak %.3f  %s%s\n", SK_IMS_ID_LEN,
+                eps[k].id[0] ? eps[k].id : "-", a, b, eps[k].peak,
+                eps[k].top >= 0 && isfinite(eps[k].peak) ? m->feature[eps[k].top] : "",
+                eps[k].open ? "  (open)" : "");
+      }
+    if (!fs[1] && n_ep > 20)
+      fprintf(info, "    ... %zu more (--episodes FILE lists them all)\n", n_ep - 20);
+  }
+done:
+  for (int k = 0; k < 2; k++)
+    if (opened[k])
+      sk_cli_out_commit(&files[k], 0);
+  free(ents);
+  free(eps);
+  sk_ims_data_fini(&d);
+  free(m);
+  return rc;
 }
 
 int sk_ims_main(int argc, char **argv) {

@@ -23,14 +23,16 @@
 #define ERR_LEN 1024 /* messages name a mapping field and a CSV path; allow for both */
 
 static void usage(FILE *f) {
-  fputs("usage: skadi mix --config MIX.json [--out FILE.csv [--force]] [--quiet]\n"
+  fputs("usage: skadi mix --config MIX.json [--out FILE.csv [--force]] [--tz ZONE] [--quiet]\n"
         "\n"
         "Aligns CSV streams (rack temperatures, cooling logs, request traces) onto one time\n"
         "grid in the unified columns\n"
         "  ts, rack_id, inlet_c, outlet_c, pdu_kw, chiller_kw, fan_kw, pump_kw, gpu_energy_j,\n"
-        "  tokens_ps, latency_p95_ms, queue_depth, fan_rpm_pct, pump_rpm_pct, j_per_prompt_wh\n"
+        "  tokens_ps, latency_p95_ms, queue_depth, fan_rpm_pct, pump_rpm_pct, j_per_prompt_wh,\n"
+        "  delta_t_c, gpu_kw\n"
         "as the JSON mapping says (docs/MIX.md).  A bin without samples is an empty field;\n"
-        "nothing is interpolated or filled.\n"
+        "nothing is interpolated or filled.  delta_t_c is derived as outlet_c - inlet_c when\n"
+        "not mapped; gpu_kw only when mapped.  The output feeds skadi ims train as is.\n"
         "\n"
         "options:\n"
         "  --config FILE   the mapping (source paths in it are relative to its directory)\n"
@@ -40,7 +42,10 @@ static void usage(FILE *f) {
         "                  directory is created (one level, like runs/)\n"
         "  --force         replace FILE if it exists and is a regular file (never a\n"
         "                  directory, FIFO or device such as /dev/null)\n"
-        "  --quiet         no summary line on stderr\n"
+        "  --tz ZONE       zone of civil times written without one, for sources without a\n"
+        "                  \"tz\" of their own (and grid.start/end): UTC (default), +02:00,\n"
+        "                  Europe/Berlin, America/New_York, ... or a POSIX rule (DST applied)\n"
+        "  --quiet         no summary line on stderr (warnings still go there)\n"
         "  -h, --help      this help\n"
         "\n"
         "exit status: 0 done, 1 I/O failure, 2 bad input (nothing written)\n",
@@ -84,6 +89,12 @@ static void summary(const sk_mix_stats *st, const char *out) {
   }
   fprintf(stderr, " (of %zu); %d column%s unmapped (all empty)\n", st->rows, unmapped,
           unmapped == 1 ? "" : "s");
+  if (st->derived[13])
+    fprintf(stderr, "skadi mix: delta_t_c derived as outlet_c - inlet_c (%zu of %zu rows empty)\n",
+            st->missing[13], st->rows);
+  if (st->trailer_lines)
+    fprintf(stderr, "skadi mix: skipped %zu trailing non-data line%s after the sources' data\n",
+            st->trailer_lines, st->trailer_lines == 1 ? "" : "s");
 }
 
 /* Writes m to out through a temporary file (outfile.h).  0, 1 or 2. */
@@ -102,7 +113,7 @@ static int write_file(const sk_mix *m, const char *out, int force) {
 }
 
 int sk_mix_main(int argc, char **argv) {
-  const char *config = NULL, *out = NULL;
+  const char *config = NULL, *out = NULL, *tz = NULL;
   int quiet = 0, force = 0;
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i];
@@ -116,6 +127,10 @@ int sk_mix_main(int argc, char **argv) {
         config = argv[++i];
       else
         out = argv[++i];
+    } else if (strcmp(a, "--tz") == 0) {
+      if (i + 1 >= argc)
+        return bad("%s: missing value", a);
+      tz = argv[++i];
     } else if (strcmp(a, "--quiet") == 0 || strcmp(a, "-q") == 0) {
       quiet = 1;
     } else if (strcmp(a, "--force") == 0) {
@@ -136,11 +151,16 @@ int sk_mix_main(int argc, char **argv) {
 
   char err[ERR_LEN];
   sk_mix *m;
-  sk_status st = sk_mix_create(&m, config, err, sizeof err);
+  sk_status st = sk_mix_create_tz(&m, config, tz, err, sizeof err);
   if (st != SK_OK) {
-    fprintf(stderr, "skadi mix: %s\n", err);
+    fprintf(stderr, "skadi mix: %s%s\n",
+            st == SK_EINVAL && tz && strncmp(err, "tz:", 3) == 0 ? "--" : "", err);
     return (st == SK_EIO || st == SK_ENOMEM) ? 1 : 2;
   }
+  sk_mix_stats pre;
+  sk_mix_get_stats(m, &pre);
+  if (pre.overlap_warning[0])
+    fprintf(stderr, "skadi mix: warning: %s\n", pre.overlap_warning);
   int rc = 0;
   if (to_stdout) {
     if (sk_mix_write(m, stdout, err, sizeof err) != SK_OK) {

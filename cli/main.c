@@ -30,6 +30,8 @@ static void usage(FILE *f) {
         "                      models (skadi ims --help)\n"
         "  mix --config M.json align CSV streams onto one time grid in the unified columns\n"
         "                      (skadi mix --help)\n"
+        "  monitor --model M   the IMS and MMS over a recording or CSV: per-row state and\n"
+        "                      alarm episodes (skadi monitor --help)\n"
         "  report RUN.h5       the judges' report of a recording as JSON (skadi report --help)\n"
         "  keys [--markdown]   list every scenario key: default, range, unit, meaning\n"
         "  help [CMD [SUB]]    this help, or the help of a command (skadi help ims train)\n"
@@ -69,7 +71,7 @@ typedef struct {
 
 static const command commands[] = {
     {"run", sk_run_main, 0},       {"ims", sk_ims_main, 1}, {"mix", sk_mix_main, 0},
-    {"report", sk_report_main, 0}, {"keys", keys_main, 0},
+    {"report", sk_report_main, 0}, {"keys", keys_main, 0},  {"monitor", sk_monitor_main, 0},
 };
 #define N_COMMANDS (sizeof commands / sizeof commands[0])
 

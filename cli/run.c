@@ -557,6 +557,12 @@ int sk_run_main(int argc, char **argv) {
     return exit_for(st);
   }
   const sk_scenario *sc = sk_session_scenario(s);
+  const sk_trace *tr = sk_session_trace(s);
+  if (tr != NULL) /* what was read from the trace, before the run's table */
+    printf("skadi run: trace %s: %s, %zu requests over %.3f s (%zu failed skipped, %zu out of "
+           "order sorted, %zu capped at workload.max_tokens %d, %zu trailing lines skipped)\n",
+           sc->trace_csv, sk_trace_format_name(tr->format), tr->n, tr->span_s, tr->n_skipped,
+           tr->n_unsorted, tr->n_clamped, sc->workload.max_tokens, tr->n_trailer);
 
   double end_s = (double)sk_session_end(s) * 1e-9;
   if (speed > 0) {

@@ -18,8 +18,12 @@
  * Rejected: mmap or reading the whole file (the mixer reads multi-GB logs; a pipe cannot
  * be mapped); a pointer-per-field array next to the offsets (the text buffer moves when it
  * grows, so pointers would need fixing up -- offsets do not); strict RFC 4180 without
- * trimming (the seed writes "ts, rack_id, ..." and spreadsheets pad); guessing the
- * delimiter (a wrong guess reads a file "successfully" into one column).
+ * trimming (the seed writes "ts, rack_id, ..." and spreadsheets pad).  The delimiter is
+ * guessed only when the caller asks (SK_CSV_SNIFF), from the header line, and a tie is an
+ * error rather than a guess: a wrong guess would read a file "successfully" into one
+ * column.  Trailing non-data lines are recognised only as single-field lines after the
+ * last data record, so a truncated last data row (fewer fields, but more than one) is
+ * still an error, not silently dropped.
  */
 #define _POSIX_C_SOURCE 200809L
 
@@ -55,6 +59,10 @@ struct sk_csv {
   size_t last_line; /* first line of the last record handed out */
   char *htext;      /* header names, each NUL-terminated; NULL before the header */
   size_t *hoff, nh, hline;
+  int sniffed;                    /* the delimiter sniff is done */
+  size_t trailer_n, trailer_line; /* trailing non-data lines so far, the first's line */
+  char trailer_text[84];          /* the first one's text */
+  char trailer_err[512];          /* the error it becomes if data follows */
   char buf[1 << 16];
 };
 
@@ -65,6 +73,7 @@ void sk_csv_opts_init(sk_csv_opts *o) {
   o->ragged = 0;
   o->max_record_bytes = SK_CSV_DEFAULT_MAX_RECORD_BYTES;
   o->max_fields = SK_CSV_DEFAULT_MAX_FIELDS;
+  o->skip_trailer = 0;
 }
 
 sk_status sk_csv_create_stream(sk_csv **out, FILE *f, const char *name, const sk_csv_opts *opts,
@@ -82,7 +91,7 @@ sk_status sk_csv_create_stream(sk_csv **out, FILE *f, const char *name, const sk
   else
     sk_csv_opts_init(&r->o);
   char d = r->o.delimiter;
-  SK_REQUIRE(d != '"' && d != '\r' && d != '\n' && d != '\0');
+  SK_REQUIRE(d != '"' && d != '\r' && d != '\n');
   SK_REQUIRE(r->o.max_record_bytes >= 16 && r->o.max_fields >= 1);
   r->f = f;
   r->line_no = r->col_no = 1;
@@ -332,10 +341,61 @@ static sk_status read_field(sk_csv *r, int *any_quoted, int *end, char *err, siz
   return put(r, '\0', err, errlen);
 }
 
+/* Sets the delimiter from the first non-blank line in the read buffer (SK_CSV_SNIFF). */
+static sk_status sniff(sk_csv *r, char *err, size_t errlen) {
+  static const char cand[3] = {',', ';', '\t'};
+  static const char *const shown[3] = {"','", "';'", "tab"};
+  size_t count[3] = {0, 0, 0}, i = r->pos, line = r->line_no;
+  r->sniffed = 1;
+  while (i < r->len && (r->buf[i] == '\n' || r->buf[i] == '\r' || r->buf[i] == ' ')) {
+    line += r->buf[i] == '\n';
+    i++;
+  }
+  int quoted = 0;
+  for (; i < r->len && (quoted || r->buf[i] != '\n'); i++) {
+    if (r->buf[i] == '"')
+      quoted = !quoted;
+    for (int k = 0; k < 3 && !quoted; k++)
+      count[k] += r->buf[i] == cand[k];
+  }
+  int best = 0;
+  for (int k = 1; k < 3; k++)
+    if (count[k] > count[best])
+      best = k;
+  for (int k = 0; k < 3; k++)
+    if (k != best && count[k] == count[best] && count[best] > 0) {
+      sk_errf(err, errlen,
+              "%s:%zu: cannot tell the delimiter: the first line has %zu %s and %zu %s (a "
+              "CSV's fields are separated by ',', ';' or tab; make the header use one)",
+              r->name, line, count[best], shown[best], count[k], shown[k]);
+      return SK_EPARSE;
+    }
+  r->o.delimiter = count[best] > 0 ? cand[best] : ',';
+  return SK_OK;
+}
+
+/* Keeps the current record as a trailing non-data line (skip_trailer). */
+static void hold_trailer(sk_csv *r) {
+  if (r->trailer_n++ > 0)
+    return;
+  r->trailer_line = r->line;
+  snprintf(r->trailer_err, sizeof r->trailer_err,
+           "%s:%zu: expected %zu fields as in the header, got %zu: \"%.60s\" (non-data lines "
+           "are skipped only after the last data row)",
+           r->name, r->line, r->nh, r->nf, r->text);
+  snprintf(r->trailer_text, sizeof r->trailer_text, "%.80s", r->text);
+}
+
 sk_status sk_csv_next(sk_csv *r, int *more, char *err, size_t errlen) {
   SK_REQUIRE(r != NULL && more != NULL);
   rd_start(r);
   *more = 0;
+  if (!r->sniffed && r->o.delimiter == SK_CSV_SNIFF) {
+    sk_status st = sniff(r, err, errlen);
+    if (st != SK_OK)
+      return st;
+  }
+  r->sniffed = 1;
   for (;;) {
     r->tlen = 0;
     r->nf = 0;
@@ -355,6 +415,14 @@ sk_status sk_csv_next(sk_csv *r, int *more, char *err, size_t errlen) {
     } while (end == (unsigned char)r->o.delimiter);
     if (r->nf == 1 && r->text[0] == '\0' && !any_quoted)
       continue; /* blank line */
+    if (r->htext != NULL && r->o.skip_trailer && r->nf == 1 && r->nh > 1) {
+      hold_trailer(r);
+      continue;
+    }
+    if (r->trailer_n > 0) {
+      sk_errf(err, errlen, "%s", r->trailer_err);
+      return SK_EPARSE;
+    }
     if (r->htext != NULL && !r->o.ragged && r->nf != r->nh)
       return fail(r, SK_EPARSE, SK_CSV_RECORD, err, errlen,
                   "expected %zu fields as in the header, got %zu", r->nh, r->nf);
@@ -435,8 +503,12 @@ static sk_status find_column(const sk_csv *r, const char *name, int nocase, size
   if (found == SIZE_MAX) {
     char list[200];
     sk_csv_header_names(r, list, sizeof list);
-    sk_errf(err, errlen, "%s:%zu: header: no column \"%s\" (it has: %s)", r->name, r->hline, name,
-            list);
+    const char *h = r->htext + r->hoff[0], *other = NULL;
+    if (r->nh == 1)
+      other = strchr(h, '\t') ? "tab" : strchr(h, ';') ? "';'" : strchr(h, ',') ? "','" : NULL;
+    sk_errf(err, errlen, "%s:%zu: header: no column \"%s\" (it has: %s)%s%s%s", r->name, r->hline,
+            name, list, other ? "; the header is one field holding " : "", other ? other : "",
+            other ? ": is the file separated by that?" : "");
     return SK_ENOTFOUND;
   }
   *idx = found;
@@ -496,6 +568,20 @@ void sk_csv_field_pos(const sk_csv *r, size_t i, size_t *line, size_t *col) {
     *line = r->fline[i];
   if (col != NULL)
     *col = r->fcol[i];
+}
+
+char sk_csv_delimiter(const sk_csv *r) {
+  SK_REQUIRE(r != NULL);
+  return r->o.delimiter;
+}
+
+size_t sk_csv_trailer(const sk_csv *r, size_t *first_line, const char **text) {
+  SK_REQUIRE(r != NULL);
+  if (first_line != NULL)
+    *first_line = r->trailer_line;
+  if (text != NULL)
+    *text = r->trailer_text;
+  return r->trailer_n;
 }
 
 const char *sk_csv_name(const sk_csv *r) {

@@ -15,12 +15,18 @@
  * CSV files are streamed through the shared reader (skadi/csv.h: RFC 4180 quoting, LF or
  * CRLF, a byte-order mark, blank lines), so memory is the kept rows plus one record, and
  * their civil times go through the shared time-stamp parser (skadi/timestamp.h), the
- * mixer's and the trace loader's, so the three cannot disagree about a date.  The time
- * column is `ts`, or `timestamp` when there is no `ts`.  A number there is taken as
- * seconds as written, in any origin (the seed and `skadi ims score` write seconds since
- * the run's start), so it is read as a value (sk_csv_number: a sign and an exponent are
- * fine), not as a Unix time; a civil time -- 'T' or a space, Z, an offset or no zone (UTC)
- * -- becomes seconds since 1970-01-01T00:00:00Z.  Messages keep this loader's own form,
+ * mixer's and the trace loader's, so the three cannot disagree about a date.  The
+ * delimiter is sniffed, and trailing non-data lines (SQL Server's "(15277 rows affected)")
+ * are skipped and counted unless strict.  The time column is the first of `ts`,
+ * `timestamp`, `time`, `datetime` (any case) the header has.  A civil time -- 'T' or a
+ * space, Z, an offset, or no zone (the caller's zone, else UTC) -- and a Unix time of 1e9 s
+ * or more (2001 on; ms from 1e11 on, skadi/timestamp.h's SK_TIME_UNIX_AUTO) become seconds
+ * since 1970-01-01T00:00:00Z; any other number is seconds as written, in any origin (the
+ * seed and `skadi ims score` write seconds since the run's start), read as a value
+ * (sk_csv_number: a sign and an exponent are fine).  Summaries print a column of
+ * calendar times only as ISO 8601 (ts_epoch).  Rows out of time
+ * order are sorted stably after reading (exports are often newest first).  Messages keep this
+ * loader's own form,
  * "<path>:<line>:<column>: <name>: <reason>" with the byte column (docs/IMS.md shows
  * them); the reader's own syntax errors (a quote never closed, a NUL byte) read as the
  * reader words them.
@@ -299,8 +305,8 @@ done:
 
 #define NS_PER_S 1000000000LL
 
-/* The time column's names; the first the header has is the time column. */
-static const char *const time_columns[] = {"ts", "timestamp"};
+/* The time column's names; the first the header has (any case) is the time column. */
+static const char *const time_columns[] = {"ts", "timestamp", "time", "datetime"};
 
 /* Where the columns of a CSV are: index in the header, or -1. */
 typedef struct {
@@ -309,6 +315,8 @@ typedef struct {
   int feature[SK_IMS_MAX_FEATURES]; /* of each requested feature */
   int rack[SK_IMS_N_RACK_FEATURES]; /* of each rack feature (the nominal filter's inputs) */
   int have_rack;                    /* every rack feature is a column */
+  int epoch; /* kind of the times read: -1 none yet, 0 all s as written, 1 all epoch, 2 both */
+  int rack_seen[SK_IMS_N_RACK_FEATURES]; /* some row has a value in that rack column */
 } csv_columns;
 
 static sk_status fail_at(const sk_csv *r, size_t i, size_t past, char *err, size_t errlen,
@@ -341,29 +349,40 @@ static int parse_value(const char *s, double *v) {
   return sk_csv_number(s, v) == SK_OK;
 }
 
-/* The time column's field s (len bytes) into *t_s: a number is seconds as written (any
- * origin: relative times are fine), a civil time becomes s since 1970-01-01T00:00:00Z,
- * empty or NaN is NaN.  0 with the reason (naming the text) otherwise. */
-static int parse_time(const char *s, size_t len, double *t_s, char *reason, size_t rlen) {
-  if (parse_value(s, t_s))
-    return 1;
-  sk_time_opts o;
-  sk_time_opts_init(&o);
-  o.forms = SK_TIME_ISO_T | SK_TIME_ISO_SPACE | SK_TIME_ZONE;
-  int64_t t_ns;
-  if (sk_time_parse(s, len, &o, &t_ns, reason, rlen) == SK_OK) {
-    /* whole seconds are exact in a double; the fraction is rounded once */
-    *t_s = (double)(t_ns / NS_PER_S) + (double)(t_ns % NS_PER_S) / 1e9;
-    return 1;
-  }
-  /* the parser's reason says what is wrong with a date; anything else is not a time */
+/* The time column's field s (len bytes) into *t_s and its kind into *epoch (1: s since
+ * the epoch, from a civil or a large Unix time; 0: a number of seconds as written);
+ * empty or NaN is NaN (kind -1).  0 with the reason (naming the text) otherwise. */
+static int parse_time(const char *s, size_t len, const sk_time_zone *zone, double *t_s, int *epoch,
+                      char *reason, size_t rlen) {
   int date_like = len >= 5 && s[4] == '-';
   for (size_t k = 0; k < 4 && date_like; k++)
     date_like = s[k] >= '0' && s[k] <= '9';
-  if (!date_like)
-    snprintf(reason, rlen,
-             "'%s' is neither a number of seconds nor an ISO 8601 time (2025-10-18T23:11:10Z)", s);
-  return 0;
+  sk_time_opts o;
+  sk_time_opts_init(&o);
+  o.zone = zone;
+  int64_t t_ns;
+  if (date_like) {
+    o.forms = SK_TIME_ISO_T | SK_TIME_ISO_SPACE | SK_TIME_ZONE;
+    if (sk_time_parse(s, len, &o, &t_ns, reason, rlen) != SK_OK)
+      return 0; /* the parser's reason says what is wrong with the date */
+  } else {
+    o.forms = SK_TIME_UNIX_AUTO;
+    if (sk_time_parse(s, len, &o, &t_ns, NULL, 0) != SK_OK || t_ns < 1000000000LL * NS_PER_S) {
+      if (parse_value(s, t_s)) {
+        *epoch = isnan(*t_s) ? -1 : 0;
+        return 1;
+      }
+      snprintf(reason, rlen,
+               "'%s' is neither a number of seconds nor a time (2025-10-18T23:11:10Z, "
+               "2025-10-18 23:11:10, Unix s or ms)",
+               s);
+      return 0;
+    }
+  }
+  /* whole seconds are exact in a double; the fraction is rounded once */
+  *t_s = (double)(t_ns / NS_PER_S) + (double)(t_ns % NS_PER_S) / 1e9;
+  *epoch = 1;
+  return 1;
 }
 
 /* Every header name must be non-empty and unique, also in columns nobody asks for: a
@@ -392,8 +411,16 @@ static sk_status find_columns(const sk_ims_data *d, const sk_csv *r, csv_columns
                               size_t errlen) {
   c->n_cols = sk_csv_header_count(r);
   c->ts = -1;
-  for (size_t i = 0; i < sizeof time_columns / sizeof time_columns[0] && c->ts < 0; i++)
-    c->ts = column(r, time_columns[i]);
+  for (size_t i = 0; i < sizeof time_columns / sizeof time_columns[0] && c->ts < 0; i++) {
+    size_t idx;
+    sk_status st = sk_csv_column_nocase(r, time_columns[i], &idx, err, errlen);
+    if (st == SK_EPARSE) /* "Time" and "time": which is meant cannot be told */
+      return st;
+    if (st == SK_OK)
+      c->ts = (int)idx;
+  }
+  c->epoch = -1;
+  memset(c->rack_seen, 0, sizeof c->rack_seen);
   c->rack_id = column(r, "rack_id");
   for (int i = 0; i < d->n_features; i++)
     if ((c->feature[i] = column(r, d->feature[i])) < 0) {
@@ -420,23 +447,31 @@ static sk_status csv_value(const sk_csv *r, int col, double *v, char *err, size_
 }
 
 /* The current record of r becomes row d->n_rows, unless its time is outside the window. */
-static sk_status csv_row(sk_ims_data *d, const sk_csv *r, const csv_columns *c,
-                         const sk_ims_data_opts *o, grow_state *gs, char *err, size_t errlen) {
+static sk_status csv_row(sk_ims_data *d, const sk_csv *r, csv_columns *c, const sk_ims_data_opts *o,
+                         grow_state *gs, char *err, size_t errlen) {
   size_t nf = sk_csv_field_count(r); /* >= 1 */
   if (nf != c->n_cols) {
     /* the first extra field, or just past the short row's last one */
     size_t at = nf > c->n_cols ? c->n_cols : nf - 1;
     size_t past = nf > c->n_cols ? 0 : sk_csv_field_len(r, nf - 1);
-    return fail_at(r, at, past, err, errlen, "expected %zu fields as in the header, found %zu",
-                   c->n_cols, nf);
+    return fail_at(r, at, past, err, errlen, "expected %zu fields as in the header, found %zu%s",
+                   c->n_cols, nf,
+                   nf == 1 && c->n_cols > 1 && o->strict
+                       ? " (a non-data line: --strict refuses them; without it trailing ones "
+                         "are skipped)"
+                       : "");
   }
   d->n_read++;
   double t = NAN;
   if (c->ts >= 0) {
     size_t i = (size_t)c->ts;
     char reason[256];
-    if (!parse_time(sk_csv_field(r, i), sk_csv_field_len(r, i), &t, reason, sizeof reason))
+    int epoch = -1;
+    if (!parse_time(sk_csv_field(r, i), sk_csv_field_len(r, i), o->zone, &t, &epoch, reason,
+                    sizeof reason))
       return fail_at(r, i, 0, err, errlen, "%s: %s", sk_csv_header_name(r, i), reason);
+    if (epoch >= 0) /* -1 none yet, 0 or 1 all of that kind, 2 both */
+      c->epoch = c->epoch < 0 || c->epoch == epoch ? epoch : 2;
   }
   if (!in_window(o, t) && (isfinite(o->from_s) || isfinite(o->to_s)))
     return SK_OK;
@@ -462,9 +497,25 @@ static sk_status csv_row(sk_ims_data *d, const sk_csv *r, const csv_columns *c,
     memset(d->rack_id[k], 0, SK_IMS_ID_LEN);
     memcpy(d->rack_id[k], id, id_len);
   }
-  if (c->have_rack) /* a missing filter input other than latency fails the filter */
-    d->nominal[k] = (signed char)(sk_ims_nominal_rack(rv, d->inlet_max_c, d->sla_latency_ms,
-                                                      d->idle_kw_per_server, d->rack_kw_cap) != 0);
+  if (c->have_rack) {
+    /* bit 0: the filter on the whole rack vector (a missing input other than latency fails
+     * it); bit 1: on the seed's four conditions alone, with the columns no filter condition
+     * reads filled in -- used when such a column is empty in every row (a mix that maps no
+     * GPU power), where the whole-vector filter would refuse every row */
+    double fv[SK_IMS_N_RACK_FEATURES];
+    for (int i = 0; i < SK_IMS_N_RACK_FEATURES; i++) {
+      c->rack_seen[i] |= !isnan(rv[i]);
+      const char *n = sk_ims_rack_feature_name(i);
+      int read = strcmp(n, "inlet_c") == 0 || strcmp(n, "delta_t_c") == 0 ||
+                 strcmp(n, "pdu_kw") == 0 || strcmp(n, "latency_p95_ms") == 0;
+      fv[i] = read || !isnan(rv[i]) ? rv[i] : 0.0;
+    }
+    int whole = sk_ims_nominal_rack(rv, d->inlet_max_c, d->sla_latency_ms, d->idle_kw_per_server,
+                                    d->rack_kw_cap) != 0;
+    int seed4 = sk_ims_nominal_rack(fv, d->inlet_max_c, d->sla_latency_ms, d->idle_kw_per_server,
+                                    d->rack_kw_cap) != 0;
+    d->nominal[k] = (signed char)(whole | seed4 << 1);
+  }
   return SK_OK;
 }
 
@@ -491,6 +542,69 @@ static sk_status env_settings(sk_ims_data *d, char *err, size_t errlen) {
   return st;
 }
 
+/* Sorts the rows of d by ts, stably (NaN last), when they are not in order; counts the
+ * rows earlier than the one before them in d->n_unsorted.  A merge sort of row indices,
+ * then each per-row array permuted through a scratch copy. */
+static sk_status sort_rows(sk_ims_data *d) {
+  size_t n = d->n_rows;
+  d->n_unsorted = 0;
+  for (size_t i = 1; i < n; i++)
+    d->n_unsorted += d->ts[i] < d->ts[i - 1] || (isnan(d->ts[i - 1]) && !isnan(d->ts[i]));
+  if (d->n_unsorted == 0)
+    return SK_OK;
+  size_t *idx = malloc(n * sizeof *idx), *tmp = malloc(n * sizeof *tmp);
+  size_t dd = (size_t)d->n_features;
+  void *scratch =
+      malloc(n * (dd * sizeof(double) > SK_IMS_ID_LEN ? dd * sizeof(double) : SK_IMS_ID_LEN));
+  if (!idx || !tmp || !scratch) {
+    free(idx);
+    free(tmp);
+    free(scratch);
+    return SK_ENOMEM;
+  }
+  for (size_t i = 0; i < n; i++)
+    idx[i] = i;
+  for (size_t w = 1; w < n; w *= 2) { /* bottom-up merge: stable */
+    for (size_t lo = 0; lo < n; lo += 2 * w) {
+      size_t mid = lo + w < n ? lo + w : n, hi = lo + 2 * w < n ? lo + 2 * w : n;
+      size_t a = lo, b = mid, k = lo;
+      while (a < mid && b < hi) {
+        double ta = d->ts[idx[a]], tb = d->ts[idx[b]];
+        int b_first = (isnan(ta) && !isnan(tb)) || tb < ta;
+        tmp[k++] = b_first ? idx[b++] : idx[a++];
+      }
+      while (a < mid)
+        tmp[k++] = idx[a++];
+      while (b < hi)
+        tmp[k++] = idx[b++];
+    }
+    memcpy(idx, tmp, n * sizeof *idx);
+  }
+  double *xs = scratch;
+  memcpy(xs, d->x, n * dd * sizeof *xs);
+  for (size_t i = 0; i < n; i++)
+    memcpy(&d->x[i * dd], &xs[idx[i] * dd], dd * sizeof *xs);
+  memcpy(xs, d->ts, n * sizeof *xs);
+  for (size_t i = 0; i < n; i++)
+    d->ts[i] = xs[idx[i]];
+  if (d->nominal) {
+    signed char *nom = scratch;
+    memcpy(nom, d->nominal, n);
+    for (size_t i = 0; i < n; i++)
+      d->nominal[i] = nom[idx[i]];
+  }
+  if (d->rack_id) {
+    char(*ids)[SK_IMS_ID_LEN] = scratch;
+    memcpy(ids, d->rack_id, n * sizeof *ids);
+    for (size_t i = 0; i < n; i++)
+      memcpy(d->rack_id[i], ids[idx[i]], SK_IMS_ID_LEN);
+  }
+  free(idx);
+  free(tmp);
+  free(scratch);
+  return SK_OK;
+}
+
 static sk_status load_csv(sk_ims_data *d, const char *path, const sk_ims_data_opts *o, char *err,
                           size_t errlen) {
   d->kind = SK_IMS_DATA_CSV;
@@ -498,6 +612,8 @@ static sk_status load_csv(sk_ims_data *d, const char *path, const sk_ims_data_op
   sk_csv_opts co;
   sk_csv_opts_init(&co);
   co.ragged = 1; /* csv_row reports a row of the wrong length with its column */
+  co.delimiter = SK_CSV_SNIFF;
+  co.skip_trailer = !o->strict;
   sk_csv *r;
   sk_status st = sk_csv_create(&r, path, &co, err, errlen);
   if (st != SK_OK)
@@ -510,8 +626,8 @@ static sk_status load_csv(sk_ims_data *d, const char *path, const sk_ims_data_op
     d->has_ts = c.ts >= 0;
     if (!d->has_ts && (isfinite(o->from_s) || isfinite(o->to_s))) {
       sk_errf(err, errlen,
-              "%s: a time window (--from/--to) needs a ts column (or one named timestamp); the "
-              "header has none",
+              "%s: a time window (--from/--to) needs a time column (ts, timestamp, time or "
+              "datetime); the header has none",
               path);
       st = SK_EINVAL;
     }
@@ -526,6 +642,26 @@ static sk_status load_csv(sk_ims_data *d, const char *path, const sk_ims_data_op
     while ((st = sk_csv_next(r, &more, err, errlen)) == SK_OK && more)
       if ((st = csv_row(d, r, &c, o, &gs, err, errlen)) != SK_OK)
         break;
+    if (st == SK_OK) {
+      const char *text;
+      d->n_trailer = sk_csv_trailer(r, &d->trailer_line, &text);
+      snprintf(d->trailer_text, sizeof d->trailer_text, "%s", text);
+      d->delimiter = sk_csv_delimiter(r);
+      if (c.have_rack) { /* the nominal flag's variant: bit 1 when a rack column is empty */
+        int all_seen = 1;
+        for (int i = 0; i < SK_IMS_N_RACK_FEATURES; i++)
+          all_seen &= c.rack_seen[i];
+        d->nominal_empty_columns = !all_seen;
+        for (size_t i = 0; i < d->n_rows; i++)
+          d->nominal[i] = (signed char)((d->nominal[i] >> (all_seen ? 0 : 1)) & 1);
+      }
+      d->ts_epoch = c.epoch == 1;
+      if (c.ts >= 0)
+        snprintf(d->time_column, sizeof d->time_column, "%s", sk_csv_header_name(r, (size_t)c.ts));
+      st = sort_rows(d);
+      if (st == SK_ENOMEM)
+        sk_errf(err, errlen, "%s: out of memory", path);
+    }
   }
   sk_csv_destroy(r);
   return st;

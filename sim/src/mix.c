@@ -69,9 +69,10 @@
 #define N_COLS (SK_MIX_NVALUES + 2)
 
 static const char *const col_names[N_COLS] = {
-    "ts",          "rack_id",      "inlet_c",        "outlet_c",  "pdu_kw",         "chiller_kw",
-    "fan_kw",      "pump_kw",      "gpu_energy_j",   "tokens_ps", "latency_p95_ms", "queue_depth",
-    "fan_rpm_pct", "pump_rpm_pct", "j_per_prompt_wh"};
+    "ts",          "rack_id",      "inlet_c",         "outlet_c",  "pdu_kw",         "chiller_kw",
+    "fan_kw",      "pump_kw",      "gpu_energy_j",    "tokens_ps", "latency_p95_ms", "queue_depth",
+    "fan_rpm_pct", "pump_rpm_pct", "j_per_prompt_wh", "delta_t_c", "gpu_kw"};
+enum { COL_INLET = 0, COL_OUTLET = 1, COL_DELTA = 13 }; /* value column indices */
 
 const char *sk_mix_column_name(int i) {
   return (i >= 0 && i < N_COLS) ? col_names[i] : NULL;
@@ -121,9 +122,11 @@ static void time_opts(time_format tf, sk_time_opts *o) {
 /* Parses s as time format tf; 0 with a reason if it is not one.  Seconds that would be in
  * range as milliseconds get a hint: that mistake is common and the range error alone does
  * not point at it. */
-static int parse_time(time_format tf, const char *s, int64_t *t_ns, char *reason, size_t rlen) {
+static int parse_time(time_format tf, const sk_time_zone *zone, const char *s, int64_t *t_ns,
+                      char *reason, size_t rlen) {
   sk_time_opts o;
   time_opts(tf, &o);
+  o.zone = zone;
   size_t len = strlen(s);
   sk_status st = sk_time_parse(s, len, &o, t_ns, reason, rlen);
   if (st == SK_ERANGE && tf == TF_EPOCH_S) {
@@ -152,6 +155,7 @@ struct sk_mix {
   int64_t anchor_ns, step_ns; /* bins are [anchor + k step, anchor + (k+1) step) */
   int64_t first_bin, n_bins;  /* the grid's bins, counted from the anchor */
   int rule[SK_MIX_NVALUES];   /* per value column; -1 unmapped */
+  int derive_delta;           /* delta_t_c = outlet_c - inlet_c (unmapped, both mapped) */
   int room;                   /* a room-level row per time */
   cell *cells;                /* open addressing, cap a power of two */
   size_t cap, n_cells;
@@ -343,6 +347,9 @@ typedef struct {
   char *path;       /* resolved against the mapping's directory (owned) */
   const char *time_column, *rack_column;
   time_format tf;
+  sk_time_zone zone;         /* for civil times without a zone */
+  int has_zone;              /* zone set (the source's "tz", else the caller's default) */
+  int64_t first_ns, last_ns; /* earliest and latest time read (first > last: none) */
   map_col col[SK_MIX_NVALUES];
   int n_col;
   size_t time_field, rack_field;
@@ -355,7 +362,8 @@ typedef struct {
   int n_src;
   int have_start, have_end;
   int64_t start_ns, end_ns;
-  int rule_src[SK_MIX_NVALUES]; /* which source first set the column's rule */
+  int rule_src[SK_MIX_NVALUES];     /* which source first set the column's rule */
+  const sk_time_zone *default_zone; /* the caller's --tz, or NULL (UTC) */
 } mapping;
 
 static int value_column(const char *name) {
@@ -502,7 +510,7 @@ static sk_status parse_grid(mapping *mp, sk_mix *m, char *err, size_t errlen) {
               names[i], sk__json_type_name(j));
       return SK_EPARSE;
     }
-    if (!parse_time(TF_ISO8601, j->valuestring, dst[i], reason, sizeof reason)) {
+    if (!parse_time(TF_ISO8601, mp->default_zone, j->valuestring, dst[i], reason, sizeof reason)) {
       sk_errf(err, errlen, "%s: grid.%s: %s", origin, names[i], reason);
       return SK_EPARSE;
     }
@@ -554,7 +562,8 @@ static sk_status add_col(mapping *mp, sk_mix *m, int i, const char *kind, const 
       sk_errf(err, errlen,
               "%s: sources[%d].%s.%s: unknown output column (expected one of inlet_c, "
               "outlet_c, pdu_kw, chiller_kw, fan_kw, pump_kw, gpu_energy_j, tokens_ps, "
-              "latency_p95_ms, queue_depth, fan_rpm_pct, pump_rpm_pct, j_per_prompt_wh)",
+              "latency_p95_ms, queue_depth, fan_rpm_pct, pump_rpm_pct, j_per_prompt_wh, "
+              "delta_t_c, gpu_kw)",
               mp->origin, i, kind, name);
     return SK_EPARSE;
   }
@@ -587,9 +596,9 @@ static sk_status add_col(mapping *mp, sk_mix *m, int i, const char *kind, const 
 
 static sk_status parse_source(mapping *mp, sk_mix *m, int i, const cJSON *j, char *err,
                               size_t errlen) {
-  static const char *const keys[] = {"file",        "time_column", "time_format",
-                                     "rack_column", "columns",     "resample",
-                                     "scale",       "derive",      NULL};
+  static const char *const keys[] = {"file",    "time_column", "time_format", "rack_column",
+                                     "columns", "resample",    "scale",       "derive",
+                                     "tz",      NULL};
   static const char *const derive_keys[] = {"column", "rule", NULL};
   const char *origin = mp->origin;
   source *s = &mp->src[i];
@@ -611,8 +620,24 @@ static sk_status parse_source(mapping *mp, sk_mix *m, int i, const cJSON *j, cha
     st = get_string(j, "rack_column", 0, &s->rack_column, origin, path, err, errlen);
   if (st == SK_OK)
     st = get_string(j, "resample", 0, &resample, origin, path, err, errlen);
+  const char *tz = NULL;
+  if (st == SK_OK)
+    st = get_string(j, "tz", 0, &tz, origin, path, err, errlen);
   if (st != SK_OK)
     return st;
+  s->first_ns = INT64_MAX;
+  s->last_ns = INT64_MIN;
+  if (tz != NULL) {
+    char reason[1024];
+    if (sk_time_zone_parse(tz, &s->zone, reason, sizeof reason) != SK_OK) {
+      sk_errf(err, errlen, "%s: %s.tz: %s", origin, path, reason);
+      return SK_EPARSE;
+    }
+    s->has_zone = 1;
+  } else if (mp->default_zone != NULL) {
+    s->zone = *mp->default_zone;
+    s->has_zone = 1;
+  }
   int k = lookup_name(tf_names, N_TF, tf);
   if (k < 0) {
     sk_errf(err, errlen,
@@ -877,6 +902,8 @@ static sk_status open_source(mapping *mp, int i, source_file *sf, char *err, siz
   sk_csv_opts_init(&o);
   o.max_record_bytes = MAX_RECORD_BYTES;
   o.max_fields = MAX_RECORD_BYTES; /* no cap of its own: each field costs a byte */
+  o.delimiter = SK_CSV_SNIFF;
+  o.skip_trailer = 1;
   st = sk_csv_create_stream(&sf->csv, sf->f, s->path, &o, err, errlen);
   if (st == SK_OK)
     st = sk_csv_read_header(sf->csv, err, errlen);
@@ -916,11 +943,16 @@ static sk_status ingest(mapping *mp, sk_mix *m, int i, int64_t *lo_bin, int64_t 
   while ((st = sk_csv_next(r, &more, err, errlen)) == SK_OK && more) {
     m->stats.csv_rows++;
     int64_t t;
-    if (!parse_time(s->tf, sk_csv_field(r, s->time_field), &t, reason, sizeof reason)) {
+    if (!parse_time(s->tf, s->has_zone ? &s->zone : NULL, sk_csv_field(r, s->time_field), &t,
+                    reason, sizeof reason)) {
       sk_csv_errf(r, s->time_field, err, errlen, "%s", reason);
       st = SK_EPARSE;
       break;
     }
+    if (t < s->first_ns)
+      s->first_ns = t;
+    if (t > s->last_ns)
+      s->last_ns = t;
     if ((mp->have_start && t < mp->start_ns) || (mp->have_end && t >= mp->end_ns)) {
       m->stats.outside++;
       continue;
@@ -975,8 +1007,53 @@ static sk_status ingest(mapping *mp, sk_mix *m, int i, int64_t *lo_bin, int64_t 
     if (st != SK_OK)
       break;
   }
+  if (st == SK_OK)
+    m->stats.trailer_lines += sk_csv_trailer(r, NULL, NULL);
   close_source(&sf);
   return st;
+}
+
+/* The value of column c in (bin, key): a cell, or delta_t_c derived from the row's outlet
+ * and inlet.  0 when there is none. */
+static int value_at(const sk_mix *m, int64_t bin, uint32_t key, int c, double *v) {
+  if (m->rule[c] >= 0) {
+    const cell *ce = cell_find(m, bin, key, (uint8_t)c);
+    if (ce == NULL)
+      return 0;
+    *v = cell_value(m, ce, (rule)m->rule[c]);
+    return 1;
+  }
+  if (c != COL_DELTA || !m->derive_delta)
+    return 0;
+  const cell *in = cell_find(m, bin, key, COL_INLET), *out = cell_find(m, bin, key, COL_OUTLET);
+  if (in == NULL || out == NULL)
+    return 0;
+  *v = cell_value(m, out, (rule)m->rule[COL_OUTLET]) - cell_value(m, in, (rule)m->rule[COL_INLET]);
+  return 1;
+}
+
+/* The overlap warning: sources (with rows) whose time spans share nothing with another's. */
+static void overlap_warning(const mapping *mp, sk_mix_stats *st) {
+  st->overlap_warning[0] = '\0';
+  for (int i = 0; i < mp->n_src; i++)
+    for (int j = i + 1; j < mp->n_src; j++) {
+      const source *a = &mp->src[i], *b = &mp->src[j];
+      if (a->first_ns > a->last_ns || b->first_ns > b->last_ns)
+        continue;
+      if (a->last_ns >= b->first_ns && b->last_ns >= a->first_ns)
+        continue;
+      char a0[40], a1[40], b0[40], b1[40];
+      sk_time_format(a->first_ns, 0, a0, sizeof a0);
+      sk_time_format(a->last_ns, 0, a1, sizeof a1);
+      sk_time_format(b->first_ns, 0, b0, sizeof b0);
+      sk_time_format(b->last_ns, 0, b1, sizeof b1);
+      snprintf(st->overlap_warning, sizeof st->overlap_warning,
+               "sources[%d] (%s, %s .. %s) and sources[%d] (%s, %s .. %s) share no time: no "
+               "output row holds values of both (local times read as UTC? give \"tz\" or "
+               "--tz)",
+               i, a->file, a0, a1, j, b->file, b0, b1);
+      return;
+    }
 }
 
 typedef struct {
@@ -1041,12 +1118,34 @@ static sk_status finish(mapping *mp, sk_mix *m, int64_t lo_bin, int64_t hi_bin, 
   for (size_t k = 0; k < m->cap; k++) /* every cell is inside the grid by construction */
     if (m->cells[k].count)
       st->missing[m->cells[k].col]--;
+  if (m->derive_delta) {
+    st->derived[COL_DELTA] = 1;
+    for (int64_t b = 0; b < m->n_bins; b++)
+      for (uint32_t key = m->room ? 0 : 1; key <= m->n_racks; key++) {
+        double v;
+        st->missing[COL_DELTA] -= (size_t)value_at(m, m->first_bin + b, key, COL_DELTA, &v);
+      }
+  }
+  overlap_warning(mp, st);
   return SK_OK;
 }
 
 sk_status sk_mix_create(sk_mix **out, const char *mapping_path, char *err, size_t errlen) {
+  return sk_mix_create_tz(out, mapping_path, NULL, err, errlen);
+}
+
+sk_status sk_mix_create_tz(sk_mix **out, const char *mapping_path, const char *tz, char *err,
+                           size_t errlen) {
   SK_REQUIRE(out != NULL && mapping_path != NULL);
   *out = NULL;
+  sk_time_zone zone;
+  if (tz != NULL) {
+    char reason[1024];
+    if (sk_time_zone_parse(tz, &zone, reason, sizeof reason) != SK_OK) {
+      sk_errf(err, errlen, "tz: %s", reason);
+      return SK_EINVAL;
+    }
+  }
   sk_mix *m = calloc(1, sizeof *m);
   if (m == NULL) {
     sk_errf(err, errlen, "%s: out of memory", mapping_path);
@@ -1057,6 +1156,7 @@ sk_status sk_mix_create(sk_mix **out, const char *mapping_path, char *err, size_
   mapping mp;
   memset(&mp, 0, sizeof mp);
   mp.origin = mapping_path;
+  mp.default_zone = tz != NULL ? &zone : NULL;
   sk_status st = load_mapping(&mp, m, err, errlen);
   /* Every file and header first, so a typo in the last source does not wait for the
    * first source's hundreds of MB to be read. */
@@ -1070,6 +1170,7 @@ sk_status sk_mix_create(sk_mix **out, const char *mapping_path, char *err, size_
     st = ingest(&mp, m, i, &lo, &hi, err, errlen);
   if (st == SK_OK) {
     m->stats.sources = (size_t)mp.n_src;
+    m->derive_delta = m->rule[COL_DELTA] < 0 && m->rule[COL_INLET] >= 0 && m->rule[COL_OUTLET] >= 0;
     st = finish(&mp, m, lo, hi, err, errlen);
   }
   for (int i = 0; i < mp.n_src; i++)
@@ -1140,12 +1241,10 @@ sk_status sk_mix_write(const sk_mix *m, FILE *out, char *err, size_t errlen) {
         write_field(out, m->rack[key - 1]);
       for (int c = 0; c < SK_MIX_NVALUES; c++) {
         fputc(',', out);
-        if (m->rule[c] < 0)
+        double v;
+        if (!value_at(m, bin, key, c, &v))
           continue;
-        const cell *ce = cell_find(m, bin, key, (uint8_t)c);
-        if (ce == NULL)
-          continue;
-        format_value(cell_value(m, ce, (rule)m->rule[c]), num, sizeof num);
+        format_value(v, num, sizeof num);
         fputs(num, out);
       }
       fputc('\n', out);

@@ -100,6 +100,8 @@ static sk_status read_rows(const char *path, const char *model, const char *hard
   sk_csv_opts o;
   sk_csv_opts_init(&o);
   o.ragged = 1; /* only the columns named in the header count */
+  o.delimiter = SK_CSV_SNIFF;
+  o.skip_trailer = 1;
   o.max_record_bytes = MAX_RECORD_BYTES;
   o.max_fields = MAX_FIELDS;
   sk_csv *r;

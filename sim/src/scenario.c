@@ -79,6 +79,8 @@ typedef struct {
 } setting;
 
 static const char *const mode_names[] = {"advisory", "closed_loop", NULL};
+/* index = sk_trace_format (skadi/trace.h) */
+static const char *const trace_format_names[] = {"auto", "azure", "mooncake", "burstgpt", NULL};
 
 #define FLD(f) offsetof(sk_scenario, f), sizeof(((sk_scenario *)0)->f)
 #define DBL(k, f, d, lo, hi, op, u, h)                                                             \
@@ -202,7 +204,10 @@ static const setting table[] = {
         1000, 0, "ms/seq", "decode step time per decoding sequence (perf fit)"),
 
     STR("workload.trace_csv", trace_csv, "",
-        "trace to replay (Azure LLM 2023 CSV); \"\" = Poisson arrivals"),
+        "trace to replay (Azure 2023/2024 CSV, Mooncake JSONL, BurstGPT CSV); \"\" = Poisson "
+        "arrivals"),
+    {"workload.trace_format", NULL, KT_ENUM, FLD(trace_format), 0, "auto", trace_format_names, 0, 0,
+     0, "", "format of workload.trace_csv: auto (sniffed), azure, mooncake or burstgpt", 0},
     DBL("workload.rate_prompts_s", workload.rate_prompts_s, 216, 0, 1e6, 0, "prompts/s",
         "room mean arrival rate: 72 servers × 3.0/s, ~86 % of a server's measured capacity (docs/MODEL.md)"),
     DBL("workload.rate_scale", workload.rate_scale, 1, 0, 1000, LO_OPEN, "",
@@ -1599,8 +1604,11 @@ sk_status sk_scenario_validate(const sk_scenario *sc, char *err, size_t errlen) 
         return st;
       }
     } else if (s->type == KT_BOOL || s->type == KT_ENUM) {
-      int v = *(const int *)cfield_at(sc, s);
-      if (v != 0 && v != 1) {
+      int v = *(const int *)cfield_at(sc, s), count = 2;
+      if (s->type == KT_ENUM)
+        for (count = 0; s->names[count] != NULL;)
+          count++;
+      if (v < 0 || v >= count) {
         sk_errf(err, errlen, "%s: %s: invalid value %d", where, s->key, v);
         return SK_ERANGE;
       }

@@ -284,6 +284,10 @@ const sk_scenario *sk_session_scenario(const sk_session *s) {
   return s->sc;
 }
 
+const sk_trace *sk_session_trace(const sk_session *s) {
+  return s->sc->trace_csv[0] ? &s->trace : NULL;
+}
+
 sk_status sk_session_flush(sk_session *s) {
   if (s->rec && s->st == SK_OK) {
     sk_status st = sk_recorder_flush(s->rec);
@@ -609,10 +613,14 @@ sk_status sk_session_create(sk_session **out, const sk_session_config *cfg, char
     st = SK_EINVAL;
     goto fail;
   }
-  if (sc->trace_csv[0] && (st = sk_trace_load(&s->trace, sc->trace_csv, err, errlen)) != SK_OK) {
+  if (sc->trace_csv[0] &&
+      (st = sk_trace_load_format(&s->trace, sc->trace_csv, (sk_trace_format)sc->trace_format, err,
+                                 errlen)) != SK_OK) {
     st = st == SK_ENOMEM ? st : SK_EINVAL;
     goto fail;
   }
+  if (sc->trace_csv[0]) /* the trace's counts obey workload.max_tokens as the draws do */
+    sk_trace_clamp(&s->trace, sc->workload.max_tokens);
   if (cfg->ims_model_path) {
     char why[SK_ERR_LEN];
     if (!(s->ims = malloc(sizeof *s->ims))) {

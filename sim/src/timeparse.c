@@ -20,6 +20,7 @@
  * each leniency is one more thing a wrong mapping can slip through.
  */
 #include <stdio.h>
+#include <string.h>
 
 #include "skadi/require.h"
 #include "skadi/timestamp.h"
@@ -83,6 +84,7 @@ void sk_time_opts_init(sk_time_opts *o) {
   o->max_frac_digits = 0;
   o->min_ns = INT64_MIN;
   o->max_ns = INT64_MAX;
+  o->zone = NULL;
 }
 
 static int64_t floor_div(int64_t a, int64_t b) {
@@ -119,6 +121,8 @@ static sk_status syntax_error(const sk_time_opts *o, const char *s, const char *
     unix_time = "seconds since 1970-01-01T00:00:00Z like 1700157600 or 1700157600.25";
   else if (f & SK_TIME_UNIX_MS)
     unix_time = "milliseconds since 1970-01-01T00:00:00Z like 1700157600000";
+  else if (f & SK_TIME_UNIX_AUTO)
+    unix_time = "a Unix time in s or ms like 1700157600 or 1700157600000";
   sk_errf(reason, rlen, "expected %s%s%s, got \"%.*s\"", civil ? civil : "",
           civil && unix_time ? ", or " : "", unix_time ? unix_time : "", quote_len(s, end), s);
   return SK_EPARSE;
@@ -182,6 +186,10 @@ static sk_status parse_civil(const char *s, const char *end, const sk_time_opts 
       return syntax_error(o, s, end, reason, rlen);
   }
   int64_t offset_s = 0;
+  int zoned = 0;
+  /* SQL Server writes a datetimeoffset as "2024-05-01 06:20:00.1234567 -04:00" */
+  if (p + 1 < end && *p == ' ' && (p[1] == '+' || p[1] == '-') && (o->forms & SK_TIME_ZONE))
+    p++;
   if (p < end && (*p == 'Z' || *p == '+' || *p == '-')) {
     if (!(o->forms & SK_TIME_ZONE)) {
       sk_errf(reason, rlen, "unexpected \"%.*s\" after the time (no time zone in this format)",
@@ -189,12 +197,20 @@ static sk_status parse_civil(const char *s, const char *end, const sk_time_opts 
       return SK_EPARSE;
     }
     const char *z = p;
+    zoned = 1;
     if (*p == 'Z') {
       p++;
     } else {
-      int sign = *p++ == '-' ? -1 : 1, oh, om;
-      if (!(read_digits(&p, end, 2, &oh) && p < end && *p++ == ':' &&
-            read_digits(&p, end, 2, &om) && oh <= 23 && om <= 59)) {
+      /* +hh:mm, +hhmm or +hh */
+      int sign = *p++ == '-' ? -1 : 1, oh, om = 0;
+      int zok = read_digits(&p, end, 2, &oh);
+      if (zok && p < end && *p == ':') {
+        p++;
+        zok = read_digits(&p, end, 2, &om);
+      } else if (zok && p < end) {
+        zok = read_digits(&p, end, 2, &om);
+      }
+      if (!zok || oh > 23 || om > 59) {
         sk_errf(reason, rlen,
                 "expected a time zone Z, +hh:mm or -hh:mm after the time, got \"%.*s\"",
                 quote_len(z, end), z);
@@ -211,7 +227,16 @@ static sk_status parse_civil(const char *s, const char *end, const sk_time_opts 
     sk_errf(reason, rlen, "not a valid date and time: \"%.*s\"", quote_len(s, end), s);
     return SK_EPARSE;
   }
-  *secs = days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec - offset_s;
+  int64_t local = days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec;
+  if (!zoned && o->zone != NULL) {
+    if (sk_time_zone_to_utc(o->zone, local, secs, NULL) != SK_OK) {
+      sk_errf(reason, rlen, "\"%.*s\" does not exist in %s (clocks skip that hour)",
+              quote_len(s, end), s, o->zone->name);
+      return SK_EPARSE;
+    }
+    return SK_OK;
+  }
+  *secs = local - offset_s;
   return SK_OK;
 }
 
@@ -259,9 +284,9 @@ sk_status sk_time_parse(const char *text, size_t len, const sk_time_opts *opts, 
     opts = &def;
   }
   unsigned civil_forms = opts->forms & (SK_TIME_ISO_T | SK_TIME_ISO_SPACE);
-  unsigned unix_forms = opts->forms & (SK_TIME_UNIX_S | SK_TIME_UNIX_MS);
+  unsigned unix_forms = opts->forms & (SK_TIME_UNIX_S | SK_TIME_UNIX_MS | SK_TIME_UNIX_AUTO);
   SK_REQUIRE((text != NULL || len == 0) && t_ns != NULL);
-  SK_REQUIRE((civil_forms || unix_forms) && unix_forms != (SK_TIME_UNIX_S | SK_TIME_UNIX_MS));
+  SK_REQUIRE((civil_forms || unix_forms) && (unix_forms & (unix_forms - 1)) == 0);
   SK_REQUIRE(opts->max_frac_digits >= 0 && opts->max_frac_digits <= 9 &&
              opts->min_ns < opts->max_ns);
   if (len == 0)
@@ -282,8 +307,19 @@ sk_status sk_time_parse(const char *text, size_t len, const sk_time_opts *opts, 
       return range_error(opts, text, end, reason, rlen);
     t = secs * NS_PER_S + frac;
   } else {
-    st = parse_unix(text, end, opts, unix_forms == SK_TIME_UNIX_S ? NS_PER_S : NS_PER_MS, &t,
-                    reason, rlen);
+    int64_t unit = unix_forms == SK_TIME_UNIX_MS ? NS_PER_MS : NS_PER_S;
+    if (unix_forms == SK_TIME_UNIX_AUTO) {
+      /* 1e11 or more, i.e. 12 or more digits before any point (leading zeros aside) */
+      const char *p = text;
+      while (p < end && *p == '0')
+        p++;
+      size_t n = 0;
+      while (p + n < end && is_digit(p[n]))
+        n++;
+      if (n >= 12)
+        unit = NS_PER_MS;
+    }
+    st = parse_unix(text, end, opts, unit, &t, reason, rlen);
     if (st != SK_OK)
       return st;
   }
@@ -320,4 +356,237 @@ void sk_time_format(int64_t t_ns, int frac_digits, char *buf, size_t len) {
   for (int i = frac_digits; i < 9; i++)
     div *= 10;
   snprintf(buf + n, len - (size_t)n, ".%0*lldZ", frac_digits, (long long)(ns / div));
+}
+
+/* ------------------------------------------------------------------------------------ */
+/* Zones                                                                                */
+
+/* IANA names and the POSIX rule their tzdata file ends with (tzdata 2024a). */
+static const struct {
+  const char *name, *rule;
+} zone_table[] = {
+    {"UTC", "UTC0"},
+    {"Etc/UTC", "UTC0"},
+    {"GMT", "GMT0"},
+    {"Europe/London", "GMT0BST,M3.5.0/1,M10.5.0"},
+    {"Europe/Dublin", "IST-1GMT0,M10.5.0,M3.5.0/1"},
+    {"Europe/Lisbon", "WET0WEST,M3.5.0/1,M10.5.0"},
+    {"Europe/Berlin", "CET-1CEST,M3.5.0,M10.5.0/3"},
+    {"Europe/Paris", "CET-1CEST,M3.5.0,M10.5.0/3"},
+    {"Europe/Amsterdam", "CET-1CEST,M3.5.0,M10.5.0/3"},
+    {"Europe/Madrid", "CET-1CEST,M3.5.0,M10.5.0/3"},
+    {"Europe/Rome", "CET-1CEST,M3.5.0,M10.5.0/3"},
+    {"Europe/Stockholm", "CET-1CEST,M3.5.0,M10.5.0/3"},
+    {"Europe/Oslo", "CET-1CEST,M3.5.0,M10.5.0/3"},
+    {"Europe/Zurich", "CET-1CEST,M3.5.0,M10.5.0/3"},
+    {"Europe/Warsaw", "CET-1CEST,M3.5.0,M10.5.0/3"},
+    {"Europe/Helsinki", "EET-2EEST,M3.5.0/3,M10.5.0/4"},
+    {"Europe/Athens", "EET-2EEST,M3.5.0/3,M10.5.0/4"},
+    {"Europe/Moscow", "MSK-3"},
+    {"America/New_York", "EST5EDT,M3.2.0,M11.1.0"},
+    {"America/Toronto", "EST5EDT,M3.2.0,M11.1.0"},
+    {"America/Chicago", "CST6CDT,M3.2.0,M11.1.0"},
+    {"America/Denver", "MST7MDT,M3.2.0,M11.1.0"},
+    {"America/Phoenix", "MST7"},
+    {"America/Los_Angeles", "PST8PDT,M3.2.0,M11.1.0"},
+    {"America/Sao_Paulo", "<-03>3"},
+    {"Asia/Tokyo", "JST-9"},
+    {"Asia/Seoul", "KST-9"},
+    {"Asia/Shanghai", "CST-8"},
+    {"Asia/Singapore", "<+08>-8"},
+    {"Asia/Kolkata", "IST-5:30"},
+    {"Asia/Dubai", "<+04>-4"},
+    {"Australia/Sydney", "AEST-10AEDT,M10.1.0,M4.1.0/3"},
+    {"Pacific/Auckland", "NZST-12NZDT,M9.5.0,M4.1.0/3"},
+};
+
+const char *sk_time_zone_names(void) {
+  return "UTC, GMT, Europe/London, Europe/Dublin, Europe/Lisbon, Europe/Berlin, Europe/Paris, "
+         "Europe/Amsterdam, Europe/Madrid, Europe/Rome, Europe/Stockholm, Europe/Oslo, "
+         "Europe/Zurich, Europe/Warsaw, Europe/Helsinki, Europe/Athens, Europe/Moscow, "
+         "America/New_York, America/Toronto, America/Chicago, America/Denver, "
+         "America/Phoenix, America/Los_Angeles, America/Sao_Paulo, Asia/Tokyo, Asia/Seoul, "
+         "Asia/Shanghai, Asia/Singapore, Asia/Kolkata, Asia/Dubai, Australia/Sydney, "
+         "Pacific/Auckland";
+}
+
+/* [+-]hh[:mm[:ss]] at *p (hh 0..167 as POSIX allows for rule times, 0..24 for offsets is
+ * checked by the caller) into seconds; 0 when malformed. */
+static int posix_hms(const char **p, int32_t *out) {
+  int sign = 1;
+  if (**p == '+' || **p == '-')
+    sign = *(*p)++ == '-' ? -1 : 1;
+  int h = 0, n = 0;
+  for (; **p >= '0' && **p <= '9' && n < 3; (*p)++, n++)
+    h = h * 10 + (**p - '0');
+  if (n == 0 || h > 167)
+    return 0;
+  int m = 0, sec = 0;
+  if (**p == ':') {
+    (*p)++;
+    const char *end = *p + 2;
+    if (!read_digits(p, end, 2, &m) || m > 59)
+      return 0;
+    if (**p == ':') {
+      (*p)++;
+      end = *p + 2;
+      if (!read_digits(p, end, 2, &sec) || sec > 59)
+        return 0;
+    }
+  }
+  *out = (int32_t)(sign * (h * 3600 + m * 60 + sec));
+  return 1;
+}
+
+/* A zone abbreviation: 3+ letters, or <...> of letters, digits, + and -. */
+static int posix_name(const char **p) {
+  const char *s = *p;
+  if (*s == '<') {
+    const char *q = s + 1;
+    while (*q && *q != '>')
+      q++;
+    if (*q != '>' || q - s - 1 < 3)
+      return 0;
+    *p = q + 1;
+    return 1;
+  }
+  int n = 0;
+  while ((s[n] >= 'A' && s[n] <= 'Z') || (s[n] >= 'a' && s[n] <= 'z'))
+    n++;
+  if (n < 3)
+    return 0;
+  *p = s + n;
+  return 1;
+}
+
+/* ",Mm.w.d[/time]" */
+static int posix_rule(const char **p, sk_time_rule *r) {
+  if (**p != ',' || (*p)[1] != 'M')
+    return 0;
+  *p += 2;
+  int v[3] = {0, 0, 0};
+  for (int i = 0; i < 3; i++) {
+    int n = 0;
+    for (; **p >= '0' && **p <= '9' && n < 2; (*p)++, n++)
+      v[i] = v[i] * 10 + (**p - '0');
+    if (n == 0 || (i < 2 && *(*p)++ != '.'))
+      return 0;
+  }
+  if (v[0] < 1 || v[0] > 12 || v[1] < 1 || v[1] > 5 || v[2] > 6)
+    return 0;
+  r->month = v[0];
+  r->week = v[1];
+  r->wday = v[2];
+  r->time_s = 7200; /* 02:00 by default */
+  if (**p == '/') {
+    (*p)++;
+    return posix_hms(p, &r->time_s);
+  }
+  return 1;
+}
+
+static sk_status zone_error(const char *spec, char *reason, size_t rlen, const char *why) {
+  sk_errf(reason, rlen,
+          "time zone \"%.60s\": %s; use UTC, an offset like +02:00, a POSIX rule like "
+          "CET-1CEST,M3.5.0,M10.5.0/3, or one of: %s",
+          spec, why, sk_time_zone_names());
+  return SK_EPARSE;
+}
+
+sk_status sk_time_zone_parse(const char *spec, sk_time_zone *z, char *reason, size_t rlen) {
+  SK_REQUIRE(spec != NULL && z != NULL);
+  sk_time_zone out;
+  memset(&out, 0, sizeof out);
+  snprintf(out.name, sizeof out.name, "%s", spec);
+  const char *rule = spec;
+  for (size_t i = 0; i < sizeof zone_table / sizeof zone_table[0]; i++)
+    if (strcmp(spec, zone_table[i].name) == 0)
+      rule = zone_table[i].rule;
+  if (strcmp(rule, "Z") == 0) {
+    *z = out;
+    return SK_OK;
+  }
+  if (rule[0] == '+' || rule[0] == '-') { /* ISO 8601 offset, east positive */
+    const char *p = rule + 1;
+    const char *end = p + strlen(p);
+    int oh, om = 0;
+    int ok = read_digits(&p, end, 2, &oh);
+    if (ok && p < end && *p == ':')
+      p++;
+    if (ok && p < end)
+      ok = read_digits(&p, end, 2, &om);
+    if (!ok || p != end || oh > 23 || om > 59)
+      return zone_error(spec, reason, rlen, "expected an offset +hh:mm, +hhmm or +hh");
+    out.std_off_s = out.dst_off_s = (int32_t)((rule[0] == '-' ? -1 : 1) * (oh * 3600 + om * 60));
+    *z = out;
+    return SK_OK;
+  }
+  const char *p = rule;
+  int32_t off;
+  if (!posix_name(&p)) {
+    if (strchr(spec, '/') != NULL)
+      return zone_error(spec, reason, rlen, "not in the built-in table of zone names");
+    return zone_error(spec, reason, rlen, "unknown time zone");
+  }
+  if (strpbrk(rule, "0123456789") == NULL)
+    return zone_error(spec, reason, rlen, "unknown time zone");
+  if (!posix_hms(&p, &off) || off > 24 * 3600 || off < -24 * 3600)
+    return zone_error(spec, reason, rlen, "expected a UTC offset after the zone's name");
+  out.std_off_s = out.dst_off_s = -off; /* POSIX offsets are west-positive */
+  if (*p != '\0') {
+    if (!posix_name(&p))
+      return zone_error(spec, reason, rlen, "expected a daylight zone name after the offset");
+    out.has_dst = 1;
+    out.dst_off_s = out.std_off_s + 3600;
+    if (*p != ',' && *p != '\0') {
+      if (!posix_hms(&p, &off) || off > 24 * 3600 || off < -24 * 3600)
+        return zone_error(spec, reason, rlen, "bad daylight offset");
+      out.dst_off_s = -off;
+    }
+    if (!posix_rule(&p, &out.start) || !posix_rule(&p, &out.end))
+      return zone_error(spec, reason, rlen,
+                        "expected the daylight rule ,Mm.w.d[/time],Mm.w.d[/time] (only the M "
+                        "form is supported)");
+  }
+  if (*p != '\0')
+    return zone_error(spec, reason, rlen, "unexpected text after the rule");
+  *z = out;
+  return SK_OK;
+}
+
+/* Local seconds (since the local 1970-01-01T00:00) of rule r's transition in year y. */
+static int64_t rule_local_s(const sk_time_rule *r, int y) {
+  int64_t first = days_from_civil(y, r->month, 1);
+  int wd_first = (int)((first % 7 + 7 + 4) % 7); /* 1970-01-01 was a Thursday (4) */
+  int day = 1 + (r->wday - wd_first + 7) % 7 + (r->week - 1) * 7;
+  while (day > days_in_month(y, r->month))
+    day -= 7;
+  return (first + day - 1) * 86400 + r->time_s;
+}
+
+int32_t sk_time_zone_offset(const sk_time_zone *z, int64_t utc_s) {
+  SK_REQUIRE(z != NULL);
+  if (!z->has_dst)
+    return z->std_off_s;
+  int y, m, d;
+  civil_from_days(floor_div(utc_s + z->std_off_s, 86400), &y, &m, &d);
+  int64_t start = rule_local_s(&z->start, y) - z->std_off_s; /* UTC instants */
+  int64_t end = rule_local_s(&z->end, y) - z->dst_off_s;
+  int in_dst = start < end ? (utc_s >= start && utc_s < end) : (utc_s >= start || utc_s < end);
+  return in_dst ? z->dst_off_s : z->std_off_s;
+}
+
+sk_status sk_time_zone_to_utc(const sk_time_zone *z, int64_t local_s, int64_t *utc_s,
+                              int *ambiguous) {
+  SK_REQUIRE(z != NULL && utc_s != NULL);
+  /* the instant is local - offset for one of the two offsets that holds at it */
+  int64_t a = local_s - z->dst_off_s, b = local_s - z->std_off_s;
+  int ok_a = sk_time_zone_offset(z, a) == z->dst_off_s;
+  int ok_b = sk_time_zone_offset(z, b) == z->std_off_s;
+  if (!ok_a && !ok_b)
+    return SK_EPARSE;
+  if (ambiguous != NULL)
+    *ambiguous = ok_a && ok_b && a != b;
+  *utc_s = ok_a && ok_b ? (a < b ? a : b) : ok_a ? a : b;
+  return SK_OK;
 }

@@ -181,6 +181,57 @@ START_TEST(csv_train_score) {
 END_TEST
 
 /* Training twice on the same data gives the same model file. */
+/* A SQL Server export (tab, BOM, newest first, trailer) in New York local time: --tz,
+ * --from as ISO 8601 in that zone and in UTC select the same rows, the summary prints
+ * ISO 8601 times and notes the sorting and the skipped trailer; --strict refuses it; a bad
+ * --tz or --from names the flag. */
+START_TEST(csv_as_exported) {
+  FILE *f = fopen(tu_tmp("sql.csv"), "wb");
+  ck_assert_ptr_nonnull(f);
+  fputs("\xEF\xBB\xBFtimestamp\tvalue\r\n", f);
+  for (int i = 39; i >= 0; i--) /* 2024-05-01 08:00 .. 08:39 EDT, newest first */
+    fprintf(f, "2024-05-01 08:%02d:00.000\t%.2f\r\n", i, 3.0 + 0.1 * (i % 5));
+  fputs("\r\n(40 rows affected)\r\n\r\nCompletion time: 2024-05-01T08:40:00.1-04:00\r\n", f);
+  fclose(f);
+  tu_result r;
+  tu_run(&r, (char *const[]){(char *)bin, "ims", "train", "--data", tu_tmp("sql.csv"), "--features",
+                             "value", "--clusters", "1", "--from", "2024-05-01 08:10:00", "--tz",
+                             "America/New_York", "--out", tu_tmp("m.h5"), NULL});
+  ck_assert_msg(r.status == 0, "%s", r.err);
+  ck_assert_int_eq(figure(r.out, "rows read"), 40);
+  ck_assert_int_eq(figure(r.out, "training rows"), 30);
+  ASSERT_HAS(r.out, "(ts >= 2024-05-01T12:10:00Z)");
+  ASSERT_HAS(r.out, "(ts 2024-05-01T12:10:00Z .. 2024-05-01T12:39:00Z)");
+  ASSERT_HAS(r.err, "rows are not in time order (29 earlier than the row before); sorted");
+  ASSERT_HAS(r.err, "skipped 2 trailing non-data lines from line 43 (\"(40 rows affected)\")");
+  /* the same window in UTC, and as Unix ms */
+  const char *froms[] = {"2024-05-01T12:10:00Z", "1714565400000", "1714565400"};
+  for (int i = 0; i < 3; i++) {
+    tu_run(&r, (char *const[]){(char *)bin, "ims", "score", "--model", tu_tmp("m.h5"), "--data",
+                               tu_tmp("sql.csv"), "--tz", "America/New_York", "--from",
+                               (char *)froms[i], "--out", tu_tmp("s.csv"), "--force", NULL});
+    ck_assert_msg(r.status == 0, "%s: %s", froms[i], r.err);
+    ck_assert_int_eq(count_lines(tu_tmp("s.csv")), 31);
+    ASSERT_HAS(r.out, "(ts 2024-05-01T12:10:00Z .. 2024-05-01T12:39:00Z)");
+  }
+  tu_run(&r, (char *const[]){(char *)bin, "ims", "score", "--model", tu_tmp("m.h5"), "--data",
+                             tu_tmp("sql.csv"), "--strict", NULL});
+  ck_assert_int_eq(r.status, 2);
+  ASSERT_HAS(r.err, "sql.csv:43:");
+  ASSERT_HAS(r.err, "--strict refuses them");
+  tu_run(&r, (char *const[]){(char *)bin, "ims", "score", "--model", tu_tmp("m.h5"), "--data",
+                             tu_tmp("sql.csv"), "--tz", "Mars/Base", NULL});
+  ck_assert_int_eq(r.status, 2);
+  ASSERT_HAS(r.err, "--tz: time zone \"Mars/Base\"");
+  tu_run(&r, (char *const[]){(char *)bin, "ims", "score", "--model", tu_tmp("m.h5"), "--data",
+                             tu_tmp("sql.csv"), "--tz", "Europe/Berlin", "--from",
+                             "2024-03-31 02:30:00", NULL});
+  ck_assert_int_eq(r.status, 2);
+  ASSERT_HAS(r.err, "--from: '2024-03-31 02:30:00': \"2024-03-31 02:30:00\" does not exist in "
+                    "Europe/Berlin");
+}
+END_TEST
+
 START_TEST(train_twice_identical) {
   write_csv(tu_tmp("t.csv"), 400);
   tu_result r;
@@ -366,6 +417,7 @@ static Suite *suite(void) {
   tcase_add_test(tc, help_and_usage);
   tcase_add_test(tc, recording_train_list_score);
   tcase_add_test(tc, csv_train_score);
+  tcase_add_test(tc, csv_as_exported);
   tcase_add_test(tc, train_twice_identical);
   tcase_add_test(tc, exit_codes_and_messages);
   tcase_add_test(tc, outputs_never_clobber);

@@ -425,6 +425,82 @@ START_TEST(test_buffer_boundaries) {
 }
 END_TEST
 
+/* The delimiter sniffed from the header line: ',', ';' or tab, after a BOM; a tie fails. */
+START_TEST(test_sniff) {
+  sk_csv_opts o;
+  sk_csv_opts_init(&o);
+  o.delimiter = SK_CSV_SNIFF;
+  static const struct {
+    const char *text;
+    char want;
+  } cases[] = {
+      {"ts,value\n1,2\n", ','},
+      {"datetime;Current;Voltage\n2020-03-09 10:14:33;0,5;220\n", ';'},
+      {"\xEF\xBB\xBFts\tvalue\n1\t2,5\n", '\t'},
+      {"\n\nts\tvalue\n1\t2\n", '\t'},
+      {"\"a;b\",c\n1,2\n", ','}, /* a delimiter inside quotes does not count */
+      {"value\n1\n", ','},       /* one column: nothing to sniff */
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    sk_csv *r = open_text(cases[i].text, &o);
+    ck_assert_int_eq(sk_csv_delimiter(r), SK_CSV_SNIFF);
+    header_ok(r);
+    ck_assert_msg(sk_csv_delimiter(r) == cases[i].want, "case %zu: '%c'", i, sk_csv_delimiter(r));
+    next_ok(r);
+    ck_assert_uint_eq(sk_csv_field_count(r), sk_csv_header_count(r));
+    at_end(r);
+    sk_csv_destroy(r);
+  }
+  sk_csv *r = open_text("a,b;c;d,e\n", &o);
+  char err[512] = "";
+  ck_assert_int_eq(sk_csv_read_header(r, err, sizeof err), SK_EPARSE);
+  ASSERT_HAS(err, "t.csv:1: cannot tell the delimiter: the first line has 2 ',' and 2 ';'");
+  sk_csv_destroy(r);
+
+  /* not sniffing: a one-field header holding another delimiter says so */
+  r = open_text("ts\tvalue\n1\t2\n", NULL);
+  header_ok(r);
+  size_t idx;
+  ck_assert_int_eq(sk_csv_column(r, "ts", &idx, err, sizeof err), SK_ENOTFOUND);
+  ASSERT_HAS(err, "the header is one field holding tab");
+  sk_csv_destroy(r);
+}
+END_TEST
+
+/* Trailing non-data lines (SQL Server's) skipped and counted; data after one fails. */
+START_TEST(test_trailer) {
+  sk_csv_opts o;
+  sk_csv_opts_init(&o);
+  o.delimiter = SK_CSV_SNIFF;
+  o.skip_trailer = 1;
+  sk_csv *r = open_text("ts\tvalue\r\n2024-05-01 06:20:00\t1\r\n\r\n(2 rows affected)\r\n\r\n"
+                        "Completion time: 2024-05-01T06:21:00.1234567-04:00\r\n",
+                        &o);
+  header_ok(r);
+  next_ok(r);
+  size_t line = 0;
+  const char *text = NULL;
+  ck_assert_uint_eq(sk_csv_trailer(r, NULL, NULL), 0);
+  at_end(r);
+  ck_assert_uint_eq(sk_csv_trailer(r, &line, &text), 2);
+  ck_assert_uint_eq(line, 4);
+  ck_assert_str_eq(text, "(2 rows affected)");
+  ck_assert_uint_eq(sk_csv_line(r), 2); /* the last data record */
+  sk_csv_destroy(r);
+
+  /* a one-field line followed by data is an error at that line */
+  bad_file("a,b\n1,2\noops\n3,4\n", &o, SK_EPARSE, ":3: ",
+           "expected 2 fields as in the header, got 1: \"oops\" (non-data lines are skipped "
+           "only after the last data row)");
+  /* a truncated last row with more than one field is still an error */
+  bad_file("a,b,c\n1,2,3\n1,2\n", &o, SK_EPARSE, ":3: ", "expected 3 fields as in the header");
+  /* without skip_trailer the line is an ordinary error */
+  o.skip_trailer = 0;
+  bad_file("a,b\n1,2\n(1 rows affected)\n", &o, SK_EPARSE,
+           ":3: ", "expected 2 fields as in the header, got 1");
+}
+END_TEST
+
 static Suite *csv_suite(void) {
   Suite *s = suite_create("csv");
   TCase *tc = tcase_create("csv");
@@ -442,6 +518,8 @@ static Suite *csv_suite(void) {
   tcase_add_test(tc, test_open_failures);
   tcase_add_test(tc, test_stream);
   tcase_add_test(tc, test_buffer_boundaries);
+  tcase_add_test(tc, test_sniff);
+  tcase_add_test(tc, test_trailer);
   suite_add_tcase(s, tc);
   return s;
 }

@@ -506,7 +506,7 @@ START_TEST(bad_csvs) {
   o.from_s = 0;
   tu_write_file(tu_tmp("nots.csv"), "a\n1\n");
   ck_assert_int_eq(sk_ims_data_load(&d, tu_tmp("nots.csv"), &o, err, sizeof err), SK_EINVAL);
-  ASSERT_HAS(err, "nots.csv: a time window (--from/--to) needs a ts column");
+  ASSERT_HAS(err, "nots.csv: a time window (--from/--to) needs a time column (ts, timestamp");
   sk_ims_data_fini(&d);
   ck_assert_int_eq(sk_ims_data_load(&d, tu_tmp("none.csv"), &o, err, sizeof err), SK_ENOTFOUND);
   ASSERT_HAS(err, "none.csv");
@@ -562,6 +562,81 @@ END_TEST
 /* The time column through the shared time-stamp parser: Z, offsets, a space, fractions,
  * no zone (UTC), signed and exponent seconds; a column named timestamp when there is no
  * ts; dates that do not exist are refused. */
+/* CSVs as exported: a sniffed delimiter (SKAB's ';', SQL Server's tab after a BOM), the
+ * time column's other names in any case, Unix s and ms, local times in a zone with DST,
+ * newest row first, trailing non-data lines skipped and counted or refused (strict). */
+START_TEST(csv_as_exported) {
+  sk_ims_data d;
+  char err[ERRLEN];
+  ck_assert_msg(load_csv(&d, "skab.csv",
+                         "datetime;a;anomaly\n2020-03-09 10:14:33;1.5;0\n2020-03-09 10:14:34;2;0\n",
+                         "a", err) == SK_OK,
+                "%s", err);
+  ck_assert_int_eq(d.delimiter, ';');
+  ck_assert_str_eq(d.time_column, "datetime");
+  ck_assert_int_eq(d.ts_epoch, 1);
+  ck_assert_double_eq(d.ts[0], 1583748873);
+  ck_assert_double_eq(d.x[1], 2);
+  sk_ims_data_fini(&d);
+
+  const char *sql = "\xEF\xBB\xBFTime\ta\r\n"
+                    "2024-11-03 01:40:00.000\t3\r\n"
+                    "2024-11-03 01:30:00.000\t2\r\n"
+                    "2024-11-03 00:30:00.000\t1\r\n"
+                    "\r\n(3 rows affected)\r\n\r\n"
+                    "Completion time: 2024-11-03T01:41:00.1234567-04:00\r\n";
+  static const char *const names[] = {"a"};
+  sk_ims_data_opts o;
+  sk_ims_data_opts_init(&o);
+  o.features = names;
+  o.n_features = 1;
+  sk_time_zone ny;
+  ck_assert_int_eq(sk_time_zone_parse("America/New_York", &ny, err, sizeof err), SK_OK);
+  o.zone = &ny;
+  tu_write_file(tu_tmp("sql.csv"), sql);
+  ck_assert_msg(sk_ims_data_load(&d, tu_tmp("sql.csv"), &o, err, sizeof err) == SK_OK, "%s", err);
+  ck_assert_int_eq(d.delimiter, '\t');
+  ck_assert_str_eq(d.time_column, "Time");
+  ck_assert_uint_eq(d.n_rows, 3);
+  ck_assert_uint_eq(d.n_unsorted, 2);
+  ck_assert_uint_eq(d.n_trailer, 2);
+  ck_assert_uint_eq(d.trailer_line, 6);
+  ck_assert_str_eq(d.trailer_text, "(3 rows affected)");
+  /* sorted; EDT (-4 h) until the clocks fall back at 02:00 */
+  ck_assert_double_eq(d.ts[0], 1730608200); /* 00:30 EDT = 04:30Z */
+  ck_assert_double_eq(d.ts[1], 1730611800);
+  ck_assert_double_eq(d.ts[2], 1730612400);
+  ck_assert_double_eq(d.x[0], 1);
+  ck_assert_double_eq(d.x[2], 3);
+  sk_ims_data_fini(&d);
+  o.strict = 1;
+  ck_assert_int_eq(sk_ims_data_load(&d, tu_tmp("sql.csv"), &o, err, sizeof err), SK_EPARSE);
+  ASSERT_HAS(err, "sql.csv:6:18: expected 2 fields as in the header, found 1");
+  ASSERT_HAS(err, "--strict");
+  sk_ims_data_fini(&d);
+
+  /* Unix seconds and milliseconds are calendar times; small numbers are seconds as written */
+  ck_assert_int_eq(load_csv(&d, "u.csv", "timestamp,a\n1714544400000,1\n1714544401,2\n", "a", err),
+                   SK_OK);
+  ck_assert_double_eq(d.ts[0], 1714544400);
+  ck_assert_double_eq(d.ts[1], 1714544401);
+  ck_assert_int_eq(d.ts_epoch, 1);
+  sk_ims_data_fini(&d);
+  ck_assert_int_eq(load_csv(&d, "r.csv", "time,a\n0,1\n30,2\n", "a", err), SK_OK);
+  ck_assert_int_eq(d.ts_epoch, 0);
+  ck_assert_double_eq(d.ts[1], 30);
+  sk_ims_data_fini(&d);
+
+  /* a delimiter that cannot be told; two time columns differing in case */
+  ck_assert_int_eq(load_csv(&d, "x.csv", "ts,a;b;c,d\n1,2;3;4,5\n", "a", err), SK_EPARSE);
+  ASSERT_HAS(err, "cannot tell the delimiter");
+  sk_ims_data_fini(&d);
+  ck_assert_int_eq(load_csv(&d, "y.csv", "Time,time,a\n1,2,3\n", "a", err), SK_EPARSE);
+  ASSERT_HAS(err, "appears twice");
+  sk_ims_data_fini(&d);
+}
+END_TEST
+
 START_TEST(csv_times) {
   sk_ims_data d;
   char err[ERRLEN];
@@ -576,10 +651,17 @@ START_TEST(csv_times) {
   ck_assert_msg(load_csv(&d, "t.csv", text, "a", err) == SK_OK, "%s", err);
   ck_assert(d.has_ts);
   ck_assert_int_eq((int)d.n_rows, 7);
-  const double want[] = {1760829070, 1760829070, 1760829070.25, 1760829070, 1709164800, -15};
+  /* rows out of order are sorted by time, stably, a missing time last */
+  const double want[] = {-15, 1709164800, 1760829070, 1760829070, 1760829070, 1760829070.25};
+  const double want_a[] = {6, 5, 1, 2, 4, 3, 7};
   for (int i = 0; i < 6; i++)
     ck_assert_msg(d.ts[i] == want[i], "row %d: ts %.17g", i, d.ts[i]);
+  for (int i = 0; i < 7; i++)
+    ck_assert_double_eq(d.x[i], want_a[i]);
   ck_assert(isnan(d.ts[6]));
+  ck_assert_uint_eq(d.n_unsorted, 3);
+  ck_assert_int_eq(d.ts_epoch, 0); /* calendar times and relative seconds mixed */
+  ck_assert_str_eq(d.time_column, "timestamp");
   sk_ims_data_fini(&d);
   /* a window works on a timestamp column */
   sk_ims_data_opts o;
@@ -881,6 +963,7 @@ static Suite *suite(void) {
   tcase_add_test(tc, bad_csvs);
   tcase_add_test(tc, csv_quoting_crlf_bom);
   tcase_add_test(tc, csv_times);
+  tcase_add_test(tc, csv_as_exported);
   tcase_add_test(tc, too_few_nominal_rows);
   tcase_add_test(tc, train_from_recording);
   tcase_add_test(tc, bad_recordings);

@@ -28,7 +28,7 @@
 #define SRC(rel) SKADI_SOURCE_DIR "/" rel
 #define COLS                                                                                       \
   "ts,rack_id,inlet_c,outlet_c,pdu_kw,chiller_kw,fan_kw,pump_kw,gpu_energy_j,tokens_ps,"           \
-  "latency_p95_ms,queue_depth,fan_rpm_pct,pump_rpm_pct,j_per_prompt_wh"
+  "latency_p95_ms,queue_depth,fan_rpm_pct,pump_rpm_pct,j_per_prompt_wh,delta_t_c,gpu_kw"
 
 static void setup(void) {
   tu_scratch_setup("skadi_test_mix_");
@@ -263,8 +263,8 @@ START_TEST(test_rack_rows) {
   char *csv = mix_ok("mix.json", &st);
   ck_assert_int_eq(st.room, 0);
   ck_assert_uint_eq(st.racks, 4);
-  ck_assert_str_eq(csv, COLS "\n" T0 ",\" R5\",5,,,,,,,,,,,,\n" T0 ",R10,2,,,,,,,,,,,,\n" T0
-                             ",R2,2.5,,,,,,,,,,,,\n" T0 ",\"row A, rack 1\",3,,,,,,,,,,,,\n");
+  ck_assert_str_eq(csv, COLS "\n" T0 ",\" R5\",5,,,,,,,,,,,,,,\n" T0 ",R10,2,,,,,,,,,,,,,,\n" T0
+                             ",R2,2.5,,,,,,,,,,,,,,\n" T0 ",\"row A, rack 1\",3,,,,,,,,,,,,,,\n");
   free(csv);
 }
 END_TEST
@@ -674,6 +674,55 @@ START_TEST(test_bad) {
 }
 END_TEST
 
+/* Local times: a source's "tz" and the caller's default zone, with DST; a sniffed ';'
+ * delimiter and a trailer; delta_t_c derived from outlet - inlet; the overlap warning. */
+START_TEST(test_zones_overlap_derived) {
+  put("r.csv", "time;rack;in;out\n"
+               "2024-07-01 14:00:10;R1;20;31\n" /* CEST: 12:00:10Z */
+               "2024-07-01 14:01:10;R1;21;30\n"
+               "\n(2 rows affected)\n");
+  put("p.csv", "t,kw\n2024-07-01 12:00:30,5\n2024-07-01 12:01:30,6\n"); /* UTC by default */
+  put("mix.json", "{\"grid\": {\"step_s\": 60}, \"sources\": ["
+                  "{\"file\": \"r.csv\", \"time_column\": \"time\", \"time_format\": \"azure\","
+                  " \"tz\": \"Europe/Berlin\", \"rack_column\": \"rack\","
+                  " \"columns\": {\"inlet_c\": \"in\", \"outlet_c\": \"out\"}},"
+                  "{\"file\": \"p.csv\", \"time_column\": \"t\", \"time_format\": \"azure\","
+                  " \"columns\": {\"chiller_kw\": \"kw\"}}]}");
+  sk_mix_stats st;
+  char *csv = mix_ok("mix.json", &st);
+  ck_assert_double_eq(num(csv, "2024-07-01T12:00:00Z", "R1", "inlet_c"), 20);
+  ck_assert_double_eq(num(csv, "2024-07-01T12:01:00Z", "R1", "delta_t_c"), 9);
+  ck_assert_double_eq(num(csv, "2024-07-01T12:01:00Z", "", "chiller_kw"), 6);
+  assert_empty(csv, "2024-07-01T12:00:00Z", "", "delta_t_c"); /* room row: no inlet */
+  assert_empty(csv, "2024-07-01T12:00:00Z", "R1", "gpu_kw");
+  ck_assert_int_eq(st.derived[13], 1);
+  ck_assert_int_eq(st.mapped[13], 0);
+  ck_assert_uint_eq(st.missing[13], 2); /* of 4 rows: the room rows */
+  ck_assert_uint_eq(st.trailer_lines, 1);
+  ck_assert_str_eq(st.overlap_warning, "");
+  free(csv);
+
+  /* the plant log in Berlin time too (the caller's default) now misses the racks by 2 h */
+  char err[1024] = "";
+  sk_mix *m;
+  ck_assert_int_eq(sk_mix_create_tz(&m, tu_tmp("mix.json"), "Europe/Berlin", err, sizeof err),
+                   SK_OK);
+  sk_mix_get_stats(m, &st);
+  ASSERT_HAS(st.overlap_warning, "sources[0] (r.csv, 2024-07-01T12:00:10Z .. "
+                                 "2024-07-01T12:01:10Z) and sources[1] (p.csv, "
+                                 "2024-07-01T10:00:30Z .. 2024-07-01T10:01:30Z) share no time");
+  sk_mix_destroy(m);
+  ck_assert_int_eq(sk_mix_create_tz(&m, tu_tmp("mix.json"), "Mars", err, sizeof err), SK_EINVAL);
+  ASSERT_HAS(err, "tz: time zone \"Mars\"");
+  /* a bad "tz" names the source */
+  put("bad.json", "{\"grid\": {\"step_s\": 60}, \"sources\": [{\"file\": \"p.csv\","
+                  " \"time_column\": \"t\", \"time_format\": \"azure\", \"tz\": \"+25:00\","
+                  " \"columns\": {\"chiller_kw\": \"kw\"}}]}");
+  ck_assert_int_eq(sk_mix_create(&m, tu_tmp("bad.json"), err, sizeof err), SK_EPARSE);
+  ASSERT_HAS(err, "bad.json: sources[0].tz: time zone \"+25:00\"");
+}
+END_TEST
+
 START_TEST(test_command) {
   put("x.csv", "t,v\n60,5\n");
   put("mix.json", "{\"grid\": {\"step_s\": 60}, \"sources\": [{\"file\": \"x.csv\","
@@ -683,7 +732,7 @@ START_TEST(test_command) {
   ck_assert_int_eq(sk_mix_main(6, argv), 0);
   char *got = tu_read_file(tu_tmp("o.csv")), *want = mix_ok("mix.json", NULL);
   ck_assert_str_eq(got, want);
-  ck_assert_str_eq(got, COLS "\n1970-01-01T00:01:00Z,,,,,,,5,,,,,,,\n");
+  ck_assert_str_eq(got, COLS "\n1970-01-01T00:01:00Z,,,,,,,5,,,,,,,,,\n");
   free(got);
   free(want);
   struct stat sb;
@@ -714,7 +763,7 @@ START_TEST(test_no_clobber) {
   put("mix.json", "{\"grid\": {\"step_s\": 60}, \"sources\": [{\"file\": \"x.csv\","
                   " \"time_column\": \"t\", \"time_format\": \"epoch_s\","
                   " \"columns\": {\"pump_kw\": \"v\"}}]}");
-  const char *want = COLS "\n1970-01-01T00:01:00Z,,,,,,,5,,,,,,,\n";
+  const char *want = COLS "\n1970-01-01T00:01:00Z,,,,,,,5,,,,,,,,,\n";
   put("out.csv", "old\n");
   tu_result r;
   char msg[700];
@@ -791,15 +840,15 @@ START_TEST(test_shipped_example) {
   ASSERT_HAS(r.err, "9 rows (3 times x (room + 2 racks)) 2023-11-16T18:15:00Z..2023-11-16T18:18:00Z"
                     " step 60 s -> runs/mixed.csv; 3 sources");
   static const char want[] = COLS "\n"
-                                  "2023-11-16T18:15:00Z,,,,,42,5.3,,,30.4333333333333,,,,,\n"
-                                  "2023-11-16T18:15:00Z,R-C-03,24.3,,10,,,,,,,,,,\n"
-                                  "2023-11-16T18:15:00Z,R-C-04,23,,8.1,,,,,,,,,,\n"
-                                  "2023-11-16T18:16:00Z,,,,,,,,,1021.38333333333,,,,,\n"
-                                  "2023-11-16T18:16:00Z,R-C-03,,,,,,,,,,,,,\n"
-                                  "2023-11-16T18:16:00Z,R-C-04,23.4,,,,,,,,,,,,\n"
-                                  "2023-11-16T18:17:00Z,,,,,44.5,5.3,,,1268.63333333333,,,,,\n"
-                                  "2023-11-16T18:17:00Z,R-C-03,25,,,,,,,,,,,,\n"
-                                  "2023-11-16T18:17:00Z,R-C-04,,,,,,,,,,,,,\n";
+                                  "2023-11-16T18:15:00Z,,,,,42,5.3,,,30.4333333333333,,,,,,,\n"
+                                  "2023-11-16T18:15:00Z,R-C-03,24.3,,10,,,,,,,,,,,,\n"
+                                  "2023-11-16T18:15:00Z,R-C-04,23,,8.1,,,,,,,,,,,,\n"
+                                  "2023-11-16T18:16:00Z,,,,,,,,,1021.38333333333,,,,,,,\n"
+                                  "2023-11-16T18:16:00Z,R-C-03,,,,,,,,,,,,,,,\n"
+                                  "2023-11-16T18:16:00Z,R-C-04,23.4,,,,,,,,,,,,,,\n"
+                                  "2023-11-16T18:17:00Z,,,,,44.5,5.3,,,1268.63333333333,,,,,,,\n"
+                                  "2023-11-16T18:17:00Z,R-C-03,25,,,,,,,,,,,,,,\n"
+                                  "2023-11-16T18:17:00Z,R-C-04,,,,,,,,,,,,,,,\n";
   char *got = tu_read_file(tu_tmp("runs/mixed.csv"));
   ck_assert_ptr_nonnull(got);
   ck_assert_str_eq(got, want);
@@ -834,6 +883,7 @@ static Suite *mix_suite(void) {
   tcase_add_test(tc, test_row_cap);
   tcase_add_loop_test(tc, test_bad, 0, (int)(sizeof bad_cases / sizeof bad_cases[0]));
   tcase_add_test(tc, test_command);
+  tcase_add_test(tc, test_zones_overlap_derived);
   tcase_add_test(tc, test_no_clobber);
   tcase_add_test(tc, test_shipped_example);
   suite_add_tcase(s, tc);

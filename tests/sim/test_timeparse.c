@@ -221,6 +221,90 @@ START_TEST(test_format) {
 }
 END_TEST
 
+/* Unix s or ms told apart by size (SK_TIME_UNIX_AUTO) */
+START_TEST(test_unix_auto) {
+  sk_time_opts o;
+  sk_time_opts_init(&o);
+  o.forms = SK_TIME_ALL;
+  ck_assert_int_eq(ok("1700157600", &o), T_2023_11_16_18 * NS);
+  ck_assert_int_eq(ok("1700157600000", &o), T_2023_11_16_18 * NS);
+  ck_assert_int_eq(ok("1700157600000.5", &o), T_2023_11_16_18 * NS + 500000);
+  ck_assert_int_eq(ok("7000000000", &o), 7000000000LL * NS); /* below 1e11: s */
+  bad("99999999999", &o, SK_ERANGE, "outside");              /* s, year 5138: past int64 ns */
+  ck_assert_int_eq(ok("100000000000", &o), 100000000000LL * 1000000); /* 1e11: ms */
+  ck_assert_int_eq(ok("0", &o), 0);
+  ck_assert_int_eq(ok("2023-11-16T18:00:00Z", &o), T_2023_11_16_18 * NS);
+  bad("-5", &o, SK_EPARSE, "Unix time in s or ms");
+}
+END_TEST
+
+/* Offsets without a colon, hours only, and SQL Server's space before the offset. */
+START_TEST(test_offset_forms) {
+  const int64_t t0 = T_2023_11_16_18 * NS;
+  ck_assert_int_eq(ok("2023-11-16T19:00:00+0100", NULL), t0);
+  ck_assert_int_eq(ok("2023-11-16T19:00:00+01", NULL), t0);
+  ck_assert_int_eq(ok("2023-11-16 13:00:00.0000000 -05:00", NULL), t0);
+  bad("2023-11-16T19:00:00+1", NULL, SK_EPARSE, "expected a time zone");
+  bad("2023-11-16T19:00:00 Z", NULL, SK_EPARSE, "unexpected");
+}
+END_TEST
+
+static int64_t in_zone(const char *text, const char *zone) {
+  sk_time_zone z;
+  char reason[512] = "";
+  ck_assert_msg(sk_time_zone_parse(zone, &z, reason, sizeof reason) == SK_OK, "%s", reason);
+  sk_time_opts o;
+  sk_time_opts_init(&o);
+  o.zone = &z;
+  return ok(text, &o) / NS;
+}
+
+/* Local times with DST, checked against Python's zoneinfo (IANA tzdata 2024). */
+START_TEST(test_zones) {
+  ck_assert_int_eq(in_zone("2024-07-01 12:00:00", "Europe/Berlin"), 1719828000);
+  ck_assert_int_eq(in_zone("2024-01-15 12:00:00", "Europe/Berlin"), 1705316400);
+  ck_assert_int_eq(in_zone("2024-01-15 12:00:00", "CET-1CEST,M3.5.0,M10.5.0/3"), 1705316400);
+  /* fall back: 02:30 happens twice; the first (CEST) is taken */
+  ck_assert_int_eq(in_zone("2024-10-27 02:30:00", "Europe/Berlin"), 1729989000);
+  ck_assert_int_eq(in_zone("2024-11-03 01:30:00", "America/New_York"), 1730611800);
+  ck_assert_int_eq(in_zone("2024-03-10 03:00:00", "America/New_York"), 1710054000);
+  ck_assert_int_eq(in_zone("2024-05-01 06:20:00", "EST5EDT,M3.2.0,M11.1.0"), 1714558800);
+  /* southern hemisphere: daylight time across the new year */
+  ck_assert_int_eq(in_zone("2024-01-15 12:00:00", "Australia/Sydney"), 1705280400);
+  ck_assert_int_eq(in_zone("2024-07-15 12:00:00", "Australia/Sydney"), 1721008800);
+  /* fixed offsets, and an explicit zone in the text wins over the file's zone */
+  ck_assert_int_eq(in_zone("2024-05-01 08:20:00", "+02:00"), 1714544400);
+  ck_assert_int_eq(in_zone("2024-05-01T06:20:00Z", "Europe/Berlin"), 1714544400);
+  ck_assert_int_eq(in_zone("2024-05-01 06:20:00", "UTC"), 1714544400);
+
+  /* spring forward: 02:30 does not exist */
+  sk_time_zone z;
+  char reason[512];
+  ck_assert_int_eq(sk_time_zone_parse("Europe/Berlin", &z, reason, sizeof reason), SK_OK);
+  sk_time_opts o;
+  sk_time_opts_init(&o);
+  o.zone = &z;
+  bad("2024-03-31 02:30:00", &o, SK_EPARSE, "does not exist in Europe/Berlin");
+  /* the offset flips at the transition instant, 2024-03-31T01:00:00Z */
+  ck_assert_int_eq(sk_time_zone_offset(&z, 1711846800 - 1), 3600);
+  ck_assert_int_eq(sk_time_zone_offset(&z, 1711846800), 7200);
+  int64_t u = 0;
+  int amb = -1;
+  ck_assert_int_eq(sk_time_zone_to_utc(&z, 1711846800 + 7200 + 3600, &u, &amb), SK_OK);
+  ck_assert_int_eq(amb, 0);
+
+  /* bad zones name the spec and what is accepted */
+  ck_assert_int_eq(sk_time_zone_parse("Mars/Base", &z, reason, sizeof reason), SK_EPARSE);
+  ASSERT_HAS(reason, "\"Mars/Base\"");
+  ASSERT_HAS(reason, "Europe/Berlin");
+  ck_assert_int_eq(sk_time_zone_parse("+25:00", &z, reason, sizeof reason), SK_EPARSE);
+  ck_assert_int_eq(sk_time_zone_parse("CET-1CEST", &z, reason, sizeof reason), SK_EPARSE);
+  ASSERT_HAS(reason, "daylight rule");
+  ck_assert_int_eq(sk_time_zone_parse("CET-1CEST,J60,J300", &z, reason, sizeof reason), SK_EPARSE);
+  ck_assert_int_eq(sk_time_zone_parse("", &z, reason, sizeof reason), SK_EPARSE);
+}
+END_TEST
+
 static Suite *timeparse_suite(void) {
   Suite *s = suite_create("timeparse");
   TCase *tc = tcase_create("timeparse");
@@ -232,6 +316,9 @@ static Suite *timeparse_suite(void) {
   tcase_add_test(tc, test_range);
   tcase_add_test(tc, test_length);
   tcase_add_test(tc, test_format);
+  tcase_add_test(tc, test_unix_auto);
+  tcase_add_test(tc, test_offset_forms);
+  tcase_add_test(tc, test_zones);
   suite_add_tcase(s, tc);
   return s;
 }

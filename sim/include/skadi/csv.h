@@ -9,6 +9,14 @@
  *     are part of the field.  A quote inside an unquoted field is an ordinary character.
  *   - Records end in LF or CRLF (a CR elsewhere is data); the last may lack one.
  *   - A UTF-8 byte-order mark at the very start is skipped.
+ *   - The delimiter may be sniffed (delimiter SK_CSV_SNIFF): the first non-blank line is
+ *     read for ',', ';' and tab outside quotes, and the most frequent one is the
+ *     delimiter (none at all: ',', a one-column file).  A tie between two of them is an
+ *     error, "cannot tell the delimiter: the first line has 2 ',' and 2 ';' ..."
+ *   - With skip_trailer, lines after the data that are not data -- a single field where
+ *     the header has several, as SQL Server's "(15277 rows affected)" and "Completion time:
+ *     ..." -- are skipped and counted (sk_csv_trailer), as long as nothing but such lines
+ *     follows; a data record after one makes that line an error.
  *   - Blank lines (nothing, or with trim only blanks) are skipped; a line holding "" is a
  *     record with one empty field.
  *   - With trim (the default), spaces and tabs (unless tab is the delimiter) around a field
@@ -42,13 +50,17 @@
 #define SK_CSV_DEFAULT_MAX_RECORD_BYTES (1u << 20) /* 1 MiB */
 #define SK_CSV_DEFAULT_MAX_FIELDS 4096u
 
+/* sk_csv_opts.delimiter that asks for the delimiter to be sniffed (',' ';' or tab). */
+#define SK_CSV_SNIFF '\0'
+
 /* sk_csv_errf's field for a message about the whole record (no column named). */
 #define SK_CSV_RECORD ((size_t)-1)
 
 typedef struct sk_csv sk_csv;
 
 typedef struct {
-  char delimiter;          /* between fields; not '"', CR, LF or NUL.  Default ',' */
+  char delimiter;          /* between fields; not '"', CR or LF; SK_CSV_SNIFF (NUL): sniffed
+                              from the first line.  Default ',' */
   int trim;                /* 1: drop spaces and tabs around fields (default 1) */
   int ragged;              /* 0: once a header is read, every record must have as many
                               fields as it (default 0); 1: any number, the caller checks */
@@ -56,6 +68,7 @@ typedef struct {
                               >= 16.  Default SK_CSV_DEFAULT_MAX_RECORD_BYTES */
   size_t max_fields;       /* cap on fields per record, >= 1.  Default
                               SK_CSV_DEFAULT_MAX_FIELDS */
+  int skip_trailer;        /* 1: skip and count trailing non-data lines (above); default 0 */
 } sk_csv_opts;
 
 /* Fills *o with the defaults above. */
@@ -130,6 +143,15 @@ size_t sk_csv_line(const sk_csv *r);
  * (the first byte after the delimiter, before any trimmed blank).  Either pointer may be
  * NULL. */
 void sk_csv_field_pos(const sk_csv *r, size_t i, size_t *line, size_t *col);
+
+/* The delimiter in use: the one given, or the sniffed one once a record has been read
+ * (SK_CSV_SNIFF before). */
+char sk_csv_delimiter(const sk_csv *r);
+
+/* Trailing non-data lines skipped (skip_trailer), valid once sk_csv_next reported the end:
+ * their count (0: none), the line of the first one, and its text (first 80 bytes, fields
+ * joined by the delimiter; owned by the reader).  first_line and text may be NULL. */
+size_t sk_csv_trailer(const sk_csv *r, size_t *first_line, const char **text);
 
 /* The name given at creation (the path), for messages. */
 const char *sk_csv_name(const sk_csv *r);

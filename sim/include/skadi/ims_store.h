@@ -23,6 +23,7 @@
 #include "skadi/ims.h"
 #include "skadi/status.h"
 #include "skadi/telemetry.h"
+#include "skadi/timestamp.h"
 
 /* Root attribute format_version of a model file; bumped on any incompatible change. */
 #define SK_IMS_FORMAT_VERSION 1
@@ -91,6 +92,9 @@ typedef struct {
   double from_s, to_s;         /* keep rows with from_s <= ts <= to_s; -INFINITY/INFINITY
                                   keep all (a finite bound needs a ts column) */
   size_t max_rows;             /* cap on rows kept; 0 = SK_IMS_DEFAULT_MAX_ROWS */
+  const sk_time_zone *zone;    /* CSV: zone of civil times written without one; NULL UTC */
+  int strict;                  /* CSV: 1 refuses trailing non-data lines (default 0: skipped
+                                  and counted in n_trailer) */
 } sk_ims_data_opts;
 
 #define SK_IMS_DEFAULT_MAX_ROWS ((size_t)20000000)
@@ -105,14 +109,26 @@ typedef struct {
   int n_features;                                     /* d */
   char feature[SK_IMS_MAX_FEATURES][SK_IMS_NAME_LEN]; /* column order of x */
   size_t n_rows;                                      /* rows kept (inside the window) */
-  size_t n_read;                  /* data rows in the source, before the window */
-  double *x;                      /* n_rows * d, row-major; NaN = missing (empty, NaN) */
-  double *ts;                     /* n_rows, s; NaN when there is no time column */
-  char (*rack_id)[SK_IMS_ID_LEN]; /* n_rows, NUL-padded; NULL without a rack_id column */
-  signed char *nominal;           /* n_rows: 1 passes the nominal filter, 0 not; NULL when the
-                                     filter does not apply (a CSV without every rack feature) */
-  int has_ts;                     /* the source has a time column (ts or timestamp) */
-  double sample_period_s;         /* s, recordings; NaN for CSV */
+  size_t n_read;                     /* data rows in the source, before the window */
+  double *x;                         /* n_rows * d, row-major; NaN = missing (empty, NaN) */
+  double *ts;                        /* n_rows, s; NaN when there is no time column */
+  char (*rack_id)[SK_IMS_ID_LEN];    /* n_rows, NUL-padded; NULL without a rack_id column */
+  signed char *nominal;              /* n_rows: 1 passes the nominal filter, 0 not; NULL when the
+                                        filter does not apply (a CSV without every rack feature) */
+  int has_ts;                        /* the source has a time column (ts, timestamp, time or
+                                        datetime) */
+  int ts_epoch;                      /* ts are s since 1970-01-01T00:00:00Z (a civil or Unix time
+                                        column), not relative seconds as a recording's */
+  char time_column[SK_IMS_NAME_LEN]; /* the CSV's time column as named ("" without) */
+  char delimiter;                    /* the CSV's delimiter, as sniffed */
+  int nominal_empty_columns;         /* CSV: some rack column has no value in any row, so the
+                                        nominal flag checks the seed's four conditions only
+                                        (inlet, TTFT p95, outlet above inlet, PDU range) */
+  size_t n_unsorted;                 /* CSV rows earlier than the row before them (then sorted) */
+  size_t n_trailer;                  /* CSV trailing non-data lines skipped */
+  size_t trailer_line;               /* the first one's line */
+  char trailer_text[84];             /* and its text */
+  double sample_period_s;            /* s, recordings; NaN for CSV */
   /* Nominal filter settings (meaningful when nominal != NULL). */
   double inlet_max_c;            /* °C */
   double sla_latency_ms;         /* ms */
@@ -130,11 +146,15 @@ typedef struct {
  * the recording's own settings from /config (settings.inlet_max_c, settings.sla_latency_ms,
  * settings.rack_kw_cap) and idle = sk_ims_server_idle_kw(server.*) x n_servers.
  *
- * CSV (read by skadi/csv.h: RFC 4180 quoting, LF or CRLF, a byte-order mark): a header
- * line names the columns; every requested feature must be one.  Optional columns are
- * kept: the time column ts (or timestamp when there is no ts) -- a decimal number of
- * seconds, or an ISO 8601 time read by skadi/timestamp.h ("2025-10-18T23:11:10Z",
- * "...+02:00", or without a zone = UTC) converted to Unix seconds -- and rack_id.  A value
+ * CSV (read by skadi/csv.h: RFC 4180 quoting, LF or CRLF, a byte-order mark, the
+ * delimiter sniffed among ',', ';' and tab, trailing non-data lines skipped unless
+ * o->strict): a header line names the columns; every requested feature must be one.
+ * Optional columns are kept: the time column -- the first of ts, timestamp, time, datetime
+ * (any case) the header has -- and rack_id.  A time is an ISO 8601 time read by
+ * skadi/timestamp.h ("2025-10-18T23:11:10Z", "...+02:00", "2025-10-18 23:11:10.5", without
+ * a zone in o->zone or UTC) or a Unix time of 1e9 s (2001) or more (ms from 1e11 on), both
+ * converted to Unix seconds (ts_epoch 1); any other number is seconds as written, in any
+ * origin (relative times).  Rows are sorted by time (stably) when they are not in order.  A value
  * is a decimal number (sk_csv_number: no hex, inf); an empty field or NaN is a missing
  * value (NaN in x); blank lines are skipped.  When the header holds all ten rack features the
  * nominal flag is computed with the settings of the environment (INLET_MAX_C, SLA_LATENCY_MS,

@@ -5,9 +5,14 @@
  *
  * Output columns, in this order:
  *   ts, rack_id, inlet_c, outlet_c, pdu_kw, chiller_kw, fan_kw, pump_kw, gpu_energy_j,
- *   tokens_ps, latency_p95_ms, queue_depth, fan_rpm_pct, pump_rpm_pct, j_per_prompt_wh
+ *   tokens_ps, latency_p95_ms, queue_depth, fan_rpm_pct, pump_rpm_pct, j_per_prompt_wh,
+ *   delta_t_c, gpu_kw
  * One row per grid time and rack id (rack_id "" is the room-level row).  A value with no
- * sample in its bin is an empty field: nothing is interpolated or carried forward.
+ * sample in its bin is an empty field: nothing is interpolated or carried forward.  The
+ * last two complete the IMS's rack features, so `skadi ims train` reads the output with
+ * its defaults: delta_t_c is derived as outlet_c - inlet_c of the same row when it is not
+ * mapped and both are; gpu_kw is never derived (gpu_energy_j may be a counter or a
+ * per-sample energy, and the mixer cannot tell), so it is empty unless mapped.
  */
 #ifndef SKADI_MIX_H
 #define SKADI_MIX_H
@@ -18,7 +23,7 @@
 
 #include "skadi/status.h"
 
-#define SK_MIX_NVALUES 13           /* value columns (after ts and rack_id) */
+#define SK_MIX_NVALUES 15           /* value columns (after ts and rack_id) */
 #define SK_MIX_MAX_ROWS 10000000ULL /* larger outputs are refused (SK_ERANGE) */
 
 typedef struct sk_mix sk_mix;
@@ -39,10 +44,13 @@ typedef struct {
   int64_t start_ns;               /* ns since 1970-01-01T00:00:00Z, first grid time */
   int64_t end_ns;                 /* ns since the epoch, exclusive end of the grid */
   int64_t step_ns;                /* ns, > 0 */
+  int derived[SK_MIX_NVALUES];    /* 1 if computed from other columns (delta_t_c) */
+  size_t trailer_lines;           /* trailing non-data lines skipped over all sources */
+  char overlap_warning[768];      /* "" or which sources share no time (their spans) */
 } sk_mix_stats;
 
-/* Name of output column i: 0 "ts", 1 "rack_id", 2..14 the value columns in order
- * ("inlet_c" ... "j_per_prompt_wh").  NULL outside 0..14.  Static string. */
+/* Name of output column i: 0 "ts", 1 "rack_id", 2..16 the value columns in order
+ * ("inlet_c" ... "gpu_kw").  NULL outside 0..16.  Static string. */
 const char *sk_mix_column_name(int i);
 
 /* Reads the mapping at `mapping_path`, validates it, reads every source CSV (paths are
@@ -58,6 +66,12 @@ const char *sk_mix_column_name(int i);
  *   SK_EIO       a file exists but cannot be read
  *   SK_ENOMEM    out of memory */
 sk_status sk_mix_create(sk_mix **out, const char *mapping_path, char *err, size_t errlen);
+
+/* sk_mix_create with a default zone (skadi/timestamp.h's sk_time_zone_parse: "UTC",
+ * "+02:00", "Europe/Berlin", a POSIX rule; NULL = UTC) for sources whose civil times carry
+ * no zone and whose mapping gives no "tz" of its own.  A bad tz is SK_EINVAL ("tz: ..."). */
+sk_status sk_mix_create_tz(sk_mix **out, const char *mapping_path, const char *tz, char *err,
+                           size_t errlen);
 
 /* Writes the header and every row as CSV to `out` (not closed).  SK_OK, or SK_EIO with
  * the reason in err if a write fails (a partial output may then be on `out`). */

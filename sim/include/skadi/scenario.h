@@ -93,6 +93,8 @@ typedef struct {
   int servers_per_rack;        /* base servers per rack */
   char trace_csv[SK_PATH_LEN]; /* "" = Poisson arrivals; else replay this trace (a relative
                                   path in a file is resolved against the file's directory) */
+  int trace_format;            /* sk_trace_format (skadi/trace.h): 0 auto, 1 azure,
+                                  2 mooncake, 3 burstgpt */
   sk_server_params server;
   sk_perf_params perf;
   sk_workload_params workload;

@@ -36,6 +36,7 @@
 #include "skadi/control.h"
 #include "skadi/scenario.h"
 #include "skadi/telemetry.h"
+#include "skadi/trace.h"
 #include "skadi/twin.h"
 
 typedef struct sk_session sk_session;
@@ -106,6 +107,10 @@ void sk_session_destroy(sk_session *s);
 
 /* The effective scenario (after every layer and every live change so far). */
 const sk_scenario *sk_session_scenario(const sk_session *s);
+
+/* The request trace the session replays (loaded, sorted, capped at workload.max_tokens),
+ * or NULL when the workload is Poisson.  Owned by the session. */
+const sk_trace *sk_session_trace(const sk_session *s);
 
 /* Advances both twins to t_ns (clamped to the end), stopping at every control boundary to
  * apply due commands and step the controller.  Returns SK_OK or the session's sticky
