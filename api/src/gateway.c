@@ -47,7 +47,7 @@
 #define SKADI_VERSION "0.0.0"
 #endif
 
-#define RING 256          /* frames kept for WebSocket clients */
+#define RING 1024         /* frames kept for WebSocket clients */
 #define MAX_QUEUED 1024   /* frames waiting for the loop; beyond, the oldest goes */
 #define MAX_PENDING 4096  /* requests waiting for the twin */
 

@@ -31,6 +31,7 @@
 #include "skadi/report.h"
 #include "srv.h"
 #include "store.h"
+#include "twin_int.h"
 
 #ifndef SKADI_VERSION
 #define SKADI_VERSION "0.0.0"
@@ -53,12 +54,9 @@ typedef struct {
   sk_monitor_record rows[SK_SESSION_MAX_RACKS];
 } tick;
 
-struct sk_api_twin {
-  int replay;                 /* 0: this file's; 1: replay.c's (its own struct follows) */
+typedef struct {
+  sk_api_twin *pub;           /* the handle: done flag */
   sk__srv *srv;
-  void *zctx;
-  int own_ctx;
-  atomic_int done;
   /* the rest belongs to the server thread */
   sk_session *s;
   sk_session_snapshot *snap;
@@ -78,7 +76,7 @@ struct sk_api_twin {
   /* the racks of the room, for POST /telemetry */
   int n_rack_ids;
   char (*rack_ids)[SK_RACK_ID_LEN];
-};
+} live;
 
 static double wall_now(void) {
   struct timespec ts;
@@ -86,13 +84,13 @@ static double wall_now(void) {
   return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
-static double now_s(const sk_api_twin *t) {
+static double now_s(const live *t) {
   return (double)sk_session_now(t->s) * 1e-9;
 }
 
 /* ---- observer: rows as the session makes them ------------------------------------------ */
 
-static void publish_sample(sk_api_twin *t, const pending *p) {
+static void publish_sample(live *t, const pending *p) {
   const tick *tk = NULL;
   for (int i = 0; i < t->n_ticks; i++)
     if (t->ticks[i].ts <= p->room.ts && (!tk || t->ticks[i].ts > tk->ts))
@@ -107,7 +105,7 @@ static void publish_sample(sk_api_twin *t, const pending *p) {
 }
 
 /* Publishes the pending samples the session has stepped past (all with force). */
-static void publish_ready(sk_api_twin *t, int force) {
+static void publish_ready(live *t, int force) {
   double now = now_s(t);
   int k = 0;
   while (k < t->n_pend && (force || t->pend[k].room.ts < now))
@@ -120,7 +118,7 @@ static void publish_ready(sk_api_twin *t, int force) {
 
 static void on_sample(void *ud, const sk_rack_sample *racks, int n_racks,
                       const sk_crah_sample *crahs, int n_rows, const sk_room_sample *room) {
-  sk_api_twin *t = ud;
+  live *t = ud;
   if (t->n_pend == PEND_CAP) { /* cannot happen with sample-period chunks; keep order */
     publish_sample(t, &t->pend[0]);
     memmove(t->pend, t->pend + 1, (size_t)(PEND_CAP - 1) * sizeof *t->pend);
@@ -132,18 +130,10 @@ static void on_sample(void *ud, const sk_rack_sample *racks, int n_racks,
   p->n_rows = n_rows < SK_MAX_ROWS ? n_rows : SK_MAX_ROWS;
   memcpy(p->racks, racks, (size_t)p->n_racks * sizeof *racks);
   memcpy(p->crahs, crahs, (size_t)p->n_rows * sizeof *crahs);
-  if (!t->rack_ids && n_racks > 0) {
-    t->rack_ids = calloc((size_t)n_racks, sizeof *t->rack_ids);
-    if (t->rack_ids) {
-      t->n_rack_ids = n_racks;
-      for (int i = 0; i < n_racks; i++)
-        snprintf(t->rack_ids[i], SK_RACK_ID_LEN, "%.*s", SK_RACK_ID_LEN - 1, racks[i].rack_id);
-    }
-  }
 }
 
 static void on_monitor(void *ud, const sk_monitor_record *rows, int n) {
-  sk_api_twin *t = ud;
+  live *t = ud;
   tick *tk = &t->ticks[t->next_tick++ % TICKS]; /* a ring: the oldest goes */
   if (t->n_ticks < TICKS)
     t->n_ticks++;
@@ -153,21 +143,21 @@ static void on_monitor(void *ud, const sk_monitor_record *rows, int n) {
 }
 
 static void on_action(void *ud, const sk_action_record *a) {
-  sk_api_twin *t = ud;
+  live *t = ud;
   sk__store_add_action(t->store, a);
   sk__srv_publish(t->srv, "actions",
                   sk__frame_row("actions", "action", t->start_hour, SK_TABLE_ACTIONS, a, a->ts));
 }
 
 static void on_event(void *ud, const sk_event_record *ev) {
-  sk_api_twin *t = ud;
+  live *t = ud;
   sk__store_add_event(t->store, ev);
   sk__srv_publish(t->srv, "events",
                   sk__frame_row("events", "event", t->start_hour, SK_TABLE_EVENTS, ev, ev->ts));
 }
 
 static void on_command(void *ud, const sk_command_record *c) {
-  sk_api_twin *t = ud;
+  live *t = ud;
   sk__store_add_command(t->store, c);
   sk__srv_publish(t->srv, "commands", sk__frame_row("commands", "command", t->start_hour,
                                                     SK_TABLE_COMMANDS, c, c->ts));
@@ -175,7 +165,7 @@ static void on_command(void *ud, const sk_command_record *c) {
 
 /* ---- pacing ------------------------------------------------------------------------------ */
 
-static void finish(sk_api_twin *t, const char *status_text) {
+static void finish(live *t, const char *status_text) {
   if (t->finished)
     return;
   publish_ready(t, 1);
@@ -185,12 +175,12 @@ static void finish(sk_api_twin *t, const char *status_text) {
   t->final_status = ok ? st : sk_session_status(t->s);
   if (t->final_status != SK_OK)
     fprintf(stderr, "skadi: %s\n", sk_session_error(t->s));
-  atomic_store(&t->done, 1);
+  atomic_store(&t->pub->done, 1);
 }
 
 static double live_tick(void *ud, sk__srv *srv) {
-  (void)srv;
-  sk_api_twin *t = ud;
+  live *t = ud;
+  t->srv = srv; /* the observer's callbacks publish through it */
   if (t->finished)
     return -1;
   if (sk_session_done(t->s)) {
@@ -230,7 +220,7 @@ static double live_tick(void *ud, sk__srv *srv) {
 
 /* ---- the ops ----------------------------------------------------------------------------- */
 
-static int post(sk_api_twin *t, sk_command_kind kind, const char *key, const char *value,
+static int post(live *t, sk_command_kind kind, const char *key, const char *value,
                 const char *field, sk__api_error *e) {
   if (t->finished) {
     sk__api_fail(e, SK_APIE_CONFLICT, NULL, "the run has ended (%.0f s simulated); nothing "
@@ -267,7 +257,7 @@ static cJSON *accepted(const char *kind, const char *key, const char *value) {
   return o;
 }
 
-static cJSON *op_overview(sk_api_twin *t) {
+static cJSON *op_overview(live *t) {
   sk_session_snapshot_get(t->s, t->snap);
   const sk_session_snapshot *sn = t->snap;
   const sk_scenario *sc = sk_session_scenario(t->s);
@@ -318,7 +308,7 @@ static cJSON *op_overview(sk_api_twin *t) {
   return o;
 }
 
-static cJSON *op_mode_get(sk_api_twin *t) {
+static cJSON *op_mode_get(live *t) {
   sk_session_snapshot_get(t->s, t->snap);
   cJSON *o = cJSON_CreateObject();
   cJSON_AddStringToObject(o, "mode", sk_run_mode_name(t->snap->mode));
@@ -330,7 +320,7 @@ static cJSON *op_mode_get(sk_api_twin *t) {
   return o;
 }
 
-static cJSON *op_mode_set(sk_api_twin *t, const cJSON *args, sk__api_error *e) {
+static cJSON *op_mode_set(live *t, const cJSON *args, sk__api_error *e) {
   static const char *const allowed[] = {"mode", NULL};
   const char *mode;
   if (!sk__args_only(args, allowed, e) || sk__arg_string(args, "mode", 1, &mode, e) != 1)
@@ -349,7 +339,7 @@ static cJSON *op_mode_set(sk_api_twin *t, const cJSON *args, sk__api_error *e) {
   return o;
 }
 
-static cJSON *op_kill_switch(sk_api_twin *t, const cJSON *args, sk__api_error *e) {
+static cJSON *op_kill_switch(live *t, const cJSON *args, sk__api_error *e) {
   static const char *const allowed[] = {"enabled", NULL};
   int on;
   if (!sk__args_only(args, allowed, e) || sk__arg_bool(args, "enabled", 1, &on, e) != 1)
@@ -361,7 +351,7 @@ static cJSON *op_kill_switch(sk_api_twin *t, const cJSON *args, sk__api_error *e
   return o;
 }
 
-static cJSON *op_set(sk_api_twin *t, const cJSON *args, sk__api_error *e) {
+static cJSON *op_set(live *t, const cJSON *args, sk__api_error *e) {
   static const char *const allowed[] = {"key", "value", NULL};
   const char *key, *value;
   if (!sk__args_only(args, allowed, e) || sk__arg_string(args, "key", 1, &key, e) != 1 ||
@@ -399,7 +389,7 @@ static int lever_of(const char *action, char *lever, size_t len, int *sign) {
   return 0;
 }
 
-static cJSON *op_apply(sk_api_twin *t, const cJSON *args, sk__api_error *e) {
+static cJSON *op_apply(live *t, const cJSON *args, sk__api_error *e) {
   static const char *const allowed[] = {"action", "params", "target", "reason",
                                         "pred_saving_pct", "execute", "delta", NULL};
   const char *action, *target = "room", *reason = NULL;
@@ -491,7 +481,7 @@ static cJSON *op_apply(sk_api_twin *t, const cJSON *args, sk__api_error *e) {
   return o;
 }
 
-static cJSON *op_demo(sk_api_twin *t, const cJSON *args, sk__api_error *e) {
+static cJSON *op_demo(live *t, const cJSON *args, sk__api_error *e) {
   static const char *const allowed[] = {"scenario", "action", "duration_s", NULL};
   const char *name, *action = "start";
   double dur = 0;
@@ -563,7 +553,7 @@ static cJSON *demo_list(const sk_scenario *sc, const sk__store *st, double now) 
   return o;
 }
 
-static int known_rack(const sk_api_twin *t, const char *id) {
+static int known_rack(const live *t, const char *id) {
   for (int i = 0; i < t->n_rack_ids; i++)
     if (strcmp(t->rack_ids[i], id) == 0)
       return 1;
@@ -571,7 +561,7 @@ static int known_rack(const sk_api_twin *t, const char *id) {
 }
 
 /* POST /telemetry: every sample checked before any is kept (all or nothing). */
-static cJSON *op_telemetry(sk_api_twin *t, const cJSON *args, sk__api_error *e) {
+static cJSON *op_telemetry(live *t, const cJSON *args, sk__api_error *e) {
   static const char *const allowed[] = {"samples", NULL};
   if (!sk__args_only(args, allowed, e))
     return NULL;
@@ -710,7 +700,7 @@ bad:
   return NULL;
 }
 
-static cJSON *op_report(sk_api_twin *t, sk__api_error *e) {
+static cJSON *op_report(live *t, sk__api_error *e) {
   const char *path = sk_session_recording(t->s);
   if (!path) {
     sk__api_fail(e, SK_APIE_CONFLICT, NULL,
@@ -728,7 +718,7 @@ static cJSON *op_report(sk_api_twin *t, sk__api_error *e) {
   return rep;
 }
 
-static cJSON *op_pace(sk_api_twin *t, const cJSON *args, sk__api_error *e) {
+static cJSON *op_pace(live *t, const cJSON *args, sk__api_error *e) {
   static const char *const allowed[] = {"paused", "speed", "seek", NULL};
   if (!sk__args_only(args, allowed, e))
     return NULL;
@@ -768,7 +758,7 @@ static cJSON *op_pace(sk_api_twin *t, const cJSON *args, sk__api_error *e) {
   return o;
 }
 
-static cJSON *op_status(sk_api_twin *t, sk__srv *srv) {
+static cJSON *op_status(live *t, sk__srv *srv) {
   cJSON *o = cJSON_CreateObject();
   cJSON_AddStringToObject(o, "kind", "live");
   cJSON_AddNumberToObject(o, "protocol", SK_API_PROTOCOL_VERSION);
@@ -803,7 +793,8 @@ static int no_args(const cJSON *args, sk__api_error *e) {
 
 static cJSON *live_handle(void *ud, sk__srv *srv, const char *op, const cJSON *args,
                           sk__api_error *e) {
-  sk_api_twin *t = ud;
+  live *t = ud;
+  t->srv = srv;
   double now = t->finished ? INFINITY : now_s(t);
   if (strcmp(op, "hello") == 0 || strcmp(op, "status") == 0)
     return no_args(args, e) ? op_status(t, srv) : NULL;
@@ -842,13 +833,18 @@ static cJSON *live_handle(void *ud, sk__srv *srv, const char *op, const cJSON *a
 }
 
 static void live_stop(void *ud, sk__srv *srv) {
-  (void)srv;
-  finish((sk_api_twin *)ud, "interrupted");
+  live *t = ud;
+  t->srv = srv;
+  finish(t, "interrupted");
 }
 
 static const sk__source live_source = {live_tick, live_handle, live_stop};
 
-static void twin_free(sk_api_twin *t) {
+static sk_status live_free(void *impl) {
+  live *t = impl;
+  if (!t)
+    return SK_OK;
+  sk_status st = t->final_status;
   sk_session_destroy(t->s);
   sk__store_destroy(t->store);
   free(t->snap);
@@ -856,27 +852,26 @@ static void twin_free(sk_api_twin *t) {
   free(t->ticks);
   free(t->telemetry);
   free(t->rack_ids);
-  if (t->own_ctx)
-    zmq_ctx_term(t->zctx);
   free(t);
+  return st;
 }
 
 sk_status sk_api_twin_start(sk_api_twin **out, const sk_api_twin_config *cfg, char *err,
                             size_t errlen) {
   *out = NULL;
-  sk_api_twin *t = calloc(1, sizeof *t);
+  live *t = calloc(1, sizeof *t);
   if (!t)
     return SK_ENOMEM;
   t->snap = malloc(sizeof *t->snap);
   t->pend = malloc(PEND_CAP * sizeof *t->pend);
   t->ticks = calloc(TICKS, sizeof *t->ticks);
   if (!t->snap || !t->pend || !t->ticks) {
-    twin_free(t);
+    live_free(t);
     return SK_ENOMEM;
   }
   sk_status st = sk_session_create(&t->s, cfg->session, err, errlen);
   if (st != SK_OK) {
-    twin_free(t);
+    live_free(t);
     return st;
   }
   const sk_scenario *sc = sk_session_scenario(t->s);
@@ -884,7 +879,7 @@ sk_status sk_api_twin_start(sk_api_twin **out, const sk_api_twin_config *cfg, ch
   t->sample_period_s = sc->sample_period_s;
   t->store = sk__store_create(t->start_hour);
   if (!t->store) {
-    twin_free(t);
+    live_free(t);
     return SK_ENOMEM;
   }
   sk_session_set_initial_speed(t->s, cfg->speed);
@@ -895,19 +890,57 @@ sk_status sk_api_twin_start(sk_api_twin **out, const sk_api_twin_config *cfg, ch
     sk_command c = {SK_CMD_PAUSE, "", "true", "api"};
     sk_session_post(t->s, &c, err, errlen);
   }
-  t->zctx = cfg->zmq_ctx;
-  if (!t->zctx) {
-    t->zctx = zmq_ctx_new();
-    t->own_ctx = 1;
+  /* the room's racks from the scenario, for POST /telemetry before the first sample */
+  t->rack_ids = calloc((size_t)(sc->n_rows * sc->racks_per_row), sizeof *t->rack_ids);
+  if (!t->rack_ids) {
+    live_free(t);
+    return SK_ENOMEM;
   }
-  st = sk__srv_start(&t->srv, t->zctx, cfg->cmd_endpoint, cfg->pub_endpoint, &live_source, t,
-                     err, errlen);
+  t->n_rack_ids = sc->n_rows * sc->racks_per_row;
+  for (int i = 0; i < t->n_rack_ids; i++)
+    sk_scenario_rack_id(sc, i, t->rack_ids[i]);
+  sk_api_twin *h = sk__twin_new(cfg->zmq_ctx);
+  if (!h) {
+    live_free(t);
+    return SK_ENOMEM;
+  }
+  t->pub = h;
+  h->impl = t;
+  h->impl_free = live_free;
+  st = sk__twin_serve(h, cfg->cmd_endpoint, cfg->pub_endpoint, &live_source, err, errlen);
+  if (st == SK_OK)
+    *out = h;
+  return st;
+}
+
+/* ---- the handle (both kinds) ------------------------------------------------------------ */
+
+sk_api_twin *sk__twin_new(void *zctx) {
+  sk_api_twin *h = calloc(1, sizeof *h);
+  if (!h)
+    return NULL;
+  h->zctx = zctx;
+  if (!h->zctx) {
+    h->zctx = zmq_ctx_new();
+    h->own_ctx = 1;
+  }
+  return h;
+}
+
+static void handle_free(sk_api_twin *h) {
+  if (h->own_ctx)
+    zmq_ctx_term(h->zctx);
+  free(h);
+}
+
+sk_status sk__twin_serve(sk_api_twin *h, const char *cmd_ep, const char *pub_ep,
+                         const sk__source *src, char *err, size_t errlen) {
+  sk_status st = sk__srv_start(&h->srv, h->zctx, cmd_ep, pub_ep, src, h->impl, err, errlen);
   if (st != SK_OK) {
-    twin_free(t);
-    return st;
+    h->impl_free(h->impl);
+    handle_free(h);
   }
-  *out = t;
-  return SK_OK;
+  return st;
 }
 
 int sk_api_twin_done(const sk_api_twin *t) {
@@ -925,8 +958,8 @@ const char *sk_api_twin_pub_endpoint(const sk_api_twin *t) {
 sk_status sk_api_twin_stop(sk_api_twin *t) {
   if (!t)
     return SK_OK;
-  sk__srv_stop(t->srv); /* finishes the recording on its thread */
-  sk_status st = t->final_status;
-  twin_free(t);
+  sk__srv_stop(t->srv); /* the source finishes on its thread (the recording) */
+  sk_status st = t->impl_free(t->impl);
+  handle_free(t);
   return st;
 }

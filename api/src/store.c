@@ -164,6 +164,48 @@ static size_t upper(const vec *v, double t) {
   return lo;
 }
 
+static const vec *table_vec(const sk__store *st, sk_table_id t) {
+  switch (t) {
+  case SK_TABLE_ACTIONS:
+    return &st->acts;
+  case SK_TABLE_EVENTS:
+    return &st->evs;
+  case SK_TABLE_COMMANDS:
+    return &st->cmds;
+  case SK_TABLE_ROOM:
+    return &st->room;
+  default:
+    return NULL;
+  }
+}
+
+size_t sk__store_count(const sk__store *st, sk_table_id t) {
+  const vec *v = table_vec(st, t);
+  return v ? v->n : 0;
+}
+
+const void *sk__store_row(const sk__store *st, sk_table_id t, size_t i) {
+  const vec *v = table_vec(st, t);
+  return v && i < v->n ? (const char *)v->rows + i * v->size : NULL;
+}
+
+size_t sk__store_lower(const sk__store *st, sk_table_id t, double ts_s) {
+  const vec *v = table_vec(st, t);
+  if (!v)
+    return 0;
+  size_t lo = 0, hi = v->n;
+  while (lo < hi) {
+    size_t mid = (lo + hi) / 2;
+    double ts;
+    memcpy(&ts, (const char *)v->rows + mid * v->size, sizeof ts);
+    if (ts < ts_s)
+      lo = mid + 1;
+    else
+      hi = mid;
+  }
+  return lo;
+}
+
 const sk_action_record *sk__store_last_decision(const sk__store *st, double ts_s) {
   for (size_t i = upper(&st->acts, ts_s); i-- > 0;) {
     const sk_action_record *a = AT(st->acts, sk_action_record, i);

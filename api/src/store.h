@@ -31,6 +31,12 @@ int sk__store_add_command(sk__store *st, const sk_command_record *c);
 
 size_t sk__store_samples(const sk__store *st);
 const sk_room_sample *sk__store_room(const sk__store *st, size_t i);
+/* The rows kept, by table (SK_TABLE_ACTIONS, _EVENTS, _COMMANDS): count, the i-th, and
+ * the index of the first with ts >= ts_s. */
+size_t sk__store_count(const sk__store *st, sk_table_id t);
+const void *sk__store_row(const sk__store *st, sk_table_id t, size_t i);
+size_t sk__store_lower(const sk__store *st, sk_table_id t, double ts_s);
+
 /* The latest applied/advised action at or before ts_s, or NULL. */
 const sk_action_record *sk__store_last_decision(const sk__store *st, double ts_s);
 /* Active state of the timeline effects at now_s from the event rows: fills
