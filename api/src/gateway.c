@@ -76,7 +76,8 @@ typedef struct {
   route_kind kind;
   const char *op;     /* the twin's op, or the file's name */
   int mutating;       /* needs the bearer token when one is set */
-  int body;           /* POST body: 1 an object is the op's args, 0 must be empty or {} */
+  int body;           /* POST body: 1 an object, the op's args; 2 the same but optional;
+                         0 none (empty or {}) */
 } route;
 
 static const route routes[] = {
@@ -104,6 +105,8 @@ static const route routes[] = {
     {"/settings", M_POST, K_TWIN, "set", 1, 1},
     {"/pace", M_POST, K_TWIN, "pace", 1, 1},
     {"/status", M_GET, K_TWIN, "status", 0, 0},
+    {"/ims/train", M_POST, K_TWIN, "ims_train", 1, 2},
+    {"/ims/models", M_GET, K_TWIN, "ims_models", 0, 0},
 };
 #define N_ROUTES (sizeof routes / sizeof routes[0])
 
@@ -798,7 +801,7 @@ static void dispatch(sk_api_gateway *gw, struct lws *wsi, pss *p) {
         return;
       }
     }
-    if (r->body && empty) {
+    if (r->body == 1 && empty) {
       respond_error(wsi, p, SK_APIE_BAD_REQUEST, NULL, "%s needs a JSON object body", r->path);
       return;
     }

@@ -29,6 +29,7 @@
 #include "proto.h"
 #include "skadi/api.h"
 #include "skadi/report.h"
+#include "ims_jobs.h"
 #include "srv.h"
 #include "store.h"
 #include "twin_int.h"
@@ -73,6 +74,7 @@ typedef struct {
   sk_rack_sample *telemetry;
   size_t n_telemetry;
   char requested_mode[16];
+  sk__ims_jobs *ims;
   /* the racks of the room, for POST /telemetry */
   int n_rack_ids;
   char (*rack_ids)[SK_RACK_ID_LEN];
@@ -828,6 +830,19 @@ static cJSON *live_handle(void *ud, sk__srv *srv, const char *op, const cJSON *a
     return no_args(args, e) ? op_report(t, e) : NULL;
   if (strcmp(op, "pace") == 0)
     return op_pace(t, args, e);
+  if (strcmp(op, "ims_train") == 0) {
+    const char *rec = sk_session_recording(t->s);
+    if (!rec) {
+      sk__api_fail(e, SK_APIE_CONFLICT, NULL,
+                   "this run keeps no recording to train on (serve it without --no-record)");
+      return NULL;
+    }
+    if (!t->finished)
+      sk_session_flush(t->s); /* the rows so far into the file the job reads */
+    return sk__ims_jobs_start(t->ims, rec, t->start_hour, now_s(t), args, e);
+  }
+  if (strcmp(op, "ims_models") == 0)
+    return no_args(args, e) ? sk__ims_jobs_list(t->ims, t->start_hour) : NULL;
   sk__api_fail(e, SK_APIE_UNKNOWN_OP, "op", "op: unknown operation '%s'", op);
   return NULL;
 }
@@ -845,6 +860,7 @@ static sk_status live_free(void *impl) {
   if (!t)
     return SK_OK;
   sk_status st = t->final_status;
+  sk__ims_jobs_destroy(t->ims); /* waits for training threads that still read the file */
   sk_session_destroy(t->s);
   sk__store_destroy(t->store);
   free(t->snap);
@@ -878,7 +894,8 @@ sk_status sk_api_twin_start(sk_api_twin **out, const sk_api_twin_config *cfg, ch
   t->start_hour = sc->start_hour;
   t->sample_period_s = sc->sample_period_s;
   t->store = sk__store_create(t->start_hour);
-  if (!t->store) {
+  t->ims = sk__ims_jobs_create();
+  if (!t->store || !t->ims) {
     live_free(t);
     return SK_ENOMEM;
   }

@@ -435,8 +435,15 @@ static cJSON *replay_handle(void *ud, sk__srv *srv, const char *op, const cJSON 
   }
   if (strcmp(op, "pace") == 0)
     return op_pace(r, srv, args, e);
+  if (strcmp(op, "ims_models") == 0) {
+    if (!no_args(args, e))
+      return NULL;
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddArrayToObject(o, "models");
+    return o;
+  }
   static const char *const writes[] = {"mode_set", "kill_switch", "set", "apply", "demo",
-                                       "telemetry"};
+                                       "telemetry", "ims_train"};
   for (size_t i = 0; i < sizeof writes / sizeof *writes; i++)
     if (strcmp(op, writes[i]) == 0) {
       sk__api_fail(e, SK_APIE_CONFLICT, NULL,

@@ -171,7 +171,7 @@ ROUTES = [("get", "/"), ("get", "/health"), ("get", "/metrics"), ("get", "/opena
           ("post", "/kill_switch"), ("post", "/actions/apply"), ("get", "/actions/log"),
           ("post", "/optimizer/tick"), ("post", "/demo/scenario"), ("get", "/demo/scenarios"),
           ("post", "/telemetry"), ("post", "/report/judges"), ("post", "/settings"),
-          ("post", "/pace"), ("get", "/status")]
+          ("post", "/pace"), ("get", "/status"), ("post", "/ims/train"), ("get", "/ims/models")]
 
 
 def frames_of(frames, topic):
@@ -401,6 +401,27 @@ def case_live():
     check(st == 200 and "<html" in page.lower() and "text/html" in hdr, "GET / serves the page")
     expect_error(curl(base, "POST", "/mode", {"mode": "advisory"}, token=TOKEN), 409,
                  "conflict", None, "a command after the end")
+
+    # --- an IMS model trained on the run's own telemetry, in the background
+    expect_error(curl(base, "POST", "/ims/train", {"n_clusters": 0}, token=TOKEN), 400,
+                 "invalid_field", "n_clusters", "n_clusters out of range")
+    expect_error(curl(base, "POST", "/ims/train", {"n_clusters": 4}), 401, "unauthorized",
+                 "Authorization", "POST /ims/train without a token")
+    st, job, _ = curl(base, "POST", "/ims/train", {"start_ts": 0, "end_ts": "2026-01-01T10:05:00Z",
+                                                   "n_clusters": 4}, token=TOKEN)
+    check(st == 200 and job.get("status") == "training" and job.get("model_id"),
+          "POST /ims/train starts a job: %s %s" % (st, job))
+    model = {}
+    t0 = time.time()
+    while time.time() - t0 < 10:
+        st, ms, _ = curl(base, "GET", "/ims/models")
+        model = next((m for m in ms.get("models", []) if m["model_id"] == job.get("model_id")), {})
+        if model.get("status") != "training":
+            break
+        time.sleep(0.1)
+    check(model.get("status") == "ready" and model.get("n_clusters") == 4
+          and len(model.get("features", [])) > 0 and model.get("n_train", 0) > 0
+          and os.path.exists(model.get("path", "")), "GET /ims/models lists the model: %s" % model)
 
     # --- SIGTERM: exit 0 within a second, the recording complete
     rc, dt = srv.term()
