@@ -546,8 +546,13 @@ static cJSON *query_args(struct lws *wsi, pss *p, const route *r) {
     if (strcmp(query_keys[i].op, r->op) == 0)
       keys = query_keys[i].keys;
   char frag[512];
-  for (int n = 0; lws_hdr_copy_fragment(wsi, frag, sizeof frag, WSI_TOKEN_HTTP_URI_ARGS, n) > 0;
-       n++) {
+  for (int n = 0; lws_hdr_fragment_length(wsi, WSI_TOKEN_HTTP_URI_ARGS, n) > 0; n++) {
+    if (lws_hdr_copy_fragment(wsi, frag, sizeof frag, WSI_TOKEN_HTTP_URI_ARGS, n) <= 0) {
+      cJSON_Delete(args);
+      respond_error(wsi, p, SK_APIE_BAD_REQUEST, NULL,
+                    "query parameter %d is longer than %zu bytes", n + 1, sizeof frag - 1);
+      return NULL;
+    }
     char *eq = strchr(frag, '=');
     const char *val = eq ? eq + 1 : "";
     if (eq)

@@ -65,8 +65,9 @@ cJSON *sk__api_error_json(const sk__api_error *e) {
 #define API_EPOCH_S 1767225600.0
 
 void sk__api_iso(double start_hour, double ts_s, char *buf, size_t len) {
-  double t = API_EPOCH_S + start_hour * 3600.0 + ts_s;
-  sk_time_format((int64_t)llround(t * 1e9), ts_s == floor(ts_s) ? 0 : 3, buf, len);
+  /* in whole ms: sim times are sums of periods (30.000000000000004 s is 30 s) */
+  int64_t ms = llround(ts_s * 1000.0) + llround(start_hour * 3600e3) + (int64_t)API_EPOCH_S * 1000;
+  sk_time_format(ms * 1000000, ms % 1000 ? 3 : 0, buf, len);
 }
 
 int sk__api_time_arg(const cJSON *v, double start_hour, const char *field, double *ts_s,
@@ -80,7 +81,9 @@ int sk__api_time_arg(const cJSON *v, double start_hour, const char *field, doubl
     char why[256];
     if (sk_time_parse(v->valuestring, strlen(v->valuestring), NULL, &t_ns, why, sizeof why) ==
         SK_OK) {
-      *ts_s = (double)t_ns * 1e-9 - API_EPOCH_S - start_hour * 3600.0;
+      /* in whole ns first: 10:00:30 is exactly 30 s, not 29.999999 */
+      int64_t zero_ns = (int64_t)API_EPOCH_S * 1000000000LL + llround(start_hour * 3600e9);
+      *ts_s = (double)(t_ns - zero_ns) / 1e9;
       return 1;
     }
     sk__api_fail(e, SK_APIE_INVALID_FIELD, field, "%s: %s", field, why);

@@ -344,7 +344,7 @@ static cJSON *op_pace(replay *r, sk__srv *srv, const cJSON *args, sk__api_error 
     size_t lo = 0, hi = r->n_samples;
     while (lo < hi) { /* first sample with ts >= seek */
       size_t mid = (lo + hi) / 2;
-      if (sk__store_room(r->store, mid)->ts < seek)
+      if (sk__store_room(r->store, mid)->ts < seek - 1e-6) /* 30 s finds 30.000000000000004 */
         lo = mid + 1;
       else
         hi = mid;

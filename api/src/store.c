@@ -149,6 +149,10 @@ const sk_room_sample *sk__store_room(const sk__store *st, size_t i) {
   return AT(st->room, sk_room_sample, i);
 }
 
+/* Times a client names are matched within EPS_S: sample times are sums of periods
+ * (30.000000000000004 s), which JSON prints as 30. */
+#define EPS_S 1e-6
+
 /* First index with ts > t among n rows of `size` bytes whose ts (first member) ascends. */
 static size_t upper(const vec *v, double t) {
   size_t lo = 0, hi = v->n;
@@ -259,7 +263,7 @@ cJSON *sk__store_heatmap(const sk__store *st, const cJSON *args, double now_s, s
                    at, now_s);
       return NULL;
     }
-    n = upper(&st->room, at);
+    n = upper(&st->room, at + EPS_S);
   }
   if (n == 0) {
     sk__api_fail(e, SK_APIE_NOT_FOUND, "ts", "ts: no sample at or before that time yet");
@@ -346,7 +350,7 @@ cJSON *sk__store_timeline(const sk__store *st, const cJSON *args, double now_s, 
   }
   if (to > now_s)
     to = now_s;
-  size_t a = upper(&st->room, from - 1e-9), b = upper(&st->room, to);
+  size_t a = upper(&st->room, from - EPS_S), b = upper(&st->room, to + EPS_S);
   size_t count = b > a ? b - a : 0;
   size_t stride = count > (size_t)maxp ? (count + (size_t)maxp - 1) / (size_t)maxp : 1;
   cJSON *o = cJSON_CreateObject();
@@ -380,9 +384,9 @@ cJSON *sk__store_timeline(const sk__store *st, const cJSON *args, double now_s, 
   }
   cJSON *ann = cJSON_AddArrayToObject(o, "annotations");
   size_t na = 0;
-  for (size_t i = upper(&st->acts, from - 1e-9); i < st->acts.n && na < 2000; i++) {
+  for (size_t i = upper(&st->acts, from - EPS_S); i < st->acts.n && na < 2000; i++) {
     const sk_action_record *ar = AT(st->acts, sk_action_record, i);
-    if (ar->ts > to)
+    if (ar->ts > to + EPS_S)
       break;
     if (!sk__action_is_decision(ar) && strcmp(ar->decision, "rolled_back") != 0)
       continue;
@@ -391,18 +395,18 @@ cJSON *sk__store_timeline(const sk__store *st, const cJSON *args, double now_s, 
     cJSON_AddItemToArray(ann, x);
     na++;
   }
-  for (size_t i = upper(&st->evs, from - 1e-9); i < st->evs.n; i++) {
+  for (size_t i = upper(&st->evs, from - EPS_S); i < st->evs.n; i++) {
     const sk_event_record *ev = AT(st->evs, sk_event_record, i);
-    if (ev->ts > to)
+    if (ev->ts > to + EPS_S)
       break;
     cJSON *x = sk_schema_row_json(&sk_schema_tables[SK_TABLE_EVENTS], ev);
     cJSON_AddStringToObject(x, "kind", "event");
     add_iso(x, "ts_iso", st->start_hour, ev->ts);
     cJSON_AddItemToArray(ann, x);
   }
-  for (size_t i = upper(&st->cmds, from - 1e-9); i < st->cmds.n; i++) {
+  for (size_t i = upper(&st->cmds, from - EPS_S); i < st->cmds.n; i++) {
     const sk_command_record *c = AT(st->cmds, sk_command_record, i);
-    if (c->ts > to)
+    if (c->ts > to + EPS_S)
       break;
     cJSON *x = sk_schema_row_json(&sk_schema_tables[SK_TABLE_COMMANDS], c);
     cJSON_AddStringToObject(x, "kind", "command");

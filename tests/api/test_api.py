@@ -365,6 +365,12 @@ def case_live():
           "heatmap deviation equals the last racks frame's monitor rows")
     st, hm, _ = curl(base, "GET", "/heatmap?type=inlet&ts=2026-01-01T10:05:00Z")
     check(st == 200 and hm.get("sim_time_s") == 300, "heatmap at an ISO time: %s" % st)
+    for q in ("30", "2026-01-01T10:00:30Z", "2026-01-01T11:00:30%2B01:00"):
+        st, hm, _ = curl(base, "GET", "/heatmap?ts=" + q)
+        check(st == 200 and hm.get("sim_time_s") == 30 and hm.get("ts") == "2026-01-01T10:00:30Z",
+              "heatmap?ts=%s names the sample at 30 s: %s %s" % (q, st, hm.get("ts")))
+    expect_error(curl(base, "GET", "/heatmap?ts=" + "9" * 700), 400, "bad_request", None,
+                 "a query parameter too long")
     st, tl, _ = curl(base, "GET", "/timeline?from=0&to=600&max_points=10000")
     check(st == 200 and len(tl["series"]) == 60, "timeline: every sample")
     check([p["j_per_prompt_wh"] for p in tl["series"]] ==
@@ -557,6 +563,15 @@ def case_gateway():
             check(resumed is not None, "frames resume on the same WebSocket after the restart")
             return twin2
     twin2 = asyncio.run(across_restart())
+    # a twin that hangs (stopped, its connection open): the request times out with 504
+    wait_health(base)
+    twin2.p.send_signal(signal.SIGSTOP)
+    t = time.time()
+    res = curl(base, "GET", "/state/overview")
+    dt = time.time() - t
+    twin2.p.send_signal(signal.SIGCONT)
+    expect_error(res, 504, "twin_timeout", None, "a hung twin")
+    check(0.9 < dt < 3, "the 504 comes after --timeout 1 s: %.2f s" % dt)
     t = time.time()
     st = 0
     while time.time() - t < 5:
