@@ -25,6 +25,7 @@ struct sk__store {
   int n_rows, racks_per_row;
   vec room;  /* sk_room_sample */
   vec heat;  /* double[SK_HEAT_COUNT * n_racks] per sample */
+  vec mms;   /* int: racks the MMS calls persistent at the sample, -1 before any tick */
   vec acts, evs, cmds;
 };
 
@@ -50,6 +51,7 @@ sk__store *sk__store_create(double start_hour) {
     return NULL;
   st->start_hour = start_hour;
   st->room.size = sizeof(sk_room_sample);
+  st->mms.size = sizeof(int);
   st->acts.size = sizeof(sk_action_record);
   st->evs.size = sizeof(sk_event_record);
   st->cmds.size = sizeof(sk_command_record);
@@ -61,6 +63,7 @@ void sk__store_destroy(sk__store *st) {
     return;
   free(st->room.rows);
   free(st->heat.rows);
+  free(st->mms.rows);
   free(st->acts.rows);
   free(st->evs.rows);
   free(st->cmds.rows);
@@ -118,12 +121,20 @@ int sk__store_add_sample(sk__store *st, const sk_room_sample *room, const sk_rac
     }
     h[SK_HEAT_DEVIATION * n_racks + i] = dev;
   }
+  int persistent = n_monitor > 0 ? 0 : -1;
+  for (int m = 0; m < n_monitor; m++)
+    persistent += monitor[m].state == 1;
   int ok = vec_push(&st->heat, h);
   free(h);
   if (!ok)
     return 0;
+  if (!vec_push(&st->mms, &persistent)) {
+    st->heat.n--;
+    return 0;
+  }
   if (!vec_push(&st->room, room)) {
     st->heat.n--;
+    st->mms.n--;
     return 0;
   }
   return 1;
@@ -376,6 +387,14 @@ cJSON *sk__store_timeline(const sk__store *st, const cJSON *args, double now_s, 
     sk__json_num(p, "latency_p95_ms", r->latency_p95_ms);
     sk__json_num(p, "inlet_compliance_pct", r->inlet_compliance_pct);
     sk__json_num(p, "ims_deviation", mx);
+    int persistent = *((const int *)st->mms.rows + i);
+    if (persistent < 0) {
+      cJSON_AddNullToObject(p, "mms_state");
+      cJSON_AddNullToObject(p, "persistent_racks");
+    } else {
+      cJSON_AddStringToObject(p, "mms_state", persistent > 0 ? "persistent" : "transient");
+      cJSON_AddNumberToObject(p, "persistent_racks", persistent);
+    }
     sk__json_num(p, "pue", r->pue);
     sk__json_num(p, "it_kw", r->it_kw);
     sk__json_num(p, "facility_kw", r->facility_kw);

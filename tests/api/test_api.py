@@ -3,7 +3,7 @@
 binary on free ports, driven by real clients -- curl for HTTP, Debian's python3-websockets
 for /ws/events, python3-zmq for the twin's ZeroMQ protocol.
 
-    test_api.py SKADI_BIN CASE      CASE: live | gateway
+    test_api.py SKADI_BIN CASE      CASE: live | gateway | demo
 
 live:    `skadi serve` (twin and gateway in one process): every route, the error
          catalogue, the token rule, a run steered through the API that re-runs from its
@@ -11,6 +11,9 @@ live:    `skadi serve` (twin and gateway in one process): every route, the error
          recording giving the live run's frames.
 gateway: `skadi serve --engine-only` and `skadi gateway --connect` as two processes: the
          ZeroMQ protocol directly, and the gateway surviving a restart of the twin.
+demo:    the seed's two demo flows against `skadi serve`: add_ai_nodes_row_c started with
+         POST /demo/scenario makes the IMS deviation rise, the MMS turn persistent and
+         actions on row C follow; overcooled_row_e is followed by actions on row E.
 
 Assertions are on shapes and consistency (frames against the REST reads, replay against
 live, re-run against the recording), never on physics figures.
@@ -585,8 +588,73 @@ def case_gateway():
     twin2.term()
 
 
+def play_until(base, t_s):
+    """Plays at full speed until the run passes t_s, pauses, returns the sim time."""
+    curl(base, "POST", "/pace", {"paused": False}, token=TOKEN)
+    t = time.time()
+    while time.time() - t < 60:
+        st, js, _ = curl(base, "GET", "/status")
+        if js.get("sim_time_s", 0) >= t_s or js.get("done"):
+            break
+        time.sleep(0.02)
+    curl(base, "POST", "/pace", {"paused": True}, token=TOKEN)
+    time.sleep(0.1)
+    return curl(base, "GET", "/status")[1]["sim_time_s"]
+
+
+def case_demo():
+    scen = dict(SCENARIO, name="api_demo", duration_s=1300)
+    scen["timeline"] = [dict(e, start_s=1290) for e in SCENARIO["timeline"]]
+    for e in scen["timeline"]:
+        e.pop("stop_s", None)
+    path = os.path.join(TMP, "api_demo.json")
+    with open(path, "w") as f:
+        json.dump(scen, f)
+    srv = Proc(["serve", path, "--paused", "--port", "0", "--speed", "max", "--no-record",
+                "--mode", "closed_loop"] + SETS, env={"SKADI_API_TOKEN": TOKEN}, name="demo")
+    base = "http://127.0.0.1:%s" % srv.wait_for(r"http://127\.0\.0\.1:(\d+)/").group(1)
+    wait_health(base)
+    t1 = play_until(base, 420)
+    st, js, _ = curl(base, "POST", "/demo/scenario", {"scenario": "add_ai_nodes_row_c",
+                                                      "action": "start", "duration_s": 400},
+                     token=TOKEN)
+    check(st == 200, "start add_ai_nodes_row_c: %s %s" % (st, js))
+    t2 = play_until(base, t1 + 420)
+    st, demos, _ = curl(base, "GET", "/demo/scenarios")
+    check(st == 200 and demos.get("active") == [], "the spike stopped after its 400 s: %s" % demos)
+    st, js, _ = curl(base, "POST", "/demo/scenario", {"scenario": "overcooled_row_e",
+                                                      "action": "start", "duration_s": 400},
+                     token=TOKEN)
+    check(st == 200, "start overcooled_row_e: %s %s" % (st, js))
+    curl(base, "POST", "/pace", {"paused": False}, token=TOKEN)
+    t = time.time()
+    while time.time() - t < 60 and not curl(base, "GET", "/status")[1].get("done"):
+        time.sleep(0.05)
+    st, tl, _ = curl(base, "GET", "/timeline?max_points=10000")
+    series = tl["series"]
+    dev = lambda a, b: max([p["ims_deviation"] for p in series
+                            if a < p["sim_time_s"] <= b and p["ims_deviation"] is not None] or [0])
+    before, spike = dev(300, t1), dev(t1 + 10, t1 + 410)
+    check(before > 0 and spike > 2 * before,
+          "add_ai_nodes_row_c: the IMS deviation rises (%.2f before, %.2f during)" % (before, spike))
+    check(any(p["mms_state"] == "persistent" for p in series if t1 < p["sim_time_s"] <= t1 + 420),
+          "add_ai_nodes_row_c: the MMS turns persistent")
+    starts = [a for a in tl["annotations"] if a["kind"] == "event" and a["phase"] == "start"]
+    check({a["name"] for a in starts} == {"add_ai_nodes_row_c", "overcooled_row_e"},
+          "both demos start as events: %s" % [a["name"] for a in starts])
+    st, log, _ = curl(base, "GET", "/actions/log?decision=applied&limit=10000")
+    acts = log.get("actions", [])
+    row_c = [a for a in acts if t1 < a["ts"] <= t2 and (a["target"] == "row C"
+                                                        or a["target"].startswith("R-C-"))]
+    row_e = [a for a in acts if a["ts"] > t2 and a["target"] == "row E"]
+    check(row_c, "add_ai_nodes_row_c: actions on row C follow")
+    check(row_e, "overcooled_row_e: actions on row E follow")
+    rc, dt = srv.term()
+    check(rc == 0, "SIGTERM: exit %d" % rc)
+
+
 try:
-    {"live": case_live, "gateway": case_gateway}[CASE]()
+    {"live": case_live, "gateway": case_gateway, "demo": case_demo}[CASE]()
 except Exception as e:  # an exception is a failure with its words, never a pass
     FAILS.append("%s: %r" % (type(e).__name__, e))
     print("FAIL:", e)
