@@ -566,15 +566,6 @@ def case_gateway():
             check(resumed is not None, "frames resume on the same WebSocket after the restart")
             return twin2
     twin2 = asyncio.run(across_restart())
-    # a twin that hangs (stopped, its connection open): the request times out with 504
-    wait_health(base)
-    twin2.p.send_signal(signal.SIGSTOP)
-    t = time.time()
-    res = curl(base, "GET", "/state/overview")
-    dt = time.time() - t
-    twin2.p.send_signal(signal.SIGCONT)
-    expect_error(res, 504, "twin_timeout", None, "a hung twin")
-    check(0.9 < dt < 3, "the 504 comes after --timeout 1 s: %.2f s" % dt)
     t = time.time()
     st = 0
     while time.time() - t < 5:
@@ -583,6 +574,14 @@ def case_gateway():
             break
         time.sleep(0.1)
     check(st == 200, "requests work again after the restart")
+    # a twin that hangs (stopped, its connection open): the request times out with 504
+    twin2.p.send_signal(signal.SIGSTOP)
+    t = time.time()
+    res = curl(base, "GET", "/state/overview")
+    dt = time.time() - t
+    twin2.p.send_signal(signal.SIGCONT)
+    expect_error(res, 504, "twin_timeout", None, "a hung twin")
+    check(0.9 < dt < 3, "the 504 comes after --timeout 1 s: %.2f s" % dt)
     rc, dt = gw.term()
     check(rc == 0 and dt < 1.0, "gateway SIGTERM: exit %d after %.2f s" % (rc, dt))
     twin2.term()
