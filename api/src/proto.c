@@ -65,6 +65,11 @@ cJSON *sk__api_error_json(const sk__api_error *e) {
 #define API_EPOCH_S 1767225600.0
 
 void sk__api_iso(double start_hour, double ts_s, char *buf, size_t len) {
+  if (!(fabs(ts_s) < 1e11) || !(fabs(start_hour) < 1e6)) { /* no such time: "" */
+    if (len)
+      buf[0] = 0;
+    return;
+  }
   /* in whole ms: sim times are sums of periods (30.000000000000004 s is 30 s) */
   int64_t ms = llround(ts_s * 1000.0) + llround(start_hour * 3600e3) + (int64_t)API_EPOCH_S * 1000;
   sk_time_format(ms * 1000000, ms % 1000 ? 3 : 0, buf, len);
@@ -73,13 +78,22 @@ void sk__api_iso(double start_hour, double ts_s, char *buf, size_t len) {
 int sk__api_time_arg(const cJSON *v, double start_hour, const char *field, double *ts_s,
                      sk__api_error *e) {
   if (cJSON_IsNumber(v) && isfinite(v->valuedouble)) {
+    if (fabs(v->valuedouble) > 1e10) {
+      sk__api_fail(e, SK_APIE_INVALID_FIELD, field, "%s: %g s is beyond +-1e10 s of sim time",
+                   field, v->valuedouble);
+      return 0;
+    }
     *ts_s = v->valuedouble;
     return 1;
   }
   if (cJSON_IsString(v)) {
     int64_t t_ns;
     char why[256];
-    if (sk_time_parse(v->valuestring, strlen(v->valuestring), NULL, &t_ns, why, sizeof why) ==
+    sk_time_opts o;
+    sk_time_opts_init(&o);
+    o.min_ns = 0;                                /* 1970 .. */
+    o.max_ns = (int64_t)7258118400 * 1000000000; /* .. 2200 */
+    if (sk_time_parse(v->valuestring, strlen(v->valuestring), &o, &t_ns, why, sizeof why) ==
         SK_OK) {
       /* in whole ns first: 10:00:30 is exactly 30 s, not 29.999999 */
       int64_t zero_ns = (int64_t)API_EPOCH_S * 1000000000LL + llround(start_hour * 3600e9);

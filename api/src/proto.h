@@ -68,7 +68,8 @@ cJSON *sk__api_error_json(const sk__api_error *e);
 /* ---- the API's clock ---------------------------------------------------------------- */
 
 /* Sim time 0 is 2026-01-01T00:00:00Z plus the scenario's start_hour.  ISO text of sim time
- * ts_s into buf (32 bytes hold it). */
+ * ts_s into buf (32 bytes hold it), whole seconds unless ts_s has ms; "" for a time that
+ * is not finite or beyond 1e11 s. */
 void sk__api_iso(double start_hour, double ts_s, char *buf, size_t len);
 /* A time argument: a number (sim seconds) or ISO 8601 text on the API's clock, into sim
  * seconds.  Returns 0 and fills e (field named) when it is neither. */

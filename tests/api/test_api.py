@@ -263,6 +263,14 @@ def case_live():
                  "an unknown query parameter")
     expect_error(curl(base, "GET", "/timeline?from=yesterday"), 400, "invalid_field", "from",
                  "a time that is no time")
+    expect_error(curl(base, "GET", "/timeline?to=1e300"), 400, "invalid_field", "to",
+                 "a time beyond any run")
+    expect_error(curl(base, "GET", "/heatmap?ts=1969-12-31T23:59:59Z"), 400, "invalid_field",
+                 "ts", "a time before 1970")
+    expect_error(curl(base, "GET", "/timeline?max_points=0"), 400, "invalid_field", "max_points",
+                 "max_points out of range")
+    expect_error(curl(base, "GET", "/actions/log?limit=2.5"), 400, "invalid_field", "limit",
+                 "a limit that is no whole number")
     good = {"ts": "2026-01-01T10:00:00Z", "rack_id": "R-C-07", "inlet_c": 24.8,
             "outlet_c": 36.2, "pdu_kw": 8.6, "gpu_energy_j": 45250, "tokens_ps": 9800,
             "latency_p95_ms": 180, "fan_rpm_pct": 62, "pump_rpm_pct": 55, "queue_depth": 42}
