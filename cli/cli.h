@@ -20,6 +20,7 @@ int sk_replay_main(int argc, char **argv);  /* cmd_replay.c */
 /* Shared by the API commands (cmd_serve.c). */
 struct sk_api_gateway;
 int sk_cli_parse_port(const char *text, int *port);
+int sk_cli_parse_ws_frames(const char *text, size_t *n); /* 16 .. 1000000 */
 int sk_cli_next_port_endpoint(const char *ep, char *out, size_t len);
 void sk_cli_block_signals(void);
 /* Runs gw until SIGINT/SIGTERM (or waits for one when gw is NULL); 0 after a signal. */

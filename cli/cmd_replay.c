@@ -35,6 +35,7 @@ static void usage(FILE *f) {
         "  --bind ENDPOINT    command socket with --engine-only (default tcp://127.0.0.1:5555)\n"
         "  --pub ENDPOINT     frame socket (default: --bind's port + 1)\n"
         "  --timeout S        seconds the gateway waits for the replay (default 5)\n"
+        "  --ws-frames N      frames kept for WebSocket clients (default 1024)\n"
         "  -h, --help         this help\n"
         "\n"
         "SIGINT/SIGTERM close the clients and exit 0.\n"
@@ -58,6 +59,7 @@ int sk_replay_main(int argc, char **argv) {
   const char *path = NULL, *host = "127.0.0.1", *bind_ep = "tcp://127.0.0.1:5555", *pub_ep = NULL;
   int port = 8000, engine_only = 0, paused = 0;
   double speed = 10, timeout_s = 5;
+  size_t ws_frames = 0;
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i];
     const char *val = (i + 1 < argc) ? argv[i + 1] : NULL;
@@ -70,7 +72,8 @@ int sk_replay_main(int argc, char **argv) {
       engine_only = 1;
     } else if (strcmp(a, "--speed") == 0 || strcmp(a, "--port") == 0 ||
                strcmp(a, "--host") == 0 || strcmp(a, "--bind") == 0 ||
-               strcmp(a, "--pub") == 0 || strcmp(a, "--timeout") == 0) {
+               strcmp(a, "--pub") == 0 || strcmp(a, "--timeout") == 0 ||
+               strcmp(a, "--ws-frames") == 0) {
       if (!val)
         return bad("%s: missing value", a);
       i++;
@@ -86,6 +89,9 @@ int sk_replay_main(int argc, char **argv) {
         bind_ep = val;
       } else if (strcmp(a, "--pub") == 0) {
         pub_ep = val;
+      } else if (strcmp(a, "--ws-frames") == 0) {
+        if (!sk_cli_parse_ws_frames(val, &ws_frames))
+          return bad("--ws-frames: '%s' is not a whole number from 16 to 1000000", val);
       } else {
         char *end;
         timeout_s = strtod(val, &end);
@@ -129,6 +135,7 @@ int sk_replay_main(int argc, char **argv) {
     if (gc.token && !gc.token[0])
       gc.token = NULL;
     gc.timeout_s = timeout_s;
+    gc.ws_frames = ws_frames;
     if (sk_api_gateway_create(&gw, &gc, err, sizeof err) != SK_OK) {
       fprintf(stderr, "skadi replay: %s\n", err);
       zmq_ctx_term(zctx);

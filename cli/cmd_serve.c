@@ -64,6 +64,8 @@ static void usage(FILE *f) {
         "  --force            replace an existing --out\n"
         "  --no-record        no recording (POST /report/judges then answers 409)\n"
         "  --timeout S        seconds the gateway waits for the twin (default 5, then 504)\n"
+        "  --ws-frames N      frames kept for WebSocket clients (default 1024); a client\n"
+        "                     further behind skips to the newest\n"
         "  --threads N        threads for the counterfactual and the what-if forks (default 2)\n"
         "  -h, --help         this help\n"
         "\n"
@@ -95,6 +97,16 @@ int sk_cli_parse_port(const char *text, int *port) {
   if (errno || end == text || *end || v < 0 || v > 65535)
     return 0;
   *port = (int)v;
+  return 1;
+}
+
+int sk_cli_parse_ws_frames(const char *text, size_t *n) {
+  char *end;
+  errno = 0;
+  long v = strtol(text, &end, 10);
+  if (errno || end == text || *end || v < 16 || v > 1000000)
+    return 0;
+  *n = (size_t)v;
   return 1;
 }
 
@@ -183,6 +195,7 @@ int sk_serve_main(int argc, char **argv) {
   const char *sets[MAX_SETS];
   int n_sets = 0, port = 8000, engine_only = 0, paused = 0, record = 1, force = 0;
   double speed = 60, duration_s = NAN, timeout_s = 5;
+  size_t ws_frames = 0;
   unsigned long long seed = 0;
   int have_seed = 0;
   long threads = 2;
@@ -261,6 +274,10 @@ int sk_serve_main(int argc, char **argv) {
       timeout_s = strtod(val, &end);
       if (end == val || *end || !(timeout_s >= 0.05 && timeout_s <= 600))
         return bad("--timeout: '%s' is not a number of seconds in [0.05, 600]", val);
+    } else if (strcmp(a, "--ws-frames") == 0) {
+      NEED_VALUE();
+      if (!sk_cli_parse_ws_frames(val, &ws_frames))
+        return bad("--ws-frames: '%s' is not a whole number from 16 to 1000000", val);
     } else if (strcmp(a, "--threads") == 0) {
       NEED_VALUE();
       char *end;
@@ -340,6 +357,7 @@ int sk_serve_main(int argc, char **argv) {
     if (gc.token && !gc.token[0])
       gc.token = NULL;
     gc.timeout_s = timeout_s;
+    gc.ws_frames = ws_frames;
     if (sk_api_gateway_create(&gw, &gc, err, sizeof err) != SK_OK) {
       fprintf(stderr, "skadi serve: %s\n", err);
       zmq_ctx_term(zctx);

@@ -10,7 +10,8 @@
  * back through two mutex-protected queues and lws_cancel_service(), which wakes the loop
  * (LWS_CALLBACK_EVENT_WAIT_CANCELLED) to take them.
  *
- * Frames go to WebSocket clients through a ring of the last RING frames owned by the loop.
+ * Frames go to WebSocket clients through a ring of the last ws_frames frames (1024) owned
+ * by the loop.
  * Each client keeps a cursor and is sent one frame per writable callback; a client the
  * ring has overtaken jumps to the newest frame and the frames it missed are counted as
  * skipped.  A slow client thus gets fresh frames late rather than stale ones, and never
@@ -47,7 +48,7 @@
 #define SKADI_VERSION "0.0.0"
 #endif
 
-#define RING 1024         /* frames kept for WebSocket clients */
+#define RING_DEFAULT 1024 /* frames kept for WebSocket clients */
 #define MAX_QUEUED 1024   /* frames waiting for the loop; beyond, the oldest goes */
 #define MAX_PENDING 4096  /* requests waiting for the twin */
 
@@ -204,7 +205,8 @@ struct sk_api_gateway {
   struct lws *pending_wsi[MAX_PENDING];
   uint64_t pending_id[MAX_PENDING];
   int n_pending;
-  frame ring[RING];
+  frame *ring;
+  uint64_t n_ring;       /* its size */
   uint64_t ring_next;    /* seq of the next frame */
   route_stats stats[N_ROUTES + 1]; /* + unmatched */
   uint64_t ws_clients, frames_in, frames_sent, frames_skipped;
@@ -861,7 +863,7 @@ static void take_from_bridge(sk_api_gateway *gw, struct lws_vhost *vh, const str
   int any = 0;
   while (frm) {
     msg *next = frm->next;
-    frame *f = &gw->ring[gw->ring_next % RING];
+    frame *f = &gw->ring[gw->ring_next % gw->n_ring];
     free(f->buf);
     size_t len = strlen(frm->text);
     f->buf = malloc(LWS_PRE + len);
@@ -882,21 +884,21 @@ static void take_from_bridge(sk_api_gateway *gw, struct lws_vhost *vh, const str
 
 /* The next frame for a client, or NULL; jumps a client the ring overtook. */
 static frame *next_frame(sk_api_gateway *gw, pss *p) {
-  uint64_t oldest = gw->ring_next > RING ? gw->ring_next - RING : 0;
+  uint64_t oldest = gw->ring_next > gw->n_ring ? gw->ring_next - gw->n_ring : 0;
   if (p->cursor < oldest) {
     /* overtaken: go to the newest frame of its topics, count the rest as skipped */
     uint64_t c = gw->ring_next;
-    while (c > oldest && !(gw->ring[(c - 1) % RING].topic & p->topics))
+    while (c > oldest && !(gw->ring[(c - 1) % gw->n_ring].topic & p->topics))
       c--;
     uint64_t to = c > oldest ? c - 1 : gw->ring_next;
     for (uint64_t s = p->cursor; s < to; s++)
-      if (s >= oldest && (gw->ring[s % RING].topic & p->topics))
+      if (s >= oldest && (gw->ring[s % gw->n_ring].topic & p->topics))
         gw->frames_skipped++;
     gw->frames_skipped += oldest > p->cursor ? oldest - p->cursor : 0;
     p->cursor = to;
   }
   while (p->cursor < gw->ring_next) {
-    frame *f = &gw->ring[p->cursor % RING];
+    frame *f = &gw->ring[p->cursor % gw->n_ring];
     p->cursor++;
     if (f->topic & p->topics)
       return f;
@@ -1094,9 +1096,9 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
       }
     /* start at the newest frame of its topics, so a new client sees the state at once */
     p->cursor = gw->ring_next;
-    uint64_t oldest = gw->ring_next > RING ? gw->ring_next - RING : 0;
+    uint64_t oldest = gw->ring_next > gw->n_ring ? gw->ring_next - gw->n_ring : 0;
     for (uint64_t c = gw->ring_next; c > oldest; c--)
-      if (gw->ring[(c - 1) % RING].topic & p->topics) {
+      if (gw->ring[(c - 1) % gw->n_ring].topic & p->topics) {
         p->cursor = c - 1;
         break;
       }
@@ -1153,6 +1155,7 @@ sk_status sk_api_gateway_create(sk_api_gateway **out, const sk_api_gateway_confi
     gw->cfg.timeout_s = 5;
   if (!gw->cfg.max_body)
     gw->cfg.max_body = 1u << 20;
+
   gw->connect = dup_or_null(cfg->connect);
   gw->sub = dup_or_null(cfg->sub);
   gw->host = dup_or_null(cfg->host ? cfg->host : "127.0.0.1");
@@ -1161,6 +1164,12 @@ sk_status sk_api_gateway_create(sk_api_gateway **out, const sk_api_gateway_confi
   gw->started = wall_now();
   pthread_mutex_init(&gw->mu, NULL);
   gw->wake[0] = gw->wake[1] = -1;
+  gw->n_ring = cfg->ws_frames ? cfg->ws_frames : RING_DEFAULT;
+  gw->ring = calloc(gw->n_ring, sizeof *gw->ring);
+  if (!gw->ring) {
+    sk_api_gateway_destroy(gw);
+    return SK_ENOMEM;
+  }
   if (pipe(gw->wake) != 0) {
     sk_errf(err, errlen, "cannot make a pipe: %s", strerror(errno));
     sk_api_gateway_destroy(gw);
@@ -1226,8 +1235,9 @@ void sk_api_gateway_destroy(sk_api_gateway *gw) {
     pthread_join(gw->bridge, NULL);
   if (gw->ctx)
     lws_context_destroy(gw->ctx); /* closes every connection */
-  for (int i = 0; i < RING; i++)
+  for (uint64_t i = 0; gw->ring && i < gw->n_ring; i++)
     free(gw->ring[i].buf);
+  free(gw->ring);
   queue *qs[] = {&gw->out, &gw->replies, &gw->frames};
   for (size_t i = 0; i < 3; i++) {
     msg *m = q_take_all(qs[i]);

@@ -10,7 +10,9 @@ live:    `skadi serve` (twin and gateway in one process): every route, the error
          command log to an h5diff-identical recording, SIGTERM, and `skadi replay` of the
          recording giving the live run's frames.
 gateway: `skadi serve --engine-only` and `skadi gateway --connect` as two processes: the
-         ZeroMQ protocol directly, and the gateway surviving a restart of the twin.
+         ZeroMQ protocol directly, the gateway surviving a restart of the twin, a 504 from
+         a hung twin; then a slow WebSocket client that skips stale frames beside a fast
+         one that gets them all.
 demo:    the seed's two demo flows against `skadi serve`: add_ai_nodes_row_c started with
          POST /demo/scenario makes the IMS deviation rise, the MMS turn persistent and
          actions on row C follow; overcooled_row_e is followed by actions on row E.
@@ -593,6 +595,44 @@ def case_gateway():
     rc, dt = gw.term()
     check(rc == 0 and dt < 1.0, "gateway SIGTERM: exit %d after %.2f s" % (rc, dt))
     twin2.term()
+
+    # --- a slow WebSocket client skips stale frames and holds nobody up
+    srv = Proc(["serve", os.path.join(SRC, "scenarios", "baseline.json"), "--paused", "--port",
+                "0", "--speed", "3600x", "--duration", "1h", "--mode", "off", "--no-record",
+                "--ws-frames", "256"], name="slow")
+    port = int(srv.wait_for(r"http://127\.0\.0\.1:(\d+)/").group(1))
+    base = "http://127.0.0.1:%d" % port
+    wait_health(base)
+
+    async def slow_and_fast():
+        url = "ws://127.0.0.1:%d/ws/events" % port
+        async with websockets.connect(url + "?topics=kpis,racks", max_size=None,
+                                      max_queue=1) as slow:
+            fast = asyncio.ensure_future(collect(url, lambda m: m["sim_time_s"] == 3600))
+            await asyncio.sleep(0.3)
+            curl(base, "POST", "/pace", {"paused": False})
+            got = await fast
+            seen = []  # the slow one reads only now, everything it is given
+            while True:
+                try:
+                    m = json.loads(await asyncio.wait_for(slow.recv(), timeout=2))
+                except asyncio.TimeoutError:
+                    break
+                seen.append(m)
+                if m["topic"] == "racks" and m["sim_time_s"] == 3600:
+                    break
+            return got, seen
+    got, seen = asyncio.run(slow_and_fast())
+    check([f["sim_time_s"] for f in got] == [10.0 * (i + 1) for i in range(360)],
+          "a fast client gets every kpis frame while a slow one lags (%d)" % len(got))
+    times = [f["sim_time_s"] for f in frames_of(seen, "kpis")]
+    check(0 < len(times) < 360 and times == sorted(times) and seen[-1]["sim_time_s"] == 3600,
+          "the slow client skips stale frames, in order, up to the newest (%d kpis frames)"
+          % len(times))
+    st, met, _ = curl(base, "GET", "/metrics")
+    m = re.search(r"skadi_frames_skipped_total (\d+)", met)
+    check(m and int(m.group(1)) > 0, "skipped frames are counted")
+    srv.term()
 
 
 def play_until(base, t_s):

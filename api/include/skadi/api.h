@@ -72,6 +72,8 @@ typedef struct {
   double timeout_s;      /* a twin reply later than this is a 504 (0: 5 s) */
   size_t max_body;       /* request bodies above this are 413 (0: 1 MiB) */
   const char *www_dir;   /* serves GET / and /static/ from here; NULL: the built-in copy */
+  size_t ws_frames;      /* frames kept for WebSocket clients (0: 1024); a client further
+                            behind skips to the newest */
 } sk_api_gateway_config;
 
 /* Creates the listening socket and the bridge thread.  SK_EIO when the port cannot be
