@@ -30,6 +30,8 @@ static void usage(FILE *f) {
         "  --timeout S        seconds to wait for the twin (default 5, then 504)\n"
         "  --ws-frames N      frames kept for WebSocket clients (default 1024); a client\n"
         "                     further behind skips to the newest\n"
+        "  --cors ORIGIN      let a page from ORIGIN (http://localhost:3000) call the API\n"
+        "                     (CORS); default: only pages the gateway serves\n"
         "  -h, --help         this help\n"
         "\n"
         "Environment: SKADI_API_TOKEN set = mutating routes need\n"
@@ -67,7 +69,8 @@ int sk_gateway_main(int argc, char **argv) {
     if (a[0] != '-')
       return bad("unexpected argument '%s' (see skadi gateway --help)", a);
     if (strcmp(a, "--connect") != 0 && strcmp(a, "--sub") != 0 && strcmp(a, "--port") != 0 &&
-        strcmp(a, "--host") != 0 && strcmp(a, "--timeout") != 0 && strcmp(a, "--ws-frames") != 0)
+        strcmp(a, "--host") != 0 && strcmp(a, "--timeout") != 0 && strcmp(a, "--ws-frames") != 0 &&
+        strcmp(a, "--cors") != 0)
       return bad("unknown option '%s' (see skadi gateway --help)", a);
     if (!val)
       return bad("%s: missing value", a);
@@ -81,6 +84,8 @@ int sk_gateway_main(int argc, char **argv) {
         return bad("--port: '%s' is not a port number (0 to 65535)", val);
     } else if (strcmp(a, "--host") == 0) {
       gc.host = val;
+    } else if (strcmp(a, "--cors") == 0) {
+      gc.cors_origin = val;
     } else if (strcmp(a, "--ws-frames") == 0) {
       if (!sk_cli_parse_ws_frames(val, &gc.ws_frames))
         return bad("--ws-frames: '%s' is not a whole number from 16 to 1000000", val);

@@ -36,6 +36,7 @@ static void usage(FILE *f) {
         "  --pub ENDPOINT     frame socket (default: --bind's port + 1)\n"
         "  --timeout S        seconds the gateway waits for the replay (default 5)\n"
         "  --ws-frames N      frames kept for WebSocket clients (default 1024)\n"
+        "  --cors ORIGIN      let a page from ORIGIN (http://localhost:3000) call the API\n"
         "  -h, --help         this help\n"
         "\n"
         "SIGINT/SIGTERM close the clients and exit 0.\n"
@@ -60,6 +61,7 @@ int sk_replay_main(int argc, char **argv) {
   int port = 8000, engine_only = 0, paused = 0;
   double speed = 10, timeout_s = 5;
   size_t ws_frames = 0;
+  const char *cors = NULL;
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i];
     const char *val = (i + 1 < argc) ? argv[i + 1] : NULL;
@@ -73,7 +75,7 @@ int sk_replay_main(int argc, char **argv) {
     } else if (strcmp(a, "--speed") == 0 || strcmp(a, "--port") == 0 ||
                strcmp(a, "--host") == 0 || strcmp(a, "--bind") == 0 ||
                strcmp(a, "--pub") == 0 || strcmp(a, "--timeout") == 0 ||
-               strcmp(a, "--ws-frames") == 0) {
+               strcmp(a, "--ws-frames") == 0 || strcmp(a, "--cors") == 0) {
       if (!val)
         return bad("%s: missing value", a);
       i++;
@@ -89,6 +91,8 @@ int sk_replay_main(int argc, char **argv) {
         bind_ep = val;
       } else if (strcmp(a, "--pub") == 0) {
         pub_ep = val;
+      } else if (strcmp(a, "--cors") == 0) {
+        cors = val;
       } else if (strcmp(a, "--ws-frames") == 0) {
         if (!sk_cli_parse_ws_frames(val, &ws_frames))
           return bad("--ws-frames: '%s' is not a whole number from 16 to 1000000", val);
@@ -136,6 +140,7 @@ int sk_replay_main(int argc, char **argv) {
       gc.token = NULL;
     gc.timeout_s = timeout_s;
     gc.ws_frames = ws_frames;
+    gc.cors_origin = cors;
     if (sk_api_gateway_create(&gw, &gc, err, sizeof err) != SK_OK) {
       fprintf(stderr, "skadi replay: %s\n", err);
       zmq_ctx_term(zctx);

@@ -66,6 +66,8 @@ static void usage(FILE *f) {
         "  --timeout S        seconds the gateway waits for the twin (default 5, then 504)\n"
         "  --ws-frames N      frames kept for WebSocket clients (default 1024); a client\n"
         "                     further behind skips to the newest\n"
+        "  --cors ORIGIN      let a page from ORIGIN (http://localhost:3000) call the API\n"
+        "                     (CORS); default: only pages the gateway serves\n"
         "  --threads N        threads for the counterfactual and the what-if forks (default 2)\n"
         "  -h, --help         this help\n"
         "\n"
@@ -196,6 +198,7 @@ int sk_serve_main(int argc, char **argv) {
   int n_sets = 0, port = 8000, engine_only = 0, paused = 0, record = 1, force = 0;
   double speed = 60, duration_s = NAN, timeout_s = 5;
   size_t ws_frames = 0;
+  const char *cors = NULL;
   unsigned long long seed = 0;
   int have_seed = 0;
   long threads = 2;
@@ -274,6 +277,9 @@ int sk_serve_main(int argc, char **argv) {
       timeout_s = strtod(val, &end);
       if (end == val || *end || !(timeout_s >= 0.05 && timeout_s <= 600))
         return bad("--timeout: '%s' is not a number of seconds in [0.05, 600]", val);
+    } else if (strcmp(a, "--cors") == 0) {
+      NEED_VALUE();
+      cors = val;
     } else if (strcmp(a, "--ws-frames") == 0) {
       NEED_VALUE();
       if (!sk_cli_parse_ws_frames(val, &ws_frames))
@@ -358,6 +364,7 @@ int sk_serve_main(int argc, char **argv) {
       gc.token = NULL;
     gc.timeout_s = timeout_s;
     gc.ws_frames = ws_frames;
+    gc.cors_origin = cors;
     if (sk_api_gateway_create(&gw, &gc, err, sizeof err) != SK_OK) {
       fprintf(stderr, "skadi serve: %s\n", err);
       zmq_ctx_term(zctx);

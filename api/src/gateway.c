@@ -61,7 +61,7 @@ extern const sk__www_file sk__www_files[];
 
 /* ---- routes ---------------------------------------------------------------------------- */
 
-typedef enum { M_GET = 0, M_POST, M_OTHER } method;
+typedef enum { M_GET = 0, M_POST, M_OPTIONS, M_OTHER } method;
 
 typedef enum {
   K_TWIN,     /* forwarded to the twin as op */
@@ -184,7 +184,7 @@ typedef struct {
 
 struct sk_api_gateway {
   sk_api_gateway_config cfg;
-  char *connect, *sub, *host, *token, *www_dir;
+  char *connect, *sub, *host, *token, *www_dir, *cors;
   struct lws_context *ctx;
   int port;
   void *zctx;
@@ -436,6 +436,7 @@ typedef struct {
   int www_auth;         /* 401: WWW-Authenticate */
   int headers_sent, close_after;
   int answered;         /* a response is set: later body callbacks are ignored */
+  int preflight;        /* an OPTIONS request */
   int dispatched;       /* the request went its way */
   /* WebSocket */
   uint64_t cursor;
@@ -923,7 +924,8 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
     char *uri = NULL;
     int ulen = 0;
     int mi = lws_http_get_uri_and_method(wsi, &uri, &ulen);
-    method m = mi == 0 ? M_GET : mi == 1 ? M_POST : M_OTHER;
+    method m = mi == LWSHUMETH_GET ? M_GET : mi == LWSHUMETH_POST ? M_POST
+               : mi == LWSHUMETH_OPTIONS ? M_OPTIONS : M_OTHER;
     char path[256];
     snprintf(path, sizeof path, "%.*s", ulen, uri ? uri : (const char *)in);
     char *q = strchr(path, '?');
@@ -931,6 +933,14 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
       *q = 0;
     int ag, ap;
     p->route = match_route(path, m, &ag, &ap);
+    if (m == M_OPTIONS && (ag || ap)) { /* a CORS preflight (answered with --cors only) */
+      p->allow = ag && ap ? "GET, POST" : ag ? "GET" : "POST";
+      p->preflight = 1;
+      p->answered = 1;
+      set_response(p, gw->cors ? 204 : 405, "application/json", "", 0);
+      lws_callback_on_writable(wsi);
+      return 0;
+    }
     if (p->route < 0) {
       if (ag || ap) {
         p->allow = ag && ap ? "GET, POST" : ag ? "GET" : "POST";
@@ -971,6 +981,16 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
         p->close_after = 1;
         respond_error(wsi, p, SK_APIE_PAYLOAD_TOO_LARGE, NULL,
                       "the body has %llu bytes; the limit is %zu", n, gw->cfg.max_body);
+        return 0;
+      }
+      char ct[128] = "";
+      lws_hdr_copy(wsi, ct, sizeof ct, WSI_TOKEN_HTTP_CONTENT_TYPE);
+      if (n > 0 && strncmp(ct, "application/json", 16) != 0) {
+        /* also what keeps a web page elsewhere from posting to the twin: a cross-origin
+         * application/json request needs a preflight, which only --cors answers */
+        p->close_after = 1;
+        respond_error(wsi, p, SK_APIE_UNSUPPORTED_MEDIA_TYPE, "Content-Type",
+                      "Content-Type: '%s' is not application/json", ct);
         return 0;
       }
       p->content_length = (size_t)n;
@@ -1036,6 +1056,26 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
           lws_add_http_header_by_name(wsi, (const unsigned char *)"www-authenticate:",
                                       (const unsigned char *)"Bearer", 6, &ptr, end))
         return 1;
+      if (gw->cors) {
+        static const char methods[] = "GET, POST, OPTIONS";
+        static const char headers[] = "Content-Type, Authorization";
+        if (lws_add_http_header_by_name(wsi, (const unsigned char *)"access-control-allow-origin:",
+                                        (const unsigned char *)gw->cors, (int)strlen(gw->cors),
+                                        &ptr, end) ||
+            lws_add_http_header_by_name(wsi, (const unsigned char *)"vary:",
+                                        (const unsigned char *)"Origin", 6, &ptr, end))
+          return 1;
+        if (p->preflight &&
+            (lws_add_http_header_by_name(wsi,
+                                         (const unsigned char *)"access-control-allow-methods:",
+                                         (const unsigned char *)methods, (int)strlen(methods),
+                                         &ptr, end) ||
+             lws_add_http_header_by_name(wsi,
+                                         (const unsigned char *)"access-control-allow-headers:",
+                                         (const unsigned char *)headers, (int)strlen(headers),
+                                         &ptr, end)))
+          return 1;
+      }
       if (p->close_after &&
           lws_add_http_header_by_name(wsi, (const unsigned char *)"connection:",
                                       (const unsigned char *)"close", 5, &ptr, end))
@@ -1046,7 +1086,7 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
       lws_callback_on_writable(wsi);
       return 0;
     }
-    if (lws_write(wsi, p->resp + LWS_PRE, p->resp_len, LWS_WRITE_HTTP_FINAL) != (int)p->resp_len)
+    if (lws_write(wsi, p->resp + LWS_PRE, p->resp_len, LWS_WRITE_HTTP_FINAL) < 0)
       return 1;
     record_stats(gw, p);
     free(p->resp);
@@ -1161,6 +1201,7 @@ sk_status sk_api_gateway_create(sk_api_gateway **out, const sk_api_gateway_confi
   gw->host = dup_or_null(cfg->host ? cfg->host : "127.0.0.1");
   gw->token = dup_or_null(cfg->token);
   gw->www_dir = dup_or_null(cfg->www_dir);
+  gw->cors = dup_or_null(cfg->cors_origin);
   gw->started = wall_now();
   pthread_mutex_init(&gw->mu, NULL);
   gw->wake[0] = gw->wake[1] = -1;
@@ -1260,5 +1301,6 @@ void sk_api_gateway_destroy(sk_api_gateway *gw) {
   free(gw->host);
   free(gw->token);
   free(gw->www_dir);
+  free(gw->cors);
   free(gw);
 }

@@ -38,7 +38,8 @@
   X(PAYLOAD_TOO_LARGE, "payload_too_large", 413)                              \
   X(INTERNAL, "internal", 500)                                                \
   X(TWIN_UNAVAILABLE, "twin_unavailable", 503)                                \
-  X(TWIN_TIMEOUT, "twin_timeout", 504)
+  X(TWIN_TIMEOUT, "twin_timeout", 504)                                        \
+  X(UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type", 415) /* body not JSON */
 
 typedef enum {
 #define SK__API_ERR_ENUM(id, name, http) SK_APIE_##id,

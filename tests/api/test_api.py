@@ -97,7 +97,8 @@ class Proc:
         return rc, dt
 
 
-def curl(base, method, path, body=None, token=None, headers=(), raw_body_file=None):
+def curl(base, method, path, body=None, token=None, headers=(), raw_body_file=None,
+         content_type="application/json"):
     """One request with curl: (status, parsed JSON or text, response headers)."""
     out = os.path.join(TMP, "body.out")
     hdr = os.path.join(TMP, "headers.out")
@@ -108,10 +109,10 @@ def curl(base, method, path, body=None, token=None, headers=(), raw_body_file=No
     for h in headers:
         cmd += ["-H", h]
     if raw_body_file:
-        cmd += ["-H", "Content-Type: application/json", "--data-binary", "@" + raw_body_file]
+        cmd += ["-H", "Content-Type: " + content_type, "--data-binary", "@" + raw_body_file]
     elif body is not None:
         data = body if isinstance(body, str) else json.dumps(body)
-        cmd += ["-H", "Content-Type: application/json", "--data-binary", data]
+        cmd += ["-H", "Content-Type: " + content_type, "--data-binary", data]
     r = subprocess.run(cmd, capture_output=True, text=True)
     status = int(r.stdout or 0)
     with open(out, "rb") as f:
@@ -189,7 +190,8 @@ def case_live():
         json.dump(SCENARIO, f)
     live_h5 = os.path.join(TMP, "live.h5")
     srv = Proc(["serve", scen, "--paused", "--port", "0", "--speed", "max", "--out", live_h5,
-                "--mode", "advisory"] + SETS, env={"SKADI_API_TOKEN": TOKEN}, name="serve")
+                "--mode", "advisory", "--cors", "http://localhost:3000"] + SETS,
+               env={"SKADI_API_TOKEN": TOKEN}, name="serve")
     port = int(srv.wait_for(r"http://127\.0\.0\.1:(\d+)/").group(1))
     base = "http://127.0.0.1:%d" % port
     wait_health(base)
@@ -224,6 +226,16 @@ def case_live():
         f.write('{"samples": [' + ",".join(['{"rack_id": "R-A-01", "ts": 0}'] * 40000) + "]}")
     expect_error(curl(base, "POST", "/telemetry", token=TOKEN, raw_body_file=big), 413,
                  "payload_too_large", None, "a body over 1 MiB")
+    expect_error(curl(base, "POST", "/mode", {"mode": "closed_loop"}, token=TOKEN,
+                      content_type="text/plain"), 415, "unsupported_media_type", "Content-Type",
+                 "a body that is not application/json")
+    st, _, hdr = curl(base, "OPTIONS", "/mode", headers=("Origin: http://localhost:3000",
+                                                         "Access-Control-Request-Method: POST"))
+    check(st == 204 and "access-control-allow-origin: http://localhost:3000" in hdr
+          and "access-control-allow-headers: content-type, authorization" in hdr,
+          "--cors answers a preflight: %s %s" % (st, hdr))
+    st, _, hdr = curl(base, "GET", "/mode")
+    check("access-control-allow-origin: http://localhost:3000" in hdr, "--cors on a response")
     expect_error(curl(base, "POST", "/mode", "{bad json", token=TOKEN), 400, "invalid_json", None,
                  "malformed JSON")
     expect_error(curl(base, "POST", "/mode", "[1, 2]", token=TOKEN), 400, "invalid_json", None,

@@ -74,6 +74,8 @@ typedef struct {
   const char *www_dir;   /* serves GET / and /static/ from here; NULL: the built-in copy */
   size_t ws_frames;      /* frames kept for WebSocket clients (0: 1024); a client further
                             behind skips to the newest */
+  const char *cors_origin; /* a browser origin allowed to call from elsewhere
+                              ("http://localhost:3000"), or NULL: same origin only */
 } sk_api_gateway_config;
 
 /* Creates the listening socket and the bridge thread.  SK_EIO when the port cannot be
