@@ -72,9 +72,8 @@ int sk_replay_main(int argc, char **argv) {
       paused = 1;
     } else if (strcmp(a, "--engine-only") == 0) {
       engine_only = 1;
-    } else if (strcmp(a, "--speed") == 0 || strcmp(a, "--port") == 0 ||
-               strcmp(a, "--host") == 0 || strcmp(a, "--bind") == 0 ||
-               strcmp(a, "--pub") == 0 || strcmp(a, "--timeout") == 0 ||
+    } else if (strcmp(a, "--speed") == 0 || strcmp(a, "--port") == 0 || strcmp(a, "--host") == 0 ||
+               strcmp(a, "--bind") == 0 || strcmp(a, "--pub") == 0 || strcmp(a, "--timeout") == 0 ||
                strcmp(a, "--ws-frames") == 0 || strcmp(a, "--cors") == 0) {
       if (!val)
         return bad("%s: missing value", a);
@@ -147,8 +146,8 @@ int sk_replay_main(int argc, char **argv) {
       return 1;
     }
   }
-  sk_api_replay_config rc = {path, speed, paused, engine_only ? bind_ep : cmd_in,
-                             engine_only ? pub_ep : pub_in, zctx};
+  sk_api_replay_config rc = {
+      path, speed, paused, engine_only ? bind_ep : cmd_in, engine_only ? pub_ep : pub_in, zctx};
   sk_api_twin *rp;
   sk_status st = sk_api_replay_start(&rp, &rc, err, sizeof err);
   if (st != SK_OK) {

@@ -206,11 +206,11 @@ int sk_serve_main(int argc, char **argv) {
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i];
     const char *val = (i + 1 < argc) ? argv[i + 1] : NULL;
-#define NEED_VALUE()                      \
-  do {                                    \
-    if (!val)                             \
-      return bad("%s: missing value", a); \
-    i++;                                  \
+#define NEED_VALUE()                                                                               \
+  do {                                                                                             \
+    if (!val)                                                                                      \
+      return bad("%s: missing value", a);                                                          \
+    i++;                                                                                           \
   } while (0)
     if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
       usage(stdout);
@@ -371,8 +371,8 @@ int sk_serve_main(int argc, char **argv) {
       return 1;
     }
   }
-  sk_api_twin_config tc = {&cfg, speed, paused, engine_only ? bind_ep : cmd_in,
-                           engine_only ? pub_ep : pub_in, zctx};
+  sk_api_twin_config tc = {
+      &cfg, speed, paused, engine_only ? bind_ep : cmd_in, engine_only ? pub_ep : pub_in, zctx};
   sk_api_twin *twin;
   sk_status st = sk_api_twin_start(&twin, &tc, err, sizeof err);
   if (st != SK_OK) {

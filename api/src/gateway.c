@@ -64,21 +64,21 @@ extern const sk__www_file sk__www_files[];
 typedef enum { M_GET = 0, M_POST, M_OPTIONS, M_OTHER } method;
 
 typedef enum {
-  K_TWIN,     /* forwarded to the twin as op */
+  K_TWIN, /* forwarded to the twin as op */
   K_HEALTH,
   K_METRICS,
-  K_FILE,     /* a built-in file */
-  K_WS        /* /ws/events: WebSocket only */
+  K_FILE, /* a built-in file */
+  K_WS    /* /ws/events: WebSocket only */
 } route_kind;
 
 typedef struct {
   const char *path;
   method m;
   route_kind kind;
-  const char *op;     /* the twin's op, or the file's name */
-  int mutating;       /* needs the bearer token when one is set */
-  int body;           /* POST body: 1 an object, the op's args; 2 the same but optional;
-                         0 none (empty or {}) */
+  const char *op; /* the twin's op, or the file's name */
+  int mutating;   /* needs the bearer token when one is set */
+  int body;       /* POST body: 1 an object, the op's args; 2 the same but optional;
+                     0 none (empty or {}) */
 } route;
 
 static const route routes[] = {
@@ -124,7 +124,8 @@ static const struct {
 
 /* ---- metrics --------------------------------------------------------------------------- */
 
-static const double buckets[] = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 5};
+static const double buckets[] = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
+                                 0.05,   0.1,   0.25,   0.5,   1,    5};
 #define N_BUCKETS (sizeof buckets / sizeof buckets[0])
 #define N_CLASSES 5 /* 1xx..5xx */
 
@@ -139,8 +140,8 @@ typedef struct {
 typedef struct msg {
   struct msg *next;
   uint64_t id;
-  int status;     /* replies: HTTP status */
-  char *text;     /* request JSON, reply body, or frame JSON */
+  int status; /* replies: HTTP status */
+  char *text; /* request JSON, reply body, or frame JSON */
   char topic[16];
 } msg;
 
@@ -177,9 +178,9 @@ static void msg_free(msg *m) {
 
 typedef struct {
   uint64_t seq;
-  unsigned topic;      /* bit of the topic */
+  unsigned topic; /* bit of the topic */
   size_t len;
-  unsigned char *buf;  /* LWS_PRE + len */
+  unsigned char *buf; /* LWS_PRE + len */
 } frame;
 
 struct sk_api_gateway {
@@ -192,22 +193,22 @@ struct sk_api_gateway {
   pthread_t bridge;
   int bridge_started;
   atomic_int stop;
-  int wake[2];           /* loop -> bridge */
-  pthread_mutex_t mu;    /* guards the three queues and the twin status */
-  queue out;             /* requests to send */
-  queue replies;         /* from the twin */
-  queue frames;          /* from the twin */
+  int wake[2];        /* loop -> bridge */
+  pthread_mutex_t mu; /* guards the three queues and the twin status */
+  queue out;          /* requests to send */
+  queue replies;      /* from the twin */
+  queue frames;       /* from the twin */
   uint64_t frames_dropped_queue;
-  double twin_seen;      /* wall time of the last reply or frame */
-  char *twin_status;     /* the last status reply's result (JSON), for /health, /metrics */
+  double twin_seen;  /* wall time of the last reply or frame */
+  char *twin_status; /* the last status reply's result (JSON), for /health, /metrics */
   /* loop only */
   uint64_t next_id;
   struct lws *pending_wsi[MAX_PENDING];
   uint64_t pending_id[MAX_PENDING];
   int n_pending;
   frame *ring;
-  uint64_t n_ring;       /* its size */
-  uint64_t ring_next;    /* seq of the next frame */
+  uint64_t n_ring;                 /* its size */
+  uint64_t ring_next;              /* seq of the next frame */
   route_stats stats[N_ROUTES + 1]; /* + unmatched */
   uint64_t ws_clients, frames_in, frames_sent, frames_skipped;
   double started;
@@ -252,9 +253,11 @@ static msg *reply_to_http(const char *data, size_t len) {
     if (err)
       cJSON_AddItemToObject(o, "error", err);
     else
-      cJSON_AddItemToObject(o, "error", cJSON_Parse(
-          "{\"code\":\"internal\",\"message\":\"the twin's reply is not the protocol's\","
-          "\"field\":null}"));
+      cJSON_AddItemToObject(
+          o, "error",
+          cJSON_Parse(
+              "{\"code\":\"internal\",\"message\":\"the twin's reply is not the protocol's\","
+              "\"field\":null}"));
     m->text = cJSON_PrintUnformatted(o);
     cJSON_Delete(o);
   }
@@ -306,9 +309,8 @@ static void *bridge_main(void *arg) {
   zmq_connect(sub, gw->sub);
   double last_ping = 0;
   while (!atomic_load(&gw->stop)) {
-    zmq_pollitem_t items[3] = {{dealer, 0, ZMQ_POLLIN, 0},
-                               {sub, 0, ZMQ_POLLIN, 0},
-                               {NULL, gw->wake[0], ZMQ_POLLIN, 0}};
+    zmq_pollitem_t items[3] = {
+        {dealer, 0, ZMQ_POLLIN, 0}, {sub, 0, ZMQ_POLLIN, 0}, {NULL, gw->wake[0], ZMQ_POLLIN, 0}};
     zmq_poll(items, 3, 100);
     int woke = 0;
     if (items[2].revents & ZMQ_POLLIN) {
@@ -417,7 +419,7 @@ static void *bridge_main(void *arg) {
 
 typedef struct {
   int is_ws;
-  int route;            /* index in routes, -1 none */
+  int route; /* index in routes, -1 none */
   double t0;
   /* request */
   char *body;
@@ -429,15 +431,15 @@ typedef struct {
   int waiting;
   /* response */
   int status;
-  unsigned char *resp;  /* LWS_PRE + resp_len */
+  unsigned char *resp; /* LWS_PRE + resp_len */
   size_t resp_len;
   const char *ctype;
-  const char *allow;    /* 405: the Allow header */
-  int www_auth;         /* 401: WWW-Authenticate */
+  const char *allow; /* 405: the Allow header */
+  int www_auth;      /* 401: WWW-Authenticate */
   int headers_sent, close_after;
-  int answered;         /* a response is set: later body callbacks are ignored */
-  int preflight;        /* an OPTIONS request */
-  int dispatched;       /* the request went its way */
+  int answered;   /* a response is set: later body callbacks are ignored */
+  int preflight;  /* an OPTIONS request */
+  int dispatched; /* the request went its way */
   /* WebSocket */
   uint64_t cursor;
   unsigned topics;
@@ -565,14 +567,15 @@ static cJSON *query_args(struct lws *wsi, pss *p, const route *r) {
       ok = strcmp(*k, frag) == 0;
     if (!ok) {
       cJSON_Delete(args);
-      respond_error(wsi, p, SK_APIE_UNKNOWN_FIELD, frag, "%s: unknown query parameter for %s",
-                    frag, r->path);
+      respond_error(wsi, p, SK_APIE_UNKNOWN_FIELD, frag, "%s: unknown query parameter for %s", frag,
+                    r->path);
       return NULL;
     }
     char *end;
     double v = strtod(val, &end);
     cJSON_DeleteItemFromObjectCaseSensitive(args, frag);
-    if (val[0] && !*end && isfinite(v) && strcmp(frag, "type") != 0 && strcmp(frag, "decision") != 0)
+    if (val[0] && !*end && isfinite(v) && strcmp(frag, "type") != 0 &&
+        strcmp(frag, "decision") != 0)
       cJSON_AddNumberToObject(args, frag, v);
     else
       cJSON_AddStringToObject(args, frag, val);
@@ -658,17 +661,17 @@ static void serve_file(sk_api_gateway *gw, struct lws *wsi, pss *p, const char *
 }
 
 static void metrics(sk_api_gateway *gw, struct lws *wsi, pss *p) {
-  size_t cap = 65536, len = 0;
+  size_t cap = 262144, len = 0;
   char *b = malloc(cap);
   if (!b) {
     respond_error(wsi, p, SK_APIE_INTERNAL, NULL, "out of memory");
     return;
   }
-#define OUT(...)                                                         \
-  do {                                                                   \
-    int w_ = snprintf(b + len, cap > len ? cap - len : 0, __VA_ARGS__); \
-    if (w_ > 0)                                                          \
-      len += (size_t)w_;                                                 \
+#define OUT(...)                                                                                   \
+  do {                                                                                             \
+    int w_ = snprintf(b + len, cap > len ? cap - len : 0, __VA_ARGS__);                            \
+    if (w_ > 0)                                                                                    \
+      len += (size_t)w_;                                                                           \
   } while (0)
   OUT("# HELP skadi_http_requests_total HTTP requests answered, by route and status class.\n"
       "# TYPE skadi_http_requests_total counter\n");
@@ -706,7 +709,8 @@ static void metrics(sk_api_gateway *gw, struct lws *wsi, pss *p) {
   pthread_mutex_unlock(&gw->mu);
   double now = wall_now();
   OUT("# HELP skadi_ws_clients WebSocket clients connected.\n# TYPE skadi_ws_clients gauge\n"
-      "skadi_ws_clients %llu\n", (unsigned long long)gw->ws_clients);
+      "skadi_ws_clients %llu\n",
+      (unsigned long long)gw->ws_clients);
   OUT("# HELP skadi_frames_received_total Frames received from the twin.\n"
       "# TYPE skadi_frames_received_total counter\nskadi_frames_received_total %llu\n",
       (unsigned long long)gw->frames_in);
@@ -717,19 +721,24 @@ static void metrics(sk_api_gateway *gw, struct lws *wsi, pss *p) {
       "# TYPE skadi_frames_skipped_total counter\nskadi_frames_skipped_total %llu\n",
       (unsigned long long)(gw->frames_skipped + dropped));
   OUT("# HELP skadi_twin_up 1 when the twin answered in the last 3 s.\n"
-      "# TYPE skadi_twin_up gauge\nskadi_twin_up %d\n", seen > 0 && now - seen < 3.0);
+      "# TYPE skadi_twin_up gauge\nskadi_twin_up %d\n",
+      seen > 0 && now - seen < 3.0);
   const cJSON *x;
   if (st && cJSON_IsNumber(x = cJSON_GetObjectItemCaseSensitive(st, "sim_time_s")))
     OUT("# HELP skadi_sim_time_seconds The twin's sim time.\n"
-        "# TYPE skadi_sim_time_seconds gauge\nskadi_sim_time_seconds %.3f\n", x->valuedouble);
+        "# TYPE skadi_sim_time_seconds gauge\nskadi_sim_time_seconds %.3f\n",
+        x->valuedouble);
   if (st && (x = cJSON_GetObjectItemCaseSensitive(st, "speed")))
     OUT("# HELP skadi_speed Pacing, x real time (0 = as fast as possible).\n"
-        "# TYPE skadi_speed gauge\nskadi_speed %g\n", cJSON_IsNumber(x) ? x->valuedouble : 0.0);
+        "# TYPE skadi_speed gauge\nskadi_speed %g\n",
+        cJSON_IsNumber(x) ? x->valuedouble : 0.0);
   if (st && cJSON_IsNumber(x = cJSON_GetObjectItemCaseSensitive(st, "frames")))
     OUT("# HELP skadi_twin_frames_total Frames the twin published.\n"
-        "# TYPE skadi_twin_frames_total counter\nskadi_twin_frames_total %.0f\n", x->valuedouble);
+        "# TYPE skadi_twin_frames_total counter\nskadi_twin_frames_total %.0f\n",
+        x->valuedouble);
   OUT("# HELP skadi_uptime_seconds Seconds since the gateway started.\n"
-      "# TYPE skadi_uptime_seconds gauge\nskadi_uptime_seconds %.3f\n", now - gw->started);
+      "# TYPE skadi_uptime_seconds gauge\nskadi_uptime_seconds %.3f\n",
+      now - gw->started);
 #undef OUT
   cJSON_Delete(st);
   p->answered = 1;
@@ -839,7 +848,8 @@ static int match_route(const char *path, method m, int *allow_get, int *allow_po
 }
 
 /* Take what the bridge brought: replies to waiting connections, frames into the ring. */
-static void take_from_bridge(sk_api_gateway *gw, struct lws_vhost *vh, const struct lws_protocols *proto) {
+static void take_from_bridge(sk_api_gateway *gw, struct lws_vhost *vh,
+                             const struct lws_protocols *proto) {
   pthread_mutex_lock(&gw->mu);
   msg *rep = q_take_all(&gw->replies);
   msg *frm = q_take_all(&gw->frames);
@@ -924,8 +934,10 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
     char *uri = NULL;
     int ulen = 0;
     int mi = lws_http_get_uri_and_method(wsi, &uri, &ulen);
-    method m = mi == LWSHUMETH_GET ? M_GET : mi == LWSHUMETH_POST ? M_POST
-               : mi == LWSHUMETH_OPTIONS ? M_OPTIONS : M_OTHER;
+    method m = mi == LWSHUMETH_GET       ? M_GET
+               : mi == LWSHUMETH_POST    ? M_POST
+               : mi == LWSHUMETH_OPTIONS ? M_OPTIONS
+                                         : M_OTHER;
     char path[256];
     snprintf(path, sizeof path, "%.*s", ulen, uri ? uri : (const char *)in);
     char *q = strchr(path, '?');
@@ -1042,15 +1054,16 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
     if (!p || !p->resp)
       return 0;
     if (!p->headers_sent) {
-      unsigned char hb[LWS_PRE + 1024], *start = hb + LWS_PRE, *ptr = start, *end = hb + sizeof hb - 1;
+      unsigned char hb[LWS_PRE + 1024], *start = hb + LWS_PRE, *ptr = start,
+                                        *end = hb + sizeof hb - 1;
       if (lws_add_http_common_headers(wsi, (unsigned)p->status, p->ctype, p->resp_len, &ptr, end))
         return 1;
       if (lws_add_http_header_by_name(wsi, (const unsigned char *)"cache-control:",
                                       (const unsigned char *)"no-store", 8, &ptr, end))
         return 1;
-      if (p->allow && lws_add_http_header_by_name(wsi, (const unsigned char *)"allow:",
-                                                  (const unsigned char *)p->allow,
-                                                  (int)strlen(p->allow), &ptr, end))
+      if (p->allow && lws_add_http_header_by_name(
+                          wsi, (const unsigned char *)"allow:", (const unsigned char *)p->allow,
+                          (int)strlen(p->allow), &ptr, end))
         return 1;
       if (p->www_auth &&
           lws_add_http_header_by_name(wsi, (const unsigned char *)"www-authenticate:",
@@ -1062,18 +1075,15 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
         if (lws_add_http_header_by_name(wsi, (const unsigned char *)"access-control-allow-origin:",
                                         (const unsigned char *)gw->cors, (int)strlen(gw->cors),
                                         &ptr, end) ||
-            lws_add_http_header_by_name(wsi, (const unsigned char *)"vary:",
-                                        (const unsigned char *)"Origin", 6, &ptr, end))
+            lws_add_http_header_by_name(
+                wsi, (const unsigned char *)"vary:", (const unsigned char *)"Origin", 6, &ptr, end))
           return 1;
-        if (p->preflight &&
-            (lws_add_http_header_by_name(wsi,
-                                         (const unsigned char *)"access-control-allow-methods:",
-                                         (const unsigned char *)methods, (int)strlen(methods),
-                                         &ptr, end) ||
-             lws_add_http_header_by_name(wsi,
-                                         (const unsigned char *)"access-control-allow-headers:",
-                                         (const unsigned char *)headers, (int)strlen(headers),
-                                         &ptr, end)))
+        if (p->preflight && (lws_add_http_header_by_name(
+                                 wsi, (const unsigned char *)"access-control-allow-methods:",
+                                 (const unsigned char *)methods, (int)strlen(methods), &ptr, end) ||
+                             lws_add_http_header_by_name(
+                                 wsi, (const unsigned char *)"access-control-allow-headers:",
+                                 (const unsigned char *)headers, (int)strlen(headers), &ptr, end)))
           return 1;
       }
       if (p->close_after &&
@@ -1129,7 +1139,8 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
          n++)
       if (strncmp(frag, "topics=", 7) == 0) {
         p->topics = 0;
-        for (char *save = NULL, *t = strtok_r(frag + 7, ",", &save); t; t = strtok_r(NULL, ",", &save))
+        for (char *save = NULL, *t = strtok_r(frag + 7, ",", &save); t;
+             t = strtok_r(NULL, ",", &save))
           p->topics |= topic_bit(t);
         if (!p->topics)
           p->topics = topic_bit("kpis");
@@ -1184,8 +1195,8 @@ static char *dup_or_null(const char *s) {
   return s ? strdup(s) : NULL;
 }
 
-sk_status sk_api_gateway_create(sk_api_gateway **out, const sk_api_gateway_config *cfg,
-                                char *err, size_t errlen) {
+sk_status sk_api_gateway_create(sk_api_gateway **out, const sk_api_gateway_config *cfg, char *err,
+                                size_t errlen) {
   *out = NULL;
   sk_api_gateway *gw = calloc(1, sizeof *gw);
   if (!gw)
@@ -1234,8 +1245,10 @@ sk_status sk_api_gateway_create(sk_api_gateway **out, const sk_api_gateway_confi
   info.vhost_name = "default";
   gw->ctx = lws_create_context(&info);
   if (!gw->ctx) {
-    sk_errf(err, errlen, "--port %d: cannot listen on %s:%d (in use, or not this machine's "
-            "address?)", cfg->port, gw->host, cfg->port);
+    sk_errf(err, errlen,
+            "--port %d: cannot listen on %s:%d (in use, or not this machine's "
+            "address?)",
+            cfg->port, gw->host, cfg->port);
     sk_api_gateway_destroy(gw);
     return SK_EIO;
   }

@@ -116,8 +116,10 @@ static void *train_main(void *arg) {
       st = SK_ENOMEM;
     } else if ((st = sk_ims_train(m, &p, x, sel.n_kept, dd, names, sel.from_s, sel.to_s, why,
                                   sizeof why)) != SK_OK) {
-      snprintf(err, sizeof err, "%zu training rows of %zu (%zu with a missing value, %zu "
-               "off-nominal): %s", sel.n_kept, sel.n_rows, sel.n_missing, sel.n_off_nominal, why);
+      snprintf(err, sizeof err,
+               "%zu training rows of %zu (%zu with a missing value, %zu "
+               "off-nominal): %s",
+               sel.n_kept, sel.n_rows, sel.n_missing, sel.n_off_nominal, why);
     } else {
       st = sk_ims_save(m, jb->out, jb->data, err, sizeof err);
     }
@@ -140,8 +142,8 @@ static void *train_main(void *arg) {
   return NULL;
 }
 
-cJSON *sk__ims_jobs_start(sk__ims_jobs *j, const char *data_path, double start_hour,
-                          double now_s, const cJSON *args, sk__api_error *e) {
+cJSON *sk__ims_jobs_start(sk__ims_jobs *j, const char *data_path, double start_hour, double now_s,
+                          const cJSON *args, sk__api_error *e) {
   static const char *const allowed[] = {"start_ts", "end_ts", "n_clusters", NULL};
   if (!sk__args_only(args, allowed, e))
     return NULL;

@@ -11,14 +11,14 @@
 
 typedef struct sk__ims_jobs sk__ims_jobs;
 
-sk__ims_jobs *sk__ims_jobs_create(void);   /* NULL when out of memory */
+sk__ims_jobs *sk__ims_jobs_create(void);    /* NULL when out of memory */
 void sk__ims_jobs_destroy(sk__ims_jobs *j); /* waits for running jobs; NULL ok */
 
 /* Checks args ({start_ts, end_ts, n_clusters}; times on the API's clock, clamped to
  * [0, now_s]) and starts a job on data_path, saving to "<stem>-ims-<id>.h5".  Returns
  * {model_id, status: "training", path, ...} or NULL with e filled. */
-cJSON *sk__ims_jobs_start(sk__ims_jobs *j, const char *data_path, double start_hour,
-                          double now_s, const cJSON *args, sk__api_error *e);
+cJSON *sk__ims_jobs_start(sk__ims_jobs *j, const char *data_path, double start_hour, double now_s,
+                          const cJSON *args, sk__api_error *e);
 /* {models: [{model_id, status, path, ...}]} */
 cJSON *sk__ims_jobs_list(sk__ims_jobs *j, double start_hour);
 

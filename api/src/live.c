@@ -26,10 +26,10 @@
 
 #include <zmq.h>
 
+#include "ims_jobs.h"
 #include "proto.h"
 #include "skadi/api.h"
 #include "skadi/report.h"
-#include "ims_jobs.h"
 #include "srv.h"
 #include "store.h"
 #include "twin_int.h"
@@ -38,7 +38,8 @@
 #define SKADI_VERSION "0.0.0"
 #endif
 
-#define PEND_CAP 64
+/* samples stepped over but not yet published: 2 at most with sample-period chunks */
+#define PEND_CAP 8
 #define TICKS 4
 #define MAX_TELEMETRY 1000000
 
@@ -56,7 +57,7 @@ typedef struct {
 } tick;
 
 typedef struct {
-  sk_api_twin *pub;           /* the handle: done flag */
+  sk_api_twin *pub; /* the handle: done flag */
   sk__srv *srv;
   /* the rest belongs to the server thread */
   sk_session *s;
@@ -161,8 +162,8 @@ static void on_event(void *ud, const sk_event_record *ev) {
 static void on_command(void *ud, const sk_command_record *c) {
   live *t = ud;
   sk__store_add_command(t->store, c);
-  sk__srv_publish(t->srv, "commands", sk__frame_row("commands", "command", t->start_hour,
-                                                    SK_TABLE_COMMANDS, c, c->ts));
+  sk__srv_publish(t->srv, "commands",
+                  sk__frame_row("commands", "command", t->start_hour, SK_TABLE_COMMANDS, c, c->ts));
 }
 
 /* ---- pacing ------------------------------------------------------------------------------ */
@@ -225,8 +226,10 @@ static double live_tick(void *ud, sk__srv *srv) {
 static int post(live *t, sk_command_kind kind, const char *key, const char *value,
                 const char *field, sk__api_error *e) {
   if (t->finished) {
-    sk__api_fail(e, SK_APIE_CONFLICT, NULL, "the run has ended (%.0f s simulated); nothing "
-                 "can change it now", now_s(t));
+    sk__api_fail(e, SK_APIE_CONFLICT, NULL,
+                 "the run has ended (%.0f s simulated); nothing "
+                 "can change it now",
+                 now_s(t));
     return 0;
   }
   sk_command c;
@@ -370,7 +373,7 @@ static int lever_of(const char *action, char *lever, size_t len, int *sign) {
   static const struct {
     const char *prefix;
     int sign;
-  } pre[] = {{"increase_", 1}, {"raise_", 1},   {"decrease_", -1},
+  } pre[] = {{"increase_", 1}, {"raise_", 1},  {"decrease_", -1},
              {"reduce_", -1},  {"lower_", -1}, {"", 0}};
   for (size_t i = 0; i < sizeof pre / sizeof *pre; i++) {
     size_t n = strlen(pre[i].prefix);
@@ -392,8 +395,8 @@ static int lever_of(const char *action, char *lever, size_t len, int *sign) {
 }
 
 static cJSON *op_apply(live *t, const cJSON *args, sk__api_error *e) {
-  static const char *const allowed[] = {"action", "params", "target", "reason",
-                                        "pred_saving_pct", "execute", "delta", NULL};
+  static const char *const allowed[] = {"action",          "params",  "target", "reason",
+                                        "pred_saving_pct", "execute", "delta",  NULL};
   const char *action, *target = "room", *reason = NULL;
   double pred = 0, delta = NAN;
   int execute = -1;
@@ -445,8 +448,9 @@ static cJSON *op_apply(live *t, const cJSON *args, sk__api_error *e) {
     }
   }
   if (isnan(delta)) {
-    sk__api_fail(e, SK_APIE_MISSING_FIELD, "params.delta",
-                 "params.delta: required (the lever's change in its unit, e.g. {\"delta_ms\": 30})");
+    sk__api_fail(
+        e, SK_APIE_MISSING_FIELD, "params.delta",
+        "params.delta: required (the lever's change in its unit, e.g. {\"delta_ms\": 30})");
     return NULL;
   }
   if (sign != 0)
@@ -497,8 +501,8 @@ static cJSON *op_demo(live *t, const cJSON *args, sk__api_error *e) {
     return NULL;
   }
   if (dur < 0 || dur > 3.2e7) {
-    sk__api_fail(e, SK_APIE_INVALID_FIELD, "duration_s", "duration_s: %g s is outside [0, 32000000]",
-                 dur);
+    sk__api_fail(e, SK_APIE_INVALID_FIELD, "duration_s",
+                 "duration_s: %g s is outside [0, 32000000]", dur);
     return NULL;
   }
   const sk_scenario *sc = sk_session_scenario(t->s);
@@ -578,7 +582,8 @@ static cJSON *op_telemetry(live *t, const cJSON *args, sk__api_error *e) {
   }
   int n = cJSON_GetArraySize(samples);
   if (n < 1 || n > 10000) {
-    sk__api_fail(e, SK_APIE_INVALID_FIELD, "samples", "samples: %d samples; a batch holds 1 to 10000", n);
+    sk__api_fail(e, SK_APIE_INVALID_FIELD, "samples",
+                 "samples: %d samples; a batch holds 1 to 10000", n);
     return NULL;
   }
   if (t->n_telemetry + (size_t)n > MAX_TELEMETRY) {
@@ -623,9 +628,11 @@ static cJSON *op_telemetry(live *t, const cJSON *args, sk__api_error *e) {
         ok |= strcmp(m->string, nums[k].name) == 0;
       if (!ok) {
         snprintf(f, sizeof f, "samples[%d].%s", i, m->string);
-        sk__api_fail(e, SK_APIE_UNKNOWN_FIELD, f, "%s: unknown field (a sample takes ts, rack_id, "
+        sk__api_fail(e, SK_APIE_UNKNOWN_FIELD, f,
+                     "%s: unknown field (a sample takes ts, rack_id, "
                      "inlet_c, outlet_c, pdu_kw, gpu_energy_j, tokens_ps, latency_p95_ms, "
-                     "fan_rpm_pct, pump_rpm_pct, queue_depth)", f);
+                     "fan_rpm_pct, pump_rpm_pct, queue_depth)",
+                     f);
         goto bad;
       }
     }
@@ -636,13 +643,13 @@ static cJSON *op_telemetry(live *t, const cJSON *args, sk__api_error *e) {
       goto bad;
     }
     if (!cJSON_IsString(id) || !known_rack(t, id->valuestring)) {
-      sk__api_fail(e, SK_APIE_INVALID_FIELD, f,
-                   "%s: %s%s%s is not a rack of this room (R-A-01 .. R-%c-%02d); telemetry of "
-                   "new racks is not taken", f, cJSON_IsString(id) ? "'" : "",
-                   cJSON_IsString(id) ? id->valuestring : "a non-string",
-                   cJSON_IsString(id) ? "'" : "",
-                   t->n_rack_ids ? t->rack_ids[t->n_rack_ids - 1][2] : 'A',
-                   t->n_rack_ids ? atoi(t->rack_ids[t->n_rack_ids - 1] + 4) : 0);
+      sk__api_fail(
+          e, SK_APIE_INVALID_FIELD, f,
+          "%s: %s%s%s is not a rack of this room (R-A-01 .. R-%c-%02d); telemetry of "
+          "new racks is not taken",
+          f, cJSON_IsString(id) ? "'" : "", cJSON_IsString(id) ? id->valuestring : "a non-string",
+          cJSON_IsString(id) ? "'" : "", t->n_rack_ids ? t->rack_ids[t->n_rack_ids - 1][2] : 'A',
+          t->n_rack_ids ? atoi(t->rack_ids[t->n_rack_ids - 1] + 4) : 0);
       goto bad;
     }
     snprintf(r->rack_id, sizeof r->rack_id, "%s", id->valuestring);
@@ -665,8 +672,8 @@ static cJSON *op_telemetry(live *t, const cJSON *args, sk__api_error *e) {
         }
         x = v->valuedouble;
         if (x < nums[k].lo || x > nums[k].hi) {
-          sk__api_fail(e, SK_APIE_INVALID_FIELD, f, "%s: %g is outside [%g, %g]", f, x,
-                       nums[k].lo, nums[k].hi);
+          sk__api_fail(e, SK_APIE_INVALID_FIELD, f, "%s: %g is outside [%g, %g]", f, x, nums[k].lo,
+                       nums[k].hi);
           goto bad;
         }
       }

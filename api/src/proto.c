@@ -124,8 +124,8 @@ void sk__action_delta_text(const sk_action_record *a, char *buf, size_t len) {
   snprintf(buf, len, "%+g%s", a->delta, u);
 }
 
-void sk__monitor_summary(const sk_monitor_record *rows, int n, double *max_dev,
-                         const char **rack, int *persistent) {
+void sk__monitor_summary(const sk_monitor_record *rows, int n, double *max_dev, const char **rack,
+                         int *persistent) {
   *max_dev = NAN;
   *rack = NULL;
   *persistent = 0;
@@ -199,7 +199,8 @@ static cJSON *rows_array(sk_table_id t, const void *rows, int n) {
   const sk_schema_table *tab = &sk_schema_tables[t];
   cJSON *arr = cJSON_CreateArray();
   for (int i = 0; i < n; i++)
-    cJSON_AddItemToArray(arr, sk_schema_row_json(tab, (const char *)rows + (size_t)i * tab->row_size));
+    cJSON_AddItemToArray(arr,
+                         sk_schema_row_json(tab, (const char *)rows + (size_t)i * tab->row_size));
   return arr;
 }
 
@@ -210,7 +211,8 @@ cJSON *sk__frame_racks(double start_hour, const sk_room_sample *room, const sk_r
   cJSON_AddItemToObject(o, "racks", rows_array(SK_TABLE_RACKS, racks, n_racks));
   cJSON_AddItemToObject(o, "crah", rows_array(SK_TABLE_CRAH, crahs, n_rows));
   cJSON_AddItemToObject(o, "room", sk_schema_row_json(&sk_schema_tables[SK_TABLE_ROOM], room));
-  cJSON_AddItemToObject(o, "monitor", rows_array(SK_TABLE_MONITOR, monitor, monitor ? n_monitor : 0));
+  cJSON_AddItemToObject(o, "monitor",
+                        rows_array(SK_TABLE_MONITOR, monitor, monitor ? n_monitor : 0));
   return o;
 }
 

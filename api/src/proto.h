@@ -22,23 +22,23 @@
 
 /* The error catalogue: code, HTTP status.  Codes are stable (clients switch on them);
  * new ones go at the end.  Checklist: docs/PROTOCOL.md and docs/API.md list them. */
-#define SK_API_ERRORS(X)                                                     \
-  X(BAD_REQUEST, "bad_request", 400)         /* malformed request */          \
-  X(INVALID_JSON, "invalid_json", 400)       /* body is not JSON */           \
-  X(INVALID_FIELD, "invalid_field", 400)     /* wrong type or value */        \
-  X(MISSING_FIELD, "missing_field", 400)     /* a required field is absent */ \
-  X(UNKNOWN_FIELD, "unknown_field", 400)     /* a field the op does not take */ \
-  X(UNKNOWN_OP, "unknown_op", 400)           /* ZeroMQ: no such op */          \
-  X(UNSUPPORTED_VERSION, "unsupported_version", 400)                          \
-  X(UNAUTHORIZED, "unauthorized", 401)       /* bearer token missing/wrong */ \
-  X(NOT_FOUND, "not_found", 404)             /* route or named thing */       \
-  X(METHOD_NOT_ALLOWED, "method_not_allowed", 405)                            \
-  X(CONFLICT, "conflict", 409)               /* not in this state */          \
-  X(LENGTH_REQUIRED, "length_required", 411)                                  \
-  X(PAYLOAD_TOO_LARGE, "payload_too_large", 413)                              \
-  X(INTERNAL, "internal", 500)                                                \
-  X(TWIN_UNAVAILABLE, "twin_unavailable", 503)                                \
-  X(TWIN_TIMEOUT, "twin_timeout", 504)                                        \
+#define SK_API_ERRORS(X)                                                                           \
+  X(BAD_REQUEST, "bad_request", 400)     /* malformed request */                                   \
+  X(INVALID_JSON, "invalid_json", 400)   /* body is not JSON */                                    \
+  X(INVALID_FIELD, "invalid_field", 400) /* wrong type or value */                                 \
+  X(MISSING_FIELD, "missing_field", 400) /* a required field is absent */                          \
+  X(UNKNOWN_FIELD, "unknown_field", 400) /* a field the op does not take */                        \
+  X(UNKNOWN_OP, "unknown_op", 400)       /* ZeroMQ: no such op */                                  \
+  X(UNSUPPORTED_VERSION, "unsupported_version", 400)                                               \
+  X(UNAUTHORIZED, "unauthorized", 401) /* bearer token missing/wrong */                            \
+  X(NOT_FOUND, "not_found", 404)       /* route or named thing */                                  \
+  X(METHOD_NOT_ALLOWED, "method_not_allowed", 405)                                                 \
+  X(CONFLICT, "conflict", 409) /* not in this state */                                             \
+  X(LENGTH_REQUIRED, "length_required", 411)                                                       \
+  X(PAYLOAD_TOO_LARGE, "payload_too_large", 413)                                                   \
+  X(INTERNAL, "internal", 500)                                                                     \
+  X(TWIN_UNAVAILABLE, "twin_unavailable", 503)                                                     \
+  X(TWIN_TIMEOUT, "twin_timeout", 504)                                                             \
   X(UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type", 415) /* body not JSON */
 
 typedef enum {
@@ -56,7 +56,7 @@ int sk__api_err_http_by_name(const char *name);
 /* A typed error being built by a handler. */
 typedef struct {
   sk__api_err code;
-  char field[64];   /* "" when no one field is at fault */
+  char field[64]; /* "" when no one field is at fault */
   char message[512];
 } sk__api_error;
 
@@ -106,11 +106,17 @@ int sk__action_is_decision(const sk_action_record *a);
 void sk__action_delta_text(const sk_action_record *a, char *buf, size_t len);
 
 /* The MMS summary of a tick: max deviation (NaN when n == 0), its rack, racks persistent. */
-void sk__monitor_summary(const sk_monitor_record *rows, int n, double *max_dev,
-                         const char **rack, int *persistent);
+void sk__monitor_summary(const sk_monitor_record *rows, int n, double *max_dev, const char **rack,
+                         int *persistent);
 
 /* Heatmap metric of a rack row: "inlet", "outlet", "power", "deviation". */
-typedef enum { SK_HEAT_INLET = 0, SK_HEAT_OUTLET, SK_HEAT_POWER, SK_HEAT_DEVIATION, SK_HEAT_COUNT } sk__heat;
+typedef enum {
+  SK_HEAT_INLET = 0,
+  SK_HEAT_OUTLET,
+  SK_HEAT_POWER,
+  SK_HEAT_DEVIATION,
+  SK_HEAT_COUNT
+} sk__heat;
 int sk__heat_parse(const char *name, sk__heat *out);
 const char *sk__heat_name(sk__heat h);
 const char *sk__heat_units(sk__heat h);

@@ -39,13 +39,13 @@ typedef struct {
   double start_hour, sample_period_s;
   int n_racks;
   sk__store *store;
-  double *tick_ts;          /* per sample: ts of the monitor tick it shows, NaN none */
+  double *tick_ts; /* per sample: ts of the monitor tick it shows, NaN none */
   size_t n_samples;
   /* playback */
-  size_t next;              /* index of the next sample to publish */
-  size_t next_row[3];       /* next action, event, command row */
+  size_t next;        /* index of the next sample to publish */
+  size_t next_row[3]; /* next action, event, command row */
   int paused;
-  double speed;             /* 0 = max */
+  double speed; /* 0 = max */
   double anchor_wall, anchor_sim;
   char mode[16];
   int kill_switch;
@@ -78,7 +78,8 @@ static sk_status read_tick(replay *r, double ts) {
     return st;
   if (n > (uint64_t)r->n_racks)
     n = (uint64_t)r->n_racks;
-  if (n && (st = sk_recording_read(r->rec, SK_TABLE_MONITOR, first, (size_t)n, r->monitor)) != SK_OK)
+  if (n &&
+      (st = sk_recording_read(r->rec, SK_TABLE_MONITOR, first, (size_t)n, r->monitor)) != SK_OK)
     return st;
   r->n_monitor = (int)n;
   return SK_OK;
@@ -128,7 +129,8 @@ static sk_status load(replay *r, char *err, size_t errlen) {
       if (mi >= mb_first + mb_n) {
         mb_first = mi;
         mb_n = n_mon - mi < BLOCK ? n_mon - mi : BLOCK;
-        if ((st = sk_recording_read(r->rec, SK_TABLE_MONITOR, mb_first, (size_t)mb_n, mblock)) != SK_OK)
+        if ((st = sk_recording_read(r->rec, SK_TABLE_MONITOR, mb_first, (size_t)mb_n, mblock)) !=
+            SK_OK)
           break;
       }
       const sk_monitor_record *m = &mblock[mi - mb_first];
@@ -168,7 +170,7 @@ static sk_status load(replay *r, char *err, size_t errlen) {
     for (uint64_t i = 0; i < n && st == SK_OK; i++) {
       st = sk_recording_read(r->rec, tables[k], i, 1, buf);
       if (st == SK_OK) {
-        int ok = k == 0 ? sk__store_add_action(r->store, buf)
+        int ok = k == 0   ? sk__store_add_action(r->store, buf)
                  : k == 1 ? sk__store_add_event(r->store, buf)
                           : sk__store_add_command(r->store, buf);
         if (!ok)
@@ -198,7 +200,8 @@ static void publish_sample(replay *r, sk__srv *srv, size_t i) {
       memcpy(&ts, row, sizeof ts);
       if (ts > room->ts)
         break;
-      sk__srv_publish(srv, topic[k], sk__frame_row(topic[k], key[k], r->start_hour, tables[k], row, ts));
+      sk__srv_publish(srv, topic[k],
+                      sk__frame_row(topic[k], key[k], r->start_hour, tables[k], row, ts));
     }
   if (read_tick(r, r->tick_ts[i]) != SK_OK ||
       sk_recording_read(r->rec, SK_TABLE_RACKS, (uint64_t)i * (uint64_t)r->n_racks,
@@ -214,8 +217,9 @@ static void publish_sample(replay *r, sk__srv *srv, size_t i) {
   sk__frame_in in = {r->start_hour, room, r->n_monitor ? r->monitor : NULL, r->n_monitor,
                      sk__store_last_decision(r->store, room->ts)};
   sk__srv_publish(srv, "kpis", sk__frame_kpis(&in));
-  sk__srv_publish(srv, "racks", sk__frame_racks(r->start_hour, room, r->racks, r->n_racks, r->crahs,
-                                                n_rows, in.monitor, in.n_monitor));
+  sk__srv_publish(srv, "racks",
+                  sk__frame_racks(r->start_hour, room, r->racks, r->n_racks, r->crahs, n_rows,
+                                  in.monitor, in.n_monitor));
 }
 
 static void reanchor(replay *r) {
@@ -442,8 +446,8 @@ static cJSON *replay_handle(void *ud, sk__srv *srv, const char *op, const cJSON 
     cJSON_AddArrayToObject(o, "models");
     return o;
   }
-  static const char *const writes[] = {"mode_set", "kill_switch", "set", "apply", "demo",
-                                       "telemetry", "ims_train"};
+  static const char *const writes[] = {"mode_set", "kill_switch", "set",      "apply",
+                                       "demo",     "telemetry",   "ims_train"};
   for (size_t i = 0; i < sizeof writes / sizeof *writes; i++)
     if (strcmp(op, writes[i]) == 0) {
       sk__api_fail(e, SK_APIE_CONFLICT, NULL,

@@ -64,8 +64,8 @@ static cJSON *dispatch(sk__srv *srv, const char *data, size_t len) {
     const cJSON *op = cJSON_GetObjectItemCaseSensitive(req, "op");
     const cJSON *args = cJSON_GetObjectItemCaseSensitive(req, "args");
     if (v && (!cJSON_IsNumber(v) || v->valuedouble != SK_API_PROTOCOL_VERSION))
-      sk__api_fail(&e, SK_APIE_UNSUPPORTED_VERSION, "v",
-                   "v: this twin speaks protocol version %d", SK_API_PROTOCOL_VERSION);
+      sk__api_fail(&e, SK_APIE_UNSUPPORTED_VERSION, "v", "v: this twin speaks protocol version %d",
+                   SK_API_PROTOCOL_VERSION);
     else if (!cJSON_IsString(op))
       sk__api_fail(&e, SK_APIE_MISSING_FIELD, "op", "op: expected the operation's name");
     else if (args && !cJSON_IsObject(args) && !cJSON_IsNull(args))
@@ -120,8 +120,8 @@ static int serve_one(sk__srv *srv) {
       zmq_msg_close(&x);
     }
   }
-  cJSON *reply = have ? dispatch(srv, zmq_msg_data(&body), zmq_msg_size(&body))
-                      : dispatch(srv, "", 0);
+  cJSON *reply =
+      have ? dispatch(srv, zmq_msg_data(&body), zmq_msg_size(&body)) : dispatch(srv, "", 0);
   send_reply(srv, &ident, delim, reply);
   zmq_msg_close(&body);
   zmq_msg_close(&ident);

@@ -23,9 +23,9 @@ struct sk__store {
   int n_racks;
   char (*rack_ids)[SK_RACK_ID_LEN];
   int n_rows, racks_per_row;
-  vec room;  /* sk_room_sample */
-  vec heat;  /* double[SK_HEAT_COUNT * n_racks] per sample */
-  vec mms;   /* int: racks the MMS calls persistent at the sample, -1 before any tick */
+  vec room; /* sk_room_sample */
+  vec heat; /* double[SK_HEAT_COUNT * n_racks] per sample */
+  vec mms;  /* int: racks the MMS calls persistent at the sample, -1 before any tick */
   vec acts, evs, cmds;
 };
 
@@ -270,8 +270,8 @@ cJSON *sk__store_heatmap(const sk__store *st, const cJSON *args, double now_s, s
     if (!sk__api_time_arg(tsv, st->start_hour, "ts", &at, e))
       return NULL;
     if (at > now_s) {
-      sk__api_fail(e, SK_APIE_NOT_FOUND, "ts", "ts: %.0f s is after the run's now (%.0f s)",
-                   at, now_s);
+      sk__api_fail(e, SK_APIE_NOT_FOUND, "ts", "ts: %.0f s is after the run's now (%.0f s)", at,
+                   now_s);
       return NULL;
     }
     n = upper(&st->room, at + EPS_S);
@@ -283,7 +283,7 @@ cJSON *sk__store_heatmap(const sk__store *st, const cJSON *args, double now_s, s
   size_t i = n - 1;
   const sk_room_sample *room = AT(st->room, sk_room_sample, i);
   const double *vals = (const double *)((const char *)st->heat.rows + i * st->heat.size) +
-                      (size_t)h * (size_t)st->n_racks;
+                       (size_t)h * (size_t)st->n_racks;
   cJSON *o = cJSON_CreateObject();
   cJSON_AddStringToObject(o, "type", sk__heat_name(h));
   cJSON_AddStringToObject(o, "units", sk__heat_units(h));
@@ -352,7 +352,8 @@ cJSON *sk__store_timeline(const sk__store *st, const cJSON *args, double now_s, 
   if (sk__arg_number(args, "max_points", 0, &maxp, e) < 0)
     return NULL;
   if (maxp < 1 || maxp > 10000 || maxp != floor(maxp)) {
-    sk__api_fail(e, SK_APIE_INVALID_FIELD, "max_points", "max_points: a whole number in [1, 10000]");
+    sk__api_fail(e, SK_APIE_INVALID_FIELD, "max_points",
+                 "max_points: a whole number in [1, 10000]");
     return NULL;
   }
   if (to < from) {
@@ -374,7 +375,7 @@ cJSON *sk__store_timeline(const sk__store *st, const cJSON *args, double now_s, 
   for (size_t i = a; i < b; i += stride) {
     const sk_room_sample *r = AT(st->room, sk_room_sample, i);
     const double *dev = (const double *)((const char *)st->heat.rows + i * st->heat.size) +
-                       (size_t)SK_HEAT_DEVIATION * (size_t)st->n_racks;
+                        (size_t)SK_HEAT_DEVIATION * (size_t)st->n_racks;
     double mx = NAN;
     for (int k = 0; k < st->n_racks; k++)
       if (isfinite(dev[k]) && !(mx >= dev[k]))
@@ -449,7 +450,7 @@ cJSON *sk__store_actions_log(const sk__store *st, const cJSON *args, double now_
     sk__api_fail(e, SK_APIE_INVALID_FIELD, "limit", "limit: a whole number in [1, 10000]");
     return NULL;
   }
-  static const char *const decisions[] = {"applied", "advised", "rejected", "realized",
+  static const char *const decisions[] = {"applied",     "advised", "rejected", "realized",
                                           "rolled_back", "trained", "failed"};
   if (decision) {
     int ok = 0;
@@ -458,7 +459,8 @@ cJSON *sk__store_actions_log(const sk__store *st, const cJSON *args, double now_
     if (!ok) {
       sk__api_fail(e, SK_APIE_INVALID_FIELD, "decision",
                    "decision: '%s' is not applied, advised, rejected, realized, rolled_back, "
-                   "trained or failed", decision);
+                   "trained or failed",
+                   decision);
       return NULL;
     }
   }
@@ -513,8 +515,8 @@ cJSON *sk__store_optimizer_tick(const sk__store *st, double now_s) {
         continue;
       cJSON *p = action_json(st->start_hour, a);
       cJSON_AddItemToArray(props, p);
-      if (sk__action_is_decision(a) &&
-          (!best || (isfinite(a->pred_saving_pct) && !(best->pred_saving_pct >= a->pred_saving_pct))))
+      if (sk__action_is_decision(a) && (!best || (isfinite(a->pred_saving_pct) &&
+                                                  !(best->pred_saving_pct >= a->pred_saving_pct))))
         best = a;
     }
     add_iso(o, "ts", st->start_hour, tick);
@@ -528,8 +530,7 @@ cJSON *sk__store_optimizer_tick(const sk__store *st, double now_s) {
     cJSON_AddStringToObject(p, "action", best->action);
     cJSON *params = cJSON_AddObjectToObject(p, "params");
     char key[40];
-    snprintf(key, sizeof key, "delta_%s",
-             strcmp(best->unit, "%") == 0 ? "pct" : best->unit);
+    snprintf(key, sizeof key, "delta_%s", strcmp(best->unit, "%") == 0 ? "pct" : best->unit);
     cJSON_AddNumberToObject(params, key, best->delta);
     cJSON_AddStringToObject(params, "target", best->target);
     sk__json_num(p, "pred_saving_pct", best->pred_saving_pct);

@@ -15,8 +15,8 @@ struct sk_api_twin {
   sk__srv *srv;
   void *zctx;
   int own_ctx;
-  atomic_int done;          /* set by the source's thread */
-  void *impl;               /* the source's state */
+  atomic_int done; /* set by the source's thread */
+  void *impl;      /* the source's state */
   /* frees impl after the loop stopped; returns the run's final status */
   sk_status (*impl_free)(void *impl);
 };

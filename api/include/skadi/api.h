@@ -47,8 +47,8 @@ const char *sk_api_twin_pub_endpoint(const sk_api_twin *t);
 
 /* A recording published as a twin would (frames and read ops; play, pause, seek, speed). */
 typedef struct {
-  const char *path;                 /* a recording of skadi run / serve */
-  double speed;                     /* x real time, 0 = as fast as possible */
+  const char *path; /* a recording of skadi run / serve */
+  double speed;     /* x real time, 0 = as fast as possible */
   int start_paused;
   const char *cmd_endpoint, *pub_endpoint;
   void *zmq_ctx;
@@ -63,25 +63,25 @@ sk_status sk_api_replay_start(sk_api_twin **out, const sk_api_replay_config *cfg
 typedef struct sk_api_gateway sk_api_gateway;
 
 typedef struct {
-  const char *connect;   /* the twin's ROUTER endpoint */
-  const char *sub;       /* the twin's PUB endpoint */
-  void *zmq_ctx;         /* NULL: one of its own */
-  const char *host;      /* interface to listen on, "127.0.0.1" (NULL) */
-  int port;              /* 0: any free port (sk_api_gateway_port says which) */
-  const char *token;     /* mutating routes need "Authorization: Bearer <token>"; NULL: none */
-  double timeout_s;      /* a twin reply later than this is a 504 (0: 5 s) */
-  size_t max_body;       /* request bodies above this are 413 (0: 1 MiB) */
-  const char *www_dir;   /* serves GET / and /static/ from here; NULL: the built-in copy */
-  size_t ws_frames;      /* frames kept for WebSocket clients (0: 1024); a client further
-                            behind skips to the newest */
+  const char *connect;     /* the twin's ROUTER endpoint */
+  const char *sub;         /* the twin's PUB endpoint */
+  void *zmq_ctx;           /* NULL: one of its own */
+  const char *host;        /* interface to listen on, "127.0.0.1" (NULL) */
+  int port;                /* 0: any free port (sk_api_gateway_port says which) */
+  const char *token;       /* mutating routes need "Authorization: Bearer <token>"; NULL: none */
+  double timeout_s;        /* a twin reply later than this is a 504 (0: 5 s) */
+  size_t max_body;         /* request bodies above this are 413 (0: 1 MiB) */
+  const char *www_dir;     /* serves GET / and /static/ from here; NULL: the built-in copy */
+  size_t ws_frames;        /* frames kept for WebSocket clients (0: 1024); a client further
+                              behind skips to the newest */
   const char *cors_origin; /* a browser origin allowed to call from elsewhere
                               ("http://localhost:3000"), or NULL: same origin only */
 } sk_api_gateway_config;
 
 /* Creates the listening socket and the bridge thread.  SK_EIO when the port cannot be
  * bound (the message says which). */
-sk_status sk_api_gateway_create(sk_api_gateway **out, const sk_api_gateway_config *cfg,
-                                char *err, size_t errlen);
+sk_status sk_api_gateway_create(sk_api_gateway **out, const sk_api_gateway_config *cfg, char *err,
+                                size_t errlen);
 int sk_api_gateway_port(const sk_api_gateway *gw);
 /* Runs the event loop until sk_api_gateway_stop; closes every client before it returns. */
 sk_status sk_api_gateway_run(sk_api_gateway *gw);
