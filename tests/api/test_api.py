@@ -3,7 +3,7 @@
 binary on free ports, driven by real clients -- curl for HTTP, Debian's python3-websockets
 for /ws/events, python3-zmq for the twin's ZeroMQ protocol.
 
-    test_api.py SKADI_BIN CASE      CASE: live | gateway | demo
+    test_api.py SKADI_BIN CASE      CASE: live | gateway | demo | browser
 
 live:    `skadi serve` (twin and gateway in one process): every route, the error
          catalogue, the token rule, a run steered through the API that re-runs from its
@@ -16,6 +16,9 @@ gateway: `skadi serve --engine-only` and `skadi gateway --connect` as two proces
 demo:    the seed's two demo flows against `skadi serve`: add_ai_nodes_row_c started with
          POST /demo/scenario makes the IMS deviation rise, the MMS turn persistent and
          actions on row C follow; overcooled_row_e is followed by actions on row E.
+browser: Debian's chromium, headless, loads the dashboard (GET /) from `skadi serve` over the
+         DevTools protocol: the heatmap and KPI tiles update, and the mode button changes
+         GET /mode.
 
 Assertions are on shapes and consistency (frames against the REST reads, replay against
 live, re-run against the recording), never on physics figures.
@@ -712,8 +715,107 @@ def case_demo():
     check(rc == 0, "SIGTERM: exit %d" % rc)
 
 
+class Page:
+    """One tab of a headless Chromium, driven over the DevTools protocol's WebSocket."""
+
+    def __init__(self, ws):
+        self.ws, self.n = ws, 0
+
+    async def call(self, method, **params):
+        self.n += 1
+        await self.ws.send(json.dumps({"id": self.n, "method": method, "params": params}))
+        while True:
+            m = json.loads(await asyncio.wait_for(self.ws.recv(), timeout=10))
+            if m.get("id") == self.n:
+                return m
+
+    async def js(self, expr):
+        r = await self.call("Runtime.evaluate", expression=expr, returnByValue=True)
+        return r.get("result", {}).get("result", {}).get("value")
+
+    async def until(self, expr, timeout=10):
+        t = time.time()
+        while time.time() - t < timeout:
+            v = await self.js(expr)
+            if v:
+                return v
+            await asyncio.sleep(0.1)
+        return None
+
+
+def case_browser():
+    chromium = shutil.which("chromium")
+    if not chromium:
+        raise RuntimeError("no chromium (apt-get install chromium; scripts/setup.sh)")
+    srv = Proc(["serve", os.path.join(SRC, "scenarios", "baseline.json"), "--port", "0",
+                "--speed", "600x", "--duration", "6h", "--mode", "advisory", "--no-record"],
+               name="serve")
+    base = "http://127.0.0.1:%s" % srv.wait_for(r"http://127\.0\.0\.1:(\d+)/").group(1)
+    wait_health(base)
+    dport = free_port()
+    log = open(os.path.join(TMP, "chromium.log"), "w")
+    br = subprocess.Popen([chromium, "--headless=new", "--no-sandbox", "--disable-gpu",
+                           "--no-first-run", "--disable-extensions", "--remote-debugging-port=%d"
+                           % dport, "--user-data-dir=" + os.path.join(TMP, "chromium"),
+                           "about:blank"], stdout=log, stderr=subprocess.STDOUT)
+    try:
+        t = time.time()
+        target = None
+        while time.time() - t < 20 and not target:
+            st, tabs, _ = curl("http://127.0.0.1:%d" % dport, "GET", "/json/list")
+            if isinstance(tabs, list):
+                target = next((x for x in tabs if x.get("type") == "page"), None)
+            time.sleep(0.2)
+        check(target is not None, "chromium's DevTools answer")
+
+        async def drive():
+            async with websockets.connect(target["webSocketDebuggerUrl"], max_size=None) as ws:
+                pg = Page(ws)
+                await pg.call("Page.enable")
+                await pg.call("Page.navigate", url=base + "/")
+                whp = await pg.until("document.getElementById('k-whp').textContent !== '\u2013' "
+                                     "&& document.getElementById('k-whp').textContent")
+                check(whp and float(whp) > 0, "the Wh/prompt tile fills: %s" % whp)
+                cells = await pg.until("document.querySelectorAll('#heatmap .cell').length")
+                check(cells == 72, "the heatmap shows 72 racks: %s" % cells)
+                t1 = await pg.js("lastRacks && lastRacks.sim_time_s")
+                s1 = await pg.js("document.getElementById('simtime').textContent")
+                await asyncio.sleep(1.0)
+                t2 = await pg.js("lastRacks && lastRacks.sim_time_s")
+                s2 = await pg.js("document.getElementById('simtime').textContent")
+                check(t1 and t2 and t2 > t1, "the heatmap updates live (%s -> %s)" % (t1, t2))
+                check(s1 != s2, "the sim time tile updates (%s -> %s)" % (s1, s2))
+                await pg.js("document.getElementById('metric').value = 'power';"
+                            "document.getElementById('metric').dispatchEvent(new Event('change'))")
+                rng = await pg.js("document.getElementById('range').textContent")
+                check(rng and "\u2026" in rng, "the power heatmap has a range: %s" % rng)
+                st, mode, _ = curl(base, "GET", "/mode")
+                check(mode.get("mode") == "advisory", "advisory before the click")
+                await pg.js("document.querySelector('[data-mode=closed_loop]').click()")
+                t = time.time()
+                while time.time() - t < 10:
+                    st, mode, _ = curl(base, "GET", "/mode")
+                    if mode.get("mode") == "closed_loop":
+                        break
+                    await asyncio.sleep(0.1)
+                check(mode.get("mode") == "closed_loop", "the mode button changes GET /mode: %s" % mode)
+                shown = await pg.until("document.getElementById('mode').textContent === 'closed_loop'")
+                check(shown, "the page shows the new mode")
+        asyncio.run(drive())
+    finally:
+        br.terminate()
+        try:
+            br.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            br.kill()
+        log.close()
+    rc, dt = srv.term()
+    check(rc == 0, "SIGTERM: exit %d" % rc)
+
+
 try:
-    {"live": case_live, "gateway": case_gateway, "demo": case_demo}[CASE]()
+    {"live": case_live, "gateway": case_gateway, "demo": case_demo,
+     "browser": case_browser}[CASE]()
 except Exception as e:  # an exception is a failure with its words, never a pass
     FAILS.append("%s: %r" % (type(e).__name__, e))
     print("FAIL:", e)
