@@ -225,6 +225,18 @@ cJSON *sk__ims_jobs_start(sk__ims_jobs *j, const char *data_path, double start_h
   return o;
 }
 
+const sk_ims_model *sk__ims_jobs_latest(sk__ims_jobs *j, char *id, size_t idlen) {
+  const sk_ims_model *m = NULL;
+  pthread_mutex_lock(&j->mu);
+  for (int i = j->n; i-- > 0 && !m;)
+    if (j->jobs[i]->state == JOB_READY) {
+      m = j->jobs[i]->model;
+      snprintf(id, idlen, "ims-%d", j->jobs[i]->id);
+    }
+  pthread_mutex_unlock(&j->mu);
+  return m;
+}
+
 cJSON *sk__ims_jobs_list(sk__ims_jobs *j, double start_hour) {
   static const char *const states[] = {"training", "ready", "failed"};
   cJSON *o = cJSON_CreateObject();

@@ -8,6 +8,7 @@
 #define SKADI_API_IMS_JOBS_H
 
 #include "proto.h"
+#include "skadi/ims.h"
 
 typedef struct sk__ims_jobs sk__ims_jobs;
 
@@ -19,6 +20,10 @@ void sk__ims_jobs_destroy(sk__ims_jobs *j); /* waits for running jobs; NULL ok *
  * {model_id, status: "training", path, ...} or NULL with e filled. */
 cJSON *sk__ims_jobs_start(sk__ims_jobs *j, const char *data_path, double start_hour, double now_s,
                           const cJSON *args, sk__api_error *e);
+/* The newest ready model, or NULL; its id ("ims-3") into id.  The model stays valid and
+ * unchanged until sk__ims_jobs_destroy. */
+const sk_ims_model *sk__ims_jobs_latest(sk__ims_jobs *j, char *id, size_t idlen);
+
 /* {models: [{model_id, status, path, ...}]} */
 cJSON *sk__ims_jobs_list(sk__ims_jobs *j, double start_hour);
 

@@ -29,6 +29,7 @@
 #include "ims_jobs.h"
 #include "proto.h"
 #include "skadi/api.h"
+#include "skadi/ims_store.h"
 #include "skadi/report.h"
 #include "srv.h"
 #include "store.h"
@@ -699,10 +700,30 @@ static cJSON *op_telemetry(live *t, const cJSON *args, sk__api_error *e) {
   t->telemetry = grown;
   memcpy(t->telemetry + t->n_telemetry, rows, (size_t)n * sizeof *rows);
   t->n_telemetry += (size_t)n;
-  free(rows);
   cJSON *o = cJSON_CreateObject();
   cJSON_AddNumberToObject(o, "accepted", n);
   cJSON_AddNumberToObject(o, "stored_total", (double)t->n_telemetry);
+  /* scored by the newest model trained through POST /ims/train, when there is one */
+  char id[32];
+  const sk_ims_model *m = sk__ims_jobs_latest(t->ims, id, sizeof id);
+  if (m) {
+    cJSON *ims = cJSON_AddObjectToObject(o, "ims");
+    cJSON_AddStringToObject(ims, "model_id", id);
+    sk__json_num(ims, "tau_fast", m->tau_fast);
+    sk__json_num(ims, "tau_persist", m->tau_persist);
+    cJSON *dev = cJSON_AddArrayToObject(ims, "deviation");
+    for (int k = 0; k < n; k++) {
+      double v[SK_IMS_N_RACK_FEATURES], x[SK_IMS_MAX_FEATURES];
+      sk_ims_rack_vector(&rows[k], t->sample_period_s, v);
+      for (int f = 0; f < m->n_features; f++) {
+        int idx = sk_ims_rack_feature_index(m->feature[f]);
+        x[f] = idx >= 0 ? v[idx] : NAN; /* NaN: scored as the training mean */
+      }
+      double d = sk_ims_score(m, x, NULL, NULL);
+      cJSON_AddItemToArray(dev, isfinite(d) ? cJSON_CreateNumber(d) : cJSON_CreateNull());
+    }
+  }
+  free(rows);
   return o;
 bad:
   free(rows);

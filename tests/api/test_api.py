@@ -456,6 +456,12 @@ def case_live():
     check(model.get("status") == "ready" and model.get("n_clusters") == 4
           and len(model.get("features", [])) > 0 and model.get("n_train", 0) > 0
           and os.path.exists(model.get("path", "")), "GET /ims/models lists the model: %s" % model)
+    st, js, _ = curl(base, "POST", "/telemetry", {"samples": [good, dict(good, inlet_c=60)]},
+                     token=TOKEN)
+    ims = js.get("ims", {})
+    check(st == 200 and ims.get("model_id") == job.get("model_id")
+          and len(ims.get("deviation", [])) == 2 and ims["deviation"][1] > ims["deviation"][0],
+          "ingested telemetry is scored by the new model, a hot inlet higher: %s" % ims)
 
     # --- SIGTERM: exit 0 within a second, the recording complete
     rc, dt = srv.term()
