@@ -22,3 +22,8 @@ done
 if [ -x "$BUILD/skadi" ] && [ -f "$HERE/bench_room.sh" ]; then
   sh "$HERE/bench_room.sh" "$BUILD"
 fi
+
+# The live API under load (needs wrk): docs/PERFORMANCE.md (f).
+if [ -x "$BUILD/skadi" ] && command -v wrk >/dev/null; then
+  sh "$HERE/bench_api.sh" "$BUILD"
+fi
