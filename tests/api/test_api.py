@@ -3,7 +3,7 @@
 binary on free ports, driven by real clients -- curl for HTTP, Debian's python3-websockets
 for /ws/events, python3-zmq for the twin's ZeroMQ protocol.
 
-    test_api.py SKADI_BIN CASE      CASE: live | gateway | demo | browser
+    test_api.py SKADI_BIN CASE      CASE: live | gateway | demo | browser | robust
 
 live:    `skadi serve` (twin and gateway in one process): every route, the error
          catalogue, the token rule, a run steered through the API that re-runs from its
@@ -16,6 +16,9 @@ gateway: `skadi serve --engine-only` and `skadi gateway --connect` as two proces
 demo:    the seed's two demo flows against `skadi serve`: add_ai_nodes_row_c started with
          POST /demo/scenario makes the IMS deviation rise, the MMS turn persistent and
          actions on row C follow; overcooled_row_e is followed by actions on row E.
+robust:  a few hundred random requests (methods, paths, query strings, bodies of every JSON
+         type and of bytes that are no JSON) and WebSocket messages: every answer is a
+         JSON error or a success, never a 5xx, and the server stays up.
 browser: Debian's chromium, headless, loads the dashboard (GET /) from `skadi serve` over the
          DevTools protocol: the heatmap and KPI tiles update, and the mode button changes
          GET /mode.
@@ -819,9 +822,115 @@ def case_browser():
     check(rc == 0, "SIGTERM: exit %d" % rc)
 
 
+def raw_http(port, method, path, body=None, ctype="application/json", length=True):
+    """One request over a raw socket: (status, body bytes); (0, b"") when the server closed
+    the connection without an answer (allowed only for requests HTTP cannot parse)."""
+    s = socket.create_connection(("127.0.0.1", port), timeout=10)
+    head = "%s %s HTTP/1.1\r\nHost: x\r\nConnection: close\r\n" % (method, path)
+    if body is not None:
+        head += "Content-Type: %s\r\n" % ctype
+        if length:
+            head += "Content-Length: %d\r\n" % len(body)
+    s.sendall(head.encode("latin-1") + b"\r\n" + (body or b""))
+    data = b""
+    try:
+        while True:
+            chunk = s.recv(65536)
+            if not chunk:
+                break
+            data += chunk
+    except (ConnectionResetError, socket.timeout):
+        pass
+    s.close()
+    m = re.match(rb"HTTP/1\.[01] (\d+)", data)
+    return (int(m.group(1)), data.split(b"\r\n\r\n", 1)[-1]) if m else (0, b"")
+
+
+def random_json(rng, depth=0):
+    kinds = ["null", "true", "num", "big", "str", "uni", "arr", "obj"]
+    k = rng.choice(kinds if depth < 4 else kinds[:6])
+    if k == "null":
+        return None
+    if k == "true":
+        return rng.random() < 0.5
+    if k == "num":
+        return rng.choice([0, -1, 1.5, 1e308, -1e308, 2 ** 63, 10, 300, 0.1])
+    if k == "big":
+        return rng.choice(["9" * 400, "1e99999", "-0", "NaN"])
+    if k == "str":
+        return rng.choice(["", "max", "60x", "closed_loop", "R-C-07", "row C", "room", "now",
+                           "2026-01-01T10:00:00Z", "x" * 5000, "start", "stop", "../../etc"])
+    if k == "uni":
+        return "\u00e9\u2603\ud83d\ude00\x00"
+    if k == "arr":
+        return [random_json(rng, depth + 1) for _ in range(rng.randint(0, 4))]
+    fields = ["mode", "enabled", "action", "params", "target", "delta", "delta_ms", "execute",
+              "scenario", "duration_s", "samples", "ts", "rack_id", "inlet_c", "key", "value",
+              "paused", "speed", "seek", "start_ts", "end_ts", "n_clusters", "zzz"]
+    return {rng.choice(fields): random_json(rng, depth + 1) for _ in range(rng.randint(0, 5))}
+
+
+def case_robust():
+    import random
+    rng = random.Random(int(os.environ.get("SKADI_ROBUST_SEED", "1")))
+    srv = Proc(["serve", os.path.join(SRC, "scenarios", "heat_spike_row_c.json"), "--port", "0",
+                "--speed", "600x", "--mode", "advisory", "--no-record"], name="robust")
+    port = int(srv.wait_for(r"http://127\.0\.0\.1:(\d+)/").group(1))
+    base = "http://127.0.0.1:%d" % port
+    wait_health(base)
+    paths = [m_p[1] for m_p in ROUTES if m_p[1] != "/ws/events"] + [
+        "/nope", "/state/overview/", "//mode", "/mode%00", "/../mode", "/" + "a" * 3000,
+        "/heatmap?type=", "/heatmap?ts=", "/timeline?from=&to=", "/actions/log?limit=-1",
+        "/heatmap?type=inlet&type=power&x", "/timeline?max_points=1e9", "/heatmap?%zz=1"]
+    allowed = {200, 204, 400, 401, 404, 405, 409, 411, 413, 415}
+    lws_own = {400, 403, 431}  # libwebsockets refuses what HTTP cannot parse, in HTML
+    for i in range(400):
+        method = rng.choice(["GET", "POST", "POST", "POST", "PUT", "DELETE", "OPTIONS", "HEAD"])
+        path = rng.choice(paths)
+        body = None
+        if method in ("POST", "PUT") or rng.random() < 0.1:
+            r = rng.random()
+            if r < 0.6:
+                body = json.dumps(random_json(rng)).encode()
+            elif r < 0.8:
+                body = bytes(rng.randrange(256) for _ in range(rng.randint(0, 300)))
+            else:
+                body = b"{" * rng.randint(1, 5000)
+        st, resp = raw_http(port, method, path, body, ctype=rng.choice(
+            ["application/json", "application/json", "text/plain"]), length=rng.random() > 0.05)
+        unparsable = "%00" in path or "%zz" in path
+        ok = st in allowed or st in lws_own or (st == 0 and (unparsable or method not in
+                                                             ("GET", "POST")))
+        if st >= 400 and method != "HEAD" and resp and not resp.startswith(b"<html>"):
+            try:
+                ok = ok and "code" in json.loads(resp)["error"]
+            except (ValueError, KeyError, TypeError):
+                ok = False
+        elif resp.startswith(b"<html>"):
+            ok = ok and st in lws_own
+        check(ok, "request %d %s %s %r: %d %r" % (i, method, path[:60], (body or b"")[:60], st,
+                                                    resp[:200]))
+        if not ok:
+            break
+
+    async def ws_garbage():
+        async with websockets.connect("ws://127.0.0.1:%d/ws/events?topics=zzz,kpis,,"
+                                      % port, max_size=None) as ws:
+            for _ in range(50):
+                await ws.send(rng.choice(["{", "x" * 3000, json.dumps(random_json(rng))]))
+            await ws.send(bytes(rng.randrange(256) for _ in range(100)))
+            m = json.loads(await asyncio.wait_for(ws.recv(), timeout=5))
+            check(m.get("topic") == "kpis", "frames still flow after garbage from the client")
+    asyncio.run(ws_garbage())
+    st, js, _ = curl(base, "GET", "/health")
+    check(st == 200 and js.get("twin_up"), "the server is up after it all: %s" % js)
+    rc, dt = srv.term()
+    check(rc == 0, "SIGTERM: exit %d" % rc)
+
+
 try:
-    {"live": case_live, "gateway": case_gateway, "demo": case_demo,
-     "browser": case_browser}[CASE]()
+    {"live": case_live, "gateway": case_gateway, "demo": case_demo, "browser": case_browser,
+     "robust": case_robust}[CASE]()
 except Exception as e:  # an exception is a failure with its words, never a pass
     FAILS.append("%s: %r" % (type(e).__name__, e))
     print("FAIL:", e)
