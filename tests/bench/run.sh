@@ -23,7 +23,14 @@ if [ -x "$BUILD/skadi" ] && [ -f "$HERE/bench_room.sh" ]; then
   sh "$HERE/bench_room.sh" "$BUILD"
 fi
 
-# The live API under load (needs wrk): docs/PERFORMANCE.md (f).
+# skadi-viz's frame cost (when built with the visualizer): 72 and 1,000 racks.
+VIZ=$BUILD/tests/bench/bench_viz
+[ -x "$VIZ" ] || VIZ=$BUILD/bench_viz
+if [ -x "$VIZ" ]; then
+  "$VIZ"
+fi
+
+# The live API under load (needs wrk): docs/PERFORMANCE.md (g).
 if [ -x "$BUILD/skadi" ] && command -v wrk >/dev/null; then
   sh "$HERE/bench_api.sh" "$BUILD"
 fi
