@@ -63,6 +63,9 @@ def free_port():
     return p
 
 
+PROCS = []  # every process started, killed at the end whatever happened
+
+
 class Proc:
     """A skadi process; its stderr goes to a file, read for the announced port."""
 
@@ -73,6 +76,7 @@ class Proc:
         e.update(env or {})
         self.p = subprocess.Popen([BIN] + args, stdout=self.f, stderr=subprocess.STDOUT,
                                   env=e, cwd=TMP)
+        PROCS.append(self.p)
 
     def text(self):
         with open(self.log) as f:
@@ -938,6 +942,10 @@ except Exception as e:  # an exception is a failure with its words, never a pass
         if f.endswith(".log"):
             print("--- %s\n%s" % (f, open(os.path.join(TMP, f)).read()[-3000:]))
 finally:
+    for p in PROCS:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
     shutil.rmtree(TMP, ignore_errors=True)
 print("%s: %s" % (CASE, "ok" if not FAILS else "%d failure(s)" % len(FAILS)))
 sys.exit(1 if FAILS else 0)
