@@ -7,10 +7,24 @@
 #ifndef SKADI_CLI_H
 #define SKADI_CLI_H
 
+#include <stddef.h>
+
 int sk_run_main(int argc, char **argv);     /* run.c */
 int sk_ims_main(int argc, char **argv);     /* cmd_ims.c */
 int sk_mix_main(int argc, char **argv);     /* cmd_mix.c */
 int sk_monitor_main(int argc, char **argv); /* cmd_ims.c */
 int sk_report_main(int argc, char **argv);  /* cmd_report.c */
+int sk_serve_main(int argc, char **argv);   /* cmd_serve.c */
+int sk_gateway_main(int argc, char **argv); /* cmd_gateway.c */
+int sk_replay_main(int argc, char **argv);  /* cmd_replay.c */
+
+/* Shared by the API commands (cmd_serve.c). */
+struct sk_api_gateway;
+int sk_cli_parse_port(const char *text, int *port);
+int sk_cli_parse_ws_frames(const char *text, size_t *n); /* 16 .. 1000000 */
+int sk_cli_next_port_endpoint(const char *ep, char *out, size_t len);
+void sk_cli_block_signals(void);
+/* Runs gw until SIGINT/SIGTERM (or waits for one when gw is NULL); 0 after a signal. */
+int sk_cli_serve_until_signal(const char *who, struct sk_api_gateway *gw);
 
 #endif

@@ -33,6 +33,11 @@ static void usage(FILE *f) {
         "  monitor --model M   the IMS and MMS over a recording or CSV: per-row state and\n"
         "                      alarm episodes (skadi monitor --help)\n"
         "  report RUN.h5       the judges' report of a recording as JSON (skadi report --help)\n"
+        "  serve [SCENARIO.json]  run a scenario live behind the REST/WebSocket API\n"
+        "                      (skadi serve --help; docs/API.md)\n"
+        "  gateway --connect EP  the API's gateway for a twin served elsewhere\n"
+        "  replay RUN.h5       serve a recording through the same API, with play, pause,\n"
+        "                      seek and speed\n"
         "  keys [--markdown]   list every scenario key: default, range, unit, meaning\n"
         "  help [CMD [SUB]]    this help, or the help of a command (skadi help ims train)\n"
         "\n"
@@ -72,6 +77,8 @@ typedef struct {
 static const command commands[] = {
     {"run", sk_run_main, 0},       {"ims", sk_ims_main, 1}, {"mix", sk_mix_main, 0},
     {"report", sk_report_main, 0}, {"keys", keys_main, 0},  {"monitor", sk_monitor_main, 0},
+    {"serve", sk_serve_main, 0},   {"gateway", sk_gateway_main, 0},
+    {"replay", sk_replay_main, 0},
 };
 #define N_COMMANDS (sizeof commands / sizeof commands[0])
 

@@ -29,3 +29,8 @@ VIZ=$BUILD/tests/bench/bench_viz
 if [ -x "$VIZ" ]; then
   "$VIZ"
 fi
+
+# The live API under load (needs wrk): docs/PERFORMANCE.md (g).
+if [ -x "$BUILD/skadi" ] && command -v wrk >/dev/null; then
+  sh "$HERE/bench_api.sh" "$BUILD"
+fi

@@ -1,0 +1,18 @@
+# Writes OUT, a C file with each of FILES (in DIR, comma-separated) as a byte array and a table of them:
+# sk__www_files[] = {name, data, size}.  Run by api/CMakeLists.txt at build time.
+set(body "/* generated from api/www by api/embed.cmake: do not edit */\n#include <stddef.h>\n")
+set(table "")
+string(REPLACE "," ";" FILES "${FILES}")
+set(i 0)
+foreach(f ${FILES})
+  file(READ ${DIR}/${f} hex HEX)
+  string(LENGTH "${hex}" n)
+  math(EXPR size "${n} / 2")
+  string(REGEX REPLACE "([0-9a-f][0-9a-f])" "0x\\1," bytes "${hex}")
+  string(APPEND body "static const unsigned char f${i}[] = {${bytes}0};\n")
+  string(APPEND table "  {\"${f}\", f${i}, ${size}},\n")
+  math(EXPR i "${i} + 1")
+endforeach()
+string(APPEND body "typedef struct { const char *name; const unsigned char *data; size_t size; } sk__www_file;\n")
+string(APPEND body "const sk__www_file sk__www_files[] = {\n${table}  {NULL, NULL, 0}};\n")
+file(WRITE ${OUT} "${body}")
