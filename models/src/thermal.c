@@ -17,8 +17,8 @@
  *   exhaust       C dT_out/dt = P - G (T_out - T_in), C = n_servers * C_server;
  *                 steady state T_out = T_in + P/(m_dot cp) (physics.md §1.1).
  * Every node is solved exactly for constant inputs over the step (stable for any dt).
- * The CRAH removes the row's heat, less what the aisles' air stored over the step, plus its
- * own fan heat; its return air is T_s + load / (rho_cp V).  Fan power follows ASHRAE 90.1
+ * The CRAH removes the row's heat plus its own fan heat (the aisles' air stores and gives
+ * back a little in transients: reported, not charged to the coil, see below); its return air is T_s + load / (rho_cp V).  Fan power follows ASHRAE 90.1
  * Appendix G's part-load curve for variable-speed fans (physics.md §3.1), P = P_rated f(s) / f(1),
  * f(s) = 0.0013 + 0.1470 s + 0.9506 s^2 - 0.0998 s^3, not the pure cube: a real fan
  * also works against fixed pressure drops (coil, filters, floor tiles) and loses motor and
@@ -127,8 +127,13 @@ void sk_row_thermal_step(sk_rack_thermal *racks, int n, sk_crah *c, const sk_roo
     double t_eq = r->t_in_c + r->power_w / g;
     r->t_out_c = t_eq + (r->t_out_c - t_eq) * exp(-dt_s * g / cap);
   }
-  /* what the coil takes: the racks' heat less what the aisles' air stored this step (an
-   * energy balance over the row's air), plus the fan's heat */
-  c->load_w = heat - (dt_s > 0 ? stored / dt_s : 0.0) + c->fan_w;
+  /* what the coil takes: the racks' heat and the fan's.  The heat the aisles' air stores
+   * or gives back (c->stored_w) is left out of it on purpose: the plant sees the coil load
+   * a step later, and at low pump speed the chilled water's dT turns a load change into a
+   * supply-air change (the coil floor), which moves the stored heat again -- with it in,
+   * that loop gained ~30 K/K and diverged (found by a sweep at 35-42 % pumps).  The air
+   * holds ~0.2 MJ/K per row, so a 5 K swing is 1 MJ: 15 s of a row's load, given back. */
+  c->stored_w = dt_s > 0 ? stored / dt_s : 0.0;
+  c->load_w = heat + c->fan_w;
   c->return_c = ts + (c->flow_m3s > 0 ? c->load_w / (rho_cp * c->flow_m3s) : 0.0);
 }

@@ -592,6 +592,26 @@ START_TEST(stored_cold_is_charged) {
 }
 END_TEST
 
+/* Slow pumps under full fans: the chilled water's dT then moves the coil floor with the
+ * load.  With the aisles' stored heat charged to the coil a step late, this loop diverged
+ * (inlets of 1e58 °C within an hour at 35 % pumps, found by a sweep); it must settle. */
+START_TEST(slow_pumps_stay_stable) {
+  const double pumps[] = {30, 35, 42.46};
+  for (size_t k = 0; k < sizeof pumps / sizeof pumps[0]; k++) {
+    sk_scenario *sc = scenario("baseline.json", 1800);
+    sc->room.crah_fan_speed_pct = 98.77;
+    sc->plant.pump_speed_pct = pumps[k];
+    sc->room.supply_setpoint_c = 17.31;
+    sc->plant.chw_supply_c = 6.007;
+    sk_summary sum;
+    summary_of(sc, &sum); /* frees sc */
+    ck_assert_msg(isfinite(sum.max_inlet_c) && sum.max_inlet_c < 30,
+                  "pumps %.2f %%: max inlet %g C", pumps[k], sum.max_inlet_c);
+    ck_assert(isfinite(sum.wh_per_prompt) && sum.wh_per_prompt < 1.0);
+  }
+}
+END_TEST
+
 /* A room whose servers take 10 s per prefill (the longest the key allows), so a run can
  * end with every request still waiting. */
 static sk_scenario *slow_room(double duration_s) {
@@ -785,6 +805,7 @@ static Suite *suite(void) {
   tcase_add_test(fig, summary_counts_inlet_breaches);
   tcase_add_test(fig, recommended_envelope_counted);
   tcase_add_test(fig, stored_cold_is_charged);
+  tcase_add_test(fig, slow_pumps_stay_stable);
   tcase_add_test(fig, waiting_requests_count_as_lower_bounds);
   tcase_add_test(fig, no_request_no_ttft);
   tcase_add_test(fig, ttft_at_the_ceiling_is_a_bound);

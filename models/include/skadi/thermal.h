@@ -26,8 +26,9 @@ typedef struct {
   double return_c;      /* °C */
   double flow_m3s;      /* m³/s */
   double fan_w;         /* W */
-  double load_w;        /* W, heat the coil removes from the row's air (racks + fan, less
-                         * what the row's air stored this step) */
+  double load_w;        /* W, heat the coil removes from the row's air (racks + fan) */
+  double stored_w;      /* W, heat the row's air nodes stored this step (given back later;
+                         * not in load_w, see sk_row_thermal_step) */
 } sk_crah;
 
 /* Fan power as a fraction of rated at speed_frac (0..1, clamped): ASHRAE 90.1 Appendix G
@@ -42,7 +43,8 @@ void sk_crah_prepare(sk_crah *c, const sk_room_params *rp, double chw_supply_c,
 
 /* Advances one row by dt_s: each rack's hot-aisle node, then its inlet node (the CRAH's
  * supply mixed with recirculated hot-aisle air), then its exhaust node; every node is a
- * first-order lag solved exactly over the step.  Sets c->load_w and c->return_c.
+ * first-order lag solved exactly over the step.  Sets c->load_w, c->stored_w and
+ * c->return_c.
  * n <= 64. */
 void sk_row_thermal_step(sk_rack_thermal *racks, int n, sk_crah *c, const sk_room_params *rp,
                          const sk_server_params *sp, double dt_s);
