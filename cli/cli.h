@@ -11,5 +11,6 @@ int sk_run_main(int argc, char **argv);    /* run.c */
 int sk_ims_main(int argc, char **argv);    /* cmd_ims.c */
 int sk_mix_main(int argc, char **argv);    /* cmd_mix.c */
 int sk_report_main(int argc, char **argv); /* cmd_report.c */
+int sk_sweep_main(int argc, char **argv);  /* cmd_sweep.c */
 
 #endif

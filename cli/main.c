@@ -31,6 +31,8 @@ static void usage(FILE *f) {
         "  mix --config M.json align CSV streams onto one time grid in the unified columns\n"
         "                      (skadi mix --help)\n"
         "  report RUN.h5       the judges' report of a recording as JSON (skadi report --help)\n"
+        "  sweep SWEEP.json    run a parameter sweep into one HDF5 table; sweep report\n"
+        "                      prints it and plots its Pareto fronts (skadi sweep --help)\n"
         "  keys [--markdown]   list every scenario key: default, range, unit, meaning\n"
         "  help [CMD [SUB]]    this help, or the help of a command (skadi help ims train)\n"
         "\n"
@@ -70,6 +72,7 @@ typedef struct {
 static const command commands[] = {
     {"run", sk_run_main, 0},       {"ims", sk_ims_main, 1}, {"mix", sk_mix_main, 0},
     {"report", sk_report_main, 0}, {"keys", keys_main, 0},
+    {"sweep", sk_sweep_main, 1},
 };
 #define N_COMMANDS (sizeof commands / sizeof commands[0])
 
