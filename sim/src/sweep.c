@@ -512,7 +512,7 @@ static sk_status parse_root(sk_sweep *sw, const cJSON *root, const char *origin,
                 sw->mode);
   }
   sw->duration_s = NAN;
-  if ((c = GET("duration"))) {
+  if ((c = GET("duration")) && !cJSON_IsNull(c)) { /* null: the scenario's */
     char e[SK_ERR_LEN];
     if (cJSON_IsNumber(c)) {
       if (!(c->valuedouble > 0) || !isfinite(c->valuedouble))
