@@ -494,11 +494,11 @@ static int sweep_run_main(int argc, char **argv) {
       opt.progress = 0;
   }
 #endif
-  char err[2048];
+  char err[2048], scen_name[64] = "";
   sk_sweep *sw = NULL;
   sk_status st = sk_sweep_load(&sw, opt.sweep_path, err, sizeof err);
   if (st == SK_OK)
-    st = sk_sweep_check_base(sw, err, sizeof err);
+    st = sk_sweep_check_base(sw, scen_name, sizeof scen_name, err, sizeof err);
   if (st != SK_OK) {
     if (rank == 0)
       fprintf(stderr, "skadi sweep: %s\n", err);
@@ -591,7 +591,7 @@ static int sweep_run_main(int argc, char **argv) {
     fputc('\n', stderr);
   int complete = s.n_rows == n_runs;
   sk_sweep_file_info info = {wall_now() - s.t0, workers, how,
-                             complete ? "completed" : "interrupted", SKADI_VERSION};
+                             complete ? "completed" : "interrupted", SKADI_VERSION, scen_name};
   st = sk_sweep_file_write(opt.out, opt.force || opt.resume, sw, s.rows, s.n_rows, &info, err,
                            sizeof err);
   if (st != SK_OK) {

@@ -220,6 +220,10 @@ static void panel(FILE *f, const sk_sweep_table *t, double ox, const char *ylabe
                "stroke-dasharray=\"6,4\"/><text x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\" "
                "font-size=\"11\" fill=\"#b36b00\">%s</text>\n",
             fr.x0, y, fr.x0 + fr.w, y, fr.x0 + fr.w - 4, y - 4, limit_label);
+  } else if (isfinite(limit)) { /* far outside the points: say where it is */
+    fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\" font-size=\"11\" "
+               "fill=\"#b36b00\">%s: %s this range</text>\n",
+            fr.x0 + fr.w - 4, fr.y0 + 14, limit_label, limit > fr.yhi ? "above" : "below");
   }
   /* the front, joined in order of Wh/prompt */
   size_t n = 0;
@@ -293,10 +297,10 @@ void sk_sweep_write_svg(FILE *f, const sk_sweep_table *t) {
         "y=\"452\">fails one</text>"
         "<circle cx=\"320\" cy=\"448\" r=\"5\" fill=\"#d62728\"/><text x=\"330\" y=\"452\">Pareto "
         "front (lower is better on both axes)</text>"
-        "<path d=\"M560 441 l7 7 l-7 7 l-7 -7 z\" fill=\"#000\"/><text x=\"572\" y=\"452\">default "
+        "<path d=\"M600 441 l7 7 l-7 7 l-7 -7 z\" fill=\"#000\"/><text x=\"612\" y=\"452\">default "
         "policy (the scenario's settings)</text>"
-        "<circle cx=\"790\" cy=\"448\" r=\"8\" fill=\"none\" stroke=\"#2ca02c\" stroke-width=\"2\"/>"
-        "<text x=\"803\" y=\"452\">best passing point</text></g>\n</svg>\n",
+        "<circle cx=\"855\" cy=\"448\" r=\"8\" fill=\"none\" stroke=\"#2ca02c\" stroke-width=\"2\"/>"
+        "<text x=\"868\" y=\"452\">best passing point</text></g>\n</svg>\n",
         f);
 }
 

@@ -1030,7 +1030,10 @@ sk_status sk_sweep_run(const sk_sweep *sw, size_t job, const char *record_path,
   cfg.seed = out->seed;
   cfg.duration_s = sw->duration_s;
   cfg.mode = sw->mode;
-  cfg.counterfactual = 1;
+  /* a counterfactual beside a plain run would be the run itself: half the cost for
+   * nothing.  The row's counterfactual figures are then the run's (saving 0). */
+  int plain = strcmp(sw->mode, "off") == 0;
+  cfg.counterfactual = plain ? 0 : 1;
   cfg.threads = 1;
   cfg.record_path = record_path;
   cfg.force = 1;
@@ -1073,8 +1076,10 @@ sk_status sk_sweep_run(const sk_sweep *sw, size_t job, const char *record_path,
   }
   double *m = out->m;
   m[SK_SWEEP_M_WH_PER_PROMPT] = sum.run.wh_per_prompt;
-  m[SK_SWEEP_M_CF_WH_PER_PROMPT] = sum.have_cf ? sum.cf.wh_per_prompt : NAN;
-  m[SK_SWEEP_M_SAVED_PCT] = sum.energy_saved_pct;
+  m[SK_SWEEP_M_CF_WH_PER_PROMPT] = sum.have_cf ? sum.cf.wh_per_prompt
+                                  : plain      ? sum.run.wh_per_prompt
+                                               : NAN;
+  m[SK_SWEEP_M_SAVED_PCT] = sum.have_cf ? sum.energy_saved_pct : plain ? 0.0 : NAN;
   m[SK_SWEEP_M_TTFT_P95] = sum.run.ttft_p95_ms;
   m[SK_SWEEP_M_TTFT_P95_CENSORED] = sum.run.ttft_p95_censored;
   m[SK_SWEEP_M_SLA_WINDOWS_MISSED] = wc.missed;
@@ -1094,7 +1099,8 @@ sk_status sk_sweep_run(const sk_sweep *sw, size_t job, const char *record_path,
   return SK_OK;
 }
 
-sk_status sk_sweep_check_base(const sk_sweep *sw, char *err, size_t errlen) {
+sk_status sk_sweep_check_base(const sk_sweep *sw, char *name, size_t namelen, char *err,
+                              size_t errlen) {
   const char *sets[SK_SWEEP_MAX_SETS];
   for (int i = 0; i < sw->n_sets; i++)
     sets[i] = sw->sets[i];
@@ -1111,6 +1117,8 @@ sk_status sk_sweep_check_base(const sk_sweep *sw, char *err, size_t errlen) {
     return SK_ENOMEM;
   }
   sk_status st = sk_session_config_scenario(&cfg, sc, err, errlen);
+  if (st == SK_OK && name && namelen)
+    snprintf(name, namelen, "%s", sc->name);
   free(sc);
   return st == SK_OK || st == SK_ENOMEM ? st : SK_EINVAL;
 }

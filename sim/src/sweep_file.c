@@ -211,6 +211,7 @@ sk_status sk_sweep_file_write(const char *path, int force, const sk_sweep *sw,
       attr_int(file, "format_version", FORMAT_VERSION) ||
       sk__h5_attr_str(file, "name", sk_sweep_name(sw)) < 0 ||
       sk__h5_attr_str(file, "scenario", sk_sweep_scenario_path(sw)) < 0 ||
+      sk__h5_attr_str(file, "scenario_name", info->scenario_name) < 0 ||
       sk__h5_attr_str(file, "mode", sk_sweep_mode(sw)) < 0 ||
       sk__h5_attr_str(file, "status", info->status) < 0 ||
       sk__h5_attr_str(file, "skadi_version", info->version) < 0 ||
@@ -425,6 +426,7 @@ sk_status sk_sweep_file_read(const char *path, sk_sweep_table **out, char *err, 
   read_attr_str(file, "status", t->status, sizeof t->status);
   read_attr_str(file, "scenario", t->scenario, sizeof t->scenario);
   read_attr_str(file, "mode", t->mode, sizeof t->mode);
+  read_attr_str(file, "scenario_name", t->scenario_name, sizeof t->scenario_name);
   {
     hid_t ds = H5Dopen2(file, "sweep", H5P_DEFAULT);
     hid_t vs = sk__h5_vstr_type();

@@ -219,6 +219,24 @@ START_TEST(report_prints_and_plots) {
   ASSERT_HAS(svg, ">default</text>");
   ASSERT_HAS(svg, "#d62728"); /* the front */
   free(svg);
+  /* skadi report --against: a plain run of the same room against the sweep's best */
+  char scen[512];
+  snprintf(scen, sizeof scen, "%s/scenarios/baseline.json", src);
+  tu_run(&r, (char *const[]){(char *)bin, "run", scen, "--duration", "120", "--out",
+                             tu_tmp("run.h5"), "--no-progress", NULL});
+  ck_assert_msg(r.status == 0, "%s", r.err);
+  tu_run(&r, (char *const[]){(char *)bin, "report", tu_tmp("run.h5"), "--against", tu_tmp("r.h5"),
+                             "--compact", NULL});
+  ck_assert_msg(r.status == 0, "%s", r.err);
+  ASSERT_HAS(r.out, "\"against_best_fixed\"");
+  ASSERT_HAS(r.out, "\"same_scenario\":true");
+  ASSERT_HAS(r.out, "\"saved_vs_best_fixed_pct\"");
+  ASSERT_HAS(r.err, "against the best fixed policy");
+  tu_run(&r, (char *const[]){(char *)bin, "report", tu_tmp("run.h5"), "--against",
+                             tu_tmp("run.h5"), NULL});
+  ck_assert_int_eq(r.status, 2);
+  ASSERT_HAS(r.err, "--against:");
+  ASSERT_HAS(r.err, "not a sweep file");
   /* not a sweep file */
   tu_write_file(tu_tmp("x.h5"), "not hdf5");
   tu_run(&r, (char *const[]){(char *)bin, "sweep", "report", tu_tmp("x.h5"), NULL});

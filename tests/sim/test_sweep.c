@@ -369,7 +369,7 @@ START_TEST(file_round_trip) {
   sk_sweep_result r[16];
   size_t n = fill_table(r);
   snprintf(r[2].message, sizeof r[2].message, "scenario: a message");
-  sk_sweep_file_info info = {3.5, 2, "local", "interrupted", "test"};
+  sk_sweep_file_info info = {3.5, 2, "local", "interrupted", "test", "baseline"};
   char err[1024];
   const char *path = tu_tmp("x.h5");
   ck_assert_msg(sk_sweep_file_write(path, 0, sw, r, n, &info, err, sizeof err) == SK_OK, "%s",
@@ -380,6 +380,7 @@ START_TEST(file_round_trip) {
   ck_assert_msg(sk_sweep_file_read(path, &t, err, sizeof err) == SK_OK, "%s", err);
   ck_assert_str_eq(t->sweep_json, sk_sweep_json(sw));
   ck_assert_str_eq(t->status, "interrupted");
+  ck_assert_str_eq(t->scenario_name, "baseline");
   ck_assert_uint_eq(t->n_rows, n);
   ck_assert_uint_eq(t->n_points, 5);
   ck_assert_uint_eq(t->n_params, 1);

@@ -145,8 +145,10 @@ void sk_sweep_point_label(const sk_sweep *sw, size_t point, char *buf, size_t le
 /* Builds the base scenario with the sweep's fixed "set" overrides and duration (no
  * parameter), as every run starts from it: SK_EINVAL with the scenario's message when it
  * is bad (a missing file, an effect after the end of a shortened run), so a wrong base is
- * one message, not a failed row per run. */
-sk_status sk_sweep_check_base(const sk_sweep *sw, char *err, size_t errlen);
+ * one message, not a failed row per run.  name (may be NULL) receives the scenario's
+ * name. */
+sk_status sk_sweep_check_base(const sk_sweep *sw, char *name, size_t namelen, char *err,
+                              size_t errlen);
 
 /* The seed of a run: a hash of the sweep's base seed and the seed index (and of the
  * point's values when the file says "seed_per_point"), or the file's explicit seed list.
@@ -191,6 +193,7 @@ typedef struct {
   const char *how;   /* "local" or "mpi" */
   const char *status;/* "completed" or "interrupted" */
   const char *version;
+  const char *scenario_name; /* the base scenario's name (sk_sweep_check_base) */
 } sk_sweep_file_info;
 
 /* Writes rows (any order; sorted by job in the file) with the aggregates computed here,
@@ -207,6 +210,7 @@ typedef struct {
   char name[128];
   char status[32];
   char scenario[512];
+  char scenario_name[64];
   char mode[32];
   size_t n_params;
   char (*keys)[SK_SWEEP_KEY_LEN];
