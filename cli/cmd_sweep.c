@@ -83,6 +83,8 @@ static void usage(FILE *f) {
         "                      the runs it lacks and rewrite it\n"
         "  --force             replace an existing PATH\n"
         "  --record-runs DIR   also record each run to DIR/<sweep>-p<point>-s<seed>.h5\n"
+        "  --dry-run           check the sweep file and its base scenario, list the points\n"
+        "                      and the runs' seeds, run nothing (no --out needed)\n"
         "  --progress          always show the progress bar (default: only on a terminal)\n"
         "  --no-progress       never show it\n"
         "  -h, --help          this help\n"
@@ -111,7 +113,7 @@ static int bad(const char *fmt, ...) {
 
 typedef struct {
   const char *sweep_path, *out, *record_dir;
-  int jobs, resume, force, progress;
+  int jobs, resume, force, progress, dry_run;
 } options;
 
 typedef struct {
@@ -421,6 +423,8 @@ static int parse_options(int argc, char **argv, options *o) {
         return bad("--record-runs: missing value");
       o->record_dir = val;
       i++;
+    } else if (strcmp(a, "--dry-run") == 0) {
+      o->dry_run = 1;
     } else if (strcmp(a, "--resume") == 0) {
       o->resume = 1;
     } else if (strcmp(a, "--force") == 0) {
@@ -439,7 +443,7 @@ static int parse_options(int argc, char **argv, options *o) {
   }
   if (!o->sweep_path)
     return bad("missing SWEEP.json (see skadi sweep --help)");
-  if (!o->out)
+  if (!o->out && !o->dry_run)
     return bad("--out: missing: name the sweep file to write (e.g. --out sweeps/x.h5)");
   if (o->resume && o->force)
     return bad("--resume and --force: pick one (--force starts over)");
@@ -478,6 +482,30 @@ static int load_resume(sweep_state *s) {
   return 0;
 }
 
+/* --dry-run: what the sweep would run. */
+static void dry_run(const sk_sweep *sw, const char *scen_name) {
+  printf("sweep %s: scenario %s (%s), mode %s%s\n", sk_sweep_name(sw), scen_name,
+         sk_sweep_scenario_path(sw), sk_sweep_mode(sw),
+         isnan(sk_sweep_duration_s(sw)) ? ", the scenario's duration" : "");
+  if (!isnan(sk_sweep_duration_s(sw)))
+    printf("  duration %.0f s\n", sk_sweep_duration_s(sw));
+  printf("  %zu points x %zu seeds = %zu runs; seeds:", sk_sweep_n_points(sw),
+         sk_sweep_n_seeds(sw), sk_sweep_n_runs(sw));
+  for (size_t i = 0; i < sk_sweep_n_seeds(sw) && i < 8; i++)
+    printf(" %llu", (unsigned long long)sk_sweep_seed(sw, sk_sweep_n_points(sw) - 1, i));
+  printf("%s\n", sk_sweep_n_seeds(sw) > 8 ? " ..." : "");
+  for (size_t c = 0; c < sk_sweep_n_constraints(sw); c++) {
+    char t[128];
+    sk_sweep_constraint_text(sw, c, t, sizeof t);
+    printf("  constraint: %s\n", t);
+  }
+  for (size_t p = 0; p < sk_sweep_n_points(sw); p++) {
+    char label[2048];
+    sk_sweep_point_label(sw, p, label, sizeof label);
+    printf("  %4zu  %s\n", p, label);
+  }
+}
+
 static int sweep_run_main(int argc, char **argv) {
   options opt;
   int rc = parse_options(argc, argv, &opt);
@@ -508,6 +536,16 @@ static int sweep_run_main(int argc, char **argv) {
       MPI_Finalize();
 #endif
     return st == SK_ENOMEM ? 1 : 2;
+  }
+  if (opt.dry_run) {
+    if (rank == 0)
+      dry_run(sw, scen_name);
+    sk_sweep_destroy(sw);
+#ifdef SKADI_HAVE_MPI
+    if (mpi)
+      MPI_Finalize();
+#endif
+    return 0;
   }
   size_t n_runs = sk_sweep_n_runs(sw);
   sweep_state s = {0};
