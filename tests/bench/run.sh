@@ -22,3 +22,6 @@ done
 if [ -x "$BUILD/skadi" ] && [ -f "$HERE/bench_room.sh" ]; then
   sh "$HERE/bench_room.sh" "$BUILD"
 fi
+if [ -x "$BUILD/skadi" ] && [ -f "$HERE/bench_sweep.sh" ]; then
+  sh "$HERE/bench_sweep.sh" "$BUILD"
+fi
