@@ -54,8 +54,10 @@
 #endif
 
 static volatile sig_atomic_t stop_signal = 0;
+static volatile int stop_flag = 0; /* what sk_sweep_run polls (an int, as it takes) */
 static void on_signal(int sig) {
   stop_signal = sig;
+  stop_flag = 1;
 }
 
 static double wall_now(void) {
@@ -209,7 +211,9 @@ static int write_all(int fd, const void *buf, size_t n) {
 /* The child: one run, its row down the pipe, then _exit (no atexit handler, no stdio
  * flush of the parent's buffers). */
 static void child_main(const sweep_state *s, size_t job, int fd) {
-  signal(SIGINT, SIG_DFL);
+  /* Ctrl-C reaches the whole process group: the parent alone decides, and ends its
+   * children with SIGTERM */
+  signal(SIGINT, SIG_IGN);
   signal(SIGTERM, SIG_DFL);
   char rec[SK_PATH_LEN + 64];
   if (s->opt->record_dir)
@@ -240,12 +244,18 @@ static int spawn(sweep_state *s, worker *w, size_t job) {
   return 0;
 }
 
-/* A worker's pipe closed: reap it and keep its row (or a failed row if it died). */
+/* A worker's pipe closed: reap it and keep its row, or a failed row if it died -- unless
+ * it was killed from outside (SIGTERM, SIGKILL: an interruption, not a failure of the
+ * run), which leaves the run to --resume. */
 static void reap(sweep_state *s, worker *w) {
   int st = 0;
   close(w->fd);
   while (waitpid(w->pid, &st, 0) < 0 && errno == EINTR)
     ;
+  w->pid = 0;
+  if (w->got != sizeof w->row && WIFSIGNALED(st) &&
+      (WTERMSIG(st) == SIGTERM || WTERMSIG(st) == SIGKILL || WTERMSIG(st) == SIGINT))
+    return;
   if (w->got != sizeof w->row) {
     size_t n = sk_sweep_n_seeds(s->sw);
     memset(&w->row, 0, sizeof w->row);
@@ -264,7 +274,6 @@ static void reap(sweep_state *s, worker *w) {
   }
   w->row.wall_s = wall_now() - w->t0;
   add_row(s, &w->row);
-  w->pid = 0;
 }
 
 /* Runs s->todo with at most jobs children.  Returns 0, or -1 when fork/pipe failed (the
@@ -385,7 +394,9 @@ static void mpi_worker(const sweep_state *s) {
     if (s->opt->record_dir)
       record_path(s, (size_t)job, rec, sizeof rec);
     double t0 = wall_now();
-    sk_sweep_run(s->sw, (size_t)job, s->opt->record_dir ? rec : NULL, NULL, &r);
+    if (sk_sweep_run(s->sw, (size_t)job, s->opt->record_dir ? rec : NULL, &stop_flag, &r) ==
+        SK_EINTR)
+      r.point = -1; /* stopped: no row; rank 0 stops too and writes what it has */
     r.wall_s = wall_now() - t0;
   }
 }
@@ -613,7 +624,8 @@ static int sweep_run_main(int argc, char **argv) {
       for (size_t k = 0; k < s.n_todo && !stop_signal; k++) {
         sk_sweep_result r;
         double t0 = wall_now();
-        sk_sweep_run(sw, s.todo[k], NULL, NULL, &r);
+        if (sk_sweep_run(sw, s.todo[k], NULL, &stop_flag, &r) == SK_EINTR)
+          break;
         r.wall_s = wall_now() - t0;
         add_row(&s, &r);
         progress(&s, 0);
