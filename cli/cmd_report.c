@@ -88,6 +88,7 @@ static void print_against(const cJSON *rep) {
   const cJSON *bs = cJSON_GetObjectItemCaseSensitive(o, "saved_vs_best_fixed_pct");
   const cJSON *bp = cJSON_GetObjectItemCaseSensitive(o, "best_policy");
   const cJSON *same = cJSON_GetObjectItemCaseSensitive(o, "same_scenario");
+  const cJSON *same_d = cJSON_GetObjectItemCaseSensitive(o, "same_duration");
   fprintf(stderr, "skadi report: %.4f Wh/prompt", cJSON_IsNumber(w) ? w->valuedouble : NAN);
   if (cJSON_IsNumber(own))
     fprintf(stderr, "; saved %.2f %% against its own settings (the counterfactual)",
@@ -101,6 +102,8 @@ static void print_against(const cJSON *rep) {
     fprintf(stderr, "; the sweep has no point meeting its constraints\n");
   if (cJSON_IsFalse(same))
     fputs("skadi report: warning: the sweep's base scenario is not the recording's\n", stderr);
+  if (cJSON_IsFalse(same_d))
+    fputs("skadi report: warning: the sweep's runs are not as long as the recording\n", stderr);
 }
 
 int sk_report_main(int argc, char **argv) {

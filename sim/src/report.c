@@ -1164,6 +1164,19 @@ sk_status sk_report_against(cJSON *rep, const char *sweep_path, char *err, size_
   cJSON_AddStringToObject(o, "sweep_status", t->status);
   int same = cJSON_IsString(scen) && strcmp(scen->valuestring, t->scenario_name) == 0;
   cJSON_AddBoolToObject(o, "same_scenario", same);
+  /* a sweep with its own duration ("duration": null is the scenario's, as the run's) */
+  double run_s = json_num_at(rep, "run", "duration_s"), sweep_s = NAN;
+  cJSON *sj = cJSON_Parse(t->sweep_json);
+  const cJSON *d = sj ? cJSON_GetObjectItemCaseSensitive(sj, "duration") : NULL;
+  if (cJSON_IsNumber(d))
+    sweep_s = d->valuedouble;
+  cJSON_Delete(sj);
+  int same_d = isnan(sweep_s) || !isfinite(run_s) || fabs(sweep_s - run_s) < 0.5;
+  cJSON_AddBoolToObject(o, "same_duration", same_d);
+  if (!same_d && notes)
+    cJSON_AddItemToArray(notes, cJSON_CreateString("against: the sweep's runs are not as long "
+                                                   "as the recording: the comparison is not "
+                                                   "like for like"));
   cJSON_AddItemToObject(o, "run_j_per_prompt_wh", jnum(wh));
   cJSON_AddItemToObject(o, "saved_vs_own_settings_pct", jnum(own));
   if (best >= 0) {

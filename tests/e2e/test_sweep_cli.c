@@ -230,6 +230,7 @@ START_TEST(report_prints_and_plots) {
   ck_assert_msg(r.status == 0, "%s", r.err);
   ASSERT_HAS(r.out, "\"against_best_fixed\"");
   ASSERT_HAS(r.out, "\"same_scenario\":true");
+  ASSERT_HAS(r.out, "\"same_duration\":true");
   ASSERT_HAS(r.out, "\"saved_vs_best_fixed_pct\"");
   ASSERT_HAS(r.err, "against the best fixed policy");
   tu_run(&r, (char *const[]){(char *)bin, "report", tu_tmp("run.h5"), "--against",
