@@ -200,8 +200,11 @@ START_TEST(report_prints_and_plots) {
   const char *sw = write_sweep("s.json", 1, 2);
   tu_result r;
   tu_run(&r, (char *const[]){(char *)bin, "sweep", (char *)sw, "--out", tu_tmp("r.h5"),
-                             "--no-progress", NULL});
+                             "--record-runs", tu_tmp("recs"), "--no-progress", NULL});
   ck_assert_msg(r.status == 0, "%s", r.err);
+  /* --record-runs: a recording per run, named by point and seed index */
+  ck_assert_int_eq(access(tu_tmp("recs/tiny-p0-s0.h5"), R_OK), 0);
+  ck_assert_int_eq(access(tu_tmp("recs/tiny-p4-s0.h5"), R_OK), 0);
   tu_run(&r, (char *const[]){(char *)bin, "sweep", "report", tu_tmp("r.h5"), "--plot",
                              tu_tmp("f.svg"), NULL});
   ck_assert_msg(r.status == 0, "%s", r.err);
