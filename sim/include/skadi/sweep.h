@@ -13,9 +13,9 @@
  *     sk_sweep *sw;
  *     if (sk_sweep_load(&sw, "sweep.json", err, sizeof err) != SK_OK) ...  // exit 2
  *     for (size_t j = 0; j < sk_sweep_n_runs(sw); j++)
- *       sk_sweep_run(sw, j, NULL, &rows[j]);        // in any process, in any order
+ *       sk_sweep_run(sw, j, NULL, NULL, &rows[j]);   // in any process, in any order
  *     sk_sweep_aggregate(sw, rows, n, stats);        // per point: mean, sd, CI, flags
- *     sk_sweep_file_write("x.h5", sw, rows, n, wall, ...);
+ *     sk_sweep_file_write("x.h5", 0, sw, rows, n, &info, err, sizeof err);
  *     sk_sweep_destroy(sw);
  *
  * The library owns no wall clock: a caller that wants wall time per run measures it and
