@@ -108,14 +108,14 @@ static void print_report(FILE *f, const sk_sweep_table *t, const char *path) {
   } fronts[] = {{"TTFT p95", offsetof(sk_sweep_point_stats, front_ttft)},
                 {"max inlet", offsetof(sk_sweep_point_stats, front_inlet)}};
   for (size_t k = 0; k < 2; k++) {
-    fprintf(f, "\n  Pareto front, Wh/prompt vs %s:\n", fronts[k].what);
+    fprintf(f, "\n  Pareto front, Wh/prompt vs %s (points meeting the constraints):\n",
+            fronts[k].what);
     for (size_t p = 0; p < t->n_points; p++) {
       const sk_sweep_point_stats *s = &t->points[p];
       if (*(const int32_t *)((const char *)s + fronts[k].off))
-        fprintf(f, "    %4zu  %.4f Wh/prompt  %s %.2f  %s%s\n", p,
+        fprintf(f, "    %4zu  %.4f Wh/prompt  %s %.2f  %s\n", p,
                 s->mean[SK_SWEEP_M_WH_PER_PROMPT], k ? "inlet degC" : "TTFT p95 ms",
-                k ? s->mean[SK_SWEEP_M_MAX_INLET] : s->mean[SK_SWEEP_M_TTFT_P95], t->labels[p],
-                s->pass ? "" : "  (fails a constraint)");
+                k ? s->mean[SK_SWEEP_M_MAX_INLET] : s->mean[SK_SWEEP_M_TTFT_P95], t->labels[p]);
     }
   }
   long b = sk_sweep_table_best(t), d = sk_sweep_table_default(t);
@@ -256,7 +256,7 @@ static void panel(FILE *f, const sk_sweep_table *t, double ox, const char *ylabe
     int on = front_ttft ? s->front_ttft : s->front_inlet;
     const char *col = on ? "#d62728" : "#1f77b4";
     fprintf(f, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"%d\" fill=\"%s\" stroke=\"%s\"><title>",
-            px(&fr, x), py(&fr, y), on ? 5 : 4, s->pass ? col : "none", s->pass ? col : "#888");
+            px(&fr, x), py(&fr, y), on ? 5 : 4, s->pass ? col : "none", s->pass ? col : "#999");
     fprintf(f, "point %zu: ", p);
     xml_text(f, t->labels[p]);
     fprintf(f, " (%.4f Wh/prompt, %.4g %s%s)</title></circle>\n", x, y,
@@ -296,7 +296,7 @@ void sk_sweep_write_svg(FILE *f, const sk_sweep_table *t) {
         "<circle cx=\"230\" cy=\"448\" r=\"4\" fill=\"none\" stroke=\"#888\"/><text x=\"240\" "
         "y=\"452\">fails one</text>"
         "<circle cx=\"320\" cy=\"448\" r=\"5\" fill=\"#d62728\"/><text x=\"330\" y=\"452\">Pareto "
-        "front (lower is better on both axes)</text>"
+        "front of the passing points</text>"
         "<path d=\"M600 441 l7 7 l-7 7 l-7 -7 z\" fill=\"#000\"/><text x=\"612\" y=\"452\">default "
         "policy (the scenario's settings)</text>"
         "<circle cx=\"855\" cy=\"448\" r=\"8\" fill=\"none\" stroke=\"#2ca02c\" stroke-width=\"2\"/>"

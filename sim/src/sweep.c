@@ -19,12 +19,14 @@
  * below the coil approach) are only known when a run builds its scenario: such a run is
  * a failed row with its message and the sweep goes on.
  */
+#define _DEFAULT_SOURCE /* realpath */
 #define _POSIX_C_SOURCE 200809L
 
 #include "skadi/sweep.h"
 
 #include <ctype.h>
 #include <errno.h>
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -479,6 +481,11 @@ static sk_status parse_root(sk_sweep *sw, const cJSON *root, const char *origin,
   } else {
     snprintf(sw->scenario, sizeof sw->scenario, "%s", scen);
   }
+  /* the absolute path when it exists: the canonical text, and so --resume, must not
+   * depend on the directory the sweep is started from */
+  char real[PATH_MAX];
+  if (realpath(sw->scenario, real) && strlen(real) < sizeof sw->scenario)
+    snprintf(sw->scenario, sizeof sw->scenario, "%s", real);
   if ((c = GET("set"))) {
     if (!cJSON_IsArray(c))
       FIELD_ERR(SK_EPARSE, "%s: set: expected an array of \"key=value\" strings, got %s", origin,
@@ -1228,7 +1235,9 @@ void sk_sweep_aggregate(const sk_sweep *sw, sk_sweep_result *rows, size_t n_rows
     }
   }
   free(ss);
-  /* fronts over the points whose every seed ran and none failed */
+  /* fronts over the points that meet the constraints (every seed ran, none failed, every
+   * row passes): the trade-offs a policy may choose from.  A point that breaks the inlet
+   * limit is no option on the latency front however little energy it uses. */
   double *x = calloc(np + 1, sizeof *x), *y1 = calloc(np + 1, sizeof *y1),
          *y2 = calloc(np + 1, sizeof *y2);
   int *el = calloc(np + 1, sizeof *el), *f1 = calloc(np + 1, sizeof *f1),
@@ -1237,7 +1246,7 @@ void sk_sweep_aggregate(const sk_sweep *sw, sk_sweep_result *rows, size_t n_rows
   long best = -1;
   for (size_t p = 0; p < np; p++) {
     const sk_sweep_point_stats *s = &stats[p];
-    el[p] = s->complete && s->n_failed == 0 && s->n_ok > 0;
+    el[p] = s->pass;
     x[p] = s->mean[SK_SWEEP_M_WH_PER_PROMPT];
     y1[p] = s->mean[SK_SWEEP_M_TTFT_P95];
     y2[p] = s->mean[SK_SWEEP_M_MAX_INLET];

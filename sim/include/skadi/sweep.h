@@ -98,8 +98,9 @@ typedef struct {
   int32_t n_ok, n_failed;      /* rows of the point in the table, by status */
   int32_t complete;            /* every seed of the point has a row */
   int32_t pass;                /* complete, none failed, every row meets every constraint */
-  int32_t front_ttft;          /* on the Pareto front of Wh/prompt vs TTFT p95 */
-  int32_t front_inlet;         /* on the Pareto front of Wh/prompt vs max inlet */
+  int32_t front_ttft;          /* on the Pareto front of Wh/prompt vs TTFT p95, among the
+                                  points that pass */
+  int32_t front_inlet;         /* the same, Wh/prompt vs max inlet */
   int32_t is_default;          /* the base scenario's own settings (no parameter set) */
   int32_t best;                /* the passing point of lowest mean Wh/prompt */
   double mean[SK_SWEEP_METRIC_COUNT];
