@@ -1173,11 +1173,18 @@ void sk_sweep_pareto(const double *x, const double *y, const int *eligible, size
   }
 }
 
-void sk_sweep_aggregate(const sk_sweep *sw, sk_sweep_result *rows, size_t n_rows,
+sk_status sk_sweep_aggregate(const sk_sweep *sw, sk_sweep_result *rows, size_t n_rows,
                         sk_sweep_point_stats *stats) {
   size_t np = sw->n_points;
-  int *seen = calloc(np, sizeof *seen);
-  SK_REQUIRE(seen != NULL);
+  int *seen = calloc(np + 1, sizeof *seen);
+  double *ss = calloc(np * SK_SWEEP_METRIC_COUNT + 1, sizeof *ss);
+  double *x = calloc(np + 1, sizeof *x), *y1 = calloc(np + 1, sizeof *y1),
+         *y2 = calloc(np + 1, sizeof *y2);
+  int *el = calloc(np + 1, sizeof *el), *f1 = calloc(np + 1, sizeof *f1),
+      *f2 = calloc(np + 1, sizeof *f2);
+  sk_status st = SK_ENOMEM;
+  if (!seen || !ss || !x || !y1 || !y2 || !el || !f1 || !f2)
+    goto out;
   for (size_t p = 0; p < np; p++) {
     sk_sweep_point_stats *s = &stats[p];
     memset(s, 0, sizeof *s);
@@ -1214,8 +1221,6 @@ void sk_sweep_aggregate(const sk_sweep *sw, sk_sweep_result *rows, size_t n_rows
     }
   }
   /* second pass, in row order: the spread */
-  double *ss = calloc(np * SK_SWEEP_METRIC_COUNT, sizeof *ss);
-  SK_REQUIRE(ss != NULL);
   for (size_t i = 0; i < n_rows; i++) {
     const sk_sweep_result *r = &rows[i];
     if (r->status != SK_SWEEP_RUN_OK)
@@ -1234,15 +1239,9 @@ void sk_sweep_aggregate(const sk_sweep *sw, sk_sweep_result *rows, size_t n_rows
       s->ci95[m] = sk_sweep_t975(s->n_ok - 1) * s->sd[m] / sqrt((double)s->n_ok);
     }
   }
-  free(ss);
   /* fronts over the points that meet the constraints (every seed ran, none failed, every
    * row passes): the trade-offs a policy may choose from.  A point that breaks the inlet
    * limit is no option on the latency front however little energy it uses. */
-  double *x = calloc(np + 1, sizeof *x), *y1 = calloc(np + 1, sizeof *y1),
-         *y2 = calloc(np + 1, sizeof *y2);
-  int *el = calloc(np + 1, sizeof *el), *f1 = calloc(np + 1, sizeof *f1),
-      *f2 = calloc(np + 1, sizeof *f2);
-  SK_REQUIRE(x && y1 && y2 && el && f1 && f2);
   long best = -1;
   for (size_t p = 0; p < np; p++) {
     const sk_sweep_point_stats *s = &stats[p];
@@ -1260,6 +1259,9 @@ void sk_sweep_aggregate(const sk_sweep *sw, sk_sweep_result *rows, size_t n_rows
     stats[p].front_inlet = f2[p];
     stats[p].best = (long)p == best;
   }
+  st = SK_OK;
+out:
+  free(ss);
   free(x);
   free(y1);
   free(y2);
@@ -1267,4 +1269,5 @@ void sk_sweep_aggregate(const sk_sweep *sw, sk_sweep_result *rows, size_t n_rows
   free(f1);
   free(f2);
   free(seen);
+  return st;
 }

@@ -168,7 +168,12 @@ sk_status sk_sweep_file_write(const char *path, int force, const sk_sweep *sw,
     free(ctext), free(cptr);
     return SK_ENOMEM;
   }
-  sk_sweep_aggregate(sw, rows, n_rows, st);
+  if (sk_sweep_aggregate(sw, rows, n_rows, st) != SK_OK) {
+    sk_errf(err, errlen, "%s: out of memory", path);
+    free(pts), free(st), free(tim), free(vals), free(texts), free(f1), free(f2), free(keys);
+    free(ctext), free(cptr);
+    return SK_ENOMEM;
+  }
   size_t n1 = 0, n2 = 0;
   for (size_t p = 0; p < np; p++) {
     pts[p].s = st[p];

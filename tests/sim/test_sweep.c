@@ -319,7 +319,7 @@ START_TEST(constraints_and_aggregates_hand_checked) {
   sk_sweep_result r[16];
   size_t n = fill_table(r);
   sk_sweep_point_stats s[5];
-  sk_sweep_aggregate(sw, r, n, s);
+  ck_assert_int_eq(sk_sweep_aggregate(sw, r, n, s), SK_OK);
   int pass[] = {1, 0, 0, 1, 0}, complete[] = {1, 1, 1, 1, 0}, best[] = {0, 0, 0, 1, 0};
   for (int p = 0; p < 5; p++) {
     ck_assert_msg(s[p].pass == pass[p], "point %d pass %d", p, s[p].pass);
@@ -348,7 +348,7 @@ START_TEST(constraints_and_aggregates_hand_checked) {
   }
   /* a failed run fails its point */
   r[6].status = SK_SWEEP_RUN_FAILED;
-  sk_sweep_aggregate(sw, r, n, s);
+  ck_assert_int_eq(sk_sweep_aggregate(sw, r, n, s), SK_OK);
   ck_assert_int_eq(s[3].pass, 0);
   ck_assert_int_eq(s[3].n_failed, 1);
   ck_assert_int_eq(s[0].best, 1);

@@ -173,8 +173,9 @@ size_t sk_sweep_n_constraints(const sk_sweep *sw);
 void sk_sweep_constraint_text(const sk_sweep *sw, size_t i, char *buf, size_t len);
 
 /* The points' aggregates and flags from the rows (any order; at most one row per job),
- * into stats[n_points].  Sets each row's pass flag. */
-void sk_sweep_aggregate(const sk_sweep *sw, sk_sweep_result *rows, size_t n_rows,
+ * into stats[n_points].  Sets each row's pass flag.  SK_ENOMEM (stats unset) when its
+ * scratch memory cannot be had. */
+sk_status sk_sweep_aggregate(const sk_sweep *sw, sk_sweep_result *rows, size_t n_rows,
                         sk_sweep_point_stats *stats);
 
 /* The Pareto front of n points (x, y), both minimized: on_front[i] = 1 when eligible[i]
