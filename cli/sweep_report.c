@@ -43,6 +43,14 @@ static const char *short_key(const char *k) {
   return d ? d + 1 : k;
 }
 
+/* A right-aligned number of width w (with its leading space), or "-" when NaN. */
+static void num(FILE *f, int w, int prec, double v) {
+  if (isnan(v))
+    fprintf(f, "%*s", w, "-");
+  else
+    fprintf(f, "%*.*f", w, prec, v);
+}
+
 static void print_point_line(FILE *f, const sk_sweep_table *t, size_t p) {
   const sk_sweep_point_stats *s = &t->points[p];
   char flags[8] = "     ";
@@ -67,12 +75,16 @@ static void print_point_line(FILE *f, const sk_sweep_table *t, size_t p) {
     else
       fprintf(f, " %*.4g", w, v);
   }
-  const double *m = s->mean, *ci = s->ci95;
-  fprintf(f, " %9.4f %7.4f %9.1f %7.2f %6.0f %6.0f %7.2f %4d/%-4d %s\n",
-          m[SK_SWEEP_M_WH_PER_PROMPT], isnan(ci[SK_SWEEP_M_WH_PER_PROMPT]) ? 0.0 : ci[SK_SWEEP_M_WH_PER_PROMPT],
-          m[SK_SWEEP_M_TTFT_P95], m[SK_SWEEP_M_MAX_INLET], m[SK_SWEEP_M_INLET_OVER_LIMIT],
-          m[SK_SWEEP_M_SLA_WINDOWS_MISSED], m[SK_SWEEP_M_SAVED_PCT], s->n_ok,
-          s->n_ok + s->n_failed, s->pass ? "yes" : (s->complete ? "no" : "incomplete"));
+  const double *m = s->mean;
+  num(f, 10, 4, m[SK_SWEEP_M_WH_PER_PROMPT]);
+  num(f, 8, 4, s->ci95[SK_SWEEP_M_WH_PER_PROMPT]); /* "-" with one seed */
+  num(f, 10, 1, m[SK_SWEEP_M_TTFT_P95]);
+  num(f, 8, 2, m[SK_SWEEP_M_MAX_INLET]);
+  num(f, 6, 0, m[SK_SWEEP_M_INLET_OVER_LIMIT]);
+  num(f, 6, 0, m[SK_SWEEP_M_SLA_WINDOWS_MISSED]);
+  num(f, 8, 2, m[SK_SWEEP_M_SAVED_PCT]);
+  fprintf(f, " %4d/%-4d %s\n", s->n_ok, s->n_ok + s->n_failed,
+          s->pass ? "yes" : (s->complete ? "no" : "incomplete"));
 }
 
 static void print_report(FILE *f, const sk_sweep_table *t, const char *path) {
