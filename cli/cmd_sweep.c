@@ -365,7 +365,19 @@ static void mpi_manager(sweep_state *s, int size, int refuse) {
   while (stopped < size - 1) {
     sk_sweep_result r;
     MPI_Status ms;
-    MPI_Recv(&r, (int)sizeof r, MPI_BYTE, MPI_ANY_SOURCE, TAG_RESULT, MPI_COMM_WORLD, &ms);
+    MPI_Request req;
+    int got = 0;
+    /* Poll with a nap, not MPI_Recv: OpenMPI's blocking receive spins, and rank 0 would
+     * burn a core that a worker rank could use (mpirun -n N+1 on N cores) */
+    MPI_Irecv(&r, (int)sizeof r, MPI_BYTE, MPI_ANY_SOURCE, TAG_RESULT, MPI_COMM_WORLD, &req);
+    for (;;) {
+      MPI_Test(&req, &got, &ms);
+      if (got)
+        break;
+      struct timespec nap = {0, 2 * 1000 * 1000};
+      nanosleep(&nap, NULL);
+      progress(s, 0);
+    }
     if (r.point >= 0)
       add_row(s, &r);
     if (refuse || stop_signal || next >= s->n_todo) {
@@ -387,8 +399,17 @@ static void mpi_worker(const sweep_state *s) {
   for (;;) {
     MPI_Send(&r, (int)sizeof r, MPI_BYTE, 0, TAG_RESULT, MPI_COMM_WORLD);
     MPI_Status ms;
+    MPI_Request req;
     unsigned long long job = 0;
-    MPI_Recv(&job, 1, MPI_UNSIGNED_LONG_LONG, 0, MPI_ANY_TAG, MPI_COMM_WORLD, &ms);
+    int got = 0;
+    MPI_Irecv(&job, 1, MPI_UNSIGNED_LONG_LONG, 0, MPI_ANY_TAG, MPI_COMM_WORLD, &req);
+    for (;;) { /* the answer comes at once unless rank 0 is busy: nap, do not spin */
+      MPI_Test(&req, &got, &ms);
+      if (got)
+        break;
+      struct timespec nap = {0, 1000 * 1000};
+      nanosleep(&nap, NULL);
+    }
     if (ms.MPI_TAG == TAG_STOP)
       return;
     char rec[SK_PATH_LEN + 64];
