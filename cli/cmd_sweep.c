@@ -130,6 +130,7 @@ typedef struct {
   double t0, last_prog;
   size_t done_here;      /* runs finished in this invocation */
   double prev_wall_s;    /* s, the wall time of the invocations --resume continues */
+  int prev_workers;      /* and their worker count (kept when this one runs nothing) */
 } sweep_state;
 
 static void record_path(const sweep_state *s, size_t job, char *buf, size_t len) {
@@ -502,6 +503,7 @@ static int load_resume(sweep_state *s) {
   }
   size_t n = sk_sweep_n_runs(s->sw);
   s->prev_wall_s = isfinite(t->wall_s) ? t->wall_s : 0;
+  s->prev_workers = t->workers;
   for (size_t i = 0; i < t->n_rows; i++) {
     const sk_sweep_result *r = &t->rows[i];
     size_t job = (size_t)r->point * sk_sweep_n_seeds(s->sw) + (size_t)r->seed_index;
@@ -663,6 +665,8 @@ static int sweep_run_main(int argc, char **argv) {
   if (opt.progress)
     fputc('\n', stderr);
   int complete = s.n_rows == n_runs;
+  if (s.done_here == 0 && s.prev_workers > 0)
+    workers = s.prev_workers;
   sk_sweep_file_info info = {s.prev_wall_s + wall_now() - s.t0, workers, how,
                              complete ? "completed" : "interrupted", SKADI_VERSION, scen_name};
   st = sk_sweep_file_write(opt.out, opt.force || opt.resume, sw, s.rows, s.n_rows, &info, err,

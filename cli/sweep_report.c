@@ -94,6 +94,13 @@ static void print_report(FILE *f, const sk_sweep_table *t, const char *path) {
   fprintf(f, "sweep %s (%s): %s, mode %s\n", t->name, path, t->scenario, t->mode);
   fprintf(f, "  %zu points, %zu runs recorded (%zu failed), %s; %.1f s wall on %d workers\n",
           t->n_points, t->n_rows, failed, t->status, t->wall_s, t->workers);
+  double busy = 0;
+  for (size_t i = 0; i < t->n_rows; i++)
+    if (isfinite(t->rows[i].wall_s))
+      busy += t->rows[i].wall_s;
+  if (t->wall_s > 0)
+    fprintf(f, "  the runs' own wall times sum to %.1f s: %.2f runs in flight on average\n", busy,
+            busy / t->wall_s);
   fprintf(f, "  constraints (every seed of a point):");
   if (t->n_constraints == 0)
     fprintf(f, " none");

@@ -26,10 +26,16 @@ run() { # $1 = label, rest = command
   awk -v l="$label" -v a="$t0" -v b="$t1" 'BEGIN{printf "sweep %s runs=16 wall_s=%.2f runs_per_s=%.2f\n", l, b-a, 16/(b-a)}'
   echo "$t0 $t1" > "$OUT/$label.t"
 }
+# Runs in flight on average (the runs' own wall times over the sweep's): how well the
+# workers are kept busy, which a loaded machine does not blur as it blurs the speed-up.
+inflight() {
+  "$SKADI" sweep report "$1" | sed -n 's/.*: \([0-9.]*\) runs in flight.*/\1/p'
+}
 secs() { awk '{print $2-$1}' "$OUT/$1.t"; }
 run j1 "$SKADI" sweep "$OUT/bench.json" --out "$OUT/j1.h5" -j 1 --no-progress
 run j2 "$SKADI" sweep "$OUT/bench.json" --out "$OUT/j2.h5" -j 2 --no-progress
 awk -v a="$(secs j1)" -v b="$(secs j2)" 'BEGIN{printf "sweep speedup_j2_over_j1=%.2f\n", a/b}'
+echo "sweep in_flight j1=$(inflight "$OUT/j1.h5") j2=$(inflight "$OUT/j2.h5")"
 h5diff --exclude-path /timing "$OUT/j1.h5" "$OUT/j2.h5" > /dev/null || echo "sweep WARNING: -j 2 table differs"
 MPIRUN=$(command -v mpirun || true)
 if [ -n "$MPIRUN" ] && "$MPIRUN" -n 2 --oversubscribe --allow-run-as-root "$SKADI" sweep \
@@ -41,6 +47,7 @@ if [ -n "$MPIRUN" ] && "$MPIRUN" -n 2 --oversubscribe --allow-run-as-root "$SKAD
   run mpi_n3 "$MPIRUN" -n 3 --oversubscribe --allow-run-as-root "$SKADI" sweep "$OUT/bench.json" \
     --out "$OUT/mpi3.h5" --no-progress
   awk -v a="$(secs j1)" -v b="$(secs mpi_n2)" 'BEGIN{printf "sweep mpi_overhead_per_run_s=%.3f (mpirun -n 2 vs -j 1)\n", (b-a)/16}'
+  echo "sweep in_flight mpi_n2=$(inflight "$OUT/mpi2.h5") mpi_n3=$(inflight "$OUT/mpi3.h5")"
   for f in mpi2 mpi3; do
     h5diff --exclude-path /timing "$OUT/j1.h5" "$OUT/$f.h5" > /dev/null || echo "sweep WARNING: $f table differs"
   done
