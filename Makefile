@@ -3,7 +3,7 @@ BUILD    ?= build
 JOBS     ?= $(shell nproc 2>/dev/null || echo 2)
 CMAKE_FLAGS ?=
 
-.PHONY: all setup build demo test tour bench sanitize clean
+.PHONY: all setup build demo test tour long bench sanitize clean
 
 all: build
 
@@ -26,9 +26,13 @@ build:
 demo: setup build
 	./$(BUILD)/skadi run scenarios/heat_spike_row_c.json
 
-# Every suite but the README tour (label tour: a few minutes of whole runs; `make tour`).
+# Every suite but the README tour (label tour: a few minutes of whole runs; `make tour`) and
+# the long acceptance runs (label long: `make long`).
 test: setup build
-	cd $(BUILD) && ctest --output-on-failure -j $(JOBS) -LE tour
+	cd $(BUILD) && ctest --output-on-failure -j $(JOBS) -LE 'tour|long'
+
+long: setup build
+	cd $(BUILD) && ctest --output-on-failure -j $(JOBS) -L long
 
 tour: setup build
 	cd $(BUILD) && ctest --output-on-failure -L tour
@@ -39,7 +43,7 @@ bench: setup build
 sanitize: setup
 	cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSKADI_SANITIZE=ON -DSKADI_WERROR=ON -DSKADI_BENCH=OFF
 	cmake --build build-asan -j $(JOBS)
-	cd build-asan && ctest --output-on-failure -j $(JOBS) -LE tour
+	cd build-asan && ctest --output-on-failure -j $(JOBS) -LE 'tour|long'
 
 clean:
 	rm -rf $(BUILD) build-asan build-ci

@@ -119,7 +119,37 @@ typedef struct {
   const sk_summary *cf; /* counterfactual summary or NULL */
   double saved_pct;     /* % less Wh/prompt than the counterfactual (the session's figure) */
   const sk_controller_stats *ctl;
+  const sk_session_summary *sum; /* the session's whole summary (levers, net saving) */
 } run_info;
+
+/* One row of plant settings: the optimized run's at the end beside the counterfactual's. */
+static void print_lever_row(FILE *f, const char *name, const double *run, const double *cf, int n,
+                            int width, int decimals) {
+  fprintf(f, "    %-18s", name);
+  for (int r = 0; r < n; r++)
+    fprintf(f, " %*.*f", width, decimals, run[r]);
+  fprintf(f, "  |");
+  for (int r = 0; r < n; r++)
+    fprintf(f, " %*.*f", width, decimals, cf[r]);
+  fputc('\n', f);
+}
+
+/* The effects of the timeline, each with how its racks' inlets moved while it ran. */
+static void print_effects(FILE *f, const sk_scenario *sc, const sk_summary *s) {
+  for (int e = 0; e < s->n_effects; e++) {
+    const sk_effect_inlets *x = &s->effect_inlets[e];
+    if (x->n_racks == 0 || isnan(x->max_inlet_c))
+      continue;
+    fprintf(f, "  effect %-20s %d racks' inlets %.2f C at its start, %.2f..%.2f C while on "
+               "(%+.2f K peak); other racks' max %.2f C\n",
+            sc->effects[e].name, x->n_racks, x->start_inlet_c, x->min_inlet_c, x->max_inlet_c,
+            (fabs(x->max_inlet_c - x->start_inlet_c) >= fabs(x->min_inlet_c - x->start_inlet_c)
+                 ? x->max_inlet_c
+                 : x->min_inlet_c) -
+                x->start_inlet_c,
+            x->others_max_inlet_c);
+  }
+}
 
 /* A TTFT quantile as the table shows it: "129.7", or ">= 129.7" when it is only a lower
  * bound (sk_summary: at the sketch's ceiling, or held up by requests still waiting). */
@@ -156,6 +186,10 @@ static void print_table(FILE *f, const sk_scenario *sc, const sk_summary *s, con
   fprintf(f, "  %-28s %12.2f %%  (inlet <= %.1f C; %.0f of %.0f samples above)\n",
           "inlet compliance", sk_summary_compliance_floor(s, 2), sc->settings.inlet_max_c,
           s->inlet_breach_samples, s->inlet_samples);
+  fprintf(f, "  %-28s %12.2f %%  (inlet <= %.1f C, ASHRAE A1 recommended; %.0f above)\n",
+          "  vs recommended envelope",
+          sk_compliance_floor(s->inlet_samples, s->inlet_recommended_breach_samples, 2),
+          SK_ASHRAE_RECOMMENDED_MAX_C, s->inlet_recommended_breach_samples);
   fprintf(f, "  energy breakdown            %12s\n", "kWh     share");
   double tot = s->facility_kwh > 0 ? s->facility_kwh : 1.0;
   const struct {
@@ -176,16 +210,30 @@ static void print_table(FILE *f, const sk_scenario *sc, const sk_summary *s, con
   for (int r = 0; r < s->n_rows; r++)
     fprintf(f, " %c %.2f", 'A' + r, s->max_inlet_row_c[r]);
   fputc('\n', f);
+  print_effects(f, sc, s);
   if (ri->cf) {
-    fprintf(f, "  mode %-23s optimized   counterfactual (optimizer off)\n", ri->mode);
+    fprintf(f, "  mode %-23s optimized   counterfactual (the scenario's settings, optimizer off)\n",
+            ri->mode);
     fprintf(f, "    %-26s %9.4f   %9.4f   saved %.2f %%\n", "Wh/prompt", s->wh_per_prompt,
             ri->cf->wh_per_prompt, ri->saved_pct);
+    fprintf(f, "    %-26s %9.1f   %9.1f   (CHW %.1f -> %.1f C | %.1f -> %.1f C)\n",
+            "stored cold (kWh)", s->stored_cold_kwh, ri->cf->stored_cold_kwh, s->chw_start_c,
+            s->chw_end_c, ri->cf->chw_start_c, ri->cf->chw_end_c);
+    fprintf(f, "    %-26s %21s   saved %.2f %%  (stored cold charged at the chillers' COP)\n",
+            "Wh/prompt, net", "", ri->sum->energy_saved_net_pct);
     fprintf(f, "    %-26s %9.3f   %9.3f\n", "PUE", s->pue, ri->cf->pue);
     char cf95[32];
     fprintf(f, "    %-26s %9s   %9s\n", "TTFT p95 (ms)", p95,
             ttft_text(cf95, sizeof cf95, ri->cf->ttft_p95_ms, ri->cf->ttft_p95_censored));
     fprintf(f, "    %-26s %9.2f   %9.2f\n", "max inlet (degC)", s->max_inlet_c, ri->cf->max_inlet_c);
     fprintf(f, "    %-26s %9.1f   %9.1f\n", "facility kWh", s->facility_kwh, ri->cf->facility_kwh);
+    const sk_session_levers *lv = &ri->sum->levers, *cl = &ri->sum->cf_levers;
+    fprintf(f, "  plant settings: optimized run at its end | counterfactual\n");
+    print_lever_row(f, "CRAH fan (%)", lv->crah_fan_pct, cl->crah_fan_pct, lv->n_rows, 3, 0);
+    print_lever_row(f, "supply air (C)", lv->supply_setpoint_c, cl->supply_setpoint_c, lv->n_rows, 4, 1);
+    print_lever_row(f, "pumps (%)", &lv->pump_pct, &cl->pump_pct, 1, 3, 0);
+    print_lever_row(f, "CHW setpoint (C)", &lv->chw_setpoint_c, &cl->chw_setpoint_c, 1, 4, 1);
+    print_lever_row(f, "batch window (ms)", &lv->batch_window_ms, &cl->batch_window_ms, 1, 3, 0);
     const sk_controller_stats *c = ri->ctl;
     fprintf(f, "  actions: %d proposed, %d applied, %d advised, %d rejected, %d rolled back",
             c->proposals, c->applied, c->advised, c->rejected, c->rolled_back);
@@ -228,6 +276,24 @@ static cJSON *summary_json(const sk_scenario *sc, const sk_summary *s, const run
   cJSON_AddNumberToObject(o, "inlet_samples", s->inlet_samples);
   cJSON_AddNumberToObject(o, "min_inlet_c", s->min_inlet_c);
   cJSON_AddNumberToObject(o, "max_inlet_c", s->max_inlet_c);
+  cJSON_AddNumberToObject(o, "inlet_recommended_max_c", SK_ASHRAE_RECOMMENDED_MAX_C);
+  cJSON_AddNumberToObject(o, "inlet_recommended_breach_samples",
+                          s->inlet_recommended_breach_samples);
+  cJSON_AddNumberToObject(o, "chw_start_c", s->chw_start_c);
+  cJSON_AddNumberToObject(o, "chw_end_c", s->chw_end_c);
+  cJSON_AddNumberToObject(o, "stored_cold_kwh", s->stored_cold_kwh);
+  cJSON *effects = cJSON_AddArrayToObject(o, "effects");
+  for (int i = 0; i < s->n_effects; i++) {
+    const sk_effect_inlets *x = &s->effect_inlets[i];
+    cJSON *ej = cJSON_CreateObject();
+    cJSON_AddStringToObject(ej, "name", sc->effects[i].name);
+    cJSON_AddNumberToObject(ej, "racks", x->n_racks);
+    cJSON_AddNumberToObject(ej, "start_inlet_c", x->start_inlet_c);
+    cJSON_AddNumberToObject(ej, "min_inlet_c", x->min_inlet_c);
+    cJSON_AddNumberToObject(ej, "max_inlet_c", x->max_inlet_c);
+    cJSON_AddNumberToObject(ej, "others_max_inlet_c", x->others_max_inlet_c);
+    cJSON_AddItemToArray(effects, ej);
+  }
   cJSON *e = cJSON_AddObjectToObject(o, "energy_kwh");
   cJSON_AddNumberToObject(e, "it", s->it_kwh);
   cJSON_AddNumberToObject(e, "crah_fans", s->crah_fan_kwh);
@@ -256,7 +322,26 @@ static cJSON *summary_json(const sk_scenario *sc, const sk_summary *s, const run
     cJSON_AddNumberToObject(cf, "max_inlet_c", ri->cf->max_inlet_c);
     cJSON_AddNumberToObject(cf, "facility_kwh", ri->cf->facility_kwh);
     cJSON_AddNumberToObject(cf, "prompts_served", ri->cf->prompts_completed);
+    cJSON_AddNumberToObject(cf, "stored_cold_kwh", ri->cf->stored_cold_kwh);
+    cJSON_AddStringToObject(cf, "what", "the scenario's settings, optimizer off");
     cJSON_AddNumberToObject(o, "energy_saved_pct", ri->saved_pct);
+    cJSON_AddNumberToObject(o, "energy_saved_net_pct", ri->sum->energy_saved_net_pct);
+    const sk_session_levers *lv[2] = {&ri->sum->levers, &ri->sum->cf_levers};
+    cJSON *ls[2] = {cJSON_AddObjectToObject(o, "settings_end"),
+                    cJSON_AddObjectToObject(cf, "settings")};
+    for (int k = 0; k < 2; k++) {
+      cJSON *fan = cJSON_AddObjectToObject(ls[k], "crah_fan_pct");
+      cJSON *sup = cJSON_AddObjectToObject(ls[k], "supply_setpoint_c");
+      for (int r = 0; r < lv[k]->n_rows; r++) {
+        char name[2] = {(char)('A' + r), 0};
+        cJSON_AddNumberToObject(fan, name, lv[k]->crah_fan_pct[r]);
+        cJSON_AddNumberToObject(sup, name, lv[k]->supply_setpoint_c[r]);
+      }
+      cJSON_AddNumberToObject(ls[k], "pump_pct", lv[k]->pump_pct);
+      cJSON_AddNumberToObject(ls[k], "chw_setpoint_c", lv[k]->chw_setpoint_c);
+      cJSON_AddNumberToObject(ls[k], "batch_window_ms", lv[k]->batch_window_ms);
+      cJSON_AddNumberToObject(ls[k], "gpu_cap_w", lv[k]->gpu_cap_w);
+    }
     cJSON *a = cJSON_AddObjectToObject(o, "actions");
     cJSON_AddNumberToObject(a, "proposed", ri->ctl->proposals);
     cJSON_AddNumberToObject(a, "applied", ri->ctl->applied);
@@ -556,7 +641,8 @@ int sk_run_main(int argc, char **argv) {
                  sk_run_mode_name(sum.mode),
                  sum.have_cf ? &sum.cf : NULL,
                  sum.energy_saved_pct,
-                 &sum.control};
+                 &sum.control,
+                 &sum};
   if (stop_signal && ri.out && out && strcmp(ri.out, out) != 0)
     fprintf(stderr, "skadi run: interrupted: %s exists, so the partial recording is %s\n", out,
             ri.out);

@@ -83,6 +83,10 @@ double sk_chiller_eirfplr(double plr) {
 static const double PUMP_CURVE[4] = {0.0, 0.5726, -0.301, 0.7347};
 #define RHO_CP_WATER 4.19e6 /* J/(m³·K), water at 5..15 °C: 1000 kg/m³ * 4.19 kJ/(kg·K) */
 
+double sk_plant_chw_j_per_k(const sk_plant_params *pp) {
+  return pp->chw_loop_m3 * RHO_CP_WATER;
+}
+
 static double cubic(const double k[4], double x) {
   return k[0] + x * (k[1] + x * (k[2] + x * k[3]));
 }
@@ -124,7 +128,7 @@ void sk_plant_update(sk_plant_state *st, const sk_plant_params *pp, double load_
   double t = st->chw_supply_c;
   double cap_w = pp->chiller_capacity_kw * 1000.0 * sk_chiller_capft(t, cond);
   double cap_all = pp->n_chillers * cap_w;
-  double c_j_per_k = pp->chw_loop_m3 * RHO_CP_WATER;
+  double c_j_per_k = sk_plant_chw_j_per_k(pp);
   double want = load_w;
   if (dt_s > 0 && c_j_per_k > 0)
     want += c_j_per_k * (t - pp->chw_supply_c) / dt_s;

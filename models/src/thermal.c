@@ -5,17 +5,21 @@
  *   tile air      V_t = V / n_racks                 (perforated tiles share the CRAH air)
  *   rack air      V_r = n_servers * airflow_m3s,  G = rho_cp * V_r  (W/K)
  *   heat to aisle Q_i = G (T_out - T_in)             (lagged by the rack's capacitance)
- *   hot aisle     T_h,i = T_s + Qs_i / (rho_cp * Vs_i),  Qs, Vs = 1/4,1/2,1/4-smoothed Q
- *                 and V_t over the rack and its neighbours (air mixes along the aisle)
- *   recirc.       r_i = max(r_base,i, 1 - V_t / V_r) (a rack pulling more air than its
- *                 tiles give draws the deficit from the hot aisle)
- *   inlet         T_in = T_s + r_i (T_h,i - T_s)     (physics.md §1.3, per-rack fraction)
- *   exhaust       C dT_out/dt = P - G (T_out - T_in), C = n_servers * C_server,
- *                 solved exactly for constant P, T_in over the step (stable for any dt);
+ *   hot aisle     C_h dT_h/dt = Qs_i - rho_cp V_t (T_h - T_s),  Qs = 1/4,1/2,1/4-smoothed Q
+ *                 over the rack and its neighbours (air mixes along the aisle); C_h is the
+ *                 room air behind the rack (air_m3_per_rack), tau_h = C_h / (rho_cp V_t)
+ *   recirc.       r_i = max(r_base,i, 1 - V_t / Vs_r,i), Vs_r the smoothed rack air (the
+ *                 cold aisle is shared too: a rack pulling more air than the tiles in front
+ *                 of it and its neighbours give draws the deficit from the hot aisle)
+ *   inlet         C_c dT_in/dt = G (T_s + r_i (T_h,i - T_s) - T_in)  (physics.md §1.3,
+ *                 per-rack fraction), C_c the cold-aisle air in front of the rack,
+ *                 tau_in = cold_aisle_m3_per_rack / V_r
+ *   exhaust       C dT_out/dt = P - G (T_out - T_in), C = n_servers * C_server;
  *                 steady state T_out = T_in + P/(m_dot cp) (physics.md §1.1).
- * The CRAH removes the row's heat plus its own fan heat; its return air is
- * T_s + load / (rho_cp V).  Fan power follows ASHRAE 90.1 Appendix G's part-load curve
- * for variable-speed fans (physics.md §3.1), P = P_rated f(s) / f(1),
+ * Every node is solved exactly for constant inputs over the step (stable for any dt).
+ * The CRAH removes the row's heat, less what the aisles' air stored over the step, plus its
+ * own fan heat; its return air is T_s + load / (rho_cp V).  Fan power follows ASHRAE 90.1
+ * Appendix G's part-load curve for variable-speed fans (physics.md §3.1), P = P_rated f(s) / f(1),
  * f(s) = 0.0013 + 0.1470 s + 0.9506 s^2 - 0.0998 s^3, not the pure cube: a real fan
  * also works against fixed pressure drops (coil, filters, floor tiles) and loses motor and
  * drive efficiency at part load, so at 40 % speed it draws 20.6 % of rated, not 6.4 %.
@@ -49,49 +53,82 @@ void sk_crah_prepare(sk_crah *c, const sk_room_params *rp, double chw_supply_c,
   c->supply_c = c->setpoint_c > floor_c ? c->setpoint_c : floor_c;
 }
 
+/* exp(-dt/tau) for a node of heat capacity cap_j_per_k (J/K) flushed by flow_w_per_k (W/K):
+ * 0 (the node at its equilibrium) when it has no mass or the flow is unbounded. */
+static double lag(double cap_j_per_k, double flow_w_per_k, double dt_s) {
+  if (cap_j_per_k <= 0)
+    return 0.0;
+  return exp(-dt_s * flow_w_per_k / cap_j_per_k);
+}
+
+/* Weighted mean of x over rack i and its neighbours, weights 1/4, 1/2, 1/4 (renormalised at
+ * the row's ends): air mixes along an open aisle. */
+static double along_aisle(const double *x, int n, int i) {
+  double wx = 0.5 * x[i], w = 0.5;
+  if (i > 0) {
+    wx += 0.25 * x[i - 1];
+    w += 0.25;
+  }
+  if (i + 1 < n) {
+    wx += 0.25 * x[i + 1];
+    w += 0.25;
+  }
+  return wx / w;
+}
+
 void sk_row_thermal_step(sk_rack_thermal *racks, int n, sk_crah *c, const sk_room_params *rp,
                          const sk_server_params *sp, double dt_s) {
-  double q[64];
+  double q[64], v_rack[64];
   double v_tile = n > 0 ? c->flow_m3s / n : 0.0;
   double ts = c->supply_c;
-  double heat = 0.0;
+  double rho_cp = rp->rho_cp_j_per_m3k;
+  double c_hot = rho_cp * rp->air_m3_per_rack, c_cold = rho_cp * rp->cold_aisle_m3_per_rack;
+  double heat = 0.0, stored = 0.0;
 
   for (int i = 0; i < n; i++) {
     sk_rack_thermal *r = &racks[i];
-    double g = rp->rho_cp_j_per_m3k * r->n_servers * sp->airflow_m3s;
-    q[i] = g * (r->t_out_c - r->t_in_c);
+    v_rack[i] = r->n_servers * sp->airflow_m3s;
+    q[i] = rho_cp * v_rack[i] * (r->t_out_c - r->t_in_c);
     if (q[i] < 0)
       q[i] = 0;
-  }
-  for (int i = 0; i < n; i++) {
-    sk_rack_thermal *r = &racks[i];
-    /* tiles are equal, so the smoothed Q/V is the weighted mean Q over one tile's air */
-    double wq = 0.5 * q[i], w = 0.5;
-    if (i > 0) {
-      wq += 0.25 * q[i - 1];
-      w += 0.25;
-    }
-    if (i + 1 < n) {
-      wq += 0.25 * q[i + 1];
-      w += 0.25;
-    }
-    double t_hot = ts + (v_tile > 0 ? wq / w / (rp->rho_cp_j_per_m3k * v_tile) : 0.0);
-    double v_rack = r->n_servers * sp->airflow_m3s;
-    double rc = r->recirc_base;
-    if (v_rack > 0 && 1.0 - v_tile / v_rack > rc)
-      rc = 1.0 - v_tile / v_rack;
-    r->recirc = rc;
-    r->t_in_c = ts + rc * (t_hot - ts);
-    r->q_air_w = q[i];
     heat += q[i];
   }
   for (int i = 0; i < n; i++) {
     sk_rack_thermal *r = &racks[i];
-    double g = rp->rho_cp_j_per_m3k * r->n_servers * sp->airflow_m3s;
+    /* hot aisle: C_h dT_h/dt = Q̄ - ρc_p V_t (T_h - T_s); the tiles are equal, so the
+     * smoothed Q/V is the smoothed Q over one tile's air */
+    double q_bar = along_aisle(q, n, i), g_tile = rho_cp * v_tile;
+    double before = r->t_hot_c;
+    if (g_tile > 0) {
+      double t_eq = ts + q_bar / g_tile;
+      r->t_hot_c = t_eq + (r->t_hot_c - t_eq) * lag(c_hot, g_tile, dt_s);
+    } else if (c_hot > 0) {
+      r->t_hot_c += q_bar * dt_s / c_hot; /* no air: the aisle only warms */
+    }
+    stored += c_hot * (r->t_hot_c - before);
+    /* recirculation: a rack (with its neighbours, the cold aisle is shared) that pulls more
+     * air than the tiles give draws the deficit from the hot aisle */
+    double v_bar = along_aisle(v_rack, n, i);
+    double rc = r->recirc_base;
+    if (v_bar > 0 && 1.0 - v_tile / v_bar > rc)
+      rc = 1.0 - v_tile / v_bar;
+    r->recirc = rc;
+    /* inlet: the cold aisle in front of the rack, flushed by the rack's own air */
+    double t_mix = ts + rc * (r->t_hot_c - ts);
+    before = r->t_in_c;
+    r->t_in_c = t_mix + (r->t_in_c - t_mix) * lag(c_cold, rho_cp * v_rack[i], dt_s);
+    stored += c_cold * (r->t_in_c - before);
+    r->q_air_w = q[i];
+  }
+  for (int i = 0; i < n; i++) {
+    sk_rack_thermal *r = &racks[i];
+    double g = rho_cp * v_rack[i];
     double cap = r->n_servers * sp->heat_capacity_j_per_k;
     double t_eq = r->t_in_c + r->power_w / g;
     r->t_out_c = t_eq + (r->t_out_c - t_eq) * exp(-dt_s * g / cap);
   }
-  c->load_w = heat + c->fan_w;
-  c->return_c = ts + (c->flow_m3s > 0 ? c->load_w / (rp->rho_cp_j_per_m3k * c->flow_m3s) : 0.0);
+  /* what the coil takes: the racks' heat less what the aisles' air stored this step (an
+   * energy balance over the row's air), plus the fan's heat */
+  c->load_w = heat - (dt_s > 0 ? stored / dt_s : 0.0) + c->fan_w;
+  c->return_c = ts + (c->flow_m3s > 0 ? c->load_w / (rho_cp * c->flow_m3s) : 0.0);
 }

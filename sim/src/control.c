@@ -761,7 +761,9 @@ static void run_fork(const sk_twin *opt, const plan *p, double horizon_s, foreca
   sk_twin_destroy(fk);
   if (pr.prompts_completed <= 0)
     return;
-  f->whpp = pr.facility_j / 3600.0 / pr.prompts_completed;
+  /* the cold the fork took from (or put into) the chilled water is charged to it: a raised
+   * setpoint unloads the chillers while the loop warms, which is no saving */
+  f->whpp = (pr.facility_j + pr.stored_cold_j) / 3600.0 / pr.prompts_completed;
   f->p95 = pr.ttft_p95_ms;
   f->max_inlet = pr.max_inlet_c;
   f->ok = 1;
@@ -949,8 +951,9 @@ static void evaluate(sk_controller *c, sk_twin *opt, sk_twin *cf) {
   sk_twin_probe_get(opt, &po);
   sk_twin_probe_get(cf, &pc);
   double ratio = NAN;
-  if (po.prompts_completed > 0 && pc.prompts_completed > 0 && pc.facility_j > 0)
-    ratio = (po.facility_j / po.prompts_completed) / (pc.facility_j / pc.prompts_completed);
+  double eo = po.facility_j + po.stored_cold_j, ec = pc.facility_j + pc.stored_cold_j;
+  if (po.prompts_completed > 0 && pc.prompts_completed > 0 && ec > 0) /* stored cold charged */
+    ratio = (eo / po.prompts_completed) / (ec / pc.prompts_completed);
   const sk_settings *st = &c->sc.settings;
   double t_s = (double)sk_twin_now(opt) * 1e-9;
   for (int g = 0; g < c->n_pend; g++) {

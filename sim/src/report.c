@@ -738,9 +738,34 @@ static void section_savings(report *r, cJSON *root, facts *fx) {
     return;
   }
   cJSON *o = put(r, root, "savings", cJSON_CreateObject());
+  put(r, o, "counterfactual", jstr("the scenario's settings, optimizer off"));
   put(r, o, "counterfactual_j_per_prompt_wh", jnum(cf));
   put(r, o, "optimized_j_per_prompt_wh", jnum(summary(fx, "j_per_prompt_wh")));
   put(r, o, "energy_saved_pct", jnum(summary(fx, "energy_saved_pct")));
+  /* NaN (null) in recordings made before the stored-cold figures */
+  put(r, o, "energy_saved_net_pct", jnum(summary(fx, "energy_saved_net_pct")));
+  put(r, o, "stored_cold_kwh", jnum(summary(fx, "stored_cold_kwh")));
+  put(r, o, "counterfactual_stored_cold_kwh", jnum(summary(fx, "cf_stored_cold_kwh")));
+  cJSON *set = put(r, o, "settings", cJSON_CreateObject());
+  static const char *const lever_keys[] = {"crah_fan_pct_mean", "supply_setpoint_c_mean",
+                                           "pump_pct", "chw_setpoint_c", "batch_window_ms"};
+  cJSON *end = put(r, set, "optimized_end", cJSON_CreateObject());
+  cJSON *cfs = put(r, set, "counterfactual_end", cJSON_CreateObject());
+  for (size_t i = 0; i < sizeof lever_keys / sizeof lever_keys[0]; i++) {
+    char k[64];
+    snprintf(k, sizeof k, "end_%s", lever_keys[i]);
+    put(r, end, lever_keys[i], jnum(summary(fx, k)));
+    snprintf(k, sizeof k, "cf_end_%s", lever_keys[i]);
+    put(r, cfs, lever_keys[i], jnum(summary(fx, k)));
+  }
+  put(r, set, "note",
+      jstr("plant settings at the end of the run (row means for fans and supply air; null in "
+           "recordings made before them); the counterfactual's are the scenario's, with its "
+           "timeline's overrides"));
+  put(r, o, "stored_cold_note",
+      jstr("energy_saved_net_pct charges each run the cold it borrowed from the chilled-water "
+           "loop (stored_cold_kwh: its warming over the run at the chillers' mean COP); "
+           "energy_saved_pct does not"));
   by_action(r, o, fx);
   cJSON *s = put(r, o, "by_subsystem", cJSON_CreateObject());
   energy_object(r, put(r, s, "optimized_kwh", cJSON_CreateObject()), fx->kwh);

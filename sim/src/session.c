@@ -297,15 +297,38 @@ sk_status sk_session_flush(sk_session *s) {
 
 /* ---- reading ------------------------------------------------------------------------- */
 
+static void levers_get(const sk_twin *tw, int n_rows, sk_session_levers *o) {
+  o->n_rows = n_rows;
+  for (int r = 0; r < n_rows; r++) {
+    o->crah_fan_pct[r] = sk_twin_lever(tw, SK_ACT_CRAH_FAN, r);
+    o->supply_setpoint_c[r] = sk_twin_lever(tw, SK_ACT_SUPPLY_TEMP, r);
+  }
+  o->pump_pct = sk_twin_lever(tw, SK_ACT_PUMP_SPEED, -1);
+  o->chw_setpoint_c = sk_twin_lever(tw, SK_ACT_CHW_TEMP, -1);
+  o->batch_window_ms = sk_twin_lever(tw, SK_ACT_BATCH_WINDOW, -1);
+  o->gpu_cap_w = sk_twin_lever(tw, SK_ACT_GPU_CAP, -1);
+}
+
+/* Wh/prompt with the run's stored cold charged to it. */
+static double net_wh_per_prompt(const sk_summary *x) {
+  return x->prompts_completed > 0
+             ? (x->facility_kwh + x->stored_cold_kwh) * 1000.0 / x->prompts_completed
+             : NAN;
+}
+
 void sk_session_summary_get(const sk_session *s, sk_session_summary *out) {
   memset(out, 0, sizeof *out);
   sk_twin_summary(s->tw, &out->run);
-  out->energy_saved_pct = NAN;
+  levers_get(s->tw, out->run.n_rows, &out->levers);
+  out->energy_saved_pct = out->energy_saved_net_pct = NAN;
   if (s->cf) {
     out->have_cf = 1;
     sk_twin_summary(s->cf, &out->cf);
+    levers_get(s->cf, out->cf.n_rows, &out->cf_levers);
     out->energy_saved_pct =
         100.0 * (out->cf.wh_per_prompt - out->run.wh_per_prompt) / out->cf.wh_per_prompt;
+    double run = net_wh_per_prompt(&out->run), cf = net_wh_per_prompt(&out->cf);
+    out->energy_saved_net_pct = 100.0 * (cf - run) / cf;
   }
   if (s->ctl) {
     out->have_control = 1;
@@ -365,6 +388,7 @@ void sk_session_snapshot_get(const sk_session *s, sk_session_snapshot *out) {
   X("inlet_compliance_pct", "%", r->inlet_compliance_pct)                                    \
   X("inlet_breach_samples", "samples", r->inlet_breach_samples)                              \
   X("inlet_samples", "samples", r->inlet_samples)                                            \
+  X("inlet_recommended_breach_samples", "samples", r->inlet_recommended_breach_samples)      \
   X("max_inlet_c", "degC", r->max_inlet_c)                                                   \
   X("it_kwh", "kWh", r->it_kwh)                                                              \
   X("crah_fan_kwh", "kWh", r->crah_fan_kwh)                                                  \
@@ -374,6 +398,9 @@ void sk_session_snapshot_get(const sk_session *s, sk_session_snapshot *out) {
   X("losses_kwh", "kWh", r->losses_kwh)                                                      \
   X("misc_kwh", "kWh", r->misc_kwh)                                                          \
   X("facility_kwh", "kWh", r->facility_kwh)                                                  \
+  X("chw_start_c", "degC", r->chw_start_c)                                                   \
+  X("chw_end_c", "degC", r->chw_end_c)                                                       \
+  X("stored_cold_kwh", "kWh", r->stored_cold_kwh)                                            \
   X("cf_j_per_prompt_wh", "Wh/prompt", CF(c->wh_per_prompt))                                 \
   X("cf_prompts_served", "prompts", CF(c->prompts_completed))                                \
   X("cf_it_kwh", "kWh", CF(c->it_kwh))                                                       \
@@ -384,9 +411,32 @@ void sk_session_snapshot_get(const sk_session *s, sk_session_snapshot *out) {
   X("cf_losses_kwh", "kWh", CF(c->losses_kwh))                                               \
   X("cf_misc_kwh", "kWh", CF(c->misc_kwh))                                                   \
   X("cf_facility_kwh", "kWh", CF(c->facility_kwh))                                           \
+  X("cf_chw_end_c", "degC", CF(c->chw_end_c))                                                \
+  X("cf_stored_cold_kwh", "kWh", CF(c->stored_cold_kwh))                                     \
   X("energy_saved_pct", "%", sum->energy_saved_pct)                                          \
+  X("energy_saved_net_pct", "%", sum->energy_saved_net_pct)                                  \
+  X("end_crah_fan_pct_mean", "%", row_mean(sum->levers.crah_fan_pct, sum->levers.n_rows))    \
+  X("end_supply_setpoint_c_mean", "degC",                                                    \
+    row_mean(sum->levers.supply_setpoint_c, sum->levers.n_rows))                             \
+  X("end_pump_pct", "%", sum->levers.pump_pct)                                               \
+  X("end_chw_setpoint_c", "degC", sum->levers.chw_setpoint_c)                                \
+  X("end_batch_window_ms", "ms", sum->levers.batch_window_ms)                                \
+  X("cf_end_crah_fan_pct_mean", "%",                                                         \
+    CF(row_mean(sum->cf_levers.crah_fan_pct, sum->cf_levers.n_rows)))                        \
+  X("cf_end_supply_setpoint_c_mean", "degC",                                                 \
+    CF(row_mean(sum->cf_levers.supply_setpoint_c, sum->cf_levers.n_rows)))                   \
+  X("cf_end_pump_pct", "%", CF(sum->cf_levers.pump_pct))                                     \
+  X("cf_end_chw_setpoint_c", "degC", CF(sum->cf_levers.chw_setpoint_c))                      \
+  X("cf_end_batch_window_ms", "ms", CF(sum->cf_levers.batch_window_ms))                      \
   X("actions_applied", "actions", (double)k->applied)                                        \
   X("actions_rolled_back", "actions", (double)k->rolled_back)
+
+static double row_mean(const double *x, int n) {
+  double s = 0;
+  for (int r = 0; r < n; r++)
+    s += x[r];
+  return n > 0 ? s / n : NAN;
+}
 
 size_t sk_session_figures(const sk_session_summary *sum, sk_session_figure *out, size_t max) {
   const sk_summary *r = &sum->run, *c = &sum->cf;

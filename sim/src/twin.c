@@ -94,6 +94,10 @@ struct sk_twin {
   double tot_prompts_extrap, tot_prefills_extrap; /* timed beyond the perf data (perf.h) */
   sk_qsketch win_ttft, tot_ttft;
   double inlet_ok, inlet_n, min_inlet, max_inlet;
+  double inlet_rec_breach;     /* rack-inlet samples above SK_ASHRAE_RECOMMENDED_MAX_C */
+  double chw_start_c;          /* chilled-water supply at t = 0 */
+  double chiller_q_j;          /* heat the chillers removed, whole run (their mean COP) */
+  sk_effect_inlets eff_in[SK_MAX_EFFECTS];
   double row_max_inlet[SK_MAX_ROWS], row_sum_inlet[SK_MAX_ROWS], row_sum_kw[SK_MAX_ROWS];
   double samples;
 
@@ -111,6 +115,7 @@ struct sk_twin {
 
   /* probe: figures since sk_twin_probe_reset (what-if forks and realized savings) */
   sk_twin_probe probe;
+  double probe_chw_c;         /* chilled-water supply at the probe's reset */
   /* TTFT histogram of the probe, linear bins of PROBE_BIN_MS: the forks' p95 decides the
    * optimizer's latency budget, and the qsketch's 2 % buckets are too coarse for it */
   uint32_t probe_ttft[PROBE_BINS];
@@ -401,6 +406,51 @@ static void emit_event(sk_twin *tw, const sk_effect *ef, const char *phase) {
   tw->sinks.on_event(tw->sinks.ud, &ev);
 }
 
+/* 1 if rack i is one effect ei touches: its racks, or every rack of its row. */
+static int effect_touches(const sk_twin *tw, int ei, int i) {
+  const sk_effect *ef = &tw->sc.effects[ei];
+  if (ef->kind == SK_EFFECT_CRAH_OVERRIDE)
+    return i / tw->rpr == ef->row;
+  for (int k = 0; k < ef->n_racks; k++)
+    if (ef->rack_index[k] == i)
+      return 1;
+  return 0;
+}
+
+/* An effect starts: its racks' inlets now. */
+static void effect_inlets_start(sk_twin *tw, int ei) {
+  sk_effect_inlets *e = &tw->eff_in[ei];
+  double sum = 0;
+  int n = 0;
+  for (int i = 0; i < tw->n_racks; i++)
+    if (effect_touches(tw, ei, i)) {
+      sum += tw->rt[i].t_in_c;
+      n++;
+    }
+  if (n > 0 && isnan(e->start_inlet_c)) { /* the first start is the one a reader compares */
+    e->start_inlet_c = sum / n;
+    e->n_racks = n;
+  }
+}
+
+/* A sample while effects run: their racks' extremes and everyone else's highest. */
+static void effect_inlets_sample(sk_twin *tw) {
+  for (int e = 0; e < tw->sc.n_effects; e++) {
+    sk_effect_inlets *x = &tw->eff_in[e];
+    if (!tw->effect_on[e] || x->n_racks == 0)
+      continue;
+    for (int i = 0; i < tw->n_racks; i++) {
+      double t = tw->rt[i].t_in_c;
+      if (effect_touches(tw, e, i)) {
+        x->min_inlet_c = isnan(x->min_inlet_c) ? t : fmin(x->min_inlet_c, t);
+        x->max_inlet_c = isnan(x->max_inlet_c) ? t : fmax(x->max_inlet_c, t);
+      } else {
+        x->others_max_inlet_c = isnan(x->others_max_inlet_c) ? t : fmax(x->others_max_inlet_c, t);
+      }
+    }
+  }
+}
+
 static void effect_start(sk_twin *tw, int ei) {
   const sk_effect *ef = &tw->sc.effects[ei];
   sk_time_ns now = sk_engine_now(tw->eng);
@@ -497,8 +547,10 @@ static void effect_switch(sk_twin *tw, int ei, int on) {
   if (tw->effect_on[ei] == on)
     return;
   tw->effect_on[ei] = (unsigned char)on;
-  if (on)
+  if (on) {
+    effect_inlets_start(tw, ei);
     effect_start(tw, ei);
+  }
   else
     effect_stop(tw, ei);
 }
@@ -549,6 +601,8 @@ static void emit_sample(sk_twin *tw, sk_time_ns now) {
     r->n_servers = tw->rack_servers[i];
     if (th->t_in_c <= sc->settings.inlet_max_c)
       ok += 1;
+    if (th->t_in_c > SK_ASHRAE_RECOMMENDED_MAX_C)
+      tw->inlet_rec_breach += 1;
     if (th->t_in_c > max_in)
       max_in = th->t_in_c;
     if (th->t_in_c > tw->row_max_inlet[row])
@@ -560,6 +614,7 @@ static void emit_sample(sk_twin *tw, sk_time_ns now) {
   }
   tw->inlet_ok += ok;
   tw->inlet_n += tw->n_racks;
+  effect_inlets_sample(tw);
   if (max_in > tw->max_inlet)
     tw->max_inlet = max_in;
   tw->samples += 1;
@@ -678,6 +733,7 @@ static void on_tick(sk_engine *eng, void *world, uint32_t target, uint64_t arg) 
    * losses and lighting released in the room (their air-side warming is not modelled) */
   double chw_load = crah_load + tw->plant.pump_w + sk_plant_room_heat_w(&sc->plant, it_w);
   sk_plant_update(&tw->plant, &sc->plant, chw_load, wb, dt);
+  tw->chiller_q_j += tw->plant.removed_w * dt;
 
   energy d = {it_w * dt,
               fan_w * dt,
@@ -846,6 +902,7 @@ sk_status sk_twin_create(sk_twin **out, const sk_scenario *sc, const sk_trace *t
       r->recirc_base = end ? sc->room.recirc_end : sc->room.recirc_mid;
       r->t_in_c = c->supply_c;
       r->t_out_c = c->supply_c;
+      r->t_hot_c = c->supply_c;
     }
   }
   tw->min_inlet = INFINITY;
@@ -858,6 +915,11 @@ sk_status sk_twin_create(sk_twin **out, const sk_scenario *sc, const sk_trace *t
   for (int i = 0; i < tw->n_racks; i++)
     sk_qsketch_init(&tw->rw[i].ttft, SK_QSKETCH_DEFAULT_ALPHA);
   sk_plant_init(&tw->plant, &sc->plant, sk_wetbulb_c(&sc->plant, sc->start_hour));
+  tw->chw_start_c = tw->probe_chw_c = tw->plant.chw_supply_c;
+  for (int e = 0; e < SK_MAX_EFFECTS; e++) {
+    sk_effect_inlets *x = &tw->eff_in[e];
+    x->start_inlet_c = x->min_inlet_c = x->max_inlet_c = x->others_max_inlet_c = NAN;
+  }
 
   /* first events: ticks, arrivals, the timeline */
   schedule(tw, tw->step_ns, EV_TICK, 0, 0, NULL);
@@ -1194,6 +1256,7 @@ void sk_twin_probe_reset(sk_twin *tw) {
   tw->probe_bin_ms = 2.0 * tw->sc.settings.sla_latency_ms / PROBE_BINS;
   memset(&tw->probe, 0, sizeof tw->probe);
   tw->probe.max_inlet_c = -INFINITY;
+  tw->probe_chw_c = tw->plant.chw_supply_c;
   memset(tw->probe_ttft, 0, sizeof tw->probe_ttft);
   tw->probe_ttft_n = 0;
 }
@@ -1201,6 +1264,10 @@ void sk_twin_probe_reset(sk_twin *tw) {
 void sk_twin_probe_get(const sk_twin *tw, sk_twin_probe *out) {
   *out = tw->probe;
   out->ttft_p95_ms = probe_ttft_quantile(tw, 0.95);
+  double cop = tw->plant.cop > 0 && isfinite(tw->plant.cop) ? tw->plant.cop
+                                                              : tw->sc.plant.chiller_cop_ref;
+  out->stored_cold_j =
+      sk_plant_chw_j_per_k(&tw->sc.plant) * (tw->plant.chw_supply_c - tw->probe_chw_c) / cop;
 }
 
 const sk_rack_sample *sk_twin_last_racks(const sk_twin *tw, int *n_racks) {
@@ -1281,12 +1348,16 @@ static void ttft_quantiles(const sk_twin *tw, sk_summary *o) {
 }
 
 double sk_summary_compliance_floor(const sk_summary *s, int decimals) {
+  return sk_compliance_floor(s->inlet_samples, s->inlet_breach_samples, decimals);
+}
+
+double sk_compliance_floor(double samples, double breaches, int decimals) {
   SK_REQUIRE(decimals >= 0 && decimals <= 9);
-  if (!(s->inlet_samples > 0))
+  if (!(samples > 0))
     return NAN;
   /* Long division of the whole counts (< 2^53), digit by digit: the floor is exact and
    * nothing overflows, so a breach can never round up. */
-  uint64_t n = (uint64_t)s->inlet_samples, ok = n - (uint64_t)s->inlet_breach_samples;
+  uint64_t n = (uint64_t)samples, ok = n - (uint64_t)breaches;
   uint64_t q = ok / n, r = ok % n;
   for (int i = 0; i < decimals + 2; i++) { /* + 2: a percentage */
     q = q * 10 + r * 10 / n;
@@ -1323,6 +1394,15 @@ void sk_twin_summary(const sk_twin *tw, sk_summary *o) {
   o->inlet_compliance_pct = tw->inlet_n > 0 ? 100.0 * tw->inlet_ok / tw->inlet_n : NAN;
   o->inlet_samples = tw->inlet_n;
   o->inlet_breach_samples = tw->inlet_n - tw->inlet_ok;
+  o->inlet_recommended_breach_samples = tw->inlet_rec_breach;
+  o->chw_start_c = tw->chw_start_c;
+  o->chw_end_c = tw->plant.chw_supply_c;
+  double cop = t->chiller_j > 0 ? tw->chiller_q_j / t->chiller_j : tw->sc.plant.chiller_cop_ref;
+  o->stored_cold_kwh =
+      sk_plant_chw_j_per_k(&tw->sc.plant) * (o->chw_end_c - o->chw_start_c) / cop / 3.6e6;
+  o->n_effects = tw->sc.n_effects;
+  for (int e = 0; e < tw->sc.n_effects; e++)
+    o->effect_inlets[e] = tw->eff_in[e];
   o->min_inlet_c = tw->samples > 0 ? tw->min_inlet : NAN;
   o->max_inlet_c = tw->samples > 0 ? tw->max_inlet : NAN;
   o->n_rows = tw->n_rows;

@@ -25,3 +25,10 @@ fi
 if [ -x "$BUILD/skadi" ] && [ -f "$HERE/bench_sweep.sh" ]; then
   sh "$HERE/bench_sweep.sh" "$BUILD"
 fi
+
+# skadi-viz's frame cost (when built with the visualizer): 72 and 1,000 racks.
+VIZ=$BUILD/tests/bench/bench_viz
+[ -x "$VIZ" ] || VIZ=$BUILD/bench_viz
+if [ -x "$VIZ" ]; then
+  "$VIZ"
+fi

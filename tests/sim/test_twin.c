@@ -216,9 +216,17 @@ START_TEST(heat_spike_moves_row_c) {
   ck_assert_int_ge(hs->n_effects, 1);
   double from = hs->effects[0].start_s + 900, to = hs->effects[0].stop_s;
   collect a, b;
+  sk_summary sum;
   run(bl, &b, from, to, NULL);
-  run(hs, &a, from, to, NULL);
+  run(hs, &a, from, to, &sum);
   const int C = 2;
+  /* the summary's effect line: the two racks, their inlets at the start and while on */
+  ck_assert_int_eq(sum.n_effects, 1);
+  const sk_effect_inlets *x = &sum.effect_inlets[0];
+  ck_assert_int_eq(x->n_racks, 2);
+  ck_assert_double_le(x->min_inlet_c, x->max_inlet_c);
+  ck_assert_double_gt(x->max_inlet_c - x->start_inlet_c, 0.25);
+  ck_assert_double_ge(x->others_max_inlet_c, b.max_inlet - 0.05);
   double d_in_c = a.inlet[C] - b.inlet[C], d_kw_c = a.pdu_kw[C] - b.pdu_kw[C];
   /* row mean: two of twelve racks doubled; the racks themselves warm most */
   ck_assert_double_gt(d_in_c, 0.05);
@@ -246,9 +254,12 @@ START_TEST(overcooled_row_e) {
   double from = oc->effects[0].start_s + 900;
   double to = isfinite(oc->effects[0].stop_s) ? oc->effects[0].stop_s : oc->duration_s;
   collect a, b;
+  sk_summary sum;
   run(bl, &b, from, to, NULL);
-  run(oc, &a, from, to, NULL);
+  run(oc, &a, from, to, &sum);
   const int E = 4;
+  ck_assert_int_eq(sum.effect_inlets[0].n_racks, 12); /* the row's racks */
+  ck_assert_double_lt(sum.effect_inlets[0].min_inlet_c, sum.effect_inlets[0].start_inlet_c - 0.5);
   ck_assert_double_lt(a.inlet[E], b.inlet[E] - 0.5);
   ck_assert_double_gt(a.fan_kw[E], b.fan_kw[E] * 1.5);
   for (int r = 0; r < oc->n_rows; r++)
@@ -540,6 +551,47 @@ START_TEST(summary_counts_inlet_breaches) {
 }
 END_TEST
 
+/* Inlets over ASHRAE's recommended 27 °C are counted beside those over INLET_MAX_C. */
+START_TEST(recommended_envelope_counted) {
+  sk_scenario *sc = scenario("baseline.json", 300);
+  sc->room.supply_setpoint_c = 26.5; /* the warmest racks recirculate past 27 */
+  sk_twin *tw = checked_twin(sc);
+  breach_count b = {SK_ASHRAE_RECOMMENDED_MAX_C, 0, 0};
+  sk_twin_sinks sinks = {count_breaches, NULL, &b};
+  sk_twin_set_sinks(tw, &sinks);
+  ck_assert_int_eq(sk_twin_run_until(tw, sk_twin_end(tw)), SK_OK);
+  sk_summary sum;
+  sk_twin_summary(tw, &sum);
+  ck_assert(b.breaches > 0 && b.breaches < b.samples);
+  ck_assert_double_eq(sum.inlet_recommended_breach_samples, b.breaches);
+  ck_assert_double_eq(sum.inlet_breach_samples, 0); /* all under 28 */
+  ck_assert_double_lt(sk_compliance_floor(sum.inlet_samples, b.breaches, 2), 100);
+  sk_twin_destroy(tw);
+  free(sc);
+}
+END_TEST
+
+/* A raised chilled-water setpoint is reached by the load warming the loop with the
+ * chillers unloaded: the summary charges that borrowed cold, C dT at the chillers' COP. */
+START_TEST(stored_cold_is_charged) {
+  sk_scenario *sc = scenario("baseline.json", 1800);
+  sk_twin *tw = checked_twin(sc);
+  ck_assert_int_eq(sk_twin_run_until(tw, 600 * (sk_time_ns)1000000000), SK_OK);
+  sk_action up = {SK_ACT_CHW_TEMP, -1, 5.0};
+  ck_assert_int_eq(sk_twin_apply(tw, &up, NULL), SK_OK);
+  ck_assert_int_eq(sk_twin_run_until(tw, sk_twin_end(tw)), SK_OK);
+  sk_summary sum;
+  sk_twin_summary(tw, &sum);
+  ck_assert_double_eq_tol(sum.chw_start_c, sc->plant.chw_supply_c, 1e-9);
+  ck_assert_double_eq_tol(sum.chw_end_c, sc->plant.chw_supply_c + 5, 0.01);
+  double thermal_kwh = sc->plant.chw_loop_m3 * 4.19e6 * 5 / 3.6e6; /* 75 kWh */
+  ck_assert_double_gt(sum.stored_cold_kwh, thermal_kwh / 9); /* COP 4..9 in this plant */
+  ck_assert_double_lt(sum.stored_cold_kwh, thermal_kwh / 4);
+  sk_twin_destroy(tw);
+  free(sc);
+}
+END_TEST
+
 /* A room whose servers take 10 s per prefill (the longest the key allows), so a run can
  * end with every request still waiting. */
 static sk_scenario *slow_room(double duration_s) {
@@ -731,6 +783,8 @@ static Suite *suite(void) {
   TCase *fig = tcase_create("figures");
   tcase_add_test(fig, compliance_floor_never_rounds_up);
   tcase_add_test(fig, summary_counts_inlet_breaches);
+  tcase_add_test(fig, recommended_envelope_counted);
+  tcase_add_test(fig, stored_cold_is_charged);
   tcase_add_test(fig, waiting_requests_count_as_lower_bounds);
   tcase_add_test(fig, no_request_no_ttft);
   tcase_add_test(fig, ttft_at_the_ceiling_is_a_bound);

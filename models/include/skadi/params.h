@@ -68,6 +68,10 @@ typedef struct {
   double rho_cp_j_per_m3k;        /* J/(m³·K), air volumetric heat capacity (1206) */
   double recirc_mid;              /* -, recirculation fraction of mid-row racks */
   double recirc_end;              /* -, recirculation fraction of end-of-row racks */
+  double air_m3_per_rack;         /* m³, room air behind each rack (hot aisle and the room
+                                   * above it): the hot-aisle node's thermal mass */
+  double cold_aisle_m3_per_rack;  /* m³, cold-aisle air in front of each rack: the inlet
+                                   * node's thermal mass */
   double crah_rated_flow_m3s;     /* m³/s at 100 % fan speed */
   double crah_rated_fan_kw;       /* kW at 100 % fan speed */
   double crah_fan_speed_pct;      /* %, default fan speed (30..100) */

@@ -42,6 +42,9 @@ double sk_pump_part_load(double x);
 double sk_pump_w(const sk_plant_params *pp);
 void sk_plant_hydraulics(sk_plant_state *st, const sk_plant_params *pp, double load_w);
 
+/* Heat capacity of the chilled-water loop's water (J/K): chw_loop_m3 x rho c_p of water. */
+double sk_plant_chw_j_per_k(const sk_plant_params *pp);
+
 /* Starts the plant at rest: supply at its setpoint, no load. */
 void sk_plant_init(sk_plant_state *st, const sk_plant_params *pp, double wetbulb_c);
 

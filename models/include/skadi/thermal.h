@@ -12,7 +12,8 @@ typedef struct {
   double n_servers;     /* servers in the rack (>= 1) */
   double recirc_base;   /* -, recirculation fraction with enough tile air */
   double power_w;       /* W, electrical power this step (all of it becomes heat) */
-  double t_in_c;        /* °C, inlet */
+  double t_in_c;        /* °C, inlet (the cold-aisle air in front of the rack) */
+  double t_hot_c;       /* °C, hot-aisle air behind the rack (room air node) */
   double t_out_c;       /* °C, exhaust (lumped node) */
   double q_air_w;       /* W, heat carried into the hot aisle by the rack's airflow */
   double recirc;        /* -, effective recirculation fraction this step */
@@ -25,7 +26,8 @@ typedef struct {
   double return_c;      /* °C */
   double flow_m3s;      /* m³/s */
   double fan_w;         /* W */
-  double load_w;        /* W, heat removed from the row (racks + fan) */
+  double load_w;        /* W, heat the coil removes from the row's air (racks + fan, less
+                         * what the row's air stored this step) */
 } sk_crah;
 
 /* Fan power as a fraction of rated at speed_frac (0..1, clamped): ASHRAE 90.1 Appendix G
@@ -38,8 +40,10 @@ double sk_crah_fan_part_load(double speed_frac);
 void sk_crah_prepare(sk_crah *c, const sk_room_params *rp, double chw_supply_c,
                      double chw_excess_k);
 
-/* Advances one row by dt_s: inlets from the CRAH's supply and the local hot aisle,
- * then each rack's exhaust node.  Sets c->load_w and c->return_c.  n <= 64. */
+/* Advances one row by dt_s: each rack's hot-aisle node, then its inlet node (the CRAH's
+ * supply mixed with recirculated hot-aisle air), then its exhaust node; every node is a
+ * first-order lag solved exactly over the step.  Sets c->load_w and c->return_c.
+ * n <= 64. */
 void sk_row_thermal_step(sk_rack_thermal *racks, int n, sk_crah *c, const sk_room_params *rp,
                          const sk_server_params *sp, double dt_s);
 

@@ -218,6 +218,14 @@ void sk_session_snapshot_get(const sk_session *s, sk_session_snapshot *out);
 
 /* ---- the end ---------------------------------------------------------------------------- */
 
+/* The plant settings a twin runs with (its levers now): what the summary shows of the
+ * optimized run at its end beside the counterfactual's (the scenario's own settings). */
+typedef struct {
+  int n_rows;
+  double crah_fan_pct[SK_MAX_ROWS], supply_setpoint_c[SK_MAX_ROWS];
+  double pump_pct, chw_setpoint_c, batch_window_ms, gpu_cap_w;
+} sk_session_levers;
+
 /* Whole-run figures: the twin's, and the counterfactual's and the controller's when
  * there are.  Names, units and order of the figures come from one table
  * (sk_session_figures); the CLI prints them and the recording stores them from it. */
@@ -226,6 +234,11 @@ typedef struct {
   int have_cf;
   sk_summary cf;
   double energy_saved_pct;      /* NaN without a counterfactual */
+  /* the same with each run's stored cold charged (sk_summary.stored_cold_kwh added to its
+   * facility energy): a run that ends with warmer chilled water than the other borrowed
+   * cold it did not pay for.  NaN without a counterfactual */
+  double energy_saved_net_pct;
+  sk_session_levers levers, cf_levers; /* at the end (cf_levers: with a counterfactual) */
   int have_control;
   sk_controller_stats control;
   sk_run_mode mode;             /* at the end */

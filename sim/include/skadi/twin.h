@@ -32,6 +32,10 @@ typedef struct {
   double facility_j, it_j, cooling_j;
   double prompts_arrived, prompts_completed, prompts_rejected;
   double max_inlet_c;
+  double stored_cold_j;  /* filled by sk_twin_probe_get: electricity the chillers would need
+                            to bring the chilled-water loop back to its temperature at the
+                            reset (its warming since then, at the chillers' COP now);
+                            negative when the loop was cooled */
   double ttft_p95_ms;    /* filled by sk_twin_probe_get: 2 x SLA / 20000 resolution, +inf
                             past 2 x SLA, NaN with no requests */
 } sk_twin_probe;
@@ -44,6 +48,20 @@ typedef struct {
   void (*on_event)(void *ud, const sk_event_record *ev);
   void *ud;
 } sk_twin_sinks;
+
+/* ASHRAE TC 9.9's recommended envelope for A1 equipment tops out at a 27 °C inlet
+ * (physics.md §2); compliance is reported against it beside settings.inlet_max_c. */
+#define SK_ASHRAE_RECOMMENDED_MAX_C 27.0
+
+/* How the racks a timeline effect touches (its racks, or its row's) fared while it ran:
+ * their inlets when it started and their extremes while it was on, beside the highest
+ * inlet of every other rack over the same samples.  NaN when it never ran. */
+typedef struct {
+  double start_inlet_c;   /* °C, mean of its racks' inlets when it started */
+  double min_inlet_c, max_inlet_c;
+  double others_max_inlet_c;
+  int n_racks;
+} sk_effect_inlets;
 
 /* Whole-run key figures (deterministic). */
 typedef struct {
@@ -74,6 +92,14 @@ typedef struct {
                                      print it with sk_summary_compliance_floor) */
   double inlet_samples;           /* rack-inlet samples: racks x sample periods */
   double inlet_breach_samples;    /* of them above INLET_MAX_C */
+  double inlet_recommended_breach_samples; /* of them above SK_ASHRAE_RECOMMENDED_MAX_C */
+  /* The chilled-water loop's warming over the run, as the electricity the chillers would
+   * need to take it back to where it started (kWh, at the run's mean chiller COP; negative
+   * when it ended colder): cold the run borrowed from the water and did not pay for. */
+  double chw_start_c, chw_end_c;
+  double stored_cold_kwh;
+  int n_effects;
+  sk_effect_inlets effect_inlets[SK_MAX_EFFECTS];
   double min_inlet_c, max_inlet_c;
   int n_rows;
   double max_inlet_row_c[SK_MAX_ROWS]; /* °C, highest sampled inlet per row */
@@ -160,6 +186,8 @@ void sk_twin_summary(const sk_twin *tw, sk_summary *out);
  * the sample counts: a run with any breaching sample never shows 100 (99.998 % is 99.99 at
  * two places, not 100.00).  Print it with exactly `decimals` places.  NaN without samples. */
 double sk_summary_compliance_floor(const sk_summary *s, int decimals);
+/* The same for any count: % of `samples` not in `breaches`, rounded down. */
+double sk_compliance_floor(double samples, double breaches, int decimals);
 
 const sk_scenario *sk_twin_scenario(const sk_twin *tw);
 
