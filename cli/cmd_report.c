@@ -87,6 +87,7 @@ static void print_against(const cJSON *rep) {
   const cJSON *bw = cJSON_GetObjectItemCaseSensitive(o, "best_j_per_prompt_wh");
   const cJSON *bs = cJSON_GetObjectItemCaseSensitive(o, "saved_vs_best_fixed_pct");
   const cJSON *bp = cJSON_GetObjectItemCaseSensitive(o, "best_policy");
+  const cJSON *bnet = cJSON_GetObjectItemCaseSensitive(o, "saved_vs_best_fixed_net_pct");
   const cJSON *same = cJSON_GetObjectItemCaseSensitive(o, "same_scenario");
   const cJSON *same_d = cJSON_GetObjectItemCaseSensitive(o, "same_duration");
   fprintf(stderr, "skadi report: %.4f Wh/prompt", cJSON_IsNumber(w) ? w->valuedouble : NAN);
@@ -100,6 +101,10 @@ static void print_against(const cJSON *rep) {
             bs->valuedouble, bw->valuedouble, cJSON_IsString(bp) ? bp->valuestring : "?");
   else
     fprintf(stderr, "; the sweep has no point meeting its constraints\n");
+  if (cJSON_IsNumber(bnet))
+    fprintf(stderr, "skadi report: net of the cold taken from the chilled-water loop: saved %.2f %% "
+                    "against the best fixed policy\n",
+            bnet->valuedouble);
   if (cJSON_IsFalse(same))
     fputs("skadi report: warning: the sweep's base scenario is not the recording's\n", stderr);
   if (cJSON_IsFalse(same_d))

@@ -1212,12 +1212,35 @@ sk_status sk_report_against(cJSON *rep, const char *sweep_path, char *err, size_
     cJSON_AddItemToObject(o, "best_j_per_prompt_wh", jnum(bw));
     cJSON_AddItemToObject(o, "best_ci95_wh", jnum(b->ci95[SK_SWEEP_M_WH_PER_PROMPT]));
     cJSON_AddItemToObject(o, "saved_vs_best_fixed_pct", jnum(100.0 * (bw - wh) / bw));
+    /* net of stored cold: the run is charged the cold it took from the chilled-water loop
+     * (a closed loop that resets the water warmer ends with less of it); so is the sweep's
+     * point when its file has the figure, else its gross figure stands for it (a fixed
+     * policy holds its setpoint) and a note says so */
+    const cJSON *en = cJSON_GetObjectItemCaseSensitive(rep, "energy");
+    double fac = en ? json_num_at(en, "kwh", "facility") : NAN;
+    double cold = json_num_at(rep, "savings", "stored_cold_kwh");
+    double served = json_num_at(rep, "kpis", "prompts_served");
+    double run_net = served > 0 && isfinite(cold) ? (fac + cold) * 1000.0 / served : NAN;
+    double bn = b->mean[SK_SWEEP_M_WH_PER_PROMPT_NET];
+    if (isnan(bn) && isfinite(run_net)) {
+      bn = bw;
+      if (notes)
+        cJSON_AddItemToArray(notes, cJSON_CreateString(
+                                        "against: the sweep file has no net figures (made before "
+                                        "wh_per_prompt_net): its gross Wh/prompt stands for them"));
+    }
+    cJSON_AddItemToObject(o, "run_j_per_prompt_net_wh", jnum(run_net));
+    cJSON_AddItemToObject(o, "best_j_per_prompt_net_wh", jnum(bn));
+    cJSON_AddItemToObject(o, "saved_vs_best_fixed_net_pct", jnum(100.0 * (bn - run_net) / bn));
   } else {
     cJSON_AddNullToObject(o, "best_point");
     cJSON_AddNullToObject(o, "best_policy");
     cJSON_AddNullToObject(o, "best_j_per_prompt_wh");
     cJSON_AddNullToObject(o, "best_ci95_wh");
     cJSON_AddNullToObject(o, "saved_vs_best_fixed_pct");
+    cJSON_AddNullToObject(o, "run_j_per_prompt_net_wh");
+    cJSON_AddNullToObject(o, "best_j_per_prompt_net_wh");
+    cJSON_AddNullToObject(o, "saved_vs_best_fixed_net_pct");
     if (notes)
       cJSON_AddItemToArray(notes, cJSON_CreateString("against: no point of the sweep meets "
                                                      "its constraints: no best fixed policy"));

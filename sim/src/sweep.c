@@ -1102,6 +1102,10 @@ sk_status sk_sweep_run(const sk_sweep *sw, size_t job, const char *record_path,
   m[SK_SWEEP_M_FACILITY_KWH] = sum.run.facility_kwh;
   m[SK_SWEEP_M_SLA_MS] = sc->settings.sla_latency_ms;
   m[SK_SWEEP_M_INLET_LIMIT] = sc->settings.inlet_max_c;
+  m[SK_SWEEP_M_WH_PER_PROMPT_NET] =
+      sum.run.prompts_completed > 0
+          ? (sum.run.facility_kwh + sum.run.stored_cold_kwh) * 1000.0 / sum.run.prompts_completed
+          : NAN;
   sk_session_destroy(s);
   return SK_OK;
 }

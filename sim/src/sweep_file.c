@@ -29,17 +29,26 @@
 
 /* ---- types ------------------------------------------------------------------------------ */
 
-static hid_t runs_type(void) {
+/* H5Tinsert, unless have (a file's type, or < 0 for none) lacks a member of that name:
+ * a reader's memory type then leaves the field as the caller filled it (NaN), so a file
+ * written before a metric existed still reads. */
+static void insert(hid_t t, hid_t have, const char *name, size_t off, hid_t mt) {
+  if (have >= 0 && H5Tget_member_index(have, name) < 0)
+    return;
+  H5Tinsert(t, name, off, mt);
+}
+
+static hid_t runs_type(hid_t have) {
   hid_t t = H5Tcreate(H5T_COMPOUND, sizeof(sk_sweep_result));
   hid_t msg = sk__h5_fixed_str(SK_SWEEP_MSG_LEN);
-  H5Tinsert(t, "point", HOFFSET(sk_sweep_result, point), H5T_NATIVE_INT32);
-  H5Tinsert(t, "seed_index", HOFFSET(sk_sweep_result, seed_index), H5T_NATIVE_INT32);
-  H5Tinsert(t, "seed", HOFFSET(sk_sweep_result, seed), H5T_NATIVE_UINT64);
-  H5Tinsert(t, "status", HOFFSET(sk_sweep_result, status), H5T_NATIVE_INT32);
-  H5Tinsert(t, "pass", HOFFSET(sk_sweep_result, pass), H5T_NATIVE_INT32);
-  H5Tinsert(t, "message", HOFFSET(sk_sweep_result, message), msg);
+  insert(t, have, "point", HOFFSET(sk_sweep_result, point), H5T_NATIVE_INT32);
+  insert(t, have, "seed_index", HOFFSET(sk_sweep_result, seed_index), H5T_NATIVE_INT32);
+  insert(t, have, "seed", HOFFSET(sk_sweep_result, seed), H5T_NATIVE_UINT64);
+  insert(t, have, "status", HOFFSET(sk_sweep_result, status), H5T_NATIVE_INT32);
+  insert(t, have, "pass", HOFFSET(sk_sweep_result, pass), H5T_NATIVE_INT32);
+  insert(t, have, "message", HOFFSET(sk_sweep_result, message), msg);
   for (int m = 0; m < SK_SWEEP_METRIC_COUNT; m++)
-    H5Tinsert(t, sk_sweep_metric_name((sk_sweep_metric)m),
+    insert(t, have, sk_sweep_metric_name((sk_sweep_metric)m),
               HOFFSET(sk_sweep_result, m) + (size_t)m * sizeof(double), H5T_NATIVE_DOUBLE);
   H5Tclose(msg);
   return t;
@@ -64,26 +73,26 @@ typedef struct {
   char label[LABEL_LEN];
 } point_row;
 
-static hid_t points_type(void) {
+static hid_t points_type(hid_t have) {
   hid_t t = H5Tcreate(H5T_COMPOUND, sizeof(point_row));
   hid_t lab = sk__h5_fixed_str(LABEL_LEN);
-  H5Tinsert(t, "point", HOFFSET(point_row, s.point), H5T_NATIVE_INT32);
-  H5Tinsert(t, "label", HOFFSET(point_row, label), lab);
-  H5Tinsert(t, "is_default", HOFFSET(point_row, s.is_default), H5T_NATIVE_INT32);
-  H5Tinsert(t, "complete", HOFFSET(point_row, s.complete), H5T_NATIVE_INT32);
-  H5Tinsert(t, "n_ok", HOFFSET(point_row, s.n_ok), H5T_NATIVE_INT32);
-  H5Tinsert(t, "n_failed", HOFFSET(point_row, s.n_failed), H5T_NATIVE_INT32);
-  H5Tinsert(t, "pass", HOFFSET(point_row, s.pass), H5T_NATIVE_INT32);
-  H5Tinsert(t, "best", HOFFSET(point_row, s.best), H5T_NATIVE_INT32);
-  H5Tinsert(t, "front_ttft", HOFFSET(point_row, s.front_ttft), H5T_NATIVE_INT32);
-  H5Tinsert(t, "front_inlet", HOFFSET(point_row, s.front_inlet), H5T_NATIVE_INT32);
+  insert(t, have, "point", HOFFSET(point_row, s.point), H5T_NATIVE_INT32);
+  insert(t, have, "label", HOFFSET(point_row, label), lab);
+  insert(t, have, "is_default", HOFFSET(point_row, s.is_default), H5T_NATIVE_INT32);
+  insert(t, have, "complete", HOFFSET(point_row, s.complete), H5T_NATIVE_INT32);
+  insert(t, have, "n_ok", HOFFSET(point_row, s.n_ok), H5T_NATIVE_INT32);
+  insert(t, have, "n_failed", HOFFSET(point_row, s.n_failed), H5T_NATIVE_INT32);
+  insert(t, have, "pass", HOFFSET(point_row, s.pass), H5T_NATIVE_INT32);
+  insert(t, have, "best", HOFFSET(point_row, s.best), H5T_NATIVE_INT32);
+  insert(t, have, "front_ttft", HOFFSET(point_row, s.front_ttft), H5T_NATIVE_INT32);
+  insert(t, have, "front_inlet", HOFFSET(point_row, s.front_inlet), H5T_NATIVE_INT32);
   static const char *const sfx[] = {"mean", "sd", "ci95"};
   size_t off[] = {HOFFSET(point_row, s.mean), HOFFSET(point_row, s.sd), HOFFSET(point_row, s.ci95)};
   for (int k = 0; k < 3; k++)
     for (int m = 0; m < SK_SWEEP_METRIC_COUNT; m++) {
       char name[96];
       snprintf(name, sizeof name, "%s_%s", sk_sweep_metric_name((sk_sweep_metric)m), sfx[k]);
-      H5Tinsert(t, name, off[k] + (size_t)m * sizeof(double), H5T_NATIVE_DOUBLE);
+      insert(t, have, name, off[k] + (size_t)m * sizeof(double), H5T_NATIVE_DOUBLE);
     }
   H5Tclose(lab);
   return t;
@@ -236,14 +245,14 @@ sk_status sk_sweep_file_write(const char *path, int force, const sk_sweep *sw,
       goto done;
   }
   hsize_t d[2];
-  mt = runs_type();
+  mt = runs_type(-1);
   ft = packed(mt);
   d[0] = n_rows;
   if (write_ds(file, "runs", 1, d, ft, mt, rows) < 0)
     goto done;
   sk__h5_close(&mt);
   sk__h5_close(&ft);
-  mt = points_type();
+  mt = points_type(-1);
   ft = packed(mt);
   d[0] = np;
   if (write_ds(file, "points", 1, d, ft, mt, pts) < 0)
@@ -361,6 +370,14 @@ static long long ds_len(hid_t loc, const char *name) {
   return n;
 }
 
+/* The file type of dataset name (caller closes), H5I_INVALID_HID if it cannot be read. */
+static hid_t ds_type(hid_t loc, const char *name) {
+  hid_t ds = H5Dopen2(loc, name, H5P_DEFAULT);
+  hid_t t = ds >= 0 ? H5Dget_type(ds) : H5I_INVALID_HID;
+  sk__h5_close(&ds);
+  return t;
+}
+
 static int read_ds(hid_t loc, const char *name, hid_t mtype, void *out) {
   hid_t ds = H5Dopen2(loc, name, H5P_DEFAULT);
   int rc = ds >= 0 && H5Dread(ds, mtype, H5S_ALL, H5S_ALL, H5P_DEFAULT, out) >= 0 ? 0 : -1;
@@ -471,12 +488,22 @@ sk_status sk_sweep_file_read(const char *path, sk_sweep_table **out, char *err, 
     goto done;
   }
   int bad = 0;
-  mt = runs_type();
+  for (size_t i = 0; i < t->n_rows; i++)
+    for (int m = 0; m < SK_SWEEP_METRIC_COUNT; m++)
+      t->rows[i].m[m] = NAN;
+  for (size_t p = 0; p < t->n_points; p++)
+    for (int m = 0; m < SK_SWEEP_METRIC_COUNT; m++)
+      pr[p].s.mean[m] = pr[p].s.sd[m] = pr[p].s.ci95[m] = NAN;
+  hid_t have = ds_type(file, "runs");
+  mt = runs_type(have);
   bad |= t->n_rows && read_ds(file, "runs", mt, t->rows);
   sk__h5_close(&mt);
-  mt = points_type();
+  sk__h5_close(&have);
+  have = ds_type(file, "points");
+  mt = points_type(have);
   bad |= t->n_points && read_ds(file, "points", mt, pr);
   sk__h5_close(&mt);
+  sk__h5_close(&have);
   mt = timing_type();
   bad |= t->n_rows && read_ds(file, "timing", mt, tr);
   sk__h5_close(&mt);

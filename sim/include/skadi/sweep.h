@@ -61,7 +61,9 @@
   X(PROMPTS_SERVED, "prompts_served", "prompts", "prompts completed")                          \
   X(FACILITY_KWH, "facility_kwh", "kWh", "facility energy")                                    \
   X(SLA_MS, "sla_latency_ms", "ms", "the run's settings.sla_latency_ms")                       \
-  X(INLET_LIMIT, "inlet_max_c", "degC", "the run's settings.inlet_max_c")
+  X(INLET_LIMIT, "inlet_max_c", "degC", "the run's settings.inlet_max_c")                       \
+  X(WH_PER_PROMPT_NET, "wh_per_prompt_net", "Wh/prompt",                                        \
+    "facility energy plus the cold taken from the chilled-water loop, per prompt")
 
 typedef enum {
 #define SK_SWEEP_METRIC_ENUM(id, name, unit, help) SK_SWEEP_M_##id,
