@@ -123,14 +123,14 @@ typedef struct {
   const options *opt;
   sk_sweep_result *rows; /* finished rows, n_rows of them (any order) */
   size_t n_rows;
-  unsigned char *have;   /* [n_runs]: a row exists */
-  size_t *todo;          /* jobs to run, in job order */
+  unsigned char *have; /* [n_runs]: a row exists */
+  size_t *todo;        /* jobs to run, in job order */
   size_t n_todo;
   size_t n_failed;
   double t0, last_prog;
-  size_t done_here;      /* runs finished in this invocation */
-  double prev_wall_s;    /* s, the wall time of the invocations --resume continues */
-  int prev_workers;      /* and their worker count (kept when this one runs nothing) */
+  size_t done_here;   /* runs finished in this invocation */
+  double prev_wall_s; /* s, the wall time of the invocations --resume continues */
+  int prev_workers;   /* and their worker count (kept when this one runs nothing) */
 } sweep_state;
 
 static void record_path(const sweep_state *s, size_t job, char *buf, size_t len) {
@@ -268,8 +268,8 @@ static void reap(sweep_state *s, worker *w) {
     for (int m = 0; m < SK_SWEEP_METRIC_COUNT; m++)
       w->row.m[m] = NAN;
     if (WIFSIGNALED(st))
-      snprintf(w->row.message, sizeof w->row.message, "worker died: signal %d (%s)",
-               WTERMSIG(st), strsignal(WTERMSIG(st)));
+      snprintf(w->row.message, sizeof w->row.message, "worker died: signal %d (%s)", WTERMSIG(st),
+               strsignal(WTERMSIG(st)));
     else
       snprintf(w->row.message, sizeof w->row.message, "worker exited with status %d and no row",
                WIFEXITED(st) ? WEXITSTATUS(st) : -1);
@@ -525,8 +525,8 @@ static void dry_run(const sk_sweep *sw, const char *scen_name) {
          isnan(sk_sweep_duration_s(sw)) ? ", the scenario's duration" : "");
   if (!isnan(sk_sweep_duration_s(sw)))
     printf("  duration %.0f s\n", sk_sweep_duration_s(sw));
-  printf("  %zu points x %zu seeds = %zu runs; seeds:", sk_sweep_n_points(sw),
-         sk_sweep_n_seeds(sw), sk_sweep_n_runs(sw));
+  printf("  %zu points x %zu seeds = %zu runs; seeds:", sk_sweep_n_points(sw), sk_sweep_n_seeds(sw),
+         sk_sweep_n_runs(sw));
   for (size_t i = 0; i < sk_sweep_n_seeds(sw) && i < 8; i++)
     printf(" %llu", (unsigned long long)sk_sweep_seed(sw, sk_sweep_n_points(sw) - 1, i));
   printf("%s\n", sk_sweep_n_seeds(sw) > 8 ? " ..." : "");
@@ -667,7 +667,7 @@ static int sweep_run_main(int argc, char **argv) {
   int complete = s.n_rows == n_runs;
   if (s.done_here == 0 && s.prev_workers > 0)
     workers = s.prev_workers;
-  sk_sweep_file_info info = {s.prev_wall_s + wall_now() - s.t0, workers, how,
+  sk_sweep_file_info info = {s.prev_wall_s + wall_now() - s.t0,      workers,       how,
                              complete ? "completed" : "interrupted", SKADI_VERSION, scen_name};
   st = sk_sweep_file_write(opt.out, opt.force || opt.resume, sw, s.rows, s.n_rows, &info, err,
                            sizeof err);

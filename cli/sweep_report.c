@@ -132,8 +132,8 @@ static void print_report(FILE *f, const sk_sweep_table *t, const char *path) {
     for (size_t p = 0; p < t->n_points; p++) {
       const sk_sweep_point_stats *s = &t->points[p];
       if (*(const int32_t *)((const char *)s + fronts[k].off))
-        fprintf(f, "    %4zu  %.4f Wh/prompt  %s %.2f  %s\n", p,
-                s->mean[SK_SWEEP_M_WH_PER_PROMPT], k ? "inlet degC" : "TTFT p95 ms",
+        fprintf(f, "    %4zu  %.4f Wh/prompt  %s %.2f  %s\n", p, s->mean[SK_SWEEP_M_WH_PER_PROMPT],
+                k ? "inlet degC" : "TTFT p95 ms",
                 k ? s->mean[SK_SWEEP_M_MAX_INLET] : s->mean[SK_SWEEP_M_TTFT_P95], t->labels[p]);
     }
   }
@@ -146,8 +146,9 @@ static void print_report(FILE *f, const sk_sweep_table *t, const char *path) {
     fprintf(f, "  best: point %ld, %.4f Wh/prompt: %s\n", b, wb, t->labels[b]);
     if (d >= 0) {
       double wd = t->points[d].mean[SK_SWEEP_M_WH_PER_PROMPT];
-      fprintf(f, "  default: point %ld, %.4f Wh/prompt (%s the constraints): the best uses "
-                 "%.2f %% less energy per prompt\n",
+      fprintf(f,
+              "  default: point %ld, %.4f Wh/prompt (%s the constraints): the best uses "
+              "%.2f %% less energy per prompt\n",
               d, wd, t->points[d].pass ? "meets" : "fails", 100.0 * (wd - wb) / wd);
     }
   }
@@ -158,11 +159,20 @@ static void print_report(FILE *f, const sk_sweep_table *t, const char *path) {
 static void xml_text(FILE *f, const char *s) {
   for (; *s; s++) {
     switch (*s) {
-    case '<': fputs("&lt;", f); break;
-    case '>': fputs("&gt;", f); break;
-    case '&': fputs("&amp;", f); break;
-    case '"': fputs("&quot;", f); break;
-    default: fputc(*s, f);
+    case '<':
+      fputs("&lt;", f);
+      break;
+    case '>':
+      fputs("&gt;", f);
+      break;
+    case '&':
+      fputs("&amp;", f);
+      break;
+    case '"':
+      fputs("&quot;", f);
+      break;
+    default:
+      fputc(*s, f);
     }
   }
 }
@@ -177,8 +187,8 @@ static double nice_step(double lo, double hi, int n) {
 }
 
 typedef struct {
-  double x0, y0, w, h;         /* the plot area, px */
-  double xlo, xhi, ylo, yhi;   /* data range */
+  double x0, y0, w, h;       /* the plot area, px */
+  double xlo, xhi, ylo, yhi; /* data range */
 } frame;
 
 static double px(const frame *fr, double x) {
@@ -200,8 +210,8 @@ static void range_pad(double *lo, double *hi) {
   *hi += 0.08 * span;
 }
 
-static void panel(FILE *f, const sk_sweep_table *t, double ox, const char *ylabel, sk_sweep_metric ym,
-                  int front_ttft, double limit, const char *limit_label) {
+static void panel(FILE *f, const sk_sweep_table *t, double ox, const char *ylabel,
+                  sk_sweep_metric ym, int front_ttft, double limit, const char *limit_label) {
   frame fr = {ox + 70, 60, 380, 300, INFINITY, -INFINITY, INFINITY, -INFINITY};
   for (size_t p = 0; p < t->n_points; p++) {
     double x = t->points[p].mean[SK_SWEEP_M_WH_PER_PROMPT], y = t->points[p].mean[ym];
@@ -214,34 +224,44 @@ static void panel(FILE *f, const sk_sweep_table *t, double ox, const char *ylabe
     fr.ylo = fmin(fr.ylo, limit), fr.yhi = fmax(fr.yhi, limit);
   range_pad(&fr.xlo, &fr.xhi);
   range_pad(&fr.ylo, &fr.yhi);
-  fprintf(f, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"#fff\" "
-             "stroke=\"#333\"/>\n", fr.x0, fr.y0, fr.w, fr.h);
+  fprintf(f,
+          "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"#fff\" "
+          "stroke=\"#333\"/>\n",
+          fr.x0, fr.y0, fr.w, fr.h);
   double sx = nice_step(fr.xlo, fr.xhi, 5), sy = nice_step(fr.ylo, fr.yhi, 6);
   for (double v = ceil(fr.xlo / sx) * sx; v <= fr.xhi; v += sx) {
     double x = px(&fr, v);
-    fprintf(f, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#eee\"/>"
-               "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\" font-size=\"11\">%.4g</text>\n",
+    fprintf(f,
+            "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#eee\"/>"
+            "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\" font-size=\"11\">%.4g</text>\n",
             x, fr.y0, x, fr.y0 + fr.h, x, fr.y0 + fr.h + 15, fabs(v) < sx * 1e-9 ? 0.0 : v);
   }
   for (double v = ceil(fr.ylo / sy) * sy; v <= fr.yhi; v += sy) {
     double y = py(&fr, v);
-    fprintf(f, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#eee\"/>"
-               "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\" font-size=\"11\">%.4g</text>\n",
+    fprintf(f,
+            "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#eee\"/>"
+            "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\" font-size=\"11\">%.4g</text>\n",
             fr.x0, y, fr.x0 + fr.w, y, fr.x0 - 5, y + 4, fabs(v) < sy * 1e-9 ? 0.0 : v);
   }
-  fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\" font-size=\"13\">energy per "
-             "prompt (Wh/prompt)</text>\n", fr.x0 + fr.w / 2, fr.y0 + fr.h + 35);
-  fprintf(f, "<text transform=\"translate(%.1f,%.1f) rotate(-90)\" text-anchor=\"middle\" "
-             "font-size=\"13\">%s</text>\n", ox + 18, fr.y0 + fr.h / 2, ylabel);
+  fprintf(f,
+          "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\" font-size=\"13\">energy per "
+          "prompt (Wh/prompt)</text>\n",
+          fr.x0 + fr.w / 2, fr.y0 + fr.h + 35);
+  fprintf(f,
+          "<text transform=\"translate(%.1f,%.1f) rotate(-90)\" text-anchor=\"middle\" "
+          "font-size=\"13\">%s</text>\n",
+          ox + 18, fr.y0 + fr.h / 2, ylabel);
   if (isfinite(limit) && limit >= fr.ylo && limit <= fr.yhi) {
     double y = py(&fr, limit);
-    fprintf(f, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#e69500\" "
-               "stroke-dasharray=\"6,4\"/><text x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\" "
-               "font-size=\"11\" fill=\"#b36b00\">%s</text>\n",
+    fprintf(f,
+            "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#e69500\" "
+            "stroke-dasharray=\"6,4\"/><text x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\" "
+            "font-size=\"11\" fill=\"#b36b00\">%s</text>\n",
             fr.x0, y, fr.x0 + fr.w, y, fr.x0 + fr.w - 4, y - 4, limit_label);
   } else if (isfinite(limit)) { /* far outside the points: say where it is */
-    fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\" font-size=\"11\" "
-               "fill=\"#b36b00\">%s: %s this range</text>\n",
+    fprintf(f,
+            "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\" font-size=\"11\" "
+            "fill=\"#b36b00\">%s: %s this range</text>\n",
             fr.x0 + fr.w - 4, fr.y0 + 14, limit_label, limit > fr.yhi ? "above" : "below");
   }
   /* the front, joined in order of Wh/prompt */
@@ -253,7 +273,8 @@ static void panel(FILE *f, const sk_sweep_table *t, double ox, const char *ylabe
         idx[n++] = p;
     for (size_t i = 1; i < n; i++) /* insertion sort: fronts are short */
       for (size_t j = i; j > 0 && t->points[idx[j]].mean[SK_SWEEP_M_WH_PER_PROMPT] <
-                                      t->points[idx[j - 1]].mean[SK_SWEEP_M_WH_PER_PROMPT]; j--) {
+                                      t->points[idx[j - 1]].mean[SK_SWEEP_M_WH_PER_PROMPT];
+           j--) {
         size_t tmp = idx[j];
         idx[j] = idx[j - 1];
         idx[j - 1] = tmp;
@@ -278,16 +299,18 @@ static void panel(FILE *f, const sk_sweep_table *t, double ox, const char *ylabe
             px(&fr, x), py(&fr, y), on ? 5 : 4, s->pass ? col : "none", s->pass ? col : "#999");
     fprintf(f, "point %zu: ", p);
     xml_text(f, t->labels[p]);
-    fprintf(f, " (%.4f Wh/prompt, %.4g %s%s)</title></circle>\n", x, y,
-            sk_sweep_metric_unit(ym), s->pass ? "" : ", fails a constraint");
+    fprintf(f, " (%.4f Wh/prompt, %.4g %s%s)</title></circle>\n", x, y, sk_sweep_metric_unit(ym),
+            s->pass ? "" : ", fails a constraint");
     if (s->is_default)
-      fprintf(f, "<path d=\"M%.1f %.1f l7 7 l-7 7 l-7 -7 z\" fill=\"#000\"/>"
-                 "<text x=\"%.1f\" y=\"%.1f\" font-size=\"11\">default</text>\n",
+      fprintf(f,
+              "<path d=\"M%.1f %.1f l7 7 l-7 7 l-7 -7 z\" fill=\"#000\"/>"
+              "<text x=\"%.1f\" y=\"%.1f\" font-size=\"11\">default</text>\n",
               px(&fr, x), py(&fr, y) - 7, px(&fr, x) + 9, py(&fr, y) - 8);
     if (s->best)
-      fprintf(f, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"9\" fill=\"none\" stroke=\"#2ca02c\" "
-                 "stroke-width=\"2\"/><text x=\"%.1f\" y=\"%.1f\" font-size=\"11\" "
-                 "fill=\"#2ca02c\">best</text>\n",
+      fprintf(f,
+              "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"9\" fill=\"none\" stroke=\"#2ca02c\" "
+              "stroke-width=\"2\"/><text x=\"%.1f\" y=\"%.1f\" font-size=\"11\" "
+              "fill=\"#2ca02c\">best</text>\n",
               px(&fr, x), py(&fr, y), px(&fr, x) + 10, py(&fr, y) + 14);
   }
 }
@@ -299,31 +322,40 @@ void sk_sweep_write_svg(FILE *f, const sk_sweep_table *t) {
   double lim = t->n_points ? t->points[ref].mean[SK_SWEEP_M_INLET_LIMIT] : NAN;
   char sla_l[64], lim_l[64];
   snprintf(sla_l, sizeof sla_l, "SLA %.0f ms", sla);
-  snprintf(lim_l, sizeof lim_l, "inlet limit %.1f \xc2\xb0" "C", lim);
+  snprintf(lim_l, sizeof lim_l,
+           "inlet limit %.1f \xc2\xb0"
+           "C",
+           lim);
   fputs("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
         "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"1000\" height=\"470\" "
         "viewBox=\"0 0 1000 470\" font-family=\"sans-serif\">\n"
         "<rect width=\"1000\" height=\"470\" fill=\"#fafafa\"/>\n"
-        "<text x=\"500\" y=\"28\" text-anchor=\"middle\" font-size=\"16\">sweep ", f);
+        "<text x=\"500\" y=\"28\" text-anchor=\"middle\" font-size=\"16\">sweep ",
+        f);
   xml_text(f, t->name);
   fprintf(f, ": %zu points, mode %s, means over seeds</text>\n", t->n_points, t->mode);
   panel(f, t, 0, "TTFT p95 (ms)", SK_SWEEP_M_TTFT_P95, 1, sla, sla_l);
-  panel(f, t, 500, "max rack inlet (\xc2\xb0" "C)", SK_SWEEP_M_MAX_INLET, 0, lim, lim_l);
-  fputs("<g font-size=\"11\">"
-        "<circle cx=\"80\" cy=\"448\" r=\"4\" fill=\"#1f77b4\"/><text x=\"90\" y=\"452\">meets "
-        "the constraints</text>"
-        "<circle cx=\"230\" cy=\"448\" r=\"4\" fill=\"none\" stroke=\"#888\"/><text x=\"240\" "
-        "y=\"452\">fails one</text>"
-        "<circle cx=\"320\" cy=\"448\" r=\"5\" fill=\"#d62728\"/><text x=\"330\" y=\"452\">Pareto "
-        "front of the passing points</text>"
-        "<path d=\"M600 441 l7 7 l-7 7 l-7 -7 z\" fill=\"#000\"/><text x=\"612\" y=\"452\">default "
-        "policy (the scenario's settings)</text>"
-        "<circle cx=\"855\" cy=\"448\" r=\"8\" fill=\"none\" stroke=\"#2ca02c\" stroke-width=\"2\"/>"
-        "<text x=\"868\" y=\"452\">best passing point</text></g>\n</svg>\n",
-        f);
+  panel(f, t, 500,
+        "max rack inlet (\xc2\xb0"
+        "C)",
+        SK_SWEEP_M_MAX_INLET, 0, lim, lim_l);
+  fputs(
+      "<g font-size=\"11\">"
+      "<circle cx=\"80\" cy=\"448\" r=\"4\" fill=\"#1f77b4\"/><text x=\"90\" y=\"452\">meets "
+      "the constraints</text>"
+      "<circle cx=\"230\" cy=\"448\" r=\"4\" fill=\"none\" stroke=\"#888\"/><text x=\"240\" "
+      "y=\"452\">fails one</text>"
+      "<circle cx=\"320\" cy=\"448\" r=\"5\" fill=\"#d62728\"/><text x=\"330\" y=\"452\">Pareto "
+      "front of the passing points</text>"
+      "<path d=\"M600 441 l7 7 l-7 7 l-7 -7 z\" fill=\"#000\"/><text x=\"612\" y=\"452\">default "
+      "policy (the scenario's settings)</text>"
+      "<circle cx=\"855\" cy=\"448\" r=\"8\" fill=\"none\" stroke=\"#2ca02c\" stroke-width=\"2\"/>"
+      "<text x=\"868\" y=\"452\">best passing point</text></g>\n</svg>\n",
+      f);
 }
 
-/* ---- the command ------------------------------------------------------------------------------ */
+/* ---- the command ------------------------------------------------------------------------------
+ */
 
 static void usage(FILE *f) {
   fputs("usage: skadi sweep report SWEEP.h5 [--plot FRONT.svg [--force]]\n"

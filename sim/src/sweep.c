@@ -74,18 +74,18 @@ typedef enum { DESIGN_GRID = 0, DESIGN_RANDOM, DESIGN_LHS } design;
 static const char *const design_names[] = {"grid", "random", "lhs"};
 
 typedef struct {
-  char key[SK_SWEEP_KEY_LEN];   /* dotted name */
-  int n_values;                 /* a list (grid: every value; samples: a category each) */
+  char key[SK_SWEEP_KEY_LEN]; /* dotted name */
+  int n_values;               /* a list (grid: every value; samples: a category each) */
   char (*values)[SK_SWEEP_VALUE_LEN];
   int have_range;
-  double min, max;              /* the range, in the key's unit */
-  int steps;                    /* grid over a range: evenly spaced values, min and max included */
-  int integer;                  /* samples and grid values are rounded to whole numbers */
+  double min, max; /* the range, in the key's unit */
+  int steps;       /* grid over a range: evenly spaced values, min and max included */
+  int integer;     /* samples and grid values are rounded to whole numbers */
 } sweep_param;
 
 typedef struct {
   sk_sweep_metric metric;
-  int is_max;                   /* 1: metric <= bound; 0: metric >= bound */
+  int is_max; /* 1: metric <= bound; 0: metric >= bound */
   int bound_is_metric;
   sk_sweep_metric bound_metric; /* the row's own figure, e.g. its SLA */
   double bound;
@@ -98,9 +98,9 @@ struct sk_sweep {
   int n_sets;
   char sets[SK_SWEEP_MAX_SETS][SK_SWEEP_KEY_LEN + SK_SWEEP_VALUE_LEN];
   char mode[16];
-  double duration_s;            /* NaN: the scenario's */
+  double duration_s; /* NaN: the scenario's */
   int n_seeds;
-  int seed_list;                /* seeds[] are the file's own, not derived */
+  int seed_list; /* seeds[] are the file's own, not derived */
   uint64_t seeds[SK_SWEEP_MAX_SEEDS];
   uint64_t base_seed;
   int seed_per_point;
@@ -163,10 +163,10 @@ static size_t rng_below(rng *r, size_t n) { /* [0, n), n small: the modulo bias 
 
 /* ---- reading the file --------------------------------------------------------------------- */
 
-#define FIELD_ERR(st, ...)                                                                     \
-  do {                                                                                         \
-    sk_errf(err, errlen, __VA_ARGS__);                                                         \
-    return (st);                                                                               \
+#define FIELD_ERR(st, ...)                                                                         \
+  do {                                                                                             \
+    sk_errf(err, errlen, __VA_ARGS__);                                                             \
+    return (st);                                                                                   \
   } while (0)
 
 /* A whole number in [lo, hi] from j; SK_ERANGE/SK_EPARSE with "<origin>: <field>: ...". */
@@ -177,8 +177,8 @@ static sk_status get_int(const cJSON *j, const char *origin, const char *field, 
               sk__json_type_name(j));
   double v = j->valuedouble;
   if (v != floor(v) || v < lo || v > hi)
-    FIELD_ERR(SK_ERANGE, "%s: %s: %g is not a whole number from %.0f to %.0f", origin, field, v,
-              lo, hi);
+    FIELD_ERR(SK_ERANGE, "%s: %s: %g is not a whole number from %.0f to %.0f", origin, field, v, lo,
+              hi);
   *out = v;
   return SK_OK;
 }
@@ -195,8 +195,7 @@ static sk_status get_bool(const cJSON *j, const char *origin, const char *field,
 static sk_status get_str(const cJSON *j, const char *origin, const char *field, char *out,
                          size_t len, char *err, size_t errlen) {
   if (!cJSON_IsString(j))
-    FIELD_ERR(SK_EPARSE, "%s: %s: expected a string, got %s", origin, field,
-              sk__json_type_name(j));
+    FIELD_ERR(SK_EPARSE, "%s: %s: expected a string, got %s", origin, field, sk__json_type_name(j));
   if (strlen(j->valuestring) >= len)
     FIELD_ERR(SK_ERANGE, "%s: %s: longer than %zu bytes", origin, field, len - 1);
   snprintf(out, len, "%s", j->valuestring);
@@ -364,8 +363,8 @@ static sk_status parse_param(sk_sweep *sw, const cJSON *o, int i, const char *or
       return st;
     p->steps = (int)v;
   } else if (steps) {
-    FIELD_ERR(SK_EPARSE, "%s: %s: only a grid has steps (design \"%s\" samples min..max)",
-              origin, f, design_names[sw->design]);
+    FIELD_ERR(SK_EPARSE, "%s: %s: only a grid has steps (design \"%s\" samples min..max)", origin,
+              f, design_names[sw->design]);
   }
   return SK_OK;
 }
@@ -400,8 +399,8 @@ static sk_status parse_constraint(sk_sweep *sw, const cJSON *o, int i, const cha
   for (const cJSON *c = o->child; c; c = c->next)
     if (strcmp(c->string, "metric") != 0 && strcmp(c->string, "max") != 0 &&
         strcmp(c->string, "min") != 0)
-      FIELD_ERR(SK_EPARSE, "%s: constraints[%d].%s: unknown field (metric, max, min)", origin,
-                i, c->string);
+      FIELD_ERR(SK_EPARSE, "%s: constraints[%d].%s: unknown field (metric, max, min)", origin, i,
+                c->string);
   const cJSON *metric = cJSON_GetObjectItemCaseSensitive(o, "metric");
   if (!cJSON_IsString(metric))
     FIELD_ERR(SK_EPARSE, "%s: constraints[%d].metric: expected a metric name (%s)", origin, i,
@@ -433,10 +432,21 @@ static sk_status parse_constraint(sk_sweep *sw, const cJSON *o, int i, const cha
 }
 
 static int is_known_top(const char *k) {
-  static const char *const known[] = {
-      "name",        "description", "scenario",       "set",          "mode",
-      "duration",    "seeds",       "base_seed",      "seed_per_point", "design",
-      "samples",     "sample_seed", "include_default", "parameters",  "constraints"};
+  static const char *const known[] = {"name",
+                                      "description",
+                                      "scenario",
+                                      "set",
+                                      "mode",
+                                      "duration",
+                                      "seeds",
+                                      "base_seed",
+                                      "seed_per_point",
+                                      "design",
+                                      "samples",
+                                      "sample_seed",
+                                      "include_default",
+                                      "parameters",
+                                      "constraints"};
   for (size_t i = 0; i < sizeof known / sizeof known[0]; i++)
     if (strcmp(k, known[i]) == 0)
       return 1;
@@ -444,8 +454,7 @@ static int is_known_top(const char *k) {
 }
 
 static sk_status parse_root(sk_sweep *sw, const cJSON *root, const char *origin,
-                            const char *base_dir, sk_scenario *scratch, char *err,
-                            size_t errlen) {
+                            const char *base_dir, sk_scenario *scratch, char *err, size_t errlen) {
   sk_status st;
   const cJSON *c;
   double v;
@@ -460,12 +469,11 @@ static sk_status parse_root(sk_sweep *sw, const cJSON *root, const char *origin,
       FIELD_ERR(SK_EPARSE, "%s: %s: given twice", origin, c->string);
   }
 #define GET(name) cJSON_GetObjectItemCaseSensitive(root, name)
-  if ((c = GET("name")) && (st = get_str(c, origin, "name", sw->name, sizeof sw->name, err,
-                                         errlen)) != SK_OK)
+  if ((c = GET("name")) &&
+      (st = get_str(c, origin, "name", sw->name, sizeof sw->name, err, errlen)) != SK_OK)
     return st;
-  if ((c = GET("description")) &&
-      (st = get_str(c, origin, "description", sw->description, sizeof sw->description, err,
-                    errlen)) != SK_OK)
+  if ((c = GET("description")) && (st = get_str(c, origin, "description", sw->description,
+                                                sizeof sw->description, err, errlen)) != SK_OK)
     return st;
   char scen[SK_PATH_LEN];
   if (!(c = GET("scenario")))
@@ -515,8 +523,7 @@ static sk_status parse_root(sk_sweep *sw, const cJSON *root, const char *origin,
       return st;
     sk_run_mode m;
     if (sk_run_mode_parse(sw->mode, NULL, &m) != SK_OK)
-      FIELD_ERR(SK_EPARSE, "%s: mode: '%s' is not off, advisory or closed_loop", origin,
-                sw->mode);
+      FIELD_ERR(SK_EPARSE, "%s: mode: '%s' is not off, advisory or closed_loop", origin, sw->mode);
   }
   sw->duration_s = NAN;
   if ((c = GET("duration")) && !cJSON_IsNull(c)) { /* null: the scenario's */
@@ -583,8 +590,8 @@ static sk_status parse_root(sk_sweep *sw, const cJSON *root, const char *origin,
     FIELD_ERR(SK_EPARSE, "%s: samples: only the random and lhs designs take samples", origin);
   if (sw->design != DESIGN_GRID) {
     if (!c)
-      FIELD_ERR(SK_EPARSE, "%s: samples: missing (design \"%s\" needs a number of samples)",
-                origin, design_names[sw->design]);
+      FIELD_ERR(SK_EPARSE, "%s: samples: missing (design \"%s\" needs a number of samples)", origin,
+                design_names[sw->design]);
     if ((st = get_int(c, origin, "samples", 1, 100000, &v, err, errlen)) != SK_OK)
       return st;
     sw->samples = (int)v;
@@ -621,8 +628,7 @@ static sk_status parse_root(sk_sweep *sw, const cJSON *root, const char *origin,
                 sk__json_type_name(c));
     int n = cJSON_GetArraySize(c), i = 0;
     if (n > SK_SWEEP_MAX_CONSTRAINTS)
-      FIELD_ERR(SK_ERANGE, "%s: constraints: %d, at most %d", origin, n,
-                SK_SWEEP_MAX_CONSTRAINTS);
+      FIELD_ERR(SK_ERANGE, "%s: constraints: %d, at most %d", origin, n, SK_SWEEP_MAX_CONSTRAINTS);
     for (const cJSON *k = c->child; k; k = k->next, i++) {
       if ((st = parse_constraint(sw, k, i, origin, err, errlen)) != SK_OK)
         return st;
@@ -684,8 +690,7 @@ static sk_status expand(sk_sweep *sw, const char *origin, char *err, size_t errl
         size_t cnt = (size_t)grid_count(p), idx = rest % cnt;
         rest /= cnt;
         if (p->n_values > 0)
-          snprintf(sw->text[(base + i) * np + (size_t)k], SK_SWEEP_VALUE_LEN, "%s",
-                   p->values[idx]);
+          snprintf(sw->text[(base + i) * np + (size_t)k], SK_SWEEP_VALUE_LEN, "%s", p->values[idx]);
         else
           put_value(sw, base + i, k,
                     idx + 1 == cnt ? p->max
@@ -717,8 +722,7 @@ static sk_status expand(sk_sweep *sw, const char *origin, char *err, size_t errl
           size_t idx = (size_t)(u * (double)p->n_values);
           if (idx >= (size_t)p->n_values)
             idx = (size_t)p->n_values - 1;
-          snprintf(sw->text[(base + i) * np + (size_t)k], SK_SWEEP_VALUE_LEN, "%s",
-                   p->values[idx]);
+          snprintf(sw->text[(base + i) * np + (size_t)k], SK_SWEEP_VALUE_LEN, "%s", p->values[idx]);
         } else {
           put_value(sw, base + i, k, p->min + u * (p->max - p->min));
         }
@@ -735,7 +739,8 @@ static sk_status expand(sk_sweep *sw, const char *origin, char *err, size_t errl
   return SK_OK;
 }
 
-/* ---- canonical text --------------------------------------------------------------------------- */
+/* ---- canonical text ---------------------------------------------------------------------------
+ */
 
 static char *canonical_json(const sk_sweep *sw) {
   cJSON *o = cJSON_CreateObject();
@@ -800,7 +805,8 @@ static char *canonical_json(const sk_sweep *sw) {
   return text;
 }
 
-/* ---- load, parse, destroy --------------------------------------------------------------------- */
+/* ---- load, parse, destroy ---------------------------------------------------------------------
+ */
 
 sk_status sk_sweep_parse(sk_sweep **out, const char *text, size_t len, const char *origin,
                          const char *base_dir, char *err, size_t errlen) {
@@ -895,16 +901,36 @@ void sk_sweep_destroy(sk_sweep *sw) {
 
 /* ---- accessors ----------------------------------------------------------------------------- */
 
-const char *sk_sweep_name(const sk_sweep *sw) { return sw->name; }
-const char *sk_sweep_scenario_path(const sk_sweep *sw) { return sw->scenario; }
-const char *sk_sweep_mode(const sk_sweep *sw) { return sw->mode; }
-double sk_sweep_duration_s(const sk_sweep *sw) { return sw->duration_s; }
-const char *sk_sweep_json(const sk_sweep *sw) { return sw->json; }
-size_t sk_sweep_n_points(const sk_sweep *sw) { return sw->n_points; }
-size_t sk_sweep_n_seeds(const sk_sweep *sw) { return (size_t)sw->n_seeds; }
-size_t sk_sweep_n_runs(const sk_sweep *sw) { return sw->n_points * (size_t)sw->n_seeds; }
-size_t sk_sweep_n_params(const sk_sweep *sw) { return (size_t)sw->n_params; }
-size_t sk_sweep_n_constraints(const sk_sweep *sw) { return (size_t)sw->n_constraints; }
+const char *sk_sweep_name(const sk_sweep *sw) {
+  return sw->name;
+}
+const char *sk_sweep_scenario_path(const sk_sweep *sw) {
+  return sw->scenario;
+}
+const char *sk_sweep_mode(const sk_sweep *sw) {
+  return sw->mode;
+}
+double sk_sweep_duration_s(const sk_sweep *sw) {
+  return sw->duration_s;
+}
+const char *sk_sweep_json(const sk_sweep *sw) {
+  return sw->json;
+}
+size_t sk_sweep_n_points(const sk_sweep *sw) {
+  return sw->n_points;
+}
+size_t sk_sweep_n_seeds(const sk_sweep *sw) {
+  return (size_t)sw->n_seeds;
+}
+size_t sk_sweep_n_runs(const sk_sweep *sw) {
+  return sw->n_points * (size_t)sw->n_seeds;
+}
+size_t sk_sweep_n_params(const sk_sweep *sw) {
+  return (size_t)sw->n_params;
+}
+size_t sk_sweep_n_constraints(const sk_sweep *sw) {
+  return (size_t)sw->n_constraints;
+}
 
 const char *sk_sweep_param_key(const sk_sweep *sw, size_t pi) {
   SK_REQUIRE(pi < (size_t)sw->n_params);
@@ -942,13 +968,14 @@ void sk_sweep_constraint_text(const sk_sweep *sw, size_t i, char *buf, size_t le
   SK_REQUIRE(i < (size_t)sw->n_constraints);
   const constraint *k = &sw->constraints[i];
   if (k->bound_is_metric)
-    snprintf(buf, len, "%s %s %s", metrics[k->metric].name, k->is_max ? "<=" : ">=",
-             metrics[k->bound_metric].name);
+    snprintf(buf, len, "%s %s %s", metrics[k->metric].name,
+             k->is_max ? "<=" : ">=", metrics[k->bound_metric].name);
   else
     snprintf(buf, len, "%s %s %g", metrics[k->metric].name, k->is_max ? "<=" : ">=", k->bound);
 }
 
-/* ---- seeds ------------------------------------------------------------------------------------ */
+/* ---- seeds ------------------------------------------------------------------------------------
+ */
 
 uint64_t sk_sweep_seed(const sk_sweep *sw, size_t point, size_t seed_index) {
   SK_REQUIRE(point < sw->n_points && seed_index < (size_t)sw->n_seeds);
@@ -973,7 +1000,8 @@ uint64_t sk_sweep_seed(const sk_sweep *sw, size_t point, size_t seed_index) {
   return splitmix64(&x) & ((1ull << 53) - 1);
 }
 
-/* ---- one run ---------------------------------------------------------------------------------- */
+/* ---- one run ----------------------------------------------------------------------------------
+ */
 
 typedef struct {
   double sla_ms;
@@ -1084,7 +1112,7 @@ sk_status sk_sweep_run(const sk_sweep *sw, size_t job, const char *record_path,
   double *m = out->m;
   m[SK_SWEEP_M_WH_PER_PROMPT] = sum.run.wh_per_prompt;
   m[SK_SWEEP_M_CF_WH_PER_PROMPT] = sum.have_cf ? sum.cf.wh_per_prompt
-                                  : plain      ? sum.run.wh_per_prompt
+                                   : plain     ? sum.run.wh_per_prompt
                                                : NAN;
   m[SK_SWEEP_M_SAVED_PCT] = sum.have_cf ? sum.energy_saved_pct : plain ? 0.0 : NAN;
   m[SK_SWEEP_M_TTFT_P95] = sum.run.ttft_p95_ms;
@@ -1134,7 +1162,8 @@ sk_status sk_sweep_check_base(const sk_sweep *sw, char *name, size_t namelen, ch
   return st == SK_OK || st == SK_ENOMEM ? st : SK_EINVAL;
 }
 
-/* ---- constraints, aggregates, fronts ------------------------------------------------------------ */
+/* ---- constraints, aggregates, fronts ------------------------------------------------------------
+ */
 
 int sk_sweep_row_passes(const sk_sweep *sw, const sk_sweep_result *r) {
   if (r->status != SK_SWEEP_RUN_OK)
@@ -1151,10 +1180,9 @@ int sk_sweep_row_passes(const sk_sweep *sw, const sk_sweep_result *r) {
 }
 
 double sk_sweep_t975(int dof) {
-  static const double t[] = {12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306,
-                             2.262,  2.228, 2.201, 2.179, 2.160, 2.145, 2.131, 2.120,
-                             2.110,  2.101, 2.093, 2.086, 2.080, 2.074, 2.069, 2.064,
-                             2.060,  2.056, 2.052, 2.048, 2.045, 2.042};
+  static const double t[] = {12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228,
+                             2.201,  2.179, 2.160, 2.145, 2.131, 2.120, 2.110, 2.101, 2.093, 2.086,
+                             2.080,  2.074, 2.069, 2.064, 2.060, 2.056, 2.052, 2.048, 2.045, 2.042};
   SK_REQUIRE(dof >= 1);
   if (dof <= 30)
     return t[dof - 1];
@@ -1178,7 +1206,7 @@ void sk_sweep_pareto(const double *x, const double *y, const int *eligible, size
 }
 
 sk_status sk_sweep_aggregate(const sk_sweep *sw, sk_sweep_result *rows, size_t n_rows,
-                        sk_sweep_point_stats *stats) {
+                             sk_sweep_point_stats *stats) {
   size_t np = sw->n_points;
   int *seen = calloc(np + 1, sizeof *seen);
   double *ss = calloc(np * SK_SWEEP_METRIC_COUNT + 1, sizeof *ss);

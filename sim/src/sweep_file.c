@@ -49,7 +49,7 @@ static hid_t runs_type(hid_t have) {
   insert(t, have, "message", HOFFSET(sk_sweep_result, message), msg);
   for (int m = 0; m < SK_SWEEP_METRIC_COUNT; m++)
     insert(t, have, sk_sweep_metric_name((sk_sweep_metric)m),
-              HOFFSET(sk_sweep_result, m) + (size_t)m * sizeof(double), H5T_NATIVE_DOUBLE);
+           HOFFSET(sk_sweep_result, m) + (size_t)m * sizeof(double), H5T_NATIVE_DOUBLE);
   H5Tclose(msg);
   return t;
 }
@@ -113,9 +113,8 @@ static herr_t write_ds(hid_t loc, const char *name, int rank, const hsize_t *dim
                        hid_t mtype, const void *data) {
   hid_t sp = H5Screate_simple(rank, dims, NULL);
   hid_t dcpl = sk__h5_ocpl(H5P_DATASET_CREATE);
-  hid_t ds = sp >= 0 && dcpl >= 0
-                 ? H5Dcreate2(loc, name, ftype, sp, H5P_DEFAULT, dcpl, H5P_DEFAULT)
-                 : H5I_INVALID_HID;
+  hid_t ds = sp >= 0 && dcpl >= 0 ? H5Dcreate2(loc, name, ftype, sp, H5P_DEFAULT, dcpl, H5P_DEFAULT)
+                                  : H5I_INVALID_HID;
   herr_t rc = -1;
   if (ds >= 0) /* an empty dataset has nothing to write */
     rc = (dims[0] == 0 || (rank == 2 && dims[1] == 0))
@@ -153,8 +152,8 @@ static int cmp_wh(const void *a, const void *b) {
 }
 
 sk_status sk_sweep_file_write(const char *path, int force, const sk_sweep *sw,
-                              sk_sweep_result *rows, size_t n_rows,
-                              const sk_sweep_file_info *info, char *err, size_t errlen) {
+                              sk_sweep_result *rows, size_t n_rows, const sk_sweep_file_info *info,
+                              char *err, size_t errlen) {
   struct stat sb;
   if (lstat(path, &sb) == 0 && (!force || !S_ISREG(sb.st_mode))) {
     sk_errf(err, errlen, "%s: exists; pass --force to replace it", path);
@@ -229,7 +228,8 @@ sk_status sk_sweep_file_write(const char *path, int force, const sk_sweep *sw,
       sk__h5_attr_str(file, "mode", sk_sweep_mode(sw)) < 0 ||
       sk__h5_attr_str(file, "status", info->status) < 0 ||
       sk__h5_attr_str(file, "skadi_version", info->version) < 0 ||
-      attr_int(file, "n_points", (long long)np) || attr_int(file, "n_seeds", (long long)sk_sweep_n_seeds(sw)) ||
+      attr_int(file, "n_points", (long long)np) ||
+      attr_int(file, "n_seeds", (long long)sk_sweep_n_seeds(sw)) ||
       attr_int(file, "n_runs", (long long)sk_sweep_n_runs(sw)) ||
       attr_int(file, "n_rows", (long long)n_rows))
     goto done;
@@ -290,8 +290,7 @@ sk_status sk_sweep_file_write(const char *path, int force, const sk_sweep *sw,
   {
     hid_t ds = H5Dopen2(file, "timing", H5P_DEFAULT);
     int bad = ds < 0 || attr_dbl(ds, "wall_s", info->wall_s) ||
-              attr_int(ds, "workers", info->workers) ||
-              sk__h5_attr_str(ds, "how", info->how) < 0;
+              attr_int(ds, "workers", info->workers) || sk__h5_attr_str(ds, "how", info->how) < 0;
     sk__h5_close(&ds);
     if (bad)
       goto done;
@@ -410,8 +409,8 @@ static int read_vstr(hid_t loc, const char *name, size_t n, char *out, size_t w)
 
 sk_status sk_sweep_file_read(const char *path, sk_sweep_table **out, char *err, size_t errlen) {
   *out = NULL;
-  sk_status st = sk__h5_check_file(path, "a sweep file", "not an HDF5 file (not a sweep file)",
-                                   err, errlen);
+  sk_status st =
+      sk__h5_check_file(path, "a sweep file", "not an HDF5 file (not a sweep file)", err, errlen);
   if (st != SK_OK)
     return st;
   sk__h5_quiet q;
@@ -462,10 +461,14 @@ sk_status sk_sweep_file_read(const char *path, sk_sweep_table **out, char *err, 
     sk__h5_close(&vs);
     sk__h5_close(&ds);
   }
-  long long nr = ds_len(file, "runs"), np = ds_len(file, "points"), nc = ds_len(file, "constraints");
-  if (!t->sweep_json || nr < 0 || np < 0 || nc < 0 || (g = H5Gopen2(file, "parameters", H5P_DEFAULT)) < 0) {
-    sk_errf(err, errlen, "%s: a sweep file without its /sweep, /runs, /points, /constraints or "
-                         "/parameters (damaged?)", path);
+  long long nr = ds_len(file, "runs"), np = ds_len(file, "points"),
+            nc = ds_len(file, "constraints");
+  if (!t->sweep_json || nr < 0 || np < 0 || nc < 0 ||
+      (g = H5Gopen2(file, "parameters", H5P_DEFAULT)) < 0) {
+    sk_errf(err, errlen,
+            "%s: a sweep file without its /sweep, /runs, /points, /constraints or "
+            "/parameters (damaged?)",
+            path);
     goto done;
   }
   long long nk = ds_len(g, "keys");

@@ -62,12 +62,12 @@ static int h5_same(const char *a, const char *b) {
 START_TEST(workers_give_identical_tables) {
   const char *sw = write_sweep("s.json", 2, 2);
   tu_result r;
-  tu_run(&r, (char *const[]){(char *)bin, "sweep", (char *)sw, "--out", tu_tmp("j1.h5"), "-j",
-                             "1", "--no-progress", NULL});
+  tu_run(&r, (char *const[]){(char *)bin, "sweep", (char *)sw, "--out", tu_tmp("j1.h5"), "-j", "1",
+                             "--no-progress", NULL});
   ck_assert_msg(r.status == 0, "%s", r.err);
   ASSERT_HAS(r.err, "10 of 10 runs (0 failed), completed");
-  tu_run(&r, (char *const[]){(char *)bin, "sweep", (char *)sw, "--out", tu_tmp("j2.h5"), "-j",
-                             "2", "--no-progress", NULL});
+  tu_run(&r, (char *const[]){(char *)bin, "sweep", (char *)sw, "--out", tu_tmp("j2.h5"), "-j", "2",
+                             "--no-progress", NULL});
   ck_assert_msg(r.status == 0, "%s", r.err);
   ck_assert_msg(h5_same(tu_tmp("j1.h5"), tu_tmp("j2.h5")), "tables differ");
   /* and the rows read back whole, one per (point, seed), sorted */
@@ -178,8 +178,8 @@ START_TEST(interrupted_keeps_rows_and_resumes) {
   size_t kept = t->n_rows;
   sk_sweep_table_destroy(t);
   /* resume: the rest, to the same table as one uninterrupted run */
-  tu_run(&r, (char *const[]){(char *)bin, "sweep", (char *)sw, "--out", tu_tmp("i.h5"), "-j",
-                             "2", "--resume", "--no-progress", NULL});
+  tu_run(&r, (char *const[]){(char *)bin, "sweep", (char *)sw, "--out", tu_tmp("i.h5"), "-j", "2",
+                             "--resume", "--no-progress", NULL});
   ck_assert_msg(r.status == 0, "%s", r.err);
   ASSERT_HAS(r.err, "10 of 10 runs");
   tu_run(&r, (char *const[]){(char *)bin, "sweep", (char *)sw, "--out", tu_tmp("full.h5"),
@@ -236,8 +236,8 @@ START_TEST(report_prints_and_plots) {
   ASSERT_HAS(r.out, "\"same_duration\":true");
   ASSERT_HAS(r.out, "\"saved_vs_best_fixed_pct\"");
   ASSERT_HAS(r.err, "against the best fixed policy");
-  tu_run(&r, (char *const[]){(char *)bin, "report", tu_tmp("run.h5"), "--against",
-                             tu_tmp("run.h5"), NULL});
+  tu_run(&r, (char *const[]){(char *)bin, "report", tu_tmp("run.h5"), "--against", tu_tmp("run.h5"),
+                             NULL});
   ck_assert_int_eq(r.status, 2);
   ASSERT_HAS(r.err, "--against:");
   ASSERT_HAS(r.err, "not a sweep file");
@@ -254,8 +254,7 @@ static Suite *suite(void) {
   TCase *tc = tcase_create("cli");
   tcase_add_checked_fixture(tc, setup, teardown);
   tcase_add_test(tc, workers_give_identical_tables);
-  tcase_add_loop_test(tc, bad_sweep_files_exit_2, 0,
-                      (int)(sizeof bad_files / sizeof bad_files[0]));
+  tcase_add_loop_test(tc, bad_sweep_files_exit_2, 0, (int)(sizeof bad_files / sizeof bad_files[0]));
   tcase_add_test(tc, bad_flags_exit_2);
   tcase_add_test(tc, interrupted_keeps_rows_and_resumes);
   tcase_add_test(tc, report_prints_and_plots);

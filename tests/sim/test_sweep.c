@@ -30,9 +30,10 @@ static sk_sweep *parse_ok(const char *json) {
 #define BASE "\"scenario\": \"" SKADI_SOURCE_DIR "/scenarios/baseline.json\""
 
 START_TEST(grid_expands_row_major) {
-  sk_sweep *sw = parse_ok("{" BASE ", \"seeds\": 3, \"parameters\": ["
-                          "{\"key\": \"room.crah_fan_speed_pct\", \"values\": [50, 60]},"
-                          "{\"key\": \"SLA_LATENCY_MS\", \"min\": 100, \"max\": 300, \"steps\": 3}]}");
+  sk_sweep *sw =
+      parse_ok("{" BASE ", \"seeds\": 3, \"parameters\": ["
+               "{\"key\": \"room.crah_fan_speed_pct\", \"values\": [50, 60]},"
+               "{\"key\": \"SLA_LATENCY_MS\", \"min\": 100, \"max\": 300, \"steps\": 3}]}");
   ck_assert_uint_eq(sk_sweep_n_points(sw), 1 + 2 * 3); /* the default first */
   ck_assert_uint_eq(sk_sweep_n_seeds(sw), 3);
   ck_assert_uint_eq(sk_sweep_n_runs(sw), 21);
@@ -229,8 +230,8 @@ static const struct {
 START_TEST(bad_files_name_the_field) {
   sk_sweep *sw = (sk_sweep *)1;
   char err[1024];
-  sk_status st = sk_sweep_parse(&sw, bad_files[_i].json, strlen(bad_files[_i].json), "t.json",
-                                NULL, err, sizeof err);
+  sk_status st = sk_sweep_parse(&sw, bad_files[_i].json, strlen(bad_files[_i].json), "t.json", NULL,
+                                err, sizeof err);
   ck_assert_int_ne(st, SK_OK);
   ck_assert_ptr_null(sw);
   ASSERT_HAS(err, bad_files[_i].needle);
@@ -373,8 +374,7 @@ START_TEST(file_round_trip) {
   sk_sweep_file_info info = {3.5, 2, "local", "interrupted", "test", "baseline"};
   char err[1024];
   const char *path = tu_tmp("x.h5");
-  ck_assert_msg(sk_sweep_file_write(path, 0, sw, r, n, &info, err, sizeof err) == SK_OK, "%s",
-                err);
+  ck_assert_msg(sk_sweep_file_write(path, 0, sw, r, n, &info, err, sizeof err) == SK_OK, "%s", err);
   ck_assert_int_eq(sk_sweep_file_write(path, 0, sw, r, n, &info, err, sizeof err), SK_EINVAL);
   ASSERT_HAS(err, "exists");
   sk_sweep_table *t;

@@ -30,8 +30,8 @@
 #include "skadi/status.h"
 
 #define SK_SWEEP_MAX_PARAMS 16
-#define SK_SWEEP_MAX_VALUES 256      /* per list or grid */
-#define SK_SWEEP_MAX_SETS 32         /* fixed overrides of the base scenario */
+#define SK_SWEEP_MAX_VALUES 256 /* per list or grid */
+#define SK_SWEEP_MAX_SETS 32    /* fixed overrides of the base scenario */
 #define SK_SWEEP_MAX_CONSTRAINTS 16
 #define SK_SWEEP_MAX_SEEDS 1000
 #define SK_SWEEP_MAX_RUNS 1000000
@@ -41,28 +41,28 @@
 
 /* The figures of one run (a column each in the /runs table), from sk_session_summary and
  * the session's sample rows.  id, name, unit, meaning. */
-#define SK_SWEEP_METRICS(X)                                                                    \
-  X(WH_PER_PROMPT, "wh_per_prompt", "Wh/prompt", "facility energy per prompt served")          \
-  X(CF_WH_PER_PROMPT, "cf_wh_per_prompt", "Wh/prompt",                                         \
-    "the counterfactual's (same scenario, optimizer off)")                                     \
-  X(SAVED_PCT, "energy_saved_pct", "%", "Wh/prompt saved against the counterfactual")          \
-  X(TTFT_P95, "ttft_p95_ms", "ms", "whole-run TTFT p95")                                        \
-  X(TTFT_P95_CENSORED, "ttft_p95_censored", "1", "1 when the p95 is only a lower bound")      \
-  X(SLA_WINDOWS_MISSED, "sla_windows_missed", "windows",                                       \
-    "sample windows whose TTFT p95 is above the SLA")                                          \
-  X(SLA_WINDOWS, "sla_windows", "windows", "sample windows with a TTFT p95")                   \
-  X(INLET_OVER_LIMIT, "inlet_samples_over_limit", "samples",                                   \
-    "rack-inlet samples above settings.inlet_max_c")                                            \
-  X(MAX_INLET, "max_inlet_c", "degC", "highest rack inlet sampled")                            \
-  X(ACTIONS_APPLIED, "actions_applied", "actions", "optimizer and guardrail actions applied")  \
-  X(PRED_ERR, "prediction_error_pct", "%",                                                     \
-    "mean |predicted - realized| saving of evaluated actions (NaN: none)")                     \
-  X(PUE, "pue", "1", "facility / IT energy")                                                   \
-  X(PROMPTS_SERVED, "prompts_served", "prompts", "prompts completed")                          \
-  X(FACILITY_KWH, "facility_kwh", "kWh", "facility energy")                                    \
-  X(SLA_MS, "sla_latency_ms", "ms", "the run's settings.sla_latency_ms")                       \
-  X(INLET_LIMIT, "inlet_max_c", "degC", "the run's settings.inlet_max_c")                       \
-  X(WH_PER_PROMPT_NET, "wh_per_prompt_net", "Wh/prompt",                                        \
+#define SK_SWEEP_METRICS(X)                                                                        \
+  X(WH_PER_PROMPT, "wh_per_prompt", "Wh/prompt", "facility energy per prompt served")              \
+  X(CF_WH_PER_PROMPT, "cf_wh_per_prompt", "Wh/prompt",                                             \
+    "the counterfactual's (same scenario, optimizer off)")                                         \
+  X(SAVED_PCT, "energy_saved_pct", "%", "Wh/prompt saved against the counterfactual")              \
+  X(TTFT_P95, "ttft_p95_ms", "ms", "whole-run TTFT p95")                                           \
+  X(TTFT_P95_CENSORED, "ttft_p95_censored", "1", "1 when the p95 is only a lower bound")           \
+  X(SLA_WINDOWS_MISSED, "sla_windows_missed", "windows",                                           \
+    "sample windows whose TTFT p95 is above the SLA")                                              \
+  X(SLA_WINDOWS, "sla_windows", "windows", "sample windows with a TTFT p95")                       \
+  X(INLET_OVER_LIMIT, "inlet_samples_over_limit", "samples",                                       \
+    "rack-inlet samples above settings.inlet_max_c")                                               \
+  X(MAX_INLET, "max_inlet_c", "degC", "highest rack inlet sampled")                                \
+  X(ACTIONS_APPLIED, "actions_applied", "actions", "optimizer and guardrail actions applied")      \
+  X(PRED_ERR, "prediction_error_pct", "%",                                                         \
+    "mean |predicted - realized| saving of evaluated actions (NaN: none)")                         \
+  X(PUE, "pue", "1", "facility / IT energy")                                                       \
+  X(PROMPTS_SERVED, "prompts_served", "prompts", "prompts completed")                              \
+  X(FACILITY_KWH, "facility_kwh", "kWh", "facility energy")                                        \
+  X(SLA_MS, "sla_latency_ms", "ms", "the run's settings.sla_latency_ms")                           \
+  X(INLET_LIMIT, "inlet_max_c", "degC", "the run's settings.inlet_max_c")                          \
+  X(WH_PER_PROMPT_NET, "wh_per_prompt_net", "Wh/prompt",                                           \
     "facility energy plus the cold taken from the chilled-water loop, per prompt")
 
 typedef enum {
@@ -84,27 +84,27 @@ enum { SK_SWEEP_RUN_OK = 0, SK_SWEEP_RUN_FAILED = 1 };
 /* One row of the /runs table.  Plain data: it crosses a pipe or an MPI message as
  * bytes, so it holds no pointer. */
 typedef struct {
-  int32_t point;               /* 0..n_points-1 */
-  int32_t seed_index;          /* 0..n_seeds-1 */
-  uint64_t seed;               /* the run's seed (sk_sweep_seed) */
-  int32_t status;              /* SK_SWEEP_RUN_OK or SK_SWEEP_RUN_FAILED */
-  int32_t pass;                /* 1 when the run meets every constraint (0 if failed) */
-  char message[SK_SWEEP_MSG_LEN]; /* why it failed; "" when ok */
+  int32_t point;                   /* 0..n_points-1 */
+  int32_t seed_index;              /* 0..n_seeds-1 */
+  uint64_t seed;                   /* the run's seed (sk_sweep_seed) */
+  int32_t status;                  /* SK_SWEEP_RUN_OK or SK_SWEEP_RUN_FAILED */
+  int32_t pass;                    /* 1 when the run meets every constraint (0 if failed) */
+  char message[SK_SWEEP_MSG_LEN];  /* why it failed; "" when ok */
   double m[SK_SWEEP_METRIC_COUNT]; /* figures, NaN when they do not apply or it failed */
-  double wall_s;               /* s of wall time, the caller's (not in the compared table) */
+  double wall_s;                   /* s of wall time, the caller's (not in the compared table) */
 } sk_sweep_result;
 
 /* Per point, over its seeds' rows. */
 typedef struct {
   int32_t point;
-  int32_t n_ok, n_failed;      /* rows of the point in the table, by status */
-  int32_t complete;            /* every seed of the point has a row */
-  int32_t pass;                /* complete, none failed, every row meets every constraint */
-  int32_t front_ttft;          /* on the Pareto front of Wh/prompt vs TTFT p95, among the
-                                  points that pass */
-  int32_t front_inlet;         /* the same, Wh/prompt vs max inlet */
-  int32_t is_default;          /* the base scenario's own settings (no parameter set) */
-  int32_t best;                /* the passing point of lowest mean Wh/prompt */
+  int32_t n_ok, n_failed; /* rows of the point in the table, by status */
+  int32_t complete;       /* every seed of the point has a row */
+  int32_t pass;           /* complete, none failed, every row meets every constraint */
+  int32_t front_ttft;     /* on the Pareto front of Wh/prompt vs TTFT p95, among the
+                             points that pass */
+  int32_t front_inlet;    /* the same, Wh/prompt vs max inlet */
+  int32_t is_default;     /* the base scenario's own settings (no parameter set) */
+  int32_t best;           /* the passing point of lowest mean Wh/prompt */
   double mean[SK_SWEEP_METRIC_COUNT];
   double sd[SK_SWEEP_METRIC_COUNT];   /* sample standard deviation, NaN with < 2 rows */
   double ci95[SK_SWEEP_METRIC_COUNT]; /* half-width of the 95 % CI of the mean (Student t),
@@ -178,7 +178,7 @@ void sk_sweep_constraint_text(const sk_sweep *sw, size_t i, char *buf, size_t le
  * into stats[n_points].  Sets each row's pass flag.  SK_ENOMEM (stats unset) when its
  * scratch memory cannot be had. */
 sk_status sk_sweep_aggregate(const sk_sweep *sw, sk_sweep_result *rows, size_t n_rows,
-                        sk_sweep_point_stats *stats);
+                             sk_sweep_point_stats *stats);
 
 /* The Pareto front of n points (x, y), both minimized: on_front[i] = 1 when eligible[i]
  * (NULL: all) and no eligible point j is at least as good in both and better in one.
@@ -192,10 +192,10 @@ double sk_sweep_t975(int dof);
 /* ---- the output file (HDF5, layout in docs/SWEEPS.md) ------------------------------------ */
 
 typedef struct {
-  double wall_s;     /* s, whole sweep */
-  int workers;       /* worker processes or MPI ranks that ran the runs */
-  const char *how;   /* "local" or "mpi" */
-  const char *status;/* "completed" or "interrupted" */
+  double wall_s;      /* s, whole sweep */
+  int workers;        /* worker processes or MPI ranks that ran the runs */
+  const char *how;    /* "local" or "mpi" */
+  const char *status; /* "completed" or "interrupted" */
   const char *version;
   const char *scenario_name; /* the base scenario's name (sk_sweep_check_base) */
 } sk_sweep_file_info;
@@ -205,12 +205,12 @@ typedef struct {
  * with force).  SK_EINVAL for an existing file without force, SK_EIO with a message
  * otherwise. */
 sk_status sk_sweep_file_write(const char *path, int force, const sk_sweep *sw,
-                              sk_sweep_result *rows, size_t n_rows,
-                              const sk_sweep_file_info *info, char *err, size_t errlen);
+                              sk_sweep_result *rows, size_t n_rows, const sk_sweep_file_info *info,
+                              char *err, size_t errlen);
 
 /* A sweep file read back. */
 typedef struct {
-  char *sweep_json;            /* the canonical sweep text */
+  char *sweep_json; /* the canonical sweep text */
   char name[128];
   char status[32];
   char scenario[512];
@@ -219,11 +219,11 @@ typedef struct {
   size_t n_params;
   char (*keys)[SK_SWEEP_KEY_LEN];
   size_t n_points;
-  char (*labels)[512];         /* per point */
-  double *values;              /* [n_points][n_params], NaN not numeric */
+  char (*labels)[512]; /* per point */
+  double *values;      /* [n_points][n_params], NaN not numeric */
   sk_sweep_point_stats *points;
   size_t n_rows;
-  sk_sweep_result *rows;       /* sorted by job */
+  sk_sweep_result *rows; /* sorted by job */
   size_t n_constraints;
   char (*constraints)[128];
   int workers;
