@@ -47,6 +47,8 @@ static const char *short_key(const char *k) {
 static void num(FILE *f, int w, int prec, double v) {
   if (isnan(v))
     fprintf(f, "%*s", w, "-");
+  else if (fabs(v) >= 1e6) /* a run gone wild (a model diverging): keep the columns */
+    fprintf(f, "%*.1e", w, v);
   else
     fprintf(f, "%*.*f", w, prec, v);
 }
@@ -213,13 +215,26 @@ static void range_pad(double *lo, double *hi) {
 static void panel(FILE *f, const sk_sweep_table *t, double ox, const char *ylabel,
                   sk_sweep_metric ym, int front_ttft, double limit, const char *limit_label) {
   frame fr = {ox + 70, 60, 380, 300, INFINITY, -INFINITY, INFINITY, -INFINITY};
-  for (size_t p = 0; p < t->n_points; p++) {
-    double x = t->points[p].mean[SK_SWEEP_M_WH_PER_PROMPT], y = t->points[p].mean[ym];
-    if (!isfinite(x) || !isfinite(y))
-      continue;
-    fr.xlo = fmin(fr.xlo, x), fr.xhi = fmax(fr.xhi, x);
-    fr.ylo = fmin(fr.ylo, y), fr.yhi = fmax(fr.yhi, y);
-  }
+  /* The axes span the passing points (all points when none passes), widened by failing
+   * ones only when these are not far off: one diverged run must not squash the rest. */
+  int any_pass = 0;
+  for (size_t p = 0; p < t->n_points; p++)
+    any_pass |= t->points[p].pass;
+  for (int round = 0; round < 2; round++)
+    for (size_t p = 0; p < t->n_points; p++) {
+      double x = t->points[p].mean[SK_SWEEP_M_WH_PER_PROMPT], y = t->points[p].mean[ym];
+      if (!isfinite(x) || !isfinite(y) || (round == 0 && any_pass && !t->points[p].pass))
+        continue;
+      if (round == 1) {
+        double sx = fr.xhi - fr.xlo, sy = fr.yhi - fr.ylo;
+        if (!isfinite(sx) || x > fr.xhi + sx || x < fr.xlo - sx || y > fr.yhi + sy ||
+            y < fr.ylo - sy)
+          continue;
+      }
+      fr.xlo = fmin(fr.xlo, x), fr.xhi = fmax(fr.xhi, x);
+      fr.ylo = fmin(fr.ylo, y), fr.yhi = fmax(fr.yhi, y);
+    }
+  double xlo0 = fr.xlo, xhi0 = fr.xhi, ylo0 = fr.ylo, yhi0 = fr.yhi;
   if (isfinite(limit) && isfinite(fr.yhi) && limit < fr.yhi + 2 * (fr.yhi - fr.ylo + 1e-9))
     fr.ylo = fmin(fr.ylo, limit), fr.yhi = fmax(fr.yhi, limit);
   range_pad(&fr.xlo, &fr.xhi);
@@ -288,11 +303,16 @@ static void panel(FILE *f, const sk_sweep_table *t, double ox, const char *ylabe
     }
     free(idx);
   }
+  int outside = 0;
   for (size_t p = 0; p < t->n_points; p++) {
     const sk_sweep_point_stats *s = &t->points[p];
     double x = s->mean[SK_SWEEP_M_WH_PER_PROMPT], y = s->mean[ym];
     if (!isfinite(x) || !isfinite(y))
       continue;
+    if (x < xlo0 || x > xhi0 || y < ylo0 || y > yhi0) {
+      outside++;
+      continue;
+    }
     int on = front_ttft ? s->front_ttft : s->front_inlet;
     const char *col = on ? "#d62728" : "#1f77b4";
     fprintf(f, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"%d\" fill=\"%s\" stroke=\"%s\"><title>",
@@ -313,6 +333,12 @@ static void panel(FILE *f, const sk_sweep_table *t, double ox, const char *ylabe
               "fill=\"#2ca02c\">best</text>\n",
               px(&fr, x), py(&fr, y), px(&fr, x) + 10, py(&fr, y) + 14);
   }
+  if (outside)
+    fprintf(f,
+            "<text x=\"%.1f\" y=\"%.1f\" font-size=\"11\" fill=\"#888\">%d point%s far "
+            "outside this range, not drawn (skadi sweep report lists %s)</text>\n",
+            fr.x0 + 4, fr.y0 + fr.h - 6, outside, outside > 1 ? "s" : "",
+            outside > 1 ? "them" : "it");
 }
 
 void sk_sweep_write_svg(FILE *f, const sk_sweep_table *t) {
