@@ -14,6 +14,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <hdf5.h>
+
 #include "skadi/session.h"
 #include "skadi/sweep.h"
 
@@ -408,6 +410,62 @@ START_TEST(file_round_trip) {
 }
 END_TEST
 
+/* A file written before a metric existed (here: /runs without wh_per_prompt_net, as the
+ * first sweep files) still reads; the missing column reads as NaN. */
+START_TEST(older_file_reads) {
+  tu_scratch_setup("skadi-sweep-");
+  sk_sweep *sw = parse_ok(table_sweep);
+  sk_sweep_result r[16];
+  size_t n = fill_table(r);
+  for (size_t i = 0; i < n; i++)
+    r[i].m[SK_SWEEP_M_WH_PER_PROMPT_NET] = 1.5;
+  sk_sweep_file_info info = {1, 1, "local", "completed", "test", "baseline"};
+  char err[1024];
+  const char *path = tu_tmp("old.h5");
+  ck_assert_msg(sk_sweep_file_write(path, 0, sw, r, n, &info, err, sizeof err) == SK_OK, "%s", err);
+  /* rewrite /runs with every field but wh_per_prompt_net */
+  hid_t f = H5Fopen(path, H5F_ACC_RDWR, H5P_DEFAULT);
+  ck_assert_int_ge(f, 0);
+  hid_t ds = H5Dopen2(f, "runs", H5P_DEFAULT), full = H5Dget_type(ds);
+  size_t rowsz = H5Tget_size(full);
+  hid_t part = H5Tcreate(H5T_COMPOUND, rowsz);
+  for (int k = 0; k < H5Tget_nmembers(full); k++) {
+    char *name = H5Tget_member_name(full, (unsigned)k);
+    if (strcmp(name, "wh_per_prompt_net") != 0) {
+      hid_t mt = H5Tget_member_type(full, (unsigned)k);
+      H5Tinsert(part, name, H5Tget_member_offset(full, (unsigned)k), mt);
+      H5Tclose(mt);
+    }
+    H5free_memory(name);
+  }
+  char *buf = malloc(rowsz * n);
+  ck_assert_int_ge(H5Dread(ds, part, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf), 0);
+  H5Dclose(ds);
+  H5Ldelete(f, "runs", H5P_DEFAULT);
+  hsize_t dims[1] = {n};
+  hid_t sp = H5Screate_simple(1, dims, NULL);
+  ds = H5Dcreate2(f, "runs", part, sp, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+  ck_assert_int_ge(H5Dwrite(ds, part, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf), 0);
+  H5Dclose(ds);
+  H5Sclose(sp);
+  H5Tclose(part);
+  H5Tclose(full);
+  H5Fclose(f);
+  free(buf);
+  sk_sweep_table *t;
+  ck_assert_msg(sk_sweep_file_read(path, &t, err, sizeof err) == SK_OK, "%s", err);
+  ck_assert_uint_eq(t->n_rows, n);
+  for (size_t i = 0; i < n; i++) {
+    ck_assert(isnan(t->rows[i].m[SK_SWEEP_M_WH_PER_PROMPT_NET]));
+    ck_assert(t->rows[i].m[SK_SWEEP_M_WH_PER_PROMPT] > 0.5);
+  }
+  ck_assert_double_eq(t->points[3].mean[SK_SWEEP_M_WH_PER_PROMPT_NET], 1.5); /* /points has it */
+  sk_sweep_table_destroy(t);
+  sk_sweep_destroy(sw);
+  tu_scratch_teardown();
+}
+END_TEST
+
 /* One real run: its row holds the session's own figures. */
 START_TEST(a_run_is_the_session) {
   sk_sweep *sw = parse_ok("{" BASE ", \"duration\": 120, \"mode\": \"off\", \"parameters\": ["
@@ -475,6 +533,7 @@ static Suite *suite(void) {
   tcase_add_test(tc, constraints_and_aggregates_hand_checked);
   tcase_add_test(tc, t_quantiles);
   tcase_add_test(tc, file_round_trip);
+  tcase_add_test(tc, older_file_reads);
   tcase_add_test(tc, a_run_is_the_session);
   tcase_set_timeout(tc, 60);
   suite_add_tcase(s, tc);
