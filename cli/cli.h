@@ -17,6 +17,7 @@ int sk_report_main(int argc, char **argv);  /* cmd_report.c */
 int sk_serve_main(int argc, char **argv);   /* cmd_serve.c */
 int sk_gateway_main(int argc, char **argv); /* cmd_gateway.c */
 int sk_replay_main(int argc, char **argv);  /* cmd_replay.c */
+int sk_sweep_main(int argc, char **argv);   /* cmd_sweep.c */
 
 /* Shared by the API commands (cmd_serve.c). */
 struct sk_api_gateway;

@@ -16,6 +16,7 @@
 
 #include <cjson/cJSON.h>
 #include <errno.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,6 +31,7 @@
 
 static void usage(FILE *f) {
   fputs("usage: skadi report RUN.h5 [--out REPORT.json [--force]] [--compact]\n"
+        "                          [--against SWEEP.h5]\n"
         "\n"
         "Writes the judges' report of a recording (skadi run --out) as JSON: the run, its\n"
         "KPIs and worst sample window, energy by subsystem, savings against the\n"
@@ -44,6 +46,9 @@ static void usage(FILE *f) {
         "  --force      replace PATH if it exists and is a regular file (never a\n"
         "               directory, FIFO or device such as /dev/null)\n"
         "  --compact    one line instead of indented JSON\n"
+        "  --against SWEEP.h5  add against_best_fixed: the run's Wh/prompt against the best\n"
+        "               fixed policy of a sweep (skadi sweep), beside its saving against\n"
+        "               its own settings; both are printed on stderr too\n"
         "  -h, --help   this help\n"
         "\n"
         "Exit status: 0 done, 1 I/O failure, 2 bad input (a missing file, not a recording,\n"
@@ -74,8 +79,40 @@ static int write_file(const char *path, const char *text, int force) {
   return sk_cli_out_commit(&o, ok);
 }
 
+/* The two savings side by side, for a person (the JSON has them too). */
+static void print_against(const cJSON *rep) {
+  const cJSON *o = cJSON_GetObjectItemCaseSensitive(rep, "against_best_fixed");
+  const cJSON *w = cJSON_GetObjectItemCaseSensitive(o, "run_j_per_prompt_wh");
+  const cJSON *own = cJSON_GetObjectItemCaseSensitive(o, "saved_vs_own_settings_pct");
+  const cJSON *bw = cJSON_GetObjectItemCaseSensitive(o, "best_j_per_prompt_wh");
+  const cJSON *bs = cJSON_GetObjectItemCaseSensitive(o, "saved_vs_best_fixed_pct");
+  const cJSON *bp = cJSON_GetObjectItemCaseSensitive(o, "best_policy");
+  const cJSON *bnet = cJSON_GetObjectItemCaseSensitive(o, "saved_vs_best_fixed_net_pct");
+  const cJSON *same = cJSON_GetObjectItemCaseSensitive(o, "same_scenario");
+  const cJSON *same_d = cJSON_GetObjectItemCaseSensitive(o, "same_duration");
+  fprintf(stderr, "skadi report: %.4f Wh/prompt", cJSON_IsNumber(w) ? w->valuedouble : NAN);
+  if (cJSON_IsNumber(own))
+    fprintf(stderr, "; saved %.2f %% against its own settings (the counterfactual)",
+            own->valuedouble);
+  else
+    fprintf(stderr, "; no counterfactual in the recording");
+  if (cJSON_IsNumber(bs))
+    fprintf(stderr, "; saved %.2f %% against the best fixed policy (%.4f Wh/prompt: %s)\n",
+            bs->valuedouble, bw->valuedouble, cJSON_IsString(bp) ? bp->valuestring : "?");
+  else
+    fprintf(stderr, "; the sweep has no point meeting its constraints\n");
+  if (cJSON_IsNumber(bnet))
+    fprintf(stderr, "skadi report: net of the cold taken from the chilled-water loop: saved %.2f %% "
+                    "against the best fixed policy\n",
+            bnet->valuedouble);
+  if (cJSON_IsFalse(same))
+    fputs("skadi report: warning: the sweep's base scenario is not the recording's\n", stderr);
+  if (cJSON_IsFalse(same_d))
+    fputs("skadi report: warning: the sweep's runs are not as long as the recording\n", stderr);
+}
+
 int sk_report_main(int argc, char **argv) {
-  const char *in = NULL, *out = NULL;
+  const char *in = NULL, *out = NULL, *against = NULL;
   int compact = 0, force = 0;
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i];
@@ -85,6 +122,10 @@ int sk_report_main(int argc, char **argv) {
     }
     if (strcmp(a, "--compact") == 0) {
       compact = 1;
+    } else if (strcmp(a, "--against") == 0) {
+      if (i + 1 >= argc || !argv[i + 1][0])
+        return bad("--against: missing value");
+      against = argv[++i];
     } else if (strcmp(a, "--force") == 0) {
       force = 1;
     } else if (strcmp(a, "--out") == 0 || strncmp(a, "--out=", 6) == 0) {
@@ -114,6 +155,15 @@ int sk_report_main(int argc, char **argv) {
   if (st != SK_OK) {
     fprintf(stderr, "skadi report: %s\n", err);
     return st == SK_EIO || st == SK_ENOMEM ? 1 : 2;
+  }
+  if (against) {
+    st = sk_report_against(rep, against, err, sizeof err);
+    if (st != SK_OK) {
+      cJSON_Delete(rep);
+      fprintf(stderr, "skadi report: --against: %s\n", err);
+      return st == SK_EIO || st == SK_ENOMEM ? 1 : 2;
+    }
+    print_against(rep);
   }
   char *text = compact ? cJSON_PrintUnformatted(rep) : cJSON_Print(rep);
   cJSON_Delete(rep);

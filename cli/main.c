@@ -38,6 +38,8 @@ static void usage(FILE *f) {
         "  gateway --connect EP  the API's gateway for a twin served elsewhere\n"
         "  replay RUN.h5       serve a recording through the same API, with play, pause,\n"
         "                      seek and speed\n"
+        "  sweep SWEEP.json    run a parameter sweep into one HDF5 table; sweep report\n"
+        "                      prints it and plots its Pareto fronts (skadi sweep --help)\n"
         "  keys [--markdown]   list every scenario key: default, range, unit, meaning\n"
         "  help [CMD [SUB]]    this help, or the help of a command (skadi help ims train)\n"
         "\n"
@@ -78,7 +80,7 @@ static const command commands[] = {
     {"run", sk_run_main, 0},       {"ims", sk_ims_main, 1}, {"mix", sk_mix_main, 0},
     {"report", sk_report_main, 0}, {"keys", keys_main, 0},  {"monitor", sk_monitor_main, 0},
     {"serve", sk_serve_main, 0},   {"gateway", sk_gateway_main, 0},
-    {"replay", sk_replay_main, 0},
+    {"replay", sk_replay_main, 0},  {"sweep", sk_sweep_main, 1},
 };
 #define N_COMMANDS (sizeof commands / sizeof commands[0])
 

@@ -49,6 +49,7 @@
 #include "skadi/qsketch.h" /* the TTFT sketch's ceiling */
 #include "skadi/recording.h"
 #include "skadi/require.h"
+#include "skadi/sweep.h" /* --against */
 
 #define BLOCK_ROWS 8192 /* rows per read */
 #define NOTE_LEN 320
@@ -1147,5 +1148,111 @@ sk_status sk_report_build(const char *path, cJSON **out, char *err, size_t errle
     return st;
   }
   *out = root;
+  return SK_OK;
+}
+
+/* ---- against a sweep's best fixed policy (skadi report --against) ----------------------- */
+
+static double json_num_at(const cJSON *root, const char *obj, const char *key) {
+  const cJSON *o = cJSON_GetObjectItemCaseSensitive(root, obj);
+  const cJSON *v = o ? cJSON_GetObjectItemCaseSensitive(o, key) : NULL;
+  return cJSON_IsNumber(v) ? v->valuedouble : NAN;
+}
+
+sk_status sk_report_against(cJSON *rep, const char *sweep_path, char *err, size_t errlen) {
+  sk_sweep_table *t = NULL;
+  sk_status st = sk_sweep_file_read(sweep_path, &t, err, errlen);
+  if (st != SK_OK)
+    return st;
+  long best = -1, def = -1;
+  for (size_t p = 0; p < t->n_points; p++) {
+    if (t->points[p].best)
+      best = (long)p;
+    if (t->points[p].is_default)
+      def = (long)p;
+  }
+  const cJSON *run = cJSON_GetObjectItemCaseSensitive(rep, "run");
+  const cJSON *scen = run ? cJSON_GetObjectItemCaseSensitive(run, "scenario") : NULL;
+  double wh = json_num_at(rep, "kpis", "j_per_prompt_wh");
+  double own = json_num_at(rep, "savings", "energy_saved_pct");
+  cJSON *o = cJSON_CreateObject();
+  cJSON *notes = cJSON_GetObjectItemCaseSensitive(rep, "notes");
+  if (!o) {
+    sk_sweep_table_destroy(t);
+    sk_errf(err, errlen, "%s: out of memory", sweep_path);
+    return SK_ENOMEM;
+  }
+  cJSON_AddStringToObject(o, "sweep", sweep_path);
+  cJSON_AddStringToObject(o, "sweep_name", t->name);
+  cJSON_AddStringToObject(o, "sweep_scenario", t->scenario_name);
+  cJSON_AddStringToObject(o, "sweep_mode", t->mode);
+  cJSON_AddStringToObject(o, "sweep_status", t->status);
+  int same = cJSON_IsString(scen) && strcmp(scen->valuestring, t->scenario_name) == 0;
+  cJSON_AddBoolToObject(o, "same_scenario", same);
+  /* a sweep with its own duration ("duration": null is the scenario's, as the run's) */
+  double run_s = json_num_at(rep, "run", "duration_s"), sweep_s = NAN;
+  cJSON *sj = cJSON_Parse(t->sweep_json);
+  const cJSON *d = sj ? cJSON_GetObjectItemCaseSensitive(sj, "duration") : NULL;
+  if (cJSON_IsNumber(d))
+    sweep_s = d->valuedouble;
+  cJSON_Delete(sj);
+  int same_d = isnan(sweep_s) || !isfinite(run_s) || fabs(sweep_s - run_s) < 0.5;
+  cJSON_AddBoolToObject(o, "same_duration", same_d);
+  if (!same_d && notes)
+    cJSON_AddItemToArray(notes, cJSON_CreateString("against: the sweep's runs are not as long "
+                                                   "as the recording: the comparison is not "
+                                                   "like for like"));
+  cJSON_AddItemToObject(o, "run_j_per_prompt_wh", jnum(wh));
+  cJSON_AddItemToObject(o, "saved_vs_own_settings_pct", jnum(own));
+  if (best >= 0) {
+    const sk_sweep_point_stats *b = &t->points[best];
+    double bw = b->mean[SK_SWEEP_M_WH_PER_PROMPT];
+    cJSON_AddNumberToObject(o, "best_point", (double)best);
+    cJSON_AddStringToObject(o, "best_policy", t->labels[best]);
+    cJSON_AddItemToObject(o, "best_j_per_prompt_wh", jnum(bw));
+    cJSON_AddItemToObject(o, "best_ci95_wh", jnum(b->ci95[SK_SWEEP_M_WH_PER_PROMPT]));
+    cJSON_AddItemToObject(o, "saved_vs_best_fixed_pct", jnum(100.0 * (bw - wh) / bw));
+    /* net of stored cold: the run is charged the cold it took from the chilled-water loop
+     * (a closed loop that resets the water warmer ends with less of it); so is the sweep's
+     * point when its file has the figure, else its gross figure stands for it (a fixed
+     * policy holds its setpoint) and a note says so */
+    const cJSON *en = cJSON_GetObjectItemCaseSensitive(rep, "energy");
+    double fac = en ? json_num_at(en, "kwh", "facility") : NAN;
+    double cold = json_num_at(rep, "savings", "stored_cold_kwh");
+    double served = json_num_at(rep, "kpis", "prompts_served");
+    double run_net = served > 0 && isfinite(cold) ? (fac + cold) * 1000.0 / served : NAN;
+    double bn = b->mean[SK_SWEEP_M_WH_PER_PROMPT_NET];
+    if (isnan(bn) && isfinite(run_net)) {
+      bn = bw;
+      if (notes)
+        cJSON_AddItemToArray(notes, cJSON_CreateString(
+                                        "against: the sweep file has no net figures (made before "
+                                        "wh_per_prompt_net): its gross Wh/prompt stands for them"));
+    }
+    cJSON_AddItemToObject(o, "run_j_per_prompt_net_wh", jnum(run_net));
+    cJSON_AddItemToObject(o, "best_j_per_prompt_net_wh", jnum(bn));
+    cJSON_AddItemToObject(o, "saved_vs_best_fixed_net_pct", jnum(100.0 * (bn - run_net) / bn));
+  } else {
+    cJSON_AddNullToObject(o, "best_point");
+    cJSON_AddNullToObject(o, "best_policy");
+    cJSON_AddNullToObject(o, "best_j_per_prompt_wh");
+    cJSON_AddNullToObject(o, "best_ci95_wh");
+    cJSON_AddNullToObject(o, "saved_vs_best_fixed_pct");
+    cJSON_AddNullToObject(o, "run_j_per_prompt_net_wh");
+    cJSON_AddNullToObject(o, "best_j_per_prompt_net_wh");
+    cJSON_AddNullToObject(o, "saved_vs_best_fixed_net_pct");
+    if (notes)
+      cJSON_AddItemToArray(notes, cJSON_CreateString("against: no point of the sweep meets "
+                                                     "its constraints: no best fixed policy"));
+  }
+  cJSON_AddItemToObject(o, "default_j_per_prompt_wh",
+                        def >= 0 ? jnum(t->points[def].mean[SK_SWEEP_M_WH_PER_PROMPT])
+                                 : cJSON_CreateNull());
+  if (!same && notes)
+    cJSON_AddItemToArray(notes, cJSON_CreateString("against: the sweep's base scenario is not "
+                                                   "the recording's: the comparison is not like "
+                                                   "for like"));
+  sk_sweep_table_destroy(t);
+  cJSON_AddItemToObject(rep, "against_best_fixed", o);
   return SK_OK;
 }

@@ -22,6 +22,9 @@ done
 if [ -x "$BUILD/skadi" ] && [ -f "$HERE/bench_room.sh" ]; then
   sh "$HERE/bench_room.sh" "$BUILD"
 fi
+if [ -x "$BUILD/skadi" ] && [ -f "$HERE/bench_sweep.sh" ]; then
+  sh "$HERE/bench_sweep.sh" "$BUILD"
+fi
 
 # skadi-viz's frame cost (when built with the visualizer): 72 and 1,000 racks.
 VIZ=$BUILD/tests/bench/bench_viz

@@ -40,4 +40,11 @@ struct cJSON;
  * thread-safe. */
 sk_status sk_report_build(const char *path, struct cJSON **out, char *err, size_t errlen);
 
+/* Adds "against_best_fixed" to a report rep (sk_report_build's): the recording's
+ * Wh/prompt against the best point of the sweep file at sweep_path (the lowest mean
+ * Wh/prompt meeting the sweep's constraints, sweep.h) beside its saving against its own
+ * settings (the counterfactual), with a note when the sweep's base scenario is not the
+ * recording's.  Errors as sk_sweep_file_read's. */
+sk_status sk_report_against(struct cJSON *rep, const char *sweep_path, char *err, size_t errlen);
+
 #endif

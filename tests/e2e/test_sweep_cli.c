@@ -1,0 +1,268 @@
+/*
+ * test_sweep_cli.c -- end to end: the real `skadi sweep` on tiny sweeps of the baseline
+ * room (120 s runs): -j 1 and -j 2 write tables h5diff finds equal (leaving out /timing,
+ * the only wall-clock part); bad sweep files and flags exit 2 naming the field; a sweep
+ * stopped by SIGINT exits 130 with the finished rows in a valid file, and --resume
+ * completes it to the same table as an uninterrupted run; `skadi sweep report` prints
+ * the table and the front and draws an SVG.  Figures are not checked (the physics
+ * changes): structure and consistency are.
+ */
+#define _POSIX_C_SOURCE 200809L
+
+#include <check.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "skadi/sweep.h"
+
+#include "testutil.h"
+
+static const char *bin, *src;
+
+static void setup(void) {
+  tu_skadi_env(&bin, &src);
+  tu_scratch_setup("skadi-sweep-e2e-");
+}
+
+static void teardown(void) {
+  tu_scratch_teardown();
+}
+
+/* A sweep of the baseline room: 2 fan speeds x 2 supply setpoints + the default = 5
+ * points x seeds, 120 s each. */
+static const char *write_sweep(const char *name, int seeds, int values) {
+  char json[2048], vals[256] = "";
+  size_t n = 0;
+  for (int i = 0; i < values; i++)
+    n += (size_t)snprintf(vals + n, sizeof vals - n, "%s%d", i ? ", " : "", 40 + 5 * i);
+  snprintf(json, sizeof json,
+           "{\"name\": \"tiny\", \"scenario\": \"%s/scenarios/baseline.json\", \"duration\": 120,"
+           " \"seeds\": %d, \"mode\": \"off\", \"parameters\": ["
+           "{\"key\": \"room.crah_fan_speed_pct\", \"values\": [%s]},"
+           "{\"key\": \"room.supply_setpoint_c\", \"min\": 17, \"max\": 19, \"steps\": 2}],"
+           " \"constraints\": [{\"metric\": \"ttft_p95_ms\", \"max\": \"sla\"},"
+           " {\"metric\": \"inlet_samples_over_limit\", \"max\": 0}]}",
+           src, seeds, vals);
+  const char *path = tu_tmp(name);
+  tu_write_file(path, json);
+  return path;
+}
+
+static int h5_same(const char *a, const char *b) {
+  char cmd[2048];
+  snprintf(cmd, sizeof cmd, "h5diff --exclude-path /timing '%s' '%s' > '%s' 2>&1", a, b,
+           tu_tmp("h5diff.txt"));
+  return system(cmd) == 0;
+}
+
+START_TEST(workers_give_identical_tables) {
+  const char *sw = write_sweep("s.json", 2, 2);
+  tu_result r;
+  tu_run(&r, (char *const[]){(char *)bin, "sweep", (char *)sw, "--out", tu_tmp("j1.h5"), "-j", "1",
+                             "--no-progress", NULL});
+  ck_assert_msg(r.status == 0, "%s", r.err);
+  ASSERT_HAS(r.err, "10 of 10 runs (0 failed), completed");
+  tu_run(&r, (char *const[]){(char *)bin, "sweep", (char *)sw, "--out", tu_tmp("j2.h5"), "-j", "2",
+                             "--no-progress", NULL});
+  ck_assert_msg(r.status == 0, "%s", r.err);
+  ck_assert_msg(h5_same(tu_tmp("j1.h5"), tu_tmp("j2.h5")), "tables differ");
+  /* and the rows read back whole, one per (point, seed), sorted */
+  sk_sweep_table *t;
+  char err[1024];
+  ck_assert_msg(sk_sweep_file_read(tu_tmp("j2.h5"), &t, err, sizeof err) == SK_OK, "%s", err);
+  ck_assert_uint_eq(t->n_rows, 10);
+  ck_assert_int_eq(t->workers, 2);
+  for (size_t i = 0; i < t->n_rows; i++) {
+    ck_assert_int_eq(t->rows[i].point, (int)(i / 2));
+    ck_assert_int_eq(t->rows[i].seed_index, (int)(i % 2));
+    ck_assert_int_eq(t->rows[i].status, SK_SWEEP_RUN_OK);
+    ck_assert(t->rows[i].m[SK_SWEEP_M_WH_PER_PROMPT] > 0);
+    ck_assert(t->rows[i].wall_s > 0);
+  }
+  sk_sweep_table_destroy(t);
+  /* an existing --out is refused */
+  tu_run(&r, (char *const[]){(char *)bin, "sweep", (char *)sw, "--out", tu_tmp("j2.h5"),
+                             "--no-progress", NULL});
+  ck_assert_int_eq(r.status, 2);
+  ASSERT_HAS(r.err, "exists; pass --force");
+}
+END_TEST
+
+static const struct {
+  const char *json, *needle;
+} bad_files[] = {
+    {"{\"scenario\": \"@/scenarios/baseline.json\", \"parameters\": [{\"key\": \"room.fan\", "
+     "\"values\": [1]}]}",
+     "parameters[0].key: 'room.fan' is not a scenario key"},
+    {"{\"scenario\": \"@/scenarios/nope.json\"}", "nope.json"},
+    /* the heat spike's AI nodes start at 1 h: a 120 s run of it is a bad base */
+    {"{\"scenario\": \"@/scenarios/heat_spike_row_c.json\", \"duration\": 120}",
+     "timeline[0].start_s"},
+};
+
+START_TEST(bad_sweep_files_exit_2) {
+  char json[1024];
+  const char *at = strchr(bad_files[_i].json, '@'); /* @ is the source directory */
+  snprintf(json, sizeof json, "%.*s%s%s", (int)(at - bad_files[_i].json), bad_files[_i].json, src,
+           at + 1);
+  tu_write_file(tu_tmp("bad.json"), json);
+  tu_result r;
+  tu_run(&r, (char *const[]){(char *)bin, "sweep", tu_tmp("bad.json"), "--out", tu_tmp("o.h5"),
+                             "--no-progress", NULL});
+  ck_assert_int_eq(r.status, 2);
+  ASSERT_HAS(r.err, bad_files[_i].needle);
+  ck_assert(access(tu_tmp("o.h5"), F_OK) != 0);
+}
+END_TEST
+
+START_TEST(bad_flags_exit_2) {
+  const char *sw = write_sweep("s.json", 1, 1);
+  static const struct {
+    const char *a, *b, *needle;
+  } cases[] = {{"-j", "0", "-j: '0' is not a whole number"},
+               {"--frobnicate", NULL, "unknown option '--frobnicate'"},
+               {"--resume", NULL, "no such file to resume"}};
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    tu_result r;
+    tu_run(&r, (char *const[]){(char *)bin, "sweep", (char *)sw, "--out", tu_tmp("o.h5"),
+                               (char *)cases[i].a, (char *)cases[i].b, NULL});
+    ck_assert_int_eq(r.status, 2);
+    ASSERT_HAS(r.err, cases[i].needle);
+  }
+  tu_result r;
+  tu_run(&r, (char *const[]){(char *)bin, "sweep", (char *)sw, NULL});
+  ck_assert_int_eq(r.status, 2);
+  ASSERT_HAS(r.err, "--out: missing");
+  tu_run(&r, (char *const[]){(char *)bin, "sweep", "--help", NULL});
+  ck_assert_int_eq(r.status, 0);
+  ASSERT_HAS(r.out, "usage: skadi sweep");
+  tu_run(&r, (char *const[]){(char *)bin, "help", "sweep", "report", NULL});
+  ck_assert_int_eq(r.status, 0);
+  ASSERT_HAS(r.out, "usage: skadi sweep report");
+}
+END_TEST
+
+/* Rows done so far, from the progress line in the stderr file ("[###...] 3/24 runs"). */
+static int runs_done(void) {
+  char buf[8192];
+  tu_slurp(tu_tmp("stderr"), buf, sizeof buf);
+  char *last = NULL;
+  for (char *p = strstr(buf, "] "); p; p = strstr(p + 1, "] "))
+    last = p;
+  return last ? atoi(last + 2) : 0;
+}
+
+START_TEST(interrupted_keeps_rows_and_resumes) {
+  const char *sw = write_sweep("s.json", 2, 2); /* 5 points x 2 seeds = 10 runs */
+  pid_t pid = tu_spawn((char *const[]){(char *)bin, "sweep", (char *)sw, "--out", tu_tmp("i.h5"),
+                                       "-j", "1", "--progress", NULL});
+  struct timespec ts = {0, 20 * 1000 * 1000};
+  for (int k = 0; k < 1500 && runs_done() < 2; k++)
+    nanosleep(&ts, NULL);
+  kill(pid, SIGINT);
+  int st = tu_wait(pid);
+  tu_result r;
+  tu_collect(&r);
+  ck_assert_msg(st == 130, "exit %d: %s", st, r.err);
+  ASSERT_HAS(r.err, "interrupted; --resume runs the rest");
+  sk_sweep_table *t;
+  char err[1024];
+  ck_assert_msg(sk_sweep_file_read(tu_tmp("i.h5"), &t, err, sizeof err) == SK_OK, "%s", err);
+  ck_assert_str_eq(t->status, "interrupted");
+  ck_assert_uint_ge(t->n_rows, 2);
+  ck_assert_uint_lt(t->n_rows, 10);
+  size_t kept = t->n_rows;
+  sk_sweep_table_destroy(t);
+  /* resume: the rest, to the same table as one uninterrupted run */
+  tu_run(&r, (char *const[]){(char *)bin, "sweep", (char *)sw, "--out", tu_tmp("i.h5"), "-j", "2",
+                             "--resume", "--no-progress", NULL});
+  ck_assert_msg(r.status == 0, "%s", r.err);
+  ASSERT_HAS(r.err, "10 of 10 runs");
+  tu_run(&r, (char *const[]){(char *)bin, "sweep", (char *)sw, "--out", tu_tmp("full.h5"),
+                             "--no-progress", NULL});
+  ck_assert_msg(r.status == 0, "%s", r.err);
+  ck_assert_msg(h5_same(tu_tmp("i.h5"), tu_tmp("full.h5")), "resumed table differs (kept %zu)",
+                kept);
+  /* resuming from another sweep file is refused */
+  const char *other = write_sweep("other.json", 1, 2);
+  tu_run(&r, (char *const[]){(char *)bin, "sweep", (char *)other, "--out", tu_tmp("i.h5"),
+                             "--resume", "--no-progress", NULL});
+  ck_assert_int_eq(r.status, 2);
+  ASSERT_HAS(r.err, "different sweep");
+}
+END_TEST
+
+START_TEST(report_prints_and_plots) {
+  const char *sw = write_sweep("s.json", 1, 2);
+  tu_result r;
+  tu_run(&r, (char *const[]){(char *)bin, "sweep", (char *)sw, "--out", tu_tmp("r.h5"),
+                             "--record-runs", tu_tmp("recs"), "--no-progress", NULL});
+  ck_assert_msg(r.status == 0, "%s", r.err);
+  /* --record-runs: a recording per run, named by point and seed index */
+  ck_assert_int_eq(access(tu_tmp("recs/tiny-p0-s0.h5"), R_OK), 0);
+  ck_assert_int_eq(access(tu_tmp("recs/tiny-p4-s0.h5"), R_OK), 0);
+  tu_run(&r, (char *const[]){(char *)bin, "sweep", "report", tu_tmp("r.h5"), "--plot",
+                             tu_tmp("f.svg"), NULL});
+  ck_assert_msg(r.status == 0, "%s", r.err);
+  ASSERT_HAS(r.out, "sweep tiny");
+  ASSERT_HAS(r.out, "crah_fan_speed_pct");
+  ASSERT_HAS(r.out, "Pareto front, Wh/prompt vs TTFT p95");
+  ASSERT_HAS(r.out, "Pareto front, Wh/prompt vs max inlet");
+  ASSERT_HAS(r.out, "ttft_p95_ms <= sla_latency_ms");
+  char *svg = tu_read_file(tu_tmp("f.svg"));
+  ck_assert_ptr_nonnull(svg);
+  ASSERT_HAS(svg, "<svg");
+  ASSERT_HAS(svg, "</svg>");
+  ASSERT_HAS(svg, "energy per prompt (Wh/prompt)");
+  ASSERT_HAS(svg, "TTFT p95 (ms)");
+  ASSERT_HAS(svg, ">default</text>");
+  ASSERT_HAS(svg, "#d62728"); /* the front */
+  free(svg);
+  /* skadi report --against: a plain run of the same room against the sweep's best */
+  char scen[512];
+  snprintf(scen, sizeof scen, "%s/scenarios/baseline.json", src);
+  tu_run(&r, (char *const[]){(char *)bin, "run", scen, "--duration", "120", "--out",
+                             tu_tmp("run.h5"), "--no-progress", NULL});
+  ck_assert_msg(r.status == 0, "%s", r.err);
+  tu_run(&r, (char *const[]){(char *)bin, "report", tu_tmp("run.h5"), "--against", tu_tmp("r.h5"),
+                             "--compact", NULL});
+  ck_assert_msg(r.status == 0, "%s", r.err);
+  ASSERT_HAS(r.out, "\"against_best_fixed\"");
+  ASSERT_HAS(r.out, "\"same_scenario\":true");
+  ASSERT_HAS(r.out, "\"same_duration\":true");
+  ASSERT_HAS(r.out, "\"saved_vs_best_fixed_pct\"");
+  ASSERT_HAS(r.err, "against the best fixed policy");
+  tu_run(&r, (char *const[]){(char *)bin, "report", tu_tmp("run.h5"), "--against", tu_tmp("run.h5"),
+                             NULL});
+  ck_assert_int_eq(r.status, 2);
+  ASSERT_HAS(r.err, "--against:");
+  ASSERT_HAS(r.err, "not a sweep file");
+  /* not a sweep file */
+  tu_write_file(tu_tmp("x.h5"), "not hdf5");
+  tu_run(&r, (char *const[]){(char *)bin, "sweep", "report", tu_tmp("x.h5"), NULL});
+  ck_assert_int_eq(r.status, 2);
+  ASSERT_HAS(r.err, "x.h5");
+}
+END_TEST
+
+static Suite *suite(void) {
+  Suite *s = suite_create("sweep_cli");
+  TCase *tc = tcase_create("cli");
+  tcase_add_checked_fixture(tc, setup, teardown);
+  tcase_add_test(tc, workers_give_identical_tables);
+  tcase_add_loop_test(tc, bad_sweep_files_exit_2, 0, (int)(sizeof bad_files / sizeof bad_files[0]));
+  tcase_add_test(tc, bad_flags_exit_2);
+  tcase_add_test(tc, interrupted_keeps_rows_and_resumes);
+  tcase_add_test(tc, report_prints_and_plots);
+  tcase_set_timeout(tc, 120);
+  suite_add_tcase(s, tc);
+  return s;
+}
+
+int main(void) {
+  return tu_run_suite(suite());
+}
