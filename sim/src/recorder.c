@@ -190,6 +190,11 @@ static sk_status table_create(table *t, hid_t file, const char *fpath, char *err
   /* No filters while the run goes: see the design comment at the top. */
   if ((dcpl = sk__h5_ocpl(H5P_DATASET_CREATE)) < 0 || H5Pset_chunk(dcpl, 1, &chunk) < 0)
     goto fail;
+  /* No fill values: with them HDF5 keeps a new chunk in its chunk cache whatever the
+   * cache size (see create() for why nothing may be cached).  compact() restores the
+   * default fill time. */
+  if (H5Pset_fill_time(dcpl, H5D_FILL_TIME_NEVER) < 0)
+    goto fail;
   if ((t->dset = H5Dcreate2(file, s->path, ftype, space, H5P_DEFAULT, dcpl, H5P_DEFAULT)) < 0)
     goto fail;
   what = "cannot write attributes of";
@@ -323,7 +328,13 @@ static sk_status create(sk_recorder **out, const sk_recorder_config *cfg, char *
   hid_t fcpl = H5I_INVALID_HID, fapl = H5I_INVALID_HID, g = H5I_INVALID_HID;
   const char *what = "cannot create HDF5 file";
   st = SK_EIO;
-  if ((fcpl = sk__h5_ocpl(H5P_FILE_CREATE)) < 0 || (fapl = latest_fapl()) < 0)
+  /* No raw-data chunk cache in the run file: every write reaches the file before
+   * H5Dwrite returns, so a full disk fails that write (and table_write takes the extent
+   * back) rather than a later eviction losing rows the extent already counts.  Writes
+   * cover whole chunks anyway.  Set on the file, not per dataset: H5Fstart_swmr_write
+   * reopens the datasets with the default access list. */
+  if ((fcpl = sk__h5_ocpl(H5P_FILE_CREATE)) < 0 || (fapl = latest_fapl()) < 0 ||
+      H5Pset_cache(fapl, 0, 0, 0, 1.0) < 0)
     goto h5fail;
   if ((rec->file = H5Fcreate(cfg->path, H5F_ACC_TRUNC, fcpl, fapl)) < 0)
     goto h5fail;
@@ -456,6 +467,12 @@ static sk_status table_write(sk_recorder *rec, table *t) {
   return SK_OK;
 fail:
   set_failed(rec, what, t->spec);
+  /* The extent must not outlive rows that never reached the file: a full disk fails the
+   * chunk write after the larger extent is in the metadata cache, and closing the file
+   * would store it, so a reader saw all-zero rows (fill values) past the real ones.  Back
+   * to the rows written; that also drops the chunks allocated for the failed write. */
+  if (size > start)
+    H5Dset_extent(t->dset, &start);
   sk__h5_close(&mspace);
   sk__h5_close(&fspace);
   return SK_EIO;
@@ -634,7 +651,8 @@ static herr_t copy_dataset(hid_t src, hid_t dst, const char *path, hsize_t block
       (sspace = H5Dget_space(sd)) < 0 || H5Sget_simple_extent_dims(sspace, &n, &maxdims) < 0)
     goto done;
   if ((dcpl = H5Dget_create_plist(sd)) < 0 ||
-      (compress && (H5Pset_shuffle(dcpl) < 0 || H5Pset_deflate(dcpl, DEFLATE_LEVEL) < 0)))
+      (compress && (H5Pset_shuffle(dcpl) < 0 || H5Pset_deflate(dcpl, DEFLATE_LEVEL) < 0 ||
+                    H5Pset_fill_time(dcpl, H5D_FILL_TIME_IFSET) < 0)))
     goto done;
   if ((dspace = H5Screate_simple(1, &n, &maxdims)) < 0 ||
       (dd = H5Dcreate2(dst, path, ftype, dspace, H5P_DEFAULT, dcpl, H5P_DEFAULT)) < 0 ||
