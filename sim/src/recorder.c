@@ -58,6 +58,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -438,12 +439,63 @@ sk_status sk_recorder_create(sk_recorder **out, const sk_recorder_config *cfg, c
 
 /* ---- appending --------------------------------------------------------------------- */
 
-static sk_status set_failed(sk_recorder *rec, const char *what, const sk_schema_table *s) {
+/* HDF5's descriptor of the run file (the default sec2 driver's), or -1. */
+static int file_fd(const sk_recorder *rec) {
+  void *h = NULL;
+  if (rec->file < 0 || H5Fget_vfd_handle(rec->file, H5P_DEFAULT, &h) < 0 || !h)
+    return -1;
+  return *(int *)h;
+}
+
+/* After a failed write nothing more may reach the file.  The file on disk is what the
+ * last flush left plus whole chunks written since, which SWMR keeps consistent for a
+ * reader (as after SIGKILL); closing would write metadata the failed data writes do not
+ * back (extents counting rows that never arrived) and, with no room left, might stop
+ * halfway.  So HDF5's descriptor is swapped for a read-only one on the same file: its
+ * later writes fail and change nothing. */
+static void freeze(sk_recorder *rec) {
+  int fd = file_fd(rec);
+  int ro = fd < 0 ? -1 : open(rec->path, O_RDONLY | O_CLOEXEC);
+  if (ro >= 0) {
+    dup2(ro, fd);
+    close(ro);
+  }
+}
+
+/* Records the failure (HDF5's reason) and makes the recorder sticky-failed. */
+static sk_status note_failed(sk_recorder *rec, const char *what, const sk_schema_table *s) {
   char w[160];
   snprintf(w, sizeof w, "%s%s%s", what, s ? " " : "", s ? s->path : "");
   sk__h5_fail(rec->err, sizeof rec->err, rec->path, w);
   rec->state = REC_FAILED;
   return SK_EIO;
+}
+
+/* The same, and nothing more reaches the file, which must still be open. */
+static sk_status set_failed(sk_recorder *rec, const char *what, const sk_schema_table *s) {
+  note_failed(rec, what, s);
+  freeze(rec);
+  return SK_EIO;
+}
+
+/* A flush writes the superblock, with the end of the space HDF5 has allocated, before it
+ * extends the file to that end; when the extension fails (a file-size limit) the
+ * superblock is left claiming more than the file holds, and no reader opens it.  So the
+ * file is extended first, and a failure stops the flush before anything is written. */
+static sk_status extend_to_eoa(sk_recorder *rec) {
+  haddr_t eoa = 0;
+  struct stat st;
+  int fd = file_fd(rec);
+  if (fd < 0 || H5Fget_eoa(rec->file, &eoa) < 0 || fstat(fd, &st) != 0)
+    return SK_OK; /* nothing to check with: the flush goes as it would */
+  if ((off_t)eoa > st.st_size && ftruncate(fd, (off_t)eoa) != 0) {
+    sk_errf(rec->err, sizeof rec->err, "%s: cannot flush: cannot extend the file: %s", rec->path,
+            strerror(errno));
+    rec->state = REC_FAILED;
+    freeze(rec);
+    return SK_EIO;
+  }
+  return SK_OK;
 }
 
 static sk_status table_write(sk_recorder *rec, table *t) {
@@ -557,6 +609,8 @@ sk_status sk_recorder_flush(sk_recorder *rec) {
   sk__h5_quiet q;
   sk__h5_quiet_begin(&q);
   sk_status st = write_all(rec);
+  if (st == SK_OK)
+    st = extend_to_eoa(rec);
   if (st == SK_OK && H5Fflush(rec->file, H5F_SCOPE_GLOBAL) < 0)
     st = set_failed(rec, "cannot flush", NULL);
   sk__h5_quiet_end(&q);
@@ -573,8 +627,11 @@ static sk_status close_file(sk_recorder *rec) {
       st = set_failed(rec, "cannot close", rec->tables[i].spec);
     rec->tables[i].dset = H5I_INVALID_HID;
   }
+  if (rec->file >= 0 && rec->state == REC_OPEN && st == SK_OK)
+    st = extend_to_eoa(rec);
+  /* A failed H5Fclose leaves no file to freeze: HDF5 wrote what it could. */
   if (rec->file >= 0 && H5Fclose(rec->file) < 0 && st == SK_OK)
-    st = set_failed(rec, "cannot close file", NULL);
+    st = note_failed(rec, "cannot close file", NULL);
   rec->file = H5I_INVALID_HID;
   return st;
 }
