@@ -67,6 +67,18 @@ static herr_t innermost_cb(unsigned n, const H5E_error2_t *e, void *data) {
   return 0;
 }
 
+static herr_t errno_cb(unsigned n, const H5E_error2_t *e, void *data) {
+  if (n == 0 && e->desc && strstr(e->desc, "errno = "))
+    *(int *)data = 1;
+  return 0;
+}
+
+sk_status sk__h5_read_status(void) {
+  int sys = 0;
+  H5Ewalk2(H5E_DEFAULT, H5E_WALK_UPWARD, errno_cb, &sys);
+  return sys ? SK_EIO : SK_EPARSE;
+}
+
 void sk__h5_detail(char *detail) {
   detail[0] = '\0';
   H5Ewalk2(H5E_DEFAULT, H5E_WALK_UPWARD, innermost_cb, detail);
