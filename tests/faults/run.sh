@@ -1,0 +1,290 @@
+#!/bin/sh
+# tests/faults/run.sh BUILD_DIR -- fault injection on the real `skadi` binary (CTest:
+# test_faults, label e2e; docs/TESTING.md).  Every case is one the project once got wrong:
+#
+#   extreme --set    the smallest and largest value of every numeric key `skadi keys`
+#                    lists (just inside an open bound) must end -- exit 0, 1 or 2 --
+#                    within the timeout, with no signal (a 1e-20 arrival rate hung);
+#   --out            a device node, a FIFO and a symlink given as --out are refused and
+#                    left as they were (a failed create unlinked /dev/null);
+#   signals          SIGTERM mid-run closes the recording (exit 143, status interrupted,
+#                    readable); kill -9 leaves <out>.part readable up to the last flush;
+#   damaged files    truncated and byte-flipped recordings and IMS models: report and
+#                    ims exit 2 naming the file (a flip that misses what is read may
+#                    give 0), never hang (a SWMR retry spun for minutes) or crash;
+#   full disk        a file-size limit mid-run (any user), and a small tmpfs (root:
+#                    skipped with a message otherwise) full at start, mid-run and at
+#                    finish: exit 1 with a one-line message naming the file, no crash,
+#                    no HDF5 error dump, and either no file, or one `skadi report` reads
+#                    whose rows are all real (no all-zero rows past the data).
+#
+# Fast on purpose (a few seconds): short runs, a handful of damaged copies.  A failing
+# case prints "FAIL <case>: <why>" and the script exits 1 after running all cases.
+set -u
+BUILD=${1:?usage: tests/faults/run.sh BUILD_DIR}
+BUILD=$(cd "$BUILD" && pwd)
+SRC=$(cd "$(dirname "$0")/../.." && pwd)
+SK="$BUILD/skadi"
+SCEN="$SRC/scenarios/baseline.json"
+T=10 # seconds any one command may take
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/skadi-faults-XXXXXX")
+MNT=""
+fails=0
+cases=0
+
+cleanup() {
+  if [ -n "$MNT" ]; then
+    umount "$MNT" 2>/dev/null
+  fi
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM
+
+fail() {
+  echo "FAIL $*"
+  fails=$((fails + 1))
+}
+
+# run NAME CMD...: runs CMD under timeout with stderr in $WORK/err; sets rc.
+run() {
+  name=$1
+  shift
+  cases=$((cases + 1))
+  timeout -s KILL "$T" "$@" >"$WORK/out" 2>"$WORK/err"
+  rc=$?
+  if [ "$rc" -eq 137 ]; then
+    fail "$name: did not end within ${T}s: $*"
+  elif [ "$rc" -gt 128 ]; then
+    fail "$name: killed by signal $((rc - 128)): $*"
+    sed 's/^/  | /' "$WORK/err" | head -5
+  fi
+  if grep -q 'HDF5-DIAG\|infinite loop closing library' "$WORK/err"; then
+    fail "$name: HDF5's own error dump reached the user"
+  fi
+}
+
+# expect_rc NAME WANT...: rc is one of WANT, else fail with the message.
+expect_rc() {
+  name=$1
+  shift
+  for w in "$@"; do
+    [ "$rc" -eq "$w" ] && return 0
+  done
+  fail "$name: exit $rc, want $*"
+  sed 's/^/  | /' "$WORK/err" | head -5
+  return 1
+}
+
+# expect_msg NAME TEXT: stderr names TEXT (a path) and is one line per message.
+expect_msg() {
+  if ! grep -qF -- "$2" "$WORK/err"; then
+    fail "$1: the message does not name $2"
+    sed 's/^/  | /' "$WORK/err" | head -5
+  fi
+}
+
+# readable NAME FILE: `skadi report` reads FILE; its rack rows are all real (h5dump, when
+# installed: the last row has a rack id).
+readable() {
+  timeout -s KILL "$T" "$SK" report "$2" --compact >"$WORK/rep" 2>"$WORK/rep.err"
+  r=$?
+  if [ "$r" -ne 0 ]; then
+    fail "$1: skadi report $2 exits $r"
+    sed 's/^/  | /' "$WORK/rep.err" | head -3
+    return
+  fi
+  command -v h5dump >/dev/null 2>&1 || return
+  n=$(h5dump -H -d /telemetry/racks "$2" 2>/dev/null | sed -n 's/.*SIMPLE { ( \([0-9]*\) ).*/\1/p')
+  if [ -n "$n" ] && [ "$n" -gt 0 ]; then
+    last=$(h5dump -d /telemetry/racks -s $((n - 1)) -c 1 "$2" 2>/dev/null | grep -c '"R-')
+    [ "$last" -ge 1 ] || fail "$1: $2: the last of $n rack rows has no rack id (a phantom row)"
+  fi
+}
+
+echo "faults: skadi at $SK, scratch in $WORK"
+
+# ---- extreme --set ------------------------------------------------------------------
+# `skadi keys`: KEY ENV TYPE DEFAULT RANGE UNIT HELP; the ENV column may be empty, so the
+# type is found by name and the range ("[lo, hi]", "(lo, hi]", "[lo, hi)") after it.
+"$SK" keys | awk 'NR > 1 {
+  for (t = 2; t <= NF && $t != "int" && $t != "double"; t++);
+  if (t > NF || $(t + 2) !~ /^[[(]/) next
+  lb = $(t + 2); ub = $(t + 3)
+  lo = substr(lb, 2, length(lb) - 2); hi = substr(ub, 1, length(ub) - 1)
+  if (lb ~ /^\(/) lo = (lo == 0 ? "1e-300" : sprintf("%.17g", lo + (lo < 0 ? -lo : lo) * 1e-9))
+  if (ub ~ /\)$/) hi = sprintf("%.17g", hi - (hi < 0 ? -hi : hi) * 1e-9)
+  print $1, lo; print $1, hi
+}' >"$WORK/extremes"
+n_ext=$(wc -l <"$WORK/extremes")
+[ "$n_ext" -ge 100 ] || fail "extreme --set: only $n_ext values read from skadi keys"
+# A room of 2 racks (unless the key is the room's size) for 20 simulated seconds (1 at the
+# largest arrival rates, 1e6 a second), closed loop for the control keys; --duration overrides duration_s, so its largest value does
+# not run a simulated year, and sample_period_s's largest gets a run that long.  Exit 0,
+# or 2 when another key's rule refuses the value; never 1 (nothing is written).
+while read -r key val; do
+  small="--set room.rows=1 --set room.racks_per_row=2"
+  mode=off
+  dur=20
+  case $key in
+  room.rows | room.racks_per_row) small= ;;
+  control.* | settings.*) mode=closed_loop ;;
+  sample_period_s) dur=$val ;;
+  workload.rate_*) # a million arrivals per simulated second: one second, sampled each
+    dur=1
+    small="$small --set sample_period_s=1 --set thermal_step_s=1"
+    ;;
+  esac
+  # shellcheck disable=SC2086
+  run "--set $key=$val" "$SK" run "$SCEN" $small --set "$key=$val" --duration "$dur" \
+    --no-record --mode $mode --threads 1 --no-progress
+  expect_rc "--set $key=$val" 0 2
+done <"$WORK/extremes"
+echo "faults: extreme --set: $n_ext values"
+
+# ---- --out that is not ours -----------------------------------------------------------
+mkfifo "$WORK/fifo"
+ln -s "$WORK/target.h5" "$WORK/link.h5"
+echo keep >"$WORK/target.h5"
+outs="$WORK/fifo $WORK/link.h5"
+if [ "$(id -u)" -eq 0 ] && mknod "$WORK/null" c 1 3 2>/dev/null; then
+  outs="$outs $WORK/null" # a /dev/null of our own: a regression cannot hurt the real one
+fi
+for o in $outs; do
+  before=$(ls -l "$o")
+  run "run --out $o" "$SK" run "$SCEN" --duration 20 --out "$o" --force --no-progress
+  expect_rc "run --out $o" 2 && expect_msg "run --out $o" "$o"
+  run "report --out $o" "$SK" report "$SRC/tests/data/golden/baseline-seed1-off.h5" --out "$o" --force
+  expect_rc "report --out $o" 2
+  [ "$(ls -l "$o")" = "$before" ] || fail "--out $o: changed ($before -> $(ls -l "$o"))"
+done
+[ "$(cat "$WORK/target.h5")" = keep ] || fail "--out symlink: the file it points to was written"
+[ -e "$WORK/fifo.part" ] && fail "--out FIFO: left fifo.part"
+
+# ---- signals mid-run ------------------------------------------------------------------
+# Paced at 200x, 600 s take 3 s of wall time: the signal lands mid-run.
+for sig in TERM KILL; do
+  out="$WORK/sig$sig.h5"
+  cases=$((cases + 1))
+  "$SK" run "$SCEN" --duration 600 --speed 200x --out "$out" --no-progress >/dev/null 2>"$WORK/err" &
+  pid=$!
+  sleep 1
+  kill -s "$sig" "$pid"
+  wait "$pid" 2>/dev/null
+  rc=$?
+  if [ "$sig" = TERM ]; then
+    expect_rc "SIGTERM mid-run" 143 && readable "SIGTERM mid-run" "$out" &&
+      grep -q '"status":"interrupted"' "$WORK/rep" ||
+      fail "SIGTERM mid-run: the report of $out does not say status interrupted"
+  else
+    expect_rc "kill -9 mid-run" 137 && readable "kill -9 mid-run" "$out.part"
+  fi
+done
+
+# ---- damaged recordings and models ----------------------------------------------------
+rec="$WORK/good.h5"
+model="$WORK/model.h5"
+"$SK" run "$SCEN" --duration 600 --out "$rec" --no-progress >/dev/null 2>&1 &&
+  "$SK" ims train --data "$rec" --out "$model" >/dev/null 2>&1 ||
+  fail "damaged files: cannot make the good recording and model"
+size_rec=$(wc -c <"$rec")
+size_model=$(wc -c <"$model")
+
+# damage KIND SRC DST I: a truncated (to a fraction) or byte-flipped (one byte at a
+# pseudo-random offset, inverted) copy.
+damage() {
+  sz=$(wc -c <"$2")
+  if [ "$1" = truncated ]; then
+    head -c $((sz * $4 / 8)) "$2" >"$3"
+  else
+    cp "$2" "$3"
+    off=$(((($4 * 2654435761) % 4294967296) % sz))
+    b=$(od -An -tu1 -j "$off" -N1 "$2" | tr -d ' ')
+    printf "$(printf '\\%03o' $((255 - b)))" |
+      dd of="$3" bs=1 seek="$off" conv=notrunc 2>/dev/null
+  fi
+}
+
+# A damaged copy must give exit 2 and a message naming it (truncated: always; flipped:
+# 0 allowed, when the byte was one nothing reads).
+for kind in truncated flipped; do
+  if [ $kind = truncated ]; then idx="0 1 3 5 7"; else idx="1 2 3 4 5 6 7 8 9 10 11 12"; fi
+  for i in $idx; do
+    bad="$WORK/bad-$kind-$i.h5"
+    damage $kind "$rec" "$bad" "$i"
+    for cmd in report score train; do
+      case $cmd in
+      report) run "report $kind recording #$i" "$SK" report "$bad" --compact ;;
+      score) run "ims score $kind recording #$i" "$SK" ims score --model "$model" --data "$bad" ;;
+      train) run "ims train $kind recording #$i" "$SK" ims train --data "$bad" --out "$WORK/m$i.h5" --force ;;
+      esac
+      if [ $kind = truncated ]; then want=2; else want="0 2"; fi
+      # shellcheck disable=SC2086
+      expect_rc "$cmd $kind recording #$i" $want && [ "$rc" -ne 0 ] &&
+        expect_msg "$cmd $kind recording #$i" "$bad"
+    done
+    badm="$WORK/badm-$kind-$i.h5"
+    damage $kind "$model" "$badm" "$i"
+    run "ims score with $kind model #$i" "$SK" ims score --model "$badm" --data "$rec"
+    # shellcheck disable=SC2086
+    expect_rc "ims score with $kind model #$i" $want && [ "$rc" -ne 0 ] &&
+      expect_msg "ims score with $kind model #$i" "$badm"
+  done
+done
+echo "faults: damaged files: recording $size_rec B, model $size_model B"
+
+# ---- full disk ----------------------------------------------------------------------
+# full_case NAME DIR FILLER_KB [ulimit -f KB]: runs 1800 simulated seconds into DIR (a
+# 2 MB tmpfs) after filling it with FILLER_KB; checks the rest.
+full_case() {
+  name=$1 dir=$2 fill=$3 lim=${4:-}
+  rm -f "$dir"/*
+  if [ "$fill" -gt 0 ]; then
+    dd if=/dev/zero of="$dir/filler" bs=1024 count="$fill" 2>/dev/null
+  fi
+  out="$dir/full.h5"
+  if [ -n "$lim" ]; then
+    run "$name" sh -c 'trap "" XFSZ; ulimit -f "$1"; shift; exec "$@"' sh "$lim" \
+      "$SK" run "$SCEN" --duration 1800 --out "$out" --no-progress
+  else
+    run "$name" "$SK" run "$SCEN" --duration 1800 --out "$out" --no-progress
+  fi
+  expect_rc "$name" 1 || return
+  expect_msg "$name" "$out"
+  if [ -e "$out" ]; then
+    readable "$name" "$out"
+  elif [ -e "$out.part" ]; then
+    readable "$name" "$out.part"
+  fi
+  [ -e "$out.part.tmp" ] && fail "$name: left $out.part.tmp"
+}
+
+mkdir "$WORK/lim"
+full_case "file-size limit mid-run" "$WORK/lim" 0 1000
+grep -q 'cannot write rows' "$WORK/err" || fail "file-size limit mid-run: not a mid-run failure"
+
+if [ "$(id -u)" -ne 0 ]; then
+  echo "faults: SKIP full disk on tmpfs: needs root to mount a small tmpfs (uid $(id -u))"
+elif ! { mkdir "$WORK/mnt" && mount -t tmpfs -o size=2m skadi-faults "$WORK/mnt"; } 2>"$WORK/err"; then
+  echo "faults: SKIP full disk on tmpfs: cannot mount one: $(cat "$WORK/err")"
+else
+  MNT="$WORK/mnt"
+  full_case "full disk at start" "$MNT" 2040
+  [ -e "$MNT/full.h5.part" ] || [ -e "$MNT/full.h5" ] && fail "full disk at start: left a file"
+  # The run file holds ~1.2 MB of rows (its partly filled chunks are sparse), the
+  # compressed copy ~0.6 MB: 0.6 MB free fails mid-run, 1.5 MB free at finish.
+  full_case "full disk mid-run" "$MNT" 1448
+  grep -q 'cannot write rows' "$WORK/err" || fail "full disk mid-run: not a mid-run failure"
+  full_case "full disk at finish" "$MNT" 548
+  grep -q 'compressed copy' "$WORK/err" || fail "full disk at finish: not a failure at finish"
+  grep -q 'complete but uncompressed' "$WORK/err" ||
+    fail "full disk at finish: the message does not say the file is complete"
+  grep -q '"status":"completed"' "$WORK/rep" ||
+    fail "full disk at finish: the recording left is not complete"
+fi
+
+if [ "$fails" -gt 0 ]; then
+  echo "faults: $fails of $cases cases failed"
+  exit 1
+fi
+echo "faults: all $cases cases passed"
