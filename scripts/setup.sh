@@ -18,7 +18,7 @@ set -eu
 # that a bare root gets them too (make runs the README's commands).
 PKGS="build-essential make cmake pkg-config libgsl-dev libhdf5-dev hdf5-tools libzmq3-dev \
 libcjson-dev check libsdl2-dev libwebsockets-dev python3 python3-h5py python3-numpy \
-python3-pandas"
+python3-pandas clang libclang-rt-14-dev"
 
 say() { echo "setup: $*"; }
 die() {
