@@ -8,9 +8,10 @@
 #                    left as they were (a failed create unlinked /dev/null);
 #   signals          SIGTERM mid-run closes the recording (exit 143, status interrupted,
 #                    readable); kill -9 leaves <out>.part readable up to the last flush;
-#   damaged files    truncated and byte-flipped recordings and IMS models: report and
-#                    ims exit 2 naming the file (a flip that misses what is read may
-#                    give 0), never hang (a SWMR retry spun for minutes) or crash;
+#   damaged files    truncated and byte-flipped recordings and IMS models, and two whose
+#                    damage crashes HDF5 itself (tests/data/damaged): report and ims
+#                    exit 2 naming the file (a flip that misses what is read may give
+#                    0), never hang (a SWMR retry spun for minutes) or crash;
 #   full disk        a file-size limit mid-run (any user), and a small tmpfs (root:
 #                    skipped with a message otherwise) full at start, mid-run and at
 #                    finish: exit 1 with a one-line message naming the file, no crash,
@@ -213,6 +214,20 @@ for kind in truncated flipped; do
       expect_msg "ims score with $kind model #$i" "$badm"
   done
 done
+# Files whose damage crashes HDF5 itself (tests/data/damaged): the crash guard's exit 2.
+# Sanitizer builds keep the crash (the guard is off there, so ASan reports it).
+if [ "${SKADI_SANITIZED:-0}" = 1 ]; then
+  echo "faults: SKIP files that crash HDF5: a sanitizer build (the crash guard is off)"
+else
+  hc="$SRC/tests/data/damaged/heap-crash-recording.h5"
+  hm="$SRC/tests/data/damaged/heap-crash-model.h5"
+  run "report on a file that crashes HDF5" "$SK" report "$hc" --compact
+  expect_rc "report on a file that crashes HDF5" 2 && expect_msg "report on a file that crashes HDF5" "$hc"
+  run "ims train on a file that crashes HDF5" "$SK" ims train --data "$hc" --out "$WORK/hc.h5"
+  expect_rc "ims train on a file that crashes HDF5" 2 && expect_msg "ims train on a file that crashes HDF5" "$hc"
+  run "ims score with a model that crashes HDF5" "$SK" ims score --model "$hm" --data "$rec"
+  expect_rc "ims score with a model that crashes HDF5" 2 && expect_msg "ims score with a model that crashes HDF5" "$hm"
+fi
 section "damaged files: recording $size_rec B, model $size_model B"
 
 # ---- full disk ----------------------------------------------------------------------
