@@ -37,8 +37,14 @@
  *     public schema (schema.h), whose tables follow telemetry.h through offsetof; only
  *     the storage policy (chunk sizes, compression) is the recorder's own.
  *   - Memory is O(chunk) per table, whatever the run length.
- *   - A failed write makes the recorder sticky-failed: no further writes, so the file
- *     stays as the last good flush left it.
+ *   - A failed write (a full disk) makes the recorder sticky-failed and freezes the file:
+ *     HDF5's descriptor is swapped for a read-only one, so not even closing writes to
+ *     it, and the file stays as the last good flush left it (plus whole chunks written
+ *     since), as after SIGKILL.  The run file has no chunk cache and no fill values, so
+ *     every H5Dwrite reaches the file before it returns and an extent never counts rows
+ *     that are not on disk; a flush extends the file to HDF5's allocated end first, so
+ *     the superblock never claims more than the file holds (a file-size limit refuses
+ *     that extension; a full disk, being sparse, does not).
  *
  * Considered and rejected: one attribute holding a JSON map of units per table (h5py
  * users would need json.loads to get a unit; `<field>_units` is one lookup); file types
