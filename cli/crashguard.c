@@ -19,6 +19,7 @@
 #endif
 #endif
 
+#ifndef GUARD_OFF
 static const int guarded[] = {SIGSEGV, SIGBUS, SIGFPE, SIGILL};
 static char msg[640];
 static size_t msg_len;
@@ -29,6 +30,7 @@ static void on_crash(int sig) {
   (void)w;
   _exit(2);
 }
+#endif
 
 void sk_cli_guard_file(const char *prog, const char *path) {
 #ifdef GUARD_OFF
