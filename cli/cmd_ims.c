@@ -399,7 +399,7 @@ static int cmd_train(int argc, char **argv) {
 
   char err[ERR_LEN];
   sk_ims_data d;
-  sk_cli_guard_file("skadi ims train", data_path);
+  sk_cli_probe_recording("skadi ims train", data_path); /* crash guard, watchdog */
   sk_status st = sk_ims_data_load(&d, data_path, &o, err, sizeof err);
   sk_cli_guard_clear();
   if (st != SK_OK) {
@@ -594,7 +594,7 @@ static int cmd_score(int argc, char **argv) {
   o.features = names;
   o.n_features = m->n_features;
   sk_ims_data d;
-  sk_cli_guard_file("skadi ims score", data_path);
+  sk_cli_probe_recording("skadi ims score", data_path); /* crash guard, watchdog */
   st = sk_ims_data_load(&d, data_path, &o, err, sizeof err);
   sk_cli_guard_clear();
   if (st != SK_OK) {

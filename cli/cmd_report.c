@@ -111,7 +111,7 @@ int sk_report_main(int argc, char **argv) {
 
   char err[ERR_LEN];
   cJSON *rep = NULL;
-  sk_cli_guard_file("skadi report", in);
+  sk_cli_probe_recording("skadi report", in); /* crash guard and metadata watchdog */
   sk_status st = sk_report_build(in, &rep, err, sizeof err);
   sk_cli_guard_clear();
   if (st != SK_OK) {

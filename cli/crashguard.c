@@ -8,8 +8,11 @@
 
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+#include "skadi/recording.h"
 
 #if defined(__SANITIZE_ADDRESS__)
 #define GUARD_OFF 1
@@ -51,7 +54,41 @@ void sk_cli_guard_file(const char *prog, const char *path) {
 #endif
 }
 
+static char late[640];
+static size_t late_len;
+
+static void on_alarm(int sig) {
+  (void)sig;
+  ssize_t w = write(STDERR_FILENO, late, late_len);
+  (void)w;
+  _exit(2);
+}
+
+void sk_cli_probe_recording(const char *prog, const char *path) {
+  const char *env = getenv("SKADI_READ_TIMEOUT_S");
+  long secs = env && atol(env) > 0 ? atol(env) : 30;
+  int n = snprintf(late, sizeof late,
+                   "%s: %.400s: damaged: reading its metadata did not end in %ld s (the HDF5 "
+                   "library loops on some damaged files)\n",
+                   prog, path, secs);
+  late_len = n < 0 ? 0 : (size_t)n < sizeof late ? (size_t)n : sizeof late - 1;
+  struct sigaction sa;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_handler = on_alarm;
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGALRM, &sa, NULL);
+  sk_cli_guard_file(prog, path);
+  alarm((unsigned)secs);
+  sk_recording *r = NULL;
+  char err[256];
+  if (sk_recording_open(&r, path, err, sizeof err) == SK_OK)
+    sk_recording_close(r);
+  alarm(0);
+  signal(SIGALRM, SIG_DFL);
+}
+
 void sk_cli_guard_clear(void) {
+  alarm(0);
 #ifndef GUARD_OFF
   for (size_t i = 0; i < sizeof guarded / sizeof guarded[0]; i++)
     signal(guarded[i], SIG_DFL);

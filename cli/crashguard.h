@@ -17,7 +17,16 @@
  * earlier guard. */
 void sk_cli_guard_file(const char *prog, const char *path);
 
-/* Crashes are crashes again (the default actions). */
+/* Crashes are crashes again (the default actions), and a pending watchdog is cancelled. */
 void sk_cli_guard_clear(void);
+
+/* Opens path as a recording and closes it again with a watchdog: HDF5 1.10.8 can also
+ * loop forever decoding a damaged global heap, and the metadata of a sound recording
+ * reads in milliseconds, so if this open has not returned after SKADI_READ_TIMEOUT_S
+ * seconds (default 30) the program prints "<prog>: <path>: damaged: reading its
+ * metadata did not end in N s" and exits 2.  Any error of the open itself is left for
+ * the caller's real open to report (a CSV is no recording: nothing to watch).  Leaves
+ * the crash guard set on path. */
+void sk_cli_probe_recording(const char *prog, const char *path);
 
 #endif
