@@ -16,7 +16,8 @@
 #                    skipped with a message otherwise) full at start, mid-run and at
 #                    finish: exit 1 with a one-line message naming the file, no crash,
 #                    no HDF5 error dump, and either no file, or one `skadi report` reads
-#                    whose rows are all real (no all-zero rows past the data).
+#                    whose rows are all real (no all-zero rows past the data); the other
+#                    writers (ims score and train, report, mix --out) leave nothing.
 #
 # Fast on purpose (a few seconds): short runs, a handful of damaged copies.  A failing
 # case prints "FAIL <case>: <why>" and the script exits 1 after running all cases.
@@ -281,6 +282,22 @@ else
   MNT="$WORK/mnt"
   full_case "full disk at start" "$MNT" 2040
   [ -e "$MNT/full.h5.part" ] || [ -e "$MNT/full.h5" ] && fail "full disk at start: left a file"
+  # the other writers, on a disk filled to the last block: exit 1 naming the output,
+  # nothing left
+  dd if=/dev/zero of="$MNT/filler2" bs=4096 2>/dev/null
+  for wr in score train report mix; do
+    o="$MNT/out-$wr"
+    case $wr in
+    score) run "ims score --out on a full disk" "$SK" ims score --model "$model" --data "$rec" --out "$o" ;;
+    train) run "ims train --out on a full disk" "$SK" ims train --data "$rec" --out "$o" ;;
+    report) run "report --out on a full disk" "$SK" report "$rec" --out "$o" ;;
+    mix) run "mix --out on a full disk" "$SK" mix --config "$SRC/scenarios/mix/example.json" --out "$o" ;;
+    esac
+    expect_rc "$wr --out on a full disk" 1 && expect_msg "$wr --out on a full disk" "$o"
+    # shellcheck disable=SC2010
+    left=$(ls "$MNT" | grep -v '^filler2*$' | tr '\n' ' ')
+    [ -z "$left" ] || fail "$wr --out on a full disk: left $left"
+  done
   # The run file holds ~1.2 MB of rows (its partly filled chunks are sparse), the
   # compressed copy ~0.6 MB: 0.6 MB free fails mid-run, 1.5 MB free at finish.
   full_case "full disk mid-run" "$MNT" 1448
