@@ -229,13 +229,13 @@ else
   run "ims score with a model that crashes HDF5" "$SK" ims score --model "$hm" --data "$rec"
   expect_rc "ims score with a model that crashes HDF5" 2 && expect_msg "ims score with a model that crashes HDF5" "$hm"
 fi
-# One whose damage sends HDF5 into an endless loop: the metadata watchdog (2 s here).
+# One whose damage sends HDF5 into an endless loop: the metadata watchdog (1 s here).
 hl="$SRC/tests/data/damaged/heap-loop-recording.h5"
 for cmd in report score; do
   if [ $cmd = report ]; then
-    run "report on a file HDF5 loops on" env SKADI_READ_TIMEOUT_S=2 "$SK" report "$hl" --compact
+    run "report on a file HDF5 loops on" env SKADI_READ_TIMEOUT_S=1 "$SK" report "$hl" --compact
   else
-    run "ims score on a file HDF5 loops on" env SKADI_READ_TIMEOUT_S=2 "$SK" ims score \
+    run "ims score on a file HDF5 loops on" env SKADI_READ_TIMEOUT_S=1 "$SK" ims score \
       --model "$model" --data "$hl"
   fi
   expect_rc "$cmd on a file HDF5 loops on" 2 && expect_msg "$cmd on a file HDF5 loops on" "$hl"
