@@ -3,7 +3,7 @@ BUILD    ?= build
 JOBS     ?= $(shell nproc 2>/dev/null || echo 2)
 CMAKE_FLAGS ?=
 
-.PHONY: all setup build demo test tour long browser bench sanitize clean
+.PHONY: all setup build demo test tour long browser bench sanitize fuzz clean
 
 all: build
 
@@ -49,5 +49,18 @@ sanitize: setup
 	cmake --build build-asan -j $(JOBS)
 	cd build-asan && ctest --output-on-failure -j $(JOBS) -LE 'tour|long|browser'
 
+# libFuzzer harnesses (tests/fuzz, docs/TESTING.md), clang with ASan+UBSan, each run
+# FUZZ_SECONDS; FUZZ_HARNESSES picks some (name, or name:seeds to run its corpus once).
+FUZZ_BUILD ?= build-fuzz
+FUZZ_SECONDS ?= 30
+FUZZ_HARNESSES ?=
+fuzz: setup
+	@if [ ! -f $(FUZZ_BUILD)/CMakeCache.txt ]; then \
+	  set -x; CC=clang cmake -S . -B $(FUZZ_BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+	    -DSKADI_FUZZ=ON -DSKADI_TESTS=OFF -DSKADI_BENCH=OFF -DSKADI_WERROR=ON; \
+	fi
+	cmake --build $(FUZZ_BUILD) -j $(JOBS)
+	sh tests/fuzz/run.sh $(FUZZ_BUILD) $(FUZZ_SECONDS) $(FUZZ_HARNESSES)
+
 clean:
-	rm -rf $(BUILD) build-asan build-ci
+	rm -rf $(BUILD) build-asan build-ci build-clang build-fuzz

@@ -42,6 +42,7 @@
 #include "skadi/scenario.h"
 
 #include "cli.h"
+#include "crashguard.h"
 #include "outfile.h"
 
 #define ERR_LEN 1024
@@ -498,7 +499,9 @@ static int cmd_train(int argc, char **argv) {
 
   char err[ERR_LEN];
   sk_ims_data d;
+  sk_cli_probe_recording("skadi ims train", data_path); /* crash guard, watchdog */
   sk_status st = sk_ims_data_load(&d, data_path, &o, err, sizeof err);
+  sk_cli_guard_clear();
   if (st != SK_OK) {
     sk_ims_data_fini(&d);
     fprintf(stderr, "skadi ims train: %s\n", err);
@@ -723,7 +726,9 @@ static int cmd_score(int argc, char **argv) {
     fputs("skadi ims score: out of memory\n", stderr);
     return 1;
   }
+  sk_cli_guard_file("skadi ims score", model_path);
   sk_status st = sk_ims_load(m, model_path, NULL, 0, err, sizeof err);
+  sk_cli_guard_clear();
   if (st != SK_OK) {
     fprintf(stderr, "skadi ims score: %s\n", err);
     free(m);
@@ -735,7 +740,9 @@ static int cmd_score(int argc, char **argv) {
   o.features = names;
   o.n_features = m->n_features;
   sk_ims_data d;
+  sk_cli_probe_recording("skadi ims score", data_path); /* crash guard, watchdog */
   st = sk_ims_data_load(&d, data_path, &o, err, sizeof err);
+  sk_cli_guard_clear();
   if (st != SK_OK) {
     fprintf(stderr, "skadi ims score: %s (model %s)\n", err, model_path);
     sk_ims_data_fini(&d);

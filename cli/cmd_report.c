@@ -25,6 +25,7 @@
 #include "skadi/report.h"
 
 #include "cli.h"
+#include "crashguard.h"
 #include "outfile.h"
 
 #define ERR_LEN 1024
@@ -151,7 +152,9 @@ int sk_report_main(int argc, char **argv) {
 
   char err[ERR_LEN];
   cJSON *rep = NULL;
+  sk_cli_probe_recording("skadi report", in); /* crash guard and metadata watchdog */
   sk_status st = sk_report_build(in, &rep, err, sizeof err);
+  sk_cli_guard_clear();
   if (st != SK_OK) {
     fprintf(stderr, "skadi report: %s\n", err);
     return st == SK_EIO || st == SK_ENOMEM ? 1 : 2;

@@ -19,7 +19,7 @@ set -eu
 PKGS="build-essential make cmake pkg-config libgsl-dev libhdf5-dev hdf5-tools libzmq3-dev \
 libcjson-dev check libsdl2-dev libwebsockets-dev python3 python3-h5py python3-numpy \
 python3-pandas libsdl2-ttf-dev fonts-dejavu-core libpng-dev curl python3-websockets \
-python3-zmq chromium wrk libopenmpi-dev openmpi-bin"
+python3-zmq chromium wrk libopenmpi-dev openmpi-bin clang libclang-rt-14-dev"
 
 say() { echo "setup: $*"; }
 die() {

@@ -299,8 +299,9 @@ sk_status sk_perf_fit(const sk_perf_sample *samples, size_t n, sk_perf_params *o
 
   /* One block for the columns, group sizes, weights, merged points and design matrix:
    * 9n + 2n doubles. */
-  buf = n ? malloc(11 * n * sizeof *buf) : NULL;
-  if (n && buf == NULL) {
+  /* at least one element: offsets from a NULL block are undefined even when zero */
+  buf = malloc(11 * (n ? n : 1) * sizeof *buf);
+  if (buf == NULL) {
     sk_errf(err, errlen, "out of memory fitting %zu samples", n);
     return SK_ENOMEM;
   }

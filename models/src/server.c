@@ -95,7 +95,7 @@ double sk_server_slowdown(const sk_server_params *sp, double gpu_w, double t_in_
   if (t_gpu <= sp->gpu_throttle_c)
     return 1.0;
   double f = 1.0 - sp->throttle_pct_per_k / 100.0 * (t_gpu - sp->gpu_throttle_c);
-  if (f < 0.3)
+  if (!(f >= 0.3)) /* also a NaN f, from a runaway inlet: a finite slowdown keeps time moving */
     f = 0.3; /* clocks bottom out; the GPU keeps working at its lowest clock */
   return 1.0 / f;
 }

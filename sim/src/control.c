@@ -286,7 +286,11 @@ sk_status sk_controller_create(sk_controller **out, const sk_scenario *sc, sk_mo
   {
     const sk_server_params *sp = &sc->server;
     double tau_s = sp->heat_capacity_j_per_k / (sc->room.rho_cp_j_per_m3k * sp->airflow_m3s);
-    double h = fmax(sc->control.horizon_s, 3.0 * tau_s);
+    /* A settle watched past the run's end (or past an hour in a short run) is never
+     * seen: the cap keeps a tiny airflow or a huge capacitance at the ends of their
+     * ranges (tau of 1e300 s) from asking for an endless trajectory -- it was an
+     * "out of memory" (or an int overflow).  Normal rooms (3 tau ~ 9 min) are under it. */
+    double h = fmax(sc->control.horizon_s, fmin(3.0 * tau_s, fmax(sc->duration_s, 3600.0)));
     c->settle_n = (int)ceil(h / sc->settings.fast_loop_interval_s - 1e-9);
   }
   c->settle = calloc((size_t)c->n_racks * (size_t)c->settle_n, sizeof *c->settle);

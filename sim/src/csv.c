@@ -189,6 +189,9 @@ static int is_blank(const sk_csv *r, int c) {
 /* Messages                                                                             */
 
 static void verrf(const sk_csv *r, size_t field, char *err, size_t errlen, const char *fmt,
+                  va_list ap) SK_PRINTF_LIKE(5, 0);
+
+static void verrf(const sk_csv *r, size_t field, char *err, size_t errlen, const char *fmt,
                   va_list ap) {
   char reason[512], col[80];
   vsnprintf(reason, sizeof reason, fmt, ap);

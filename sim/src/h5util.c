@@ -31,10 +31,52 @@ void sk__h5_quiet_end(const sk__h5_quiet *q) {
   H5Eset_auto2(H5E_DEFAULT, q->func, q->data);
 }
 
+/* HDF5 does not terminate at exit: after a failed write (a full disk) a file cannot be
+ * closed, and the library's atexit cleanup then loops over it, prints "infinite loop
+ * closing library" with its stack, and in 1.10.8 may crash in H5D_close.  What the last
+ * flush wrote is on disk already, and the OS closes the descriptors.  H5dont_atexit only
+ * takes effect before the library's first use, hence a constructor; a program that
+ * initialized HDF5 earlier keeps its cleanup (the call then fails, harmlessly). */
+__attribute__((constructor)) static void no_atexit_cleanup(void) {
+  (void)H5dont_atexit();
+}
+
+/* An I/O failure's description holds a timestamp, buffer addresses and a newline around
+ * "error message = '<strerror>'"; keep "<what failed>: <strerror>".  Other descriptions
+ * are kept, with control characters turned into spaces. */
+static void tidy_desc(char *out, const char *desc) {
+  static const char key[] = "error message = '";
+  const char *m = strstr(desc, key);
+  const char *colon = strchr(desc, ':');
+  if (m && colon && colon < m) {
+    m += sizeof key - 1;
+    const char *end = strchr(m, '\'');
+    int n = end ? (int)(end - m) : (int)strlen(m);
+    snprintf(out, SK__H5_DETAIL_LEN, "%.*s: %.*s", (int)(colon - desc), desc, n, m);
+  } else {
+    snprintf(out, SK__H5_DETAIL_LEN, "%s", desc);
+  }
+  for (char *c = out; *c; c++)
+    if ((unsigned char)*c < 0x20)
+      *c = ' ';
+}
+
 static herr_t innermost_cb(unsigned n, const H5E_error2_t *e, void *data) {
   if (n == 0 && e->desc)
-    snprintf((char *)data, SK__H5_DETAIL_LEN, "%s", e->desc);
+    tidy_desc((char *)data, e->desc);
   return 0;
+}
+
+static herr_t errno_cb(unsigned n, const H5E_error2_t *e, void *data) {
+  if (n == 0 && e->desc && strstr(e->desc, "errno = "))
+    *(int *)data = 1;
+  return 0;
+}
+
+sk_status sk__h5_read_status(void) {
+  int sys = 0;
+  H5Ewalk2(H5E_DEFAULT, H5E_WALK_UPWARD, errno_cb, &sys);
+  return sys ? SK_EIO : SK_EPARSE;
 }
 
 void sk__h5_detail(char *detail) {

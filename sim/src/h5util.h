@@ -34,6 +34,12 @@ void sk__h5_quiet_end(const sk__h5_quiet *q);
  * the stack. */
 void sk__h5_detail(char *detail);
 
+/* Why a read of a file that exists, can be read and is HDF5 failed, from HDF5's stack
+ * (before any other HDF5 call): SK_EIO when a system call failed (its message carries
+ * "errno = "), else SK_EPARSE -- the bytes were read but do not make sense: a damaged
+ * file (a bad checksum, inflate() failed, an address past the end). */
+sk_status sk__h5_read_status(void);
+
 /* Formats "<path>: <what>: <detail>" into err (errlen bytes; err NULL or errlen 0: no-op);
  * ": <detail>" is left out when detail is empty.  detail NULL takes it from the stack now
  * (sk__h5_fail), so that call must come before any other HDF5 call. */

@@ -375,8 +375,10 @@ static sk_status read_dataset(hid_t file, const char *name, int rank, const hsiz
     sk_errf(err, errlen, "%s: dataset %s: strings longer than %zu bytes", path, name,
             H5Tget_size(mtype) - 1);
   } else if (H5Dread(ds, mtype, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf) < 0) {
-    sk_errf(err, errlen, "%s: dataset %s cannot be read", path, name);
-    st = SK_EIO;
+    char what[96];
+    snprintf(what, sizeof what, "dataset %s cannot be read", name);
+    sk__h5_fail(err, errlen, path, what);
+    st = sk__h5_read_status();
   } else {
     st = SK_OK;
   }
@@ -454,7 +456,7 @@ static sk_status load(sk_ims_model *m, const char *path, char *source, size_t so
   }
   if (f < 0) {
     sk__h5_fail(err, errlen, path, "cannot open HDF5 file");
-    return SK_EIO;
+    return sk__h5_read_status();
   }
   hid_t tn = sk__h5_fixed_str(SK_IMS_NAME_LEN);
   st = SK_EPARSE;

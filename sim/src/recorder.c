@@ -37,8 +37,14 @@
  *     public schema (schema.h), whose tables follow telemetry.h through offsetof; only
  *     the storage policy (chunk sizes, compression) is the recorder's own.
  *   - Memory is O(chunk) per table, whatever the run length.
- *   - A failed write makes the recorder sticky-failed: no further writes, so the file
- *     stays as the last good flush left it.
+ *   - A failed write (a full disk) makes the recorder sticky-failed and freezes the file:
+ *     HDF5's descriptor is swapped for a read-only one, so not even closing writes to
+ *     it, and the file stays as the last good flush left it (plus whole chunks written
+ *     since), as after SIGKILL.  The run file has no chunk cache and no fill values, so
+ *     every H5Dwrite reaches the file before it returns and an extent never counts rows
+ *     that are not on disk; a flush extends the file to HDF5's allocated end first, so
+ *     the superblock never claims more than the file holds (a file-size limit refuses
+ *     that extension; a full disk, being sparse, does not).
  *
  * Considered and rejected: one attribute holding a JSON map of units per table (h5py
  * users would need json.loads to get a unit; `<field>_units` is one lookup); file types
@@ -58,6 +64,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -189,6 +196,11 @@ static sk_status table_create(table *t, hid_t file, const char *fpath, char *err
     goto fail;
   /* No filters while the run goes: see the design comment at the top. */
   if ((dcpl = sk__h5_ocpl(H5P_DATASET_CREATE)) < 0 || H5Pset_chunk(dcpl, 1, &chunk) < 0)
+    goto fail;
+  /* No fill values: with them HDF5 keeps a new chunk in its chunk cache whatever the
+   * cache size (see create() for why nothing may be cached).  compact() restores the
+   * default fill time. */
+  if (H5Pset_fill_time(dcpl, H5D_FILL_TIME_NEVER) < 0)
     goto fail;
   if ((t->dset = H5Dcreate2(file, s->path, ftype, space, H5P_DEFAULT, dcpl, H5P_DEFAULT)) < 0)
     goto fail;
@@ -323,7 +335,13 @@ static sk_status create(sk_recorder **out, const sk_recorder_config *cfg, char *
   hid_t fcpl = H5I_INVALID_HID, fapl = H5I_INVALID_HID, g = H5I_INVALID_HID;
   const char *what = "cannot create HDF5 file";
   st = SK_EIO;
-  if ((fcpl = sk__h5_ocpl(H5P_FILE_CREATE)) < 0 || (fapl = latest_fapl()) < 0)
+  /* No raw-data chunk cache in the run file: every write reaches the file before
+   * H5Dwrite returns, so a full disk fails that write (and table_write takes the extent
+   * back) rather than a later eviction losing rows the extent already counts.  Writes
+   * cover whole chunks anyway.  Set on the file, not per dataset: H5Fstart_swmr_write
+   * reopens the datasets with the default access list. */
+  if ((fcpl = sk__h5_ocpl(H5P_FILE_CREATE)) < 0 || (fapl = latest_fapl()) < 0 ||
+      H5Pset_cache(fapl, 0, 0, 0, 1.0) < 0)
     goto h5fail;
   if ((rec->file = H5Fcreate(cfg->path, H5F_ACC_TRUNC, fcpl, fapl)) < 0)
     goto h5fail;
@@ -427,12 +445,63 @@ sk_status sk_recorder_create(sk_recorder **out, const sk_recorder_config *cfg, c
 
 /* ---- appending --------------------------------------------------------------------- */
 
-static sk_status set_failed(sk_recorder *rec, const char *what, const sk_schema_table *s) {
+/* HDF5's descriptor of the run file (the default sec2 driver's), or -1. */
+static int file_fd(const sk_recorder *rec) {
+  void *h = NULL;
+  if (rec->file < 0 || H5Fget_vfd_handle(rec->file, H5P_DEFAULT, &h) < 0 || !h)
+    return -1;
+  return *(int *)h;
+}
+
+/* After a failed write nothing more may reach the file.  The file on disk is what the
+ * last flush left plus whole chunks written since, which SWMR keeps consistent for a
+ * reader (as after SIGKILL); closing would write metadata the failed data writes do not
+ * back (extents counting rows that never arrived) and, with no room left, might stop
+ * halfway.  So HDF5's descriptor is swapped for a read-only one on the same file: its
+ * later writes fail and change nothing. */
+static void freeze(sk_recorder *rec) {
+  int fd = file_fd(rec);
+  int ro = fd < 0 ? -1 : open(rec->path, O_RDONLY | O_CLOEXEC);
+  if (ro >= 0) {
+    dup2(ro, fd);
+    close(ro);
+  }
+}
+
+/* Records the failure (HDF5's reason) and makes the recorder sticky-failed. */
+static sk_status note_failed(sk_recorder *rec, const char *what, const sk_schema_table *s) {
   char w[160];
   snprintf(w, sizeof w, "%s%s%s", what, s ? " " : "", s ? s->path : "");
   sk__h5_fail(rec->err, sizeof rec->err, rec->path, w);
   rec->state = REC_FAILED;
   return SK_EIO;
+}
+
+/* The same, and nothing more reaches the file, which must still be open. */
+static sk_status set_failed(sk_recorder *rec, const char *what, const sk_schema_table *s) {
+  note_failed(rec, what, s);
+  freeze(rec);
+  return SK_EIO;
+}
+
+/* A flush writes the superblock, with the end of the space HDF5 has allocated, before it
+ * extends the file to that end; when the extension fails (a file-size limit) the
+ * superblock is left claiming more than the file holds, and no reader opens it.  So the
+ * file is extended first, and a failure stops the flush before anything is written. */
+static sk_status extend_to_eoa(sk_recorder *rec) {
+  haddr_t eoa = 0;
+  struct stat st;
+  int fd = file_fd(rec);
+  if (fd < 0 || H5Fget_eoa(rec->file, &eoa) < 0 || fstat(fd, &st) != 0)
+    return SK_OK; /* nothing to check with: the flush goes as it would */
+  if ((off_t)eoa > st.st_size && ftruncate(fd, (off_t)eoa) != 0) {
+    sk_errf(rec->err, sizeof rec->err, "%s: cannot flush: cannot extend the file: %s", rec->path,
+            strerror(errno));
+    rec->state = REC_FAILED;
+    freeze(rec);
+    return SK_EIO;
+  }
+  return SK_OK;
 }
 
 static sk_status table_write(sk_recorder *rec, table *t) {
@@ -456,6 +525,12 @@ static sk_status table_write(sk_recorder *rec, table *t) {
   return SK_OK;
 fail:
   set_failed(rec, what, t->spec);
+  /* The extent must not outlive rows that never reached the file: a full disk fails the
+   * chunk write after the larger extent is in the metadata cache, and closing the file
+   * would store it, so a reader saw all-zero rows (fill values) past the real ones.  Back
+   * to the rows written; that also drops the chunks allocated for the failed write. */
+  if (size > start)
+    H5Dset_extent(t->dset, &start);
   sk__h5_close(&mspace);
   sk__h5_close(&fspace);
   return SK_EIO;
@@ -540,6 +615,8 @@ sk_status sk_recorder_flush(sk_recorder *rec) {
   sk__h5_quiet q;
   sk__h5_quiet_begin(&q);
   sk_status st = write_all(rec);
+  if (st == SK_OK)
+    st = extend_to_eoa(rec);
   if (st == SK_OK && H5Fflush(rec->file, H5F_SCOPE_GLOBAL) < 0)
     st = set_failed(rec, "cannot flush", NULL);
   sk__h5_quiet_end(&q);
@@ -556,8 +633,11 @@ static sk_status close_file(sk_recorder *rec) {
       st = set_failed(rec, "cannot close", rec->tables[i].spec);
     rec->tables[i].dset = H5I_INVALID_HID;
   }
+  if (rec->file >= 0 && rec->state == REC_OPEN && st == SK_OK)
+    st = extend_to_eoa(rec);
+  /* A failed H5Fclose leaves no file to freeze: HDF5 wrote what it could. */
   if (rec->file >= 0 && H5Fclose(rec->file) < 0 && st == SK_OK)
-    st = set_failed(rec, "cannot close file", NULL);
+    st = note_failed(rec, "cannot close file", NULL);
   rec->file = H5I_INVALID_HID;
   return st;
 }
@@ -634,7 +714,8 @@ static herr_t copy_dataset(hid_t src, hid_t dst, const char *path, hsize_t block
       (sspace = H5Dget_space(sd)) < 0 || H5Sget_simple_extent_dims(sspace, &n, &maxdims) < 0)
     goto done;
   if ((dcpl = H5Dget_create_plist(sd)) < 0 ||
-      (compress && (H5Pset_shuffle(dcpl) < 0 || H5Pset_deflate(dcpl, DEFLATE_LEVEL) < 0)))
+      (compress && (H5Pset_shuffle(dcpl) < 0 || H5Pset_deflate(dcpl, DEFLATE_LEVEL) < 0 ||
+                    H5Pset_fill_time(dcpl, H5D_FILL_TIME_IFSET) < 0)))
     goto done;
   if ((dspace = H5Screate_simple(1, &n, &maxdims)) < 0 ||
       (dd = H5Dcreate2(dst, path, ftype, dspace, H5P_DEFAULT, dcpl, H5P_DEFAULT)) < 0 ||

@@ -282,7 +282,7 @@ static void table_open(sk_recording *r, sk_table_id id) {
     char what[128];
     snprintf(what, sizeof what, "%s: cannot open", s->path);
     sk__h5_fail(t->msg, sizeof t->msg, r->path, what);
-    t->st = SK_EIO;
+    t->st = sk__h5_read_status();
     goto out;
   }
   if ((ft = H5Dget_type(t->dset)) < 0 || H5Tget_class(ft) != H5T_COMPOUND) {
@@ -352,8 +352,9 @@ static sk_status table_ready(sk_recording *r, sk_table_id id) {
     char what[128];
     snprintf(what, sizeof what, "%s: cannot refresh", sk_schema_tables[id].path);
     sk__h5_fail(r->err, sizeof r->err, r->path, what);
+    sk_status st = sk__h5_read_status();
     sk__h5_close(&sp);
-    return SK_EIO;
+    return st;
   }
   sk__h5_close(&sp);
   t->n_rows = dims;
@@ -373,7 +374,7 @@ static sk_status read_block(sk_recording *r, sk_table_id id, hid_t mtype, uint64
     char what[128];
     snprintf(what, sizeof what, "%s: cannot read rows", sk_schema_tables[id].path);
     sk__h5_fail(r->err, sizeof r->err, r->path, what);
-    st = SK_EIO;
+    st = sk__h5_read_status();
   }
   sk__h5_close(&ms);
   sk__h5_close(&fs);
@@ -423,7 +424,7 @@ static sk_status open_file(sk_recording *r, char *err, size_t errlen) {
               path);
     else
       sk__h5_fail(err, errlen, path, "cannot open");
-    return SK_EIO;
+    return sk__h5_read_status();
   }
   int64_t version = 0;
   hid_t a = attr_open(r->file, "format_version", H5T_INTEGER, H5T_INTEGER);

@@ -529,7 +529,7 @@ static void store_number(sk_scenario *sc, const setting *s, double v) {
     *(unsigned long long *)field_at(sc, s) = (unsigned long long)v;
     break;
   default:
-    SK_REQUIRE(!"not a numeric setting");
+    SK_REQUIRE(0 && "not a numeric setting");
   }
 }
 
@@ -546,7 +546,7 @@ static double load_number(const sk_scenario *sc, const setting *s) {
   case KT_STRING:
     break;
   }
-  SK_REQUIRE(!"not a numeric setting");
+  SK_REQUIRE(0 && "not a numeric setting");
   return 0;
 }
 

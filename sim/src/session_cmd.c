@@ -452,8 +452,9 @@ static sk_status load_jsonl_log(sk_session *s, const char *path, char *err, size
       snprintf(reason, sizeof reason, "not a JSON object");
     else if (!cJSON_IsNumber(ts) || !isfinite(ts->valuedouble) || ts->valuedouble < 0)
       snprintf(reason, sizeof reason, "ts: expected a sim time in seconds >= 0");
-    else if (seq && !cJSON_IsNumber(seq))
-      snprintf(reason, sizeof reason, "seq: expected a number");
+    else if (seq && (!cJSON_IsNumber(seq) || !(fabs(seq->valuedouble) <= 9007199254740992.0)))
+      /* a double beyond int64 (1e300) made the cast below undefined (fuzz_session) */
+      snprintf(reason, sizeof reason, "seq: expected a number from -2^53 to 2^53");
     else if (copy_json_str(o, "kind", r.kind, sizeof r.kind, 1, reason, sizeof reason) &&
              copy_json_str(o, "key", r.key, sizeof r.key, 0, reason, sizeof reason) &&
              copy_json_str(o, "value", r.value, sizeof r.value, 0, reason, sizeof reason) &&

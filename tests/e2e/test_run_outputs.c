@@ -73,6 +73,8 @@ START_TEST(bad_command_log_exit_2) {
       {"{\"kind\": \"mode\", \"value\": \"off\"}\n", ":1: ts:"},
       {"{\"ts\": 30, \"kind\": \"warp\"}\n", ":1: unknown command kind 'warp'"},
       {"not json\n", ":1: not a JSON object"},
+      {"{\"ts\": 30, \"seq\": 1e300, \"kind\": \"pause\", \"value\": \"true\"}\n",
+       ":1: seq: expected a number"},
   };
   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
     tu_write_file(tu_tmp("bad.jsonl"), cases[i][0]);

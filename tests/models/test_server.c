@@ -205,6 +205,22 @@ START_TEST(pending_ttft_reports_every_waiting_request) {
 }
 END_TEST
 
+/* A runaway room (a CRAH flow of 1e-300 m3/s at the bottom of its range) gives NaN or
+ * infinite inlets; the slowdown must stay finite (it was NaN, every decode step then
+ * lasted "NaN" ns, the server woke at the same instant forever and the run hung). */
+START_TEST(slowdown_finite_for_runaway_inlet) {
+  sk_server_params sp;
+  sk_perf_params pp;
+  defaults(&sp, &pp);
+  const double inlets[] = {NAN, INFINITY, -INFINITY, 1e300};
+  for (size_t i = 0; i < sizeof inlets / sizeof inlets[0]; i++) {
+    double f = sk_server_slowdown(&sp, 300.0, inlets[i]);
+    ck_assert_msg(isfinite(f) && f >= 1.0, "inlet %g: slowdown %g", inlets[i], f);
+  }
+  ck_assert_double_eq(sk_server_slowdown(&sp, NAN, 20.0) >= 1.0, 1);
+}
+END_TEST
+
 static Suite *suite(void) {
   Suite *s = suite_create("server");
   TCase *tc = tcase_create("power_cap");
@@ -216,6 +232,7 @@ static Suite *suite(void) {
   TCase *tt = tcase_create("ttft_and_timing_range");
   tcase_add_test(tt, extrapolated_prefills_counted);
   tcase_add_test(tt, pending_ttft_reports_every_waiting_request);
+  tcase_add_test(tt, slowdown_finite_for_runaway_inlet);
   suite_add_tcase(s, tt);
   return s;
 }

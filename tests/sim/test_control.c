@@ -611,10 +611,27 @@ START_TEST(heat_spike_onset_seeds) {
 }
 END_TEST
 
+/* The ends of the ranges of server.airflow_m3s and heat_capacity_j_per_k give a thermal
+ * time constant of ~1e300 s; the settle trajectory the controller keeps (three of them)
+ * asked for that many ticks: "out of memory".  It is capped, so the controller starts. */
+START_TEST(extreme_time_constant_starts) {
+  sk_scenario sc;
+  sk_scenario_defaults(&sc);
+  sc.server.airflow_m3s = 1e-300;
+  sc.server.heat_capacity_j_per_k = 1e7;
+  char err[SK_ERR_LEN] = "";
+  sk_controller *c = NULL;
+  ck_assert_msg(sk_controller_create(&c, &sc, SK_MODE_CLOSED_LOOP, NULL, err, sizeof err) == SK_OK,
+                "%s", err);
+  sk_controller_destroy(c);
+}
+END_TEST
+
 static Suite *suite(void) {
   Suite *s = suite_create("control");
   TCase *names = tcase_create("names");
   tcase_add_test(names, decision_names);
+  tcase_add_test(names, extreme_time_constant_starts);
   tcase_add_test_raise_signal(names, decision_name_out_of_range_aborts, SIGABRT);
   suite_add_tcase(s, names);
   /* cases of about equal cost, which CTest runs side by side (tests/CMakeLists.txt,

@@ -13,6 +13,7 @@
 #define _POSIX_C_SOURCE 200809L
 
 #include <check.h>
+#include <errno.h>
 #include <dirent.h>
 #include <hdf5.h>
 #include <math.h>
@@ -21,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -918,6 +920,63 @@ START_TEST(test_sigkill_unflushed_chunks) {
 }
 END_TEST
 
+/* A full disk mid-run (a file-size limit stands in for it: a write fails with EFBIG as
+ * it would with ENOSPC, and so does extending the file, which a full disk allows;
+ * tests/faults covers a real full disk): the add or flush fails with a one-line message
+ * naming the file, and the file opens and holds only rows that reached it -- no all-zero
+ * rows counted in an extent for chunks that never did (HDF5 kept them in its chunk
+ * cache, or the failed write had extended the dataset first), no superblock claiming
+ * more than the file holds. */
+START_TEST(test_full_disk_no_phantom_rows) {
+  char path[128];
+  tmp_path(path, sizeof path, "full.h5");
+  sk_recorder *rec = mkrec(path);
+  signal(SIGXFSZ, SIG_IGN);
+  struct rlimit old, lim;
+  ck_assert_int_eq(getrlimit(RLIMIT_FSIZE, &old), 0);
+  lim = old;
+  lim.rlim_cur = 700 * 1024; /* the first rack chunk (~360 KB) fits, the second does not */
+  ck_assert_int_eq(setrlimit(RLIMIT_FSIZE, &lim), 0);
+  sk_status st = SK_OK;
+  size_t added = 0;
+  sk_rack_sample buf[64];
+  while (st == SK_OK && added < 100000) {
+    for (size_t k = 0; k < 64; k++)
+      rack_at(added + k, &buf[k], 1);
+    st = sk_recorder_add_racks(rec, buf, 64);
+    added += 64;
+    if (st == SK_OK && added % 640 == 0)
+      st = sk_recorder_flush(rec);
+  }
+  ck_assert_int_eq(st, SK_EIO);
+  const char *msg = sk_recorder_error(rec);
+  ck_assert_msg(strstr(msg, path) && strstr(msg, strerror(EFBIG)) && !strchr(msg, '\n'),
+                "message: %s", msg);
+  ck_assert_int_eq(sk_recorder_flush(rec), SK_EIO); /* sticky */
+  sk_recorder_close(rec);
+  ck_assert_int_eq(setrlimit(RLIMIT_FSIZE, &old), 0);
+
+  hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+  if (f < 0)
+    f = H5Fopen(path, H5F_ACC_RDONLY | H5F_ACC_SWMR_READ, H5P_DEFAULT);
+  ck_assert_msg(f >= 0, "cannot open %s after the failed write", path);
+  hid_t mt = rack_mtype();
+  hsize_t n;
+  sk_rack_sample *rows = read_table(f, "/telemetry/racks", mt, &n);
+  ck_assert_uint_gt(n, 0);
+  ck_assert_uint_lt(n, added);
+  for (size_t i = 0; i < n; i++) {
+    sk_rack_sample want;
+    rack_at(i, &want, 0);
+    ck_assert_msg(memcmp(&rows[i], &want, sizeof want) == 0, "rack row %zu of %llu differs (ts %g)",
+                  i, (unsigned long long)n, rows[i].ts);
+  }
+  free(rows);
+  H5Tclose(mt);
+  H5Fclose(f);
+}
+END_TEST
+
 /* ---- determinism -------------------------------------------------------------------- */
 
 /* Raw bytes of a dataset in its file type, so every stored bit is compared. */
@@ -1043,6 +1102,7 @@ static Suite *recorder_suite(void) {
   tcase_add_test(tc, test_finish_fallback);
   tcase_add_test(tc, test_sigkill_buffered_tail);
   tcase_add_test(tc, test_sigkill_unflushed_chunks);
+  tcase_add_test(tc, test_full_disk_no_phantom_rows);
   tcase_add_test(tc, test_determinism);
   tcase_set_timeout(tc, 120);
   suite_add_tcase(s, tc);

@@ -661,6 +661,51 @@ START_TEST(row_json) {
 }
 END_TEST
 
+/* A damaged recording is bad input (SK_EPARSE: `skadi report` exits 2), not an I/O
+ * failure, and the message names it: truncated (the superblock claims more than the
+ * file holds) or with garbage over compressed rows (inflate fails). */
+static sk_status scan_nothing(void *ud, const void *rows, size_t n) {
+  (void)ud, (void)rows, (void)n;
+  return SK_OK;
+}
+
+START_TEST(damaged_files) {
+  const char *path = tu_tmp("truncated.h5");
+  record_standard(path);
+  struct stat st;
+  ck_assert_int_eq(stat(path, &st), 0);
+  ck_assert_int_eq(truncate(path, st.st_size / 2), 0);
+  expect_open_fails(path, SK_EPARSE, "cannot open");
+
+  char golden[512], bad[512];
+  snprintf(golden, sizeof golden, "%s/tests/data/golden/heat_spike_row_c-off.h5", SKADI_SOURCE_DIR);
+  snprintf(bad, sizeof bad, "%s", tu_tmp("garbled.h5"));
+  FILE *in = fopen(golden, "rb"), *out = fopen(bad, "wb");
+  ck_assert(in && out);
+  ck_assert_int_eq(fseek(in, 0, SEEK_END), 0);
+  long size = ftell(in);
+  rewind(in);
+  for (long i = 0; i < size; i++) {
+    int c = fgetc(in);
+    /* 4 KiB of garbage halfway: the compressed rack rows fill most of the file */
+    fputc(i >= size / 2 && i < size / 2 + 4096 ? 0x55 : c, out);
+  }
+  fclose(in);
+  ck_assert_int_eq(fclose(out), 0);
+  sk_recording *r = NULL;
+  char err[ERRLEN] = "";
+  sk_status got = sk_recording_open(&r, bad, err, sizeof err);
+  for (int id = 0; got == SK_OK && id < SK_TABLE_RACK_LAYOUT; id++) {
+    got = sk_recording_scan(r, (sk_table_id)id, 4096, scan_nothing, NULL);
+    if (got != SK_OK)
+      snprintf(err, sizeof err, "%s", sk_recording_error(r));
+  }
+  sk_recording_close(r);
+  ck_assert_msg(got == SK_EPARSE, "status %d: %s", got, err);
+  ASSERT_HAS(err, bad);
+}
+END_TEST
+
 static Suite *suite(void) {
   Suite *s = suite_create("recording");
   TCase *tc = tcase_create("recording");
@@ -675,6 +720,7 @@ static Suite *suite(void) {
   tcase_add_test(tc, range_read_at_ts);
   tcase_add_test(tc, find_on_uneven_ts);
   tcase_add_test(tc, not_recordings);
+  tcase_add_test(tc, damaged_files);
   tcase_add_test(tc, missing_and_mistyped_fields);
   tcase_add_test(tc, row_json);
   suite_add_tcase(s, tc);

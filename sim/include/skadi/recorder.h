@@ -97,7 +97,8 @@ sk_status sk_recorder_finish(sk_recorder *rec, const sk_recorder_figure *summary
 /* Message of the last failure of a call on rec ("<path>: <what>: <reason>"), or "" if
  * none.  Owned by rec, valid until the next call on it.  After an I/O failure (SK_EIO)
  * the recorder stays failed: further calls return SK_EIO without writing, and the file
- * holds what the last successful sk_recorder_flush put there. */
+ * holds what the last successful sk_recorder_flush put there (a full disk included:
+ * nothing is written after the failed write, not even on close; docs/HDF5.md). */
 const char *sk_recorder_error(const sk_recorder *rec);
 
 /* Writes the buffers, closes the file if still open and frees rec; NULL is a no-op.

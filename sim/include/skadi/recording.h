@@ -116,7 +116,8 @@ sk_status sk_recording_count(sk_recording *rec, sk_table_id id, uint64_t *n);
  * padding and the rest of a char array after its text are zero, fields the file lacks
  * are NaN, 0 or "".  A char array that the text fills has no NUL (as recorded).
  * SK_ERANGE when the range ends past the last row; the errors of sk_recording_count;
- * SK_EIO when HDF5 fails to read. */
+ * SK_EPARSE when the file is damaged (HDF5 read bytes that make no sense), SK_EIO when the
+ * system fails to read. */
 sk_status sk_recording_read(sk_recording *rec, sk_table_id id, uint64_t first, size_t n,
                             void *rows);
 
