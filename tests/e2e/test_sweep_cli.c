@@ -34,19 +34,21 @@ static void teardown(void) {
 
 /* A sweep of the baseline room: 2 fan speeds x 2 supply setpoints + the default = 5
  * points x seeds, 120 s each. */
+static int sweep_duration_s = 120; /* each run's simulated time */
+
 static const char *write_sweep(const char *name, int seeds, int values) {
   char json[2048], vals[256] = "";
   size_t n = 0;
   for (int i = 0; i < values; i++)
     n += (size_t)snprintf(vals + n, sizeof vals - n, "%s%d", i ? ", " : "", 40 + 5 * i);
   snprintf(json, sizeof json,
-           "{\"name\": \"tiny\", \"scenario\": \"%s/scenarios/baseline.json\", \"duration\": 120,"
+           "{\"name\": \"tiny\", \"scenario\": \"%s/scenarios/baseline.json\", \"duration\": %d,"
            " \"seeds\": %d, \"mode\": \"off\", \"parameters\": ["
            "{\"key\": \"room.crah_fan_speed_pct\", \"values\": [%s]},"
            "{\"key\": \"room.supply_setpoint_c\", \"min\": 17, \"max\": 19, \"steps\": 2}],"
            " \"constraints\": [{\"metric\": \"ttft_p95_ms\", \"max\": \"sla\"},"
            " {\"metric\": \"inlet_samples_over_limit\", \"max\": 0}]}",
-           src, seeds, vals);
+           src, sweep_duration_s, seeds, vals);
   const char *path = tu_tmp(name);
   tu_write_file(path, json);
   return path;
@@ -157,7 +159,11 @@ static int runs_done(void) {
 }
 
 START_TEST(interrupted_keeps_rows_and_resumes) {
+  /* runs long enough (~0.3 s each) that the interrupt lands between the 2nd and the 10th
+   * on a quiet machine too: at 120 s of sim time all ten could end before it */
+  sweep_duration_s = 1200;
   const char *sw = write_sweep("s.json", 2, 2); /* 5 points x 2 seeds = 10 runs */
+  sweep_duration_s = 120;
   pid_t pid = tu_spawn((char *const[]){(char *)bin, "sweep", (char *)sw, "--out", tu_tmp("i.h5"),
                                        "-j", "1", "--progress", NULL});
   struct timespec ts = {0, 20 * 1000 * 1000};
