@@ -9,6 +9,8 @@
 
 #include <stddef.h>
 
+#include "skadi/session.h"
+
 int sk_run_main(int argc, char **argv);     /* run.c */
 int sk_ims_main(int argc, char **argv);     /* cmd_ims.c */
 int sk_mix_main(int argc, char **argv);     /* cmd_mix.c */
@@ -18,6 +20,21 @@ int sk_serve_main(int argc, char **argv);   /* cmd_serve.c */
 int sk_gateway_main(int argc, char **argv); /* cmd_gateway.c */
 int sk_replay_main(int argc, char **argv);  /* cmd_replay.c */
 int sk_sweep_main(int argc, char **argv);   /* cmd_sweep.c */
+
+/* The run-session flags `skadi run` and `skadi serve` share (session_flags.c): --seed,
+ * --duration, --set, --env-file, --mode (into *cfg), --threads and --speed (here). */
+#define SK_CLI_MAX_SETS 64
+typedef struct {
+  sk_session_config *cfg;
+  const char *sets[SK_CLI_MAX_SETS]; /* cfg->sets points here */
+  long threads;
+  double speed;                      /* x real time, 0 = max */
+} sk_cli_session_flags;
+void sk_cli_session_flags_init(sk_cli_session_flags *f, sk_session_config *cfg, const char *mode,
+                               long threads, double speed);
+/* 1 if argv[*i] is one of those flags (its value taken, *i advanced), 0 if not, -1 after
+ * printing "skadi WHO: <flag>: <reason>" for a missing or bad value. */
+int sk_cli_session_flag(sk_cli_session_flags *f, const char *who, int argc, char **argv, int *i);
 
 /* Shared by the API commands (cmd_serve.c). */
 struct sk_api_gateway;

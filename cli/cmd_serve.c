@@ -33,7 +33,6 @@
 #define SKADI_VERSION "0.0.0"
 #endif
 
-#define MAX_SETS 64
 
 static void usage(FILE *f) {
   fputs("usage: skadi serve [SCENARIO.json] [options]\n"
@@ -193,17 +192,22 @@ static void default_out(char *buf, size_t len, const char *name, unsigned long l
 
 int sk_serve_main(int argc, char **argv) {
   const char *scenario = NULL, *host = "127.0.0.1", *bind_ep = "tcp://127.0.0.1:5555";
-  const char *pub_ep = NULL, *mode = "advisory", *out = NULL, *env_file = NULL;
-  const char *sets[MAX_SETS];
-  int n_sets = 0, port = 8000, engine_only = 0, paused = 0, record = 1, force = 0;
-  double speed = 60, duration_s = NAN, timeout_s = 5;
+  const char *pub_ep = NULL, *out = NULL;
+  int port = 8000, engine_only = 0, paused = 0, record = 1, force = 0;
+  double timeout_s = 5;
   size_t ws_frames = 0;
   const char *cors = NULL;
-  unsigned long long seed = 0;
-  int have_seed = 0;
-  long threads = 2;
   char err[SK_ERR_LEN];
+  sk_session_config cfg;
+  sk_session_config_init(&cfg);
+  sk_cli_session_flags sf;
+  sk_cli_session_flags_init(&sf, &cfg, "advisory", 2, 60);
   for (int i = 1; i < argc; i++) {
+    int took = sk_cli_session_flag(&sf, "serve", argc, argv, &i);
+    if (took < 0)
+      return 2;
+    if (took)
+      continue;
     const char *a = argv[i];
     const char *val = (i + 1 < argc) ? argv[i + 1] : NULL;
 #define NEED_VALUE()                                                                               \
@@ -218,10 +222,6 @@ int sk_serve_main(int argc, char **argv) {
     } else if (strcmp(a, "--scenario") == 0) {
       NEED_VALUE();
       scenario = val;
-    } else if (strcmp(a, "--speed") == 0) {
-      NEED_VALUE();
-      if (!sk_parse_speed(val, &speed))
-        return bad("--speed: '%s' is not 'max' or a positive factor like 60x", val);
     } else if (strcmp(a, "--paused") == 0) {
       paused = 1;
     } else if (strcmp(a, "--port") == 0) {
@@ -239,31 +239,6 @@ int sk_serve_main(int argc, char **argv) {
     } else if (strcmp(a, "--pub") == 0) {
       NEED_VALUE();
       pub_ep = val;
-    } else if (strcmp(a, "--mode") == 0) {
-      NEED_VALUE();
-      sk_run_mode m;
-      if (strcmp(val, "on") != 0 && sk_run_mode_parse(val, NULL, &m) != SK_OK)
-        return bad("--mode: '%s' is not off, on, advisory or closed_loop", val);
-      mode = val;
-    } else if (strcmp(a, "--duration") == 0) {
-      NEED_VALUE();
-      if (sk_parse_duration(val, &duration_s, err, sizeof err) != SK_OK)
-        return bad("--duration: %s", err);
-    } else if (strcmp(a, "--seed") == 0) {
-      NEED_VALUE();
-      char *end;
-      errno = 0;
-      if (val[0] == '-' || (seed = strtoull(val, &end, 10), errno) || end == val || *end)
-        return bad("--seed: '%s' is not a non-negative integer", val);
-      have_seed = 1;
-    } else if (strcmp(a, "--set") == 0) {
-      NEED_VALUE();
-      if (n_sets == MAX_SETS)
-        return bad("--set: more than %d overrides", MAX_SETS);
-      sets[n_sets++] = val;
-    } else if (strcmp(a, "--env-file") == 0) {
-      NEED_VALUE();
-      env_file = val;
     } else if (strcmp(a, "--out") == 0) {
       NEED_VALUE();
       out = val;
@@ -284,13 +259,6 @@ int sk_serve_main(int argc, char **argv) {
       NEED_VALUE();
       if (!sk_cli_parse_ws_frames(val, &ws_frames))
         return bad("--ws-frames: '%s' is not a whole number from 16 to 1000000", val);
-    } else if (strcmp(a, "--threads") == 0) {
-      NEED_VALUE();
-      char *end;
-      errno = 0;
-      threads = strtol(val, &end, 10);
-      if (errno || end == val || *end || threads < 1 || threads > 256)
-        return bad("--threads: '%s' is not a whole number from 1 to 256", val);
     } else if (a[0] == '-' && a[1] != 0) {
       return bad("unknown option '%s' (see skadi serve --help)", a);
     } else if (!scenario) {
@@ -308,23 +276,14 @@ int sk_serve_main(int argc, char **argv) {
   }
   if (!engine_only && (pub_ep || strcmp(bind_ep, "tcp://127.0.0.1:5555") != 0))
     return bad("--bind and --pub go with --engine-only (the gateway talks to its twin inproc)");
-  if (!env_file && access(".env", R_OK) == 0)
-    env_file = ".env";
+  if (!cfg.env_file && access(".env", R_OK) == 0)
+    cfg.env_file = ".env";
 
-  sk_session_config cfg;
-  sk_session_config_init(&cfg);
   cfg.scenario_path = scenario;
   cfg.use_env = 1;
-  cfg.env_file = env_file;
-  cfg.sets = sets;
-  cfg.n_sets = n_sets;
-  cfg.have_seed = have_seed;
-  cfg.seed = seed;
-  cfg.duration_s = duration_s;
-  cfg.mode = mode;
   cfg.force = force;
   cfg.version = SKADI_VERSION;
-  cfg.threads = (int)threads;
+  cfg.threads = (int)sf.threads;
   cfg.source = "api";
   char out_buf[SK_PATH_LEN];
   if (record && !out) {
@@ -372,7 +331,7 @@ int sk_serve_main(int argc, char **argv) {
     }
   }
   sk_api_twin_config tc = {
-      &cfg, speed, paused, engine_only ? bind_ep : cmd_in, engine_only ? pub_ep : pub_in, zctx};
+      &cfg, sf.speed, paused, engine_only ? bind_ep : cmd_in, engine_only ? pub_ep : pub_in, zctx};
   sk_api_twin *twin;
   sk_status st = sk_api_twin_start(&twin, &tc, err, sizeof err);
   if (st != SK_OK) {

@@ -36,7 +36,6 @@
 #define SKADI_VERSION "0.0.0"
 #endif
 
-#define MAX_SETS 64
 
 static volatile sig_atomic_t stop_signal = 0;
 
@@ -406,17 +405,21 @@ static int exit_for(sk_status st) {
 }
 
 int sk_run_main(int argc, char **argv) {
-  const char *scenario_path = NULL, *out = NULL, *env_file = NULL, *mode_name = "off";
+  const char *scenario_path = NULL, *out = NULL;
   const char *ims_path = NULL, *audit_path = NULL, *commands_path = NULL;
-  const char *sets[MAX_SETS];
-  int n_sets = 0, json = 0, record = 1, force = 0, show_progress = isatty(STDERR_FILENO);
-  double speed = 0, duration_s = NAN;
-  unsigned long long seed = 0;
-  int have_seed = 0;
-  long threads = sysconf(_SC_NPROCESSORS_ONLN);
+  int json = 0, record = 1, force = 0, show_progress = isatty(STDERR_FILENO);
   char err[SK_ERR_LEN];
+  sk_session_config cfg;
+  sk_session_config_init(&cfg);
+  sk_cli_session_flags sf;
+  sk_cli_session_flags_init(&sf, &cfg, "off", sysconf(_SC_NPROCESSORS_ONLN), 0);
 
   for (int i = 1; i < argc; i++) {
+    int took = sk_cli_session_flag(&sf, "run", argc, argv, &i);
+    if (took < 0)
+      return 2;
+    if (took)
+      continue;
     const char *a = argv[i];
     const char *val = (i + 1 < argc) ? argv[i + 1] : NULL;
 #define NEED_VALUE()                                             \
@@ -428,17 +431,6 @@ int sk_run_main(int argc, char **argv) {
     if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
       usage(stdout);
       return 0;
-    } else if (strcmp(a, "--seed") == 0) {
-      NEED_VALUE();
-      char *end;
-      errno = 0;
-      if (val[0] == '-' || (seed = strtoull(val, &end, 10), errno) || end == val || *end)
-        return bad("--seed: '%s' is not a non-negative integer", val);
-      have_seed = 1;
-    } else if (strcmp(a, "--duration") == 0) {
-      NEED_VALUE();
-      if (sk_parse_duration(val, &duration_s, err, sizeof err) != SK_OK)
-        return bad("--duration: %s", err);
     } else if (strcmp(a, "--out") == 0) {
       NEED_VALUE();
       out = val;
@@ -446,24 +438,6 @@ int sk_run_main(int argc, char **argv) {
       force = 1;
     } else if (strcmp(a, "--no-record") == 0) {
       record = 0;
-    } else if (strcmp(a, "--speed") == 0) {
-      NEED_VALUE();
-      if (!sk_parse_speed(val, &speed))
-        return bad("--speed: '%s' is not 'max' or a positive factor like 60x", val);
-    } else if (strcmp(a, "--set") == 0) {
-      NEED_VALUE();
-      if (n_sets == MAX_SETS)
-        return bad("--set: more than %d overrides", MAX_SETS);
-      sets[n_sets++] = val;
-    } else if (strcmp(a, "--env-file") == 0) {
-      NEED_VALUE();
-      env_file = val;
-    } else if (strcmp(a, "--mode") == 0) {
-      NEED_VALUE();
-      sk_run_mode m;
-      if (strcmp(val, "on") != 0 && sk_run_mode_parse(val, NULL, &m) != SK_OK)
-        return bad("--mode: '%s' is not off, on, advisory or closed_loop", val);
-      mode_name = val;
     } else if (strcmp(a, "--ims-model") == 0) {
       NEED_VALUE();
       ims_path = val;
@@ -473,13 +447,6 @@ int sk_run_main(int argc, char **argv) {
     } else if (strcmp(a, "--commands") == 0) {
       NEED_VALUE();
       commands_path = val;
-    } else if (strcmp(a, "--threads") == 0) {
-      NEED_VALUE();
-      char *end;
-      errno = 0;
-      threads = strtol(val, &end, 10);
-      if (errno || end == val || *end || threads < 1 || threads > 256)
-        return bad("--threads: '%s' is not a whole number from 1 to 256", val);
     } else if (strcmp(a, "--json") == 0) {
       json = 1;
     } else if (strcmp(a, "--progress") == 0) {
@@ -497,24 +464,16 @@ int sk_run_main(int argc, char **argv) {
   }
   if (!scenario_path)
     return bad("missing SCENARIO.json (see skadi run --help)");
-  if (!env_file && access(".env", R_OK) == 0)
-    env_file = ".env";
+  double speed = sf.speed;
+  if (!cfg.env_file && access(".env", R_OK) == 0)
+    cfg.env_file = ".env";
 
-  sk_session_config cfg;
-  sk_session_config_init(&cfg);
   cfg.scenario_path = scenario_path;
   cfg.use_env = 1;
-  cfg.env_file = env_file;
-  cfg.sets = sets;
-  cfg.n_sets = n_sets;
-  cfg.have_seed = have_seed;
-  cfg.seed = seed;
-  cfg.duration_s = duration_s;
-  cfg.mode = mode_name;
   cfg.ims_model_path = ims_path;
   cfg.force = force;
   cfg.version = SKADI_VERSION;
-  cfg.threads = threads < 1 ? 1 : (int)threads;
+  cfg.threads = sf.threads < 1 ? 1 : (int)sf.threads;
   cfg.commands_path = commands_path;
   cfg.source = "cli";
 
@@ -528,7 +487,7 @@ int sk_run_main(int argc, char **argv) {
   }
   sk_status st = sk_session_config_scenario(&cfg, eff, err, sizeof err);
   sk_run_mode mode = SK_RUN_OFF;
-  if (st == SK_OK && sk_run_mode_parse(mode_name, eff, &mode) != SK_OK)
+  if (st == SK_OK && sk_run_mode_parse(cfg.mode, eff, &mode) != SK_OK)
     st = SK_EINVAL;
   if (st == SK_OK && record && !out) {
     default_out(out_buf, sizeof out_buf, eff, sk_run_mode_name(mode));
