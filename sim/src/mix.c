@@ -61,7 +61,6 @@
 #include "skadi/timestamp.h"
 
 #define NS_PER_S 1000000000LL
-#define MAX_TIME_NS (7258118400LL * NS_PER_S) /* 2200-01-01T00:00:00Z, exclusive */
 #define MAX_STEP_S 31622400.0                 /* s, 366 days */
 #define MAX_MAPPING_BYTES (16u << 20)         /* a mapping larger than this is a mistake */
 #define MAX_RECORD_BYTES (1u << 20)           /* one CSV record; longer means a stray quote */
@@ -116,7 +115,7 @@ static void time_opts(time_format tf, sk_time_opts *o) {
   o->forms = forms[tf];
   o->max_frac_digits = 9;
   o->min_ns = 0;
-  o->max_ns = MAX_TIME_NS;
+  o->max_ns = SK_TIME_DATA_MAX_NS;
 }
 
 /* Parses s as time format tf; 0 with a reason if it is not one.  Seconds that would be in

@@ -212,6 +212,8 @@ static sk_status csv_row(const sk_csv *r, sk_trace_format fmt, const size_t col[
   } else {
     o.forms = SK_TIME_UNIX_S; /* s since the trace's start */
   }
+  o.min_ns = 0; /* 1970..2200: the span of any two rows fits an int64 */
+  o.max_ns = SK_TIME_DATA_MAX_NS;
   const char *s = sk_csv_field(r, col[0]);
   if (sk_time_parse(s, sk_csv_field_len(r, col[0]), &o, t_ns, reason, sizeof reason) != SK_OK) {
     sk_csv_errf(r, col[0], err, errlen, "%s", reason);

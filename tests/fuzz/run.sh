@@ -8,6 +8,8 @@
 # HDF5 1.10.8 itself: docs/TESTING.md).  A crash, leak, timeout (10 s per input) or out-of-memory
 # (2 GB) is saved to BUILD_DIR/fuzz-artifacts/ and fails the script, after every harness
 # has run.  Prints executions per harness and in total (docs/TESTING.md keeps the figures).
+# FUZZ_SEED=N fixes libFuzzer's random seed (CI uses 1), so a run that finds something
+# finds it again at the same execution; unset, each run explores from a new seed.
 set -u
 BUILD=${1:?usage: tests/fuzz/run.sh BUILD_DIR [SECONDS] [HARNESS...]}
 shift
@@ -41,11 +43,13 @@ for spec in $HARNESSES; do
   fi
   mkdir -p "$BUILD/fuzz-corpus/$h"
   dict=""
+  seed=""
+  [ -n "${FUZZ_SEED:-}" ] && seed="-seed=$FUZZ_SEED"
   [ -f "$SRC/tests/fuzz/$h.dict" ] && dict="-dict=$SRC/tests/fuzz/$h.dict"
   log="$BUILD/fuzz-artifacts/$h.log"
   # shellcheck disable=SC2086
   "$bin" $how -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
-    -artifact_prefix="$BUILD/fuzz-artifacts/$h-" $dict \
+    -artifact_prefix="$BUILD/fuzz-artifacts/$h-" $dict $seed \
     "$BUILD/fuzz-corpus/$h" "$SRC/tests/fuzz/corpus/$h" >"$log" 2>&1
   rc=$?
   execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)

@@ -174,6 +174,9 @@ static const bad_csv bad_csvs[] = {
      ":3: ContextTokens: ", "too large"},
     {"two columns", HEADER ROW1 "2023-11-16 18:15:47,3\n",
      ":3: GeneratedTokens: ", "expected 3 columns"},
+    /* a fuzz find: rows centuries apart overflowed the span (int64 ns) */
+    {"before 1970", HEADER ROW1 "1704-01-01 00:00:00,3,4\n", ":3: TIMESTAMP: ",
+     "outside the supported range 1970..2199"},
     {"four columns", HEADER ROW1 "2023-11-16 18:15:47,3,4,5\n",
      ":3: row: ", "expected 3 columns (TIMESTAMP,ContextTokens,GeneratedTokens), got 4"},
 };

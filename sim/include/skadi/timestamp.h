@@ -59,6 +59,10 @@
 /* Every form a user may write: civil with or without a zone, Unix s or ms by size. */
 #define SK_TIME_ALL (SK_TIME_ISO_T | SK_TIME_ISO_SPACE | SK_TIME_ZONE | SK_TIME_UNIX_AUTO)
 
+/* 2200-01-01T00:00:00Z in ns since the epoch: the end of the range data files are held to
+ * (mix, traces), so that the difference of two accepted times always fits an int64. */
+#define SK_TIME_DATA_MAX_NS (7258118400LL * 1000000000LL)
+
 /* A daylight-saving transition: the `week`-th (1..5, 5 = last) weekday `wday` (0 = Sunday)
  * of `month` (1..12), at `time_s` seconds after that day's local midnight (POSIX allows
  * -167 h .. 167 h). */
