@@ -220,7 +220,8 @@ static double wall_now(void) {
   return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
-static const char *const topics[] = {"kpis", "racks", "actions", "events", "commands"};
+static const char *const topics[] = {"kpis",     "racks",   "actions",
+                                     "events",   "commands", "telemetry"};
 #define N_TOPICS (sizeof topics / sizeof topics[0])
 
 static unsigned topic_bit(const char *t) {

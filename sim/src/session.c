@@ -753,6 +753,7 @@ void sk_session_destroy(sk_session *s) {
   sk_trace_fini(&s->trace);
   free(s->ims);
   free(s->monitor);
+  free(s->tel_mms);
   free(s->q);
   free(s->log);
   pthread_cond_destroy(&s->cf_go);
