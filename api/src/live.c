@@ -914,6 +914,8 @@ static cJSON *live_handle(void *ud, sk__srv *srv, const char *op, const cJSON *a
     return no_args(args, e) ? op_report(t, e) : NULL;
   if (strcmp(op, "pace") == 0)
     return op_pace(t, args, e);
+  if (strcmp(op, "ims_train") == 0 && cJSON_GetObjectItemCaseSensitive(args, "csv"))
+    return sk__ims_jobs_start_csv(t->ims, sk_session_recording(t->s), args, e);
   if (strcmp(op, "ims_train") == 0) {
     const char *rec = sk_session_recording(t->s);
     if (!rec) {

@@ -760,6 +760,37 @@ def case_telemetry():
     port = int(srv.wait_for(r"http://127\.0\.0\.1:(\d+)/").group(1))
     base = "http://127.0.0.1:%d" % port
     wait_health(base)
+    # POST /ims/train on an uploaded CSV (a JSON member): checked at once, trained apart
+    lines = ["ts,rack_id,inlet_c,outlet_c,pdu_kw"]
+    lines += ["%d,R-C-07,%.2f,%.2f,%.2f" % (10 * i, 20 + (i * 7 % 10) / 10.0,
+                                            32 + (i * 3 % 10) / 10.0, 8 + (i % 5) / 10.0)
+              for i in range(100)]
+    upload = {"csv": "\n".join(lines) + "\n", "n_clusters": 3,
+              "features": ["inlet_c", "outlet_c", "pdu_kw"]}
+    for body, field, what in [
+            ({"csv": "a,b\n1,2\n2,3\n3,4\n"}, "csv", "a CSV without the rack features"),
+            (dict(upload, features=["zz"]), "csv", "a feature the CSV lacks"),
+            (dict(upload, csv=upload["csv"].replace("20.", "twenty.", 1)), "csv",
+             "a value that is no number"),
+            (dict(upload, csv=""), "csv", "an empty CSV"),
+            (dict(upload, csv=7), "csv", "a csv that is no string"),
+            (dict(upload, features="inlet_c"), "features", "features that are no array"),
+            (dict(upload, n_clusters=0), "n_clusters", "n_clusters out of range"),
+            (dict(upload, start_ts=0), "start_ts", "a window with a CSV")]:
+        res = curl(base, "POST", "/ims/train", body, token=TOKEN)
+        expect_error(res, 400, "unknown_field" if field == "start_ts" else "invalid_field",
+                     field, "POST /ims/train csv: " + what)
+    st, job, _ = curl(base, "POST", "/ims/train", upload, token=TOKEN)
+    check(st == 200 and job.get("source") == "csv" and job.get("n_train") == 100
+          and job.get("path", "").endswith("-ims-1.h5"), "POST /ims/train csv: %s %s" % (st, job))
+    t0 = time.time()
+    while time.time() - t0 < 10:
+        ms = curl(base, "GET", "/ims/models")[1].get("models", [])
+        if ms and ms[-1]["status"] != "training":
+            break
+        time.sleep(0.05)
+    check(ms and ms[-1]["status"] == "ready" and ms[-1]["features"] == upload["features"]
+          and os.path.exists(ms[-1]["path"]), "the CSV's model is ready and saved: %s" % ms)
     # full-precision numbers (a sample over several /commands rows), fields left out
     a = [{"ts": 1, "rack_id": "R-C-07", "inlet_c": 24.312345678901234,
           "outlet_c": 36.198765432109876, "pdu_kw": 8.123456789012345,
