@@ -560,8 +560,8 @@ static cJSON *op_demo(live *t, const cJSON *args, sk__api_error *e) {
       snprintf(names + u, sizeof names - u, "%s%s", i ? ", " : "", sc->effects[i].name);
     }
     sk__api_fail(e, SK_APIE_NOT_FOUND, "scenario",
-                 "scenario: no demo scenario '%s' in this run's timeline (%s)", name,
-                 names[0] ? names : "it has none: serve a scenario with a timeline");
+                 "scenario: no demo scenario '%s' in this run (it has: %s)", name,
+                 names[0] ? names : "none");
     return NULL;
   }
   char value[32] = "";
@@ -593,8 +593,11 @@ static cJSON *demo_list(const sk_scenario *sc, const sk__store *st, double now) 
       cJSON_AddNumberToObject(x, "since_sim_time_s", since->valuedouble);
     else
       cJSON_AddNullToObject(x, "since_sim_time_s");
-    sk__json_num(x, "scheduled_start_s", ef->start_s);
-    sk__json_num(x, "scheduled_stop_s", ef->stop_s);
+    /* a demo effect the timeline lacks waits for a command: no schedule */
+    int by_command = ef->start_s > sc->duration_s;
+    sk__json_num(x, "scheduled_start_s", by_command ? NAN : ef->start_s);
+    sk__json_num(x, "scheduled_stop_s", by_command ? NAN : ef->stop_s);
+    cJSON_AddBoolToObject(x, "in_timeline", !by_command);
     cJSON_AddItemToArray(arr, x);
     if (since)
       cJSON_AddItemToArray(names, cJSON_CreateString(ef->name));

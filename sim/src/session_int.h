@@ -19,6 +19,8 @@ typedef struct {
 
 struct sk_session {
   sk_scenario *sc;             /* effective scenario; written by the stepping thread under mu */
+  int n_timeline;              /* its timeline's effects; those after are the demo effects
+                                  cfg.demo_effects (or a command log) made available */
   sk_trace trace;
   sk_twin *tw, *cf;
   sk_controller *ctl;

@@ -830,6 +830,15 @@ def case_telemetry():
     nominal = {"rack_id": "R-C-07", "inlet_c": 21.0, "outlet_c": 33.0, "pdu_kw": 8.0}
     b = [dict(nominal, ts=t1 + 1), dict(nominal, ts=t1 + 2, inlet_c=60.0, outlet_c=75.0)]
     b += [dict(nominal, ts=t1 + 3 + i, inlet_c=60.0, outlet_c=75.0) for i in range(6)]
+    # the seed's demo effects start on a room whose timeline has none (recorded commands)
+    st, demos, _ = curl(base, "GET", "/demo/scenarios")
+    check(st == 200 and {d["name"]: d["in_timeline"] for d in demos.get("scenarios", [])}
+          == {"add_ai_nodes_row_c": False, "overcooled_row_e": False},
+          "GET /demo/scenarios offers both demos beside an empty timeline: %s" % demos)
+    st, js, _ = curl(base, "POST", "/demo/scenario", {"scenario": "overcooled_row_e",
+                                                      "action": "start", "duration_s": 60},
+                     token=TOKEN)
+    check(st == 200 and js.get("accepted"), "POST /demo/scenario off the timeline: %s %s" % (st, js))
     st, js, _ = curl(base, "POST", "/telemetry", {"samples": b}, token=TOKEN)
     ims = js.get("ims", {})
     check(st == 200 and ims.get("model_id") == job.get("model_id")
@@ -869,6 +878,12 @@ def case_telemetry():
     check(rc == 0, "SIGTERM: exit %d" % rc)
 
     # the recording: every accepted sample in /commands, to the bit; nothing rejected
+    r = subprocess.run(["/usr/bin/python3", "-c",
+                        "import h5py\nprint(sorted({(e['name'].decode(), e['phase'].decode())"
+                        " for e in h5py.File('%s', 'r')['events'][:]}))" % live_h5],
+                       capture_output=True, text=True)
+    check("('overcooled_row_e', 'start')" in r.stdout and "('overcooled_row_e', 'stop')" in r.stdout,
+          "the demo off the timeline ran for its 60 s (/events): %s %s" % (r.stdout, r.stderr))
     r = subprocess.run(["/usr/bin/python3", "-c",
                         "import h5py, json, sys\n"
                         "rows = h5py.File(sys.argv[1], 'r')['commands'][:]\n"

@@ -83,6 +83,14 @@ typedef struct {
   const char *commands_path;    /* replay a command log: a recording's /commands table or a
                                    JSON Lines file of commands (docs/LIBRARY.md); NULL none */
   const char *source;           /* names posted commands with no source ("cli") */
+  int demo_effects;             /* 1: the seed's two demo effects, add_ai_nodes_row_c
+                                   (R-C-06 and R-C-07, one node each at 3 prompts/s) and
+                                   overcooled_row_e (row E's CRAH at 95 % and 16 C), can be
+                                   started by command even when the timeline lacks them (a
+                                   room without the racks or row lacks them too).  They wait
+                                   unscheduled beside the timeline and are not in the
+                                   recording's /config; a run replaying a command log that
+                                   starts one gets it the same way */
 } sk_session_config;
 
 /* Zero config: no scenario file, off, no recording, one thread, duration NaN. */
