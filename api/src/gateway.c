@@ -48,9 +48,9 @@
 #define SKADI_VERSION "0.0.0"
 #endif
 
-#define RING_DEFAULT 1024 /* frames kept for WebSocket clients */
-#define MAX_QUEUED 1024   /* frames waiting for the loop; beyond, the oldest goes */
-#define MAX_PENDING 4096  /* requests waiting for the twin */
+#define RING_DEFAULT 1024    /* frames kept for WebSocket clients */
+#define MAX_QUEUED 1024      /* frames waiting for the loop; beyond, the oldest goes */
+#define MAX_PENDING 4096     /* requests waiting for the twin */
 #define CACHE_MAX_AGE_S 0.02 /* GET /state/overview answered from a copy at most this old */
 
 typedef struct sk__www_file {
@@ -215,10 +215,10 @@ struct sk_api_gateway {
    * every connection asking meanwhile, and its answer serves the ones after it for
    * CACHE_MAX_AGE_S -- until a frame arrives or a POST goes to the twin, which may have
    * changed what it says */
-  uint64_t ov_inflight;            /* id of the request others may join, 0 none */
-  double ov_sent;                  /* when it was sent */
-  char *ov_text;                   /* the cached answer (200 only), NULL none */
-  double ov_at;                    /* when the request that made it was sent */
+  uint64_t ov_inflight; /* id of the request others may join, 0 none */
+  double ov_sent;       /* when it was sent */
+  char *ov_text;        /* the cached answer (200 only), NULL none */
+  double ov_at;         /* when the request that made it was sent */
   uint64_t ov_hits, ov_joined;
   char *health_text; /* GET /health's answer, kept as long */
   int health_status;
@@ -233,8 +233,7 @@ static double wall_now(void) {
   return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
-static const char *const topics[] = {"kpis",     "racks",   "actions",
-                                     "events",   "commands", "telemetry"};
+static const char *const topics[] = {"kpis", "racks", "actions", "events", "commands", "telemetry"};
 #define N_TOPICS (sizeof topics / sizeof topics[0])
 
 static unsigned topic_bit(const char *t) {

@@ -32,8 +32,8 @@ typedef struct {
   char data[SK_IMS_SOURCE_LEN], out[SK_IMS_SOURCE_LEN + 32]; /* out "": not saved */
   double from_s, to_s;
   int k;
-  int csv;                   /* data is an uploaded CSV (a temporary file, removed after) */
-  int n_features;            /* the CSV's features (0: the rack features) */
+  int csv;        /* data is an uploaded CSV (a temporary file, removed after) */
+  int n_features; /* the CSV's features (0: the rack features) */
   char features[SK_IMS_MAX_FEATURES][SK_IMS_NAME_LEN];
   pthread_t thread;
   /* under the jobs' mutex */
@@ -370,8 +370,7 @@ cJSON *sk__ims_jobs_start_csv(sk__ims_jobs *j, const char *recording, const cJSO
     cJSON_ArrayForEach(f, fs) {
       char field[32];
       snprintf(field, sizeof field, "features[%d]", jb->n_features);
-      if (!cJSON_IsString(f) || !f->valuestring[0] ||
-          strlen(f->valuestring) >= SK_IMS_NAME_LEN) {
+      if (!cJSON_IsString(f) || !f->valuestring[0] || strlen(f->valuestring) >= SK_IMS_NAME_LEN) {
         sk__api_fail(e, SK_APIE_INVALID_FIELD, field, "%s: expected a column name of 1 to %d bytes",
                      field, SK_IMS_NAME_LEN - 1);
         free(jb);

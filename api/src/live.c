@@ -73,7 +73,7 @@ typedef struct {
   tick *ticks;
   int n_ticks, next_tick;
   sk__store *store;
-  size_t n_telemetry;          /* samples accepted by POST /telemetry */
+  size_t n_telemetry; /* samples accepted by POST /telemetry */
   /* the posted stream's IMS/MMS rows as the session applied them: latest per rack */
   sk_monitor_record *tel_mon;
   int64_t tel_applied;
@@ -169,9 +169,9 @@ static void on_telemetry(void *ud, const sk_rack_sample *sample, const sk_monito
     if (strcmp(t->rack_ids[i], sample->rack_id) == 0)
       t->tel_mon[i] = *score;
   t->tel_applied++;
-  cJSON *o = sk__frame_row("telemetry", "sample", t->start_hour, SK_TABLE_RACKS, sample,
-                           now_s(t));
-  cJSON_AddItemToObject(o, "monitor", sk_schema_row_json(&sk_schema_tables[SK_TABLE_MONITOR], score));
+  cJSON *o = sk__frame_row("telemetry", "sample", t->start_hour, SK_TABLE_RACKS, sample, now_s(t));
+  cJSON_AddItemToObject(o, "monitor",
+                        sk_schema_row_json(&sk_schema_tables[SK_TABLE_MONITOR], score));
   sk__srv_publish(t->srv, "telemetry", o);
 }
 

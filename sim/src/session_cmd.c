@@ -10,8 +10,8 @@
 #define _POSIX_C_SOURCE 200809L
 
 #include <errno.h>
-#include <stddef.h>
 #include <math.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -341,8 +341,8 @@ void sk__session_telemetry_close(sk_session *s) {
       return;
     }
     for (int i = 0; m && i < s->n_racks; i++)
-      sk_mms_init(&s->tel_mms[i], s->sc->settings.mms_ema_alpha,
-                  s->sc->settings.mms_persist_ticks, m->tau_fast, m->tau_persist);
+      sk_mms_init(&s->tel_mms[i], s->sc->settings.mms_ema_alpha, s->sc->settings.mms_persist_ticks,
+                  m->tau_fast, m->tau_persist);
     s->tel_model = m;
   }
   sk_monitor_record mon;

@@ -197,7 +197,8 @@ static int run_http(int port, const char *path, int conns, double seconds, int t
   hjob *jobs = calloc((size_t)threads, sizeof *jobs);
   pthread_t *th = calloc((size_t)threads, sizeof *th);
   for (int i = 0; i < threads; i++) {
-    jobs[i] = (hjob){port, conns / threads + (i < conns % threads), path, seconds, NULL, 0, 0, 0, 0};
+    jobs[i] =
+        (hjob){port, conns / threads + (i < conns % threads), path, seconds, NULL, 0, 0, 0, 0};
     pthread_create(&th[i], NULL, http_worker, &jobs[i]);
   }
   size_t n = 0;
@@ -219,8 +220,7 @@ static int run_http(int port, const char *path, int conns, double seconds, int t
   printf("http GET %s: %d connections, %d thread(s), %.0f s: %.0f req/s, latency p50 %.2f ms, "
          "p90 %.2f ms, p99 %.2f ms, max %.2f ms; %ld non-200, %ld errors\n",
          path, conns, threads, seconds, (double)n / seconds, pct(all, n, 50) * 1e3,
-         pct(all, n, 90) * 1e3, pct(all, n, 99) * 1e3, n ? all[n - 1] * 1e3 : 0.0, non200,
-         errors);
+         pct(all, n, 90) * 1e3, pct(all, n, 99) * 1e3, n ? all[n - 1] * 1e3 : 0.0, non200, errors);
   free(all);
   free(jobs);
   free(th);
@@ -376,7 +376,7 @@ static int run_ws(int port, int n, double seconds, int pid) {
   for (;;) {
     double t = now_s();
     if (!t_measure && (open == n || t - t_start > 60)) { /* everyone in (or a minute) */
-      t_measure = t + 1.0; /* a second to settle, then the window */
+      t_measure = t + 1.0;                               /* a second to settle, then the window */
       t_end = t_measure + seconds;
     }
     if (t_end && t >= t_end)
@@ -456,8 +456,8 @@ static int run_ws(int port, int n, double seconds, int pid) {
          "before the end); of those per client min %ld, mean %.1f, max %ld (%ld clients got "
          "every one); fan-out lag p50 "
          "%.1f ms, p99 %.1f ms, max %.1f ms",
-         alive, n, seconds, published, mn < 0 ? 0 : mn, alive ? (double)sum / alive : 0.0, mx,
-         all, pct(lags, n_lags, 50) * 1e3, pct(lags, n_lags, 99) * 1e3,
+         alive, n, seconds, published, mn < 0 ? 0 : mn, alive ? (double)sum / alive : 0.0, mx, all,
+         pct(lags, n_lags, 50) * 1e3, pct(lags, n_lags, 99) * 1e3,
          n_lags ? lags[n_lags - 1] * 1e3 : 0.0);
   if (pid > 0)
     printf("; server CPU %.0f %% of a core, RSS %.0f MiB", 100.0 * (cpu1 - cpu0) / seconds, rss);
@@ -473,9 +473,8 @@ static int run_ws(int port, int n, double seconds, int pid) {
 
 int main(int argc, char **argv) {
   if (argc < 3 || (strcmp(argv[1], "http") != 0 && strcmp(argv[1], "ws") != 0)) {
-    fprintf(stderr,
-            "usage: bench_load http PORT [PATH] [CONNS] [SECONDS] [THREADS]\n"
-            "       bench_load ws PORT [CLIENTS] [SECONDS] [SERVER_PID]\n");
+    fprintf(stderr, "usage: bench_load http PORT [PATH] [CONNS] [SECONDS] [THREADS]\n"
+                    "       bench_load ws PORT [CLIENTS] [SECONDS] [SERVER_PID]\n");
     return 2;
   }
   raise_fd_limit();
