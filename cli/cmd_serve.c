@@ -285,6 +285,7 @@ int sk_serve_main(int argc, char **argv) {
   cfg.version = SKADI_VERSION;
   cfg.threads = (int)sf.threads;
   cfg.source = "api";
+  cfg.demo_effects = 1; /* POST /demo/scenario starts the seed's two on any room */
   char out_buf[SK_PATH_LEN];
   if (record && !out) {
     sk_scenario *eff = malloc(sizeof *eff);

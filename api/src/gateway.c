@@ -48,9 +48,10 @@
 #define SKADI_VERSION "0.0.0"
 #endif
 
-#define RING_DEFAULT 1024 /* frames kept for WebSocket clients */
-#define MAX_QUEUED 1024   /* frames waiting for the loop; beyond, the oldest goes */
-#define MAX_PENDING 4096  /* requests waiting for the twin */
+#define RING_DEFAULT 1024    /* frames kept for WebSocket clients */
+#define MAX_QUEUED 1024      /* frames waiting for the loop; beyond, the oldest goes */
+#define MAX_PENDING 4096     /* requests waiting for the twin */
+#define CACHE_MAX_AGE_S 0.02 /* GET /state/overview answered from a copy at most this old */
 
 typedef struct sk__www_file {
   const char *name;
@@ -210,6 +211,18 @@ struct sk_api_gateway {
   uint64_t n_ring;                 /* its size */
   uint64_t ring_next;              /* seq of the next frame */
   route_stats stats[N_ROUTES + 1]; /* + unmatched */
+  /* GET /state/overview, the hot read route: one request to the twin at a time serves
+   * every connection asking meanwhile, and its answer serves the ones after it for
+   * CACHE_MAX_AGE_S -- until a frame arrives or a POST goes to the twin, which may have
+   * changed what it says */
+  uint64_t ov_inflight; /* id of the request others may join, 0 none */
+  double ov_sent;       /* when it was sent */
+  char *ov_text;        /* the cached answer (200 only), NULL none */
+  double ov_at;         /* when the request that made it was sent */
+  uint64_t ov_hits, ov_joined;
+  char *health_text; /* GET /health's answer, kept as long */
+  int health_status;
+  double health_at;
   uint64_t ws_clients, frames_in, frames_sent, frames_skipped;
   double started;
 };
@@ -220,7 +233,7 @@ static double wall_now(void) {
   return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
-static const char *const topics[] = {"kpis", "racks", "actions", "events", "commands"};
+static const char *const topics[] = {"kpis", "racks", "actions", "events", "commands", "telemetry"};
 #define N_TOPICS (sizeof topics / sizeof topics[0])
 
 static unsigned topic_bit(const char *t) {
@@ -493,9 +506,9 @@ static void record_stats(sk_api_gateway *gw, pss *p) {
       s->bucket[i]++;
 }
 
-static void pending_remove(sk_api_gateway *gw, uint64_t id) {
+static void pending_remove(sk_api_gateway *gw, uint64_t id, struct lws *wsi) {
   for (int i = 0; i < gw->n_pending; i++)
-    if (gw->pending_id[i] == id) {
+    if (gw->pending_id[i] == id && gw->pending_wsi[i] == wsi) {
       gw->pending_id[i] = gw->pending_id[gw->n_pending - 1];
       gw->pending_wsi[i] = gw->pending_wsi[gw->n_pending - 1];
       gw->n_pending--;
@@ -507,6 +520,13 @@ static void wake_bridge(sk_api_gateway *gw) {
   char c = 1;
   ssize_t r = write(gw->wake[1], &c, 1);
   (void)r; /* a full pipe already wakes it */
+}
+
+/* Forgets the overview's copy and lets no one join the request in flight. */
+static void cache_drop(sk_api_gateway *gw) {
+  free(gw->ov_text);
+  gw->ov_text = NULL;
+  gw->ov_inflight = 0;
 }
 
 /* Sends op with args (taken) to the twin; the connection waits. */
@@ -534,6 +554,12 @@ static void to_twin(sk_api_gateway *gw, struct lws *wsi, pss *p, const char *op,
   m->id = id;
   p->req_id = id;
   p->waiting = 1;
+  if (strcmp(op, "overview") == 0) { /* the others asking meanwhile join this one */
+    gw->ov_inflight = id;
+    gw->ov_sent = wall_now();
+  } else if (p->route >= 0 && routes[p->route].m == M_POST) {
+    cache_drop(gw); /* it may change what the overview says */
+  }
   gw->pending_id[gw->n_pending] = id;
   gw->pending_wsi[gw->n_pending++] = wsi;
   pthread_mutex_lock(&gw->mu);
@@ -736,6 +762,11 @@ static void metrics(sk_api_gateway *gw, struct lws *wsi, pss *p) {
     OUT("# HELP skadi_twin_frames_total Frames the twin published.\n"
         "# TYPE skadi_twin_frames_total counter\nskadi_twin_frames_total %.0f\n",
         x->valuedouble);
+  OUT("# HELP skadi_overview_cache_total GET /state/overview answered from the copy (hit) or "
+      "by joining the request in flight (joined).\n# TYPE skadi_overview_cache_total counter\n"
+      "skadi_overview_cache_total{how=\"hit\"} %llu\nskadi_overview_cache_total{how=\"joined\"} "
+      "%llu\n",
+      (unsigned long long)gw->ov_hits, (unsigned long long)gw->ov_joined);
   OUT("# HELP skadi_uptime_seconds Seconds since the gateway started.\n"
       "# TYPE skadi_uptime_seconds gauge\nskadi_uptime_seconds %.3f\n",
       now - gw->started);
@@ -748,6 +779,11 @@ static void metrics(sk_api_gateway *gw, struct lws *wsi, pss *p) {
 }
 
 static void health(sk_api_gateway *gw, struct lws *wsi, pss *p) {
+  double t = wall_now();
+  if (gw->health_text && t - gw->health_at <= CACHE_MAX_AGE_S) { /* a copy, as the overview's */
+    respond_json(wsi, p, gw->health_status, gw->health_text);
+    return;
+  }
   pthread_mutex_lock(&gw->mu);
   double seen = gw->twin_seen;
   cJSON *st = gw->twin_status ? cJSON_Parse(gw->twin_status) : NULL;
@@ -766,7 +802,10 @@ static void health(sk_api_gateway *gw, struct lws *wsi, pss *p) {
   char *text = cJSON_PrintUnformatted(o);
   cJSON_Delete(o);
   respond_json(wsi, p, up ? 200 : 503, text ? text : "{}");
-  free(text);
+  free(gw->health_text);
+  gw->health_text = text;
+  gw->health_status = up ? 200 : 503;
+  gw->health_at = t;
 }
 
 /* The request is complete (headers, and body for POST): answer or forward it. */
@@ -794,6 +833,24 @@ static void dispatch(sk_api_gateway *gw, struct lws *wsi, pss *p) {
   if (r->m == M_GET) {
     if (!(args = query_args(wsi, p, r)))
       return;
+    if (strcmp(r->op, "overview") == 0 && !args->child) {
+      if (gw->ov_text && wall_now() - gw->ov_at <= CACHE_MAX_AGE_S) {
+        cJSON_Delete(args);
+        gw->ov_hits++;
+        respond_json(wsi, p, 200, gw->ov_text);
+        return;
+      }
+      if (gw->ov_inflight && gw->n_pending < MAX_PENDING) { /* join the request in flight */
+        cJSON_Delete(args);
+        gw->ov_joined++;
+        p->req_id = gw->ov_inflight;
+        p->waiting = 1;
+        gw->pending_id[gw->n_pending] = gw->ov_inflight;
+        gw->pending_wsi[gw->n_pending++] = wsi;
+        lws_set_timer_usecs(wsi, (lws_usec_t)(gw->cfg.timeout_s * 1e6));
+        return;
+      }
+    }
   } else {
     int empty = p->body_len == 0;
     if (!empty) {
@@ -856,22 +913,31 @@ static void take_from_bridge(sk_api_gateway *gw, struct lws_vhost *vh,
   pthread_mutex_unlock(&gw->mu);
   while (rep) {
     msg *next = rep->next;
-    for (int i = 0; i < gw->n_pending; i++)
+    for (int i = 0; i < gw->n_pending;) /* every connection waiting for it (joined ones) */
       if (gw->pending_id[i] == rep->id) {
         struct lws *wsi = gw->pending_wsi[i];
         pss *p = lws_wsi_user(wsi);
-        pending_remove(gw, rep->id);
+        pending_remove(gw, rep->id, wsi); /* moves the last entry to i */
         if (p && p->waiting) {
           p->waiting = 0;
           lws_set_timer_usecs(wsi, -1);
           respond_json(wsi, p, rep->status, rep->text);
         }
-        break;
+      } else {
+        i++;
       }
+    if (rep->id == gw->ov_inflight) {
+      gw->ov_inflight = 0;
+      free(gw->ov_text);
+      gw->ov_text = rep->status == 200 ? strdup(rep->text) : NULL;
+      gw->ov_at = gw->ov_sent;
+    }
     msg_free(rep);
     rep = next;
   }
   int any = 0;
+  if (frm) /* the twin moved on: the overview's copy is stale */
+    cache_drop(gw);
   while (frm) {
     msg *next = frm->next;
     frame *f = &gw->ring[gw->ring_next % gw->n_ring];
@@ -1044,7 +1110,7 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
   case LWS_CALLBACK_TIMER:
     if (p && p->waiting) {
       p->waiting = 0;
-      pending_remove(gw, p->req_id);
+      pending_remove(gw, p->req_id, wsi);
       respond_error(wsi, p, SK_APIE_TWIN_TIMEOUT, NULL, "the twin did not answer within %g s",
                     gw->cfg.timeout_s);
     }
@@ -1093,8 +1159,8 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
       if (lws_finalize_write_http_header(wsi, start, &ptr, end))
         return 1;
       p->headers_sent = 1;
-      lws_callback_on_writable(wsi);
-      return 0;
+      /* the body at once, in the same pass of the loop (lws keeps what the socket did not
+       * take and sends it before anything else) */
     }
     if (lws_write(wsi, p->resp + LWS_PRE, p->resp_len, LWS_WRITE_HTTP_FINAL) < 0)
       return 1;
@@ -1113,7 +1179,7 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
   case LWS_CALLBACK_CLOSED_HTTP:
     if (p) {
       if (p->waiting)
-        pending_remove(gw, p->req_id);
+        pending_remove(gw, p->req_id, wsi);
       p->waiting = 0;
       free(p->resp);
       p->resp = NULL;
@@ -1302,6 +1368,8 @@ void sk_api_gateway_destroy(sk_api_gateway *gw) {
     }
   }
   free(gw->twin_status);
+  free(gw->ov_text);
+  free(gw->health_text);
   if (gw->wake[0] >= 0) {
     close(gw->wake[0]);
     close(gw->wake[1]);

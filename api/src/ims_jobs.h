@@ -20,6 +20,13 @@ void sk__ims_jobs_destroy(sk__ims_jobs *j); /* waits for running jobs; NULL ok *
  * {model_id, status: "training", path, ...} or NULL with e filled. */
 cJSON *sk__ims_jobs_start(sk__ims_jobs *j, const char *data_path, double start_hour, double now_s,
                           const cJSON *args, sk__api_error *e);
+/* POST /ims/train with {csv, n_clusters, features}: the CSV text (docs/API.md) is kept in
+ * a temporary file, checked at once as `skadi ims train --data` reads it (a CSV that cannot
+ * train -- no such column, a bad value, no complete nominal row -- fails here, naming it),
+ * and trained on a thread; the model is saved beside recording ("<stem>-ims-<id>.h5") or,
+ * with recording NULL, kept in memory only. */
+cJSON *sk__ims_jobs_start_csv(sk__ims_jobs *j, const char *recording, const cJSON *args,
+                              sk__api_error *e);
 /* The newest ready model, or NULL; its id ("ims-3") into id.  The model stays valid and
  * unchanged until sk__ims_jobs_destroy. */
 const sk_ims_model *sk__ims_jobs_latest(sk__ims_jobs *j, char *id, size_t idlen);

@@ -73,8 +73,10 @@ typedef struct {
   tick *ticks;
   int n_ticks, next_tick;
   sk__store *store;
-  sk_rack_sample *telemetry;
-  size_t n_telemetry;
+  size_t n_telemetry; /* samples accepted by POST /telemetry */
+  /* the posted stream's IMS/MMS rows as the session applied them: latest per rack */
+  sk_monitor_record *tel_mon;
+  int64_t tel_applied;
   char requested_mode[16];
   sk__ims_jobs *ims;
   /* the racks of the room, for POST /telemetry */
@@ -158,6 +160,19 @@ static void on_event(void *ud, const sk_event_record *ev) {
   sk__store_add_event(t->store, ev);
   sk__srv_publish(t->srv, "events",
                   sk__frame_row("events", "event", t->start_hour, SK_TABLE_EVENTS, ev, ev->ts));
+}
+
+/* A posted sample as the session applied it, with its IMS/MMS row: a telemetry frame. */
+static void on_telemetry(void *ud, const sk_rack_sample *sample, const sk_monitor_record *score) {
+  live *t = ud;
+  for (int i = 0; i < t->n_rack_ids; i++)
+    if (strcmp(t->rack_ids[i], sample->rack_id) == 0)
+      t->tel_mon[i] = *score;
+  t->tel_applied++;
+  cJSON *o = sk__frame_row("telemetry", "sample", t->start_hour, SK_TABLE_RACKS, sample, now_s(t));
+  cJSON_AddItemToObject(o, "monitor",
+                        sk_schema_row_json(&sk_schema_tables[SK_TABLE_MONITOR], score));
+  sk__srv_publish(t->srv, "telemetry", o);
 }
 
 static void on_command(void *ud, const sk_command_record *c) {
@@ -311,6 +326,34 @@ static cJSON *op_overview(live *t) {
   cJSON_AddNumberToObject(a, "rejected", sn->control.rejected);
   cJSON_AddNumberToObject(a, "rolled_back", sn->control.rolled_back);
   cJSON_AddNumberToObject(o, "commands_applied", (double)sn->commands_applied);
+  /* the samples of POST /telemetry: the posted stream's own IMS/MMS, as the kpis frame's */
+  cJSON *tel = cJSON_AddObjectToObject(o, "telemetry");
+  cJSON_AddNumberToObject(tel, "samples_accepted", (double)t->n_telemetry);
+  cJSON_AddNumberToObject(tel, "samples_applied", (double)t->tel_applied);
+  double tdev = NAN;
+  const char *trk = NULL;
+  int tpers = 0, tany = 0;
+  for (int i = 0; i < t->n_rack_ids; i++) {
+    const sk_monitor_record *m = &t->tel_mon[i];
+    if (!m->rack_id[0])
+      continue;
+    tany = 1;
+    tpers += m->state == 1;
+    if (isfinite(m->deviation) && (isnan(tdev) || m->deviation > tdev)) {
+      tdev = m->deviation;
+      trk = t->rack_ids[i];
+    }
+  }
+  sk__json_num(tel, "deviation", tdev);
+  if (!isnan(tdev))
+    cJSON_AddStringToObject(tel, "mms_state", tpers > 0 ? "persistent" : "transient");
+  else
+    cJSON_AddNullToObject(tel, "mms_state");
+  if (trk)
+    cJSON_AddStringToObject(tel, "rack_id", trk);
+  else
+    cJSON_AddNullToObject(tel, "rack_id");
+  cJSON_AddNumberToObject(tel, "persistent_racks", tany ? tpers : 0);
   return o;
 }
 
@@ -517,8 +560,8 @@ static cJSON *op_demo(live *t, const cJSON *args, sk__api_error *e) {
       snprintf(names + u, sizeof names - u, "%s%s", i ? ", " : "", sc->effects[i].name);
     }
     sk__api_fail(e, SK_APIE_NOT_FOUND, "scenario",
-                 "scenario: no demo scenario '%s' in this run's timeline (%s)", name,
-                 names[0] ? names : "it has none: serve a scenario with a timeline");
+                 "scenario: no demo scenario '%s' in this run (it has: %s)", name,
+                 names[0] ? names : "none");
     return NULL;
   }
   char value[32] = "";
@@ -550,8 +593,11 @@ static cJSON *demo_list(const sk_scenario *sc, const sk__store *st, double now) 
       cJSON_AddNumberToObject(x, "since_sim_time_s", since->valuedouble);
     else
       cJSON_AddNullToObject(x, "since_sim_time_s");
-    sk__json_num(x, "scheduled_start_s", ef->start_s);
-    sk__json_num(x, "scheduled_stop_s", ef->stop_s);
+    /* a demo effect the timeline lacks waits for a command: no schedule */
+    int by_command = ef->start_s > sc->duration_s;
+    sk__json_num(x, "scheduled_start_s", by_command ? NAN : ef->start_s);
+    sk__json_num(x, "scheduled_stop_s", by_command ? NAN : ef->stop_s);
+    cJSON_AddBoolToObject(x, "in_timeline", !by_command);
     cJSON_AddItemToArray(arr, x);
     if (since)
       cJSON_AddItemToArray(names, cJSON_CreateString(ef->name));
@@ -588,8 +634,14 @@ static cJSON *op_telemetry(live *t, const cJSON *args, sk__api_error *e) {
     return NULL;
   }
   if (t->n_telemetry + (size_t)n > MAX_TELEMETRY) {
-    sk__api_fail(e, SK_APIE_CONFLICT, "samples", "samples: the twin holds %d samples at most",
+    sk__api_fail(e, SK_APIE_CONFLICT, "samples", "samples: a run takes %d samples at most",
                  MAX_TELEMETRY);
+    return NULL;
+  }
+  if (t->finished) {
+    sk__api_fail(e, SK_APIE_CONFLICT, NULL,
+                 "the run has ended (%.0f s simulated); its recording takes no more samples",
+                 now_s(t));
     return NULL;
   }
   static const struct {
@@ -681,6 +733,7 @@ static cJSON *op_telemetry(live *t, const cJSON *args, sk__api_error *e) {
       memcpy((char *)r + nums[k].off, &x, sizeof x);
     }
     const cJSON *q = cJSON_GetObjectItemCaseSensitive(smp, "queue_depth");
+    r->queue_depth = -1; /* not measured */
     if (q && !cJSON_IsNull(q)) {
       snprintf(f, sizeof f, "samples[%d].queue_depth", i);
       if (!cJSON_IsNumber(q) || q->valuedouble < 0 || q->valuedouble > 1e9 ||
@@ -692,17 +745,21 @@ static cJSON *op_telemetry(live *t, const cJSON *args, sk__api_error *e) {
     }
     i++;
   }
-  sk_rack_sample *grown = realloc(t->telemetry, (t->n_telemetry + (size_t)n) * sizeof *grown);
-  if (!grown) {
-    sk__api_fail(e, SK_APIE_INTERNAL, NULL, "out of memory");
+  /* into the run: queued whole as telemetry commands (recorded in /commands at the next
+   * boundary, scored there by the run's IMS and the posted stream's MMS) */
+  char err[SK_ERR_LEN];
+  sk_status st = sk_session_post_telemetry(t->s, rows, (size_t)n, "api", err, sizeof err);
+  if (st != SK_OK) {
+    sk__api_fail(e, st == SK_EINVAL ? SK_APIE_INVALID_FIELD : SK_APIE_INTERNAL,
+                 st == SK_EINVAL ? "samples" : NULL, "samples: %s", err);
     goto bad;
   }
-  t->telemetry = grown;
-  memcpy(t->telemetry + t->n_telemetry, rows, (size_t)n * sizeof *rows);
   t->n_telemetry += (size_t)n;
   cJSON *o = cJSON_CreateObject();
   cJSON_AddNumberToObject(o, "accepted", n);
   cJSON_AddNumberToObject(o, "stored_total", (double)t->n_telemetry);
+  cJSON_AddStringToObject(o, "applies_at", "the next control boundary");
+  cJSON_AddBoolToObject(o, "recorded", sk_session_recording(t->s) != NULL);
   /* scored by the newest model trained through POST /ims/train, when there is one */
   char id[32];
   const sk_ims_model *m = sk__ims_jobs_latest(t->ims, id, sizeof id);
@@ -718,6 +775,8 @@ static cJSON *op_telemetry(live *t, const cJSON *args, sk__api_error *e) {
       for (int f = 0; f < m->n_features; f++) {
         int idx = sk_ims_rack_feature_index(m->feature[f]);
         x[f] = idx >= 0 ? v[idx] : NAN; /* NaN: scored as the training mean */
+        if (rows[k].queue_depth < 0 && idx == sk_ims_rack_feature_index("queue_depth"))
+          x[f] = NAN;
       }
       double d = sk_ims_score(m, x, NULL, NULL);
       cJSON_AddItemToArray(dev, isfinite(d) ? cJSON_CreateNumber(d) : cJSON_CreateNull());
@@ -858,6 +917,8 @@ static cJSON *live_handle(void *ud, sk__srv *srv, const char *op, const cJSON *a
     return no_args(args, e) ? op_report(t, e) : NULL;
   if (strcmp(op, "pace") == 0)
     return op_pace(t, args, e);
+  if (strcmp(op, "ims_train") == 0 && cJSON_GetObjectItemCaseSensitive(args, "csv"))
+    return sk__ims_jobs_start_csv(t->ims, sk_session_recording(t->s), args, e);
   if (strcmp(op, "ims_train") == 0) {
     const char *rec = sk_session_recording(t->s);
     if (!rec) {
@@ -894,7 +955,7 @@ static sk_status live_free(void *impl) {
   free(t->snap);
   free(t->pend);
   free(t->ticks);
-  free(t->telemetry);
+  free(t->tel_mon);
   free(t->rack_ids);
   free(t);
   return st;
@@ -942,6 +1003,11 @@ sk_status sk_api_twin_start(sk_api_twin **out, const sk_api_twin_config *cfg, ch
     return SK_ENOMEM;
   }
   t->n_rack_ids = sc->n_rows * sc->racks_per_row;
+  if (!(t->tel_mon = calloc((size_t)t->n_rack_ids, sizeof *t->tel_mon))) {
+    live_free(t);
+    return SK_ENOMEM;
+  }
+  sk_session_observe_telemetry(t->s, on_telemetry, t);
   for (int i = 0; i < t->n_rack_ids; i++)
     sk_scenario_rack_id(sc, i, t->rack_ids[i]);
   sk_api_twin *h = sk__twin_new(cfg->zmq_ctx);

@@ -456,6 +456,95 @@ size_t sk_session_figures(const sk_session_summary *sum, sk_session_figure *out,
 }
 #undef CF
 
+/* ---- the seed's demo effects ---------------------------------------------------------- */
+
+#define N_DEMO 2
+static const char *const demo_names[N_DEMO] = {"add_ai_nodes_row_c", "overcooled_row_e"};
+
+/* The seed's demo effect `which` for the room of sc, unscheduled (its start after the
+ * end); 0 when the room lacks its racks or row. */
+static int demo_effect(const sk_scenario *sc, int which, sk_effect *ef) {
+  memset(ef, 0, sizeof *ef);
+  snprintf(ef->name, sizeof ef->name, "%s", demo_names[which]);
+  ef->start_s = sc->duration_s + 1.0; /* never by the clock: by command only */
+  ef->stop_s = INFINITY;
+  ef->fan_speed_pct = ef->supply_setpoint_c = NAN;
+  ef->factor = 1.0;
+  if (which == 0) { /* heat_spike_row_c.json's */
+    static const char *const racks[] = {"R-C-06", "R-C-07"};
+    if (sc->n_rows < 3 || sc->racks_per_row < 7)
+      return 0;
+    ef->kind = SK_EFFECT_ADD_AI_NODES;
+    ef->n_racks = 2;
+    for (int i = 0; i < 2; i++) {
+      ef->rack_index[i] = 2 * sc->racks_per_row + 5 + i;
+      snprintf(ef->rack_id[i], sizeof ef->rack_id[i], "%s", racks[i]);
+    }
+    ef->nodes_per_rack = 1;
+    ef->rate_prompts_s_per_node = 3.0;
+    return 1;
+  }
+  if (sc->n_rows < 5) /* overcooled_row_e.json's */
+    return 0;
+  ef->kind = SK_EFFECT_CRAH_OVERRIDE;
+  ef->row = 4;
+  ef->fan_speed_pct = 95;
+  ef->supply_setpoint_c = 16.0;
+  return 1;
+}
+
+/* Which demo effects a command log starts or stops (a light pre-read: the log is read and
+ * checked in full later). */
+static void demo_effects_in_log(sk_session *s, const char *path, int want[N_DEMO]) {
+  static const unsigned char sig[8] = {0x89, 'H', 'D', 'F', '\r', '\n', 0x1a, '\n'};
+  unsigned char b[8];
+  FILE *f = fopen(path, "rb");
+  int h5 = f && fread(b, 1, 8, f) == 8 && memcmp(b, sig, 8) == 0;
+  if (f)
+    fclose(f);
+  if (h5) { /* a recording's /commands: read here, dropped, read again with the checks */
+    char err[SK_ERR_LEN];
+    if (sk__session_load_log(s, path, err, sizeof err) == SK_OK)
+      for (size_t i = 0; i < s->log_n; i++)
+        for (int d = 0; d < N_DEMO; d++)
+          want[d] |= strncmp(s->log[i].kind, "effect_", 7) == 0 &&
+                     strcmp(s->log[i].key, demo_names[d]) == 0;
+    free(s->log);
+    s->log = NULL;
+    s->log_n = 0;
+    return;
+  }
+  f = fopen(path, "r"); /* JSON Lines */
+  char *line = NULL;
+  size_t cap = 0;
+  while (f && getline(&line, &cap, f) >= 0) {
+    cJSON *o = cJSON_Parse(line);
+    const cJSON *k = cJSON_GetObjectItemCaseSensitive(o, "kind");
+    const cJSON *key = cJSON_GetObjectItemCaseSensitive(o, "key");
+    for (int d = 0; d < N_DEMO; d++)
+      want[d] |= cJSON_IsString(k) && cJSON_IsString(key) &&
+                 strncmp(k->valuestring, "effect_", 7) == 0 &&
+                 strcmp(key->valuestring, demo_names[d]) == 0;
+    cJSON_Delete(o);
+  }
+  free(line);
+  if (f)
+    fclose(f);
+}
+
+/* Appends the demo effects wanted that the timeline lacks. */
+static void add_demo_effects(sk_session *s, const int want[N_DEMO]) {
+  sk_scenario *sc = s->sc;
+  for (int d = 0; d < N_DEMO; d++) {
+    int have = 0;
+    for (int e = 0; e < sc->n_effects; e++)
+      have |= strcmp(sc->effects[e].name, demo_names[d]) == 0;
+    sk_effect ef;
+    if (want[d] && !have && sc->n_effects < SK_MAX_EFFECTS && demo_effect(sc, d, &ef))
+      sc->effects[sc->n_effects++] = ef;
+  }
+}
+
 /* ---- create, finish, destroy --------------------------------------------------------- */
 
 /* Creates the parent directory of path if it is missing (one level, like `runs/`). */
@@ -471,9 +560,28 @@ static void ensure_parent(const char *path) {
     mkdir(dir, 0777);
 }
 
+static sk_status open_recording_of(sk_session *s, const sk_scenario *sc,
+                                   const sk_session_config *cfg, const char *mode_name, char *err,
+                                   size_t errlen);
+
 static sk_status open_recording(sk_session *s, const sk_session_config *cfg,
                                 const char *mode_name, char *err, size_t errlen) {
-  const sk_scenario *sc = s->sc;
+  /* the scenario as given: the demo effects waiting beside the timeline are left out */
+  sk_scenario *sc = malloc(sizeof *sc);
+  if (!sc) {
+    sk_errf(err, errlen, "out of memory");
+    return SK_ENOMEM;
+  }
+  *sc = *s->sc;
+  sc->n_effects = s->n_timeline;
+  sk_status rc = open_recording_of(s, sc, cfg, mode_name, err, errlen);
+  free(sc);
+  return rc;
+}
+
+static sk_status open_recording_of(sk_session *s, const sk_scenario *sc,
+                                   const sk_session_config *cfg, const char *mode_name, char *err,
+                                   size_t errlen) {
   const char *path = cfg->record_path;
   struct stat st;
   if (strlen(path) >= SK_PATH_LEN) {
@@ -606,6 +714,13 @@ sk_status sk_session_create(sk_session **out, const sk_session_config *cfg, char
   sk_status st = sk_session_config_scenario(cfg, s->sc, err, errlen);
   if (st != SK_OK)
     goto fail;
+  s->n_timeline = s->sc->n_effects;
+  {
+    int want[N_DEMO] = {cfg->demo_effects, cfg->demo_effects};
+    if (cfg->commands_path)
+      demo_effects_in_log(s, cfg->commands_path, want);
+    add_demo_effects(s, want);
+  }
   const sk_scenario *sc = s->sc;
   s->fast_ns = (sk_time_ns)llround(sc->settings.fast_loop_interval_s * 1e9);
   if (sk_run_mode_parse(cfg->mode ? cfg->mode : "off", sc, &s->mode) != SK_OK) {
@@ -753,6 +868,7 @@ void sk_session_destroy(sk_session *s) {
   sk_trace_fini(&s->trace);
   free(s->ims);
   free(s->monitor);
+  free(s->tel_mms);
   free(s->q);
   free(s->log);
   pthread_cond_destroy(&s->cf_go);

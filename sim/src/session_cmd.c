@@ -11,6 +11,7 @@
 
 #include <errno.h>
 #include <math.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -105,6 +106,120 @@ static sk_status parse_apply(const sk_scenario *sc, const sk_command *c, sk_acti
   return SK_OK;
 }
 
+/* ---- telemetry rows ------------------------------------------------------------------- */
+
+/* The measured fields of a posted sample, in the order a row writes them. */
+static const struct {
+  const char *name;
+  size_t off;
+} tel_fields[] = {
+    {"inlet_c", offsetof(sk_rack_sample, inlet_c)},
+    {"outlet_c", offsetof(sk_rack_sample, outlet_c)},
+    {"pdu_kw", offsetof(sk_rack_sample, pdu_kw)},
+    {"gpu_energy_j", offsetof(sk_rack_sample, gpu_energy_j)},
+    {"tokens_ps", offsetof(sk_rack_sample, tokens_ps)},
+    {"latency_p95_ms", offsetof(sk_rack_sample, latency_p95_ms)},
+    {"fan_rpm_pct", offsetof(sk_rack_sample, fan_rpm_pct)},
+    {"pump_rpm_pct", offsetof(sk_rack_sample, pump_rpm_pct)},
+};
+#define N_TEL_FIELDS (sizeof tel_fields / sizeof tel_fields[0])
+#define TEL_QUEUE_BIT (1u << N_TEL_FIELDS) /* queue_depth */
+
+/* The shortest of %.15g, %.16g, %.17g that reads back to x. */
+static void fmt_exact(double x, char *buf, size_t n) {
+  for (int p = 15; p <= 17; p++) {
+    snprintf(buf, n, "%.*g", p, x);
+    if (strtod(buf, NULL) == x)
+      return;
+  }
+}
+
+/* Index of rack id in the scenario's room, or -1. */
+static int rack_index(const sk_scenario *sc, const char *id) {
+  int n = sc->n_rows * sc->racks_per_row;
+  char buf[SK_RACK_ID_LEN];
+  for (int i = 0; i < n; i++) {
+    sk_scenario_rack_id(sc, i, buf);
+    if (strcmp(buf, id) == 0)
+      return i;
+  }
+  return -1;
+}
+
+/* A telemetry row: key "[+]RACK@TS", value "name=number ..." (names of tel_fields and
+ * queue_depth, each at most once).  Fills *cont, *rack, row->ts, row->rack_id and the
+ * fields given (their bits in *have); the others are left alone. */
+static sk_status parse_telemetry(const sk_scenario *sc, const sk_command *c, int *cont, int *rack,
+                                 sk_rack_sample *row, unsigned *have, char *err, size_t errlen) {
+  const char *k = c->key;
+  *cont = k[0] == '+';
+  k += *cont;
+  const char *at = strchr(k, '@');
+  char id[SK_RACK_ID_LEN];
+  if (!at || (size_t)(at - k) >= sizeof id) {
+    sk_errf(err, errlen, "telemetry: key '%s' is not RACK@TS (e.g. R-C-07@610)", c->key);
+    return SK_EINVAL;
+  }
+  memcpy(id, k, (size_t)(at - k));
+  id[at - k] = 0;
+  if ((*rack = rack_index(sc, id)) < 0) {
+    sk_errf(err, errlen, "telemetry %s: '%s' is not a rack of this room", c->key, id);
+    return SK_EINVAL;
+  }
+  double ts;
+  if (sk_csv_number(at + 1, &ts) != SK_OK) {
+    sk_errf(err, errlen, "telemetry %s: ts '%s' is not a number of seconds", c->key, at + 1);
+    return SK_EINVAL;
+  }
+  row->ts = ts;
+  snprintf(row->rack_id, sizeof row->rack_id, "%s", id);
+  char buf[SK_CMD_VALUE_LEN];
+  snprintf(buf, sizeof buf, "%s", c->value);
+  char *save = NULL;
+  for (char *tok = strtok_r(buf, " ", &save); tok; tok = strtok_r(NULL, " ", &save)) {
+    char *eq = strchr(tok, '=');
+    if (!eq) {
+      sk_errf(err, errlen, "telemetry %s: '%s' is not name=number", c->key, tok);
+      return SK_EINVAL;
+    }
+    *eq = 0;
+    double x;
+    if (sk_csv_number(eq + 1, &x) != SK_OK) {
+      sk_errf(err, errlen, "telemetry %s: %s: '%s' is not a number", c->key, tok, eq + 1);
+      return SK_EINVAL;
+    }
+    unsigned bit = 0;
+    if (strcmp(tok, "queue_depth") == 0) {
+      if (x < 0 || x > 1e9 || x != floor(x)) {
+        sk_errf(err, errlen, "telemetry %s: queue_depth: %g is not a whole number in [0, 1e9]",
+                c->key, x);
+        return SK_EINVAL;
+      }
+      bit = TEL_QUEUE_BIT;
+      row->queue_depth = (int32_t)x;
+    } else {
+      for (size_t f = 0; f < N_TEL_FIELDS; f++)
+        if (strcmp(tok, tel_fields[f].name) == 0) {
+          bit = 1u << f;
+          memcpy((char *)row + tel_fields[f].off, &x, sizeof x);
+        }
+    }
+    if (!bit) {
+      sk_errf(err, errlen,
+              "telemetry %s: unknown field '%s' (inlet_c, outlet_c, pdu_kw, gpu_energy_j, "
+              "tokens_ps, latency_p95_ms, fan_rpm_pct, pump_rpm_pct, queue_depth)",
+              c->key, tok);
+      return SK_EINVAL;
+    }
+    if (*have & bit) {
+      sk_errf(err, errlen, "telemetry %s: %s given twice", c->key, tok);
+      return SK_EINVAL;
+    }
+    *have |= bit;
+  }
+  return SK_OK;
+}
+
 /* Checks c against scenario sc (a copy the caller may change: a SET is tried on it). */
 static sk_status check_command(sk_scenario *sc, const sk_command *c, char *err, size_t errlen) {
   sk_run_mode m;
@@ -166,6 +281,12 @@ static sk_status check_command(sk_scenario *sc, const sk_command *c, char *err, 
       return SK_EINVAL;
     }
     return SK_OK;
+  case SK_CMD_TELEMETRY: {
+    sk_rack_sample row;
+    unsigned have = 0;
+    int rack;
+    return parse_telemetry(sc, c, &b, &rack, &row, &have, err, errlen);
+  }
   case SK_CMD_KIND_COUNT:
     break;
   }
@@ -202,6 +323,101 @@ static void apply_mask(sk_session *s, unsigned mask) {
     sk_controller_settings_changed(s->ctl, s->sc, sk_twin_now(s->tw));
 }
 
+/* The IMS model posted samples are scored by: the controller's, else the given one. */
+static const sk_ims_model *tel_model(const sk_session *s) {
+  const sk_ims_model *m = s->ctl ? sk_controller_ims(s->ctl) : NULL;
+  return m ? m : s->ims;
+}
+
+void sk__session_telemetry_close(sk_session *s) {
+  if (!s->tel_open)
+    return;
+  s->tel_open = 0;
+  sk_rack_sample *r = &s->tel_row;
+  const sk_ims_model *m = tel_model(s);
+  if (m != s->tel_model) { /* a model now, or another one: the posted stream starts over */
+    if (m && !s->tel_mms && !(s->tel_mms = calloc((size_t)s->n_racks, sizeof *s->tel_mms))) {
+      sk__session_fail(s, SK_ENOMEM, "telemetry: out of memory");
+      return;
+    }
+    for (int i = 0; m && i < s->n_racks; i++)
+      sk_mms_init(&s->tel_mms[i], s->sc->settings.mms_ema_alpha, s->sc->settings.mms_persist_ticks,
+                  m->tau_fast, m->tau_persist);
+    s->tel_model = m;
+  }
+  sk_monitor_record mon;
+  memset(&mon, 0, sizeof mon);
+  mon.ts = r->ts;
+  memcpy(mon.rack_id, r->rack_id, sizeof mon.rack_id);
+  mon.deviation = mon.ema = NAN;
+  if (m) {
+    double all[SK_IMS_N_RACK_FEATURES], x[SK_IMS_MAX_FEATURES], contrib[SK_IMS_MAX_FEATURES];
+    sk_ims_rack_vector(r, s->sc->sample_period_s, all);
+    int q = sk_ims_rack_feature_index("queue_depth");
+    if (r->queue_depth < 0 && q >= 0)
+      all[q] = NAN; /* not measured: scored as the training mean */
+    for (int j = 0; j < m->n_features; j++) {
+      int idx = sk_ims_rack_feature_index(m->feature[j]);
+      x[j] = idx >= 0 ? all[idx] : NAN;
+    }
+    mon.deviation = sk_ims_score(m, x, contrib, NULL);
+    sk_mms *mm = &s->tel_mms[s->tel_rack];
+    mon.state = (int32_t)sk_mms_tick(mm, mon.deviation);
+    mon.ema = mm->ema;
+    int top = sk_ims_top_feature(m, contrib);
+    snprintf(mon.top_feature, sizeof mon.top_feature, "%s", top >= 0 ? m->feature[top] : "");
+  }
+  s->tel_applied++;
+  if (s->tel_fn)
+    s->tel_fn(s->tel_ud, r, &mon);
+}
+
+/* A telemetry row at a boundary: starts a sample (closing the one before) or continues
+ * the open one. */
+static sk_status apply_telemetry(sk_session *s, const sk_command *c, char *err, size_t errlen) {
+  sk_rack_sample row;
+  unsigned have = 0;
+  int cont, rack;
+  memset(&row, 0, sizeof row);
+  sk_status st = parse_telemetry(s->sc, c, &cont, &rack, &row, &have, err, errlen);
+  if (st != SK_OK)
+    return st;
+  if (cont) {
+    if (!s->tel_open || strcmp(s->tel_key, c->key + 1) != 0) {
+      sk_errf(err, errlen, "telemetry %s: a continuation with no sample %s before it", c->key,
+              c->key + 1);
+      return SK_EINVAL;
+    }
+    if (s->tel_have & have) {
+      sk_errf(err, errlen, "telemetry %s: a field its sample already has", c->key);
+      return SK_EINVAL;
+    }
+  } else {
+    sk__session_telemetry_close(s);
+    s->tel_open = 1;
+    s->tel_rack = rack;
+    s->tel_have = 0;
+    snprintf(s->tel_key, sizeof s->tel_key, "%s", c->key);
+    sk_rack_sample *r = &s->tel_row;
+    memset(r, 0, sizeof *r);
+    r->ts = row.ts;
+    memcpy(r->rack_id, row.rack_id, sizeof r->rack_id);
+    for (size_t f = 0; f < N_TEL_FIELDS; f++) {
+      double nan = NAN;
+      memcpy((char *)r + tel_fields[f].off, &nan, sizeof nan);
+    }
+    r->queue_depth = -1;
+  }
+  for (size_t f = 0; f < N_TEL_FIELDS; f++)
+    if (have & (1u << f))
+      memcpy((char *)&s->tel_row + tel_fields[f].off, (char *)&row + tel_fields[f].off,
+             sizeof(double));
+  if (have & TEL_QUEUE_BIT)
+    s->tel_row.queue_depth = row.queue_depth;
+  s->tel_have |= have;
+  return SK_OK;
+}
+
 /* Applies a checked command now.  Errors here mean the command no longer fits (a log
  * made for another scenario): sticky. */
 static void apply_command(sk_session *s, const sk_command *c) {
@@ -209,6 +425,8 @@ static void apply_command(sk_session *s, const sk_command *c) {
   sk_status st = SK_OK;
   unsigned mask = 0;
   sk_time_ns now = sk_twin_now(s->tw);
+  if (c->kind != SK_CMD_TELEMETRY)
+    sk__session_telemetry_close(s); /* a sample ends where another command starts */
   switch (c->kind) {
   case SK_CMD_MODE: {
     sk_run_mode m = SK_RUN_OFF;
@@ -269,6 +487,9 @@ static void apply_command(sk_session *s, const sk_command *c) {
     st = parse_apply(s->sc, c, &a, err, sizeof err);
     break;
   }
+  case SK_CMD_TELEMETRY:
+    st = apply_telemetry(s, c, err, sizeof err);
+    break;
   case SK_CMD_PAUSE:
   case SK_CMD_SPEED:
     /* pacing only: a posted one took effect when posted; a replayed one is kept in the
@@ -325,6 +546,8 @@ void sk__session_apply_due(sk_session *s) {
   for (size_t i = 0; i < n && s->st == SK_OK; i++)
     apply_command(s, &q[i].cmd);
   free(q);
+  if (s->st == SK_OK)
+    sk__session_telemetry_close(s); /* a sample never spans two boundaries */
 }
 
 sk_status sk_session_post(sk_session *s, const sk_command *cmd, char *err, size_t errlen) {
@@ -335,7 +558,13 @@ sk_status sk_session_post(sk_session *s, const sk_command *cmd, char *err, size_
   }
   pthread_mutex_lock(&s->mu);
   *tmp = *s->sc;
-  sk_status st = check_command(tmp, cmd, err, errlen);
+  sk_status st = SK_OK;
+  if (cmd->kind == SK_CMD_TELEMETRY) {
+    sk_errf(err, errlen, "telemetry: post samples with sk_session_post_telemetry");
+    st = SK_EINVAL;
+  } else {
+    st = check_command(tmp, cmd, err, errlen);
+  }
   if (st == SK_OK && s->q_n == s->q_cap) {
     size_t cap = s->q_cap ? 2 * s->q_cap : 16;
     queued *nq = realloc(s->q, cap * sizeof *nq);
@@ -358,6 +587,134 @@ sk_status sk_session_post(sk_session *s, const sk_command *cmd, char *err, size_
   pthread_mutex_unlock(&s->mu);
   free(tmp);
   return st;
+}
+
+/* The rows of one sample into out[] (room for 1 + N_TEL_FIELDS); returns how many. */
+static int encode_sample(const sk_rack_sample *r, const char *source, sk_command *out) {
+  char ts[32];
+  fmt_exact(r->ts, ts, sizeof ts);
+  int n = 0;
+  sk_command *c = &out[0];
+  memset(c, 0, sizeof *c);
+  c->kind = SK_CMD_TELEMETRY;
+  snprintf(c->key, sizeof c->key, "%s@%s", r->rack_id, ts);
+  snprintf(c->source, sizeof c->source, "%s", source ? source : "");
+  n = 1;
+  for (size_t f = 0; f <= N_TEL_FIELDS; f++) {
+    char tok[64], num[32];
+    if (f < N_TEL_FIELDS) {
+      double x;
+      memcpy(&x, (const char *)r + tel_fields[f].off, sizeof x);
+      if (isnan(x))
+        continue;
+      fmt_exact(x, num, sizeof num);
+      snprintf(tok, sizeof tok, "%s=%s", tel_fields[f].name, num);
+    } else {
+      if (r->queue_depth < 0)
+        continue;
+      snprintf(tok, sizeof tok, "queue_depth=%d", (int)r->queue_depth);
+    }
+    size_t used = strlen(c->value), need = strlen(tok) + (used ? 1 : 0);
+    if (used + need >= sizeof c->value) { /* full: a continuation row */
+      sk_command *next = &out[n++];
+      memset(next, 0, sizeof *next);
+      next->kind = SK_CMD_TELEMETRY;
+      next->key[0] = '+'; /* the first row's key (at most 32 bytes) behind a '+' */
+      memcpy(next->key + 1, out[0].key, sizeof next->key - 1);
+      next->key[sizeof next->key - 1] = 0;
+      memcpy(next->source, c->source, sizeof next->source);
+      c = next;
+      used = 0;
+    }
+    snprintf(c->value + used, sizeof c->value - used, "%s%s", used ? " " : "", tok);
+  }
+  return n;
+}
+
+/* Checks one posted sample: "" when fine, else the field and reason into why. */
+static void check_sample(const sk_scenario *sc, const sk_rack_sample *r, char *why, size_t n) {
+  why[0] = 0;
+  if (!memchr(r->rack_id, 0, sizeof r->rack_id) || rack_index(sc, r->rack_id) < 0)
+    snprintf(why, n, "rack_id: '%.*s' is not a rack of this room", (int)sizeof r->rack_id,
+             r->rack_id);
+  else if (!isfinite(r->ts))
+    snprintf(why, n, "ts: not a finite number of seconds");
+  else if (r->queue_depth < -1)
+    snprintf(why, n, "queue_depth: %d is below -1 (-1: not measured)", (int)r->queue_depth);
+  for (size_t f = 0; !why[0] && f < N_TEL_FIELDS; f++) {
+    double x;
+    memcpy(&x, (const char *)r + tel_fields[f].off, sizeof x);
+    if (isinf(x))
+      snprintf(why, n, "%s: not finite (NaN: not measured)", tel_fields[f].name);
+  }
+}
+
+sk_status sk_session_post_telemetry(sk_session *s, const sk_rack_sample *rows, size_t n,
+                                    const char *source, char *err, size_t errlen) {
+  sk_command *cmds = NULL;
+  size_t nc = 0, cap = 0;
+  sk_status st = SK_OK;
+  pthread_mutex_lock(&s->mu);
+  for (size_t i = 0; i < n && st == SK_OK; i++) {
+    char why[SK_ERR_LEN];
+    check_sample(s->sc, &rows[i], why, sizeof why);
+    sk_command one[1 + N_TEL_FIELDS];
+    int k = why[0] ? 0 : encode_sample(&rows[i], source, one);
+    for (int j = 0; j < k && !why[0]; j++) { /* every row reads back as a re-run reads it */
+      int cont, rack;
+      unsigned have = 0;
+      sk_rack_sample back;
+      parse_telemetry(s->sc, &one[j], &cont, &rack, &back, &have, why, sizeof why);
+    }
+    if (why[0]) {
+      sk_errf(err, errlen, "telemetry row %zu: %s", i, why);
+      st = SK_EINVAL;
+      break;
+    }
+    if (nc + (size_t)k > cap) {
+      size_t nw = cap ? 2 * cap : 64;
+      while (nw < nc + (size_t)k)
+        nw *= 2;
+      sk_command *g = realloc(cmds, nw * sizeof *g);
+      if (!g) {
+        sk_errf(err, errlen, "out of memory");
+        st = SK_ENOMEM;
+        break;
+      }
+      cmds = g;
+      cap = nw;
+    }
+    memcpy(cmds + nc, one, (size_t)k * sizeof *one);
+    nc += (size_t)k;
+  }
+  if (st == SK_OK && s->q_n + nc > s->q_cap) {
+    size_t qc = s->q_cap ? s->q_cap : 16;
+    while (qc < s->q_n + nc)
+      qc *= 2;
+    queued *nq = realloc(s->q, qc * sizeof *nq);
+    if (!nq) {
+      st = SK_ENOMEM;
+      sk_errf(err, errlen, "out of memory");
+    } else {
+      s->q = nq;
+      s->q_cap = qc;
+    }
+  }
+  if (st == SK_OK) /* the whole batch, or nothing */
+    for (size_t i = 0; i < nc; i++)
+      s->q[s->q_n++].cmd = cmds[i];
+  pthread_mutex_unlock(&s->mu);
+  free(cmds);
+  return st;
+}
+
+void sk_session_observe_telemetry(sk_session *s, sk_session_telemetry_fn fn, void *ud) {
+  s->tel_fn = fn;
+  s->tel_ud = ud;
+}
+
+int64_t sk_session_telemetry_applied(const sk_session *s) {
+  return s->tel_applied;
 }
 
 int sk_session_paused(const sk_session *s) {

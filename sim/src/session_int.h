@@ -19,6 +19,8 @@ typedef struct {
 
 struct sk_session {
   sk_scenario *sc;             /* effective scenario; written by the stepping thread under mu */
+  int n_timeline;              /* its timeline's effects; those after are the demo effects
+                                  cfg.demo_effects (or a command log) made available */
   sk_trace trace;
   sk_twin *tw, *cf;
   sk_controller *ctl;
@@ -58,6 +60,18 @@ struct sk_session {
   sk_action_record last_action;
   sk_monitor_record *monitor;
   int n_racks;
+
+  /* telemetry posted from outside (session_cmd.c): the sample being assembled from its
+   * rows at a boundary, the MMS per rack of the posted stream and the model it runs for */
+  int tel_open, tel_rack;
+  char tel_key[SK_CMD_KEY_LEN];
+  unsigned tel_have;           /* fields given so far, a bit each */
+  sk_rack_sample tel_row;
+  sk_mms *tel_mms;
+  const sk_ims_model *tel_model;
+  int64_t tel_applied;
+  sk_session_telemetry_fn tel_fn;
+  void *tel_ud;
 };
 
 /* Records the first failure (the session's sticky status and message); later ones are
@@ -73,6 +87,10 @@ void sk__session_apply_due(sk_session *s);
 
 /* Reads the command log at path into s->log, sorted (SK_EINVAL with a message naming the
  * line and field on bad input).  session_cmd.c. */
+/* Scores and hands on the telemetry sample being assembled, if any (at the end of a
+ * boundary's commands).  session_cmd.c. */
+void sk__session_telemetry_close(sk_session *s);
+
 sk_status sk__session_load_log(sk_session *s, const char *path, char *err, size_t errlen);
 
 #endif

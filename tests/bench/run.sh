@@ -33,6 +33,11 @@ if [ -x "$VIZ" ]; then
   "$VIZ"
 fi
 
+# The live API under load with the C client: docs/PERFORMANCE.md (j).
+if [ -x "$BUILD/skadi" ] && [ -f "$HERE/bench_api_load.sh" ]; then
+  sh "$HERE/bench_api_load.sh" "$BUILD"
+fi
+
 # The live API under load (needs wrk): docs/PERFORMANCE.md (g).
 if [ -x "$BUILD/skadi" ] && command -v wrk >/dev/null; then
   sh "$HERE/bench_api.sh" "$BUILD"

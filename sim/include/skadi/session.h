@@ -83,6 +83,14 @@ typedef struct {
   const char *commands_path;    /* replay a command log: a recording's /commands table or a
                                    JSON Lines file of commands (docs/LIBRARY.md); NULL none */
   const char *source;           /* names posted commands with no source ("cli") */
+  int demo_effects;             /* 1: the seed's two demo effects, add_ai_nodes_row_c
+                                   (R-C-06 and R-C-07, one node each at 3 prompts/s) and
+                                   overcooled_row_e (row E's CRAH at 95 % and 16 C), can be
+                                   started by command even when the timeline lacks them (a
+                                   room without the racks or row lacks them too).  They wait
+                                   unscheduled beside the timeline and are not in the
+                                   recording's /config; a run replaying a command log that
+                                   starts one gets it the same way */
 } sk_session_config;
 
 /* Zero config: no scenario file, off, no recording, one thread, duration NaN. */
@@ -135,7 +143,9 @@ const char *sk_session_error(const sk_session *s); /* "" when none */
   X(APPLY, "apply")               /* key: lever (sk_action_name), value: "target delta" */ \
   X(RECOMMEND, "recommend")       /* as apply, but only recorded: the plant is untouched */ \
   X(PAUSE, "pause")               /* value: true | false; pacing only */                \
-  X(SPEED, "speed")               /* value: max | N (x real time); pacing only */
+  X(SPEED, "speed")               /* value: max | N (x real time); pacing only */    \
+  X(TELEMETRY, "telemetry")       /* key: RACK@TS; value: field=number ...: a sample  \
+                                     measured outside the twin (sk_session_post_telemetry) */
 
 typedef enum {
 #define SK_COMMAND_ENUM(id, name) SK_CMD_##id,
@@ -169,6 +179,39 @@ void sk_session_set_initial_speed(sk_session *s, double speed);
 /* A pacing factor: "max" -> 0 (as fast as possible), "60" or "60x" -> 60.  Returns 1 when
  * text is one, else 0 (*factor untouched). */
 int sk_parse_speed(const char *text, double *factor);
+
+/* ---- telemetry measured outside the twin ------------------------------------------------ */
+
+/* Rack samples measured outside the twin (the API's POST /telemetry): rack_id and ts (sim
+ * seconds, finite) are required; the eight measured doubles (inlet_c .. pump_rpm_pct) are
+ * finite or NaN (not measured); queue_depth >= 0, or -1 when not measured; n_servers is
+ * ignored.  The batch is checked whole (a bad row: SK_EINVAL naming the row and field,
+ * nothing queued) and queued as commands of kind "telemetry", so each sample is stamped
+ * with the next control boundary's sim time and recorded in /commands like any command,
+ * and a re-run from the log (cfg.commands_path) replays it:
+ *
+ *   kind "telemetry", key "R-C-07@612.5" (rack and the sample's ts), value
+ *   "inlet_c=24.8 outlet_c=36.2 pdu_kw=8.6 ..." (the measured fields, each number written
+ *   to read back to the same double).  A sample that does not fit one value continues in
+ *   the next row(s), whose key is the same with a '+' in front.
+ *
+ * Applied at the boundary, each sample is scored by the run's IMS model (the controller's,
+ * else cfg.ims_model_path's; none: deviation NaN) and fed to an MMS per rack kept for the
+ * posted stream (the twin's own monitor rows and the controller's decisions are not
+ * touched), and the observer below gets both.  Thread-safe; source names the poster
+ * (NULL: the session's default).  sk_session_post refuses kind telemetry. */
+sk_status sk_session_post_telemetry(sk_session *s, const sk_rack_sample *rows, size_t n,
+                                    const char *source, char *err, size_t errlen);
+
+/* Called on the stepping thread for each posted sample as it is applied: the sample as
+ * recorded (unmeasured doubles NaN, queue_depth -1 when not measured) and its IMS/MMS
+ * row (ts: the sample's; deviation and ema NaN without a model).  NULL fn: none. */
+typedef void (*sk_session_telemetry_fn)(void *ud, const sk_rack_sample *sample,
+                                        const sk_monitor_record *score);
+void sk_session_observe_telemetry(sk_session *s, sk_session_telemetry_fn fn, void *ud);
+
+/* Posted samples applied so far (stepping thread). */
+int64_t sk_session_telemetry_applied(const sk_session *s);
 
 /* ---- what a front end reads ------------------------------------------------------------- */
 
