@@ -152,6 +152,15 @@ static sk_status check_model(const sk_ims_model *m, const char *path, char *err,
             SK_IMS_MAX_CLUSTERS);
     return SK_EINVAL;
   }
+  if (m->smooth_rows < 1 || m->smooth_rows > SK_IMS_MAX_SMOOTH_ROWS) {
+    sk_errf(err, errlen, "%s: smooth_rows %d is outside 1..%d", path, m->smooth_rows,
+            SK_IMS_MAX_SMOOTH_ROWS);
+    return SK_EINVAL;
+  }
+  if (!(m->tau_margin > 0) || !isfinite(m->tau_margin)) {
+    sk_errf(err, errlen, "%s: tau_margin %g: must be a finite number > 0", path, m->tau_margin);
+    return SK_EINVAL;
+  }
   for (int i = 0; i < m->n_features; i++) {
     size_t len = strnlen(m->feature[i], SK_IMS_NAME_LEN);
     if (len == 0 || len == SK_IMS_NAME_LEN) {

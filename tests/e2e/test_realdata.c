@@ -165,14 +165,33 @@ START_TEST(monitor_episodes) {
   char *st = tu_read_file(tu_tmp("state.csv"));
   ck_assert_ptr_nonnull(st);
   ck_assert_ptr_nonnull(strstr(
-      st, "ts,rack_id,deviation,top_feature,missing,over_tau_fast,over_tau_persist,state\n"));
+      st, "ts,rack_id,deviation,top_feature,missing,over_tau_fast,over_tau_persist,state,"
+          "out_of_range\n"));
   const char *miss = strstr(st, "2024-05-01T09:23:20Z,R2,");
   ck_assert_ptr_nonnull(miss);
   ck_assert_ptr_nonnull(strstr(miss, ",2,")); /* both features missing */
+  ck_assert_ptr_nonnull(strstr(miss, ",0\n")); /* a missing value is not out of range */
   const char *spike = strstr(st, "2024-05-01T09:15:00Z,R2,");
   ck_assert_ptr_nonnull(spike);
-  ck_assert_ptr_nonnull(strstr(spike, ",1,1,transient\n")); /* over both taus, not persistent */
+  /* over both taus, not persistent; b far above its training range */
+  ck_assert_ptr_nonnull(strstr(spike, ",1,1,transient,1\n"));
+  /* R1's excursion: a above its training range on every one of its 30 rows */
+  for (int i = 400; i < 430; i++) {
+    char key[48];
+    long t = 8 * 3600 + i * 10; /* s since midnight: the stream starts at 08:00:00Z */
+    snprintf(key, sizeof key, "2024-05-01T%02ld:%02ld:%02ldZ,R1,", t / 3600, t / 60 % 60, t % 60);
+    const char *line = strstr(st, key);
+    ck_assert_msg(line != NULL, "%s", key);
+    const char *eol = strchr(line, '\n');
+    ck_assert_msg(eol && eol[-1] == '1' && eol[-2] == ',', "%.80s", line);
+  }
   free(st);
+  /* the summary counts them: at least R1's 30 rows and R2's spike */
+  const char *oor = strstr(r.out, "rows outside the training range");
+  ck_assert_ptr_nonnull(oor);
+  long n_oor = strtol(oor + strlen("rows outside the training range"), NULL, 10);
+  ck_assert_int_ge(n_oor, 31);
+  ck_assert_int_le(n_oor, 1200 - 600); /* not the training stretch's rows */
   /* bad input */
   tu_run(&r, (char *const[]){(char *)bin, "monitor", "--data", tu_tmp("stream.csv"), NULL});
   ck_assert_int_eq(r.status, 2);
