@@ -206,6 +206,70 @@ START_TEST(monitor_episodes) {
 }
 END_TEST
 
+/* train --smooth and --tau-margin, kept in the model and applied by score and monitor;
+ * monitor --clear-ticks; score's missing and out_of_range columns; bad values refused. */
+START_TEST(smoothing_margin_and_ranges) {
+  FILE *f = fopen(tu_tmp("s.csv"), "w");
+  ck_assert_ptr_nonnull(f);
+  fputs("ts,a,b\n", f);
+  for (int i = 0; i < 400; i++) {
+    double a = 10 + sin(i * 0.37) * 0.5, b = 5 + cos(i * 0.23) * 0.3;
+    if (i >= 300 && i < 340)
+      a += 4;
+    if (i == 350)
+      fprintf(f, "%d,,%.4f\n", 1714550400 + i, b);
+    else
+      fprintf(f, "%d,%.4f,%.4f\n", 1714550400 + i, a, b);
+  }
+  fclose(f);
+  tu_result r;
+  tu_run(&r, (char *const[]){(char *)bin, "ims", "train", "--data", tu_tmp("s.csv"), "--features",
+                             "a,b", "--clusters", "2", "--smooth", "5", "--tau-margin", "1.5",
+                             "--to", "1714550599", "--out", tu_tmp("sm.h5"), NULL});
+  ck_assert_msg(r.status == 0, "%s", r.err);
+  ASSERT_HAS(r.out, "smoothing rows");
+  ASSERT_HAS(r.out, "(1.5 x p95 of the training deviations)");
+  ASSERT_HAS(r.out, "(1.5 x p98)");
+  tu_run(&r, (char *const[]){(char *)bin, "ims", "score", "--model", tu_tmp("sm.h5"), "--data",
+                             tu_tmp("s.csv"), "--out", tu_tmp("sc.csv"), NULL});
+  ck_assert_msg(r.status == 0, "%s", r.err);
+  ASSERT_HAS(r.out, "rows outside the training range");
+  ASSERT_HAS(r.out, "a "); /* the feature that left its range, with its count */
+  char *sc = tu_read_file(tu_tmp("sc.csv"));
+  ck_assert_ptr_nonnull(sc);
+  ASSERT_HAS(sc, "ts,deviation,cluster,top_feature,share_a,share_b,missing,out_of_range\n");
+  /* row 350 lacks a: missing 1, and its smoothed value (the mean of the others) is finite */
+  const char *row = strstr(sc, "\n1714550750,");
+  ck_assert_ptr_nonnull(row);
+  ck_assert_ptr_nonnull(strstr(row, ",1,0\n"));
+  /* row 320: inside the excursion, a above its range */
+  row = strstr(sc, "\n1714550720,");
+  ck_assert_ptr_nonnull(row);
+  ck_assert_ptr_nonnull(strstr(row, ",0,1\n"));
+  free(sc);
+  tu_run(&r, (char *const[]){(char *)bin, "monitor", "--model", tu_tmp("sm.h5"), "--data",
+                             tu_tmp("s.csv"), "--clear-ticks", "12", "--episodes", "-", NULL});
+  ck_assert_msg(r.status == 0, "%s", r.err);
+  ASSERT_HAS(r.err, "6 ticks, clear after 12)");
+  ASSERT_HAS(r.out, "entity,start,end,duration_s,peak_deviation,top_feature,open\n,");
+  /* bad values */
+  const char *bad[][3] = {{"--smooth", "0", "--smooth: '0' is not an integer in 1..3600"},
+                          {"--smooth", "3601", "--smooth: '3601'"},
+                          {"--tau-margin", "-1", "--tau-margin: '-1' is not a number > 0"},
+                          {"--tau-margin", "nan", "--tau-margin: 'nan'"}};
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+    tu_run(&r, (char *const[]){(char *)bin, "ims", "train", "--data", tu_tmp("s.csv"), "--out",
+                               tu_tmp("x.h5"), (char *)bad[i][0], (char *)bad[i][1], NULL});
+    ck_assert_int_eq(r.status, 2);
+    ASSERT_HAS(r.err, bad[i][2]);
+  }
+  tu_run(&r, (char *const[]){(char *)bin, "monitor", "--model", tu_tmp("sm.h5"), "--data",
+                             tu_tmp("s.csv"), "--clear-ticks", "0", NULL});
+  ck_assert_int_eq(r.status, 2);
+  ASSERT_HAS(r.err, "--clear-ticks: '0' is not an integer in 1..1000000");
+}
+END_TEST
+
 static Suite *suite(void) {
   Suite *s = suite_create("realdata");
   TCase *tc = tcase_create("realdata");
@@ -213,6 +277,7 @@ static Suite *suite(void) {
   tcase_add_test(tc, trace_formats);
   tcase_add_test(tc, mix_into_ims);
   tcase_add_test(tc, monitor_episodes);
+  tcase_add_test(tc, smoothing_margin_and_ranges);
   suite_add_tcase(s, tc);
   return s;
 }
