@@ -16,7 +16,12 @@
  *  - τ percentiles default to the data's own IMS_TAU_* settings (the recording's /config,
  *    or the environment for a CSV), which are the seed's 95 and 98 unless changed.
  *  - Scoring keeps one output row per input row; a missing value counts as the training
- *    mean (sk_ims_score), so a row with gaps still gets a deviation.
+ *    mean (sk_ims_score), so a row with gaps still gets a deviation, and the row says how
+ *    many values it lacked (counted before smoothing fills them) and how many lie outside
+ *    the training range (sk_ims_out_of_range).
+ *  - --smooth and --tau-margin are options of training, kept in the model file, so score
+ *    and monitor apply what the model was trained with: the trailing mean per entity
+ *    (sk_ims_data_smooth) before scoring; the margin is already in the stored taus.
  *  - Outputs never clobber (outfile.h): an existing --out is refused unless --force, and
  *    never replaced when it is not a regular file.  The check runs before any work;
  *    the model is saved through "<out>.tmp" and a rename (sk_ims_save), the scores

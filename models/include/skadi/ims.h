@@ -68,6 +68,9 @@ typedef struct {
  * when d, K, a percentile or max_iterations (>= 1) is out of range or a name is empty,
  * repeated or longer than SK_IMS_NAME_LEN - 1.  SK_ENOMEM when scratch memory (about
  * n * (d + 2) doubles, freed before returning) cannot be had.  On failure *m is untouched.
+ * The model gets each feature's training range (train_min/train_max of x), smooth_rows 1
+ * and tau_margin 1; a caller that smoothed x or wants a margin sets those after (and
+ * multiplies the taus by the margin), as `skadi ims train` does.
  * err (errlen bytes, may be NULL) receives the message. */
 sk_status sk_ims_train(sk_ims_model *m, const sk_ims_train_params *p, const double *x, size_t n,
                        int d, const char *const *names, double from_s, double to_s, char *err,
