@@ -43,6 +43,7 @@ import datetime
 import math
 import os
 import shlex
+import signal
 import subprocess
 import sys
 import tempfile
@@ -384,4 +385,5 @@ def main(argv):
 
 
 if __name__ == "__main__":
+    signal.signal(signal.SIGPIPE, signal.SIG_DFL)  # `| head` ends it quietly
     sys.exit(main(sys.argv[1:]))
