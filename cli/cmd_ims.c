@@ -16,7 +16,12 @@
  *  - τ percentiles default to the data's own IMS_TAU_* settings (the recording's /config,
  *    or the environment for a CSV), which are the seed's 95 and 98 unless changed.
  *  - Scoring keeps one output row per input row; a missing value counts as the training
- *    mean (sk_ims_score), so a row with gaps still gets a deviation.
+ *    mean (sk_ims_score), so a row with gaps still gets a deviation, and the row says how
+ *    many values it lacked (counted before smoothing fills them) and how many lie outside
+ *    the training range (sk_ims_out_of_range).
+ *  - --smooth and --tau-margin are options of training, kept in the model file, so score
+ *    and monitor apply what the model was trained with: the trailing mean per entity
+ *    (sk_ims_data_smooth) before scoring; the margin is already in the stored taus.
  *  - Outputs never clobber (outfile.h): an existing --out is refused unless --force, and
  *    never replaced when it is not a regular file.  The check runs before any work;
  *    the model is saved through "<out>.tmp" and a rename (sk_ims_save), the scores
@@ -100,6 +105,12 @@ static void usage_train(FILE *f) {
         "  --tau-persist-percentile P     tau_persist percentile (default: the data's\n"
         "                                 IMS_TAU_PERSIST_PERCENTILE, 98)\n"
         "  --max-iterations N             cap on Lloyd iterations (default 100)\n"
+        "  --smooth N                     model trailing means over N rows of one entity\n"
+        "                                 instead of single rows, 1..3600 (default 1: none);\n"
+        "                                 kept in the model: score and monitor smooth alike\n"
+        "  --tau-margin M                 multiply both thresholds by M > 0 (default 1); with\n"
+        "                                 percentiles 100, M = 1.2 puts them 20 % above the\n"
+        "                                 largest training deviation\n"
         "  -h, --help                     this help\n"
         "\n"
         "CSV: header line; delimiter ',', ';' or tab (sniffed); time column ts,\n"
@@ -423,7 +434,8 @@ static int cmd_train(int argc, char **argv) {
   long clusters = DEFAULT_CLUSTERS, max_iter = DEFAULT_MAX_ITERATIONS;
   uint64_t seed = DEFAULT_SEED;
   int force = 0;
-  double tau_fast_pct = NAN, tau_persist_pct = NAN;
+  double tau_fast_pct = NAN, tau_persist_pct = NAN, tau_margin = 1.0;
+  long smooth = 1;
   sk_ims_data_opts o;
   sk_ims_data_opts_init(&o);
   char feat_buf[1024];
@@ -441,7 +453,9 @@ static int cmd_train(int argc, char **argv) {
                                         "--tau-fast-percentile",
                                         "--tau-persist-percentile",
                                         "--max-iterations",
-                                        "--tz"};
+                                        "--tz",
+                                        "--smooth",
+                                        "--tau-margin"};
     if (strcmp(argv[i], "--force") == 0) {
       force = 1;
       continue;
@@ -477,6 +491,15 @@ static int cmd_train(int argc, char **argv) {
                strcmp(flag, "--tau-persist-percentile") == 0) {
       if (!parse_pct(v, flag[6] == 'f' ? &tau_fast_pct : &tau_persist_pct))
         return bad("train", "%s: '%s' is not a number in (0, 100]", flag, v);
+    } else if (strcmp(flag, "--smooth") == 0) {
+      if (!parse_long(v, 1, SK_IMS_MAX_SMOOTH_ROWS, &smooth))
+        return bad("train", "--smooth: '%s' is not an integer in 1..%d", v, SK_IMS_MAX_SMOOTH_ROWS);
+    } else if (strcmp(flag, "--tau-margin") == 0) {
+      char *end;
+      errno = 0;
+      tau_margin = strtod(v, &end);
+      if (end == v || *end || errno || !(tau_margin > 0) || !isfinite(tau_margin))
+        return bad("train", "--tau-margin: '%s' is not a number > 0", v);
     } else {
       if (!parse_long(v, 1, 1000000, &max_iter))
         return bad("train", "--max-iterations: '%s' is not an integer in 1..1000000", v);
@@ -541,6 +564,11 @@ static int cmd_train(int argc, char **argv) {
   }
   if (n_empty > 0 && n_empty < d.n_features)
     sk_ims_drop_features(d.x, d.n_rows, &d.n_features, d.feature, empty);
+  if (sk_ims_data_smooth(&d, (int)smooth) != SK_OK) {
+    fprintf(stderr, "skadi ims train: %s: out of memory\n", data_path);
+    rc = 1;
+    goto done;
+  }
   if (sk_ims_data_select_training(&d, &x, &sel) != SK_OK) {
     fprintf(stderr, "skadi ims train: %s: out of memory\n", data_path);
     rc = 1;
@@ -610,6 +638,10 @@ static int cmd_train(int argc, char **argv) {
     rc = exit_for(st);
     goto done;
   }
+  m->smooth_rows = (int)smooth;
+  m->tau_margin = tau_margin;
+  m->tau_fast *= tau_margin;
+  m->tau_persist *= tau_margin;
   st = sk_ims_save(m, out, data_path, err, sizeof err);
   if (st != SK_OK) {
     fprintf(stderr, "skadi ims train: %s\n", err);
@@ -660,15 +692,77 @@ static int cmd_train(int argc, char **argv) {
     printf("  %-26s %10d  %s\n", "left out (no values)", n_empty, empty_names);
   printf("  %-26s %10d\n", "clusters", m->n_clusters);
   printf("  %-26s %10d  (cap %d)\n", "iterations", m->iterations, p.max_iterations);
-  printf("  %-26s %10.4f  (p%g of the training deviations)\n", "tau_fast", m->tau_fast,
-         m->tau_fast_percentile);
-  printf("  %-26s %10.4f  (p%g)\n", "tau_persist", m->tau_persist, m->tau_persist_percentile);
+  if (m->smooth_rows > 1)
+    printf("  %-26s %10d  (trailing mean over %d rows of one entity)\n", "smoothing rows",
+           m->smooth_rows, m->smooth_rows);
+  if (m->tau_margin != 1.0) {
+    printf("  %-26s %10.4f  (%g x p%g of the training deviations)\n", "tau_fast", m->tau_fast,
+           m->tau_margin, m->tau_fast_percentile);
+    printf("  %-26s %10.4f  (%g x p%g)\n", "tau_persist", m->tau_persist, m->tau_margin,
+           m->tau_persist_percentile);
+  } else {
+    printf("  %-26s %10.4f  (p%g of the training deviations)\n", "tau_fast", m->tau_fast,
+           m->tau_fast_percentile);
+    printf("  %-26s %10.4f  (p%g)\n", "tau_persist", m->tau_persist, m->tau_persist_percentile);
+  }
   free(m);
   rc = 0;
 done:
   free(x);
   sk_ims_data_fini(&d);
   return rc;
+}
+
+/* For score and monitor: each row's count of missing values (before smoothing fills them)
+ * into *miss (n_rows bytes, malloc'd, caller frees), then the model's smoothing.  0, or 1
+ * when out of memory. */
+static int prepare_rows(sk_ims_data *d, const sk_ims_model *m, unsigned char **miss) {
+  const size_t dd = (size_t)d->n_features;
+  *miss = malloc(d->n_rows ? d->n_rows : 1);
+  if (!*miss)
+    return 1;
+  for (size_t i = 0; i < d->n_rows; i++) {
+    size_t k = 0;
+    for (size_t j = 0; j < dd; j++)
+      k += isnan(d->x[i * dd + j]);
+    (*miss)[i] = (unsigned char)k;
+  }
+  return sk_ims_data_smooth(d, m->smooth_rows) != SK_OK;
+}
+
+/* Per-feature counts of rows outside the training range, as "a 12, b 3" (largest first,
+ * at most 4), into buf. */
+static void fmt_oor_features(char *buf, size_t len, const sk_ims_model *m, const size_t *count) {
+  int used[SK_IMS_MAX_FEATURES] = {0};
+  buf[0] = '\0';
+  for (int n = 0; n < 4; n++) {
+    int best = -1;
+    for (int j = 0; j < m->n_features; j++)
+      if (!used[j] && count[j] > 0 && (best < 0 || count[j] > count[best]))
+        best = j;
+    if (best < 0)
+      break;
+    used[best] = 1;
+    size_t at = strlen(buf);
+    snprintf(buf + at, len - at, "%s%s %zu", at ? ", " : "", m->feature[best], count[best]);
+  }
+}
+
+/* Counts the features of row x outside the training range into count[] (may be NULL);
+ * returns how many there are. */
+static int row_oor(const sk_ims_model *m, const double *x, size_t *count) {
+  int n = sk_ims_out_of_range(m, x, NULL);
+  if (n && count)
+    for (int j = 0; j < m->n_features; j++)
+      count[j] += x[j] < m->train_min[j] || x[j] > m->train_max[j];
+  return n;
+}
+
+static int range_known(const sk_ims_model *m) {
+  for (int j = 0; j < m->n_features; j++)
+    if (!isfinite(m->train_min[j]))
+      return 0;
+  return 1;
 }
 
 /* ---- score --------------------------------------------------------------------------- */
@@ -752,6 +846,12 @@ static int cmd_score(int argc, char **argv) {
   csv_notes("score", data_path, &d);
 
   int rc = 1;
+  unsigned char *miss = NULL;
+  size_t oor_count[SK_IMS_MAX_FEATURES] = {0}, n_oor = 0;
+  if (prepare_rows(&d, m, &miss)) {
+    fputs("skadi ims score: out of memory\n", stderr);
+    goto done;
+  }
   sk_cli_out file;
   if (!to_stdout && sk_cli_out_open(&file, "skadi ims score", out, force) != 0)
     goto done;
@@ -763,7 +863,7 @@ static int cmd_score(int argc, char **argv) {
   fputs("deviation,cluster,top_feature", f);
   for (int j = 0; j < m->n_features; j++)
     fprintf(f, ",share_%s", m->feature[j]);
-  fputc('\n', f);
+  fputs(",missing,out_of_range\n", f);
 
   const size_t dd = (size_t)m->n_features;
   size_t n_missing = 0, n_fast = 0, n_persist = 0;
@@ -774,11 +874,9 @@ static int cmd_score(int argc, char **argv) {
     double dev = sk_ims_score(m, x, share, &cluster);
     int top = sk_ims_top_feature(m, share);
     char num[40];
-    for (size_t j = 0; j < dd; j++)
-      if (isnan(x[j])) {
-        n_missing++;
-        break;
-      }
+    int oor = row_oor(m, x, oor_count);
+    n_missing += miss[i] > 0;
+    n_oor += oor > 0;
     n_fast += dev > m->tau_fast;
     n_persist += dev > m->tau_persist;
     if (d.has_ts) {
@@ -791,7 +889,7 @@ static int cmd_score(int argc, char **argv) {
     fprintf(f, "%s,%d,%s", num, cluster, top >= 0 ? m->feature[top] : "");
     for (size_t j = 0; j < dd; j++)
       fprintf(f, ",%.6g", share[j]);
-    fputc('\n', f);
+    fprintf(f, ",%d,%d\n", miss[i], oor);
   }
   int werr = ferror(f) || (to_stdout && fflush(f) != 0);
   if (werr)
@@ -810,12 +908,22 @@ static int cmd_score(int argc, char **argv) {
     fputc('\n', info);
   }
   fprintf(info, "  %-36s %10zu\n", "rows with a missing value (as mean)", n_missing);
+  if (range_known(m)) {
+    char which[256];
+    fmt_oor_features(which, sizeof which, m, oor_count);
+    fprintf(info, "  %-36s %10zu  (%.2f %%)%s%s\n", "rows outside the training range", n_oor,
+            (double)n_oor * pct, n_oor ? "  " : "", which);
+  } else {
+    fprintf(info, "  %-36s %10s  (the model file predates training ranges)\n",
+            "rows outside the training range", "unknown");
+  }
   fprintf(info, "  deviation > tau_fast    (%8.4f) %10zu  (%.2f %%)\n", m->tau_fast, n_fast,
           (double)n_fast * pct);
   fprintf(info, "  deviation > tau_persist (%8.4f) %10zu  (%.2f %%)\n", m->tau_persist, n_persist,
           (double)n_persist * pct);
   rc = 0;
 done:
+  free(miss);
   sk_ims_data_fini(&d);
   free(m);
   return rc;
@@ -871,6 +979,8 @@ static void usage_monitor(FILE *f) {
         "  --alpha A             MMS EMA smoothing, (0, 1] (default MMS_EMA_ALPHA, 0.3)\n"
         "  --persist-ticks N     rows above tau_persist before persistent (default\n"
         "                        MMS_PERSIST_TICKS, 6)\n"
+        "  --clear-ticks N       rows with the EMA below tau_fast before a persistent\n"
+        "                        state clears (default: --persist-ticks)\n"
         "  --from T, --to T, --tz ZONE, --strict   as in skadi ims train\n"
         "  -h, --help            this help\n"
         "\n"
@@ -942,14 +1052,15 @@ int sk_monitor_main(int argc, char **argv) {
   const char *model_path = NULL, *data_path = NULL, *out = NULL, *ep_out = NULL, *v;
   const char *from = NULL, *to = NULL, *tz = NULL;
   int force = 0;
-  long persist_ticks = 0;
+  long persist_ticks = 0, clear_ticks = 0;
   double alpha = NAN;
   sk_time_zone zone;
   sk_ims_data_opts o;
   sk_ims_data_opts_init(&o);
   for (int i = 1; i < argc; i++) {
     static const char *const flags[] = {"--model", "--data", "--out",   "--episodes",     "--from",
-                                        "--to",    "--tz",   "--alpha", "--persist-ticks"};
+                                        "--to",    "--tz",   "--alpha", "--persist-ticks",
+                                        "--clear-ticks"};
     if (strcmp(argv[i], "--force") == 0) {
       force = 1;
       continue;
@@ -982,6 +1093,9 @@ int sk_monitor_main(int argc, char **argv) {
       alpha = strtod(v, &end);
       if (end == v || *end || !(alpha > 0 && alpha <= 1))
         return bad("monitor", "--alpha: '%s' is not a number in (0, 1]", v);
+    } else if (strcmp(flag, "--clear-ticks") == 0) {
+      if (!parse_long(v, 1, 1000000, &clear_ticks))
+        return bad("monitor", "--clear-ticks: '%s' is not an integer in 1..1000000", v);
     } else if (!parse_long(v, 1, 1000000, &persist_ticks)) {
       return bad("monitor", "--persist-ticks: '%s' is not an integer in 1..1000000", v);
     }
@@ -1040,8 +1154,19 @@ int sk_monitor_main(int argc, char **argv) {
   }
   csv_notes("monitor", data_path, &d);
 
+  unsigned char *miss_rows = NULL;
+  size_t oor_count[SK_IMS_MAX_FEATURES] = {0}, n_oor = 0;
+  if (prepare_rows(&d, m, &miss_rows)) {
+    fputs("skadi monitor: out of memory\n", stderr);
+    sk_ims_data_fini(&d);
+    free(m);
+    return 1;
+  }
   sk_mms proto;
   sk_mms_init(&proto, alpha, (int)persist_ticks, m->tau_fast, m->tau_persist);
+  if (clear_ticks == 0)
+    clear_ticks = persist_ticks;
+  sk_mms_set_clear_ticks(&proto, (int)clear_ticks);
   entity *ents = NULL;
   episode *eps = NULL;
   size_t n_ent = 0, ent_cap = 0, n_ep = 0, ep_cap = 0, n_missing = 0, n_fast = 0, n_persist = 0,
@@ -1063,16 +1188,17 @@ int sk_monitor_main(int argc, char **argv) {
     }
   }
   if (fs[0]) {
-    fprintf(fs[0], "%s%sdeviation,top_feature,missing,over_tau_fast,over_tau_persist,state\n",
+    fprintf(fs[0],
+            "%s%sdeviation,top_feature,missing,over_tau_fast,over_tau_persist,state,"
+            "out_of_range\n",
             d.has_ts ? "ts," : "", d.rack_id ? "rack_id," : "");
   }
   const size_t dd = (size_t)m->n_features;
   for (size_t i = 0; i < d.n_rows; i++) {
     const double *x = &d.x[i * dd];
     double share[SK_IMS_MAX_FEATURES];
-    int miss = 0;
-    for (size_t j = 0; j < dd; j++)
-      miss += isnan(x[j]);
+    int miss = miss_rows[i], oor = row_oor(m, x, oor_count);
+    n_oor += oor > 0;
     double dev = sk_ims_score(m, x, share, NULL);
     int top = sk_ims_top_feature(m, share);
     int k = entity_of(&ents, &n_ent, &ent_cap, d.rack_id ? d.rack_id[i] : "", &proto);
@@ -1114,8 +1240,8 @@ int sk_monitor_main(int argc, char **argv) {
       if (d.rack_id)
         fprintf(fs[0], "%.*s,", SK_IMS_ID_LEN, d.rack_id[i]);
       fmt_num(num, sizeof num, dev);
-      fprintf(fs[0], "%s,%s,%d,%d,%d,%s\n", num, top >= 0 ? m->feature[top] : "", miss,
-              dev > m->tau_fast, dev > m->tau_persist, sk_mms_state_name(state));
+      fprintf(fs[0], "%s,%s,%d,%d,%d,%s,%d\n", num, top >= 0 ? m->feature[top] : "", miss,
+              dev > m->tau_fast, dev > m->tau_persist, sk_mms_state_name(state), oor);
     }
   }
   for (size_t k = 0; k < n_ent; k++)
@@ -1150,17 +1276,29 @@ int sk_monitor_main(int argc, char **argv) {
   if (rc == 0) {
     FILE *info = (fs[0] == stdout || fs[1] == stdout) ? stderr : stdout;
     double pct = d.n_rows ? 100.0 / (double)d.n_rows : 0.0;
+    char clear_note[64] = "";
+    if (clear_ticks != persist_ticks)
+      snprintf(clear_note, sizeof clear_note, ", clear after %ld", clear_ticks);
     fprintf(info,
             "skadi monitor: %zu rows of %s (%s), %zu entit%s, model %s (MMS alpha %g, %ld "
-            "ticks)\n",
+            "ticks%s)\n",
             d.n_rows, data_path, kind_name(&d), n_ent, n_ent == 1 ? "y" : "ies", model_path, alpha,
-            persist_ticks);
+            persist_ticks, clear_note);
     if (d.has_ts && d.n_rows > 0) {
       fprintf(info, "  %-34s", "time span");
       print_window(info, d.ts[0], d.ts[d.n_rows - 1], d.ts_epoch);
       fputc('\n', info);
     }
     fprintf(info, "  %-34s %10zu\n", "rows with a missing value", n_missing);
+    if (range_known(m)) {
+      char which[256];
+      fmt_oor_features(which, sizeof which, m, oor_count);
+      fprintf(info, "  %-34s %10zu  (%.2f %%)%s%s\n", "rows outside the training range", n_oor,
+              (double)n_oor * pct, n_oor ? "  " : "", which);
+    } else {
+      fprintf(info, "  %-34s %10s  (the model file predates training ranges)\n",
+              "rows outside the training range", "unknown");
+    }
     fprintf(info, "  %-34s %10zu  (%.2f %%)\n", "deviation > tau_fast", n_fast,
             (double)n_fast * pct);
     fprintf(info, "  %-34s %10zu  (%.2f %%)\n", "deviation > tau_persist", n_persist,
@@ -1187,6 +1325,7 @@ done:
       sk_cli_out_commit(&files[k], 0);
   free(ents);
   free(eps);
+  free(miss_rows);
   sk_ims_data_fini(&d);
   free(m);
   return rc;

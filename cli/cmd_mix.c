@@ -81,14 +81,20 @@ static void summary(const sk_mix_stats *st, const char *out) {
           st->rows, st->times, shape, a, b, (double)st->step_ns / 1e9, out, st->sources,
           st->sources == 1 ? "" : "s", st->csv_rows, st->outside, st->values, st->empty_values);
   int unmapped = 0;
-  for (int c = 0; c < SK_MIX_NVALUES; c++) {
+  for (int c = 0; c < st->n_values; c++) {
     if (st->mapped[c])
-      fprintf(stderr, " %s %zu", sk_mix_column_name(c + 2), st->missing[c]);
+      fprintf(stderr, " %s %zu",
+              c < SK_MIX_NVALUES ? sk_mix_column_name(c + 2) : st->extra[c - SK_MIX_NVALUES],
+              st->missing[c]);
     else
       unmapped++;
   }
-  fprintf(stderr, " (of %zu); %d column%s unmapped (all empty)\n", st->rows, unmapped,
+  fprintf(stderr, " (of %zu); %d column%s unmapped (all empty)", st->rows, unmapped,
           unmapped == 1 ? "" : "s");
+  if (st->n_extra)
+    fprintf(stderr, "; %d passed through", st->n_extra);
+  fprintf(stderr, "; %zu row%s with an empty mapped cell (n_empty > 0)\n", st->rows_with_empty,
+          st->rows_with_empty == 1 ? "" : "s");
   if (st->derived[13])
     fprintf(stderr, "skadi mix: delta_t_c derived as outlet_c - inlet_c (%zu of %zu rows empty)\n",
             st->missing[13], st->rows);

@@ -221,6 +221,14 @@ static sk_status fit_scaler(sk_ims_model *t, const double *x, size_t n, char *er
     }
     t->mean[j] = mean;
     t->scale[j] = sd;
+    t->train_min[j] = t->train_max[j] = x[j];
+    for (size_t i = 1; i < n; i++) {
+      double v = x[i * (size_t)d + (size_t)j];
+      if (v < t->train_min[j])
+        t->train_min[j] = v;
+      if (v > t->train_max[j])
+        t->train_max[j] = v;
+    }
   }
   return SK_OK;
 }
@@ -416,6 +424,8 @@ sk_status sk_ims_train(sk_ims_model *m, const sk_ims_train_params *p, const doub
   t.train_from_s = from_s;
   t.train_to_s = to_s;
   t.seed = p->seed;
+  t.smooth_rows = 1;
+  t.tau_margin = 1.0;
   memcpy(m, &t, sizeof t);
   st = SK_OK;
 
@@ -475,6 +485,22 @@ double sk_ims_score(const sk_ims_model *m, const double *x, double *contrib, int
     }
   }
   return sqrt(d2);
+}
+
+int sk_ims_out_of_range(const sk_ims_model *m, const double *x, int *first) {
+  int n = 0;
+  SK_REQUIRE(m != NULL && x != NULL);
+  if (first != NULL)
+    *first = -1;
+  for (int j = 0; j < m->n_features; j++) {
+    /* NaN compares false both ways: a missing value or an unknown range never counts */
+    if (x[j] < m->train_min[j] || x[j] > m->train_max[j]) {
+      if (n == 0 && first != NULL)
+        *first = j;
+      n++;
+    }
+  }
+  return n;
 }
 
 int sk_ims_top_feature(const sk_ims_model *m, const double *contrib) {

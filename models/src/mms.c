@@ -38,6 +38,7 @@ void sk_mms_init(sk_mms *m, double alpha, int persist_ticks, double tau_fast, do
   SK_REQUIRE(tau_fast <= tau_persist); /* false for NaN too */
   m->alpha = alpha;
   m->persist_ticks = persist_ticks;
+  m->clear_ticks = persist_ticks;
   m->tau_fast = tau_fast;
   m->tau_persist = tau_persist;
   m->ema = NAN;
@@ -75,13 +76,18 @@ sk_mms_state sk_mms_tick(sk_mms *m, double deviation) {
     }
   } else {
     m->below = m->ema < m->tau_fast ? m->below + 1 : 0;
-    if (m->below >= m->persist_ticks) {
+    if (m->below >= m->clear_ticks) {
       m->state = SK_MMS_TRANSIENT;
       m->above = 0;
       m->below = 0;
     }
   }
   return m->state;
+}
+
+void sk_mms_set_clear_ticks(sk_mms *m, int n) {
+  SK_REQUIRE(m != NULL && n >= 1);
+  m->clear_ticks = n;
 }
 
 const char *sk_mms_state_name(sk_mms_state s) {

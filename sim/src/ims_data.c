@@ -779,3 +779,57 @@ void sk_ims_drop_features(double *x, size_t n, int *d, char (*names)[SK_IMS_NAME
     memset(names[j], 0, SK_IMS_NAME_LEN);
   *d = d1;
 }
+
+/* Row order for sk_ims_data_smooth: by entity, then by row index (stable). */
+typedef struct {
+  const char *id; /* SK_IMS_ID_LEN bytes, NUL-padded; NULL without a rack_id column */
+  size_t row;
+} smooth_key;
+
+static int cmp_smooth_key(const void *a, const void *b) {
+  const smooth_key *x = a, *y = b;
+  int c = x->id ? strncmp(x->id, y->id, SK_IMS_ID_LEN) : 0;
+  return c ? c : (x->row > y->row) - (x->row < y->row);
+}
+
+sk_status sk_ims_data_smooth(sk_ims_data *d, int rows) {
+  SK_REQUIRE(d && rows >= 1);
+  const size_t n = d->n_rows, dd = (size_t)d->n_features;
+  if (rows == 1 || n == 0)
+    return SK_OK;
+  smooth_key *order = malloc(n * sizeof *order);
+  double *raw = malloc(n * dd * sizeof *raw);
+  if (!order || !raw) {
+    free(order);
+    free(raw);
+    return SK_ENOMEM;
+  }
+  memcpy(raw, d->x, n * dd * sizeof *raw);
+  for (size_t i = 0; i < n; i++) {
+    order[i].id = d->rack_id ? d->rack_id[i] : NULL;
+    order[i].row = i;
+  }
+  qsort(order, n, sizeof *order, cmp_smooth_key);
+  size_t start = 0; /* first position of the current entity in order[] */
+  for (size_t p = 0; p < n; p++) {
+    size_t i = order[p].row;
+    if (p > 0 && order[p].id && strncmp(order[p - 1].id, order[p].id, SK_IMS_ID_LEN) != 0)
+      start = p;
+    size_t first = p + 1 >= start + (size_t)rows ? p + 1 - (size_t)rows : start;
+    for (size_t j = 0; j < dd; j++) {
+      double sum = 0.0;
+      size_t cnt = 0;
+      for (size_t q = first; q <= p; q++) {
+        double v = raw[order[q].row * dd + j];
+        if (!isnan(v)) {
+          sum += v;
+          cnt++;
+        }
+      }
+      d->x[i * dd + j] = cnt ? sum / (double)cnt : NAN;
+    }
+  }
+  free(raw);
+  free(order);
+  return SK_OK;
+}

@@ -152,6 +152,15 @@ static sk_status check_model(const sk_ims_model *m, const char *path, char *err,
             SK_IMS_MAX_CLUSTERS);
     return SK_EINVAL;
   }
+  if (m->smooth_rows < 1 || m->smooth_rows > SK_IMS_MAX_SMOOTH_ROWS) {
+    sk_errf(err, errlen, "%s: smooth_rows %d is outside 1..%d", path, m->smooth_rows,
+            SK_IMS_MAX_SMOOTH_ROWS);
+    return SK_EINVAL;
+  }
+  if (!(m->tau_margin > 0) || !isfinite(m->tau_margin)) {
+    sk_errf(err, errlen, "%s: tau_margin %g: must be a finite number > 0", path, m->tau_margin);
+    return SK_EINVAL;
+  }
   for (int i = 0; i < m->n_features; i++) {
     size_t len = strnlen(m->feature[i], SK_IMS_NAME_LEN);
     if (len == 0 || len == SK_IMS_NAME_LEN) {
@@ -211,6 +220,7 @@ static sk_status save(const sk_ims_model *m, const char *path, const char *sourc
   hid_t tn = sk__h5_fixed_str(SK_IMS_NAME_LEN), tu = sk__h5_fixed_str(UNIT_LEN);
   const char *what = "cannot create HDF5 file";
   int32_t version = SK_IMS_FORMAT_VERSION, nf = d, nk = k, iters = m->iterations;
+  int32_t smooth = m->smooth_rows;
   int64_t n_train = m->n_train;
   uint64_t seed = m->seed;
   hsize_t dim1 = (hsize_t)d, dim2[2] = {(hsize_t)k, (hsize_t)d};
@@ -241,6 +251,11 @@ static sk_status save(const sk_ims_model *m, const char *path, const char *sourc
       {"seed", H5T_STD_U64LE, H5T_NATIVE_UINT64, &seed, "1",
        "seed of the k-means++ seeding stream"},
       {"iterations", H5T_STD_I32LE, H5T_NATIVE_INT32, &iters, "1", "Lloyd iterations run"},
+      {"smooth_rows", H5T_STD_I32LE, H5T_NATIVE_INT32, &smooth, "rows",
+       "trailing mean over this many rows of one entity applied to the features before "
+       "z-scoring (1 = none); mean, scale, range and taus are of the smoothed values"},
+      {"tau_margin", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, &m->tau_margin, "1",
+       "factor applied to both percentile thresholds (tau = margin x percentile of D)"},
   };
   if (fcpl < 0 || tn < 0 || tu < 0 || (file = H5Fcreate(tmp, H5F_ACC_TRUNC, fcpl, H5P_DEFAULT)) < 0)
     goto h5fail;
@@ -271,6 +286,16 @@ static sk_status save(const sk_ims_model *m, const char *path, const char *sourc
           "training standard deviation of each feature (> 0); z = (x - mean) / scale") < 0 ||
       write_dataset(file, "/centroids", 2, dim2, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, cent, "1",
                     "k-means centroids in z-space, n_clusters x n_features") < 0)
+    goto h5fail;
+  /* The range only when known (a model loaded from an older file has none). */
+  int range_known = 1;
+  for (int i = 0; i < d; i++)
+    range_known &= isfinite(m->train_min[i]) && isfinite(m->train_max[i]);
+  if (range_known &&
+      (write_dataset(file, "/train_min", 1, &dim1, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, m->train_min,
+                    "feature units", "smallest training value of each feature") < 0 ||
+      write_dataset(file, "/train_max", 1, &dim1, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, m->train_max,
+                    "feature units", "largest training value of each feature") < 0))
     goto h5fail;
   what = "cannot close the file";
   if (H5Fclose(file) < 0) {
@@ -502,6 +527,29 @@ static sk_status load(sk_ims_model *m, const char *path, char *source, size_t so
     goto done;
   }
   m->iterations = (int)iters;
+  /* Optional (files written before them): no smoothing, no margin. */
+  m->smooth_rows = 1;
+  m->tau_margin = 1.0;
+  if (H5Aexists(f, "smooth_rows") > 0) {
+    int64_t sr = 0;
+    if (attr_get_i64(f, "smooth_rows", &sr, path, "/", err, errlen) < 0)
+      goto done;
+    if (sr < 1 || sr > SK_IMS_MAX_SMOOTH_ROWS) {
+      sk_errf(err, errlen, "%s: smooth_rows %lld: need 1..%d", path, (long long)sr,
+              SK_IMS_MAX_SMOOTH_ROWS);
+      st = SK_ERANGE;
+      goto done;
+    }
+    m->smooth_rows = (int)sr;
+  }
+  if (H5Aexists(f, "tau_margin") > 0 &&
+      attr_get_f64(f, "tau_margin", &m->tau_margin, path, "/", err, errlen) < 0)
+    goto done;
+  if (!(m->tau_margin > 0) || !isfinite(m->tau_margin)) {
+    sk_errf(err, errlen, "%s: tau_margin %g: must be a finite number > 0", path, m->tau_margin);
+    st = SK_ERANGE;
+    goto done;
+  }
   {
     char src[SK_IMS_SOURCE_LEN];
     if (attr_get_str(f, "source", src, sizeof src, path, "/", err, errlen) < 0)
@@ -529,6 +577,33 @@ static sk_status load(sk_ims_model *m, const char *path, char *source, size_t so
       goto done;
     for (int c = 0; c < k; c++)
       memcpy(m->centroid[c], &cent[c * d], (size_t)d * sizeof(double));
+    /* The training range: optional (older files); without it the range is unknown. */
+    int has_min = H5Lexists(f, "/train_min", H5P_DEFAULT) > 0;
+    int has_max = H5Lexists(f, "/train_max", H5P_DEFAULT) > 0;
+    if (has_min != has_max) {
+      sk_errf(err, errlen, "%s: dataset %s missing (%s is there)", path,
+              has_min ? "/train_max" : "/train_min", has_min ? "/train_min" : "/train_max");
+      st = SK_EPARSE;
+      goto done;
+    }
+    if (has_min) {
+      if ((st = read_dataset(f, "/train_min", 1, &dim1, H5T_FLOAT, H5T_NATIVE_DOUBLE, m->train_min,
+                             path, err, errlen)) != SK_OK ||
+          (st = read_dataset(f, "/train_max", 1, &dim1, H5T_FLOAT, H5T_NATIVE_DOUBLE, m->train_max,
+                             path, err, errlen)) != SK_OK)
+        goto done;
+      for (int j = 0; j < d; j++)
+        if (!(m->train_min[j] <= m->train_max[j]) || !isfinite(m->train_min[j]) ||
+            !isfinite(m->train_max[j])) {
+          sk_errf(err, errlen, "%s: /train_min[%d] %g, /train_max[%d] %g (%s): need finite min <= max",
+                  path, j, m->train_min[j], j, m->train_max[j], m->feature[j]);
+          st = SK_ERANGE;
+          goto done;
+        }
+    } else {
+      for (int j = 0; j < d; j++)
+        m->train_min[j] = m->train_max[j] = NAN;
+    }
   }
   st = check_loaded(m, path, err, errlen);
 done:

@@ -147,13 +147,14 @@ typedef struct {
   double v;       /* sum (mean, sum, sum_per_s), min, max or last value */
   uint64_t count; /* samples binned; 0 marks an empty slot */
   uint32_t key;   /* 0 room row, 1 + i rack i */
-  uint8_t col;    /* value column 0..SK_MIX_NVALUES-1 */
+  uint8_t col;    /* value column 0..SK_MIX_MAX_VALUES-1 */
 } cell;
 
 struct sk_mix {
   int64_t anchor_ns, step_ns; /* bins are [anchor + k step, anchor + (k+1) step) */
   int64_t first_bin, n_bins;  /* the grid's bins, counted from the anchor */
-  int rule[SK_MIX_NVALUES];   /* per value column; -1 unmapped */
+  int rule[SK_MIX_MAX_VALUES]; /* per value column; -1 unmapped */
+  int expect[2][SK_MIX_MAX_VALUES]; /* [0 room, 1 rack][c]: some source of that kind maps c */
   int derive_delta;           /* delta_t_c = outlet_c - inlet_c (unmapped, both mapped) */
   int room;                   /* a room-level row per time */
   cell *cells;                /* open addressing, cap a power of two */
@@ -333,7 +334,7 @@ void sk_mix_destroy(sk_mix *m) {
 /* The mapping                                                                          */
 
 typedef struct {
-  int out; /* value column 0..SK_MIX_NVALUES-1 */
+  int out; /* value column 0..SK_MIX_MAX_VALUES-1 */
   rule rule;
   double scale;        /* multiplies each value as read */
   const char *csv_col; /* CSV header name (in the mapping's JSON tree) */
@@ -349,7 +350,7 @@ typedef struct {
   sk_time_zone zone;         /* for civil times without a zone */
   int has_zone;              /* zone set (the source's "tz", else the caller's default) */
   int64_t first_ns, last_ns; /* earliest and latest time read (first > last: none) */
-  map_col col[SK_MIX_NVALUES];
+  map_col col[SK_MIX_MAX_VALUES];
   int n_col;
   size_t time_field, rack_field;
 } source;
@@ -361,7 +362,7 @@ typedef struct {
   int n_src;
   int have_start, have_end;
   int64_t start_ns, end_ns;
-  int rule_src[SK_MIX_NVALUES];     /* which source first set the column's rule */
+  int rule_src[SK_MIX_MAX_VALUES];  /* which source first set the column's rule */
   const sk_time_zone *default_zone; /* the caller's --tz, or NULL (UTC) */
 } mapping;
 
@@ -551,6 +552,37 @@ static sk_status add_col(mapping *mp, sk_mix *m, int i, const char *kind, const 
                          const char *csv, rule r, char *err, size_t errlen) {
   source *s = &mp->src[i];
   int out = value_column(name);
+  if (strcmp(kind, "pass") == 0) {
+    /* a pass-through column: the CSV's name, not one of ours */
+    if (out >= 0 || strcmp(name, "ts") == 0 || strcmp(name, "rack_id") == 0 ||
+        strcmp(name, "n_empty") == 0) {
+      sk_errf(err, errlen,
+              "%s: sources[%d].pass: \"%s\" is an output column of its own; map it with "
+              "\"columns\"%s",
+              mp->origin, i, name,
+              out < 0 ? " (ts, rack_id and n_empty cannot be passed through)" : "");
+      return SK_EPARSE;
+    }
+    if (strlen(name) >= SK_MIX_NAME_LEN || strpbrk(name, ",\"\r\n") != NULL) {
+      sk_errf(err, errlen,
+              "%s: sources[%d].pass: \"%.40s\": a pass-through name has at most %d characters "
+              "and no comma, quote or line break",
+              mp->origin, i, name, SK_MIX_NAME_LEN - 1);
+      return SK_EPARSE;
+    }
+    for (int e = 0; e < m->stats.n_extra && out < 0; e++)
+      if (strcmp(m->stats.extra[e], name) == 0)
+        out = SK_MIX_NVALUES + e;
+    if (out < 0) {
+      if (m->stats.n_extra == SK_MIX_MAX_EXTRA) {
+        sk_errf(err, errlen, "%s: sources[%d].pass: \"%s\": more than %d pass-through columns",
+                mp->origin, i, name, SK_MIX_MAX_EXTRA);
+        return SK_EPARSE;
+      }
+      out = SK_MIX_NVALUES + m->stats.n_extra;
+      snprintf(m->stats.extra[m->stats.n_extra++], SK_MIX_NAME_LEN, "%s", name);
+    }
+  }
   if (out < 0) {
     if (strcmp(name, "ts") == 0 || strcmp(name, "rack_id") == 0)
       sk_errf(err, errlen,
@@ -584,6 +616,7 @@ static sk_status add_col(mapping *mp, sk_mix *m, int i, const char *kind, const 
     m->rule[out] = (int)r;
     mp->rule_src[out] = i;
   }
+  m->expect[s->rack_column != NULL][out] = 1;
   map_col *c = &s->col[s->n_col++];
   c->out = out;
   c->rule = r;
@@ -597,7 +630,7 @@ static sk_status parse_source(mapping *mp, sk_mix *m, int i, const cJSON *j, cha
                               size_t errlen) {
   static const char *const keys[] = {"file",    "time_column", "time_format", "rack_column",
                                      "columns", "resample",    "scale",       "derive",
-                                     "tz",      NULL};
+                                     "tz",      "pass",        NULL};
   static const char *const derive_keys[] = {"column", "rule", NULL};
   const char *origin = mp->origin;
   source *s = &mp->src[i];
@@ -700,8 +733,29 @@ static sk_status parse_source(mapping *mp, sk_mix *m, int i, const cJSON *j, cha
         return st;
     }
   }
+  const cJSON *pass = cJSON_GetObjectItemCaseSensitive(j, "pass");
+  if (pass != NULL) {
+    snprintf(sub, sizeof sub, "%s.pass", path);
+    if (!cJSON_IsArray(pass)) {
+      sk_errf(err, errlen, "%s: %s: expected an array of CSV column names, got %s", origin, sub,
+              sk__json_type_name(pass));
+      return SK_EPARSE;
+    }
+    int n = 0;
+    for (const cJSON *c = pass->child; c != NULL; c = c->next, n++) {
+      if (!cJSON_IsString(c) || c->valuestring[0] == '\0') {
+        sk_errf(err, errlen, "%s: %s[%d]: expected the name of a CSV column, got %s", origin, sub,
+                n, cJSON_IsString(c) ? "\"\"" : sk__json_type_name(c));
+        return SK_EPARSE;
+      }
+      if ((st = add_col(mp, m, i, "pass", c->valuestring, c->valuestring, base, err, errlen)) !=
+          SK_OK)
+        return st;
+    }
+  }
   if (s->n_col == 0) {
-    sk_errf(err, errlen, "%s: %s: maps no column (give \"columns\" or \"derive\")", origin, path);
+    sk_errf(err, errlen, "%s: %s: maps no column (give \"columns\", \"derive\" or \"pass\")",
+            origin, path);
     return SK_EPARSE;
   }
   if ((st = get_object(j, "scale", "{\"output column\": factor}", &sc, origin, path, err,
@@ -913,8 +967,11 @@ static sk_status open_source(mapping *mp, int i, source_file *sf, char *err, siz
   for (int k = 0; k < s->n_col && st == SK_OK; k++) {
     map_col *c = &s->col[k];
     char field[64];
-    snprintf(field, sizeof field, "%s.%s%s", c->derive ? "derive" : "columns",
-             col_names[c->out + 2], c->derive ? ".column" : "");
+    if (c->out >= SK_MIX_NVALUES)
+      snprintf(field, sizeof field, "pass");
+    else
+      snprintf(field, sizeof field, "%s.%s%s", c->derive ? "derive" : "columns",
+               col_names[c->out + 2], c->derive ? ".column" : "");
     st = header_find(mp, i, sf->csv, c->csv_col, field, &c->field, err, errlen);
   }
   if (st != SK_OK)
@@ -1031,6 +1088,19 @@ static int value_at(const sk_mix *m, int64_t bin, uint32_t key, int c, double *v
   return 1;
 }
 
+/* n_empty of row (bin, key): the columns mapped for its kind (room: a source without a
+ * rack_column maps them; rack: one with) that have no value in it. */
+static int row_empty(const sk_mix *m, int64_t bin, uint32_t key) {
+  int n = 0;
+  const int *expect = m->expect[key != 0];
+  for (int c = 0; c < SK_MIX_NVALUES + m->stats.n_extra; c++) {
+    double v;
+    if (expect[c] && !value_at(m, bin, key, c, &v))
+      n++;
+  }
+  return n;
+}
+
 /* The overlap warning: sources (with rows) whose time spans share nothing with another's. */
 static void overlap_warning(const mapping *mp, sk_mix_stats *st) {
   st->overlap_warning[0] = '\0';
@@ -1110,7 +1180,8 @@ static sk_status finish(mapping *mp, sk_mix *m, int64_t lo_bin, int64_t hi_bin, 
   st->step_ns = m->step_ns;
   st->start_ns = m->anchor_ns + m->first_bin * m->step_ns;
   st->end_ns = m->anchor_ns + end_bin * m->step_ns;
-  for (int c = 0; c < SK_MIX_NVALUES; c++) {
+  st->n_values = SK_MIX_NVALUES + st->n_extra;
+  for (int c = 0; c < st->n_values; c++) {
     st->mapped[c] = m->rule[c] >= 0;
     st->missing[c] = st->rows;
   }
@@ -1125,6 +1196,10 @@ static sk_status finish(mapping *mp, sk_mix *m, int64_t lo_bin, int64_t hi_bin, 
         st->missing[COL_DELTA] -= (size_t)value_at(m, m->first_bin + b, key, COL_DELTA, &v);
       }
   }
+  st->rows_with_empty = 0;
+  for (int64_t b = 0; b < m->n_bins; b++)
+    for (uint32_t key = m->room ? 0 : 1; key <= m->n_racks; key++)
+      st->rows_with_empty += row_empty(m, m->first_bin + b, key) > 0;
   overlap_warning(mp, st);
   return SK_OK;
 }
@@ -1150,7 +1225,7 @@ sk_status sk_mix_create_tz(sk_mix **out, const char *mapping_path, const char *t
     sk_errf(err, errlen, "%s: out of memory", mapping_path);
     return SK_ENOMEM;
   }
-  for (int c = 0; c < SK_MIX_NVALUES; c++)
+  for (int c = 0; c < SK_MIX_MAX_VALUES; c++)
     m->rule[c] = -1;
   mapping mp;
   memset(&mp, 0, sizeof mp);
@@ -1170,6 +1245,9 @@ sk_status sk_mix_create_tz(sk_mix **out, const char *mapping_path, const char *t
   if (st == SK_OK) {
     m->stats.sources = (size_t)mp.n_src;
     m->derive_delta = m->rule[COL_DELTA] < 0 && m->rule[COL_INLET] >= 0 && m->rule[COL_OUTLET] >= 0;
+    if (m->derive_delta) /* a derived delta_t_c is expected where both are */
+      for (int k = 0; k < 2; k++)
+        m->expect[k][COL_DELTA] = m->expect[k][COL_INLET] && m->expect[k][COL_OUTLET];
     st = finish(&mp, m, lo, hi, err, errlen);
   }
   for (int i = 0; i < mp.n_src; i++)
@@ -1221,8 +1299,13 @@ sk_status sk_mix_write(const sk_mix *m, FILE *out, char *err, size_t errlen) {
   SK_REQUIRE(m != NULL && out != NULL);
   for (int c = 0; c < N_COLS; c++) {
     fputs(col_names[c], out);
-    fputc(c + 1 < N_COLS ? ',' : '\n', out);
+    fputc(',', out);
   }
+  for (int e = 0; e < m->stats.n_extra; e++) {
+    fputs(m->stats.extra[e], out);
+    fputc(',', out);
+  }
+  fputs("n_empty\n", out);
   /* fractional digits of ts: as few as show every grid time exactly */
   int64_t t0 = m->anchor_ns + m->first_bin * m->step_ns;
   int frac = frac_digits(t0), fs = frac_digits(m->step_ns);
@@ -1238,7 +1321,7 @@ sk_status sk_mix_write(const sk_mix *m, FILE *out, char *err, size_t errlen) {
       fputc(',', out);
       if (key)
         write_field(out, m->rack[key - 1]);
-      for (int c = 0; c < SK_MIX_NVALUES; c++) {
+      for (int c = 0; c < SK_MIX_NVALUES + m->stats.n_extra; c++) {
         fputc(',', out);
         double v;
         if (!value_at(m, bin, key, c, &v))
@@ -1246,7 +1329,7 @@ sk_status sk_mix_write(const sk_mix *m, FILE *out, char *err, size_t errlen) {
         format_value(v, num, sizeof num);
         fputs(num, out);
       }
-      fputc('\n', out);
+      fprintf(out, ",%d\n", row_empty(m, bin, key));
     }
   }
   if (fflush(out) != 0 || ferror(out)) {

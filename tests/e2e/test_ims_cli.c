@@ -167,7 +167,8 @@ START_TEST(csv_train_score) {
   ck_assert_int_eq(count_lines(tu_tmp("s.csv")), 401);
   char hdr[256];
   first_line(tu_tmp("s.csv"), hdr, sizeof hdr);
-  ck_assert_str_eq(hdr, "ts,rack_id,deviation,cluster,top_feature,share_a,share_b,share_c");
+  ck_assert_str_eq(hdr, "ts,rack_id,deviation,cluster,top_feature,share_a,share_b,share_c,"
+                       "missing,out_of_range");
   ck_assert_int_eq(figure(r.out, "rows with a missing value (as mean)"), 8);
   /* the last row: c = 500, far outside; c carries the deviation */
   char all[65536];
@@ -342,7 +343,10 @@ START_TEST(exit_codes_and_messages) {
   tu_run(&r, (char *const[]){(char *)bin, "ims", "score", "--model", tu_tmp("m.h5"), "--data",
                              tu_tmp("five.csv"), NULL});
   ck_assert_int_eq(r.status, 0);
-  ck_assert_int_eq(strncmp(r.out, "deviation,cluster,top_feature,share_a,share_b,share_c\n", 54),
+  ck_assert_int_eq(strncmp(r.out,
+                           "deviation,cluster,top_feature,share_a,share_b,share_c,missing,"
+                           "out_of_range\n",
+                           75),
                    0);
 }
 END_TEST

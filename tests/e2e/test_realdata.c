@@ -165,14 +165,33 @@ START_TEST(monitor_episodes) {
   char *st = tu_read_file(tu_tmp("state.csv"));
   ck_assert_ptr_nonnull(st);
   ck_assert_ptr_nonnull(strstr(
-      st, "ts,rack_id,deviation,top_feature,missing,over_tau_fast,over_tau_persist,state\n"));
+      st, "ts,rack_id,deviation,top_feature,missing,over_tau_fast,over_tau_persist,state,"
+          "out_of_range\n"));
   const char *miss = strstr(st, "2024-05-01T09:23:20Z,R2,");
   ck_assert_ptr_nonnull(miss);
   ck_assert_ptr_nonnull(strstr(miss, ",2,")); /* both features missing */
+  ck_assert_ptr_nonnull(strstr(miss, ",0\n")); /* a missing value is not out of range */
   const char *spike = strstr(st, "2024-05-01T09:15:00Z,R2,");
   ck_assert_ptr_nonnull(spike);
-  ck_assert_ptr_nonnull(strstr(spike, ",1,1,transient\n")); /* over both taus, not persistent */
+  /* over both taus, not persistent; b far above its training range */
+  ck_assert_ptr_nonnull(strstr(spike, ",1,1,transient,1\n"));
+  /* R1's excursion: a above its training range on every one of its 30 rows */
+  for (int i = 400; i < 430; i++) {
+    char key[48];
+    long t = 8 * 3600 + i * 10; /* s since midnight: the stream starts at 08:00:00Z */
+    snprintf(key, sizeof key, "2024-05-01T%02ld:%02ld:%02ldZ,R1,", t / 3600, t / 60 % 60, t % 60);
+    const char *line = strstr(st, key);
+    ck_assert_msg(line != NULL, "%s", key);
+    const char *eol = strchr(line, '\n');
+    ck_assert_msg(eol && eol[-1] == '1' && eol[-2] == ',', "%.80s", line);
+  }
   free(st);
+  /* the summary counts them: at least R1's 30 rows and R2's spike */
+  const char *oor = strstr(r.out, "rows outside the training range");
+  ck_assert_ptr_nonnull(oor);
+  long n_oor = strtol(oor + strlen("rows outside the training range"), NULL, 10);
+  ck_assert_int_ge(n_oor, 31);
+  ck_assert_int_le(n_oor, 1200 - 600); /* not the training stretch's rows */
   /* bad input */
   tu_run(&r, (char *const[]){(char *)bin, "monitor", "--data", tu_tmp("stream.csv"), NULL});
   ck_assert_int_eq(r.status, 2);
@@ -187,6 +206,70 @@ START_TEST(monitor_episodes) {
 }
 END_TEST
 
+/* train --smooth and --tau-margin, kept in the model and applied by score and monitor;
+ * monitor --clear-ticks; score's missing and out_of_range columns; bad values refused. */
+START_TEST(smoothing_margin_and_ranges) {
+  FILE *f = fopen(tu_tmp("s.csv"), "w");
+  ck_assert_ptr_nonnull(f);
+  fputs("ts,a,b\n", f);
+  for (int i = 0; i < 400; i++) {
+    double a = 10 + sin(i * 0.37) * 0.5, b = 5 + cos(i * 0.23) * 0.3;
+    if (i >= 300 && i < 340)
+      a += 4;
+    if (i == 350)
+      fprintf(f, "%d,,%.4f\n", 1714550400 + i, b);
+    else
+      fprintf(f, "%d,%.4f,%.4f\n", 1714550400 + i, a, b);
+  }
+  fclose(f);
+  tu_result r;
+  tu_run(&r, (char *const[]){(char *)bin, "ims", "train", "--data", tu_tmp("s.csv"), "--features",
+                             "a,b", "--clusters", "2", "--smooth", "5", "--tau-margin", "1.5",
+                             "--to", "1714550599", "--out", tu_tmp("sm.h5"), NULL});
+  ck_assert_msg(r.status == 0, "%s", r.err);
+  ASSERT_HAS(r.out, "smoothing rows");
+  ASSERT_HAS(r.out, "(1.5 x p95 of the training deviations)");
+  ASSERT_HAS(r.out, "(1.5 x p98)");
+  tu_run(&r, (char *const[]){(char *)bin, "ims", "score", "--model", tu_tmp("sm.h5"), "--data",
+                             tu_tmp("s.csv"), "--out", tu_tmp("sc.csv"), NULL});
+  ck_assert_msg(r.status == 0, "%s", r.err);
+  ASSERT_HAS(r.out, "rows outside the training range");
+  ASSERT_HAS(r.out, "a "); /* the feature that left its range, with its count */
+  char *sc = tu_read_file(tu_tmp("sc.csv"));
+  ck_assert_ptr_nonnull(sc);
+  ASSERT_HAS(sc, "ts,deviation,cluster,top_feature,share_a,share_b,missing,out_of_range\n");
+  /* row 350 lacks a: missing 1, and its smoothed value (the mean of the others) is finite */
+  const char *row = strstr(sc, "\n1714550750,");
+  ck_assert_ptr_nonnull(row);
+  ck_assert_ptr_nonnull(strstr(row, ",1,0\n"));
+  /* row 320: inside the excursion, a above its range */
+  row = strstr(sc, "\n1714550720,");
+  ck_assert_ptr_nonnull(row);
+  ck_assert_ptr_nonnull(strstr(row, ",0,1\n"));
+  free(sc);
+  tu_run(&r, (char *const[]){(char *)bin, "monitor", "--model", tu_tmp("sm.h5"), "--data",
+                             tu_tmp("s.csv"), "--clear-ticks", "12", "--episodes", "-", NULL});
+  ck_assert_msg(r.status == 0, "%s", r.err);
+  ASSERT_HAS(r.err, "6 ticks, clear after 12)");
+  ASSERT_HAS(r.out, "entity,start,end,duration_s,peak_deviation,top_feature,open\n,");
+  /* bad values */
+  const char *bad[][3] = {{"--smooth", "0", "--smooth: '0' is not an integer in 1..3600"},
+                          {"--smooth", "3601", "--smooth: '3601'"},
+                          {"--tau-margin", "-1", "--tau-margin: '-1' is not a number > 0"},
+                          {"--tau-margin", "nan", "--tau-margin: 'nan'"}};
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+    tu_run(&r, (char *const[]){(char *)bin, "ims", "train", "--data", tu_tmp("s.csv"), "--out",
+                               tu_tmp("x.h5"), (char *)bad[i][0], (char *)bad[i][1], NULL});
+    ck_assert_int_eq(r.status, 2);
+    ASSERT_HAS(r.err, bad[i][2]);
+  }
+  tu_run(&r, (char *const[]){(char *)bin, "monitor", "--model", tu_tmp("sm.h5"), "--data",
+                             tu_tmp("s.csv"), "--clear-ticks", "0", NULL});
+  ck_assert_int_eq(r.status, 2);
+  ASSERT_HAS(r.err, "--clear-ticks: '0' is not an integer in 1..1000000");
+}
+END_TEST
+
 static Suite *suite(void) {
   Suite *s = suite_create("realdata");
   TCase *tc = tcase_create("realdata");
@@ -194,6 +277,7 @@ static Suite *suite(void) {
   tcase_add_test(tc, trace_formats);
   tcase_add_test(tc, mix_into_ims);
   tcase_add_test(tc, monitor_episodes);
+  tcase_add_test(tc, smoothing_margin_and_ranges);
   suite_add_tcase(s, tc);
   return s;
 }

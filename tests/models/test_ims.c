@@ -219,6 +219,34 @@ START_TEST(far_vector_scores_high_with_moved_feature_on_top) {
 }
 END_TEST
 
+/* Training keeps each feature's range; a value outside it counts, NaN never does. */
+START_TEST(training_range_and_out_of_range) {
+  sk_ims_model m;
+  double *x = make_blobs(3);
+  sk_ims_train_params p = default_params(1);
+  train_ok(&m, &p, x, N_ROWS);
+  ck_assert_int_eq(m.smooth_rows, 1);
+  ck_assert(m.tau_margin == 1.0);
+  for (int j = 0; j < D; j++) {
+    double lo = x[j], hi = x[j];
+    for (int i = 1; i < N_ROWS; i++) {
+      lo = fmin(lo, x[i * D + j]);
+      hi = fmax(hi, x[i * D + j]);
+    }
+    ck_assert(m.train_min[j] == lo && m.train_max[j] == hi);
+  }
+  double v[D] = {m.train_min[0], m.train_max[1], NAN};
+  int first = -2;
+  ck_assert_int_eq(sk_ims_out_of_range(&m, v, &first), 0); /* the bounds themselves are in */
+  ck_assert_int_eq(first, -1);
+  v[1] = nextafter(m.train_max[1], INFINITY);
+  v[2] = m.train_min[2] - 1.0;
+  ck_assert_int_eq(sk_ims_out_of_range(&m, v, &first), 2);
+  ck_assert_int_eq(first, 1);
+  free(x);
+}
+END_TEST
+
 START_TEST(top_feature_of_zero_deviation) {
   static sk_ims_model m;
   double contrib[D] = {0.0, 0.0, 0.0};
@@ -479,6 +507,7 @@ static Suite *ims_suite(void) {
   tcase_add_test(tc, thresholds_split_training_deviations);
   tcase_add_test(tc, far_vector_scores_high_with_moved_feature_on_top);
   tcase_add_test(tc, top_feature_of_zero_deviation);
+  tcase_add_test(tc, training_range_and_out_of_range);
   tcase_add_test(tc, nan_feature_counts_as_training_mean);
   tcase_add_test(tc, infinite_input_names_its_feature);
   tcase_add_test(tc, fewer_distinct_points_than_clusters);

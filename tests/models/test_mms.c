@@ -91,6 +91,23 @@ START_TEST(back_to_transient_after_persist_ticks_below) {
 }
 END_TEST
 
+/* A longer clear count holds a persistent state through a short dip. */
+START_TEST(clear_ticks_hold_longer) {
+  sk_mms m;
+  sk_mms_init(&m, 1.0, 2, TAU_FAST, TAU_PERSIST);
+  ck_assert_int_eq(m.clear_ticks, 2); /* by default persist_ticks */
+  sk_mms_set_clear_ticks(&m, 5);
+  feed(&m, HIGH, 1, SK_MMS_TRANSIENT);
+  feed(&m, HIGH, 1, SK_MMS_PERSISTENT);
+  feed(&m, LOW, 4, SK_MMS_PERSISTENT); /* 2 would have cleared it */
+  feed(&m, HIGH, 1, SK_MMS_PERSISTENT);
+  feed(&m, LOW, 4, SK_MMS_PERSISTENT);
+  ck_assert_int_eq(sk_mms_tick(&m, LOW), SK_MMS_TRANSIENT); /* the 5th in a row */
+  feed(&m, HIGH, 1, SK_MMS_TRANSIENT); /* entering still takes persist_ticks */
+  feed(&m, HIGH, 1, SK_MMS_PERSISTENT);
+}
+END_TEST
+
 START_TEST(between_thresholds_holds_either_state) {
   sk_mms m;
   sk_mms_init(&m, 1.0, 6, TAU_FAST, TAU_PERSIST);
@@ -206,6 +223,7 @@ static Suite *mms_suite(void) {
   tcase_add_test(tc, persist_ticks_turns_persistent_at_that_tick);
   tcase_add_test(tc, back_to_transient_after_persist_ticks_below);
   tcase_add_test(tc, between_thresholds_holds_either_state);
+  tcase_add_test(tc, clear_ticks_hold_longer);
   tcase_add_test(tc, alpha_0_3_by_hand);
   tcase_add_test(tc, two_tick_blip_stays_transient);
   tcase_add_test(tc, huge_blip_stays_transient);

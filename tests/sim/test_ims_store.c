@@ -71,6 +71,12 @@ static void make_model(sk_ims_model *m) {
   m->train_to_s = NAN;
   m->seed = UINT64_MAX - 5;
   m->iterations = 17;
+  m->smooth_rows = 1;
+  m->tau_margin = 1.0;
+  for (int j = 0; j < 3; j++) {
+    m->train_min[j] = m->mean[j] - 3.0 * m->scale[j];
+    m->train_max[j] = m->mean[j] + 2.5 * m->scale[j];
+  }
 }
 
 /* Deterministic training data: three blobs in (a, b, c), n rows. */
@@ -203,7 +209,17 @@ END_TEST
 
 /* ---- broken model files ------------------------------------------------------------------- */
 
-typedef enum { T_VERSION, T_NO_KIND, T_NO_MEAN, T_SHAPE, T_SCALE0, T_TAU } tamper_kind;
+typedef enum {
+  T_VERSION,
+  T_NO_KIND,
+  T_NO_MEAN,
+  T_SHAPE,
+  T_SCALE0,
+  T_TAU,
+  T_OLD,     /* as written before training ranges, smoothing and margins */
+  T_NO_MAX,  /* /train_min without /train_max */
+  T_SMOOTH0, /* smooth_rows 0 */
+} tamper_kind;
 
 /* Saves the reference model to name and breaks it one way through the HDF5 API. */
 static const char *tampered(const char *name, tamper_kind how) {
@@ -256,6 +272,22 @@ static const char *tampered(const char *name, tamper_kind how) {
     H5Aclose(a);
     break;
   }
+  case T_OLD:
+    ck_assert_int_ge(H5Ldelete(f, "/train_min", H5P_DEFAULT), 0);
+    ck_assert_int_ge(H5Ldelete(f, "/train_max", H5P_DEFAULT), 0);
+    ck_assert_int_ge(H5Adelete(f, "smooth_rows"), 0);
+    ck_assert_int_ge(H5Adelete(f, "tau_margin"), 0);
+    break;
+  case T_NO_MAX:
+    ck_assert_int_ge(H5Ldelete(f, "/train_max", H5P_DEFAULT), 0);
+    break;
+  case T_SMOOTH0: {
+    int32_t v = 0;
+    hid_t a = H5Aopen(f, "smooth_rows", H5P_DEFAULT);
+    H5Awrite(a, H5T_NATIVE_INT32, &v);
+    H5Aclose(a);
+    break;
+  }
   }
   H5Sclose(sp);
   H5Fclose(f);
@@ -280,6 +312,8 @@ START_TEST(bad_model_files) {
       {tampered("shape.h5", T_SHAPE), SK_EPARSE, "/centroids: shape 2 x 2, expected 2 x 3"},
       {tampered("scale.h5", T_SCALE0), SK_ERANGE, "/scale[1] (pdu_kw)"},
       {tampered("tau.h5", T_TAU), SK_ERANGE, "tau_fast 9"},
+      {tampered("nomax.h5", T_NO_MAX), SK_EPARSE, "dataset /train_max missing"},
+      {tampered("smooth0.h5", T_SMOOTH0), SK_ERANGE, "smooth_rows 0: need 1..3600"},
       {tu_dir, SK_EPARSE, "is a directory"},
   };
   tu_write_file(tu_tmp("text.h5"), "ts,inlet_c\n1,2\n");
@@ -295,6 +329,69 @@ START_TEST(bad_model_files) {
     ASSERT_HAS(err, cases[i].what);
     ck_assert_int_eq(m.n_features, 0); /* zeroed on failure */
   }
+}
+END_TEST
+
+/* A model file from before training ranges, smoothing and margins loads with the range
+ * unknown (NaN: nothing is out of range), no smoothing and margin 1; saving it again keeps
+ * it without a range.  A model with them round-trips them. */
+START_TEST(old_model_files_and_new_fields) {
+  sk_ims_model m, back;
+  char err[ERRLEN];
+  ck_assert_msg(sk_ims_load(&m, tampered("old.h5", T_OLD), NULL, 0, err, sizeof err) == SK_OK, "%s",
+                err);
+  ck_assert_int_eq(m.smooth_rows, 1);
+  ck_assert(m.tau_margin == 1.0);
+  double far[3] = {1e9, -1e9, 1e300}; /* the third at its training mean */
+  for (int j = 0; j < 3; j++)
+    ck_assert(isnan(m.train_min[j]) && isnan(m.train_max[j]));
+  ck_assert_int_eq(sk_ims_out_of_range(&m, far, NULL), 0);
+  ck_assert_msg(sk_ims_save(&m, tu_tmp("old2.h5"), "", err, sizeof err) == SK_OK, "%s", err);
+  ck_assert_msg(sk_ims_load(&back, tu_tmp("old2.h5"), NULL, 0, err, sizeof err) == SK_OK, "%s", err);
+  ck_assert(isnan(back.train_min[0]));
+
+  make_model(&m);
+  m.smooth_rows = 10;
+  m.tau_margin = 1.2;
+  ck_assert_msg(sk_ims_save(&m, tu_tmp("new.h5"), "", err, sizeof err) == SK_OK, "%s", err);
+  ck_assert_msg(sk_ims_load(&back, tu_tmp("new.h5"), NULL, 0, err, sizeof err) == SK_OK, "%s", err);
+  ck_assert_int_eq(memcmp(&m, &back, sizeof m), 0);
+  int first = -2;
+  ck_assert_int_eq(sk_ims_out_of_range(&back, far, &first), 2); /* inlet_c high, pdu_kw low */
+  ck_assert_int_eq(first, 0);
+  /* save refuses what load would refuse */
+  m.smooth_rows = 0;
+  ck_assert_int_eq(sk_ims_save(&m, tu_tmp("bad.h5"), "", err, sizeof err), SK_EINVAL);
+  ASSERT_HAS(err, "smooth_rows 0 is outside 1..3600");
+  m.smooth_rows = 1;
+  m.tau_margin = 0;
+  ck_assert_int_eq(sk_ims_save(&m, tu_tmp("bad.h5"), "", err, sizeof err), SK_EINVAL);
+  ASSERT_HAS(err, "tau_margin 0");
+}
+END_TEST
+
+/* sk_ims_data_smooth: trailing means per entity, NaN left out, in row order. */
+START_TEST(smoothing_per_entity) {
+  FILE *f = fopen(tu_tmp("s.csv"), "w");
+  ck_assert_ptr_nonnull(f);
+  /* two racks interleaved; A: 1, 2, 3, 4; B: 10, (empty), 30, 50 */
+  fputs("ts,rack_id,v\n1,A,1\n1,B,10\n2,A,2\n2,B,\n3,A,3\n3,B,30\n4,A,4\n4,B,50\n", f);
+  fclose(f);
+  sk_ims_data d;
+  sk_ims_data_opts o;
+  sk_ims_data_opts_init(&o);
+  const char *names[] = {"v"};
+  o.features = names;
+  o.n_features = 1;
+  char err[ERRLEN];
+  ck_assert_msg(sk_ims_data_load(&d, tu_tmp("s.csv"), &o, err, sizeof err) == SK_OK, "%s", err);
+  ck_assert_int_eq(sk_ims_data_smooth(&d, 2), SK_OK);
+  const double want[] = {1, 10, 1.5, 10, 2.5, 30, 3.5, 40};
+  for (size_t i = 0; i < 8; i++)
+    ck_assert_msg(d.x[i] == want[i], "row %zu: %g, want %g", i, d.x[i], want[i]);
+  ck_assert_int_eq(sk_ims_data_smooth(&d, 1), SK_OK); /* 1: unchanged */
+  ck_assert(d.x[7] == 40);
+  sk_ims_data_fini(&d);
 }
 END_TEST
 
@@ -958,6 +1055,8 @@ static Suite *suite(void) {
   tcase_add_test(tc, save_refuses_and_reports);
   tcase_add_test(tc, bad_model_files);
   tcase_add_test(tc, list_models);
+  tcase_add_test(tc, old_model_files_and_new_fields);
+  tcase_add_test(tc, smoothing_per_entity);
   tcase_add_test(tc, csv_values_missing_iso);
   tcase_add_test(tc, csv_nominal_filter_with_rack_features);
   tcase_add_test(tc, bad_csvs);

@@ -28,7 +28,7 @@
 #define SRC(rel) SKADI_SOURCE_DIR "/" rel
 #define COLS                                                                                       \
   "ts,rack_id,inlet_c,outlet_c,pdu_kw,chiller_kw,fan_kw,pump_kw,gpu_energy_j,tokens_ps,"           \
-  "latency_p95_ms,queue_depth,fan_rpm_pct,pump_rpm_pct,j_per_prompt_wh,delta_t_c,gpu_kw"
+  "latency_p95_ms,queue_depth,fan_rpm_pct,pump_rpm_pct,j_per_prompt_wh,delta_t_c,gpu_kw,n_empty"
 
 static void setup(void) {
   tu_scratch_setup("skadi_test_mix_");
@@ -263,8 +263,8 @@ START_TEST(test_rack_rows) {
   char *csv = mix_ok("mix.json", &st);
   ck_assert_int_eq(st.room, 0);
   ck_assert_uint_eq(st.racks, 4);
-  ck_assert_str_eq(csv, COLS "\n" T0 ",\" R5\",5,,,,,,,,,,,,,,\n" T0 ",R10,2,,,,,,,,,,,,,,\n" T0
-                             ",R2,2.5,,,,,,,,,,,,,,\n" T0 ",\"row A, rack 1\",3,,,,,,,,,,,,,,\n");
+  ck_assert_str_eq(csv, COLS "\n" T0 ",\" R5\",5,,,,,,,,,,,,,,,0\n" T0 ",R10,2,,,,,,,,,,,,,,,0\n" T0
+                             ",R2,2.5,,,,,,,,,,,,,,,0\n" T0 ",\"row A, rack 1\",3,,,,,,,,,,,,,,,0\n");
   free(csv);
 }
 END_TEST
@@ -723,6 +723,67 @@ START_TEST(test_zones_overlap_derived) {
 }
 END_TEST
 
+/* "pass": CSV columns kept under their own names after the unified ones (one column per
+ * name over the sources, with the source's rule); n_empty counts, per row, the columns
+ * mapped for its kind that are empty -- rack columns on rack rows, room columns on room
+ * rows. */
+START_TEST(test_pass_through_and_n_empty) {
+  put("r.csv", "time,rack,t_in,vib,hum\n"
+               "60,A,20,0.5,40\n"
+               "60,B,21,,41\n" /* B's vib empty */
+               "120,A,,0.7,\n"); /* A's inlet and hum empty at 120; B has no row */
+  put("p.csv", "t,kw,vib\n60,5,9\n");
+  put("mix.json",
+      "{\"grid\": {\"step_s\": 60, \"start\": \"1970-01-01T00:01:00Z\","
+      " \"end\": \"1970-01-01T00:03:00Z\"}, \"sources\": ["
+      "{\"file\": \"r.csv\", \"time_column\": \"time\", \"time_format\": \"epoch_s\","
+      " \"rack_column\": \"rack\", \"columns\": {\"inlet_c\": \"t_in\"}, \"pass\": [\"vib\", \"hum\"]},"
+      "{\"file\": \"p.csv\", \"time_column\": \"t\", \"time_format\": \"epoch_s\","
+      " \"columns\": {\"pump_kw\": \"kw\"}, \"pass\": [\"vib\"]}]}");
+  sk_mix_stats st;
+  char *csv = mix_ok("mix.json", &st);
+  ck_assert_int_eq(st.n_extra, 2);
+  ck_assert_str_eq(st.extra[0], "vib");
+  ck_assert_str_eq(st.extra[1], "hum");
+  ck_assert_int_eq(st.n_values, SK_MIX_NVALUES + 2);
+  ck_assert_uint_eq(st.rows, 6);
+  ck_assert_uint_eq(st.missing[SK_MIX_NVALUES + 1], 4); /* hum: A@60 and B@60 only */
+  /* room rows expect pump_kw and vib; rack rows inlet_c, vib and hum */
+  ck_assert_str_eq(csv, "ts,rack_id,inlet_c,outlet_c,pdu_kw,chiller_kw,fan_kw,pump_kw,"
+                        "gpu_energy_j,tokens_ps,latency_p95_ms,queue_depth,fan_rpm_pct,"
+                        "pump_rpm_pct,j_per_prompt_wh,delta_t_c,gpu_kw,vib,hum,n_empty\n"
+                        "1970-01-01T00:01:00Z,,,,,,,5,,,,,,,,,,9,,0\n"
+                        "1970-01-01T00:01:00Z,A,20,,,,,,,,,,,,,,,0.5,40,0\n"
+                        "1970-01-01T00:01:00Z,B,21,,,,,,,,,,,,,,,,41,1\n"
+                        "1970-01-01T00:02:00Z,,,,,,,,,,,,,,,,,,,2\n"
+                        "1970-01-01T00:02:00Z,A,,,,,,,,,,,,,,,,0.7,,2\n"
+                        "1970-01-01T00:02:00Z,B,,,,,,,,,,,,,,,,,,3\n");
+  ck_assert_uint_eq(st.rows_with_empty, 4);
+  free(csv);
+  /* bad pass lists */
+  const char *bad[][2] = {
+      {"[\"inlet_c\"]", "sources[0].pass: \"inlet_c\" is an output column of its own"},
+      {"[\"n_empty\"]", "(ts, rack_id and n_empty cannot be passed through)"},
+      {"\"vib\"", "sources[0].pass: expected an array of CSV column names, got a string"},
+      {"[3]", "sources[0].pass[0]: expected the name of a CSV column, got a number"},
+      {"[\"nope\"]", "nope"},
+  };
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+    char j[512];
+    snprintf(j, sizeof j,
+             "{\"grid\": {\"step_s\": 60}, \"sources\": [{\"file\": \"r.csv\", \"time_column\":"
+             " \"time\", \"time_format\": \"epoch_s\", \"pass\": %s}]}",
+             bad[i][0]);
+    put("bad.json", j);
+    sk_mix *m = NULL;
+    char err[1024];
+    ck_assert_int_ne(sk_mix_create(&m, tu_tmp("bad.json"), err, sizeof err), SK_OK);
+    ck_assert_ptr_null(m);
+    ck_assert_msg(strstr(err, bad[i][1]) != NULL, "case %zu: %s", i, err);
+  }
+}
+END_TEST
+
 START_TEST(test_command) {
   put("x.csv", "t,v\n60,5\n");
   put("mix.json", "{\"grid\": {\"step_s\": 60}, \"sources\": [{\"file\": \"x.csv\","
@@ -732,7 +793,7 @@ START_TEST(test_command) {
   ck_assert_int_eq(sk_mix_main(6, argv), 0);
   char *got = tu_read_file(tu_tmp("o.csv")), *want = mix_ok("mix.json", NULL);
   ck_assert_str_eq(got, want);
-  ck_assert_str_eq(got, COLS "\n1970-01-01T00:01:00Z,,,,,,,5,,,,,,,,,\n");
+  ck_assert_str_eq(got, COLS "\n1970-01-01T00:01:00Z,,,,,,,5,,,,,,,,,,0\n");
   free(got);
   free(want);
   struct stat sb;
@@ -763,7 +824,7 @@ START_TEST(test_no_clobber) {
   put("mix.json", "{\"grid\": {\"step_s\": 60}, \"sources\": [{\"file\": \"x.csv\","
                   " \"time_column\": \"t\", \"time_format\": \"epoch_s\","
                   " \"columns\": {\"pump_kw\": \"v\"}}]}");
-  const char *want = COLS "\n1970-01-01T00:01:00Z,,,,,,,5,,,,,,,,,\n";
+  const char *want = COLS "\n1970-01-01T00:01:00Z,,,,,,,5,,,,,,,,,,0\n";
   put("out.csv", "old\n");
   tu_result r;
   char msg[700];
@@ -840,15 +901,15 @@ START_TEST(test_shipped_example) {
   ASSERT_HAS(r.err, "9 rows (3 times x (room + 2 racks)) 2023-11-16T18:15:00Z..2023-11-16T18:18:00Z"
                     " step 60 s -> runs/mixed.csv; 3 sources");
   static const char want[] = COLS "\n"
-                                  "2023-11-16T18:15:00Z,,,,,42,5.3,,,30.4333333333333,,,,,,,\n"
-                                  "2023-11-16T18:15:00Z,R-C-03,24.3,,10,,,,,,,,,,,,\n"
-                                  "2023-11-16T18:15:00Z,R-C-04,23,,8.1,,,,,,,,,,,,\n"
-                                  "2023-11-16T18:16:00Z,,,,,,,,,1021.38333333333,,,,,,,\n"
-                                  "2023-11-16T18:16:00Z,R-C-03,,,,,,,,,,,,,,,\n"
-                                  "2023-11-16T18:16:00Z,R-C-04,23.4,,,,,,,,,,,,,,\n"
-                                  "2023-11-16T18:17:00Z,,,,,44.5,5.3,,,1268.63333333333,,,,,,,\n"
-                                  "2023-11-16T18:17:00Z,R-C-03,25,,,,,,,,,,,,,,\n"
-                                  "2023-11-16T18:17:00Z,R-C-04,,,,,,,,,,,,,,,\n";
+                                  "2023-11-16T18:15:00Z,,,,,42,5.3,,,30.4333333333333,,,,,,,,0\n"
+                                  "2023-11-16T18:15:00Z,R-C-03,24.3,,10,,,,,,,,,,,,,0\n"
+                                  "2023-11-16T18:15:00Z,R-C-04,23,,8.1,,,,,,,,,,,,,0\n"
+                                  "2023-11-16T18:16:00Z,,,,,,,,,1021.38333333333,,,,,,,,2\n"
+                                  "2023-11-16T18:16:00Z,R-C-03,,,,,,,,,,,,,,,,2\n"
+                                  "2023-11-16T18:16:00Z,R-C-04,23.4,,,,,,,,,,,,,,,1\n"
+                                  "2023-11-16T18:17:00Z,,,,,44.5,5.3,,,1268.63333333333,,,,,,,,0\n"
+                                  "2023-11-16T18:17:00Z,R-C-03,25,,,,,,,,,,,,,,,1\n"
+                                  "2023-11-16T18:17:00Z,R-C-04,,,,,,,,,,,,,,,,2\n";
   char *got = tu_read_file(tu_tmp("runs/mixed.csv"));
   ck_assert_ptr_nonnull(got);
   ck_assert_str_eq(got, want);
@@ -883,6 +944,7 @@ static Suite *mix_suite(void) {
   tcase_add_test(tc, test_row_cap);
   tcase_add_loop_test(tc, test_bad, 0, (int)(sizeof bad_cases / sizeof bad_cases[0]));
   tcase_add_test(tc, test_command);
+  tcase_add_test(tc, test_pass_through_and_n_empty);
   tcase_add_test(tc, test_zones_overlap_derived);
   tcase_add_test(tc, test_no_clobber);
   tcase_add_test(tc, test_shipped_example);

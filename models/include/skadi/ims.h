@@ -21,6 +21,7 @@
 #define SK_IMS_MAX_FEATURES 16
 #define SK_IMS_MAX_CLUSTERS 64
 #define SK_IMS_NAME_LEN 32
+#define SK_IMS_MAX_SMOOTH_ROWS 3600 /* cap on sk_ims_model.smooth_rows */
 #define SK_IMS_MIN_ROWS_PER_CLUSTER 10 /* training refuses fewer nominal rows than K * this */
 
 /* The seed's per-rack feature list, in this order, for vectors built from telemetry. */
@@ -44,6 +45,13 @@ typedef struct {
   double train_from_s, train_to_s;                  /* training window (data time) */
   uint64_t seed;                                    /* k-means++ seed */
   int iterations;                                   /* Lloyd iterations run */
+  /* Beyond the seed (model files before these read as the defaults noted). */
+  double train_min[SK_IMS_MAX_FEATURES];            /* smallest training value per feature, */
+  double train_max[SK_IMS_MAX_FEATURES];            /* largest; NaN = unknown (old files) */
+  int smooth_rows;       /* rows of the trailing mean the caller applies per entity before
+                            scoring (1 = none, the twin's; old files: 1); the model's numbers
+                            (mean, scale, range, τ) are of the smoothed values */
+  double tau_margin;     /* factor applied to both percentile thresholds (1; old files: 1) */
 } sk_ims_model;
 
 typedef struct {
@@ -60,6 +68,9 @@ typedef struct {
  * when d, K, a percentile or max_iterations (>= 1) is out of range or a name is empty,
  * repeated or longer than SK_IMS_NAME_LEN - 1.  SK_ENOMEM when scratch memory (about
  * n * (d + 2) doubles, freed before returning) cannot be had.  On failure *m is untouched.
+ * The model gets each feature's training range (train_min/train_max of x), smooth_rows 1
+ * and tau_margin 1; a caller that smoothed x or wants a margin sets those after (and
+ * multiplies the taus by the margin), as `skadi ims train` does.
  * err (errlen bytes, may be NULL) receives the message. */
 sk_status sk_ims_train(sk_ims_model *m, const sk_ims_train_params *p, const double *x, size_t n,
                        int d, const char *const *names, double from_s, double to_s, char *err,
@@ -80,6 +91,11 @@ int sk_ims_feature_is_constant(const double *x, size_t n, int d, int j, double *
  * treated as the training mean (no evidence either way).  An infinite input gives an
  * infinite D, with the shares split among the infinite features. */
 double sk_ims_score(const sk_ims_model *m, const double *x, double *contrib, int *cluster);
+
+/* How many of the vector's d = m->n_features values lie outside the training range
+ * [train_min, train_max] (NaN values and features with an unknown range never count).
+ * *first (may be NULL) receives the index of the first such feature, or -1. */
+int sk_ims_out_of_range(const sk_ims_model *m, const double *x, int *first);
 
 /* Index of the feature with the largest share of D^2, or -1 when D == 0. */
 int sk_ims_top_feature(const sk_ims_model *m, const double *contrib);

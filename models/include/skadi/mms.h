@@ -14,7 +14,8 @@ typedef enum { SK_MMS_TRANSIENT = 0, SK_MMS_PERSISTENT = 1 } sk_mms_state;
 
 typedef struct {
   double alpha;          /* (0, 1] */
-  int persist_ticks;     /* >= 1 */
+  int persist_ticks;     /* >= 1: ticks above tau_persist to turn persistent */
+  int clear_ticks;       /* >= 1: ticks below tau_fast to turn back (sk_mms_init: persist_ticks) */
   double tau_fast;       /* from the IMS model */
   double tau_persist;    /* from the IMS model, >= tau_fast */
   double ema;            /* current EMA (NaN until the first non-NaN deviation) */
@@ -26,6 +27,11 @@ typedef struct {
 /* Starts transient with no EMA.  alpha in (0, 1], persist_ticks >= 1 and tau_fast <=
  * tau_persist are a contract (asserted): settings are validated where they are loaded. */
 void sk_mms_init(sk_mms *m, double alpha, int persist_ticks, double tau_fast, double tau_persist);
+
+/* Sets the ticks below tau_fast that turn a persistent state back to transient (by default
+ * persist_ticks): a longer hold keeps a flickering excursion one episode.  n >= 1
+ * (asserted).  Call after sk_mms_init, before the first tick. */
+void sk_mms_set_clear_ticks(sk_mms *m, int n);
 
 /* Feeds one deviation; returns the (possibly new) state.  The first tick sets ema = d.
  * A NaN deviation changes nothing; +inf counts as DBL_MAX so the EMA can decay again.

@@ -184,6 +184,13 @@ typedef struct {
   double from_s, to_s;  /* s, smallest and largest ts of the kept rows (NaN without ts) */
 } sk_ims_selection;
 
+/* Replaces each row's features by their trailing mean over the last `rows` rows of the
+ * same entity (rack_id; one entity without it), in row order (time order for a CSV,
+ * sorted); a row early in its entity averages the rows there are.  NaN values are left out
+ * of a mean; a mean of none is NaN.  rows = 1 changes nothing.  SK_ENOMEM when scratch
+ * memory (n_rows size_t and a copy of x) cannot be had; d is unchanged then. */
+sk_status sk_ims_data_smooth(sk_ims_data *d, int rows);
+
 /* Training rows: the complete rows (no NaN) that pass the nominal filter (every complete
  * row when d->nominal is NULL), copied into a new n_kept * d matrix *x (malloc'd, caller
  * frees; NULL when n_kept is 0).  SK_ENOMEM when it cannot be allocated. */

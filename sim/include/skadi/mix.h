@@ -13,6 +13,9 @@
  * its defaults: delta_t_c is derived as outlet_c - inlet_c of the same row when it is not
  * mapped and both are; gpu_kw is never derived (gpu_energy_j may be a counter or a
  * per-sample energy, and the mixer cannot tell), so it is empty unless mapped.
+ * Then come the pass-through columns (a source's "pass": CSV columns kept under their own
+ * names, in order of first appearance), and last n_empty: how many of the columns mapped
+ * for the row's kind (room or rack) have no value in that row.
  */
 #ifndef SKADI_MIX_H
 #define SKADI_MIX_H
@@ -23,7 +26,10 @@
 
 #include "skadi/status.h"
 
-#define SK_MIX_NVALUES 15           /* value columns (after ts and rack_id) */
+#define SK_MIX_NVALUES 15           /* unified value columns (after ts and rack_id) */
+#define SK_MIX_MAX_EXTRA 16         /* pass-through columns, at most */
+#define SK_MIX_MAX_VALUES (SK_MIX_NVALUES + SK_MIX_MAX_EXTRA)
+#define SK_MIX_NAME_LEN 64          /* a pass-through column's name, NUL included */
 #define SK_MIX_MAX_ROWS 10000000ULL /* larger outputs are refused (SK_ERANGE) */
 
 typedef struct sk_mix sk_mix;
@@ -39,12 +45,16 @@ typedef struct {
   size_t values;                  /* numeric CSV values binned */
   size_t empty_values;            /* mapped CSV fields that were empty or NaN (skipped) */
   size_t outside;                 /* CSV rows outside the grid (skipped) */
-  int mapped[SK_MIX_NVALUES];     /* 1 if some source maps the column */
-  size_t missing[SK_MIX_NVALUES]; /* empty fields per value column in the output */
+  int n_values;                       /* SK_MIX_NVALUES + n_extra */
+  int n_extra;                        /* pass-through columns */
+  char extra[SK_MIX_MAX_EXTRA][SK_MIX_NAME_LEN]; /* their names, in output order */
+  int mapped[SK_MIX_MAX_VALUES];      /* 1 if some source maps the column */
+  size_t missing[SK_MIX_MAX_VALUES];  /* empty fields per value column in the output */
+  size_t rows_with_empty;             /* rows whose n_empty is > 0 */
   int64_t start_ns;               /* ns since 1970-01-01T00:00:00Z, first grid time */
   int64_t end_ns;                 /* ns since the epoch, exclusive end of the grid */
   int64_t step_ns;                /* ns, > 0 */
-  int derived[SK_MIX_NVALUES];    /* 1 if computed from other columns (delta_t_c) */
+  int derived[SK_MIX_MAX_VALUES]; /* 1 if computed from other columns (delta_t_c) */
   size_t trailer_lines;           /* trailing non-data lines skipped over all sources */
   char overlap_warning[768];      /* "" or which sources share no time (their spans) */
 } sk_mix_stats;
