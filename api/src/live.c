@@ -880,6 +880,28 @@ static int no_args(const cJSON *args, sk__api_error *e) {
   return sk__args_only(args, none, e);
 }
 
+/* POST /optimizer/tick: a slow tick now.  The command is recorded like any other (a re-run
+ * ticks at the same boundary) and the twin is stepped to that boundary at once -- at most
+ * one control interval of sim time ahead of the pace, which the next ticks absorb; a
+ * paused twin advances by that interval -- so the answer is the tick it asked for. */
+static cJSON *op_optimizer_tick(live *t, sk__api_error *e) {
+  char why[SK_ERR_LEN];
+  if (!t->finished && sk_session_tick_blocked(t->s, why, sizeof why)) {
+    sk__api_fail(e, SK_APIE_CONFLICT, NULL, "no optimizer tick now: %s", why);
+    return NULL;
+  }
+  if (!post(t, SK_CMD_OPTIMIZER_TICK, "", "", "op", e))
+    return NULL;
+  sk_time_ns at = sk_session_next_boundary(t->s);
+  if (sk_session_step_until(t->s, at) != SK_OK) {
+    finish(t, "failed");
+    sk__api_fail(e, SK_APIE_INTERNAL, NULL, "the run failed: %s", sk_session_error(t->s));
+    return NULL;
+  }
+  publish_ready(t, 1);
+  return sk__store_optimizer_tick(t->store, now_s(t));
+}
+
 static cJSON *live_handle(void *ud, sk__srv *srv, const char *op, const cJSON *args,
                           sk__api_error *e) {
   live *t = ud;
@@ -896,7 +918,7 @@ static cJSON *live_handle(void *ud, sk__srv *srv, const char *op, const cJSON *a
   if (strcmp(op, "actions_log") == 0)
     return sk__store_actions_log(t->store, args, now, e);
   if (strcmp(op, "optimizer_tick") == 0)
-    return no_args(args, e) ? sk__store_optimizer_tick(t->store, now) : NULL;
+    return no_args(args, e) ? op_optimizer_tick(t, e) : NULL;
   if (strcmp(op, "mode_get") == 0)
     return no_args(args, e) ? op_mode_get(t) : NULL;
   if (strcmp(op, "mode_set") == 0)

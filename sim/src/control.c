@@ -358,6 +358,26 @@ void sk_controller_set_mode(sk_controller *c, sk_mode mode) {
   c->mode = mode;
 }
 
+int sk_controller_can_tick(const sk_controller *c, char *why, size_t whylen) {
+  if (c->sc.settings.global_kill_switch) {
+    snprintf(why, whylen, "the kill switch is on: the optimizer does not run");
+    return 0;
+  }
+  if (!c->warm_ready) {
+    snprintf(why, whylen, "the controller is warming up until %.0f s of sim time",
+             (double)c->t0_ns * 1e-9 + c->sc.control.ims_warmup_s);
+    return 0;
+  }
+  return 1;
+}
+
+int sk_controller_request_slow_tick(sk_controller *c, char *why, size_t whylen) {
+  if (!sk_controller_can_tick(c, why, whylen))
+    return 0;
+  c->next_slow_ns = 0; /* due at the next step, which sets the next multiple again */
+  return 1;
+}
+
 sk_mode sk_controller_mode(const sk_controller *c) {
   return c->mode;
 }
@@ -1258,8 +1278,8 @@ static void slow_loop(sk_controller *c, sk_twin *opt) {
     return;
   for (int i = 0; i <= n; i++) {
     kind[i] = i < n ? !plan_rate_limited(c, &list[i], now) : 2;
-    fc[i].ok = 0;
-    fc[i].inlet = inlets + (size_t)i * (size_t)c->n_racks;
+    /* whole: run_fork reads traj, which stack garbage would turn into a wild write */
+    fc[i] = (forecast){.inlet = inlets + (size_t)i * (size_t)c->n_racks};
   }
   run_forks(c->threads, opt, list, kind, n + 1, c->sc.control.horizon_s, fc);
   forecast base = fc[n];

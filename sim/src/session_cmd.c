@@ -281,6 +281,13 @@ static sk_status check_command(sk_scenario *sc, const sk_command *c, char *err, 
       return SK_EINVAL;
     }
     return SK_OK;
+  case SK_CMD_OPTIMIZER_TICK:
+    if (c->key[0] || c->value[0]) {
+      sk_errf(err, errlen, "optimizer_tick: takes no key or value, got '%s' '%s'", c->key,
+              c->value);
+      return SK_EINVAL;
+    }
+    return SK_OK;
   case SK_CMD_TELEMETRY: {
     sk_rack_sample row;
     unsigned have = 0;
@@ -490,6 +497,12 @@ static void apply_command(sk_session *s, const sk_command *c) {
   case SK_CMD_TELEMETRY:
     st = apply_telemetry(s, c, err, sizeof err);
     break;
+  case SK_CMD_OPTIMIZER_TICK: { /* blocked (mode off, kill switch, warm-up): recorded only */
+    char why[SK_ERR_LEN];
+    if (s->ctl && s->mode != SK_RUN_OFF)
+      (void)sk_controller_request_slow_tick(s->ctl, why, sizeof why);
+    break;
+  }
   case SK_CMD_PAUSE:
   case SK_CMD_SPEED:
     /* pacing only: a posted one took effect when posted; a replayed one is kept in the
@@ -715,6 +728,18 @@ void sk_session_observe_telemetry(sk_session *s, sk_session_telemetry_fn fn, voi
 
 int64_t sk_session_telemetry_applied(const sk_session *s) {
   return s->tel_applied;
+}
+
+int sk_session_tick_blocked(const sk_session *s, char *why, size_t whylen) {
+  if (!s->ctl || s->mode == SK_RUN_OFF) {
+    snprintf(why, whylen, "the run is in mode off: no optimizer runs (POST /mode first)");
+    return 1;
+  }
+  return !sk_controller_can_tick(s->ctl, why, whylen);
+}
+
+sk_time_ns sk_session_next_boundary(const sk_session *s) {
+  return (sk_twin_now(s->tw) / s->fast_ns + 1) * s->fast_ns;
 }
 
 int sk_session_paused(const sk_session *s) {

@@ -426,9 +426,8 @@ def case_live():
     st, log2, _ = curl(base, "GET", "/actions/log?decision=applied&limit=10000")
     check(st == 200 and all(a["decision"] == "applied" for a in log2["actions"]),
           "actions log filtered by decision")
-    st, tick, _ = curl(base, "POST", "/optimizer/tick", "", token=TOKEN)
-    check(st == 200 and isinstance(tick.get("proposals"), list) and "picked" in tick,
-          "optimizer tick shape: %s %s" % (st, tick))
+    expect_error(curl(base, "POST", "/optimizer/tick", "", token=TOKEN), 409, "conflict",
+                 None, "an optimizer tick after the end")
     st, demos, _ = curl(base, "GET", "/demo/scenarios")
     names = {d["name"] for d in demos.get("scenarios", [])}
     check(st == 200 and names == {"add_ai_nodes_row_c", "overcooled_row_e"},
@@ -915,6 +914,74 @@ def case_telemetry():
     check(r.returncode == 0, "the re-run is h5diff-identical: %s" % r.stdout[-2000:])
 
 
+def case_tick():
+    """POST /optimizer/tick runs a slow tick now: 409 naming why when none can run (mode
+    off, warm-up), else the twin steps to the next control boundary and the answer is that
+    tick's proposals; the command is recorded and a re-run from the log is h5diff-identical."""
+    scen = os.path.join(TMP, "api_tick.json")
+    with open(scen, "w") as f:
+        json.dump(dict(SCENARIO, name="api_tick", timeline=[]), f)
+    live_h5 = os.path.join(TMP, "tick.h5")
+    sets = ["--set", "control.ims_warmup_s=60", "--set", "control.horizon_s=30"]
+    srv = Proc(["serve", scen, "--paused", "--port", "0", "--speed", "max", "--out", live_h5,
+                "--mode", "off"] + sets, env={"SKADI_API_TOKEN": TOKEN}, name="tick")
+    port = int(srv.wait_for(r"http://127\.0\.0\.1:(\d+)/").group(1))
+    base = "http://127.0.0.1:%d" % port
+    wait_health(base)
+    res = curl(base, "POST", "/optimizer/tick", "", token=TOKEN)
+    expect_error(res, 409, "conflict", None, "a tick in mode off")
+    check("mode off" in res[1]["error"]["message"], "409 says why: %s" % res[1])
+    # advisory from the next boundary: still warming up
+    check(curl(base, "POST", "/mode", {"mode": "advisory"}, token=TOKEN)[0] == 200, "mode")
+    st, js, _ = curl(base, "POST", "/pace", {"paused": False, "speed": "100"}, token=TOKEN)
+    check(st == 200, "resume at 100x: %s %s" % (st, js))
+    seen_warm = False
+    t0 = time.time()
+    while time.time() - t0 < 20:
+        status = curl(base, "GET", "/status")[1]
+        if status.get("sim_time_s", 0) < 50:
+            res = curl(base, "POST", "/optimizer/tick", "", token=TOKEN)
+            if res[0] == 409 and "warming up" in res[1]["error"]["message"]:
+                seen_warm = True
+        if status.get("sim_time_s", 0) >= 150:
+            break
+        time.sleep(0.02)
+    check(curl(base, "POST", "/pace", {"paused": True}, token=TOKEN)[0] == 200, "pause")
+    time.sleep(0.2)
+    before = curl(base, "GET", "/status")[1]["sim_time_s"]
+    check(150 <= before < 600, "paused after the warm-up at %s s" % before)
+    check(seen_warm, "a tick during the warm-up is refused, saying so")
+    st, tick, _ = curl(base, "POST", "/optimizer/tick", "", token=TOKEN)
+    after = curl(base, "GET", "/status")[1]["sim_time_s"]
+    want = (int(before) // 10 + 1) * 10
+    check(st == 200 and after == want, "the tick stepped to the next boundary: %s -> %s (%s)"
+          % (before, after, st))
+    check(tick.get("sim_time_s") == want and len(tick.get("proposals", [])) > 0,
+          "the answer is the forced tick's: %s" % tick)
+    check(want % 120 != 0, "a tick off the 120 s schedule (%s)" % want)
+    check(all(p.get("ts") == want for p in tick["proposals"]),
+          "every proposal is of that tick: %s" % tick)
+    st, js, _ = curl(base, "POST", "/pace", {"paused": False, "speed": "max"}, token=TOKEN)
+    t0 = time.time()
+    while time.time() - t0 < 20 and not curl(base, "GET", "/status")[1].get("done"):
+        time.sleep(0.05)
+    srv.term()
+    r = subprocess.run(["/usr/bin/python3", "-c",
+                        "import h5py, sys\n"
+                        "print([(float(r['ts']), r['kind'].decode()) for r in "
+                        "h5py.File(sys.argv[1], 'r')['commands'][:]])", live_h5],
+                       capture_output=True, text=True)
+    check("(%.1f, 'optimizer_tick')" % want in r.stdout,
+          "/commands holds the tick at %s s: %s %s" % (want, r.stdout, r.stderr))
+    rerun = os.path.join(TMP, "tick-rerun.h5")
+    r = subprocess.run([BIN, "run", scen, "--mode", "off", "--commands", live_h5, "--out",
+                        rerun, "--no-progress"] + sets, capture_output=True, text=True, cwd=TMP)
+    check(r.returncode == 0, "skadi run --commands: %s" % r.stderr)
+    r = subprocess.run(["h5diff", "--exclude-path", "/run_info", live_h5, rerun],
+                       capture_output=True, text=True)
+    check(r.returncode == 0, "the re-run is h5diff-identical: %s" % r.stdout[-2000:])
+
+
 class Page:
     """One tab of a headless Chromium, driven over the DevTools protocol's WebSocket."""
 
@@ -1121,7 +1188,7 @@ def case_robust():
 
 try:
     {"live": case_live, "gateway": case_gateway, "demo": case_demo, "browser": case_browser,
-     "robust": case_robust, "telemetry": case_telemetry}[CASE]()
+     "robust": case_robust, "telemetry": case_telemetry, "tick": case_tick}[CASE]()
 except Exception as e:  # an exception is a failure with its words, never a pass
     FAILS.append("%s: %r" % (type(e).__name__, e))
     print("FAIL:", e)

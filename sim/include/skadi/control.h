@@ -70,6 +70,13 @@ void sk_controller_set_threads(sk_controller *c, int threads);
 /* Advisory <-> closed loop from the next step on. */
 void sk_controller_set_mode(sk_controller *c, sk_mode mode);
 sk_mode sk_controller_mode(const sk_controller *c);
+/* 1 when a slow tick could run at the next step; else 0 with the reason in why: the
+ * warm-up has not ended, or the kill switch is on. */
+int sk_controller_can_tick(const sk_controller *c, char *why, size_t whylen);
+/* Brings the next slow tick forward to the next step (an operator's "tick now"), when
+ * sk_controller_can_tick; later ticks stay on the period's multiples.  Returns its answer. */
+int sk_controller_request_slow_tick(sk_controller *c, char *why, size_t whylen);
+
 /* A live settings key changed (scenario.h, SK_LIVE_CONTROL): the controller takes sc's
  * settings and control knobs at sim time now (a new slow period starts at its next
  * multiple).  The fast interval and the IMS/MMS parameters are fixed for a run. */

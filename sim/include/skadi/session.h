@@ -145,7 +145,9 @@ const char *sk_session_error(const sk_session *s); /* "" when none */
   X(PAUSE, "pause")               /* value: true | false; pacing only */                \
   X(SPEED, "speed")               /* value: max | N (x real time); pacing only */    \
   X(TELEMETRY, "telemetry")       /* key: RACK@TS; value: field=number ...: a sample  \
-                                     measured outside the twin (sk_session_post_telemetry) */
+                                     measured outside the twin (sk_session_post_telemetry) */ \
+  X(OPTIMIZER_TICK, "optimizer_tick") /* key, value "": the optimizer's slow tick runs at \
+                                     this boundary (sk_session_tick_blocked says when not) */
 
 typedef enum {
 #define SK_COMMAND_ENUM(id, name) SK_CMD_##id,
@@ -170,6 +172,13 @@ typedef struct {
  * changes; SK_ENOMEM if the queue cannot grow.  Pause and speed take effect at once (they
  * only concern the caller's pacing) and are recorded at the next boundary. */
 sk_status sk_session_post(sk_session *s, const sk_command *cmd, char *err, size_t errlen);
+
+/* Why an OPTIMIZER_TICK command posted now would not run the optimizer: 0 when it would,
+ * else 1 with the reason in why (mode off, kill switch on, warm-up not over).  Call from
+ * the thread that steps the session.  Such a command is still recorded, and does nothing. */
+int sk_session_tick_blocked(const sk_session *s, char *why, size_t whylen);
+/* The next control boundary after the session's sim time (where posted commands apply). */
+sk_time_ns sk_session_next_boundary(const sk_session *s);
 
 /* Pacing state set by PAUSE and SPEED commands (initially: not paused, cfg speed 0 =
  * max).  Thread-safe. */
