@@ -748,6 +748,14 @@ sk_status sk_session_create(sk_session **out, const sk_session_config *cfg, char
       st = SK_EINVAL;
       goto fail;
     }
+    if (s->ims->smooth_rows > 1) { /* the twin scores each sample as it comes */
+      sk_errf(err, errlen,
+              "--ims-model: %s was trained on %d-row means (ims train --smooth); the twin "
+              "scores single samples: train it without --smooth",
+              cfg->ims_model_path, s->ims->smooth_rows);
+      st = SK_EINVAL;
+      goto fail;
+    }
   }
   const sk_trace *trace = sc->trace_csv[0] ? &s->trace : NULL;
   if ((st = sk_twin_create(&s->tw, sc, trace, err, errlen)) != SK_OK)

@@ -145,6 +145,18 @@ START_TEST(recording_train_list_score) {
   ck_assert_msg(r.status == 0, "%s", r.err);
   ck_assert_int_eq(count_lines(tu_tmp("stdout")), 72 * 61 + 1);
   ASSERT_HAS(r.err, "4392 rows");
+
+  /* a model of smoothed rows cannot watch the twin, which scores single samples */
+  tu_run(&r, (char *const[]){(char *)bin, "ims", "train", "--data", (char *)rec, "--smooth", "5",
+                             "--out", tu_tmp("models/smooth.h5"), NULL});
+  ck_assert_msg(r.status == 0, "%s", r.err);
+  char scen[4096];
+  snprintf(scen, sizeof scen, "%s/scenarios/baseline.json", src);
+  tu_run(&r, (char *const[]){(char *)bin, "run", scen, "--duration", "20", "--no-record",
+                             "--ims-model", tu_tmp("models/smooth.h5"), NULL});
+  ck_assert_int_eq(r.status, 2);
+  ASSERT_HAS(r.err, "--ims-model: ");
+  ASSERT_HAS(r.err, "5-row means");
 }
 END_TEST
 
