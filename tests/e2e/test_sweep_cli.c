@@ -146,6 +146,18 @@ START_TEST(bad_flags_exit_2) {
   tu_run(&r, (char *const[]){(char *)bin, "help", "sweep", "report", NULL});
   ck_assert_int_eq(r.status, 0);
   ASSERT_HAS(r.out, "usage: skadi sweep report");
+  /* `skadi help CMD X` with X not a subcommand: exit 2 and no usage, for every command
+   * (`skadi sweep X --help` is the help of a sweep file X, so help must check X itself) */
+  static const char *const cmds[] = {"run",   "ims",     "mix",    "report", "keys",
+                                     "monitor", "serve", "gateway", "replay", "sweep"};
+  for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++) {
+    tu_run(&r, (char *const[]){(char *)bin, "help", (char *)cmds[i], "frobnicate", NULL});
+    ck_assert_msg(r.status == 2, "help %s frobnicate: exit %d", cmds[i], r.status);
+    ck_assert_str_eq(r.out, "");
+    ASSERT_HAS(r.err, "frobnicate");
+  }
+  tu_run(&r, (char *const[]){(char *)bin, "help", "sweep", "frobnicate", NULL});
+  ASSERT_HAS(r.err, "'frobnicate' is not a subcommand of sweep; its subcommands: report");
 }
 END_TEST
 
