@@ -123,6 +123,7 @@ struct sk_recorder {
   hid_t file;
   table tables[N_TABLES];
   rec_state state;
+  int complete; /* finish left a complete file at path (sk_recorder_is_complete) */
   char err[512];
 };
 
@@ -958,7 +959,8 @@ cleanup:
 
 /* Fallback when the compressed copy failed: the run file is complete but stays
  * uncompressed; add the figures to it in place. */
-static sk_status finish_in_place(const char *path, const figures *f, char *err, size_t errlen) {
+static sk_status finish_in_place(const char *path, const figures *f, const char *why, char *err,
+                                 size_t errlen) {
   hid_t fapl = latest_fapl();
   hid_t file = fapl < 0 ? H5I_INVALID_HID : H5Fopen(path, H5F_ACC_RDWR, fapl);
   sk_status st = SK_OK;
@@ -966,7 +968,8 @@ static sk_status finish_in_place(const char *path, const figures *f, char *err, 
   if (e != 0) {
     sk_errf(err, errlen, "%s: no room to write /summary and /run_info: %s", path, strerror(e));
     st = SK_EIO;
-  } else if (file < 0 || add_figures(file, f) < 0) {
+  } else if (file < 0 || add_figures(file, f) < 0 ||
+             sk__h5_attr_str(file, "uncompressed", why) < 0) {
     sk__h5_fail(err, errlen, path, "cannot write /summary or /run_info");
     st = SK_EIO;
   }
@@ -1005,10 +1008,14 @@ static sk_status finish(sk_recorder *rec, const figures *f) {
     unlink(tmp);
     /* The rows are safe in the run file; still make it complete, and say which. */
     char why2[240] = "";
-    if (finish_in_place(rec->path, f, why2, sizeof why2) == SK_OK)
+    if (finish_in_place(rec->path, f, why, why2, sizeof why2) == SK_OK) {
+      rec->complete = 1;
       snprintf(rec->err, sizeof rec->err, "%s (%s is complete but uncompressed)", why, rec->path);
-    else
+    } else {
       snprintf(rec->err, sizeof rec->err, "%s; then %s", why, why2);
+    }
+  } else {
+    rec->complete = 1;
   }
   free(tmp);
   return st;
@@ -1069,6 +1076,11 @@ sk_status sk_recorder_finish(sk_recorder *rec, const sk_recorder_figure *summary
   rec->state = st == SK_OK ? REC_FINISHED : REC_FAILED;
   sk__h5_quiet_end(&q);
   return st;
+}
+
+int sk_recorder_is_complete(const sk_recorder *rec) {
+  SK_REQUIRE(rec);
+  return rec->complete;
 }
 
 const char *sk_recorder_error(const sk_recorder *rec) {

@@ -17,7 +17,8 @@
 #                    skipped with a message otherwise) full at start, mid-run and at
 #                    finish: exit 1 with a one-line message naming the file, no crash,
 #                    no HDF5 error dump, and either no file, or one `skadi report` reads
-#                    whose rows are all real (no all-zero rows past the data); the other
+#                    whose rows are all real (no all-zero rows past the data) -- at
+#                    finish the complete file under its final name, marked uncompressed; the other
 #                    writers (ims score and train, report, mix --out) leave nothing.
 #
 # Fast on purpose (a few seconds): short runs, a handful of damaged copies.  A failing
@@ -314,6 +315,15 @@ else
     fail "full disk at finish: the message does not say the file is complete"
   grep -q '"status":"completed"' "$WORK/rep" ||
     fail "full disk at finish: the recording left is not complete"
+  # complete: under the final name, marked uncompressed (docs/HDF5.md), no .part left
+  [ -e "$MNT/full.h5" ] && [ ! -e "$MNT/full.h5.part" ] ||
+    fail "full disk at finish: the complete recording is not at $MNT/full.h5 alone"
+  grep -q "moved to $MNT/full.h5, complete and readable" "$WORK/err" ||
+    fail "full disk at finish: the message does not name $MNT/full.h5 as complete and readable"
+  if command -v h5dump >/dev/null 2>&1; then
+    h5dump -a /uncompressed "$MNT/full.h5" 2>/dev/null | grep -q 'compressed copy' ||
+      fail "full disk at finish: $MNT/full.h5 has no /uncompressed attribute saying why"
+  fi
 fi
 
 section "full disk"

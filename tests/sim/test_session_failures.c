@@ -4,7 +4,8 @@
  * failure was the bug, HDF5 1.10 keeping the id of a file whose close failed).  Each
  * case counts the open HDF5 objects (H5Fget_obj_count over every file) after the
  * session is destroyed: a --out in a missing directory, an audit trail that cannot be
- * opened after the recorder has, a compressed copy that cannot be made at finish, and
+ * opened after the recorder has, a compressed copy that cannot be made at finish (the
+ * complete run file then takes the final name, marked uncompressed), and
  * (as root, on a 2 MB tmpfs mounted for the test; skipped with a message otherwise) a
  * disk full at the start, mid-run and at finish.  Whether a file is left, and what it
  * holds, is the fault script's (tests/faults/run.sh).
@@ -80,6 +81,15 @@ START_TEST(failed_sessions_close_everything) {
   ck_assert_int_eq(mkdir(tu_tmp("c.h5.part.tmp"), 0777), 0);
   ck_assert_int_ne(session(tu_tmp("c.h5"), NULL, NULL, 60, err, sizeof err), SK_OK);
   ASSERT_HAS(err, "compressed copy");
+  ck_assert_int_eq(open_objects(), 0);
+  /* ... the run file is complete: it takes the final name, marked uncompressed */
+  ASSERT_HAS(err, "c.h5, complete and readable");
+  ck_assert_int_eq(access(tu_tmp("c.h5"), F_OK), 0);
+  ck_assert_int_ne(access(tu_tmp("c.h5.part"), F_OK), 0);
+  hid_t f = H5Fopen(tu_tmp("c.h5"), H5F_ACC_RDONLY, H5P_DEFAULT);
+  ck_assert_int_ge(f, 0);
+  ck_assert_int_gt(H5Aexists(f, "uncompressed"), 0);
+  H5Fclose(f);
   ck_assert_int_eq(open_objects(), 0);
   tu_scratch_teardown();
 }
