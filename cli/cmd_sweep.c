@@ -199,8 +199,8 @@ static void add_row(sweep_state *s, const sk_sweep_result *r) {
   if (s->journal && !s->journal_failed &&
       sk_sweep_journal_add(s->journal, r, err, sizeof err) != SK_OK) {
     /* the sweep goes on: its file is still written at the end */
-    fprintf(stderr, "\nskadi sweep: %s; from now on a SIGKILL loses the rows not yet in %s\n",
-            err, s->opt->out);
+    fprintf(stderr, "\nskadi sweep: %s; from now on a SIGKILL loses the rows not yet in %s\n", err,
+            s->opt->out);
     s->journal_failed = 1;
   }
 }

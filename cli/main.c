@@ -80,16 +80,11 @@ typedef struct {
 } command;
 
 static const command commands[] = {
-    {"run", sk_run_main, NULL},
-    {"ims", sk_ims_main, "train score list"},
-    {"mix", sk_mix_main, NULL},
-    {"report", sk_report_main, NULL},
-    {"keys", keys_main, NULL},
-    {"monitor", sk_monitor_main, NULL},
-    {"serve", sk_serve_main, NULL},
-    {"gateway", sk_gateway_main, NULL},
-    {"replay", sk_replay_main, NULL},
-    {"sweep", sk_sweep_main, "report"},
+    {"run", sk_run_main, NULL},       {"ims", sk_ims_main, "train score list"},
+    {"mix", sk_mix_main, NULL},       {"report", sk_report_main, NULL},
+    {"keys", keys_main, NULL},        {"monitor", sk_monitor_main, NULL},
+    {"serve", sk_serve_main, NULL},   {"gateway", sk_gateway_main, NULL},
+    {"replay", sk_replay_main, NULL}, {"sweep", sk_sweep_main, "report"},
 };
 #define N_COMMANDS (sizeof commands / sizeof commands[0])
 

@@ -729,8 +729,8 @@ sk_status sk_session_finish(sk_session *s, const sk_session_wall *wall, const ch
     sk__session_fail(s, SK_EIO, "%s: cannot move the recording to %s: %s", s->part_path, s->final_path,
          strerror(errno));
   else if (st != SK_OK)
-    sk__session_fail(s, st, "recording: %s; moved to %s, complete and readable",
-                     why, s->final_path);
+    sk__session_fail(s, st, "recording: %s; moved to %s, complete and readable", why,
+                     s->final_path);
   return s->st;
 }
 

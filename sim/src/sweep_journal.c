@@ -109,9 +109,8 @@ static sk_status write_header(int fd, const sk_sweep *sw, const char *path, char
 
 /* Checks the header of the journal open on fd against sw and reads its rows (up to the
  * first torn or bad one, whose offset is *good_end). */
-static sk_status read_journal(int fd, const char *path, const sk_sweep *sw,
-                              sk_sweep_result **rows, size_t *n_rows, off_t *good_end, char *err,
-                              size_t errlen) {
+static sk_status read_journal(int fd, const char *path, const sk_sweep *sw, sk_sweep_result **rows,
+                              size_t *n_rows, off_t *good_end, char *err, size_t errlen) {
   char magic[MAGIC_LEN];
   uint32_t ver = 0, rs = 0;
   uint64_t jl = 0;

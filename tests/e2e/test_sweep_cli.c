@@ -148,7 +148,7 @@ START_TEST(bad_flags_exit_2) {
   ASSERT_HAS(r.out, "usage: skadi sweep report");
   /* `skadi help CMD X` with X not a subcommand: exit 2 and no usage, for every command
    * (`skadi sweep X --help` is the help of a sweep file X, so help must check X itself) */
-  static const char *const cmds[] = {"run",   "ims",     "mix",    "report", "keys",
+  static const char *const cmds[] = {"run",     "ims",   "mix",     "report", "keys",
                                      "monitor", "serve", "gateway", "replay", "sweep"};
   for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++) {
     tu_run(&r, (char *const[]){(char *)bin, "help", (char *)cmds[i], "frobnicate", NULL});

@@ -172,8 +172,8 @@ START_TEST(tiny_crah_flow_refused_or_bounded) {
   sk_session_summary sum;
   sk_session_summary_get(s, &sum);
   /* bounded: hot, but far from boiling (the runaway reached 1e30 degC in an hour) */
-  ck_assert_msg(isfinite(sum.run.max_inlet_c) && sum.run.max_inlet_c < 100,
-                "%s: max inlet %g degC", flow, sum.run.max_inlet_c);
+  ck_assert_msg(isfinite(sum.run.max_inlet_c) && sum.run.max_inlet_c < 100, "%s: max inlet %g degC",
+                flow, sum.run.max_inlet_c);
   sk_session_destroy(s);
 }
 END_TEST

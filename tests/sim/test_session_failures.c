@@ -71,9 +71,8 @@ START_TEST(failed_sessions_close_everything) {
   ck_assert_int_ne(session(tu_tmp("no/such/x.h5"), NULL, NULL, 60, err, sizeof err), SK_OK);
   ck_assert_int_eq(open_objects(), 0);
   /* the audit trail fails after the recorder opened its file */
-  ck_assert_int_ne(session(tu_tmp("a.h5"), tu_tmp("no/audit.jsonl"), "advisory", 60, err,
-                           sizeof err),
-                   SK_OK);
+  ck_assert_int_ne(
+      session(tu_tmp("a.h5"), tu_tmp("no/audit.jsonl"), "advisory", 60, err, sizeof err), SK_OK);
   ASSERT_HAS(err, "audit trail");
   ck_assert_int_eq(open_objects(), 0);
   ck_assert_int_ne(access(tu_tmp("a.h5.part"), F_OK), 0);
