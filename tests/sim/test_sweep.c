@@ -576,6 +576,25 @@ START_TEST(a_run_is_the_session) {
 }
 END_TEST
 
+/* A recorded run whose "<path>.part" a killed sweep left behind: the run replaces it
+ * (the session refused to start beside it, and --resume made the run a failed row). */
+START_TEST(stale_part_is_replaced) {
+  tu_scratch_setup("skadi-sweep-");
+  sk_sweep *sw = parse_ok("{" BASE ", \"duration\": 60, \"mode\": \"off\"}");
+  const char *rec = tu_tmp("r.h5");
+  char part[600];
+  snprintf(part, sizeof part, "%s.part", rec);
+  tu_write_file(part, "a killed run's");
+  sk_sweep_result r;
+  ck_assert_int_eq(sk_sweep_run(sw, 0, rec, NULL, &r), SK_OK);
+  ck_assert_msg(r.status == SK_SWEEP_RUN_OK, "%s", r.message);
+  ck_assert_int_eq(access(rec, F_OK), 0);
+  ck_assert_int_ne(access(part, F_OK), 0);
+  sk_sweep_destroy(sw);
+  tu_scratch_teardown();
+}
+END_TEST
+
 static Suite *suite(void) {
   Suite *s = suite_create("sweep");
   TCase *tc = tcase_create("core");
@@ -594,6 +613,7 @@ static Suite *suite(void) {
   tcase_add_test(tc, older_file_reads);
   tcase_add_test(tc, journal_round_trip);
   tcase_add_test(tc, a_run_is_the_session);
+  tcase_add_test(tc, stale_part_is_replaced);
   tcase_set_timeout(tc, 60);
   suite_add_tcase(s, tc);
   return s;
