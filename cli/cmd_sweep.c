@@ -10,7 +10,10 @@
  * struct) to a pipe and exits.  The parent measures each run's wall time, keeps the rows,
  * and writes the file once at the end -- or when SIGINT/SIGTERM stops it: the running
  * children are ended, the finished rows are written with status "interrupted", and
- * --resume runs only what is missing.
+ * --resume runs only what is missing.  Each finished row is also appended to
+ * "<out>.journal" and synced as it comes (sweep_journal.c), so that a SIGKILL loses only
+ * the runs in flight: --resume reads the journal beside the file's rows.  The journal is
+ * removed once the file holding its rows is in place.
  *
  * Under mpirun (SKADI_HAVE_MPI builds, started by mpirun: OMPI_COMM_WORLD_SIZE is set)
  * rank 0 hands out runs one at a time as ranks ask for work and writes the file; the other
@@ -35,6 +38,9 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/types.h>
+#ifdef __linux__
+#include <sys/prctl.h>
+#endif
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -81,8 +87,9 @@ static void usage(FILE *f) {
         "                      error unless --force or --resume\n"
         "  -j, --jobs N        worker processes (default: the machine's cores); the table\n"
         "                      does not depend on N\n"
-        "  --resume            PATH holds an interrupted sweep of the same file: run only\n"
-        "                      the runs it lacks and rewrite it\n"
+        "  --resume            PATH (or PATH.journal, the rows of a killed sweep) holds an\n"
+        "                      interrupted sweep of the same file: run only the runs it\n"
+        "                      lacks and rewrite it\n"
         "  --force             replace an existing PATH\n"
         "  --record-runs DIR   also record each run to DIR/<sweep>-p<point>-s<seed>.h5\n"
         "  --dry-run           check the sweep file and its base scenario, list the points\n"
@@ -95,7 +102,9 @@ static void usage(FILE *f) {
         "other ranks run them: mpirun -n 8 skadi sweep SWEEP.json --out SWEEP.h5\n"
         "Exit status: 0 done (failed runs are rows with their message), 1 PATH cannot be\n"
         "written, 2 bad input (flag, sweep file, base scenario), 130/143 stopped by\n"
-        "SIGINT/SIGTERM (the finished rows are kept; --resume continues).\n"
+        "SIGINT/SIGTERM (the finished rows are kept; --resume continues).  Each finished\n"
+        "row is also kept in PATH.journal until PATH is written, so even a SIGKILL loses\n"
+        "only the runs in flight.\n"
         "Example: skadi sweep scenarios/sweeps/fixed_policy.json --out sweeps/fixed.h5\n",
         f);
 }
@@ -131,6 +140,9 @@ typedef struct {
   size_t done_here;   /* runs finished in this invocation */
   double prev_wall_s; /* s, the wall time of the invocations --resume continues */
   int prev_workers;   /* and their worker count (kept when this one runs nothing) */
+  sk_sweep_journal *journal; /* rank 0: each finished row, synced as it comes */
+  int journal_failed;        /* a row could not be journaled (said once) */
+  size_t from_journal;       /* rows --resume took from the journal */
 } sweep_state;
 
 static void record_path(const sweep_state *s, size_t job, char *buf, size_t len) {
@@ -183,6 +195,14 @@ static void add_row(sweep_state *s, const sk_sweep_result *r) {
   s->done_here++;
   if (r->status != SK_SWEEP_RUN_OK)
     s->n_failed++;
+  char err[1200];
+  if (s->journal && !s->journal_failed &&
+      sk_sweep_journal_add(s->journal, r, err, sizeof err) != SK_OK) {
+    /* the sweep goes on: its file is still written at the end */
+    fprintf(stderr, "\nskadi sweep: %s; from now on a SIGKILL loses the rows not yet in %s\n", err,
+            s->opt->out);
+    s->journal_failed = 1;
+  }
 }
 
 /* ---- local workers ------------------------------------------------------------------------- */
@@ -210,6 +230,8 @@ static int write_all(int fd, const void *buf, size_t n) {
   return 0;
 }
 
+static pid_t sweep_parent; /* the process that forks the workers */
+
 /* The child: one run, its row down the pipe, then _exit (no atexit handler, no stdio
  * flush of the parent's buffers). */
 static void child_main(const sweep_state *s, size_t job, int fd) {
@@ -217,6 +239,13 @@ static void child_main(const sweep_state *s, size_t job, int fd) {
    * children with SIGTERM */
   signal(SIGINT, SIG_IGN);
   signal(SIGTERM, SIG_DFL);
+#ifdef __linux__
+  /* a parent killed with SIGKILL cannot end its children: the kernel does, rather than
+   * leave them running sessions nobody will read */
+  prctl(PR_SET_PDEATHSIG, SIGTERM);
+  if (getppid() != sweep_parent) /* it died before prctl */
+    _exit(1);
+#endif
   char rec[SK_PATH_LEN + 64];
   if (s->opt->record_dir)
     record_path(s, job, rec, sizeof rec);
@@ -227,6 +256,7 @@ static void child_main(const sweep_state *s, size_t job, int fd) {
 
 static int spawn(sweep_state *s, worker *w, size_t job) {
   int p[2];
+  sweep_parent = getpid();
   if (pipe(p) != 0)
     return -1;
   fflush(stderr);
@@ -484,6 +514,22 @@ static int parse_options(int argc, char **argv, options *o) {
   return 0;
 }
 
+/* Takes a row an earlier invocation finished (from the file or the journal): 1, or 0 when
+ * it is out of range or already held. */
+static int keep_row(sweep_state *s, const sk_sweep_result *r) {
+  size_t n = sk_sweep_n_runs(s->sw);
+  if (r->point < 0 || r->seed_index < 0 || (size_t)r->seed_index >= sk_sweep_n_seeds(s->sw))
+    return 0;
+  size_t job = (size_t)r->point * sk_sweep_n_seeds(s->sw) + (size_t)r->seed_index;
+  if (job >= n || s->have[job])
+    return 0;
+  s->have[job] = 1;
+  s->rows[s->n_rows++] = *r;
+  if (r->status != SK_SWEEP_RUN_OK)
+    s->n_failed++;
+  return 1;
+}
+
 /* Takes the rows of an interrupted sweep of the same file at o->out. */
 static int load_resume(sweep_state *s) {
   char err[1024];
@@ -501,20 +547,29 @@ static int load_resume(sweep_state *s) {
     sk_sweep_table_destroy(t);
     return 2;
   }
-  size_t n = sk_sweep_n_runs(s->sw);
   s->prev_wall_s = isfinite(t->wall_s) ? t->wall_s : 0;
   s->prev_workers = t->workers;
-  for (size_t i = 0; i < t->n_rows; i++) {
-    const sk_sweep_result *r = &t->rows[i];
-    size_t job = (size_t)r->point * sk_sweep_n_seeds(s->sw) + (size_t)r->seed_index;
-    if (r->point < 0 || job >= n || s->have[job])
-      continue;
-    s->have[job] = 1;
-    s->rows[s->n_rows++] = *r;
-    if (r->status != SK_SWEEP_RUN_OK)
-      s->n_failed++;
-  }
+  for (size_t i = 0; i < t->n_rows; i++)
+    keep_row(s, &t->rows[i]);
   sk_sweep_table_destroy(t);
+  return 0;
+}
+
+/* Opens the journal beside o->out (fresh, or with --resume taking its rows).  0, or the
+ * exit status with the message printed. */
+static int open_journal(sweep_state *s, const char *jpath) {
+  char err[1400];
+  sk_sweep_result *rows = NULL;
+  size_t n = 0;
+  sk_status st =
+      sk_sweep_journal_open(jpath, s->sw, s->opt->resume, &s->journal, &rows, &n, err, sizeof err);
+  if (st != SK_OK) {
+    fprintf(stderr, "skadi sweep: %s%s\n", s->opt->resume ? "--resume: " : "", err);
+    return st == SK_EPARSE || st == SK_EINVAL ? 2 : 1;
+  }
+  for (size_t i = 0; i < n; i++)
+    s->from_journal += (size_t)keep_row(s, &rows[i]);
+  free(rows);
   return 0;
 }
 
@@ -596,20 +651,42 @@ static int sweep_run_main(int argc, char **argv) {
     goto out;
   }
   int refuse = 0; /* rank 0 found a reason not to run: the other ranks are told to stop */
+  char jpath[1100];
   if (rank == 0) {
     struct stat sb;
-    if (opt.resume) {
-      if (lstat(opt.out, &sb) != 0) {
-        fprintf(stderr, "skadi sweep: --resume: %s: no such file to resume\n", opt.out);
-        rc = 2;
-      } else {
+    int have_journal = 0;
+    if (sk_sweep_journal_path(opt.out, jpath, sizeof jpath) != 0) {
+      fprintf(stderr, "skadi sweep: --out: path too long\n");
+      rc = 2;
+    } else {
+      have_journal = lstat(jpath, &sb) == 0;
+    }
+    if (rc) {
+      ;
+    } else if (opt.resume) {
+      if (lstat(opt.out, &sb) == 0)
         rc = load_resume(&s);
+      else if (!have_journal) {
+        fprintf(stderr, "skadi sweep: --resume: %s: no such file to resume (nor %s)\n", opt.out,
+                jpath);
+        rc = 2;
       }
     } else if (sk_cli_out_check("skadi sweep", opt.out, opt.force) != 0) {
+      rc = 2;
+    } else if (have_journal && !opt.force) {
+      fprintf(stderr,
+              "skadi sweep: %s: holds the finished rows of a sweep that was killed before it "
+              "wrote %s; --resume continues it, --force starts over\n",
+              jpath, opt.out);
       rc = 2;
     }
     if (rc == 0 && sk_cli_out_make_parent("skadi sweep", opt.out) != 0)
       rc = 1;
+    if (rc == 0)
+      rc = open_journal(&s, jpath);
+    if (rc == 0 && opt.resume)
+      fprintf(stderr, "skadi sweep: --resume: %zu of %zu runs done (%zu from %s), %zu to run\n",
+              s.n_rows, n_runs, s.from_journal, jpath, n_runs - s.n_rows);
     if (rc == 0 && opt.record_dir && mkdir(opt.record_dir, 0777) != 0 && errno != EEXIST) {
       fprintf(stderr, "skadi sweep: --record-runs: %s: %s\n", opt.record_dir, strerror(errno));
       rc = 1;
@@ -673,9 +750,14 @@ static int sweep_run_main(int argc, char **argv) {
                            sizeof err);
   if (st != SK_OK) {
     fprintf(stderr, "skadi sweep: %s\n", err);
+    if (s.journal && !s.journal_failed)
+      fprintf(stderr, "skadi sweep: the %zu finished rows stay in %s: --resume continues\n",
+              s.n_rows, jpath);
     rc = st == SK_EINVAL ? 2 : 1;
     goto out;
   }
+  sk_sweep_journal_close(s.journal, 1); /* its rows are in the file now */
+  s.journal = NULL;
   fprintf(stderr, "skadi sweep: %s: %zu of %zu runs (%zu failed), %s%s\n", opt.out, s.n_rows,
           n_runs, s.n_failed, complete ? "completed" : "interrupted",
           complete ? "" : "; --resume runs the rest");
@@ -684,6 +766,7 @@ static int sweep_run_main(int argc, char **argv) {
   else if (rc == 0 && !complete)
     rc = 1;
 out:
+  sk_sweep_journal_close(s.journal, 0);
   free(s.rows);
   free(s.have);
   free(s.todo);

@@ -73,14 +73,18 @@ static int keys_main(int argc, char **argv) {
 typedef struct {
   const char *name;
   int (*main)(int argc, char **argv);
-  int has_subcommands; /* `skadi help CMD SUB` is allowed */
+  /* the subcommands `skadi help CMD SUB` takes, space-separated; NULL: none.  Checklist:
+   * the same names as the command's own dispatch (`skadi sweep X --help` is the help of
+   * a sweep file X, so `skadi help sweep X` must be checked here, not there) */
+  const char *subcommands;
 } command;
 
 static const command commands[] = {
-    {"run", sk_run_main, 0},       {"ims", sk_ims_main, 1}, {"mix", sk_mix_main, 0},
-    {"report", sk_report_main, 0}, {"keys", keys_main, 0},  {"monitor", sk_monitor_main, 0},
-    {"serve", sk_serve_main, 0},   {"gateway", sk_gateway_main, 0},
-    {"replay", sk_replay_main, 0},  {"sweep", sk_sweep_main, 1},
+    {"run", sk_run_main, NULL},       {"ims", sk_ims_main, "train score list"},
+    {"mix", sk_mix_main, NULL},       {"report", sk_report_main, NULL},
+    {"keys", keys_main, NULL},        {"monitor", sk_monitor_main, NULL},
+    {"serve", sk_serve_main, NULL},   {"gateway", sk_gateway_main, NULL},
+    {"replay", sk_replay_main, NULL}, {"sweep", sk_sweep_main, "report"},
 };
 #define N_COMMANDS (sizeof commands / sizeof commands[0])
 
@@ -89,6 +93,15 @@ static const command *find_command(const char *name) {
     if (strcmp(commands[i].name, name) == 0)
       return &commands[i];
   return NULL;
+}
+
+/* 1 when sub is one of cmd's subcommands (a whole word of its list). */
+static int is_subcommand(const command *cmd, const char *sub) {
+  size_t n = strlen(sub);
+  for (const char *p = cmd->subcommands; p && *p; p += strcspn(p, " "), p += *p == ' ')
+    if (n > 0 && strncmp(p, sub, n) == 0 && (p[n] == ' ' || p[n] == 0))
+      return 1;
+  return 0;
 }
 
 static int is_help(const char *a) {
@@ -109,10 +122,15 @@ static int help_main(int argc, char **argv) {
     fputs(" (see skadi --help)\n", stderr);
     return 2;
   }
-  if (argc > (cmd->has_subcommands ? 3 : 2)) {
+  if (argc > (cmd->subcommands ? 3 : 2)) {
     fprintf(stderr, "skadi help: '%s' after '%s': %s\n", argv[argc - 1], argv[1],
-            cmd->has_subcommands ? "one subcommand at most (skadi help ims train)"
-                                 : "this command has no subcommands");
+            cmd->subcommands ? "one subcommand at most (skadi help ims train)"
+                             : "this command has no subcommands");
+    return 2;
+  }
+  if (argc == 3 && !is_help(argv[2]) && !is_subcommand(cmd, argv[2])) {
+    fprintf(stderr, "skadi help: '%s' is not a subcommand of %s; its subcommands: %s\n", argv[2],
+            argv[1], cmd->subcommands);
     return 2;
   }
   /* CMD [SUB] --help */

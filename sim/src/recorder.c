@@ -38,13 +38,20 @@
  *     the storage policy (chunk sizes, compression) is the recorder's own.
  *   - Memory is O(chunk) per table, whatever the run length.
  *   - A failed write (a full disk) makes the recorder sticky-failed and freezes the file:
- *     HDF5's descriptor is swapped for a read-only one, so not even closing writes to
- *     it, and the file stays as the last good flush left it (plus whole chunks written
- *     since), as after SIGKILL.  The run file has no chunk cache and no fill values, so
- *     every H5Dwrite reaches the file before it returns and an extent never counts rows
- *     that are not on disk; a flush extends the file to HDF5's allocated end first, so
- *     the superblock never claims more than the file holds (a file-size limit refuses
- *     that extension; a full disk, being sparse, does not).
+ *     HDF5's descriptor is swapped for a read-only one, so no later write reaches it
+ *     (and closing discards its writes, below), and the file stays as the last good
+ *     flush left it (plus whole chunks written since), as after SIGKILL.  The run file
+ *     has no chunk cache and no fill values, so every H5Dwrite reaches the file before
+ *     it returns and an extent never counts rows that are not on disk; a flush first
+ *     allocates the file up to HDF5's allocated end, so the superblock never claims
+ *     more than the file holds and a full disk or a file-size limit stops the flush
+ *     before it writes anything.
+ *   - No HDF5 file id outlives a failure (a server runs many sessions): HDF5 1.10 keeps
+ *     the id of a file whose H5Fclose failed, having freed what it names, so the id
+ *     leaks and the library's exit-time cleanup may crash on it.  A file that failed
+ *     (or whose final flush fails) gets its descriptor pointed at an anonymous memory
+ *     file before the close (discard_writes): the close then succeeds, and what it
+ *     writes goes nowhere, leaving the file on disk as the last good flush left it.
  *
  * Considered and rejected: one attribute holding a JSON map of units per table (h5py
  * users would need json.loads to get a unit; `<field>_units` is one lookup); file types
@@ -53,7 +60,7 @@
  * without bound); fsync on flush (the guarantee is for SIGKILL, which the page cache
  * survives, not for power loss).
  */
-#define _POSIX_C_SOURCE 200809L
+#define _GNU_SOURCE /* memfd_create */
 
 #include "skadi/recorder.h"
 
@@ -67,6 +74,9 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+#ifdef __linux__
+#include <sys/mman.h>
+#endif
 
 #include "h5util.h"
 #include "skadi/require.h"
@@ -113,6 +123,7 @@ struct sk_recorder {
   hid_t file;
   table tables[N_TABLES];
   rec_state state;
+  int complete; /* finish left a complete file at path (sk_recorder_is_complete) */
   char err[512];
 };
 
@@ -292,16 +303,71 @@ static sk_status validate(const sk_recorder_config *cfg, char *err, size_t errle
   return SK_OK;
 }
 
+/* Points HDF5's descriptor of file at an empty anonymous file (in memory on Linux):
+ * HDF5's later writes succeed and go nowhere, and the file on disk is left as it is. */
+static void discard_writes(hid_t file) {
+  void *h = NULL;
+  if (file < 0 || H5Fget_vfd_handle(file, H5P_DEFAULT, &h) < 0 || !h)
+    return;
+  int fd = *(int *)h;
+#ifdef __linux__
+  int sink = memfd_create("skadi-discard", MFD_CLOEXEC);
+#else
+  FILE *tf = tmpfile();
+  int sink = tf ? dup(fileno(tf)) : -1;
+  if (tf)
+    fclose(tf);
+#endif
+  if (sink >= 0) {
+    dup2(sink, fd);
+    close(sink);
+  }
+}
+
+/* Gives back the space reserved past the end of the closed file at path (reserve's
+ * extra): truncating a file to its own size frees its blocks past the end. */
+static void release_reserve(const char *path) {
+  int fd = open(path, O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
+  struct stat st;
+  if (fd >= 0 && fstat(fd, &st) == 0)
+    (void)ftruncate(fd, st.st_size);
+  if (fd >= 0)
+    close(fd);
+}
+
+/* Closes *file so that its id is gone whatever happens (see the invariants above).
+ * failed: the file already failed, nothing more may reach the disk.  Otherwise it is
+ * flushed first, and if that fails, its later writes are discarded.  -1 when anything
+ * failed (the disk then holds the last good flush), 0 when the file closed cleanly. */
+static int close_h5file(hid_t *file, int failed) {
+  int rc = failed ? -1 : 0;
+  if (*file < 0)
+    return rc;
+  if (!failed && H5Fflush(*file, H5F_SCOPE_LOCAL) < 0) {
+    failed = 1;
+    rc = -1;
+  }
+  if (failed)
+    discard_writes(*file);
+  if (H5Fclose(*file) < 0)
+    rc = -1;
+  *file = H5I_INVALID_HID;
+  return rc;
+}
+
 static void free_recorder(sk_recorder *rec) {
   for (int i = 0; i < N_TABLES; i++) {
     sk__h5_close(&rec->tables[i].dset);
     sk__h5_close(&rec->tables[i].mtype);
     free(rec->tables[i].buf);
   }
-  sk__h5_close(&rec->file);
+  close_h5file(&rec->file, 1); /* a recorder that failed to open, or closed already */
   free(rec->path);
   free(rec);
 }
+
+static sk_status extend_to_eoa(sk_recorder *rec, int whole, const char *what);
+static int file_fd(const sk_recorder *rec);
 
 static sk_status create(sk_recorder **out, const sk_recorder_config *cfg, char *err,
                         size_t errlen) {
@@ -405,6 +471,10 @@ static sk_status create(sk_recorder **out, const sk_recorder_config *cfg, char *
   sk__h5_close(&g);
 
   what = "cannot start SWMR write mode";
+  if (extend_to_eoa(rec, 1, what) != SK_OK) { /* its first flush: room for all of it */
+    snprintf(err, errlen, "%s", rec->err);
+    goto fail;
+  }
   if (H5Fstart_swmr_write(rec->file) < 0)
     goto h5fail;
 
@@ -484,19 +554,67 @@ static sk_status set_failed(sk_recorder *rec, const char *what, const sk_schema_
   return SK_EIO;
 }
 
+/* Space for bytes [from, to) of fd: allocated (posix_fallocate), or where the file
+ * system cannot allocate ahead, the file extended; and (Linux) extra bytes after `to`
+ * allocated without growing the file, for what HDF5 allocates while it flushes.  0 or
+ * an errno. */
+static int reserve(int fd, off_t from, off_t to, off_t extra) {
+  int e = posix_fallocate(fd, from, to - from);
+  if (e == EOPNOTSUPP || e == EINVAL)
+    e = ftruncate(fd, to) == 0 ? 0 : errno;
+#ifdef __linux__
+  if (e == 0 && extra > 0 && fallocate(fd, FALLOC_FL_KEEP_SIZE, to, extra) != 0 &&
+      errno != EOPNOTSUPP)
+    e = errno;
+#else
+  (void)extra;
+#endif
+  return e;
+}
+
+/* Headroom reserved past HDF5's allocated end for what a flush allocates as it writes
+ * (entries placed only when first written).  Starting SWMR writing, the first flush of
+ * the whole structure, grew a 45 KB file by 21 KB: it gets as much as the file again. */
+#define FLUSH_HEADROOM (64 * 1024)
+/* What the compressed copy holds beside its rows (attributes, /config, /racks, the
+ * tables' headers and chunk indexes): ~50 KB for the baseline room, 72 racks. */
+#define COPY_METADATA_BYTES (256 * 1024)
+
+/* Reserves the space HDF5 has allocated in file and extra bytes past it, so that closing
+ * it cannot meet a full disk halfway (see close_h5file).  0 or an errno. */
+static int reserve_h5(hid_t file, off_t extra) {
+  void *h = NULL;
+  haddr_t eoa = 0;
+  struct stat st;
+  if (H5Fget_vfd_handle(file, H5P_DEFAULT, &h) < 0 || !h || H5Fget_eoa(file, &eoa) < 0)
+    return 0; /* nothing to reserve with: the close goes as it would */
+  int fd = *(int *)h;
+  if (fstat(fd, &st) != 0)
+    return 0;
+  off_t end = (off_t)eoa > st.st_size ? (off_t)eoa : st.st_size;
+  return reserve(fd, st.st_size, end, extra);
+}
+
 /* A flush writes the superblock, with the end of the space HDF5 has allocated, before it
  * extends the file to that end; when the extension fails (a file-size limit) the
  * superblock is left claiming more than the file holds, and no reader opens it.  So the
- * file is extended first, and a failure stops the flush before anything is written. */
-static sk_status extend_to_eoa(sk_recorder *rec) {
+ * file is extended first, and a failure stops the flush before anything is written.
+ * The space is allocated, not only promised (a sparse extension succeeds on a full disk
+ * and the flush's writes then fail halfway): a failed flush can leave HDF5's metadata
+ * cache unable to close the file, and its id would leak (HDF5 1.10.8, "slist already
+ * enabled?").  whole: reserve from the start of the file, not only past its end (before
+ * the first flush, when the file holds nothing but HDF5's superblock). */
+static sk_status extend_to_eoa(sk_recorder *rec, int whole, const char *what) {
   haddr_t eoa = 0;
   struct stat st;
-  int fd = file_fd(rec);
+  int fd = file_fd(rec), e = 0;
   if (fd < 0 || H5Fget_eoa(rec->file, &eoa) < 0 || fstat(fd, &st) != 0)
     return SK_OK; /* nothing to check with: the flush goes as it would */
-  if ((off_t)eoa > st.st_size && ftruncate(fd, (off_t)eoa) != 0) {
-    sk_errf(rec->err, sizeof rec->err, "%s: cannot flush: cannot extend the file: %s", rec->path,
-            strerror(errno));
+  off_t from = whole ? 0 : st.st_size;
+  off_t extra = FLUSH_HEADROOM + (whole ? (off_t)eoa : 0);
+  if ((off_t)eoa > from && (e = reserve(fd, from, (off_t)eoa, extra)) != 0) {
+    sk_errf(rec->err, sizeof rec->err, "%s: %s: cannot extend the file: %s", rec->path, what,
+            strerror(e));
     rec->state = REC_FAILED;
     freeze(rec);
     return SK_EIO;
@@ -616,7 +734,7 @@ sk_status sk_recorder_flush(sk_recorder *rec) {
   sk__h5_quiet_begin(&q);
   sk_status st = write_all(rec);
   if (st == SK_OK)
-    st = extend_to_eoa(rec);
+    st = extend_to_eoa(rec, 0, "cannot flush");
   if (st == SK_OK && H5Fflush(rec->file, H5F_SCOPE_GLOBAL) < 0)
     st = set_failed(rec, "cannot flush", NULL);
   sk__h5_quiet_end(&q);
@@ -634,11 +752,11 @@ static sk_status close_file(sk_recorder *rec) {
     rec->tables[i].dset = H5I_INVALID_HID;
   }
   if (rec->file >= 0 && rec->state == REC_OPEN && st == SK_OK)
-    st = extend_to_eoa(rec);
-  /* A failed H5Fclose leaves no file to freeze: HDF5 wrote what it could. */
-  if (rec->file >= 0 && H5Fclose(rec->file) < 0 && st == SK_OK)
+    st = extend_to_eoa(rec, 0, "cannot close");
+  /* a failed file closes with its writes discarded: it stays as the last flush left it */
+  int failed = st != SK_OK || rec->state != REC_OPEN;
+  if (close_h5file(&rec->file, failed) != 0 && st == SK_OK)
     st = note_failed(rec, "cannot close file", NULL);
-  rec->file = H5I_INVALID_HID;
   return st;
 }
 
@@ -774,8 +892,8 @@ static herr_t add_figures(hid_t file, const figures *f) {
 
 /* Writes the compressed copy of the closed run file to tmp, figures included.  On
  * failure err says what failed; the caller removes tmp. */
-static sk_status compact(const char *path, const char *tmp, const figures *f, char *err,
-                         size_t errlen) {
+static sk_status compact(const char *path, const char *tmp, const figures *f, off_t rows_bytes,
+                         char *err, size_t errlen) {
   hid_t fapl = latest_fapl(), fcpl = sk__h5_ocpl(H5P_FILE_CREATE);
   hid_t src = H5I_INVALID_HID, dst = H5I_INVALID_HID;
   const char *what = "cannot reopen";
@@ -789,6 +907,20 @@ static sk_status compact(const char *path, const char *tmp, const figures *f, ch
   what = "cannot create compressed copy";
   if ((dst = H5Fcreate(tmp, H5F_ACC_TRUNC, fcpl, fapl)) < 0)
     goto fail;
+  /* Room for the whole copy before writing it, so that a full disk fails here, with
+   * nothing written, not in the close: the rows (compressed, they only shrink; deflate's
+   * worst case adds well under 1/64) and the metadata, or at most the run file's bytes
+   * on disk (its holes are never copied). */
+  struct stat sb;
+  off_t need = rows_bytes + rows_bytes / 64 + COPY_METADATA_BYTES;
+  if (stat(path, &sb) == 0 && (off_t)sb.st_blocks * 512 < need)
+    need = (off_t)sb.st_blocks * 512;
+  int e = need > 0 ? reserve_h5(dst, need + FLUSH_HEADROOM) : 0;
+  if (e != 0) {
+    sk_errf(err, errlen, "%s: no room for the compressed copy (up to %.1f MB): %s", tmp,
+            (double)need / 1e6, strerror(e));
+    goto cleanup;
+  }
   what = "cannot copy into compressed copy";
   if (copy_attrs(src, dst) < 0)
     goto fail;
@@ -808,10 +940,9 @@ static sk_status compact(const char *path, const char *tmp, const figures *f, ch
   if (add_figures(dst, f) < 0)
     goto fail;
   what = "cannot close compressed copy";
-  herr_t rc = H5Fclose(dst);
-  dst = H5I_INVALID_HID;
-  if (rc < 0)
+  if (close_h5file(&dst, 0) != 0)
     goto fail;
+  release_reserve(tmp);
   H5Fclose(src);
   H5Pclose(fcpl);
   H5Pclose(fapl);
@@ -819,7 +950,7 @@ static sk_status compact(const char *path, const char *tmp, const figures *f, ch
 fail:
   sk__h5_fail(err, errlen, tmp, what);
 cleanup:
-  sk__h5_close(&dst);
+  close_h5file(&dst, 1); /* the copy is removed: what its close would write goes nowhere */
   sk__h5_close(&src);
   sk__h5_close(&fcpl);
   sk__h5_close(&fapl);
@@ -828,18 +959,25 @@ cleanup:
 
 /* Fallback when the compressed copy failed: the run file is complete but stays
  * uncompressed; add the figures to it in place. */
-static sk_status finish_in_place(const char *path, const figures *f, char *err, size_t errlen) {
+static sk_status finish_in_place(const char *path, const figures *f, const char *why, char *err,
+                                 size_t errlen) {
   hid_t fapl = latest_fapl();
   hid_t file = fapl < 0 ? H5I_INVALID_HID : H5Fopen(path, H5F_ACC_RDWR, fapl);
   sk_status st = SK_OK;
-  if (file < 0 || add_figures(file, f) < 0) {
+  int e = file < 0 ? 0 : reserve_h5(file, FLUSH_HEADROOM);
+  if (e != 0) {
+    sk_errf(err, errlen, "%s: no room to write /summary and /run_info: %s", path, strerror(e));
+    st = SK_EIO;
+  } else if (file < 0 || add_figures(file, f) < 0 ||
+             sk__h5_attr_str(file, "uncompressed", why) < 0) {
     sk__h5_fail(err, errlen, path, "cannot write /summary or /run_info");
     st = SK_EIO;
   }
-  if (file >= 0 && H5Fclose(file) < 0 && st == SK_OK) {
+  if (close_h5file(&file, st != SK_OK) != 0 && st == SK_OK) {
     sk__h5_fail(err, errlen, path, "cannot close");
     st = SK_EIO;
   }
+  release_reserve(path);
   sk__h5_close(&fapl);
   return st;
 }
@@ -848,6 +986,7 @@ static sk_status finish(sk_recorder *rec, const figures *f) {
   sk_status st = close_file(rec);
   if (st != SK_OK)
     return st;
+  release_reserve(rec->path); /* the room the copy needs is measured from what is left */
   size_t len = strlen(rec->path);
   char *tmp = malloc(len + sizeof ".tmp");
   if (!tmp) {
@@ -857,7 +996,10 @@ static sk_status finish(sk_recorder *rec, const figures *f) {
   memcpy(tmp, rec->path, len);
   memcpy(tmp + len, ".tmp", sizeof ".tmp");
   char why[240] = ""; /* two of them fit rec->err */
-  st = compact(rec->path, tmp, f, why, sizeof why);
+  off_t rows_bytes = 0;
+  for (int i = 0; i < N_TABLES; i++)
+    rows_bytes += (off_t)(rec->tables[i].n_written * rec->tables[i].spec->row_size);
+  st = compact(rec->path, tmp, f, rows_bytes, why, sizeof why);
   if (st == SK_OK && rename(tmp, rec->path) != 0) {
     snprintf(why, sizeof why, "%s: cannot rename to %s: %s", tmp, rec->path, strerror(errno));
     st = SK_EIO;
@@ -866,10 +1008,14 @@ static sk_status finish(sk_recorder *rec, const figures *f) {
     unlink(tmp);
     /* The rows are safe in the run file; still make it complete, and say which. */
     char why2[240] = "";
-    if (finish_in_place(rec->path, f, why2, sizeof why2) == SK_OK)
+    if (finish_in_place(rec->path, f, why, why2, sizeof why2) == SK_OK) {
+      rec->complete = 1;
       snprintf(rec->err, sizeof rec->err, "%s (%s is complete but uncompressed)", why, rec->path);
-    else
+    } else {
       snprintf(rec->err, sizeof rec->err, "%s; then %s", why, why2);
+    }
+  } else {
+    rec->complete = 1;
   }
   free(tmp);
   return st;
@@ -930,6 +1076,11 @@ sk_status sk_recorder_finish(sk_recorder *rec, const sk_recorder_figure *summary
   rec->state = st == SK_OK ? REC_FINISHED : REC_FAILED;
   sk__h5_quiet_end(&q);
   return st;
+}
+
+int sk_recorder_is_complete(const sk_recorder *rec) {
+  SK_REQUIRE(rec);
+  return rec->complete;
 }
 
 const char *sk_recorder_error(const sk_recorder *rec) {

@@ -1645,6 +1645,38 @@ sk_status sk_scenario_validate(const sk_scenario *sc, char *err, size_t errlen) 
       return SK_ERANGE;
     }
   }
+  /* The CRAH air each rack gets at the lowest fan speed the run may use (the controller
+   * and the timeline go down to room.crah_min_speed_pct) must be at least half the air its
+   * servers draw.  Below that a rack breathes mostly its own row's exhaust (recirculation
+   * over 50 %), and with the server fans speeding up as their inlet warms the twin's room
+   * has no steady state: at a tiny CRAH flow, or its fans allowed to stop, inlets ran away
+   * to 1e30 degC.  A real row's CRAH supplies at least what its servers draw (a variable
+   * speed CRAH keeps a minimum speed for this); half leaves room for an under-provisioned
+   * row to be studied (inlets near 30 degC in the baseline room).  Checklist:
+   * docs/SCENARIOS.md "Cross-field rules". */
+  double rack_air = sc->servers_per_rack * sc->server.airflow_m3s;
+  double tile_air = sc->room.crah_rated_flow_m3s * sc->room.crah_min_speed_pct / 100.0 /
+                    (sc->racks_per_row > 0 ? sc->racks_per_row : 1);
+  if (!(tile_air >= 0.5 * rack_air * (1 - 1e-12))) { /* 1e-12: the bound itself passes */
+    format_double(sc->room.crah_rated_flow_m3s, a, sizeof a);
+    format_double(sc->room.crah_min_speed_pct, b, sizeof b);
+    const char *why = "the racks would breathe mostly their own exhaust and the room has no "
+                      "steady state (a real CRAH supplies at least its row's server air)";
+    if (sc->room.crah_min_speed_pct > 0)
+      sk_errf(err, errlen,
+              "%s: room.crah_rated_flow_m3s: %s m³/s is too little air: at "
+              "room.crah_min_speed_pct (%s %%) each of the row's %d racks gets %.3g m³/s, "
+              "under half the %.3g m³/s its servers draw (room.servers_per_rack x "
+              "server.airflow_m3s); %s; at least %.4g m³/s here",
+              where, a, b, sc->racks_per_row, tile_air, rack_air, why,
+              0.5 * rack_air * sc->racks_per_row / (sc->room.crah_min_speed_pct / 100.0));
+    else
+      sk_errf(err, errlen,
+              "%s: room.crah_min_speed_pct: 0 %% lets the CRAH fans stop, leaving the racks "
+              "no air; %s",
+              where, why);
+    return SK_ERANGE;
+  }
   /* The cap model covers caps that bind in compute-bound prefill only; decode is memory
    * bound and no measured cap binds it (models/src/server.c). */
   double ceiling_w = sk_server_decode_ceiling_w(&sc->server);

@@ -826,11 +826,16 @@ sk_status sk_session_finish(sk_session *s, const sk_session_wall *wall, const ch
       {"peak_rss_mb", wall ? wall->peak_rss_mb : NAN, "MiB"},
   };
   sk_status st = sk_recorder_finish(s->rec, rf, n, info, sizeof info / sizeof info[0], status_text);
-  if (st != SK_OK)
-    sk__session_fail(s, st, "recording: %s", sk_recorder_error(s->rec));
+  /* the compressed copy failed (a full disk at finish) but the run file is complete: it
+   * takes the final name like any finished recording, and the failure is still reported */
+  int whole = st == SK_OK || sk_recorder_is_complete(s->rec);
+  char why[sizeof s->err];
+  snprintf(why, sizeof why, "%s", st == SK_OK ? "" : sk_recorder_error(s->rec));
+  if (!whole)
+    sk__session_fail(s, st, "recording: %s", why);
   sk_recorder_close(s->rec);
   s->rec = NULL;
-  if (st != SK_OK)
+  if (!whole)
     return s->st;
   /* a run that did not complete never replaces a file already there */
   struct stat sb;
@@ -846,6 +851,9 @@ sk_status sk_session_finish(sk_session *s, const sk_session_wall *wall, const ch
   if (rename(s->part_path, s->final_path) != 0)
     sk__session_fail(s, SK_EIO, "%s: cannot move the recording to %s: %s", s->part_path, s->final_path,
          strerror(errno));
+  else if (st != SK_OK)
+    sk__session_fail(s, st, "recording: %s; moved to %s, complete and readable", why,
+                     s->final_path);
   return s->st;
 }
 

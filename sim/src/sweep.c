@@ -31,6 +31,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <cjson/cJSON.h>
 
@@ -1073,6 +1075,14 @@ sk_status sk_sweep_run(const sk_sweep *sw, size_t job, const char *record_path,
   cfg.record_path = record_path;
   cfg.force = 1;
   cfg.source = "sweep";
+  /* a "<record_path>.part" is this very run's, left by a sweep killed while it ran (the
+   * name is the sweep's and the job's): the session would refuse to start beside it, and
+   * --resume would make the run a failed row */
+  char part[SK_PATH_LEN + 80];
+  struct stat sb;
+  if (record_path && snprintf(part, sizeof part, "%s.part", record_path) < (int)sizeof part &&
+      lstat(part, &sb) == 0 && S_ISREG(sb.st_mode))
+    unlink(part);
 
   char err[SK_ERR_LEN];
   sk_session *s = NULL;

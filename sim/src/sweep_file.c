@@ -11,7 +11,7 @@
  *
  * Considered and rejected: appending rows as they finish (a chunked, growing table).  A
  * sweep's rows are small (a few hundred bytes each) and a stopped sweep writes its file
- * before it exits; a SIGKILL loses the rows, which --resume would re-run anyway.
+ * before it exits; what a SIGKILL would lose is kept by the journal (sweep_journal.c).
  */
 #define _POSIX_C_SOURCE 200809L
 

@@ -3,7 +3,8 @@
  * room (120 s runs): -j 1 and -j 2 write tables h5diff finds equal (leaving out /timing,
  * the only wall-clock part); bad sweep files and flags exit 2 naming the field; a sweep
  * stopped by SIGINT exits 130 with the finished rows in a valid file, and --resume
- * completes it to the same table as an uninterrupted run; `skadi sweep report` prints
+ * completes it to the same table as an uninterrupted run, also after a SIGKILL (the rows
+ * finished before it are in the journal, only the rest is run again); `skadi sweep report` prints
  * the table and the front and draws an SVG.  Figures are not checked (the physics
  * changes): structure and consistency are.
  */
@@ -145,6 +146,18 @@ START_TEST(bad_flags_exit_2) {
   tu_run(&r, (char *const[]){(char *)bin, "help", "sweep", "report", NULL});
   ck_assert_int_eq(r.status, 0);
   ASSERT_HAS(r.out, "usage: skadi sweep report");
+  /* `skadi help CMD X` with X not a subcommand: exit 2 and no usage, for every command
+   * (`skadi sweep X --help` is the help of a sweep file X, so help must check X itself) */
+  static const char *const cmds[] = {"run",     "ims",   "mix",     "report", "keys",
+                                     "monitor", "serve", "gateway", "replay", "sweep"};
+  for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++) {
+    tu_run(&r, (char *const[]){(char *)bin, "help", (char *)cmds[i], "frobnicate", NULL});
+    ck_assert_msg(r.status == 2, "help %s frobnicate: exit %d", cmds[i], r.status);
+    ck_assert_str_eq(r.out, "");
+    ASSERT_HAS(r.err, "frobnicate");
+  }
+  tu_run(&r, (char *const[]){(char *)bin, "help", "sweep", "frobnicate", NULL});
+  ASSERT_HAS(r.err, "'frobnicate' is not a subcommand of sweep; its subcommands: report");
 }
 END_TEST
 
@@ -158,19 +171,32 @@ static int runs_done(void) {
   return last ? atoi(last + 2) : 0;
 }
 
+/* Starts `skadi sweep sw --out out -j 1 --progress [--resume]`, waits until the progress
+ * line shows at least `rows` runs done, sends sig; the exit status. */
+static int sweep_until(const char *sw, const char *out, int resume, int rows, int sig) {
+  pid_t pid = tu_spawn((char *const[]){(char *)bin, "sweep", (char *)sw, "--out", (char *)out, "-j",
+                                       "1", "--progress", resume ? "--resume" : NULL, NULL});
+  struct timespec ts = {0, 20 * 1000 * 1000};
+  for (int k = 0; k < 1500 && runs_done() < rows; k++)
+    nanosleep(&ts, NULL);
+  kill(pid, sig);
+  return tu_wait(pid);
+}
+
+/* The rows --resume took from the journal ("(N from X.journal)"), -1 if it did not say. */
+static int from_journal(const char *err) {
+  const char *p = strstr(err, "runs done (");
+  return p ? atoi(p + strlen("runs done (")) : -1;
+}
+
 START_TEST(interrupted_keeps_rows_and_resumes) {
   /* runs long enough (~0.3 s each) that the interrupt lands between the 2nd and the 10th
    * on a quiet machine too: at 120 s of sim time all ten could end before it */
   sweep_duration_s = 1200;
-  const char *sw = write_sweep("s.json", 2, 2); /* 5 points x 2 seeds = 10 runs */
+  char sw[512]; /* a copy: tu_tmp's buffers rotate, and the polls below use many */
+  snprintf(sw, sizeof sw, "%s", write_sweep("s.json", 2, 2)); /* 5 points x 2 seeds: 10 runs */
   sweep_duration_s = 120;
-  pid_t pid = tu_spawn((char *const[]){(char *)bin, "sweep", (char *)sw, "--out", tu_tmp("i.h5"),
-                                       "-j", "1", "--progress", NULL});
-  struct timespec ts = {0, 20 * 1000 * 1000};
-  for (int k = 0; k < 1500 && runs_done() < 2; k++)
-    nanosleep(&ts, NULL);
-  kill(pid, SIGINT);
-  int st = tu_wait(pid);
+  int st = sweep_until(sw, tu_tmp("i.h5"), 0, 2, SIGINT);
   tu_result r;
   tu_collect(&r);
   ck_assert_msg(st == 130, "exit %d: %s", st, r.err);
@@ -183,16 +209,45 @@ START_TEST(interrupted_keeps_rows_and_resumes) {
   ck_assert_uint_lt(t->n_rows, 10);
   size_t kept = t->n_rows;
   sk_sweep_table_destroy(t);
+  ck_assert_msg(access(tu_tmp("i.h5.journal"), F_OK) != 0, "journal left beside a written file");
+  /* a resume killed with SIGKILL: the file stays as it was, the rows finished since are in
+   * the journal, and the next --resume takes both */
+  st = sweep_until(sw, tu_tmp("i.h5"), 1, (int)kept + 1, SIGKILL);
+  ck_assert_int_eq(st, 128 + SIGKILL);
+  ck_assert_int_eq(access(tu_tmp("i.h5.journal"), F_OK), 0);
+  ck_assert(sk_sweep_file_read(tu_tmp("i.h5"), &t, err, sizeof err) == SK_OK);
+  ck_assert_uint_eq(t->n_rows, kept);
+  sk_sweep_table_destroy(t);
   /* resume: the rest, to the same table as one uninterrupted run */
   tu_run(&r, (char *const[]){(char *)bin, "sweep", (char *)sw, "--out", tu_tmp("i.h5"), "-j", "2",
                              "--resume", "--no-progress", NULL});
   ck_assert_msg(r.status == 0, "%s", r.err);
   ASSERT_HAS(r.err, "10 of 10 runs");
+  ck_assert_msg(from_journal(r.err) >= 1, "%s", r.err);
+  ck_assert_msg(access(tu_tmp("i.h5.journal"), F_OK) != 0, "journal left after completion");
   tu_run(&r, (char *const[]){(char *)bin, "sweep", (char *)sw, "--out", tu_tmp("full.h5"),
                              "--no-progress", NULL});
   ck_assert_msg(r.status == 0, "%s", r.err);
   ck_assert_msg(h5_same(tu_tmp("i.h5"), tu_tmp("full.h5")), "resumed table differs (kept %zu)",
                 kept);
+  /* a fresh sweep killed with SIGKILL: no file, the finished rows in the journal; a new
+   * sweep to the same --out is refused, --resume redoes only the runs the journal lacks */
+  st = sweep_until(sw, tu_tmp("k.h5"), 0, 2, SIGKILL);
+  ck_assert_int_eq(st, 128 + SIGKILL);
+  ck_assert_int_ne(access(tu_tmp("k.h5"), F_OK), 0);
+  tu_run(&r, (char *const[]){(char *)bin, "sweep", (char *)sw, "--out", tu_tmp("k.h5"),
+                             "--no-progress", NULL});
+  ck_assert_int_eq(r.status, 2);
+  ASSERT_HAS(r.err, "--resume continues it, --force starts over");
+  tu_run(&r, (char *const[]){(char *)bin, "sweep", (char *)sw, "--out", tu_tmp("k.h5"), "-j", "2",
+                             "--resume", "--no-progress", NULL});
+  ck_assert_msg(r.status == 0, "%s", r.err);
+  int journaled = from_journal(r.err);
+  ck_assert_msg(journaled >= 2 && journaled < 10, "%s", r.err);
+  char want[64];
+  snprintf(want, sizeof want, "%d to run", 10 - journaled);
+  ASSERT_HAS(r.err, want);
+  ck_assert_msg(h5_same(tu_tmp("k.h5"), tu_tmp("full.h5")), "table after SIGKILL differs");
   /* resuming from another sweep file is refused */
   const char *other = write_sweep("other.json", 1, 2);
   tu_run(&r, (char *const[]){(char *)bin, "sweep", (char *)other, "--out", tu_tmp("i.h5"),

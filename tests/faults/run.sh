@@ -3,7 +3,8 @@
 # test_faults, label e2e; docs/TESTING.md).  Every case is one the project once got wrong:
 #
 #   extreme --set    values at the ends of their ranges that once hung or failed end
-#                    with exit 0 (every key's two ends: tests/sim/test_extremes.c);
+#                    with exit 0, or (a CRAH flow too small for a steady state) exit 2
+#                    naming the key (every key's two ends: tests/sim/test_extremes.c);
 #   --out            a device node, a FIFO and a symlink given as --out are refused and
 #                    left as they were (a failed create unlinked /dev/null);
 #   signals          SIGTERM mid-run closes the recording (exit 143, status interrupted,
@@ -16,7 +17,8 @@
 #                    skipped with a message otherwise) full at start, mid-run and at
 #                    finish: exit 1 with a one-line message naming the file, no crash,
 #                    no HDF5 error dump, and either no file, or one `skadi report` reads
-#                    whose rows are all real (no all-zero rows past the data); the other
+#                    whose rows are all real (no all-zero rows past the data) -- at
+#                    finish the complete file under its final name, marked uncompressed; the other
 #                    writers (ims score and train, report, mix --out) leave nothing.
 #
 # Fast on purpose (a few seconds): short runs, a handful of damaged copies.  A failing
@@ -109,13 +111,18 @@ section() { echo "faults: $1 ($(($(date +%s) - T0)) s)"; }
 
 # ---- extreme --set ------------------------------------------------------------------
 # Every key's extremes run in process in tests/sim/test_extremes.c (188 runs in ~1 s; 10 s
-# through the binary).  Here the --set path of the binary on the two values that once hung
-# or failed: a tiny arrival rate and a tiny CRAH flow, and the largest arrival rate.
-for kv in workload.rate_scale=1e-20 room.crah_rated_flow_m3s=1e-300 server.airflow_m3s=1e-300; do
+# through the binary).  Here the --set path of the binary on the values that once hung
+# or failed: a tiny arrival rate and a tiny server airflow, and the largest arrival rate;
+# a tiny CRAH flow (its inlets ran away) is refused, naming the key.
+for kv in workload.rate_scale=1e-20 server.airflow_m3s=1e-300; do
   run "--set $kv" "$SK" run "$SCEN" --set room.rows=1 --set room.racks_per_row=2 --set "$kv" \
     --duration 120 --no-record --mode closed_loop --threads 1 --no-progress
   expect_rc "--set $kv" 0
 done
+run "--set room.crah_rated_flow_m3s=1e-300" "$SK" run "$SCEN" --set room.crah_rated_flow_m3s=1e-300 \
+  --duration 120 --no-record --no-progress
+expect_rc "--set room.crah_rated_flow_m3s=1e-300" 2 &&
+  expect_msg "--set room.crah_rated_flow_m3s=1e-300" "room.crah_rated_flow_m3s: 1e-300 m³/s is too little air"
 run "--set workload.rate_prompts_s=1000000" "$SK" run "$SCEN" --set room.rows=1 \
   --set room.racks_per_row=2 --set workload.rate_prompts_s=1000000 --set sample_period_s=1 \
   --set thermal_step_s=1 --duration 1 --no-record --no-progress
@@ -308,6 +315,15 @@ else
     fail "full disk at finish: the message does not say the file is complete"
   grep -q '"status":"completed"' "$WORK/rep" ||
     fail "full disk at finish: the recording left is not complete"
+  # complete: under the final name, marked uncompressed (docs/HDF5.md), no .part left
+  [ -e "$MNT/full.h5" ] && [ ! -e "$MNT/full.h5.part" ] ||
+    fail "full disk at finish: the complete recording is not at $MNT/full.h5 alone"
+  grep -q "moved to $MNT/full.h5, complete and readable" "$WORK/err" ||
+    fail "full disk at finish: the message does not name $MNT/full.h5 as complete and readable"
+  if command -v h5dump >/dev/null 2>&1; then
+    h5dump -a /uncompressed "$MNT/full.h5" 2>/dev/null | grep -q 'compressed copy' ||
+      fail "full disk at finish: $MNT/full.h5 has no /uncompressed attribute saying why"
+  fi
 fi
 
 section "full disk"

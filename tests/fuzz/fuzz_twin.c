@@ -9,6 +9,7 @@
  *   -DSKADI_TESTS=OFF -DSKADI_BENCH=OFF && cmake --build build-fuzz --target fuzz_twin
  * Run: ./build-fuzz/tests/fuzz/fuzz_twin -max_total_time=600 tests/fuzz/corpus/twin
  */
+#include <errno.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -46,11 +47,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   if (!twin)
     setup();
-  if (zmq_send(dealer, data, size, 0) < 0)
+  /* EINTR: libFuzzer's timeout alarm (SIGALRM) interrupts the blocking calls; not a
+   * failure of the twin (it aborted a 10 s run) */
+  int rc;
+  while ((rc = zmq_send(dealer, data, size, 0)) < 0 && zmq_errno() == EINTR)
+    ;
+  if (rc < 0)
     abort();
   zmq_msg_t m;
   zmq_msg_init(&m);
-  if (zmq_msg_recv(&m, dealer, 0) < 0)
+  while ((rc = zmq_msg_recv(&m, dealer, 0)) < 0 && zmq_errno() == EINTR)
+    ;
+  if (rc < 0)
     abort();
   /* every input gets one protocol reply: JSON with v, ok and result or a typed error */
   cJSON *r = cJSON_ParseWithLength(zmq_msg_data(&m), zmq_msg_size(&m));

@@ -20,8 +20,11 @@ if [ $# -gt 0 ]; then
 fi
 SRC=$(cd "$(dirname "$0")/../.." && pwd)
 # The HDF5 readers run their corpora once by default: mutated, they reach HDF5's own
-# crashes within seconds (name them without :seeds to look anyway).
-HARNESSES=${*:-"scenario set time csv trace perf_csv ims_data mix session ims_model:seeds recording:seeds"}
+# crashes within seconds (name them without :seeds to look anyway).  So do the API's
+# (twin: ZeroMQ requests to an in-process twin; gateway: HTTP to an in-process gateway on
+# an ephemeral port): each input waits on the twin, a second's worth of inputs is all
+# their corpora, and their state (the one twin) grows over a long run; fuzz them by name.
+HARNESSES=${*:-"scenario set time csv trace perf_csv ims_data mix session ims_model:seeds recording:seeds twin:seeds gateway:seeds"}
 mkdir -p "$BUILD/fuzz-artifacts"
 # HDF5's own leaks on damaged files (tests/fuzz/lsan.supp); files the harnesses write go
 # to memory when /dev/shm is there

@@ -10,7 +10,8 @@
  * million a second; closed loop for control.* and settings.*; sample_period_s's largest
  * gets a run that long): ~0.5 s for all of them, where the same runs through the binary
  * took ~10 s.  Found this way: a NaN GPU slowdown that hung the run at a tiny CRAH flow
- * (test_server) and a settle window of 1e300 s (test_control).
+ * (test_server) and a settle window of 1e300 s (test_control).  The CRAH flow has its own
+ * case, an hour long: its smallest value ran the inlets away only after minutes.
  */
 #define _POSIX_C_SOURCE 200809L
 
@@ -123,10 +124,65 @@ START_TEST(every_key_at_both_ends) {
 }
 END_TEST
 
+/* The smallest CRAH flow the key allows ran the inlets away (to 1e30 degC: with little
+ * cold air the racks breathe their exhaust and the server fans, speeding up with the
+ * inlet, heat it further).  Such a room is refused with the key named; the smallest flow
+ * it accepts, at the lowest fan speed, runs an hour with bounded inlets. */
+START_TEST(tiny_crah_flow_refused_or_bounded) {
+  static const struct {
+    const char *sets[2], *key;
+  } refused[] = {
+      {{"room.crah_rated_flow_m3s=1e-300", NULL}, "room.crah_rated_flow_m3s"},
+      {{"room.crah_min_speed_pct=0", "room.crah_fan_speed_pct=0"}, "room.crah_min_speed_pct"},
+      {{"room.servers_per_rack=4", NULL}, "room.crah_rated_flow_m3s"},
+  };
+  for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++) {
+    sk_session_config cfg;
+    sk_session_config_init(&cfg);
+    cfg.sets = refused[i].sets;
+    cfg.n_sets = refused[i].sets[1] ? 2 : 1;
+    cfg.duration_s = 60;
+    char err[512] = "";
+    sk_session *s = NULL;
+    ck_assert_int_eq(sk_session_create(&s, &cfg, err, sizeof err), SK_EINVAL);
+    ck_assert_msg(strstr(err, refused[i].key) && strstr(err, "no steady state"), "%s", err);
+  }
+  /* the bound itself: half the servers' air through the tiles at the lowest speed */
+  sk_scenario sc;
+  sk_scenario_defaults(&sc);
+  double lo = 0.5 * sc.servers_per_rack * sc.server.airflow_m3s * sc.racks_per_row /
+              (sc.room.crah_min_speed_pct / 100.0);
+  char flow[64], speed[64];
+  snprintf(flow, sizeof flow, "room.crah_rated_flow_m3s=%.17g", lo);
+  snprintf(speed, sizeof speed, "room.crah_fan_speed_pct=%.17g", sc.room.crah_min_speed_pct);
+  const char *sets[] = {flow, speed};
+  sk_session_config cfg;
+  sk_session_config_init(&cfg);
+  cfg.sets = sets;
+  cfg.n_sets = 2;
+  cfg.duration_s = 3600;
+  cfg.threads = 1;
+  char err[512] = "";
+  sk_session *s = NULL;
+  ck_assert_msg(sk_session_create(&s, &cfg, err, sizeof err) == SK_OK, "%s: %s", flow, err);
+  while (!sk_session_done(s))
+    if (sk_session_step_until(s, sk_session_end(s)) != SK_OK)
+      break;
+  ck_assert_msg(sk_session_status(s) == SK_OK, "%s", sk_session_error(s));
+  sk_session_summary sum;
+  sk_session_summary_get(s, &sum);
+  /* bounded: hot, but far from boiling (the runaway reached 1e30 degC in an hour) */
+  ck_assert_msg(isfinite(sum.run.max_inlet_c) && sum.run.max_inlet_c < 100, "%s: max inlet %g degC",
+                flow, sum.run.max_inlet_c);
+  sk_session_destroy(s);
+}
+END_TEST
+
 static Suite *suite(void) {
   Suite *s = suite_create("extremes");
   TCase *tc = tcase_create("extremes");
   tcase_add_test(tc, every_key_at_both_ends);
+  tcase_add_test(tc, tiny_crah_flow_refused_or_bounded);
   tcase_set_timeout(tc, 120);
   suite_add_tcase(s, tc);
   return s;

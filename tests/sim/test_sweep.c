@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <hdf5.h>
 
@@ -410,6 +411,63 @@ START_TEST(file_round_trip) {
 }
 END_TEST
 
+/* The journal: rows read back bit for bit; a torn last row dropped and cut off so the
+ * rows after it stay readable; another sweep's journal and a path that is not a regular
+ * file refused. */
+START_TEST(journal_round_trip) {
+  tu_scratch_setup("skadi-sweep-");
+  sk_sweep *sw = parse_ok(table_sweep);
+  sk_sweep_result r[16], *got = NULL;
+  size_t n = fill_table(r), m = 0;
+  char err[1024], path[1100];
+  ck_assert_int_eq(sk_sweep_journal_path(tu_tmp("x.h5"), path, sizeof path), 0);
+  ASSERT_HAS(path, "x.h5.journal");
+  sk_sweep_journal *j;
+  ck_assert_msg(sk_sweep_journal_open(path, sw, 0, &j, NULL, NULL, err, sizeof err) == SK_OK, "%s",
+                err);
+  for (size_t i = 0; i < 3; i++)
+    ck_assert_msg(sk_sweep_journal_add(j, &r[i], err, sizeof err) == SK_OK, "%s", err);
+  sk_sweep_journal_close(j, 0);
+  /* a torn fourth row: half of it */
+  FILE *f = fopen(path, "ab");
+  ck_assert_ptr_nonnull(f);
+  fwrite(&r[3], 1, sizeof r[3] / 2, f);
+  fclose(f);
+  ck_assert_msg(sk_sweep_journal_open(path, sw, 1, &j, &got, &m, err, sizeof err) == SK_OK, "%s",
+                err);
+  ck_assert_uint_eq(m, 3);
+  ck_assert_int_eq(memcmp(got, r, 3 * sizeof *r), 0);
+  free(got);
+  for (size_t i = 3; i < n; i++) /* after the cut: readable */
+    ck_assert_msg(sk_sweep_journal_add(j, &r[i], err, sizeof err) == SK_OK, "%s", err);
+  sk_sweep_journal_close(j, 0);
+  ck_assert(sk_sweep_journal_open(path, sw, 1, &j, &got, &m, err, sizeof err) == SK_OK);
+  ck_assert_uint_eq(m, n);
+  ck_assert_int_eq(memcmp(got, r, n * sizeof *r), 0);
+  free(got);
+  sk_sweep_journal_close(j, 1);
+  ck_assert_int_ne(access(path, F_OK), 0); /* removed */
+  /* another sweep's journal */
+  sk_sweep *other = parse_ok("{" BASE ", \"seeds\": 3}");
+  ck_assert(sk_sweep_journal_open(path, other, 0, &j, NULL, NULL, err, sizeof err) == SK_OK);
+  sk_sweep_journal_close(j, 0);
+  ck_assert_int_eq(sk_sweep_journal_open(path, sw, 1, &j, &got, &m, err, sizeof err), SK_EPARSE);
+  ASSERT_HAS(err, "different sweep");
+  ck_assert_ptr_null(j);
+  ck_assert_ptr_null(got);
+  /* not a journal; not a regular file */
+  tu_write_file(path, "hello");
+  ck_assert_int_eq(sk_sweep_journal_open(path, sw, 1, &j, NULL, NULL, err, sizeof err), SK_EPARSE);
+  ASSERT_HAS(err, "not a sweep journal");
+  ck_assert_int_eq(sk_sweep_journal_open("/dev/null", sw, 0, &j, NULL, NULL, err, sizeof err),
+                   SK_EINVAL);
+  ASSERT_HAS(err, "not a regular file");
+  sk_sweep_destroy(other);
+  sk_sweep_destroy(sw);
+  tu_scratch_teardown();
+}
+END_TEST
+
 /* A file written before a metric existed (here: /runs without wh_per_prompt_net, as the
  * first sweep files) still reads; the missing column reads as NaN. */
 START_TEST(older_file_reads) {
@@ -518,6 +576,25 @@ START_TEST(a_run_is_the_session) {
 }
 END_TEST
 
+/* A recorded run whose "<path>.part" a killed sweep left behind: the run replaces it
+ * (the session refused to start beside it, and --resume made the run a failed row). */
+START_TEST(stale_part_is_replaced) {
+  tu_scratch_setup("skadi-sweep-");
+  sk_sweep *sw = parse_ok("{" BASE ", \"duration\": 60, \"mode\": \"off\"}");
+  const char *rec = tu_tmp("r.h5");
+  char part[600];
+  snprintf(part, sizeof part, "%s.part", rec);
+  tu_write_file(part, "a killed run's");
+  sk_sweep_result r;
+  ck_assert_int_eq(sk_sweep_run(sw, 0, rec, NULL, &r), SK_OK);
+  ck_assert_msg(r.status == SK_SWEEP_RUN_OK, "%s", r.message);
+  ck_assert_int_eq(access(rec, F_OK), 0);
+  ck_assert_int_ne(access(part, F_OK), 0);
+  sk_sweep_destroy(sw);
+  tu_scratch_teardown();
+}
+END_TEST
+
 static Suite *suite(void) {
   Suite *s = suite_create("sweep");
   TCase *tc = tcase_create("core");
@@ -534,7 +611,9 @@ static Suite *suite(void) {
   tcase_add_test(tc, t_quantiles);
   tcase_add_test(tc, file_round_trip);
   tcase_add_test(tc, older_file_reads);
+  tcase_add_test(tc, journal_round_trip);
   tcase_add_test(tc, a_run_is_the_session);
+  tcase_add_test(tc, stale_part_is_replaced);
   tcase_set_timeout(tc, 60);
   suite_add_tcase(s, tc);
   return s;

@@ -94,6 +94,12 @@ sk_status sk_recorder_finish(sk_recorder *rec, const sk_recorder_figure *summary
                              const sk_recorder_figure *run_info, size_t n_run_info,
                              const char *status_text);
 
+/* 1 when sk_recorder_finish left a complete, readable file at the recorder's path: the
+ * compressed one (SK_OK), or, when the compressed copy could not be made (a full disk at
+ * finish: SK_EIO), the run file itself with its figures added, its tables uncompressed
+ * and a root attribute "uncompressed" saying why.  0 otherwise. */
+int sk_recorder_is_complete(const sk_recorder *rec);
+
 /* Message of the last failure of a call on rec ("<path>: <what>: <reason>"), or "" if
  * none.  Owned by rec, valid until the next call on it.  After an I/O failure (SK_EIO)
  * the recorder stays failed: further calls return SK_EIO without writing, and the file

@@ -208,6 +208,39 @@ sk_status sk_sweep_file_write(const char *path, int force, const sk_sweep *sw,
                               sk_sweep_result *rows, size_t n_rows, const sk_sweep_file_info *info,
                               char *err, size_t errlen);
 
+/* ---- the journal: each finished row made durable as it comes ----------------------------- *
+ *
+ * The HDF5 file is written once, at the end or when the sweep is stopped by a signal it
+ * can catch.  So that a SIGKILL (or a crash, or a machine that loses power) costs only
+ * the runs in flight, every finished row is also appended to a journal beside it,
+ * "<out>.journal", and synced; --resume reads it back with the file's rows and runs only
+ * what neither holds.  The journal is removed once the HDF5 file holding its rows is in
+ * place.  Format (this machine and build only: rows are raw structs): a header (magic,
+ * version, row size, the canonical sweep text) then rows, each with an FNV-1a check; a
+ * torn last row is dropped. */
+typedef struct sk_sweep_journal sk_sweep_journal;
+
+/* "<out>.journal" into buf; 0, or -1 when it does not fit. */
+int sk_sweep_journal_path(const char *out, char *buf, size_t len);
+
+/* Opens the journal at path for rows of sw.  resume = 0: creates it, replacing an earlier
+ * regular file (the caller decided that it may).  resume = 1: a journal that exists must
+ * be of the same sweep (SK_EPARSE "... made from a different sweep" otherwise, or when it
+ * is not a journal); its rows are handed back in *rows (malloc'd, the caller frees; NULL
+ * when none) and *n_rows, a torn tail is cut off, and new rows go after them; one that
+ * does not exist is created.  A path that is not a regular file is refused (SK_EINVAL).
+ * SK_EIO when it cannot be created or read.  rows and n_rows may be NULL (rows dropped). */
+sk_status sk_sweep_journal_open(const char *path, const sk_sweep *sw, int resume,
+                                sk_sweep_journal **out, sk_sweep_result **rows, size_t *n_rows,
+                                char *err, size_t errlen);
+
+/* Appends row r and syncs it to the disk.  SK_EIO with the system's reason in err. */
+sk_status sk_sweep_journal_add(sk_sweep_journal *j, const sk_sweep_result *r, char *err,
+                               size_t errlen);
+
+/* Closes j (NULL-safe); with remove, deletes its file (its rows are in the HDF5 file). */
+void sk_sweep_journal_close(sk_sweep_journal *j, int remove);
+
 /* A sweep file read back. */
 typedef struct {
   char *sweep_json; /* the canonical sweep text */
