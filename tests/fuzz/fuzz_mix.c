@@ -20,7 +20,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   const char *path = fz_file(0, "mix.json", data, json_len);
   sk_mix *m = NULL;
   char err[512];
-  if (sk_mix_create(&m, path, err, sizeof err) == SK_OK) {
+  sk_mix_stats st = {0};
+  if (sk_mix_create(&m, path, err, sizeof err) == SK_OK)
+    sk_mix_get_stats(m, &st);
+  /* a mapping may ask for millions of rows (a year at 60 s, corpus year-grid-timeout):
+   * writing them takes long, and is no parser's bug */
+  if (m != NULL && st.rows <= 20000) {
     char *buf = NULL;
     size_t len = 0;
     FILE *out = open_memstream(&buf, &len);
@@ -29,7 +34,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
       fclose(out);
     }
     free(buf);
-    sk_mix_destroy(m);
   }
+  sk_mix_destroy(m);
   return 0;
 }
