@@ -44,7 +44,7 @@ static prefill_run one_prefill(const sk_server_params *sp, const sk_server_param
   sk_server *s = malloc(sizeof *s);
   ck_assert_ptr_nonnull(s);
   sk_server_init(s, 0, 0, 0, 0);
-  sk_request rq = {0, IN_TOKENS, 1};
+  sk_request rq = {0, IN_TOKENS, 1, 0};
   ck_assert_int_eq(sk_server_enqueue(s, sp, pp, &rq, 0), 1);
   sk_time_ns t0 = s->next_wake_ns;
   sk_server_wake(s, sp, pp, t0, NULL, NULL);
@@ -144,7 +144,7 @@ START_TEST(extrapolated_prefills_counted) {
     ck_assert_ptr_nonnull(s);
     sk_server_init(s, 0, 0, 0, 0);
     for (int i = 0; i < 4; i++) {
-      sk_request rq = {0, sizes[k][i], 2};
+      sk_request rq = {0, sizes[k][i], 2, 0};
       ck_assert_int_eq(sk_server_enqueue(s, &sp, &pp, &rq, 0), 1);
     }
     sk_server_wake(s, &sp, &pp, s->next_wake_ns, NULL, NULL);
@@ -180,7 +180,7 @@ START_TEST(pending_ttft_reports_every_waiting_request) {
   ck_assert_ptr_nonnull(s);
   sk_server_init(s, 0, 0, 0, 0);
   for (int i = 0; i < 3; i++) { /* 5000 tokens each: one prefill holds one of them */
-    sk_request rq = {(sk_time_ns)i * 1000000, 5000, 2};
+    sk_request rq = {(sk_time_ns)i * 1000000, 5000, 2, 0};
     ck_assert_int_eq(sk_server_enqueue(s, &sp, &pp, &rq, rq.t_arrival_ns), 1);
   }
   waits w = {0};
