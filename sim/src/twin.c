@@ -349,6 +349,8 @@ static int route_prefix(const sk_twin *tw, const pool *p, int base, const uint64
     return base;
   double bound = weighted_load(tw, &tw->srv[base]) + PREFIX_ROUTE_SLACK;
   int32_t base_hit = sk_prefix_cache_match(tw->kv[base], keys, nb);
+  if (base_hit == nb) /* nobody holds more */
+    return base;
   int best = base;
   double best_ms = est_ttft_ms(tw, base, base_hit, in_tokens, now);
   for (int i = 0; i < p->n_members; i++) {
