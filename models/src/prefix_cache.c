@@ -21,15 +21,15 @@
 #include "skadi/require.h"
 
 struct sk_prefix_cache {
-  int32_t cap;      /* slots, >= 1 */
-  int32_t count;    /* slots in use, 0 .. cap */
-  int32_t head;     /* most recently used slot, -1 when empty */
-  int32_t tail;     /* least recently used slot, -1 when empty */
-  uint32_t mask;    /* table size - 1 */
-  uint64_t *key;    /* [cap] */
-  int32_t *prev;    /* [cap] towards the head, -1 at the head */
-  int32_t *next;    /* [cap] towards the tail, -1 at the tail */
-  int32_t *table;   /* [mask + 1] slot, -1 = empty */
+  int32_t cap;    /* slots, >= 1 */
+  int32_t count;  /* slots in use, 0 .. cap */
+  int32_t head;   /* most recently used slot, -1 when empty */
+  int32_t tail;   /* least recently used slot, -1 when empty */
+  uint32_t mask;  /* table size - 1 */
+  uint64_t *key;  /* [cap] */
+  int32_t *prev;  /* [cap] towards the head, -1 at the head */
+  int32_t *next;  /* [cap] towards the tail, -1 at the tail */
+  int32_t *table; /* [mask + 1] slot, -1 = empty */
 };
 
 static uint64_t mix64(uint64_t x) {

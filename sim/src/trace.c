@@ -82,8 +82,7 @@ typedef struct {
 } hashes;
 
 /* Appends one row; SK_ERANGE past the cap, SK_ENOMEM. */
-static sk_status push(rows *b, int64_t t_ns, int32_t in, int32_t out, uint32_t h0,
-                      uint32_t hn) {
+static sk_status push(rows *b, int64_t t_ns, int32_t in, int32_t out, uint32_t h0, uint32_t hn) {
   if (b->n == MAX_TRACE_ROWS)
     return SK_ERANGE;
   if (b->n == b->cap) {
@@ -313,8 +312,8 @@ static int json_int(const cJSON *obj, const char *key, double lo, double hi, dou
 /* Appends the hash_ids array h (NULL: the key is absent) to hs; *h0, *hn get where.
  * SK_EPARSE (not an array of whole numbers in 0..2^53), SK_ERANGE (past a cap), SK_ENOMEM;
  * the reason in `reason`. */
-static sk_status take_hashes(hashes *hs, const cJSON *h, uint32_t *h0, uint32_t *hn,
-                             char *reason, size_t rlen) {
+static sk_status take_hashes(hashes *hs, const cJSON *h, uint32_t *h0, uint32_t *hn, char *reason,
+                             size_t rlen) {
   *h0 = (uint32_t)hs->n;
   *hn = 0;
   if (h == NULL)

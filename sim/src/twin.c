@@ -392,8 +392,8 @@ static void on_arrival(sk_engine *eng, void *world, uint32_t target, uint64_t ar
       if (nb > SK_TRACE_MAX_HASHES_PER_REQUEST)
         nb = SK_TRACE_MAX_HASHES_PER_REQUEST;
       for (int32_t i = 0; i < nb; i++)
-        tw->kv_keys[i] = sk_prefix_cache_key(tw->trace->kv_hash[off[0] + (uint32_t)i],
-                                             p->trace_pass);
+        tw->kv_keys[i] =
+            sk_prefix_cache_key(tw->trace->kv_hash[off[0] + (uint32_t)i], p->trace_pass);
     }
     if (++p->trace_pos == tw->trace->n) { /* loop the trace; keep the mean gap between */
       p->trace_pos = 0;

@@ -18,7 +18,7 @@
 
 #include "skadi/status.h"
 
-#define SK_KV_BLOCK_TOKENS 512         /* tokens per KV block (Mooncake's hash_ids) */
+#define SK_KV_BLOCK_TOKENS 512               /* tokens per KV block (Mooncake's hash_ids) */
 #define SK_PREFIX_CACHE_MAX_BLOCKS (1 << 24) /* cap on a cache's capacity (blocks) */
 
 typedef struct sk_prefix_cache sk_prefix_cache;

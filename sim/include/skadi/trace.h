@@ -63,7 +63,7 @@ const char *sk_trace_format_name(sk_trace_format f);
  *   SK_EPARSE  bad content: "<path>:<line>: <column>: <reason>"
  *   SK_ERANGE  more than 2^25 requests, or (Mooncake) a row with more than
  *              SK_TRACE_MAX_HASHES_PER_REQUEST hash_ids or more than SK_TRACE_MAX_HASHES
- *              in all: "<path>:<line>: hash_ids: ..." 
+ *              in all: "<path>:<line>: hash_ids: ..."
  *   SK_ENOMEM  out of memory
  * Otherwise the caller frees with sk_trace_fini. */
 sk_status sk_trace_load_format(sk_trace *tr, const char *path, sk_trace_format fmt, char *err,
