@@ -175,6 +175,10 @@ static void print_table(FILE *f, const sk_scenario *sc, const sk_summary *s, con
     fprintf(f, "  %-28s %12.0f  (> %d tokens in one prefill: extrapolated)\n",
             "prefills beyond timing data", s->prefills_extrapolated,
             SK_PERF_MEASURED_PREFILL_MAX_TOKENS);
+  if (s->prefix_blocks_asked > 0)
+    fprintf(f, "  %-28s %12.1f %%  (%.0f of %.0f KV blocks; %.0f prefill tokens skipped)\n",
+            "prefix cache hit rate", 100.0 * s->prefix_hit_rate, s->prefix_blocks_hit,
+            s->prefix_blocks_asked, s->prefill_tokens_skipped);
   fprintf(f, "  %-28s %12.3f Wh/prompt\n", "energy per prompt", s->wh_per_prompt);
   fprintf(f, "  %-28s %12.3f\n", "PUE", s->pue);
   fprintf(f, "  %-28s %12s ms  (p50 %s, p99 %s)\n", "TTFT p95",
@@ -261,6 +265,10 @@ static cJSON *summary_json(const sk_scenario *sc, const sk_summary *s, const run
   cJSON_AddNumberToObject(o, "prompts_queued_at_end", s->prompts_queued_at_end);
   cJSON_AddNumberToObject(o, "prompts_extrapolated", s->prompts_extrapolated);
   cJSON_AddNumberToObject(o, "prefills_extrapolated", s->prefills_extrapolated);
+  cJSON_AddNumberToObject(o, "prefix_blocks_asked", s->prefix_blocks_asked);
+  cJSON_AddNumberToObject(o, "prefix_blocks_hit", s->prefix_blocks_hit);
+  cJSON_AddNumberToObject(o, "prefix_hit_rate", s->prefix_hit_rate); /* null: none asked */
+  cJSON_AddNumberToObject(o, "prefill_tokens_skipped", s->prefill_tokens_skipped);
   cJSON_AddNumberToObject(o, "tokens_out", s->tokens_out);
   cJSON_AddNumberToObject(o, "j_per_prompt_wh", s->wh_per_prompt);
   cJSON_AddNumberToObject(o, "pue", s->pue);

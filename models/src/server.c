@@ -36,6 +36,11 @@
  * prefill iteration larger than its largest, is still timed by the fit (there is nothing
  * better), but counted (prompts_extrapolated, prefills_extrapolated) so that no summary
  * passes it off as measured.
+ * KV prefix reuse: a request may arrive with cached_tokens, the leading prompt tokens whose
+ * KV the server's prefix cache already holds (the caller looks the cache up: sim/twin.c).
+ * Only the rest is prefilled: it alone counts against max_prefill_tokens, enters
+ * prefill_ms(N) and so the prefill's time and energy.  The attention of the new tokens
+ * over the cached ones is not charged (the fit has no term for context length).
  * Rejected: capping decode below its ceiling with a slowdown -- no cited figure for how
  * memory-bound steps slow under a cap that binds.
  * Rejected: simulating every decode iteration (tens of events per request) and a
@@ -107,6 +112,20 @@ void sk_server_pending_ttft(const sk_server *s, sk_time_ns now, sk_ttft_fn fn, v
     const sk_request *rq = &s->queue[(s->q_head + i) % SK_SERVER_QUEUE_CAP];
     fn(ud, s->id, (double)(now - rq->t_arrival_ns) * 1e-6);
   }
+}
+
+double sk_server_backlog_ms(const sk_server *s, const sk_perf_params *pp, sk_time_ns now) {
+  double ms = 0;
+  if (s->phase == SK_PHASE_PREFILL && s->prefill_end_ns > now)
+    ms += (double)(s->prefill_end_ns - now) * 1e-6;
+  int64_t todo = 0;
+  for (int i = 0; i < s->q_len; i++) {
+    const sk_request *rq = &s->queue[(s->q_head + i) % SK_SERVER_QUEUE_CAP];
+    todo += rq->in_tokens - rq->cached_tokens;
+  }
+  if (todo > 0)
+    ms += sk_perf_prefill_ms(pp, (double)todo) * s->slowdown;
+  return ms;
 }
 
 int sk_server_load(const sk_server *s) {
@@ -222,6 +241,8 @@ static void anchor_decode(sk_server *s, const sk_perf_params *pp, int64_t step, 
 int sk_server_enqueue(sk_server *s, const sk_server_params *sp, const sk_perf_params *pp,
                       const sk_request *rq, sk_time_ns now) {
   (void)pp;
+  SK_REQUIRE(rq->cached_tokens == 0 ||
+             (rq->cached_tokens > 0 && rq->cached_tokens < rq->in_tokens));
   if (s->q_len == SK_SERVER_QUEUE_CAP) {
     s->prompts_rejected += 1;
     return 0;
@@ -245,10 +266,11 @@ static void start_prefill(sk_server *s, const sk_server_params *sp, const sk_per
   int tokens = 0;
   while (s->q_len > 0 && n < room) {
     const sk_request *rq = &s->queue[s->q_head];
-    if (n > 0 && tokens + rq->in_tokens > sp->max_prefill_tokens)
+    int32_t todo = rq->in_tokens - rq->cached_tokens; /* a prefix-cache hit is not computed */
+    if (n > 0 && tokens + todo > sp->max_prefill_tokens)
       break;
-    tokens += rq->in_tokens;
-    if (rq->in_tokens > SK_PERF_MEASURED_PROMPT_MAX_TOKENS)
+    tokens += todo;
+    if (todo > SK_PERF_MEASURED_PROMPT_MAX_TOKENS)
       s->prompts_extrapolated += 1;
     s->prefill_out[n] = rq->out_tokens;
     s->prefill_arr[n] = rq->t_arrival_ns;

@@ -81,6 +81,8 @@ typedef struct {
 static const char *const mode_names[] = {"advisory", "closed_loop", NULL};
 /* index = sk_trace_format (skadi/trace.h) */
 static const char *const trace_format_names[] = {"auto", "azure", "mooncake", "burstgpt", NULL};
+/* index = SK_PREFIX_CACHE_* (skadi/scenario.h) */
+static const char *const prefix_cache_names[] = {"off", "on", "route", NULL};
 
 #define FLD(f) offsetof(sk_scenario, f), sizeof(((sk_scenario *)0)->f)
 #define DBL(k, f, d, lo, hi, op, u, h)                                                             \
@@ -188,6 +190,9 @@ static const setting table[] = {
           "how long a request may wait for others before prefill"),
     INT("server.max_prefill_tokens", server.max_prefill_tokens, 8192, 1, 1048576, "tokens",
         "max prompt tokens in one prefill iteration"),
+    INT("server.kv_cache_blocks", kv_cache_blocks, 2611, 1, 1 << 24, "blocks",
+        "each server's KV cache, 512-token blocks: (0.9 x 8 x 80 GB - 138 GB of Llama-2-70B "
+        "weights) / 320 KiB per token (docs/MODEL.md)"),
 
     /* prefill_ms(N) = max(floor, a + b*N): the fitted a is negative (the line meets the
      * floor at ~850 tokens), so a's range reaches below 0; the floor keeps the time >= 0. */
@@ -208,6 +213,12 @@ static const setting table[] = {
         "arrivals"),
     {"workload.trace_format", NULL, KT_ENUM, FLD(trace_format), 0, "auto", trace_format_names, 0, 0,
      0, "", "format of workload.trace_csv: auto (sniffed), azure, mooncake or burstgpt", 0},
+    {"workload.prefix_cache", NULL, KT_ENUM, FLD(prefix_cache), 1, "on", prefix_cache_names, 0,
+     0, 0, "",
+     "KV prefix reuse where the trace has hash_ids (Mooncake): off; on = each server caches "
+     "prefixes, a hit skips that part of prefill; route = also route to the server holding "
+     "the longest prefix among those nearly as free as the usual pick (docs/MODEL.md)",
+     0},
     DBL("workload.rate_prompts_s", workload.rate_prompts_s, 216, 0, 1e6, 0, "prompts/s",
         "room mean arrival rate: 72 servers × 3.0/s, ~86 % of a server's measured capacity (docs/MODEL.md)"),
     DBL("workload.rate_scale", workload.rate_scale, 1, 0, 1000, LO_OPEN, "",

@@ -384,6 +384,10 @@ void sk_session_snapshot_get(const sk_session *s, sk_session_snapshot *out) {
   X("prompts_rejected", "prompts", r->prompts_rejected)                                      \
   X("prompts_extrapolated", "prompts", r->prompts_extrapolated)                              \
   X("prefills_extrapolated", "prefills", r->prefills_extrapolated)                           \
+  X("prefix_blocks_asked", "blocks", r->prefix_blocks_asked)                                 \
+  X("prefix_blocks_hit", "blocks", r->prefix_blocks_hit)                                     \
+  X("prefix_hit_rate", "1", r->prefix_hit_rate)                                              \
+  X("prefill_tokens_skipped", "tokens", r->prefill_tokens_skipped)                           \
   X("j_per_prompt_wh", "Wh/prompt", r->wh_per_prompt)                                        \
   X("pue", "1", r->pue)                                                                      \
   X("latency_p95_ms", "ms", r->ttft_p95_ms)                                                  \

@@ -18,8 +18,12 @@
  * read past); Timestamp is s since the trace's start.
  *
  * Mooncake's JSON Lines are read a line at a time (getline, capped at 1 MiB) and each line
- * parsed by cJSON: it is not CSV, so not the CSV reader's business.  hash_ids is checked to
- * be an array of integers and otherwise unused until KV prefix reuse is modelled.
+ * parsed by cJSON: it is not CSV, so not the CSV reader's business.  hash_ids must be an
+ * array of whole numbers 0..2^53 (the largest a JSON double holds exactly); they are kept,
+ * compactly -- one offsets array and one hash array, rows reordered with the sort -- for
+ * the servers' KV prefix caches, capped per request and in all
+ * (SK_TRACE_MAX_HASHES_PER_REQUEST, SK_TRACE_MAX_HASHES) so that a hostile file cannot
+ * take the memory.
  *
  * Anything that is not a valid row is an error naming path:line and the column (or key),
  * and nothing is left allocated.  Rows out of order are sorted (exports are often newest
@@ -62,6 +66,7 @@ const char *sk_trace_format_name(sk_trace_format f) {
 typedef struct {
   int64_t t_ns;
   int32_t in, out;
+  uint32_t h0, hn; /* this row's hash_ids: hashes.h[h0 .. h0 + hn) */
 } row;
 
 typedef struct {
@@ -69,8 +74,15 @@ typedef struct {
   size_t n, cap;
 } rows;
 
+/* hash_ids of every row, in file order */
+typedef struct {
+  uint64_t *h;
+  size_t n, cap;
+  int any; /* some row had the key */
+} hashes;
+
 /* Appends one row; SK_ERANGE past the cap, SK_ENOMEM. */
-static sk_status push(rows *b, int64_t t_ns, int32_t in, int32_t out) {
+static sk_status push(rows *b, int64_t t_ns, int32_t in, int32_t out, uint32_t h0, uint32_t hn) {
   if (b->n == MAX_TRACE_ROWS)
     return SK_ERANGE;
   if (b->n == b->cap) {
@@ -81,7 +93,7 @@ static sk_status push(rows *b, int64_t t_ns, int32_t in, int32_t out) {
     b->r = r;
     b->cap = nc;
   }
-  b->r[b->n++] = (row){t_ns, in, out};
+  b->r[b->n++] = (row){t_ns, in, out, h0, hn};
   return SK_OK;
 }
 
@@ -258,7 +270,7 @@ static sk_status load_csv(sk_trace *tr, const char *path, sk_trace_format fmt, r
       tr->n_skipped++;
       continue;
     }
-    if ((st = push(b, t_ns, in, out)) == SK_ERANGE)
+    if ((st = push(b, t_ns, in, out, 0, 0)) == SK_ERANGE)
       sk_csv_errf(r, SK_CSV_RECORD, err, errlen, "more than %u requests", MAX_TRACE_ROWS);
     else if (st == SK_ENOMEM)
       sk_errf(err, errlen, "%s: out of memory at line %zu", path, sk_csv_line(r));
@@ -297,8 +309,69 @@ static int json_int(const cJSON *obj, const char *key, double lo, double hi, dou
   return 1;
 }
 
-static sk_status load_mooncake(sk_trace *tr, const char *path, rows *b, size_t *last_line,
-                               char *err, size_t errlen) {
+/* Appends the hash_ids array h (NULL: the key is absent) to hs; *h0, *hn get where.
+ * SK_EPARSE (not an array of whole numbers in 0..2^53), SK_ERANGE (past a cap), SK_ENOMEM;
+ * the reason in `reason`. */
+static sk_status take_hashes(hashes *hs, const cJSON *h, uint32_t *h0, uint32_t *hn, char *reason,
+                             size_t rlen) {
+  *h0 = (uint32_t)hs->n;
+  *hn = 0;
+  if (h == NULL)
+    return SK_OK;
+  hs->any = 1;
+  if (!cJSON_IsArray(h)) {
+    snprintf(reason, rlen,
+             "hash_ids: expected an array of whole numbers (the prompt's KV-cache block "
+             "hashes), got a %s",
+             cJSON_IsString(h)   ? "string"
+             : cJSON_IsNumber(h) ? "number"
+             : cJSON_IsObject(h) ? "object"
+                                 : "non-array");
+    return SK_EPARSE;
+  }
+  int n = cJSON_GetArraySize(h);
+  if (n > SK_TRACE_MAX_HASHES_PER_REQUEST) {
+    snprintf(reason, rlen, "hash_ids: %d block hashes; at most %d per request", n,
+             SK_TRACE_MAX_HASHES_PER_REQUEST);
+    return SK_ERANGE;
+  }
+  if (hs->n + (size_t)n > SK_TRACE_MAX_HASHES) {
+    snprintf(reason, rlen, "hash_ids: more than %u block hashes in the trace", SK_TRACE_MAX_HASHES);
+    return SK_ERANGE;
+  }
+  if (hs->n + (size_t)n > hs->cap) {
+    size_t nc = hs->cap ? hs->cap : 4096;
+    while (nc < hs->n + (size_t)n)
+      nc *= 2;
+    uint64_t *p = realloc(hs->h, nc * sizeof *p);
+    if (p == NULL) {
+      snprintf(reason, rlen, "out of memory");
+      return SK_ENOMEM;
+    }
+    hs->h = p;
+    hs->cap = nc;
+  }
+  int k = 0;
+  for (const cJSON *e = h->child; e; e = e->next, k++) {
+    if (!cJSON_IsNumber(e) || !(e->valuedouble >= 0 && e->valuedouble <= 9007199254740992.0) ||
+        e->valuedouble != floor(e->valuedouble)) {
+      char *txt = cJSON_PrintUnformatted(e);
+      snprintf(reason, rlen,
+               "hash_ids[%d]: expected a whole number in 0..9007199254740992 (a KV-cache block "
+               "hash), got %.40s",
+               k, txt ? txt : "?");
+      free(txt);
+      return SK_EPARSE;
+    }
+    hs->h[hs->n + (size_t)k] = (uint64_t)e->valuedouble;
+  }
+  hs->n += (size_t)n;
+  *hn = (uint32_t)n;
+  return SK_OK;
+}
+
+static sk_status load_mooncake(sk_trace *tr, const char *path, rows *b, hashes *hs,
+                               size_t *last_line, char *err, size_t errlen) {
   tr->format = SK_TRACE_MOONCAKE;
   FILE *f = fopen(path, "rb");
   if (f == NULL) {
@@ -338,24 +411,19 @@ static sk_status load_mooncake(sk_trace *tr, const char *path, rows *b, size_t *
     int ok = json_int(j, "timestamp", 0, 9.2e12, &ms, reason, sizeof reason) &&
              json_int(j, "input_length", 1, INT32_MAX, &in, reason, sizeof reason) &&
              json_int(j, "output_length", 1, INT32_MAX, &out, reason, sizeof reason);
-    const cJSON *h = cJSON_GetObjectItemCaseSensitive(j, "hash_ids");
-    if (ok && h != NULL) {
-      ok = cJSON_IsArray(h);
-      for (const cJSON *e = h ? h->child : NULL; ok && e; e = e->next)
-        ok = cJSON_IsNumber(e) && e->valuedouble == floor(e->valuedouble);
-      if (!ok)
-        snprintf(reason, sizeof reason,
-                 "hash_ids: expected an array of whole numbers (the "
-                 "prompt's KV-cache block hashes)");
-    }
-    cJSON_Delete(j);
-    if (!ok) {
-      sk_errf(err, errlen, "%s:%zu: %s", path, line_no, reason);
+    uint32_t h0 = 0, hn = 0;
+    if (ok)
+      st = take_hashes(hs, cJSON_GetObjectItemCaseSensitive(j, "hash_ids"), &h0, &hn, reason,
+                       sizeof reason);
+    else
       st = SK_EPARSE;
+    cJSON_Delete(j);
+    if (st != SK_OK) {
+      sk_errf(err, errlen, "%s:%zu: %s", path, line_no, reason);
       break;
     }
     *last_line = line_no;
-    if ((st = push(b, (int64_t)ms * 1000000LL, (int32_t)in, (int32_t)out)) == SK_ERANGE)
+    if ((st = push(b, (int64_t)ms * 1000000LL, (int32_t)in, (int32_t)out, h0, hn)) == SK_ERANGE)
       sk_errf(err, errlen, "%s:%zu: more than %u requests", path, line_no, MAX_TRACE_ROWS);
     else if (st == SK_ENOMEM)
       sk_errf(err, errlen, "%s: out of memory at line %zu", path, line_no);
@@ -397,10 +465,11 @@ sk_status sk_trace_load_format(sk_trace *tr, const char *path, sk_trace_format f
   if (fmt == SK_TRACE_AUTO && looks_like_jsonl(path))
     fmt = SK_TRACE_MOONCAKE;
   rows b = {NULL, 0, 0};
+  hashes hs = {NULL, 0, 0, 0};
   size_t last_line = 0;
   const char *time_col = "timestamp";
   sk_status st = fmt == SK_TRACE_MOONCAKE
-                     ? load_mooncake(tr, path, &b, &last_line, err, errlen)
+                     ? load_mooncake(tr, path, &b, &hs, &last_line, err, errlen)
                      : load_csv(tr, path, fmt, &b, &last_line, &time_col, err, errlen);
   row *tmp = NULL;
   if (st == SK_OK && b.n >= 2 && (tmp = malloc(b.n * sizeof *tmp)) == NULL) {
@@ -425,24 +494,40 @@ sk_status sk_trace_load_format(sk_trace *tr, const char *path, sk_trace_format f
     tr->t_s = malloc(b.n * sizeof *tr->t_s);
     tr->in_tokens = malloc(b.n * sizeof *tr->in_tokens);
     tr->out_tokens = malloc(b.n * sizeof *tr->out_tokens);
-    if (!tr->t_s || !tr->in_tokens || !tr->out_tokens) {
+    if (hs.any) {
+      tr->kv_off = malloc((b.n + 1) * sizeof *tr->kv_off);
+      tr->kv_hash = malloc((hs.n ? hs.n : 1) * sizeof *tr->kv_hash);
+    }
+    if (!tr->t_s || !tr->in_tokens || !tr->out_tokens ||
+        (hs.any && (!tr->kv_off || !tr->kv_hash))) {
       sk_errf(err, errlen, "%s: out of memory", path);
       st = SK_ENOMEM;
     }
   }
   if (st != SK_OK) {
     free(b.r);
+    free(hs.h);
     sk_trace_fini(tr);
     return st;
   }
+  size_t nh = 0;
   for (size_t i = 0; i < b.n; i++) {
     tr->t_s[i] = (double)(b.r[i].t_ns - b.r[0].t_ns) / 1e9;
     tr->in_tokens[i] = b.r[i].in;
     tr->out_tokens[i] = b.r[i].out;
+    if (hs.any) { /* the hashes in the sorted order */
+      tr->kv_off[i] = (uint32_t)nh;
+      if (b.r[i].hn > 0)
+        memcpy(tr->kv_hash + nh, hs.h + b.r[i].h0, b.r[i].hn * sizeof *tr->kv_hash);
+      nh += b.r[i].hn;
+    }
   }
+  if (hs.any)
+    tr->kv_off[b.n] = (uint32_t)nh;
   tr->n = b.n;
   tr->span_s = tr->t_s[b.n - 1];
   free(b.r);
+  free(hs.h);
   return SK_OK;
 }
 
@@ -471,5 +556,7 @@ void sk_trace_fini(sk_trace *tr) {
   free(tr->t_s);
   free(tr->in_tokens);
   free(tr->out_tokens);
+  free(tr->kv_off);
+  free(tr->kv_hash);
   memset(tr, 0, sizeof *tr);
 }

@@ -5,7 +5,13 @@
  *   pools    a traffic pool (0 = the room's own traffic, then one per add_ai_nodes
  *            effect) owns an arrival stream and the servers it routes to.  EV_ARRIVAL
  *            draws the next arrival (Poisson by thinning, or the next trace row), routes
- *            by power-of-two-choices on outstanding work and enqueues.
+ *            by power-of-two-choices on outstanding work and enqueues.  A trace row with
+ *            KV block hashes (Mooncake's hash_ids) is looked up in the chosen server's
+ *            prefix cache (skadi/prefix_cache.h): the hit's tokens are not prefilled, and
+ *            the prompt's blocks become cached there.  With workload.prefix_cache = route
+ *            the router may pick, instead, a server holding a longer prefix that promises
+ *            an earlier first token, within PREFIX_ROUTE_SLACK requests of the usual
+ *            pick's load.
  *   servers  EV_WAKE at the single time each server asked for (server.c); the twin keeps
  *            one pending event per server and moves it when the wanted time changes.
  *   plant    EV_TICK every thermal step: servers' energy since the last tick becomes
@@ -24,7 +30,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "skadi/perf.h"
 #include "skadi/plant.h"
+#include "skadi/prefix_cache.h"
 #include "skadi/qsketch.h"
 #include "skadi/require.h"
 #include "skadi/rng.h"
@@ -32,6 +40,11 @@
 #include "skadi/thermal.h"
 #include "skadi/workload.h"
 
+/* route mode: a server holding a longer prefix may take the request only if its outstanding
+ * work (weighted as the router weighs it) is at most this many requests above the usual
+ * pick's: the TTFT estimate decides among those, this bound keeps decode batches (and so
+ * TPOT and power) spread.  A judgement, not a fit (docs/MODEL.md). */
+#define PREFIX_ROUTE_SLACK 4.0
 #define PROBE_BINS 20000  /* TTFT bins of the probe over 0 .. 2 x SLA (25 us at 250 ms) */
 
 enum { EV_ARRIVAL = 0, EV_WAKE, EV_TICK, EV_EFFECT, EV_COUNT };
@@ -49,6 +62,7 @@ typedef struct {
   sk_event_id next_id;
   size_t trace_pos;           /* trace replay (room pool) */
   double trace_offset_s;
+  uint32_t trace_pass;        /* passes over the trace completed: salts its KV block keys */
 } pool;
 
 typedef struct {
@@ -80,6 +94,12 @@ struct sk_twin {
 
   int n_servers;
   sk_server *srv;
+  /* KV prefix reuse (workload.prefix_cache, a trace with hash_ids): one cache per room-pool
+   * server, NULL elsewhere and when off; kv == NULL when no server has one */
+  sk_prefix_cache **kv;
+  uint64_t *kv_keys;          /* scratch: the arriving request's block keys */
+  double tot_kv_asked, tot_kv_hit, tot_kv_skipped; /* blocks looked up, hit; prompt tokens
+                                                      whose prefill a hit skipped */
   sk_time_ns *wake_at;        /* time of each server's pending EV_WAKE, SK_TIME_MAX = none */
   sk_event_id *wake_id;
 
@@ -300,6 +320,57 @@ static int route(sk_twin *tw, pool *p) {
   return -1;
 }
 
+/* Outstanding work as the router weighs it; INFINITY for a rack routed away from. */
+static double weighted_load(const sk_twin *tw, const sk_server *sv) {
+  double w = tw->route_w[sv->rack];
+  return w > 0 ? (sk_server_load(sv) + 1) / w : INFINITY;
+}
+
+/* The first token's wait a request of in_tokens would see at server s given its cache's
+ * hit (ms): the work queued there (sk_server_backlog_ms) plus its own prefill of the tokens
+ * not cached.  Mooncake's scheduler ranks prefill instances by the same sum (Qin et al.,
+ * FAST '25, "KVCache-centric scheduling"). */
+static double est_ttft_ms(const sk_twin *tw, int s, int32_t hit, int32_t in_tokens,
+                          sk_time_ns now) {
+  const sk_server *sv = &tw->srv[s];
+  int32_t todo = in_tokens - sk_prefix_cache_cached_tokens(hit, in_tokens);
+  return sk_server_backlog_ms(sv, &tw->sc.perf, now) +
+         sk_perf_prefill_ms(&tw->sc.perf, todo) * sv->slowdown;
+}
+
+/* workload.prefix_cache = route: the usual pick (base) unless a server of the pool whose
+ * cache holds a longer leading run of keys[0..nb) promises an earlier first token
+ * (est_ttft_ms) and carries at most PREFIX_ROUTE_SLACK more outstanding requests (weighted
+ * as the router weighs them) -- the bound keeps the decode load spread.  Members are
+ * scanned in index order and a tie keeps the earlier pick: deterministic. */
+static int route_prefix(const sk_twin *tw, const pool *p, int base, const uint64_t *keys,
+                        int32_t nb, int32_t in_tokens, sk_time_ns now) {
+  if (base < 0 || nb == 0 || tw->kv[base] == NULL)
+    return base;
+  double bound = weighted_load(tw, &tw->srv[base]) + PREFIX_ROUTE_SLACK;
+  int32_t base_hit = sk_prefix_cache_match(tw->kv[base], keys, nb);
+  if (base_hit == nb) /* nobody holds more */
+    return base;
+  int best = base;
+  double best_ms = est_ttft_ms(tw, base, base_hit, in_tokens, now);
+  for (int i = 0; i < p->n_members; i++) {
+    int s = p->members[i];
+    const sk_server *sv = &tw->srv[s];
+    if (s == base || !sv->present || sv->draining || tw->kv[s] == NULL ||
+        sv->q_len >= tw->admit_queue_cap || !(weighted_load(tw, sv) <= bound))
+      continue;
+    int32_t hit = sk_prefix_cache_match(tw->kv[s], keys, nb);
+    if (hit <= base_hit)
+      continue;
+    double ms = est_ttft_ms(tw, s, hit, in_tokens, now);
+    if (ms < best_ms) {
+      best = s;
+      best_ms = ms;
+    }
+  }
+  return best;
+}
+
 static void on_arrival(sk_engine *eng, void *world, uint32_t target, uint64_t arg) {
   (void)arg;
   sk_twin *tw = world;
@@ -310,11 +381,23 @@ static void on_arrival(sk_engine *eng, void *world, uint32_t target, uint64_t ar
   p->next_id = 0;
   sk_request rq;
   rq.t_arrival_ns = now;
+  rq.cached_tokens = 0;
+  int32_t nb = 0; /* the prompt's full KV blocks, keys in tw->kv_keys */
   if (trace_mode(tw, p)) {
     rq.in_tokens = tw->trace->in_tokens[p->trace_pos];
     rq.out_tokens = tw->trace->out_tokens[p->trace_pos];
+    if (tw->kv != NULL) {
+      const uint32_t *off = &tw->trace->kv_off[p->trace_pos];
+      nb = sk_prefix_cache_full_blocks((int32_t)(off[1] - off[0]), rq.in_tokens);
+      if (nb > SK_TRACE_MAX_HASHES_PER_REQUEST)
+        nb = SK_TRACE_MAX_HASHES_PER_REQUEST;
+      for (int32_t i = 0; i < nb; i++)
+        tw->kv_keys[i] =
+            sk_prefix_cache_key(tw->trace->kv_hash[off[0] + (uint32_t)i], p->trace_pass);
+    }
     if (++p->trace_pos == tw->trace->n) { /* loop the trace; keep the mean gap between */
       p->trace_pos = 0;
+      p->trace_pass++; /* a new pass: new users, not hits on the last pass's prompts */
       double gap = tw->trace->n > 1 ? tw->trace->span_s / (double)(tw->trace->n - 1) : 1.0;
       p->trace_offset_s = (double)now * 1e-9 +
                           gap / tw->sc.workload.rate_scale / tw->load_factor;
@@ -326,13 +409,27 @@ static void on_arrival(sk_engine *eng, void *world, uint32_t target, uint64_t ar
   tw->tot_prompts_in += 1;
   tw->probe.prompts_arrived += 1;
   int s = route(tw, p);
+  if (nb > 0 && tw->sc.prefix_cache == SK_PREFIX_CACHE_ROUTE)
+    s = route_prefix(tw, p, s, tw->kv_keys, nb, rq.in_tokens, now);
+  int32_t hit = 0;
+  if (nb > 0 && s >= 0 && tw->kv[s] != NULL) {
+    hit = sk_prefix_cache_match(tw->kv[s], tw->kv_keys, nb);
+    rq.cached_tokens = sk_prefix_cache_cached_tokens(hit, rq.in_tokens);
+  }
   if (s < 0 || tw->srv[s].q_len >= tw->admit_queue_cap ||
       !sk_server_enqueue(&tw->srv[s], &tw->sc.server, &tw->sc.perf, &rq, now)) {
     tw->tot_prompts_rej += 1;
     tw->probe.prompts_rejected += 1;
   }
-  else
+  else {
+    if (nb > 0 && tw->kv[s] != NULL) { /* its blocks are cached from now on (docs/MODEL.md) */
+      sk_prefix_cache_insert(tw->kv[s], tw->kv_keys, nb);
+      tw->tot_kv_asked += nb;
+      tw->tot_kv_hit += hit;
+      tw->tot_kv_skipped += rq.cached_tokens;
+    }
     reschedule(tw, s);
+  }
   schedule_arrival(tw, (int)target);
 }
 
@@ -889,6 +986,17 @@ sk_status sk_twin_create(sk_twin **out, const sk_scenario *sc, const sk_trace *t
   }
   for (int i = 0; i < n_srv; i++)
     tw->wake_at[i] = SK_TIME_MAX;
+  if (tw->trace != NULL && tw->trace->kv_hash != NULL && sc->prefix_cache != SK_PREFIX_CACHE_OFF) {
+    st = SK_ENOMEM;
+    tw->kv = calloc((size_t)n_srv, sizeof *tw->kv);
+    tw->kv_keys = malloc(SK_TRACE_MAX_HASHES_PER_REQUEST * sizeof *tw->kv_keys);
+    if (!tw->kv || !tw->kv_keys)
+      goto fail;
+    for (int i = 0; i < room_pool->n_members; i++)
+      if ((st = sk_prefix_cache_create(&tw->kv[room_pool->members[i]], sc->kv_cache_blocks)) !=
+          SK_OK)
+        goto fail;
+  }
 
   /* thermal start: every rack at the steady state of its base load (nominal power) */
   for (int row = 0; row < tw->n_rows; row++) {
@@ -960,6 +1068,11 @@ void sk_twin_destroy(sk_twin *tw) {
   free(tw->rw);
   free(tw->rack_servers);
   free(tw->rack_rows);
+  if (tw->kv)
+    for (int i = 0; i < tw->n_servers; i++)
+      sk_prefix_cache_destroy(tw->kv[i]);
+  free(tw->kv);
+  free(tw->kv_keys);
   free(tw->srv);
   free(tw->wake_at);
   free(tw->wake_id);
@@ -988,6 +1101,8 @@ sk_status sk_twin_clone(const sk_twin *src, sk_twin **out) {
   memset(&tw->sinks, 0, sizeof tw->sinks);
   size_t nr = (size_t)src->n_racks, ns = (size_t)src->n_servers;
   tw->eng = NULL;
+  tw->kv = NULL;
+  tw->kv_keys = NULL;
   tw->rt = dup_array(src->rt, nr, sizeof *tw->rt);
   tw->rw = dup_array(src->rw, nr, sizeof *tw->rw);
   tw->rack_servers = dup_array(src->rack_servers, nr, sizeof *tw->rack_servers);
@@ -1017,6 +1132,15 @@ sk_status sk_twin_clone(const sk_twin *src, sk_twin **out) {
         (st = sk_rng_clone(sp->rng_route, &p->rng_route)) != SK_OK)
       goto fail;
     st = SK_ENOMEM;
+  }
+  if (src->kv != NULL) {
+    tw->kv = calloc(ns, sizeof *tw->kv);
+    tw->kv_keys = malloc(SK_TRACE_MAX_HASHES_PER_REQUEST * sizeof *tw->kv_keys);
+    if (!tw->kv || !tw->kv_keys)
+      goto fail;
+    for (size_t i = 0; i < ns; i++)
+      if (src->kv[i] != NULL && (st = sk_prefix_cache_clone(src->kv[i], &tw->kv[i])) != SK_OK)
+        goto fail;
   }
   if ((st = sk_engine_clone(src->eng, &tw->eng)) != SK_OK)
     goto fail;
@@ -1391,6 +1515,10 @@ void sk_twin_summary(const sk_twin *tw, sk_summary *o) {
   ttft_quantiles(tw, o);
   o->prompts_extrapolated = tw->tot_prompts_extrap;
   o->prefills_extrapolated = tw->tot_prefills_extrap;
+  o->prefix_blocks_asked = tw->tot_kv_asked;
+  o->prefix_blocks_hit = tw->tot_kv_hit;
+  o->prefix_hit_rate = tw->tot_kv_asked > 0 ? tw->tot_kv_hit / tw->tot_kv_asked : NAN;
+  o->prefill_tokens_skipped = tw->tot_kv_skipped;
   o->inlet_compliance_pct = tw->inlet_n > 0 ? 100.0 * tw->inlet_ok / tw->inlet_n : NAN;
   o->inlet_samples = tw->inlet_n;
   o->inlet_breach_samples = tw->inlet_n - tw->inlet_ok;

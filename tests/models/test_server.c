@@ -4,7 +4,8 @@
  * prefill (gpu_prefill_w/cap)^cap_latency_exp times longer at the cap's power; a prefill
  * keeps the cap it began with; decode is never capped above its ceiling.  Prompts and
  * prefills beyond the timing data are counted; the requests without a first token are
- * reported with their wait so far.
+ * reported with their wait so far.  Prefix-cache hits (cached_tokens) shorten the prefill by
+ * exactly the cached tokens.
  * (The scenario rule cap >= decode ceiling is tested in tests/sim/test_scenario.c.)
  */
 #define _POSIX_C_SOURCE 200809L /* mkdtemp, fork in testutil.h */
@@ -44,7 +45,7 @@ static prefill_run one_prefill(const sk_server_params *sp, const sk_server_param
   sk_server *s = malloc(sizeof *s);
   ck_assert_ptr_nonnull(s);
   sk_server_init(s, 0, 0, 0, 0);
-  sk_request rq = {0, IN_TOKENS, 1};
+  sk_request rq = {0, IN_TOKENS, 1, 0};
   ck_assert_int_eq(sk_server_enqueue(s, sp, pp, &rq, 0), 1);
   sk_time_ns t0 = s->next_wake_ns;
   sk_server_wake(s, sp, pp, t0, NULL, NULL);
@@ -144,7 +145,7 @@ START_TEST(extrapolated_prefills_counted) {
     ck_assert_ptr_nonnull(s);
     sk_server_init(s, 0, 0, 0, 0);
     for (int i = 0; i < 4; i++) {
-      sk_request rq = {0, sizes[k][i], 2};
+      sk_request rq = {0, sizes[k][i], 2, 0};
       ck_assert_int_eq(sk_server_enqueue(s, &sp, &pp, &rq, 0), 1);
     }
     sk_server_wake(s, &sp, &pp, s->next_wake_ns, NULL, NULL);
@@ -180,7 +181,7 @@ START_TEST(pending_ttft_reports_every_waiting_request) {
   ck_assert_ptr_nonnull(s);
   sk_server_init(s, 0, 0, 0, 0);
   for (int i = 0; i < 3; i++) { /* 5000 tokens each: one prefill holds one of them */
-    sk_request rq = {(sk_time_ns)i * 1000000, 5000, 2};
+    sk_request rq = {(sk_time_ns)i * 1000000, 5000, 2, 0};
     ck_assert_int_eq(sk_server_enqueue(s, &sp, &pp, &rq, rq.t_arrival_ns), 1);
   }
   waits w = {0};
@@ -208,6 +209,86 @@ END_TEST
 /* A runaway room (a CRAH flow of 1e-300 m3/s at the bottom of its range) gives NaN or
  * infinite inlets; the slowdown must stay finite (it was NaN, every decode step then
  * lasted "NaN" ns, the server woke at the same instant forever and the run hung). */
+/* Prefill of one request of in_tokens with cached_tokens already in the prefix cache. */
+static prefill_run cached_prefill(const sk_server_params *sp, const sk_perf_params *pp,
+                                  int32_t in, int32_t cached) {
+  prefill_run r;
+  sk_server *s = malloc(sizeof *s);
+  ck_assert_ptr_nonnull(s);
+  sk_server_init(s, 0, 0, 0, 0);
+  sk_request rq = {0, in, 1, cached};
+  ck_assert_int_eq(sk_server_enqueue(s, sp, pp, &rq, 0), 1);
+  sk_time_ns t0 = s->next_wake_ns;
+  sk_server_wake(s, sp, pp, t0, NULL, NULL);
+  r.gpu_w = sk_server_gpu_w(s, sp);
+  s->gpu_energy_j = 0;
+  sk_time_ns t1 = s->next_wake_ns;
+  sk_server_wake(s, sp, pp, t1, NULL, NULL);
+  r.dur_ns = t1 - t0;
+  r.gpu_j = s->gpu_energy_j;
+  free(s);
+  return r;
+}
+
+/* A prefix-cache hit: the prefill is timed and charged for the uncached tokens only --
+ * exactly as a prompt of that many tokens -- and only they count against the iteration's
+ * token budget. */
+START_TEST(cached_tokens_skip_prefill) {
+  sk_server_params sp;
+  sk_perf_params pp;
+  defaults(&sp, &pp);
+  prefill_run hit = cached_prefill(&sp, &pp, 6000, 4 * 512);
+  prefill_run same = cached_prefill(&sp, &pp, 6000 - 4 * 512, 0);
+  prefill_run miss = cached_prefill(&sp, &pp, 6000, 0);
+  ck_assert_int_eq(hit.dur_ns, same.dur_ns);
+  ck_assert_double_eq(hit.gpu_j, same.gpu_j);
+  ck_assert_int_lt(hit.dur_ns, miss.dur_ns);
+  double saved_ms = sk_perf_prefill_ms(&pp, 6000) - sk_perf_prefill_ms(&pp, 6000 - 4 * 512);
+  ck_assert_double_eq_tol((double)(miss.dur_ns - hit.dur_ns) * 1e-6, saved_ms, 1e-5);
+  ck_assert_double_eq_tol(miss.gpu_j - hit.gpu_j, saved_ms * 1e-3 * hit.gpu_w * sp.gpus, 1e-3);
+
+  /* two 6000-token prompts overflow the 8192-token budget; with 4 cached blocks each they
+   * need 3952 + 3952 and share one prefill */
+  for (int cached = 0; cached <= 1; cached++) {
+    sk_server *s = malloc(sizeof *s);
+    ck_assert_ptr_nonnull(s);
+    sk_server_init(s, 0, 0, 0, 0);
+    for (int i = 0; i < 2; i++) {
+      sk_request rq = {0, 6000, 2, cached ? 4 * 512 : 0};
+      ck_assert_int_eq(sk_server_enqueue(s, &sp, &pp, &rq, 0), 1);
+    }
+    sk_server_wake(s, &sp, &pp, s->next_wake_ns, NULL, NULL);
+    ck_assert_int_eq(s->prefill_n, cached ? 2 : 1);
+    ck_assert_int_eq(s->prefill_tokens, cached ? 2 * (6000 - 4 * 512) : 6000);
+    free(s);
+  }
+}
+END_TEST
+
+/* The router's backlog estimate: zero when idle, the rest of a prefill plus the queued
+ * prompts' uncached tokens otherwise. */
+START_TEST(backlog_estimate) {
+  sk_server_params sp;
+  sk_perf_params pp;
+  defaults(&sp, &pp);
+  sk_server *s = malloc(sizeof *s);
+  ck_assert_ptr_nonnull(s);
+  sk_server_init(s, 0, 0, 0, 0);
+  ck_assert_double_eq(sk_server_backlog_ms(s, &pp, 0), 0);
+  sk_request a = {0, 8000, 2, 0};
+  ck_assert_int_eq(sk_server_enqueue(s, &sp, &pp, &a, 0), 1);
+  sk_server_wake(s, &sp, &pp, s->next_wake_ns, NULL, NULL); /* a's prefill starts */
+  ck_assert_int_eq(s->phase, SK_PHASE_PREFILL);
+  sk_time_ns now = s->next_wake_ns - 1000000; /* 1 ms before it ends */
+  ck_assert_double_eq_tol(sk_server_backlog_ms(s, &pp, now), 1.0, 1e-9);
+  sk_request b = {now, 3000, 2, 1024};
+  ck_assert_int_eq(sk_server_enqueue(s, &sp, &pp, &b, now), 1);
+  ck_assert_double_eq_tol(sk_server_backlog_ms(s, &pp, now),
+                          1.0 + sk_perf_prefill_ms(&pp, 3000 - 1024), 1e-9);
+  free(s);
+}
+END_TEST
+
 START_TEST(slowdown_finite_for_runaway_inlet) {
   sk_server_params sp;
   sk_perf_params pp;
@@ -233,6 +314,8 @@ static Suite *suite(void) {
   tcase_add_test(tt, extrapolated_prefills_counted);
   tcase_add_test(tt, pending_ttft_reports_every_waiting_request);
   tcase_add_test(tt, slowdown_finite_for_runaway_inlet);
+  tcase_add_test(tt, cached_tokens_skip_prefill);
+  tcase_add_test(tt, backlog_estimate);
   suite_add_tcase(s, tt);
   return s;
 }

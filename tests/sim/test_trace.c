@@ -4,7 +4,8 @@
  * The shipped sample of the Azure conversation trace (known rows and span), timestamp
  * arithmetic across day, month, year and leap-day boundaries, the file variants the
  * loader accepts (LF or CRLF, BOM, blank lines, fewer fractional digits, quoting), and bad files,
- * each failing with "<path>:<line>: <column>: <reason>" and nothing left allocated.
+ * each failing with "<path>:<line>: <column>: <reason>" and nothing left allocated; Mooncake's
+ * hash_ids kept per request (and refused with the line and element when malformed).
  */
 #define _POSIX_C_SOURCE 200809L
 
@@ -297,6 +298,103 @@ START_TEST(test_quirks) {
 }
 END_TEST
 
+/* Mooncake's hash_ids are kept per request, in the sorted order; other formats have none. */
+START_TEST(test_hash_ids) {
+  sk_trace tr;
+  load_ok(&tr, SRC("tests/data/traces/mooncake_sample.jsonl"));
+  ck_assert_ptr_nonnull(tr.kv_off);
+  ck_assert_ptr_nonnull(tr.kv_hash);
+  ck_assert_uint_eq(tr.kv_off[0], 0);
+  ck_assert_uint_eq(tr.kv_off[1], 9); /* [0, 1, 2, 3, 4, 5, 6, 100, 101] */
+  static const uint64_t first[9] = {0, 1, 2, 3, 4, 5, 6, 100, 101};
+  for (int i = 0; i < 9; i++)
+    ck_assert_uint_eq(tr.kv_hash[i], first[i]);
+  ck_assert_uint_eq(tr.kv_off[2] - tr.kv_off[1], 16);
+  ck_assert_uint_eq(tr.kv_hash[tr.kv_off[1] + 4], 102);
+  for (size_t i = 0; i < tr.n; i++) /* Mooncake: one hash per started 512-token block */
+    ck_assert_uint_eq(tr.kv_off[i + 1] - tr.kv_off[i], (uint32_t)(tr.in_tokens[i] + 511) / 512);
+  sk_trace_fini(&tr);
+  ck_assert_ptr_null(tr.kv_off);
+
+  /* rows out of order carry their hashes along; a row without the key has none */
+  const char *path = tu_tmp("h.jsonl");
+  tu_write_file(path, "{\"timestamp\": 20, \"input_length\": 1024, \"output_length\": 2, "
+                      "\"hash_ids\": [7, 8]}\n"
+                      "{\"timestamp\": 10, \"input_length\": 600, \"output_length\": 2, "
+                      "\"hash_ids\": [9007199254740992]}\n"
+                      "{\"timestamp\": 30, \"input_length\": 5, \"output_length\": 2}\n");
+  load_ok(&tr, path);
+  ck_assert_uint_eq(tr.n_unsorted, 1);
+  ck_assert_uint_eq(tr.kv_off[1], 1);
+  ck_assert_uint_eq(tr.kv_hash[0], 9007199254740992ULL);
+  ck_assert_uint_eq(tr.kv_off[2], 3);
+  ck_assert_uint_eq(tr.kv_hash[1], 7);
+  ck_assert_uint_eq(tr.kv_hash[2], 8);
+  ck_assert_uint_eq(tr.kv_off[3], 3);
+  sk_trace_fini(&tr);
+
+  /* no row with the key, and the CSV formats: no arrays */
+  tu_write_file(path, "{\"timestamp\": 0, \"input_length\": 5, \"output_length\": 2}\n"
+                      "{\"timestamp\": 10, \"input_length\": 5, \"output_length\": 2}\n");
+  load_ok(&tr, path);
+  ck_assert_ptr_null(tr.kv_off);
+  ck_assert_ptr_null(tr.kv_hash);
+  sk_trace_fini(&tr);
+  load_ok(&tr, SRC("tests/data/traces/azure2024_sample.csv"));
+  ck_assert_ptr_null(tr.kv_off);
+  sk_trace_fini(&tr);
+}
+END_TEST
+
+/* Bad hash_ids: the line, the key (and element) and why; nothing left allocated. */
+START_TEST(test_bad_hash_ids) {
+  static const struct {
+    const char *value;
+    sk_status st;
+    const char *msg;
+  } cases[] = {
+      {"\"x\"", SK_EPARSE, "h.jsonl:2: hash_ids: expected an array of whole numbers"},
+      {"{\"a\": 1}", SK_EPARSE, "h.jsonl:2: hash_ids: expected an array of whole numbers"},
+      {"[1, \"2\"]", SK_EPARSE, "h.jsonl:2: hash_ids[1]: expected a whole number"},
+      {"[1, 2.5]", SK_EPARSE,
+       "h.jsonl:2: hash_ids[1]: expected a whole number in 0..9007199254740992"},
+      {"[-1]", SK_EPARSE, "h.jsonl:2: hash_ids[0]: expected a whole number"},
+      {"[9007199254740994]", SK_EPARSE, "h.jsonl:2: hash_ids[0]: "},
+      {"[[1]]", SK_EPARSE, "h.jsonl:2: hash_ids[0]: "},
+  };
+  const char *path = tu_tmp("h.jsonl");
+  char line[256], err[512];
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    snprintf(line, sizeof line,
+             "{\"timestamp\": 0, \"input_length\": 5, \"output_length\": 2, \"hash_ids\": [1]}\n"
+             "{\"timestamp\": 9, \"input_length\": 5, \"output_length\": 2, \"hash_ids\": %s}\n",
+             cases[i].value);
+    tu_write_file(path, line);
+    sk_trace tr;
+    err[0] = '\0';
+    ck_assert_int_eq(sk_trace_load(&tr, path, err, sizeof err), cases[i].st);
+    ASSERT_HAS(err, cases[i].msg);
+    ck_assert_ptr_null(tr.kv_off);
+    ck_assert_ptr_null(tr.kv_hash);
+  }
+  /* too many for one request: a range error naming the cap */
+  size_t cap = 64 + 12 * (SK_TRACE_MAX_HASHES_PER_REQUEST + 1);
+  char *big = malloc(cap);
+  ck_assert_ptr_nonnull(big);
+  size_t n = (size_t)snprintf(big, cap, "{\"timestamp\": 0, \"input_length\": 5, "
+                                        "\"output_length\": 2, \"hash_ids\": [");
+  for (int i = 0; i <= SK_TRACE_MAX_HASHES_PER_REQUEST; i++)
+    n += (size_t)snprintf(big + n, cap - n, "%s%d", i ? "," : "", i);
+  snprintf(big + n, cap - n, "]}\n");
+  tu_write_file(path, big);
+  free(big);
+  sk_trace tr;
+  ck_assert_int_eq(sk_trace_load(&tr, path, err, sizeof err), SK_ERANGE);
+  ASSERT_HAS(err, "h.jsonl:1: hash_ids: 16385 block hashes; at most 16384 per request");
+  ck_assert_ptr_null(tr.t_s);
+}
+END_TEST
+
 static Suite *trace_suite(void) {
   Suite *s = suite_create("trace");
   TCase *tc = tcase_create("trace");
@@ -309,6 +407,8 @@ static Suite *trace_suite(void) {
   tcase_add_test(tc, test_variants);
   tcase_add_loop_test(tc, test_bad, 0, (int)(sizeof bad_csvs / sizeof bad_csvs[0]));
   tcase_add_test(tc, test_directory);
+  tcase_add_test(tc, test_hash_ids);
+  tcase_add_test(tc, test_bad_hash_ids);
   suite_add_tcase(s, tc);
   return s;
 }

@@ -25,6 +25,9 @@ typedef struct {
   sk_time_ns t_arrival_ns;
   int32_t in_tokens;
   int32_t out_tokens;
+  int32_t cached_tokens;      /* leading prompt tokens whose KV the server's prefix cache
+                               * holds (skadi/prefix_cache.h), 0 .. in_tokens - 1: the
+                               * prefill computes, times and charges in_tokens - this */
 } sk_request;
 
 /* Called for each request whose first token is produced (end of its prefill). */
@@ -93,6 +96,14 @@ void sk_server_wake(sk_server *s, const sk_server_params *sp, const sk_perf_para
  * the queue or in the prefill in progress -- with how long it has waited by `now` (ms,
  * >= 0): a lower bound of its TTFT.  Changes nothing. */
 void sk_server_pending_ttft(const sk_server *s, sk_time_ns now, sk_ttft_fn fn, void *ud);
+
+/* How long (ms, >= 0) before a request arriving at `now` could begin its prefill, as far as
+ * the work already there decides it: the rest of a prefill in progress, plus one prefill of
+ * all the waiting requests' uncached tokens (prefill_ms of their sum), under the current
+ * slowdown.  An estimate for the prefix-aware router (Mooncake's "queue time"); decode
+ * steps and the batch window are left out (they delay every server alike).  Changes
+ * nothing. */
+double sk_server_backlog_ms(const sk_server *s, const sk_perf_params *pp, sk_time_ns now);
 
 /* Outstanding work (waiting + prefilling + decoding), the router's load measure. */
 int sk_server_load(const sk_server *s);

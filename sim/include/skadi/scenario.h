@@ -80,6 +80,10 @@ typedef struct {
   int test_force_harmful;      /* test hook: the optimizer applies its worst candidate */
 } sk_control_params;
 
+/* workload.prefix_cache: off, servers cache prefixes (on), and the router also prefers the
+ * server that holds the prefix (route) */
+enum { SK_PREFIX_CACHE_OFF = 0, SK_PREFIX_CACHE_ON = 1, SK_PREFIX_CACHE_ROUTE = 2 };
+
 typedef struct {
   char name[64];
   char description[1024];
@@ -95,6 +99,9 @@ typedef struct {
                                   path in a file is resolved against the file's directory) */
   int trace_format;            /* sk_trace_format (skadi/trace.h): 0 auto, 1 azure,
                                   2 mooncake, 3 burstgpt */
+  int prefix_cache;            /* SK_PREFIX_CACHE_*: KV prefix reuse of a trace with
+                                  hash_ids (docs/MODEL.md, "KV prefix reuse") */
+  int kv_cache_blocks;         /* blocks of 512 tokens, each server's KV cache */
   sk_server_params server;
   sk_perf_params perf;
   sk_workload_params workload;

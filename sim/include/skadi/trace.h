@@ -7,7 +7,8 @@
  *             or "2024-05-10 00:00:00.009930+00:00" (2024)
  *   mooncake  Mooncake (Kimi) traces: JSON Lines, one object per request with "timestamp"
  *             (ms since the trace's start), "input_length", "output_length" (tokens) and
- *             "hash_ids" (the prompt's 512-token KV-cache blocks; read, not used yet)
+ *             "hash_ids" (the prompt's 512-token KV-cache blocks, kept for the servers'
+             prefix caches: kv_off, kv_hash below)
  *   burstgpt  BurstGPT: CSV "Timestamp,Model,Request tokens,Response tokens,Total tokens,
  *             Log Type", Timestamp in s since the trace's start; rows with 0 response
  *             tokens (failed requests) are skipped and counted
@@ -41,7 +42,15 @@ typedef struct {
   size_t n_unsorted;      /* rows earlier than the row before them (the arrays are sorted) */
   size_t n_trailer;       /* trailing non-data lines skipped (CSV formats) */
   size_t n_clamped;       /* requests cut to max_tokens by sk_trace_clamp */
+  /* KV-cache block hashes (Mooncake's hash_ids), in request order: request i's blocks are
+   * kv_hash[kv_off[i] .. kv_off[i + 1]).  Both NULL when no row had hash_ids (Azure,
+   * BurstGPT, a Mooncake file without them); a row without the key has no blocks. */
+  uint32_t *kv_off;       /* n + 1 offsets into kv_hash, non-decreasing, kv_off[0] = 0 */
+  uint64_t *kv_hash;      /* kv_off[n] hashes, each 0 .. 2^53 (exact in JSON) */
 } sk_trace;
+
+#define SK_TRACE_MAX_HASHES_PER_REQUEST 16384 /* 8 M tokens of 512-token blocks */
+#define SK_TRACE_MAX_HASHES (1u << 27)        /* all requests together: 1 GiB of hashes */
 
 /* "auto", "azure", "mooncake", "burstgpt"; NULL outside the enum. */
 const char *sk_trace_format_name(sk_trace_format f);
@@ -52,7 +61,9 @@ const char *sk_trace_format_name(sk_trace_format f);
  * (stably).  On failure nothing is left to free and err says why:
  *   SK_EIO     cannot open or read ("<path>: cannot open: ...")
  *   SK_EPARSE  bad content: "<path>:<line>: <column>: <reason>"
- *   SK_ERANGE  more than 2^25 requests
+ *   SK_ERANGE  more than 2^25 requests, or (Mooncake) a row with more than
+ *              SK_TRACE_MAX_HASHES_PER_REQUEST hash_ids or more than SK_TRACE_MAX_HASHES
+ *              in all: "<path>:<line>: hash_ids: ..."
  *   SK_ENOMEM  out of memory
  * Otherwise the caller frees with sk_trace_fini. */
 sk_status sk_trace_load_format(sk_trace *tr, const char *path, sk_trace_format fmt, char *err,

@@ -88,6 +88,11 @@ typedef struct {
                                      (SK_PERF_MEASURED_PROMPT_MAX_TOKENS): prefill extrapolated */
   double prefills_extrapolated;   /* prefill iterations larger than the timing data's largest
                                      (SK_PERF_MEASURED_PREFILL_MAX_TOKENS) */
+  /* KV prefix reuse (workload.prefix_cache; a trace with hash_ids), over the requests the
+   * servers accepted: their full 512-token blocks looked up, those found cached (the
+   * leading run), and the prompt tokens whose prefill the hits skipped.  The rate is
+   * hit / asked, NaN when no block was asked (Poisson arrivals, no hash_ids, off). */
+  double prefix_blocks_asked, prefix_blocks_hit, prefix_hit_rate, prefill_tokens_skipped;
   double inlet_compliance_pct;    /* % of rack-inlet samples <= INLET_MAX_C (full precision:
                                      print it with sk_summary_compliance_floor) */
   double inlet_samples;           /* rack-inlet samples: racks x sample periods */
