@@ -638,6 +638,12 @@ static void section_kpis(report *r, cJSON *root, facts *fx, double inlet_max_c) 
   put(r, o, "prompts_rejected", jcount(summary(fx, "prompts_rejected")));
   put(r, o, "prompts_extrapolated", jcount(summary(fx, "prompts_extrapolated")));
   put(r, o, "prefills_extrapolated", jcount(summary(fx, "prefills_extrapolated")));
+  /* KV prefix reuse (traces with hash_ids); null when nothing was asked or the recording
+   * predates the figures */
+  put(r, o, "prefix_blocks_asked", jcount(summary(fx, "prefix_blocks_asked")));
+  put(r, o, "prefix_blocks_hit", jcount(summary(fx, "prefix_blocks_hit")));
+  put(r, o, "prefix_hit_rate", jnum(summary(fx, "prefix_hit_rate")));
+  put(r, o, "prefill_tokens_skipped", jcount(summary(fx, "prefill_tokens_skipped")));
 
   cJSON *w = put(r, o, "worst_window", cJSON_CreateObject());
   put(r, w, "window_s", jts(fx->sample_period_s));

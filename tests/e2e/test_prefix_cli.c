@@ -72,6 +72,16 @@ START_TEST(table_json_summary) {
   ck_assert(hit >= 0 && hit <= asked);
   ck_assert_double_eq_tol(num(j, "prefix_hit_rate"), hit / asked, 1e-12);
   ck_assert(num(j, "prefill_tokens_skipped") <= 512 * hit);
+
+  /* skadi report reads the same figures back from the recording */
+  tu_run(&d, (char *const[]){(char *)bin, "report", tu_tmp("run.h5"), NULL});
+  ck_assert_msg(d.status == 0, "%s", d.err);
+  cJSON *rep = json_of(d.out);
+  const cJSON *k = cJSON_GetObjectItemCaseSensitive(rep, "kpis");
+  ck_assert_double_eq(num(k, "prefix_blocks_asked"), num(j, "prefix_blocks_asked"));
+  ck_assert_double_eq(num(k, "prefix_blocks_hit"), num(j, "prefix_blocks_hit"));
+  ck_assert_double_eq(num(k, "prefill_tokens_skipped"), num(j, "prefill_tokens_skipped"));
+  cJSON_Delete(rep);
   cJSON_Delete(j);
 
   /* Poisson: nothing asked, the rate is null, no table line */
