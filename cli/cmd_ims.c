@@ -748,6 +748,28 @@ static void fmt_oor_features(char *buf, size_t len, const sk_ims_model *m, const
   }
 }
 
+static int range_known(const sk_ims_model *m) {
+  for (int j = 0; j < m->n_features; j++)
+    if (!isfinite(m->train_min[j]))
+      return 0;
+  return 1;
+}
+
+/* The summary line "rows outside the training range" with its label padded to width: the
+ * count, its share (pct = 100 / rows) and the features that left their range most. */
+static void print_oor_line(FILE *info, int width, const sk_ims_model *m, const size_t *oor_count,
+                           size_t n_oor, double pct) {
+  if (!range_known(m)) {
+    fprintf(info, "  %-*s %10s  (the model file predates training ranges)\n", width,
+            "rows outside the training range", "unknown");
+    return;
+  }
+  char which[256];
+  fmt_oor_features(which, sizeof which, m, oor_count);
+  fprintf(info, "  %-*s %10zu  (%.2f %%)%s%s\n", width, "rows outside the training range", n_oor,
+          (double)n_oor * pct, n_oor ? "  " : "", which);
+}
+
 /* Counts the features of row x outside the training range into count[] (may be NULL);
  * returns how many there are. */
 static int row_oor(const sk_ims_model *m, const double *x, size_t *count) {
@@ -756,13 +778,6 @@ static int row_oor(const sk_ims_model *m, const double *x, size_t *count) {
     for (int j = 0; j < m->n_features; j++)
       count[j] += x[j] < m->train_min[j] || x[j] > m->train_max[j];
   return n;
-}
-
-static int range_known(const sk_ims_model *m) {
-  for (int j = 0; j < m->n_features; j++)
-    if (!isfinite(m->train_min[j]))
-      return 0;
-  return 1;
 }
 
 /* ---- score --------------------------------------------------------------------------- */
@@ -908,15 +923,7 @@ static int cmd_score(int argc, char **argv) {
     fputc('\n', info);
   }
   fprintf(info, "  %-36s %10zu\n", "rows with a missing value (as mean)", n_missing);
-  if (range_known(m)) {
-    char which[256];
-    fmt_oor_features(which, sizeof which, m, oor_count);
-    fprintf(info, "  %-36s %10zu  (%.2f %%)%s%s\n", "rows outside the training range", n_oor,
-            (double)n_oor * pct, n_oor ? "  " : "", which);
-  } else {
-    fprintf(info, "  %-36s %10s  (the model file predates training ranges)\n",
-            "rows outside the training range", "unknown");
-  }
+  print_oor_line(info, 36, m, oor_count, n_oor, pct);
   fprintf(info, "  deviation > tau_fast    (%8.4f) %10zu  (%.2f %%)\n", m->tau_fast, n_fast,
           (double)n_fast * pct);
   fprintf(info, "  deviation > tau_persist (%8.4f) %10zu  (%.2f %%)\n", m->tau_persist, n_persist,
@@ -1290,15 +1297,7 @@ int sk_monitor_main(int argc, char **argv) {
       fputc('\n', info);
     }
     fprintf(info, "  %-34s %10zu\n", "rows with a missing value", n_missing);
-    if (range_known(m)) {
-      char which[256];
-      fmt_oor_features(which, sizeof which, m, oor_count);
-      fprintf(info, "  %-34s %10zu  (%.2f %%)%s%s\n", "rows outside the training range", n_oor,
-              (double)n_oor * pct, n_oor ? "  " : "", which);
-    } else {
-      fprintf(info, "  %-34s %10s  (the model file predates training ranges)\n",
-              "rows outside the training range", "unknown");
-    }
+    print_oor_line(info, 34, m, oor_count, n_oor, pct);
     fprintf(info, "  %-34s %10zu  (%.2f %%)\n", "deviation > tau_fast", n_fast,
             (double)n_fast * pct);
     fprintf(info, "  %-34s %10zu  (%.2f %%)\n", "deviation > tau_persist", n_persist,
