@@ -173,6 +173,15 @@ done
 section "signals"
 
 # ---- damaged recordings and models ----------------------------------------------------
+# Under the sanitizers, HDF5 1.10.8's own leaks on a file it fails to decode are
+# suppressed as in the fuzz harnesses (tests/fuzz/lsan.supp: allocations inside libhdf5
+# only; ours still fail).  Which bytes the flips below hit moves whenever the recording's
+# layout does, so which of them reach such a leak does too.
+lsan_before=${LSAN_OPTIONS-}
+if [ "${SKADI_SANITIZED:-0}" = 1 ]; then
+  LSAN_OPTIONS="suppressions=$SRC/tests/fuzz/lsan.supp:print_suppressions=0${LSAN_OPTIONS:+:$LSAN_OPTIONS}"
+  export LSAN_OPTIONS
+fi
 rec="$WORK/good.h5"
 model="$WORK/model.h5"
 "$SK" run "$SCEN" --duration 300 --out "$rec" --no-progress >/dev/null 2>&1 &&
@@ -248,6 +257,7 @@ for cmd in report score; do
   expect_rc "$cmd on a file HDF5 loops on" 2 && expect_msg "$cmd on a file HDF5 loops on" "$hl"
 done
 section "damaged files: recording $size_rec B, model $size_model B"
+LSAN_OPTIONS=$lsan_before # the later cases (full disk) leak nothing of HDF5's either
 
 # ---- full disk ----------------------------------------------------------------------
 # full_case NAME DIR FILLER_KB [ulimit -f KB]: runs 1800 simulated seconds into DIR (a
