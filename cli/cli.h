@@ -7,6 +7,7 @@
 #ifndef SKADI_CLI_H
 #define SKADI_CLI_H
 
+#include <stdarg.h>
 #include <stddef.h>
 
 #include "skadi/session.h"
@@ -38,6 +39,10 @@ int sk_cli_session_flag(sk_cli_session_flags *f, const char *who, int argc, char
 
 /* Shared by the API commands (cmd_serve.c). */
 struct sk_api_gateway;
+/* "skadi WHO: <message>" and a newline on stderr; returns 2, the exit status of bad
+ * input (`return sk_cli_bad("run", "--out: missing value");`). */
+int sk_cli_bad(const char *who, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+int sk_cli_vbad(const char *who, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
 int sk_cli_parse_port(const char *text, int *port);
 int sk_cli_parse_ws_frames(const char *text, size_t *n); /* 16 .. 1000000 */
 int sk_cli_next_port_endpoint(const char *ep, char *out, size_t len);

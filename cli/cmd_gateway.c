@@ -42,16 +42,8 @@ static void usage(FILE *f) {
         f);
 }
 
-static int bad(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static int bad(const char *fmt, ...) {
-  va_list ap;
-  va_start(ap, fmt);
-  fputs("skadi gateway: ", stderr);
-  vfprintf(stderr, fmt, ap);
-  va_end(ap);
-  fputc('\n', stderr);
-  return 2;
-}
+/* "skadi gateway: <message>" on stderr; returns 2, the exit status of bad input */
+#define bad(...) sk_cli_bad("gateway", __VA_ARGS__)
 
 int sk_gateway_main(int argc, char **argv) {
   sk_api_gateway_config gc;

@@ -52,16 +52,8 @@ static void usage(FILE *f) {
         f);
 }
 
-static int bad(const char *fmt, ...) SK_PRINTF_LIKE(1, 2);
-static int bad(const char *fmt, ...) {
-  va_list ap;
-  va_start(ap, fmt);
-  fputs("skadi mix: ", stderr);
-  vfprintf(stderr, fmt, ap);
-  fputc('\n', stderr);
-  va_end(ap);
-  return 2;
-}
+/* "skadi mix: <message>" on stderr; returns 2, the exit status of bad input */
+#define bad(...) sk_cli_bad("mix", __VA_ARGS__)
 
 static void summary(const sk_mix_stats *st, const char *out) {
   char a[48], b[48];

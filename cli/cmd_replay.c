@@ -45,16 +45,8 @@ static void usage(FILE *f) {
         f);
 }
 
-static int bad(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static int bad(const char *fmt, ...) {
-  va_list ap;
-  va_start(ap, fmt);
-  fputs("skadi replay: ", stderr);
-  vfprintf(stderr, fmt, ap);
-  va_end(ap);
-  fputc('\n', stderr);
-  return 2;
-}
+/* "skadi replay: <message>" on stderr; returns 2, the exit status of bad input */
+#define bad(...) sk_cli_bad("replay", __VA_ARGS__)
 
 int sk_replay_main(int argc, char **argv) {
   const char *path = NULL, *host = "127.0.0.1", *bind_ep = "tcp://127.0.0.1:5555", *pub_ep = NULL;

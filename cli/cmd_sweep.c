@@ -109,16 +109,8 @@ static void usage(FILE *f) {
         f);
 }
 
-static int bad(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static int bad(const char *fmt, ...) {
-  va_list ap;
-  va_start(ap, fmt);
-  fputs("skadi sweep: ", stderr);
-  vfprintf(stderr, fmt, ap);
-  va_end(ap);
-  fputc('\n', stderr);
-  return 2;
-}
+/* "skadi sweep: <message>" on stderr; returns 2, the exit status of bad input */
+#define bad(...) sk_cli_bad("sweep", __VA_ARGS__)
 
 /* ---- options and shared state ------------------------------------------------------------ */
 

@@ -11,14 +11,28 @@
 #include <stdlib.h>
 #include <string.h>
 
+int sk_cli_vbad(const char *who, const char *fmt, va_list ap) {
+  fprintf(stderr, "skadi %s: ", who);
+  vfprintf(stderr, fmt, ap);
+  fputc('\n', stderr);
+  return 2;
+}
+
+int sk_cli_bad(const char *who, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  int rc = sk_cli_vbad(who, fmt, ap);
+  va_end(ap);
+  return rc;
+}
+
+/* As sk_cli_bad, returning -1: sk_cli_session_flag's "bad flag". */
 static int bad(const char *who, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static int bad(const char *who, const char *fmt, ...) {
   va_list ap;
   va_start(ap, fmt);
-  fprintf(stderr, "skadi %s: ", who);
-  vfprintf(stderr, fmt, ap);
+  sk_cli_vbad(who, fmt, ap);
   va_end(ap);
-  fputc('\n', stderr);
   return -1;
 }
 
