@@ -8,9 +8,12 @@
  *   hot aisle     C_h dT_h/dt = Qs_i - rho_cp V_t (T_h - T_s),  Qs = 1/4,1/2,1/4-smoothed Q
  *                 over the rack and its neighbours (air mixes along the aisle); C_h is the
  *                 room air behind the rack (air_m3_per_rack), tau_h = C_h / (rho_cp V_t)
- *   recirc.       r_i = max(r_base,i, 1 - V_t / Vs_r,i), Vs_r the smoothed rack air (the
- *                 cold aisle is shared too: a rack pulling more air than the tiles in front
- *                 of it and its neighbours give draws the deficit from the hot aisle)
+ *   recirc.       r_i = max(r_base,i, 1 - (1 - BP) V_t / Vs_r,i), Vs_r the smoothed rack
+ *                 air (the cold aisle is shared too), BP the share of the tiles' air that
+ *                 bypasses the racks (room.bypass_frac): the air-management flow balance
+ *                 (CRAH air reaching IT = (1 - BP) V_t = (1 - R) V_r, Tozer et al.) with BP
+ *                 held at a legacy open hall's 0.5, so a rack pulling more than half its
+ *                 tiles' air draws the rest from the hot aisle (docs/MODEL.md)
  *   inlet         C_c dT_in/dt = G (T_s + r_i (T_h,i - T_s) - T_in)  (physics.md §1.3,
  *                 per-rack fraction), C_c the cold-aisle air in front of the rack,
  *                 tau_in = cold_aisle_m3_per_rack / V_r
@@ -45,12 +48,17 @@ double sk_crah_fan_part_load(double speed_frac) {
 }
 
 void sk_crah_prepare(sk_crah *c, const sk_room_params *rp, double chw_supply_c,
-                     double chw_excess_k) {
+                     double chw_excess_k, double dt_s) {
   double s = c->speed_pct / 100.0;
   c->flow_m3s = rp->crah_rated_flow_m3s * s;
   c->fan_w = rp->crah_rated_fan_kw * 1000.0 * sk_crah_fan_part_load(s);
   double floor_c = chw_supply_c + rp->coil_approach_k + (chw_excess_k > 0 ? chw_excess_k : 0);
-  c->supply_c = c->setpoint_c > floor_c ? c->setpoint_c : floor_c;
+  c->target_c = c->setpoint_c > floor_c ? c->setpoint_c : floor_c;
+  /* the coil's metal and water lag the supply air behind what it drives towards */
+  if (dt_s <= 0 || rp->coil_tau_s <= 0)
+    c->supply_c = c->target_c;
+  else
+    c->supply_c = c->target_c + (c->supply_c - c->target_c) * exp(-dt_s / rp->coil_tau_s);
 }
 
 /* exp(-dt/tau) for a node of heat capacity cap_j_per_k (J/K) flushed by flow_w_per_k (W/K):
@@ -106,12 +114,14 @@ void sk_row_thermal_step(sk_rack_thermal *racks, int n, sk_crah *c, const sk_roo
       r->t_hot_c += q_bar * dt_s / c_hot; /* no air: the aisle only warms */
     }
     stored += c_hot * (r->t_hot_c - before);
-    /* recirculation: a rack (with its neighbours, the cold aisle is shared) that pulls more
-     * air than the tiles give draws the deficit from the hot aisle */
+    /* recirculation: the share of the rack's air (with its neighbours': the cold aisle is
+     * shared) that the tiles' air, less what bypasses the racks, does not cover comes from
+     * the hot aisle -- the flow balance V_t (1 - BP) = V_r (1 - R) */
     double v_bar = along_aisle(v_rack, n, i);
     double rc = r->recirc_base;
-    if (v_bar > 0 && 1.0 - v_tile / v_bar > rc)
-      rc = 1.0 - v_tile / v_bar;
+    double short_frac = v_bar > 0 ? 1.0 - (1.0 - rp->bypass_frac) * v_tile / v_bar : 0.0;
+    if (short_frac > rc)
+      rc = short_frac;
     r->recirc = rc;
     /* inlet: the cold aisle in front of the rack, flushed by the rack's own air */
     double t_mix = ts + rc * (r->t_hot_c - ts);

@@ -14,8 +14,8 @@
  *
  * Decide, fast (guardrails, no forecasting): route traffic away from racks within 1 K of
  * INLET_MAX_C (back when 2 K below), cap per-server queues when TTFT p95 passes 90 % of
- * the SLA (lift it below 60 %), raise a CRAH fan when its tiles give less air than their
- * racks pull (airflow matching), bring supply air back onto its setpoint when the coil
+ * the SLA (lift it below 60 %), raise a CRAH fan when its tiles, less the air that bypasses
+ * the racks, give less air than their racks pull (airflow matching), bring supply air back onto its setpoint when the coil
  * floor rose above it (pumps or chilled water), and pre-cool a row (supply -0.5 °C, with
  * colder chilled water if the coil needs it) when its MMS is persistent and it runs hot.
  *
@@ -125,7 +125,7 @@ struct sk_controller {
                                 scores against nominal moved by it */
   double *settle;            /* settle_n x n_racks, K: the room's own transient after the last
                                 lever change, inlet minus its settled value, per fast tick */
-  int settle_n;              /* fast ticks in three server thermal time constants (C/G) */
+  int settle_n;              /* fast ticks in three (server C/G + coil) time constants */
   sk_time_ns settle_t0;      /* when that transient started */
   double design[4 * SK_MAX_ROWS];/* cooling levers at the end of the warm-up (lever_state) */
   double shift_for[4 * SK_MAX_ROWS];/* the lever state c->shift was computed for */
@@ -289,7 +289,11 @@ sk_status sk_controller_create(sk_controller **out, const sk_scenario *sc, sk_mo
     /* A settle watched past the run's end (or past an hour in a short run) is never
      * seen: the cap keeps a tiny airflow or a huge capacitance at the ends of their
      * ranges (tau of 1e300 s) from asking for an endless trajectory -- it was an
-     * "out of memory" (or an int overflow).  Normal rooms (3 tau ~ 9 min) are under it. */
+     * "out of memory" (or an int overflow).  Normal rooms (3 tau ~ 14 min) are under it. */
+    /* the supply air reaches a moved setpoint after the coil's lag too (room.coil_tau_s):
+     * without it the fork put back to the warm-up's levers is still on its way, and the
+     * shift it gives falls short by what the coil has left to go */
+    tau_s += sc->room.coil_tau_s;
     double h = fmax(sc->control.horizon_s, fmin(3.0 * tau_s, fmax(sc->duration_s, 3600.0)));
     c->settle_n = (int)ceil(h / sc->settings.fast_loop_interval_s - 1e-9);
   }
@@ -621,15 +625,19 @@ static void precool(sk_controller *c, sk_twin *opt, int r) {
   }
 }
 
-/* m³/s the CRAH of row r must give so that no rack pulls more air than its tile gives:
- * the tiles share the CRAH air equally (thermal.c), so the rack with the most servers
- * (servers added by a scenario count) sets it. */
+/* m³/s the CRAH of row r must give so that no rack draws more hot-aisle air than its base
+ * recirculation: the tiles share the CRAH air equally and room.bypass_frac of it bypasses
+ * the racks (thermal.c), so a tile must give a rack's air x (1 - r_base) / (1 - BP) -- 1.84x
+ * in the default room -- and the rack with the most servers (servers added by a scenario
+ * count) sets it. */
 static double row_it_air(const sk_controller *c, const sk_rack_sample *rows, int r) {
   int most = 0;
   for (int k = 0; k < c->rpr; k++)
     if (rows[r * c->rpr + k].n_servers > most)
       most = rows[r * c->rpr + k].n_servers;
-  return c->rpr * most * c->sc.server.airflow_m3s;
+  const sk_room_params *rp = &c->sc.room;
+  double cover = (1.0 - fmin(rp->recirc_mid, rp->recirc_end)) / (1.0 - rp->bypass_frac);
+  return c->rpr * most * c->sc.server.airflow_m3s * cover;
 }
 
 /* Airflow matching: when a row's racks pull more air than its CRAH gives (servers were
@@ -657,15 +665,8 @@ static void airflow_guard(sk_controller *c, sk_twin *opt, const sk_rack_sample *
  * water is too warm), speed the pumps up just enough when the water is short, else lower
  * the chilled-water setpoint by the miss.  Rate-limited like every setpoint write. */
 static void coil_guard(sk_controller *c, sk_twin *opt) {
-  int nr;
-  const sk_crah_sample *cr = sk_twin_last_crahs(opt, &nr);
-  double miss = 0;
-  int row = 0;
-  for (int r = 0; r < nr; r++)
-    if (cr[r].supply_c - cr[r].setpoint_c > miss) {
-      miss = cr[r].supply_c - cr[r].setpoint_c;
-      row = r;
-    }
+  int row;
+  double miss = sk_twin_coil_miss_k(opt, &row);
   if (miss <= SETPOINT_TOL_K) {
     c->coil_logged = 0;
     return;
@@ -773,11 +774,8 @@ static void run_fork(const sk_twin *opt, const plan *p, double horizon_s, foreca
   }
   sk_twin_probe pr;
   sk_twin_probe_get(fk, &pr);
-  int nr;
-  const sk_crah_sample *cr = sk_twin_last_crahs(fk, &nr);
-  f->missed = 0;
-  for (int r = 0; r < nr; r++)
-    f->missed = fmax(f->missed, cr[r].supply_c - cr[r].setpoint_c);
+  int miss_row;
+  f->missed = sk_twin_coil_miss_k(fk, &miss_row);
   int nk;
   const sk_rack_sample *rk = sk_twin_last_racks(fk, &nk);
   for (int i = 0; f->inlet && i < nk; i++)
@@ -900,7 +898,7 @@ static int candidates(const sk_controller *c, const sk_twin *opt, plan *list) {
   int hottest = 0;
   double hot = -INFINITY;
   for (int r = 0; r < c->n_rows; r++) {
-    /* airflow matching: the CRAH keeps giving at least the air its racks pull through
+    /* airflow matching: the CRAH keeps giving the air its racks need, bypass included
      * (below it racks draw hot-aisle air, thermal.c) */
     double speed = sk_twin_lever(opt, SK_ACT_CRAH_FAN, r);
     double match = row_it_air(c, rows, r) / c->sc.room.crah_rated_flow_m3s * 100.0;
@@ -1101,7 +1099,8 @@ static int cooling(const plan *p) {
 /* The monitor's nominal follows the cooling levers.  Per rack, the settled inlet of the
  * running twin with `extra` applied, against the same twin with the cooling levers put
  * back where they were when the IMS learned nominal (end of the warm-up), both over three
- * server thermal time constants (the exhaust lags the inlet by C/G).  A setpoint the
+ * server thermal time constants plus three of the coil's (the exhaust lags the inlet by
+ * C/G, the supply air its setpoint by room.coil_tau_s).  A setpoint the
  * optimizer, a guardrail or the scenario moved is then no anomaly by itself, and a move
  * back cancels; a heat load nobody set still shows. */
 static void follow_levers(sk_controller *c, const sk_twin *opt, const plan *extra) {

@@ -550,6 +550,26 @@ static int summary_has(const facts *fx, const char *key) {
   return sk_recording_figure(fx->meta->summary, fx->meta->n_summary, key) != NULL;
 }
 
+/* Each row's fan speed and supply-air setpoint from /summary (prefix "end_" or "cf_end_"),
+ * as {"crah_fan_pct": {"A": ..}, "supply_setpoint_c": {"A": ..}}; nothing when the
+ * recording has none (made before they were recorded). */
+static void row_settings(report *r, cJSON *o, const facts *fx, const char *prefix) {
+  static const char *const what[2] = {"crah_fan_pct", "supply_setpoint_c"};
+  for (int k = 0; k < 2; k++) {
+    cJSON *by_row = NULL;
+    for (int row = 0; row < SK_MAX_ROWS; row++) {
+      char key[64];
+      snprintf(key, sizeof key, "%s%s_%c", prefix, what[k], 'A' + row);
+      if (!summary_has(fx, key))
+        break;
+      if (!by_row)
+        by_row = put(r, o, what[k], cJSON_CreateObject());
+      char name[2] = {(char)('A' + row), 0};
+      put(r, by_row, name, jnum(summary(fx, key)));
+    }
+  }
+}
+
 static void section_run(report *r, cJSON *root, facts *fx) {
   const sk_recording_meta *m = fx->meta;
   cJSON *o = put(r, root, "run", cJSON_CreateObject());
@@ -764,10 +784,13 @@ static void section_savings(report *r, cJSON *root, facts *fx) {
     snprintf(k, sizeof k, "cf_end_%s", lever_keys[i]);
     put(r, cfs, lever_keys[i], jnum(summary(fx, k)));
   }
+  row_settings(r, end, fx, "end_");
+  row_settings(r, cfs, fx, "cf_end_");
   put(r, set, "note",
-      jstr("plant settings at the end of the run (row means for fans and supply air; null in "
-           "recordings made before them); the counterfactual's are the scenario's, with its "
-           "timeline's overrides"));
+      jstr("plant settings at the end of the run: each row's fan speed and supply-air "
+           "setpoint (crah_fan_pct, supply_setpoint_c; absent in recordings made before "
+           "them) and their row means (null in recordings made before them); the "
+           "counterfactual's are the scenario's, with its timeline's overrides"));
   put(r, o, "stored_cold_note",
       jstr("energy_saved_net_pct charges each run the cold it borrowed from the chilled-water "
            "loop (stored_cold_kwh: its warming over the run at the chillers' mean COP); "

@@ -129,6 +129,8 @@ static const setting table[] = {
         "hot-aisle recirculation share, mid-row racks (§8.1)"),
     DBL("room.recirc_end", room.recirc_end, 0.15, 0, 0.5, 0, "",
         "hot-aisle recirculation share, end-of-row racks (§8.1)"),
+    DBL("room.bypass_frac", room.bypass_frac, 0.5, 0, 0.9, 0, "",
+        "share of the tiles' air that bypasses the racks; (1 - this) x tile air must cover a rack's air or it recirculates: a legacy open hall's 0.5 (CIBSE Journal Apr. 2012, air performance metrics; 0.6 measured in 19 rooms, Uptime Institute 2004)"),
     DBL("room.air_m3_per_rack", room.air_m3_per_rack, 13.9, 0, 1e4, 0, "m³",
         "room air behind each rack, its hot-aisle node's mass: 1,000 m³ / 72 racks (§8.1)"),
     DBL("room.cold_aisle_m3_per_rack", room.cold_aisle_m3_per_rack, 0.72, 0, 100, 0, "m³",
@@ -145,6 +147,8 @@ static const setting table[] = {
           "CRAH supply-air setpoint (§8.2)"),
     DBL("room.coil_approach_k", room.coil_approach_k, 5.6, 0, 20, 0, "K",
         "supply air >= CHW supply + this, 10 °F (§3.1)"),
+    DBL("room.coil_tau_s", room.coil_tau_s, 99, 0, 3600, 0, "s",
+        "CRAH coil time constant, supply air after a setpoint or chilled-water change: 0.25 s x design CFM / design GPM (Siemens APOGEE PPCL manual) = 25,000 CFM / 63 GPM"),
 
     INT("server.gpus", server.gpus, 8, 1, 16, "GPUs", "GPUs per server, one TP8 replica (§4)"),
     DBL("server.gpu_idle_w", server.gpu_idle_w, 120, 0, 1500, 0, "W",

@@ -26,7 +26,7 @@
 /* Checklist: a struct that changed size needs its table below brought up to date (and
  * docs/HDF5.md). */
 _Static_assert(sizeof(sk_rack_sample) == 88, "update rack_fields[] in schema.c");
-_Static_assert(sizeof(sk_crah_sample) == 72, "update crah_fields[] in schema.c");
+_Static_assert(sizeof(sk_crah_sample) == 80, "update crah_fields[] in schema.c");
 _Static_assert(sizeof(sk_room_sample) == 184, "update room_fields[] in schema.c");
 _Static_assert(sizeof(sk_event_record) == 272, "update event_fields[] in schema.c");
 _Static_assert(sizeof(sk_monitor_record) == 64, "update monitor_fields[] in schema.c");
@@ -69,6 +69,9 @@ static const sk_schema_field crah_fields[] = {
     FIELD(sk_crah_sample, fan_kw, F64, "kW", "fan power"),
     FIELD(sk_crah_sample, load_kw, F64, "kW", "heat removed"),
     FIELD(sk_crah_sample, airflow_m3s, F64, "m3/s", "air flow"),
+    FIELD(sk_crah_sample, target_c, F64, "degC",
+          "supply air the coil drives towards, max(setpoint, CHW supply + approach + CHW "
+          "dT excess); supply_c follows it with the coil's time constant"),
 };
 
 static const sk_schema_field room_fields[] = {

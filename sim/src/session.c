@@ -820,9 +820,22 @@ sk_status sk_session_finish(sk_session *s, const sk_session_wall *wall, const ch
   sk_session_summary_get(s, &sum);
   sk_session_figure figs[64];
   size_t n = sk_session_figures(&sum, figs, 64);
-  sk_recorder_figure rf[64];
+  sk_recorder_figure rf[64 + 4 * SK_MAX_ROWS];
   for (size_t i = 0; i < n; i++)
     rf[i] = (sk_recorder_figure){figs[i].key, figs[i].value, figs[i].unit};
+  /* each row's fan and supply-air setpoint at the end, the run's and the counterfactual's
+   * (the means above hide a row moved against the others) */
+  char row_keys[4 * SK_MAX_ROWS][40];
+  int nk = 0;
+  const sk_session_levers *lv[2] = {&sum.levers, sum.have_cf ? &sum.cf_levers : NULL};
+  for (int k = 0; k < 2; k++)
+    for (int r = 0; lv[k] && r < lv[k]->n_rows && r < SK_MAX_ROWS; r++) {
+      char *kf = row_keys[nk++], *ks = row_keys[nk++];
+      snprintf(kf, sizeof row_keys[0], "%send_crah_fan_pct_%c", k ? "cf_" : "", 'A' + r);
+      snprintf(ks, sizeof row_keys[0], "%send_supply_setpoint_c_%c", k ? "cf_" : "", 'A' + r);
+      rf[n++] = (sk_recorder_figure){kf, lv[k]->crah_fan_pct[r], "%"};
+      rf[n++] = (sk_recorder_figure){ks, lv[k]->supply_setpoint_c[r], "degC"};
+    }
   sk_recorder_figure info[] = {
       {"wall_time_s", wall ? wall->wall_s : NAN, "s"},
       {"speedup", wall ? wall->speedup : NAN, "x"},

@@ -723,6 +723,7 @@ static void emit_sample(sk_twin *tw, sk_time_ns now) {
     snprintf(c->row, sizeof c->row, "%c", 'A' + row);
     c->supply_c = cr->supply_c;
     c->setpoint_c = cr->setpoint_c;
+    c->target_c = cr->target_c;
     c->return_c = cr->return_c;
     c->fan_pct = cr->speed_pct;
     c->fan_kw = cr->fan_w / 1000.0;
@@ -817,7 +818,7 @@ static void on_tick(sk_engine *eng, void *world, uint32_t target, uint64_t arg) 
   double it_w = 0, fan_w = 0, crah_load = 0;
   for (int row = 0; row < tw->n_rows; row++) {
     sk_crah *c = &tw->crah[row];
-    sk_crah_prepare(c, &sc->room, tw->plant.chw_supply_c, tw->plant.chw_excess_k);
+    sk_crah_prepare(c, &sc->room, tw->plant.chw_supply_c, tw->plant.chw_excess_k, dt);
     sk_row_thermal_step(&tw->rt[row * tw->rpr], tw->rpr, c, &sc->room, sp, dt);
     fan_w += c->fan_w;
     crah_load += c->load_w;
@@ -1003,7 +1004,7 @@ sk_status sk_twin_create(sk_twin **out, const sk_scenario *sc, const sk_trace *t
     sk_crah *c = &tw->crah[row];
     c->speed_pct = sc->room.crah_fan_speed_pct;
     c->setpoint_c = sc->room.supply_setpoint_c;
-    sk_crah_prepare(c, &sc->room, sc->plant.chw_supply_c, 0);
+    sk_crah_prepare(c, &sc->room, sc->plant.chw_supply_c, 0, 0);
     for (int k = 0; k < tw->rpr; k++) {
       sk_rack_thermal *r = &tw->rt[row * tw->rpr + k];
       int end = (k == 0 || k == tw->rpr - 1);
@@ -1411,6 +1412,17 @@ const sk_crah_sample *sk_twin_last_crahs(const sk_twin *tw, int *n_rows) {
 double sk_twin_coil_floor_c(const sk_twin *tw) {
   double excess = tw->plant.chw_excess_k > 0 ? tw->plant.chw_excess_k : 0;
   return tw->plant.chw_supply_c + tw->sc.room.coil_approach_k + excess;
+}
+
+double sk_twin_coil_miss_k(const sk_twin *tw, int *row) {
+  double floor_c = sk_twin_coil_floor_c(tw), miss = 0;
+  *row = 0;
+  for (int r = 0; r < tw->n_rows; r++)
+    if (floor_c - tw->crah[r].setpoint_c > miss) {
+      miss = floor_c - tw->crah[r].setpoint_c;
+      *row = r;
+    }
+  return miss;
 }
 
 int sk_twin_rows(const sk_twin *tw) {

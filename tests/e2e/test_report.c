@@ -255,6 +255,27 @@ START_TEST(closed_loop_report) {
   ck_assert_double_eq(num(j, "savings.by_subsystem.optimized_kwh.facility"),
                       num(j, "energy.kwh.facility"));
 
+  /* each row's settings at the end; their mean is the row mean; the counterfactual's are
+   * the scenario's own (baseline: 75 % fans, 18 C supply air in every row) */
+  static const char *const ends[2] = {"optimized_end", "counterfactual_end"};
+  for (int k = 0; k < 2; k++) {
+    char path[128];
+    double sum = 0;
+    snprintf(path, sizeof path, "savings.settings.%s.crah_fan_pct", ends[k]);
+    ck_assert_int_eq(cJSON_GetArraySize(at(j, path)), 6);
+    for (char row = 'A'; row <= 'F'; row++) {
+      snprintf(path, sizeof path, "savings.settings.%s.crah_fan_pct.%c", ends[k], row);
+      sum += num(j, path);
+      if (k == 1) {
+        ck_assert_double_eq(num(j, path), 75);
+        snprintf(path, sizeof path, "savings.settings.%s.supply_setpoint_c.%c", ends[k], row);
+        ck_assert_double_eq(num(j, path), 18);
+      }
+    }
+    snprintf(path, sizeof path, "savings.settings.%s.crah_fan_pct_mean", ends[k]);
+    ck_assert_double_eq_tol(sum / 6, num(j, path), 1e-4);
+  }
+
   /* the action log: applied / rolled_back rows only, counted like the counts say */
   double applied = num(j, "actions.counts.applied");
   double rolled = num(j, "actions.counts.rolled_back");

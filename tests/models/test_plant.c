@@ -60,11 +60,51 @@ START_TEST(fan_at_40_pct_is_the_90_1_curve) {
   sk_crah c = {0};
   c.speed_pct = 40;
   c.setpoint_c = 18;
-  sk_crah_prepare(&c, &rp, 7.0, 0.0);
+  sk_crah_prepare(&c, &rp, 7.0, 0.0, 0.0);
   ck_assert_double_eq_tol(c.fan_w, rp.crah_rated_fan_kw * 1000.0 * 0.2060, 2.0); /* 2.06 kW */
   c.speed_pct = 100;
-  sk_crah_prepare(&c, &rp, 7.0, 0.0);
+  sk_crah_prepare(&c, &rp, 7.0, 0.0, 0.0);
   ck_assert_double_eq_tol(c.fan_w, rp.crah_rated_fan_kw * 1000.0, 1e-9);
+}
+END_TEST
+
+/* The CRAH coil's supply air after a setpoint step: a first-order lag whose time constant
+ * is the Siemens APOGEE rule for a chilled-water coil, 0.25 s x design CFM / design GPM,
+ * applied to the default room (docs/MODEL.md, "CRAH coil"). */
+START_TEST(coil_supply_follows_a_setpoint_step_with_its_time_constant) {
+  sk_plant_params pp;
+  sk_room_params rp;
+  defaults(&pp, &rp);
+  sk_scenario *sc = malloc(sizeof *sc);
+  ck_assert_ptr_nonnull(sc);
+  sk_scenario_defaults(sc);
+  int rows = sc->n_rows;
+  free(sc);
+  double cfm = rp.crah_rated_flow_m3s / 0.00047194745;             /* m³/s -> CFM */
+  double water_m3s = pp.design_load_kw * 1000.0 / rows / (RHO_CP_WATER * pp.chw_design_dt_k);
+  double gpm = water_m3s / 6.3090196e-5;                            /* m³/s -> US gpm */
+  ck_assert_double_eq_tol(rp.coil_tau_s, 0.25 * cfm / gpm, 1.0);  /* 99 s */
+
+  sk_crah c = {0};
+  c.speed_pct = 75;
+  c.setpoint_c = 18;
+  sk_crah_prepare(&c, &rp, 7.0, 0.0, 0.0); /* at rest on its setpoint */
+  ck_assert_double_eq_tol(c.supply_c, 18.0, 1e-12);
+  c.setpoint_c = 20;
+  double t = 0;
+  while (c.supply_c < 18.0 + 2.0 * (1.0 - exp(-1.0)) && t < 1000) {
+    sk_crah_prepare(&c, &rp, 7.0, 0.0, 1.0);
+    t += 1.0;
+  }
+  ck_assert_double_eq_tol(t, rp.coil_tau_s, 1.0); /* 63.2 % of the step after one tau */
+  for (int i = 0; i < 5 * (int)rp.coil_tau_s; i++)
+    sk_crah_prepare(&c, &rp, 7.0, 0.0, 1.0);
+  ck_assert_double_eq_tol(c.supply_c, 20.0, 0.02); /* settled: the full step */
+  ck_assert_double_eq_tol(c.target_c, 20.0, 1e-12);
+  /* the coil floor (warmer water) moves the target at once and the supply after it */
+  sk_crah_prepare(&c, &rp, 16.0, 0.0, 1.0);
+  ck_assert_double_eq_tol(c.target_c, 16.0 + rp.coil_approach_k, 1e-12);
+  ck_assert_double_lt(c.supply_c, 20.2);
 }
 END_TEST
 
@@ -191,6 +231,7 @@ static Suite *suite(void) {
   TCase *tc = tcase_create("part_load");
   tcase_add_test(tc, fan_at_40_pct_is_the_90_1_curve);
   tcase_add_test(tc, pump_at_50_pct_keeps_its_static_head);
+  tcase_add_test(tc, coil_supply_follows_a_setpoint_step_with_its_time_constant);
   suite_add_tcase(s, tc);
   tc = tcase_create("chilled_water");
   tcase_add_test(tc, losses_and_lighting_reach_the_chiller);

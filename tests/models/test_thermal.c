@@ -48,7 +48,7 @@ static void row_init(row *w, double p_w, int keep_cap) {
   w->c = (sk_crah){0};
   w->c.speed_pct = w->rp.crah_fan_speed_pct;
   w->c.setpoint_c = w->rp.supply_setpoint_c;
-  sk_crah_prepare(&w->c, &w->rp, 7.0, 0);
+  sk_crah_prepare(&w->c, &w->rp, 7.0, 0, 0);
   for (int i = 0; i < N; i++) {
     w->r[i] = (sk_rack_thermal){0};
     w->r[i].n_servers = 1;
@@ -87,6 +87,7 @@ START_TEST(inlet_time_constant_is_cold_aisle_over_rack_air) {
   row_init(&w, 5500, 0);
   for (int i = 0; i < N; i++)
     w.r[i].recirc_base = 0;
+  w.rp.bypass_frac = 0; /* the inlet's lag alone */
   run(&w, 600, 1.0); /* steady */
   double t0 = w.r[3].t_in_c;
   ck_assert_double_eq_tol(t0, w.c.supply_c, 1e-9); /* no recirculation: inlet = supply */
@@ -101,19 +102,51 @@ END_TEST
 START_TEST(a_rack_pulling_more_air_shares_the_cold_aisle) {
   row w;
   row_init(&w, 5500, 0);
+  double keep = 1.0 - w.rp.bypass_frac; /* the tiles' air that reaches the racks */
   w.c.flow_m3s = N * w.sp.airflow_m3s; /* tiles give exactly one server's air per rack */
   w.r[5].n_servers = 2;
   w.r[5].power_w = 11000;
   sk_row_thermal_step(w.r, N, &w.c, &w.rp, &w.sp, 1.0);
-  ck_assert_double_eq_tol(w.r[5].recirc, 1.0 - 1.0 / 1.5, 1e-12);
-  ck_assert_double_eq_tol(w.r[4].recirc, 1.0 - 1.0 / 1.25, 1e-12);
-  ck_assert_double_eq_tol(w.r[6].recirc, 1.0 - 1.0 / 1.25, 1e-12);
-  ck_assert_double_eq_tol(w.r[8].recirc, w.rp.recirc_mid, 1e-12); /* two racks away */
-  /* at the legacy 75 % fans the tiles give 1.94 servers' air: the doubled rack is covered */
+  ck_assert_double_eq_tol(w.r[5].recirc, 1.0 - keep / 1.5, 1e-12);
+  ck_assert_double_eq_tol(w.r[4].recirc, 1.0 - keep / 1.25, 1e-12);
+  ck_assert_double_eq_tol(w.r[6].recirc, 1.0 - keep / 1.25, 1e-12);
+  ck_assert_double_eq_tol(w.r[8].recirc, 1.0 - keep, 1e-12); /* two racks away: 1.0x air */
+  /* at the legacy 75 % fans the tiles give 1.94 servers' air: a one-server rack is covered
+   * (base recirculation), the doubled rack (smoothed demand 1.5) is not */
   row_init(&w, 5500, 0);
   w.r[5].n_servers = 2;
   sk_row_thermal_step(w.r, N, &w.c, &w.rp, &w.sp, 1.0);
+  double af = w.c.flow_m3s / N / w.sp.airflow_m3s;
+  ck_assert_double_eq_tol(af, 1.94, 0.01);
+  ck_assert_double_eq_tol(w.r[5].recirc, 1.0 - keep * af / 1.5, 1e-12);
+  ck_assert_double_eq_tol(w.r[9].recirc, w.rp.recirc_mid, 1e-12);
+}
+END_TEST
+
+/* The air-management flow balance at the cited legacy hall's point: supplied air 1.2x the
+ * racks' air with half of it bypassing leaves 40 % of the racks' air to come from the hot
+ * aisle (CIBSE Journal, April 2012, "Data centres overcooling -- air performance metrics":
+ * flow performance 1 - BP = 0.50, thermal performance 1 - R = 0.6, availability 1.20). */
+START_TEST(recirculation_at_the_cited_air_availability) {
+  row w;
+  row_init(&w, 5500, 0);
+  ck_assert_double_eq(w.rp.bypass_frac, 0.5);
+  w.c.flow_m3s = 1.2 * N * w.sp.airflow_m3s;
+  sk_row_thermal_step(w.r, N, &w.c, &w.rp, &w.sp, 1.0);
+  for (int i = 1; i < N - 1; i++)
+    ck_assert_double_eq_tol(w.r[i].recirc, 0.4, 1e-12);
+  /* the inlet settles at supply + R x (hot aisle - supply), within its ~2 s lag */
+  run(&w, 600, 1.0);
+  double ts = w.c.supply_c;
+  ck_assert_double_eq_tol(w.r[5].t_in_c, ts + 0.4 * (w.r[5].t_hot_c - ts), 1e-6);
+  /* no recirculation above the base share until the supply falls below
+   * (1 - r_base) / (1 - BP) = 1.84x the racks' air */
+  w.c.flow_m3s = 1.85 * N * w.sp.airflow_m3s;
+  sk_row_thermal_step(w.r, N, &w.c, &w.rp, &w.sp, 1.0);
   ck_assert_double_eq_tol(w.r[5].recirc, w.rp.recirc_mid, 1e-12);
+  w.c.flow_m3s = 1.80 * N * w.sp.airflow_m3s;
+  sk_row_thermal_step(w.r, N, &w.c, &w.rp, &w.sp, 1.0);
+  ck_assert_double_gt(w.r[5].recirc, w.rp.recirc_mid);
 }
 END_TEST
 
@@ -138,6 +171,7 @@ static Suite *suite(void) {
   tcase_add_test(tc, hot_aisle_time_constant_is_room_air_over_tile_air);
   tcase_add_test(tc, inlet_time_constant_is_cold_aisle_over_rack_air);
   tcase_add_test(tc, a_rack_pulling_more_air_shares_the_cold_aisle);
+  tcase_add_test(tc, recirculation_at_the_cited_air_availability);
   tcase_add_test(tc, coil_takes_the_racks_heat);
   suite_add_tcase(s, tc);
   return s;

@@ -572,7 +572,7 @@ START_TEST(test_round_trip) {
 
   /* Units and descriptions on every field of every table. */
   ck_assert_int_eq(check_field_attrs(f, "/telemetry/racks"), 12);
-  ck_assert_int_eq(check_field_attrs(f, "/telemetry/crah"), 9);
+  ck_assert_int_eq(check_field_attrs(f, "/telemetry/crah"), 10);
   ck_assert_int_eq(check_field_attrs(f, "/telemetry/room"), 24);
   ck_assert_int_eq(check_field_attrs(f, "/events"), 5);
   ck_assert_int_eq(check_field_attrs(f, "/commands"), 6);

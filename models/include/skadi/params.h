@@ -68,6 +68,9 @@ typedef struct {
   double rho_cp_j_per_m3k;        /* J/(m³·K), air volumetric heat capacity (1206) */
   double recirc_mid;              /* -, recirculation fraction of mid-row racks */
   double recirc_end;              /* -, recirculation fraction of end-of-row racks */
+  double bypass_frac;             /* -, share of the tiles' air that bypasses the racks
+                                   * (back to the CRAH unused); the rest of a rack's air
+                                   * comes from the hot aisle (thermal.c) */
   double air_m3_per_rack;         /* m³, room air behind each rack (hot aisle and the room
                                    * above it): the hot-aisle node's thermal mass */
   double cold_aisle_m3_per_rack;  /* m³, cold-aisle air in front of each rack: the inlet
@@ -78,6 +81,8 @@ typedef struct {
   double crah_min_speed_pct;      /* %, lowest allowed fan speed */
   double supply_setpoint_c;       /* °C, default supply-air setpoint */
   double coil_approach_k;         /* K, supply air >= CHW supply + this */
+  double coil_tau_s;              /* s, time constant of the CRAH coil's supply air (its
+                                   * metal and water content); 0 = none */
 } sk_room_params;
 
 /* Chilled-water plant, electrical chain, outdoor conditions. */

@@ -22,7 +22,10 @@ typedef struct {
 typedef struct {
   double speed_pct;     /* %, fan speed */
   double setpoint_c;    /* °C, supply-air setpoint */
-  double supply_c;      /* °C, supply air delivered (>= CHW supply + approach) */
+  double supply_c;      /* °C, supply air delivered: lags target_c by the coil's time
+                         * constant (room.coil_tau_s) */
+  double target_c;      /* °C, what the coil drives the supply towards:
+                         * max(setpoint, CHW supply + approach + CHW ΔT excess) */
   double return_c;      /* °C */
   double flow_m3s;      /* m³/s */
   double fan_w;         /* W */
@@ -35,11 +38,13 @@ typedef struct {
  * variable-speed fan curve, normalised to 1 at full speed. */
 double sk_crah_fan_part_load(double speed_frac);
 
-/* Sets the CRAH's delivered supply temperature, airflow and fan power for the chilled
- * water it gets: supply = max(setpoint, chw_supply + approach + chw_excess_k), where
- * chw_excess_k is how far the CHW ΔT exceeds its design (too little pump flow). */
+/* Sets the CRAH's airflow and fan power, and moves its delivered supply temperature over
+ * dt_s towards target = max(setpoint, chw_supply + approach + chw_excess_k), where
+ * chw_excess_k is how far the CHW ΔT exceeds its design (too little pump flow): a
+ * first-order lag with the coil's time constant rp->coil_tau_s, solved exactly.  dt_s <= 0
+ * (or tau 0) puts the supply on its target at once (the start of a run). */
 void sk_crah_prepare(sk_crah *c, const sk_room_params *rp, double chw_supply_c,
-                     double chw_excess_k);
+                     double chw_excess_k, double dt_s);
 
 /* Advances one row by dt_s: each rack's hot-aisle node, then its inlet node (the CRAH's
  * supply mixed with recirculated hot-aisle air), then its exhaust node; every node is a

@@ -39,6 +39,8 @@ typedef struct {
   double fan_kw;            /* kW, fan power */
   double load_kw;           /* kW, heat removed */
   double airflow_m3s;       /* m³/s */
+  double target_c;          /* °C, what the coil drives the supply towards: max(setpoint,
+                             * coil floor); the supply reaches it after the coil's lag */
 } sk_crah_sample;
 
 typedef struct {

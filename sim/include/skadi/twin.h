@@ -169,6 +169,11 @@ const sk_crah_sample *sk_twin_last_crahs(const sk_twin *tw, int *n_rows);
 /* °C, the coldest supply air the CRAH coils can deliver now: CHW supply + coil approach +
  * the CHW ΔT excess when the pumps move too little water.  A setpoint below it is missed. */
 double sk_twin_coil_floor_c(const sk_twin *tw);
+
+/* How far the coil floor sits above a row's supply-air setpoint (K, 0 when it does not):
+ * the supply air the coil is driving towards misses its setpoint by this once the coil's
+ * lag (room.coil_tau_s) has passed.  The largest over the rows, its row in *row. */
+double sk_twin_coil_miss_k(const sk_twin *tw, int *row);
 int sk_twin_rows(const sk_twin *tw);
 int sk_twin_racks_per_row(const sk_twin *tw);
 
