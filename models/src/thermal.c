@@ -84,6 +84,29 @@ static double along_aisle(const double *x, int n, int i) {
   return wx / w;
 }
 
+double sk_row_spare_inlet_c(const sk_rack_thermal *racks, int n, const sk_crah *c,
+                            const sk_room_params *rp, const sk_server_params *sp,
+                            double extra_servers) {
+  double v_rack[64], worst = -INFINITY;
+  double v_tile = n > 0 ? c->flow_m3s / n : 0.0, ts = c->supply_c;
+  for (int i = 0; i < n; i++)
+    v_rack[i] = racks[i].n_servers * sp->airflow_m3s;
+  for (int i = 0; i < n; i++) { /* the servers join rack i */
+    v_rack[i] += extra_servers * sp->airflow_m3s;
+    for (int j = i > 0 ? i - 1 : 0; j <= i + 1 && j < n; j++) { /* it and its neighbours */
+      double v_bar = along_aisle(v_rack, n, j), rc = racks[j].recirc_base;
+      double short_frac = v_bar > 0 ? 1.0 - (1.0 - rp->bypass_frac) * v_tile / v_bar : 0.0;
+      if (short_frac > rc)
+        rc = short_frac;
+      double t = ts + rc * (racks[j].t_hot_c - ts);
+      if (t > worst)
+        worst = t;
+    }
+    v_rack[i] -= extra_servers * sp->airflow_m3s;
+  }
+  return worst;
+}
+
 void sk_row_thermal_step(sk_rack_thermal *racks, int n, sk_crah *c, const sk_room_params *rp,
                          const sk_server_params *sp, double dt_s) {
   double q[64], v_rack[64];

@@ -14,8 +14,8 @@
  *
  * Decide, fast (guardrails, no forecasting): route traffic away from racks within 1 K of
  * INLET_MAX_C (back when 2 K below), cap per-server queues when TTFT p95 passes 90 % of
- * the SLA (lift it below 60 %), raise a CRAH fan when its tiles, less the air that bypasses
- * the racks, give less air than their racks pull (airflow matching), bring supply air back onto its setpoint when the coil
+ * the SLA (lift it below 60 %), raise a CRAH fan when its tiles give less air than their
+ * racks pull (airflow matching), bring supply air back onto its setpoint when the coil
  * floor rose above it (pumps or chilled water), and pre-cool a row (supply -0.5 °C, with
  * colder chilled water if the coil needs it) when its MMS is persistent and it runs hot.
  *
@@ -625,19 +625,18 @@ static void precool(sk_controller *c, sk_twin *opt, int r) {
   }
 }
 
-/* m³/s the CRAH of row r must give so that no rack draws more hot-aisle air than its base
- * recirculation: the tiles share the CRAH air equally and room.bypass_frac of it bypasses
- * the racks (thermal.c), so a tile must give a rack's air x (1 - r_base) / (1 - BP) -- 1.84x
- * in the default room -- and the rack with the most servers (servers added by a scenario
- * count) sets it. */
+/* m³/s the CRAH of row r must give so that no rack pulls more air than its tile gives:
+ * the tiles share the CRAH air equally (thermal.c), so the rack with the most servers
+ * (servers added by a scenario count) sets it.  A floor, not the margin: with
+ * room.bypass_frac of the tiles' air bypassing the racks, a rack at this floor still draws
+ * half its air from the hot aisle; how much recirculation the inlets can take at the
+ * supply air they get is the forks' to judge (their max inlet against control.max_inlet_c). */
 static double row_it_air(const sk_controller *c, const sk_rack_sample *rows, int r) {
   int most = 0;
   for (int k = 0; k < c->rpr; k++)
     if (rows[r * c->rpr + k].n_servers > most)
       most = rows[r * c->rpr + k].n_servers;
-  const sk_room_params *rp = &c->sc.room;
-  double cover = (1.0 - fmin(rp->recirc_mid, rp->recirc_end)) / (1.0 - rp->bypass_frac);
-  return c->rpr * most * c->sc.server.airflow_m3s * cover;
+  return c->rpr * most * c->sc.server.airflow_m3s;
 }
 
 /* Airflow matching: when a row's racks pull more air than its CRAH gives (servers were
@@ -737,6 +736,7 @@ static void fast_loop(sk_controller *c, sk_twin *opt) {
 
 typedef struct {
   double whpp, p95, max_inlet;
+  double spare_inlet; /* °C, max inlet at once if control.spare_servers joined a rack, end */
   double missed; /* K, most any row's supply air misses its setpoint by, end of horizon */
   double *inlet; /* n_racks inlets at the end of the horizon (caller's storage) */
   double *traj;  /* if set: traj_n x n_racks inlets, one row per traj_step from the start */
@@ -745,7 +745,8 @@ typedef struct {
   int ok;
 } forecast;
 
-static void run_fork(const sk_twin *opt, const plan *p, double horizon_s, forecast *f) {
+static void run_fork(const sk_twin *opt, const plan *p, double horizon_s, double spare,
+                     forecast *f) {
   sk_twin *fk = NULL;
   f->ok = 0;
   if (sk_twin_clone(opt, &fk) != SK_OK)
@@ -776,6 +777,7 @@ static void run_fork(const sk_twin *opt, const plan *p, double horizon_s, foreca
   sk_twin_probe_get(fk, &pr);
   int miss_row;
   f->missed = sk_twin_coil_miss_k(fk, &miss_row);
+  f->spare_inlet = sk_twin_spare_inlet_c(fk, spare);
   int nk;
   const sk_rack_sample *rk = sk_twin_last_racks(fk, &nk);
   for (int i = 0; f->inlet && i < nk; i++)
@@ -800,6 +802,7 @@ typedef struct {
   const int *kind;   /* per slot: 0 skip, 1 fork with the plan, 2 untouched fork */
   int n, stride, first;
   double horizon_s;
+  double spare; /* control.spare_servers */
   forecast *fc;
 } fork_job;
 
@@ -807,12 +810,13 @@ static void *fork_worker(void *arg) {
   fork_job *j = arg;
   for (int i = j->first; i < j->n; i += j->stride)
     if (j->kind[i])
-      run_fork(j->opt, j->kind[i] == 2 ? NULL : &j->list[i], j->horizon_s, &j->fc[i]);
+      run_fork(j->opt, j->kind[i] == 2 ? NULL : &j->list[i], j->horizon_s, j->spare, &j->fc[i]);
   return NULL;
 }
 
-static void run_forks(int threads, const sk_twin *opt, const plan *list, const int *kind, int n,
-                      double horizon_s, forecast *fc) {
+static void run_forks(const sk_controller *c, const sk_twin *opt, const plan *list,
+                      const int *kind, int n, double horizon_s, forecast *fc) {
+  int threads = c->threads;
   int t = threads < 1 ? 1 : (threads > MAX_FORK_THREADS ? MAX_FORK_THREADS : threads);
   if (t > n)
     t = n;
@@ -820,7 +824,7 @@ static void run_forks(int threads, const sk_twin *opt, const plan *list, const i
   pthread_t th[MAX_FORK_THREADS];
   int started[MAX_FORK_THREADS] = {0};
   for (int k = 0; k < t; k++) {
-    jobs[k] = (fork_job){opt, list, kind, n, t, k, horizon_s, fc};
+    jobs[k] = (fork_job){opt, list, kind, n, t, k, horizon_s, c->sc.control.spare_servers, fc};
     if (k > 0)
       started[k] = pthread_create(&th[k], NULL, fork_worker, &jobs[k]) == 0;
   }
@@ -898,8 +902,8 @@ static int candidates(const sk_controller *c, const sk_twin *opt, plan *list) {
   int hottest = 0;
   double hot = -INFINITY;
   for (int r = 0; r < c->n_rows; r++) {
-    /* airflow matching: the CRAH keeps giving the air its racks need, bypass included
-     * (below it racks draw hot-aisle air, thermal.c) */
+    /* airflow matching: the CRAH keeps giving at least the air its racks pull through
+     * (the forks judge the recirculation above it, thermal.c) */
     double speed = sk_twin_lever(opt, SK_ACT_CRAH_FAN, r);
     double match = row_it_air(c, rows, r) / c->sc.room.crah_rated_flow_m3s * 100.0;
     double room_down = speed - match; /* % the fan may come down and still match */
@@ -958,6 +962,11 @@ static const char *guardrail_breach(const sk_controller *c, const forecast *f,
   else if (f->max_inlet > c->sc.control.max_inlet_c && f->max_inlet > base->max_inlet + 0.01)
     snprintf(why, n, "predicted max inlet %.2f C rises above control.max_inlet_c %.1f C",
              f->max_inlet, c->sc.control.max_inlet_c);
+  else if (c->sc.control.spare_servers > 0 && f->spare_inlet > SK_ASHRAE_RECOMMENDED_MAX_C &&
+           f->spare_inlet > base->spare_inlet + 0.01)
+    snprintf(why, n, "airflow margin: %g more servers in a rack would mix an inlet to %.2f C "
+             "> %.0f C", c->sc.control.spare_servers, f->spare_inlet,
+             SK_ASHRAE_RECOMMENDED_MAX_C);
   else if (f->missed > base->missed + SETPOINT_TOL_K)
     snprintf(why, n, "predicted supply air %.2f K above its setpoint (coil floor)", f->missed);
   else
@@ -1130,7 +1139,7 @@ static void follow_levers(sk_controller *c, const sk_twin *opt, const plan *extr
   int kind[2] = {1, 1};
   forecast f[2] = {{.inlet = in, .traj = in + 2 * nr, .traj_n = c->settle_n, .traj_step = c->fast_ns},
                    {.inlet = in + nr}};
-  run_forks(c->threads, opt, two, kind, 2, (double)c->settle_n * (double)c->fast_ns * 1e-9, f);
+  run_forks(c, opt, two, kind, 2, (double)c->settle_n * (double)c->fast_ns * 1e-9, f);
   if (f[0].ok && f[1].ok) {
     /* settled: the levers' inlet change; on the way there: the room's own transient */
     for (size_t i = 0; i < nr; i++)
@@ -1253,7 +1262,7 @@ static int combine(sk_controller *c, const sk_twin *opt, const plan *list, int n
   if (nc < 2 || !concat(list, chosen, nc, &all))
     return 0;
   int one = 1;
-  run_forks(c->threads, opt, &all, &one, 1, ctl->horizon_s, joint);
+  run_forks(c, opt, &all, &one, 1, ctl->horizon_s, joint);
   if (!joint->ok)
     return 0;
   *joint_saving = 100.0 * (base->whpp - joint->whpp) / base->whpp;
@@ -1280,7 +1289,7 @@ static void slow_loop(sk_controller *c, sk_twin *opt) {
     /* whole: run_fork reads traj, which stack garbage would turn into a wild write */
     fc[i] = (forecast){.inlet = inlets + (size_t)i * (size_t)c->n_racks};
   }
-  run_forks(c->threads, opt, list, kind, n + 1, c->sc.control.horizon_s, fc);
+  run_forks(c, opt, list, kind, n + 1, c->sc.control.horizon_s, fc);
   forecast base = fc[n];
   if (!base.ok) {
     free(inlets);

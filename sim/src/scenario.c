@@ -322,6 +322,11 @@ static const setting table[] = {
              "the optimizer may not raise a forecast inlet above this: ASHRAE's recommended 27 °C "
              "(§2) less 0.5 K for what a 120 s forecast misses",
              CT),
+    LIVE_DBL("control.spare_servers", control.spare_servers, 2, 0, 16, 0, "servers",
+             "airflow margin: the optimizer may not leave a rack unable to take this many more "
+             "servers (the seed's add_ai_nodes adds 2) without an inlet mixing past ASHRAE's "
+             "recommended 27 °C before the fast loop answers; 0 = no margin",
+             CT),
     LIVE_DBL("control.rollback_worse_pct", control.rollback_worse_pct, 0.1, 0, 100, 0, "%",
              "roll an action back when its realized saving is below minus this", CT),
     LIVE_DBL("control.max_p95_increase_pct", control.max_p95_increase_pct, 5, 0, 1000, 0, "%",

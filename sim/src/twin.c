@@ -1425,6 +1425,14 @@ double sk_twin_coil_miss_k(const sk_twin *tw, int *row) {
   return miss;
 }
 
+double sk_twin_spare_inlet_c(const sk_twin *tw, double extra_servers) {
+  double worst = -INFINITY;
+  for (int row = 0; row < tw->n_rows; row++)
+    worst = fmax(worst, sk_row_spare_inlet_c(&tw->rt[row * tw->rpr], tw->rpr, &tw->crah[row],
+                                             &tw->sc.room, &tw->sc.server, extra_servers));
+  return worst;
+}
+
 int sk_twin_rows(const sk_twin *tw) {
   return tw->n_rows;
 }

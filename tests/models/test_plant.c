@@ -27,7 +27,7 @@
 #define RHO_CP_WATER 4.19e6 /* J/(m³·K), as plant.c */
 
 /* The default scenario's plant and room parameters. */
-static void defaults(sk_plant_params *pp, sk_room_params *rp) {
+static void defaults3(sk_plant_params *pp, sk_room_params *rp, int *n_rows) {
   sk_scenario *sc = malloc(sizeof *sc);
   ck_assert_ptr_nonnull(sc);
   sk_scenario_defaults(sc);
@@ -35,7 +35,13 @@ static void defaults(sk_plant_params *pp, sk_room_params *rp) {
     *pp = sc->plant;
   if (rp)
     *rp = sc->room;
+  if (n_rows)
+    *n_rows = sc->n_rows;
   free(sc);
+}
+
+static void defaults(sk_plant_params *pp, sk_room_params *rp) {
+  defaults3(pp, rp, NULL);
 }
 
 static sk_plant_params plant_defaults(void) {
@@ -74,12 +80,8 @@ END_TEST
 START_TEST(coil_supply_follows_a_setpoint_step_with_its_time_constant) {
   sk_plant_params pp;
   sk_room_params rp;
-  defaults(&pp, &rp);
-  sk_scenario *sc = malloc(sizeof *sc);
-  ck_assert_ptr_nonnull(sc);
-  sk_scenario_defaults(sc);
-  int rows = sc->n_rows;
-  free(sc);
+  int rows;
+  defaults3(&pp, &rp, &rows);
   double cfm = rp.crah_rated_flow_m3s / 0.00047194745;             /* m³/s -> CFM */
   double water_m3s = pp.design_load_kw * 1000.0 / rows / (RHO_CP_WATER * pp.chw_design_dt_k);
   double gpm = water_m3s / 6.3090196e-5;                            /* m³/s -> US gpm */

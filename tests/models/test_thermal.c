@@ -150,6 +150,37 @@ START_TEST(recirculation_at_the_cited_air_availability) {
 }
 END_TEST
 
+/* The optimizer's airflow margin: the inlet a rack and its neighbours mix to at once when
+ * servers join it, from the recirculation of the new air demand against the hot aisle as
+ * it is; the worst rack of the row. */
+START_TEST(spare_inlet_is_the_mix_of_the_new_air_demand) {
+  row w;
+  row_init(&w, 5500, 0);
+  w.c.flow_m3s = 1.2 * N * w.sp.airflow_m3s; /* 1.2x the racks' air */
+  run(&w, 600, 1.0);
+  double ts = w.c.supply_c, keep = 1.0 - w.rp.bypass_frac;
+  /* two servers join a mid-row rack: its smoothed demand 1 + 0.5 x 2 = 2 servers' air */
+  double r_mid = 1.0 - keep * 1.2 / 2.0;
+  double want = -INFINITY;
+  for (int i = 1; i < N - 1; i++)
+    want = fmax(want, ts + r_mid * (w.r[i].t_hot_c - ts));
+  /* at a row end the renormalised smoothing gives (0.5 x 3 + 0.25) / 0.75 = 2.33 */
+  double r_end = 1.0 - keep * 1.2 / (1.75 / 0.75);
+  want = fmax(want, ts + r_end * (w.r[0].t_hot_c - ts));
+  want = fmax(want, ts + r_end * (w.r[N - 1].t_hot_c - ts));
+  double got = sk_row_spare_inlet_c(w.r, N, &w.c, &w.rp, &w.sp, 2.0);
+  ck_assert_double_eq_tol(got, want, 1e-9);
+  ck_assert_double_gt(got, w.r[N / 2].t_in_c + 1.0); /* well above today's inlets */
+  /* no servers joining: the inlets' own mix, which the inlets already sit at */
+  double none = sk_row_spare_inlet_c(w.r, N, &w.c, &w.rp, &w.sp, 0.0);
+  for (int i = 0; i < N; i++)
+    ck_assert_double_le(w.r[i].t_in_c, none + 1e-6);
+  /* more air lowers it */
+  w.c.flow_m3s *= 1.5;
+  ck_assert_double_lt(sk_row_spare_inlet_c(w.r, N, &w.c, &w.rp, &w.sp, 2.0), got);
+}
+END_TEST
+
 START_TEST(coil_takes_the_racks_heat) {
   row w;
   row_init(&w, 5500, 0);
@@ -172,6 +203,7 @@ static Suite *suite(void) {
   tcase_add_test(tc, inlet_time_constant_is_cold_aisle_over_rack_air);
   tcase_add_test(tc, a_rack_pulling_more_air_shares_the_cold_aisle);
   tcase_add_test(tc, recirculation_at_the_cited_air_availability);
+  tcase_add_test(tc, spare_inlet_is_the_mix_of_the_new_air_demand);
   tcase_add_test(tc, coil_takes_the_racks_heat);
   suite_add_tcase(s, tc);
   return s;

@@ -449,6 +449,13 @@ START_TEST(heat_spike_closed_loop) {
   }
   ck_assert_int_eq(airflow, 1);
   ck_assert_int_ge(predicted, 1);
+  /* the airflow margin (control.spare_servers) is what stops the fans and supply air
+   * short of where a spike would mix an inlet past 27 °C */
+  int margin = 0;
+  for (int i = 0; i < t.n; i++)
+    margin += is(&t.recs[i], SK_DECISION_REJECTED) &&
+              strncmp(t.recs[i].reason, "airflow margin:", 15) == 0;
+  ck_assert_int_gt(margin, 0);
   ck_assert_int_ge(st.evaluated, 1);
   ck_assert_double_lt(a.max_window_p95, sc->settings.sla_latency_ms);
   ck_assert_double_ge(a.sum.inlet_compliance_pct, 99.0);

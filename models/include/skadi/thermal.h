@@ -54,4 +54,13 @@ void sk_crah_prepare(sk_crah *c, const sk_room_params *rp, double chw_supply_c,
 void sk_row_thermal_step(sk_rack_thermal *racks, int n, sk_crah *c, const sk_room_params *rp,
                          const sk_server_params *sp, double dt_s);
 
+/* The highest inlet the row's racks would mix to at once if extra_servers more servers
+ * joined any one rack (the worst rack; its neighbours share its cold aisle): the
+ * recirculation of the new air demand against the hot aisle as it is now.  The inlet gets
+ * there within its own ~2 s lag, before a control loop can answer; the hot aisle warms
+ * with the new servers' heat only over minutes.  The optimizer's airflow margin. */
+double sk_row_spare_inlet_c(const sk_rack_thermal *racks, int n, const sk_crah *c,
+                            const sk_room_params *rp, const sk_server_params *sp,
+                            double extra_servers);
+
 #endif

@@ -72,6 +72,8 @@ typedef struct {
   double min_move_saving_pct;  /* %, smallest predicted saving of a move joining a combined move */
   double supply_max_c;         /* °C, highest supply setpoint a chilled-water reset may lift to */
   double max_inlet_c;          /* °C, forecast inlets the optimizer may not raise beyond */
+  double spare_servers;        /* servers that may join any one rack without an inlet passing
+                                  the recommended envelope before the fast loop answers */
   int gpu_cap_lever;           /* the optimizer may move the GPU power cap (trades latency) */
   double rollback_worse_pct;   /* %, roll back when the realized saving is below minus this */
   double max_p95_increase_pct; /* %, reject a candidate raising the forecast TTFT p95 more */

@@ -175,6 +175,10 @@ double sk_twin_coil_floor_c(const sk_twin *tw);
  * lag (room.coil_tau_s) has passed.  The largest over the rows, its row in *row. */
 double sk_twin_coil_miss_k(const sk_twin *tw, int *row);
 int sk_twin_rows(const sk_twin *tw);
+
+/* °C, the highest rack inlet of the room if extra_servers more servers joined any one rack
+ * now (sk_row_spare_inlet_c over the rows). */
+double sk_twin_spare_inlet_c(const sk_twin *tw, double extra_servers);
 int sk_twin_racks_per_row(const sk_twin *tw);
 
 /* Advances to t_ns (clamped to the scenario's end).  Returns SK_OK, or the twin's sticky
