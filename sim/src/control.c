@@ -26,8 +26,9 @@
  * the fork's Wh/prompt against the untouched fork's; the predicted TTFT p95, max inlet and
  * supply-air miss come from the same fork.  Guardrails reject a plan that touches a device
  * written within WRITE_RATE_LIMIT_S, that breaks the SLA headroom, the cumulative latency
- * budget, INLET_MAX_C or control.max_inlet_c, that pushes supply air off its setpoint, or
- * that saves less than control.min_saving_pct.  The passing plans worth
+ * budget, INLET_MAX_C or control.max_inlet_c, the airflow margin (control.spare_servers
+ * more servers in any rack must not mix an inlet past 27 °C at the fork's end), that pushes
+ * supply air off its setpoint, or that saves less than control.min_saving_pct.  The passing plans worth
  * control.min_move_saving_pct each are tried together in one more fork; the combination
  * is the decision when it keeps every guardrail and beats the best single plan, else the
  * best single plan is.  It is applied (closed_loop) or logged (advisory).  No fixed "x %
