@@ -171,6 +171,11 @@ static void print_table(FILE *f, const sk_scenario *sc, const sk_summary *s, con
     fprintf(f, "  %-28s %12.1f %%  (%.0f of %.0f KV blocks; %.0f prefill tokens skipped)\n",
             "prefix cache hit rate", 100.0 * s->prefix_hit_rate, s->prefix_blocks_hit,
             s->prefix_blocks_asked, s->prefill_tokens_skipped);
+  if (s->chw_overload_s > 0)
+    fprintf(f, "  %-28s %12.0f s  (load beyond the chillers' capacity: the water warmed to "
+               "%.1f C; past 45 C, the top of ASHRAE's widest allowable class A4, real servers "
+               "shut down and the twin's figures mean little)\n",
+            "chillers over capacity", s->chw_overload_s, s->chw_max_c);
   fprintf(f, "  %-28s %12.3f Wh/prompt\n", "energy per prompt", s->wh_per_prompt);
   fprintf(f, "  %-28s %12.3f\n", "PUE", s->pue);
   fprintf(f, "  %-28s %12s ms  (p50 %s, p99 %s)\n", "TTFT p95",
@@ -281,6 +286,8 @@ static cJSON *summary_json(const sk_scenario *sc, const sk_summary *s, const run
   cJSON_AddNumberToObject(o, "chw_start_c", s->chw_start_c);
   cJSON_AddNumberToObject(o, "chw_end_c", s->chw_end_c);
   cJSON_AddNumberToObject(o, "stored_cold_kwh", s->stored_cold_kwh);
+  cJSON_AddNumberToObject(o, "chw_overload_s", s->chw_overload_s);
+  cJSON_AddNumberToObject(o, "chw_max_c", s->chw_max_c);
   cJSON *effects = cJSON_AddArrayToObject(o, "effects");
   for (int i = 0; i < s->n_effects; i++) {
     const sk_effect_inlets *x = &s->effect_inlets[i];

@@ -409,6 +409,8 @@ void sk_session_snapshot_get(const sk_session *s, sk_session_snapshot *out) {
   X("chw_start_c", "degC", r->chw_start_c)                                                   \
   X("chw_end_c", "degC", r->chw_end_c)                                                       \
   X("stored_cold_kwh", "kWh", r->stored_cold_kwh)                                            \
+  X("chw_overload_s", "s", r->chw_overload_s)                                                \
+  X("chw_max_c", "degC", r->chw_max_c)                                                       \
   X("cf_j_per_prompt_wh", "Wh/prompt", CF(c->wh_per_prompt))                                 \
   X("cf_prompts_served", "prompts", CF(c->prompts_completed))                                \
   X("cf_it_kwh", "kWh", CF(c->it_kwh))                                                       \

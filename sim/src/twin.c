@@ -116,6 +116,8 @@ struct sk_twin {
   double inlet_ok, inlet_n, min_inlet, max_inlet;
   double inlet_rec_breach;     /* rack-inlet samples above SK_ASHRAE_RECOMMENDED_MAX_C */
   double chw_start_c;          /* chilled-water supply at t = 0 */
+  double chw_overload_s;       /* s the chilled-water load was beyond the chillers' capacity */
+  double chw_max_c;            /* highest chilled-water supply after a thermal step */
   double chiller_q_j;          /* heat the chillers removed, whole run (their mean COP) */
   sk_effect_inlets eff_in[SK_MAX_EFFECTS];
   double row_max_inlet[SK_MAX_ROWS], row_sum_inlet[SK_MAX_ROWS], row_sum_kw[SK_MAX_ROWS];
@@ -832,6 +834,9 @@ static void on_tick(sk_engine *eng, void *world, uint32_t target, uint64_t arg) 
   double chw_load = crah_load + tw->plant.pump_w + sk_plant_room_heat_w(&sc->plant, it_w);
   sk_plant_update(&tw->plant, &sc->plant, chw_load, wb, dt);
   tw->chiller_q_j += tw->plant.removed_w * dt;
+  if (tw->plant.overloaded)
+    tw->chw_overload_s += dt;
+  tw->chw_max_c = fmax(tw->chw_max_c, tw->plant.chw_supply_c);
 
   energy d = {it_w * dt,
               fan_w * dt,
@@ -1024,7 +1029,7 @@ sk_status sk_twin_create(sk_twin **out, const sk_scenario *sc, const sk_trace *t
   for (int i = 0; i < tw->n_racks; i++)
     sk_qsketch_init(&tw->rw[i].ttft, SK_QSKETCH_DEFAULT_ALPHA);
   sk_plant_init(&tw->plant, &sc->plant, sk_wetbulb_c(&sc->plant, sc->start_hour));
-  tw->chw_start_c = tw->probe_chw_c = tw->plant.chw_supply_c;
+  tw->chw_start_c = tw->probe_chw_c = tw->chw_max_c = tw->plant.chw_supply_c;
   for (int e = 0; e < SK_MAX_EFFECTS; e++) {
     sk_effect_inlets *x = &tw->eff_in[e];
     x->start_inlet_c = x->min_inlet_c = x->max_inlet_c = x->others_max_inlet_c = NAN;
@@ -1545,6 +1550,8 @@ void sk_twin_summary(const sk_twin *tw, sk_summary *o) {
   o->inlet_recommended_breach_samples = tw->inlet_rec_breach;
   o->chw_start_c = tw->chw_start_c;
   o->chw_end_c = tw->plant.chw_supply_c;
+  o->chw_max_c = tw->chw_max_c;
+  o->chw_overload_s = tw->chw_overload_s;
   double cop = t->chiller_j > 0 ? tw->chiller_q_j / t->chiller_j : tw->sc.plant.chiller_cop_ref;
   o->stored_cold_kwh =
       sk_plant_chw_j_per_k(&tw->sc.plant) * (o->chw_end_c - o->chw_start_c) / cop / 3.6e6;

@@ -148,6 +148,9 @@ START_TEST(baseline_calibration) {
   ck_assert_double_le(c.max_inlet, 27.0);
   ck_assert_double_eq_tol(s.inlet_compliance_pct, 100.0, 1e-9);
   ck_assert_double_eq_tol(s.prompts_rejected, 0.0, 1e-9);
+  /* the plant carries its load: the chillers never over capacity, the water on setpoint */
+  ck_assert_double_eq(s.chw_overload_s, 0);
+  ck_assert_double_eq_tol(s.chw_max_c, sc->plant.chw_supply_c, 1e-9);
   /* energy breakdown adds up */
   double parts = s.it_kwh + s.crah_fan_kwh + s.pump_kwh + s.chiller_kwh + s.tower_kwh +
                  s.losses_kwh + s.misc_kwh;
@@ -191,10 +194,18 @@ START_TEST(chw_over_capacity_warms_supply) {
   sc->start_hour = 10;
   sc->plant.chiller_capacity_kw = 150;
   collect c;
-  run(sc, &c, 2400, 3600, NULL); /* the last 20 minutes of an hour */
+  sk_summary sum;
+  run(sc, &c, 2400, 3600, &sum); /* the last 20 minutes of an hour */
   double c_j_per_k = sc->plant.chw_loop_m3 * 4.19e6;
   double d_t = c.chw_last_c - c.chw_first_c;
   ck_assert_double_gt(c.chw_first_c, sc->plant.chw_supply_c + 1.0);
+  /* the summary says how long the chillers could not carry the load and how warm the
+   * water got: all of the hour but its first minutes (the racks' exhaust starts at the
+   * supply air and reaches the coils over its ~3 min lag), the warmest at its end */
+  ck_assert_double_gt(sum.chw_overload_s, 3000);
+  ck_assert_double_le(sum.chw_overload_s, 3600);
+  ck_assert_double_ge(sum.chw_max_c, c.chw_last_c);
+  ck_assert_double_eq_tol(sum.chw_max_c, sum.chw_end_c, 1e-9);
   ck_assert_double_gt(d_t, 90e3 * 1200 / c_j_per_k);
   ck_assert_double_lt(d_t, 210e3 * 1200 / c_j_per_k);
   double floor_c = c.chw_last_c + sc->room.coil_approach_k;

@@ -103,6 +103,9 @@ typedef struct {
    * when it ended colder): cold the run borrowed from the water and did not pay for. */
   double chw_start_c, chw_end_c;
   double stored_cold_kwh;
+  /* The chillers' capacity: how long the chilled-water load exceeded it (s; the water then
+   * warms, docs/MODEL.md) and the warmest the supply got (°C). */
+  double chw_overload_s, chw_max_c;
   int n_effects;
   sk_effect_inlets effect_inlets[SK_MAX_EFFECTS];
   double min_inlet_c, max_inlet_c;
