@@ -118,13 +118,13 @@ double sk_server_backlog_ms(const sk_server *s, const sk_perf_params *pp, sk_tim
   double ms = 0;
   if (s->phase == SK_PHASE_PREFILL && s->prefill_end_ns > now)
     ms += (double)(s->prefill_end_ns - now) * 1e-6;
-  int64_t todo = 0;
+  int64_t uncached = 0;
   for (int i = 0; i < s->q_len; i++) {
     const sk_request *rq = &s->queue[(s->q_head + i) % SK_SERVER_QUEUE_CAP];
-    todo += rq->in_tokens - rq->cached_tokens;
+    uncached += rq->in_tokens - rq->cached_tokens;
   }
-  if (todo > 0)
-    ms += sk_perf_prefill_ms(pp, (double)todo) * s->slowdown;
+  if (uncached > 0)
+    ms += sk_perf_prefill_ms(pp, (double)uncached) * s->slowdown;
   return ms;
 }
 
@@ -266,11 +266,11 @@ static void start_prefill(sk_server *s, const sk_server_params *sp, const sk_per
   int tokens = 0;
   while (s->q_len > 0 && n < room) {
     const sk_request *rq = &s->queue[s->q_head];
-    int32_t todo = rq->in_tokens - rq->cached_tokens; /* a prefix-cache hit is not computed */
-    if (n > 0 && tokens + todo > sp->max_prefill_tokens)
+    int32_t uncached = rq->in_tokens - rq->cached_tokens; /* a cache hit is not computed */
+    if (n > 0 && tokens + uncached > sp->max_prefill_tokens)
       break;
-    tokens += todo;
-    if (todo > SK_PERF_MEASURED_PROMPT_MAX_TOKENS)
+    tokens += uncached;
+    if (uncached > SK_PERF_MEASURED_PROMPT_MAX_TOKENS)
       s->prompts_extrapolated += 1;
     s->prefill_out[n] = rq->out_tokens;
     s->prefill_arr[n] = rq->t_arrival_ns;

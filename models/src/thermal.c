@@ -11,7 +11,7 @@
  *   recirc.       r_i = max(r_base,i, 1 - (1 - BP) V_t / Vs_r,i), Vs_r the smoothed rack
  *                 air (the cold aisle is shared too), BP the share of the tiles' air that
  *                 bypasses the racks (room.bypass_frac): the air-management flow balance
- *                 (CRAH air reaching IT = (1 - BP) V_t = (1 - R) V_r, Tozer et al.) with BP
+ *                 (CRAH air reaching IT = (1 - BP) V_t = (1 - R) V_r, CIBSE Journal 2012) with BP
  *                 held at a legacy open hall's 0.5, so a rack pulling more than half its
  *                 tiles' air draws the rest from the hot aisle (docs/MODEL.md)
  *   inlet         C_c dT_in/dt = G (T_s + r_i (T_h,i - T_s) - T_in)  (physics.md §1.3,
@@ -84,6 +84,14 @@ static double along_aisle(const double *x, int n, int i) {
   return wx / w;
 }
 
+/* Recirculation of a rack whose smoothed air demand is v_bar against tile air v_tile: the
+ * share the tiles' air, less what bypasses the racks, does not cover comes from the hot
+ * aisle (the flow balance V_t (1 - BP) = V_r (1 - R)), never below the rack's base share. */
+static double recirc(double base, double v_tile, double v_bar, double bypass_frac) {
+  double short_frac = v_bar > 0 ? 1.0 - (1.0 - bypass_frac) * v_tile / v_bar : 0.0;
+  return short_frac > base ? short_frac : base;
+}
+
 double sk_row_spare_inlet_c(const sk_rack_thermal *racks, int n, const sk_crah *c,
                             const sk_room_params *rp, const sk_server_params *sp,
                             double extra_servers) {
@@ -94,10 +102,7 @@ double sk_row_spare_inlet_c(const sk_rack_thermal *racks, int n, const sk_crah *
   for (int i = 0; i < n; i++) { /* the servers join rack i */
     v_rack[i] += extra_servers * sp->airflow_m3s;
     for (int j = i > 0 ? i - 1 : 0; j <= i + 1 && j < n; j++) { /* it and its neighbours */
-      double v_bar = along_aisle(v_rack, n, j), rc = racks[j].recirc_base;
-      double short_frac = v_bar > 0 ? 1.0 - (1.0 - rp->bypass_frac) * v_tile / v_bar : 0.0;
-      if (short_frac > rc)
-        rc = short_frac;
+      double rc = recirc(racks[j].recirc_base, v_tile, along_aisle(v_rack, n, j), rp->bypass_frac);
       double t = ts + rc * (racks[j].t_hot_c - ts);
       if (t > worst)
         worst = t;
@@ -137,14 +142,8 @@ void sk_row_thermal_step(sk_rack_thermal *racks, int n, sk_crah *c, const sk_roo
       r->t_hot_c += q_bar * dt_s / c_hot; /* no air: the aisle only warms */
     }
     stored += c_hot * (r->t_hot_c - before);
-    /* recirculation: the share of the rack's air (with its neighbours': the cold aisle is
-     * shared) that the tiles' air, less what bypasses the racks, does not cover comes from
-     * the hot aisle -- the flow balance V_t (1 - BP) = V_r (1 - R) */
-    double v_bar = along_aisle(v_rack, n, i);
-    double rc = r->recirc_base;
-    double short_frac = v_bar > 0 ? 1.0 - (1.0 - rp->bypass_frac) * v_tile / v_bar : 0.0;
-    if (short_frac > rc)
-      rc = short_frac;
+    /* recirculation, with its neighbours' air demand: the cold aisle is shared */
+    double rc = recirc(r->recirc_base, v_tile, along_aisle(v_rack, n, i), rp->bypass_frac);
     r->recirc = rc;
     /* inlet: the cold aisle in front of the rack, flushed by the rack's own air */
     double t_mix = ts + rc * (r->t_hot_c - ts);
